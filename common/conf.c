@@ -1,0 +1,155 @@
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "unix:/run/tally/tallyd.sock");
+	c->listen_mode = 0660;
+	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/tally");
+	c->threads = 16;
+	c->cache_mb = 32;
+	c->log_level = LOG_LEVEL_INFO;
+}
+
+static char *
+conf_trim(char *s)
+{
+	char	*end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int
+conf_int(const char *value, int base, long min, long max, long *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(value, &end, base);
+	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Copies a path, prefixing dir when the path is relative. */
+static int
+conf_path(char *dst, size_t len, const char *dir, const char *value)
+{
+	int	n;
+
+	if (value[0] == '/' || dir[0] == '\0')
+		n = snprintf(dst, len, "%s", value);
+	else
+		n = snprintf(dst, len, "%s/%s", dir, value);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+static int
+conf_set(struct conf *c, const char *dir, const char *key, const char *value)
+{
+	long	v;
+
+	if (strcmp(key, "listen") == 0) {
+		if (strncmp(value, "unix:", 5) == 0) {
+			char	path[CONF_PATH_MAX];
+
+			if (conf_path(path, sizeof(path), dir, value + 5) < 0)
+				return -1;
+			return snprintf(c->listen, sizeof(c->listen), "unix:%s",
+			    path) >= (int)sizeof(c->listen) ? -1 : 0;
+		}
+		return snprintf(c->listen, sizeof(c->listen), "%s", value) >=
+		    (int)sizeof(c->listen) ? -1 : 0;
+	}
+	if (strcmp(key, "listen_mode") == 0) {
+		if (conf_int(value, 8, 0, 0777, &v) < 0)
+			return -1;
+		c->listen_mode = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "data_dir") == 0)
+		return conf_path(c->data_dir, sizeof(c->data_dir), dir, value);
+	if (strcmp(key, "threads") == 0) {
+		if (conf_int(value, 10, 1, 256, &v) < 0)
+			return -1;
+		c->threads = (int)v;
+		return 0;
+	}
+	if (strcmp(key, "cache_mb") == 0) {
+		if (conf_int(value, 10, 1, 4096, &v) < 0)
+			return -1;
+		c->cache_mb = (int)v;
+		return 0;
+	}
+	if (strcmp(key, "log_level") == 0)
+		return log_level_parse(value, &c->log_level);
+	return -2;
+}
+
+int
+conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	FILE	*fp;
+	char	 line[1024], dir[CONF_PATH_MAX], *p, *key, *value, *slash;
+	int	 lineno = 0, rc = -1, r;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	else
+		dir[0] = '\0';
+
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			snprintf(err, errlen, "%s:%d: line too long", path,
+			    lineno);
+			goto out;
+		}
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		key = conf_trim(line);
+		if (*key == '\0')
+			continue;
+		if ((p = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected key = value",
+			    path, lineno);
+			goto out;
+		}
+		*p = '\0';
+		key = conf_trim(key);
+		value = conf_trim(p + 1);
+		if ((r = conf_set(c, dir, key, value)) == -2) {
+			snprintf(err, errlen, "%s:%d: unknown option '%.64s'",
+			    path, lineno, key);
+			goto out;
+		} else if (r < 0) {
+			snprintf(err, errlen, "%s:%d: bad value for %.64s",
+			    path, lineno, key);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	fclose(fp);
+	return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * tally.conf: one "key = value" per line, '#' starts a comment.  Every
+ * option has a working default, so a missing file means all defaults.
+ * Relative paths are taken relative to the directory of the file, so a
+ * configuration works whatever the current directory of its reader.
+ */
+#ifndef TALLY_CONF_H
+#define TALLY_CONF_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+#define CONF_PATH_MAX	512
+
+struct conf {
+	/* "unix:/path", "HOST:PORT", or "stdin" (socket inherited on fd 0). */
+	char		listen[CONF_PATH_MAX];
+	unsigned	listen_mode;		/* unix socket permissions */
+	char		data_dir[CONF_PATH_MAX];
+	int		threads;		/* request threads */
+	int		cache_mb;		/* Berkeley DB cache */
+	enum log_level	log_level;
+};
+
+void	conf_defaults(struct conf *);
+/*
+ * Reads path over the values already in conf.  Returns 0, or -1 with a
+ * message naming the file and line in err.
+ */
+int	conf_load(struct conf *, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,118 @@
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "../common/jsonin.h"
+#include "api.h"
+#include "app.h"
+
+static const struct route routes[] = {
+	{ HTTP_GET,  "/healthz",		api_healthz, ROUTE_PUBLIC },
+	{ HTTP_GET,  "/readyz",			api_readyz,  ROUTE_PUBLIC },
+	{ HTTP_GET,  "/api/v1/auth/whoami",	api_whoami,  0 },
+};
+
+/* "application/json", any case, optionally followed by parameters. */
+static int
+app_is_json(const char *ctype)
+{
+	size_t	n = strlen("application/json");
+
+	if (ctype == NULL || strncasecmp(ctype, "application/json", n) != 0)
+		return 0;
+	ctype += n;
+	while (*ctype == ' ' || *ctype == '\t')
+		ctype++;
+	return *ctype == '\0' || *ctype == ';';
+}
+
+static int
+app_authenticate(struct ctx *c)
+{
+	const char	*key = request_param(c->req, "HTTP_X_API_KEY");
+
+	switch (apikey_authenticate(c->app->store, key, &c->who)) {
+	case APIKEY_OK:
+		return 0;
+	case APIKEY_INVALID:
+		response_error(c->resp, API_INVALID_API_KEY, NULL, NULL,
+		    key == NULL ? "missing X-Api-Key header" :
+		    "invalid, unknown or revoked API key");
+		return -1;
+	default:
+		response_header(c->resp, "Retry-After", "1");
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "could not check the API key, try again");
+		return -1;
+	}
+}
+
+static int
+app_parse_body(struct ctx *c)
+{
+	char	err[160];
+
+	if (!app_is_json(request_param(c->req, "CONTENT_TYPE"))) {
+		response_error(c->resp, API_UNSUPPORTED_MEDIA_TYPE, NULL, NULL,
+		    "Content-Type must be application/json");
+		return -1;
+	}
+	if (jsonin_parse(c->req->body, c->req->body_len, &c->body, err,
+	    sizeof(err)) < 0) {
+		response_error(c->resp, API_INVALID_JSON, NULL, NULL, "%s",
+		    err);
+		return -1;
+	}
+	if (!json_object_is_type(c->body, json_type_object)) {
+		response_error(c->resp, API_INVALID_JSON, NULL, NULL,
+		    "request body must be a JSON object");
+		return -1;
+	}
+	return 0;
+}
+
+void
+app_handle(struct app *app, const struct request *req, struct response *resp)
+{
+	struct ctx	c;
+	size_t		max;
+
+	memset(&c, 0, sizeof(c));
+	c.app = app;
+	c.req = req;
+	c.resp = resp;
+
+	switch (req->path_too_long ? ROUTER_NOT_FOUND : router_match(routes,
+	    sizeof(routes) / sizeof(routes[0]), req->method, req->path,
+	    &c.match)) {
+	case ROUTER_NOT_FOUND:
+		response_error(resp, API_NOT_FOUND, NULL, NULL,
+		    "no such endpoint");
+		return;
+	case ROUTER_BAD_METHOD:
+		response_header(resp, "Allow", c.match.allow);
+		response_error(resp, API_METHOD_NOT_ALLOWED, NULL, NULL,
+		    "method %s not allowed here; allowed: %s",
+		    req->method_name, c.match.allow);
+		return;
+	case ROUTER_FOUND:
+		break;
+	}
+
+	max = c.match.route->flags & ROUTE_LARGE_BODY ? APP_BODY_MAX_LARGE :
+	    APP_BODY_MAX;
+	if (req->body_too_large || req->body_len > max) {
+		response_error(resp, API_PAYLOAD_TOO_LARGE, NULL, NULL,
+		    "request body exceeds %zu bytes", max);
+		return;
+	}
+	if (!(c.match.route->flags & ROUTE_PUBLIC) && app_authenticate(&c) < 0)
+		return;
+	if (req->method == HTTP_POST && app_parse_body(&c) < 0)
+		goto out;
+	c.match.route->handler(&c);
+out:
+	json_object_put(c.body);
+}

@@ -1,0 +1,34 @@
+/*
+ * The application: turns one parsed request into one response.  It
+ * checks, in this order, route (404/405), body size (413), API key (401),
+ * media type (415) and JSON syntax (400), so a handler only ever sees a
+ * request that passed all five.
+ */
+#ifndef TALLY_APP_H
+#define TALLY_APP_H
+
+#include "../core/apikey.h"
+#include "request.h"
+#include "response.h"
+#include "router.h"
+
+#define APP_BODY_MAX		(64 * 1024)
+#define APP_BODY_MAX_LARGE	(1024 * 1024)
+
+struct app {
+	struct store	*store;
+};
+
+/* Everything a handler may look at, for one request. */
+struct ctx {
+	struct app		*app;
+	const struct request	*req;
+	struct response		*resp;
+	struct route_match	 match;
+	struct principal	 who;		/* unset on ROUTE_PUBLIC routes */
+	struct json_object	*body;		/* parsed POST body, or NULL */
+};
+
+void	app_handle(struct app *, const struct request *, struct response *);
+
+#endif

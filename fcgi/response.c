@@ -1,0 +1,172 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "response.h"
+
+static const struct {
+	int		 status;
+	const char	*code;
+} api_errors[] = {
+	[API_VALIDATION_ERROR] =	{ 400, "VALIDATION_ERROR" },
+	[API_INVALID_JSON] =		{ 400, "INVALID_JSON" },
+	[API_INVALID_SCOPE_COMBINATION] = { 400, "INVALID_SCOPE_COMBINATION" },
+	[API_SCOPE_TOO_WIDE] =		{ 400, "SCOPE_TOO_WIDE" },
+	[API_INVALID_API_KEY] =		{ 401, "INVALID_API_KEY" },
+	[API_FORBIDDEN] =		{ 403, "FORBIDDEN" },
+	[API_NOT_FOUND] =		{ 404, "NOT_FOUND" },
+	[API_CUSTOMER_NOT_FOUND] =	{ 404, "CUSTOMER_NOT_FOUND" },
+	[API_CHECKPOINT_NOT_FOUND] =	{ 404, "CHECKPOINT_NOT_FOUND" },
+	[API_METHOD_NOT_ALLOWED] =	{ 405, "METHOD_NOT_ALLOWED" },
+	[API_IDEMPOTENCY_KEY_REUSED] =	{ 409, "IDEMPOTENCY_KEY_REUSED" },
+	[API_PAYLOAD_TOO_LARGE] =	{ 413, "PAYLOAD_TOO_LARGE" },
+	[API_UNSUPPORTED_MEDIA_TYPE] =	{ 415, "UNSUPPORTED_MEDIA_TYPE" },
+	[API_QUOTA_EXCEEDED] =		{ 402, "QUOTA_EXCEEDED" },
+	[API_RATE_LIMITED] =		{ 429, "RATE_LIMITED" },
+	[API_SERVICE_UNAVAILABLE] =	{ 503, "SERVICE_UNAVAILABLE" },
+	[API_INTERNAL] =		{ 500, "INTERNAL" },
+};
+
+/* A body for when even building the envelope ran out of memory. */
+static const char oom_body[] = "{\"success\":false,\"error\":{\"code\":"
+    "\"INTERNAL\",\"message\":\"out of memory\"}}";
+
+void
+response_init(struct response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	resp->status = 500;
+}
+
+void
+response_free(struct response *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+}
+
+const char *
+response_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default:  return "Internal Server Error";
+	}
+}
+
+const char *
+response_error_code(enum api_error err)
+{
+	return api_errors[err].code;
+}
+
+int
+response_header(struct response *resp, const char *name, const char *value)
+{
+	struct response_header	*h;
+
+	if (resp->nheaders == RESPONSE_HEADERS_MAX ||
+	    strlen(name) >= sizeof(h->name) ||
+	    strlen(value) >= sizeof(h->value) ||
+	    strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return -1;
+	h = &resp->headers[resp->nheaders++];
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	snprintf(h->value, sizeof(h->value), "%s", value);
+	return 0;
+}
+
+/* Serialises obj as the body and drops the reference. */
+static void
+response_set_body(struct response *resp, struct json_object *obj)
+{
+	const char	*text;
+	size_t		 len;
+
+	free(resp->body);
+	resp->body = NULL;
+	text = obj != NULL ? json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len) :
+	    NULL;
+	if (text == NULL || (resp->body = malloc(len + 1)) == NULL) {
+		resp->status = 500;
+		resp->body = strdup(oom_body);
+		resp->body_len = resp->body != NULL ? strlen(resp->body) : 0;
+	} else {
+		memcpy(resp->body, text, len + 1);
+		resp->body_len = len;
+	}
+	json_object_put(obj);
+}
+
+void
+response_success(struct response *resp, int status, struct json_object *data)
+{
+	struct json_object	*env;
+
+	if (data == NULL)
+		data = json_object_new_object();
+	if ((env = json_object_new_object()) != NULL) {
+		json_object_object_add(env, "success",
+		    json_object_new_boolean(1));
+		json_object_object_add(env, "data", data);
+	} else
+		json_object_put(data);
+	resp->status = status;
+	response_set_body(resp, env);
+}
+
+void
+response_error(struct response *resp, enum api_error err, const char *field,
+    struct json_object *extra, const char *fmt, ...)
+{
+	struct json_object	*env, *error;
+	char			 msg[512];
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	env = json_object_new_object();
+	error = json_object_new_object();
+	if (env == NULL || error == NULL) {
+		json_object_put(env);
+		json_object_put(error);
+		json_object_put(extra);
+		resp->status = 500;
+		response_set_body(resp, NULL);
+		return;
+	}
+	json_object_object_add(error, "code",
+	    json_object_new_string(api_errors[err].code));
+	json_object_object_add(error, "message", json_object_new_string(msg));
+	if (field != NULL)
+		json_object_object_add(error, "field",
+		    json_object_new_string(field));
+	if (extra != NULL) {
+		json_object_object_foreach(extra, k, v)
+			json_object_object_add(error, k, json_object_get(v));
+		json_object_put(extra);
+	}
+	json_object_object_add(env, "success", json_object_new_boolean(0));
+	json_object_object_add(env, "error", error);
+	resp->status = api_errors[err].status;
+	response_set_body(resp, env);
+}

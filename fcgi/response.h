@@ -1,0 +1,68 @@
+/*
+ * A response as plain data, and the two envelopes of SPEC 1: every
+ * success is {"success":true,"data":{...}}, every failure
+ * {"success":false,"error":{"code","message","field"?}}.  The error codes
+ * and their HTTP statuses live in one table, in response.c.
+ */
+#ifndef TALLY_RESPONSE_H
+#define TALLY_RESPONSE_H
+
+#include <stddef.h>
+
+struct json_object;
+
+enum api_error {
+	API_VALIDATION_ERROR,
+	API_INVALID_JSON,
+	API_INVALID_SCOPE_COMBINATION,
+	API_SCOPE_TOO_WIDE,
+	API_INVALID_API_KEY,
+	API_FORBIDDEN,
+	API_NOT_FOUND,
+	API_CUSTOMER_NOT_FOUND,
+	API_CHECKPOINT_NOT_FOUND,
+	API_METHOD_NOT_ALLOWED,
+	API_IDEMPOTENCY_KEY_REUSED,
+	API_PAYLOAD_TOO_LARGE,
+	API_UNSUPPORTED_MEDIA_TYPE,
+	API_QUOTA_EXCEEDED,
+	API_RATE_LIMITED,
+	API_SERVICE_UNAVAILABLE,
+	API_INTERNAL
+};
+
+#define RESPONSE_HEADERS_MAX	8
+
+struct response_header {
+	char	name[32];
+	char	value[128];
+};
+
+struct response {
+	int			status;
+	struct response_header	headers[RESPONSE_HEADERS_MAX];
+	int			nheaders;
+	char			*body;		/* owned, NUL-terminated */
+	size_t			 body_len;
+};
+
+void		 response_init(struct response *);
+void		 response_free(struct response *);
+const char	*response_reason(int status);
+const char	*response_error_code(enum api_error);
+/* Adds a header; values with CR, LF or NUL are refused (-1). */
+int		 response_header(struct response *, const char *name,
+		    const char *value);
+/* Takes ownership of data (NULL means {}). */
+void		 response_success(struct response *, int status,
+		    struct json_object *data);
+/*
+ * The error envelope.  field may be NULL.  extra, when not NULL, is an
+ * object whose members are added to "error" (retryAfterSeconds,
+ * recordId, ...); its ownership passes to the response.
+ */
+void		 response_error(struct response *, enum api_error,
+		    const char *field, struct json_object *extra,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif

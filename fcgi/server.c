@@ -1,0 +1,282 @@
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "../common/log.h"
+#include "app.h"
+#include "server.h"
+
+/* Bodies beyond the largest allowed are read and dropped, up to this. */
+#define SERVER_DRAIN_MAX	(64L * 1024 * 1024)
+
+struct worker {
+	pthread_t	 thread;
+	int		 fd;
+	struct app	*app;
+	char		*body;		/* APP_BODY_MAX_LARGE + 1 bytes */
+};
+
+static volatile sig_atomic_t	server_stopping;
+
+void
+server_block_signals(void)
+{
+	sigset_t	set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static int
+server_listen_unix(const char *path, unsigned mode)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_error("listen: socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return -1;
+	/* A socket file nobody answers on is left over from a crash. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		log_error("listen: %s: another tallyd is serving it", path);
+		goto err;
+	}
+	if (errno == ECONNREFUSED)
+		unlink(path);
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, mode) < 0 || listen(fd, 1024) < 0) {
+		log_error("listen: %s: %s", path, strerror(errno));
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+static int
+server_listen_tcp(const char *spec)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 host[256], *colon;
+	int		 fd = -1, on = 1, rc;
+
+	snprintf(host, sizeof(host), "%s", spec);
+	if ((colon = strrchr(host, ':')) == NULL) {
+		log_error("listen: expected HOST:PORT, unix:PATH or stdin");
+		return -1;
+	}
+	*colon = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints,
+	    &res)) != 0) {
+		log_error("listen: %s: %s", spec, gai_strerror(rc));
+		return -1;
+	}
+	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, 1024) < 0) {
+		log_error("listen: %s: %s", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int
+server_listen(const char *spec, unsigned mode)
+{
+	if (strcmp(spec, "stdin") == 0)
+		return 0;
+	if (strncmp(spec, "unix:", 5) == 0)
+		return server_listen_unix(spec + 5, mode);
+	return server_listen_tcp(spec);
+}
+
+/* Reads the body into w->body; a body too large is drained, not kept. */
+static void
+server_read_body(FCGX_Request *r, struct worker *w, struct request *req)
+{
+	char	scratch[16384];
+	size_t	got = 0;
+	long	dropped = 0;
+	int	n;
+
+	while (got <= APP_BODY_MAX_LARGE &&
+	    (n = FCGX_GetStr(w->body + got, (int)(APP_BODY_MAX_LARGE + 1 -
+	    got), r->in)) > 0)
+		got += (size_t)n;
+	if (got > APP_BODY_MAX_LARGE) {
+		req->body_too_large = 1;
+		got = 0;
+		while (dropped < SERVER_DRAIN_MAX &&
+		    (n = FCGX_GetStr(scratch, sizeof(scratch), r->in)) > 0)
+			dropped += n;
+	}
+	req->body = w->body;
+	req->body_len = got;
+}
+
+static double
+server_elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Copies s for a log line, replacing anything unprintable. */
+static void
+server_log_safe(char *dst, size_t size, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < size && s[i] != '\0'; i++)
+		dst[i] = (s[i] > 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	dst[i] = '\0';
+}
+
+static void
+server_write(FCGX_Request *r, const struct request *req,
+    const struct response *resp)
+{
+	int	i;
+
+	FCGX_FPrintF(r->out, "Status: %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %lu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Request-Id: %s\r\n", resp->status,
+	    response_reason(resp->status), (unsigned long)resp->body_len,
+	    req->id);
+	for (i = 0; i < resp->nheaders; i++)
+		FCGX_FPrintF(r->out, "%s: %s\r\n", resp->headers[i].name,
+		    resp->headers[i].value);
+	FCGX_PutS("\r\n", r->out);
+	if (req->method != HTTP_HEAD && resp->body_len > 0)
+		FCGX_PutStr(resp->body, (int)resp->body_len, r->out);
+}
+
+static void
+server_serve(FCGX_Request *r, struct worker *w)
+{
+	struct request	req;
+	struct response	resp;
+	struct timespec	t0;
+	char		path[128], method[16];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	request_init(&req, r->envp);
+	server_read_body(r, w, &req);
+	response_init(&resp);
+	app_handle(w->app, &req, &resp);
+	server_write(r, &req, &resp);
+	server_log_safe(path, sizeof(path), req.path);
+	server_log_safe(method, sizeof(method), req.method_name);
+	log_msg(LOG_LEVEL_INFO, req.id, "%s %s %d %.3fms", method, path,
+	    resp.status, server_elapsed_ms(&t0));
+	response_free(&resp);
+}
+
+static void *
+server_worker(void *arg)
+{
+	struct worker	*w = arg;
+	FCGX_Request	 r;
+
+	if (FCGX_InitRequest(&r, w->fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("server: cannot set up a FastCGI request");
+		return NULL;
+	}
+	while (!server_stopping) {
+		if (FCGX_Accept_r(&r) < 0) {
+			if (server_stopping)
+				break;
+			/* Out of descriptors, say: wait rather than spin. */
+			log_warn("server: accept failed: %s", strerror(errno));
+			usleep(100000);
+			continue;
+		}
+		server_serve(&r, w);
+		FCGX_Finish_r(&r);
+	}
+	FCGX_Free(&r, 0);
+	return NULL;
+}
+
+int
+server_run(int fd, int nthreads, struct app *app)
+{
+	struct worker	*w;
+	sigset_t	 set;
+	int		 i, started, sig = 0;
+
+	if (FCGX_Init() != 0 || (w = calloc((size_t)nthreads,
+	    sizeof(*w))) == NULL)
+		return -1;
+	for (started = 0; started < nthreads; started++) {
+		w[started].fd = fd;
+		w[started].app = app;
+		if ((w[started].body = malloc(APP_BODY_MAX_LARGE + 1)) ==
+		    NULL || pthread_create(&w[started].thread, NULL,
+		    server_worker, &w[started]) != 0) {
+			free(w[started].body);
+			log_error("server: cannot start thread %d", started);
+			break;
+		}
+	}
+	if (started == nthreads) {
+		log_info("tallyd: serving with %d threads", nthreads);
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGHUP);
+		do {
+			sigwait(&set, &sig);
+		} while (sig == SIGHUP);
+		log_info("tallyd: signal %d, finishing in-flight requests",
+		    sig);
+	}
+	/* Wakes every thread blocked in accept(); busy ones finish first. */
+	server_stopping = 1;
+	shutdown(fd, SHUT_RDWR);
+	for (i = 0; i < started; i++) {
+		pthread_join(w[i].thread, NULL);
+		free(w[i].body);
+	}
+	free(w);
+	return started == nthreads ? 0 : -1;
+}

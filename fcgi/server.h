@@ -1,0 +1,28 @@
+/*
+ * The FastCGI side: a listening socket, and a pool of threads that each
+ * accept a connection, read the request into plain data, hand it to the
+ * application, and write the answer back.  Threads, not processes, so
+ * that concurrent commits share log flushes in one Berkeley DB
+ * environment.
+ */
+#ifndef TALLY_SERVER_H
+#define TALLY_SERVER_H
+
+struct app;
+
+/*
+ * Opens the socket named by spec: "unix:/path" (created with mode;
+ * a stale socket file is replaced, a live one refused), "HOST:PORT", or
+ * "stdin" for the socket a web server passes on fd 0.  Returns the
+ * descriptor, or -1 after logging why.
+ */
+int	server_listen(const char *spec, unsigned mode);
+/*
+ * Serves until SIGTERM or SIGINT, then lets in-flight requests finish
+ * and returns 0.  The caller must have blocked those signals (see
+ * server_block_signals) before starting any thread.
+ */
+int	server_run(int fd, int threads, struct app *);
+void	server_block_signals(void);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * tallyd: the FastCGI responder.  Usage: tallyd [-c tally.conf]
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/conf.h"
+#include "../common/log.h"
+#include "../store/store.h"
+#include "app.h"
+#include "server.h"
+
+#define CHECKPOINT_SECONDS	30
+
+/* Background upkeep of the store, apart from the request threads. */
+struct upkeep {
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 wake;
+	int		 stop;
+	struct store	*store;
+};
+
+static void *
+upkeep_main(void *arg)
+{
+	struct upkeep	*u = arg;
+	struct timespec	 until;
+	int		 rc;
+
+	pthread_mutex_lock(&u->lock);
+	while (!u->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += CHECKPOINT_SECONDS;
+		pthread_cond_timedwait(&u->wake, &u->lock, &until);
+		if (u->stop)
+			break;
+		pthread_mutex_unlock(&u->lock);
+		if ((rc = store_checkpoint(u->store)) != STORE_OK)
+			log_warn("store checkpoint: %s", store_strerror(rc));
+		pthread_mutex_lock(&u->lock);
+	}
+	pthread_mutex_unlock(&u->lock);
+	return NULL;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: tallyd [-c tally.conf]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	 conf;
+	struct app	 app;
+	struct upkeep	 upkeep;
+	const char	*conf_path = NULL;
+	char		 err[256];
+	int		 ch, fd, rc, status = 1;
+
+	while ((ch = getopt(argc, argv, "c:")) != -1) {
+		if (ch != 'c')
+			usage();
+		conf_path = optarg;
+	}
+	if (optind != argc)
+		usage();
+
+	conf_defaults(&conf);
+	if (conf_path != NULL && conf_load(&conf, conf_path, err,
+	    sizeof(err)) < 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	log_set_level(conf.log_level);
+	umask(077);
+
+	memset(&app, 0, sizeof(app));
+	if ((rc = store_open(&app.store, conf.data_dir, conf.cache_mb, 0)) !=
+	    STORE_OK) {
+		log_error("tallyd: store %s: %s", conf.data_dir,
+		    store_strerror(rc));
+		return 1;
+	}
+	server_block_signals();
+	if ((fd = server_listen(conf.listen, conf.listen_mode)) < 0)
+		goto out;
+
+	memset(&upkeep, 0, sizeof(upkeep));
+	upkeep.store = app.store;
+	pthread_mutex_init(&upkeep.lock, NULL);
+	pthread_cond_init(&upkeep.wake, NULL);
+	if (pthread_create(&upkeep.thread, NULL, upkeep_main, &upkeep) != 0) {
+		log_error("tallyd: cannot start the upkeep thread");
+		goto out;
+	}
+	log_info("tallyd: listening on %s, data in %s", conf.listen,
+	    conf.data_dir);
+	status = server_run(fd, conf.threads, &app) == 0 ? 0 : 1;
+
+	pthread_mutex_lock(&upkeep.lock);
+	upkeep.stop = 1;
+	pthread_cond_signal(&upkeep.wake);
+	pthread_mutex_unlock(&upkeep.lock);
+	pthread_join(upkeep.thread, NULL);
+	if (strncmp(conf.listen, "unix:", 5) == 0)
+		unlink(conf.listen + 5);
+out:
+	store_close(app.store);
+	log_info("tallyd: stopped");
+	return status;
+}

@@ -1,0 +1,151 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "pack.h"
+
+void
+pack_free(struct pack *pk)
+{
+	free(pk->buf);
+	memset(pk, 0, sizeof(*pk));
+}
+
+static uint8_t *
+pack_reserve(struct pack *pk, size_t n)
+{
+	uint8_t	*nbuf;
+	size_t	 ncap;
+
+	if (pk->err)
+		return NULL;
+	if (pk->cap - pk->len < n) {
+		ncap = pk->cap ? pk->cap : 256;
+		while (ncap - pk->len < n)
+			ncap *= 2;
+		if ((nbuf = realloc(pk->buf, ncap)) == NULL) {
+			pk->err = 1;
+			return NULL;
+		}
+		pk->buf = nbuf;
+		pk->cap = ncap;
+	}
+	pk->len += n;
+	return pk->buf + pk->len - n;
+}
+
+void
+pack_u8(struct pack *pk, uint8_t v)
+{
+	uint8_t	*p;
+
+	if ((p = pack_reserve(pk, 1)) != NULL)
+		*p = v;
+}
+
+void
+pack_u64(struct pack *pk, uint64_t v)
+{
+	uint8_t	*p;
+	int	 i;
+
+	if ((p = pack_reserve(pk, 8)) != NULL)
+		for (i = 7; i >= 0; i--, v >>= 8)
+			p[i] = (uint8_t)v;
+}
+
+void
+pack_bytes(struct pack *pk, const void *data, size_t len)
+{
+	uint8_t	*p;
+
+	if ((p = pack_reserve(pk, len)) != NULL && len > 0)
+		memcpy(p, data, len);
+}
+
+void
+pack_str(struct pack *pk, const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len > 0xffff) {
+		pk->err = 1;
+		return;
+	}
+	pack_u8(pk, (uint8_t)(len >> 8));
+	pack_u8(pk, (uint8_t)len);
+	pack_bytes(pk, s, len);
+}
+
+void
+unpack_init(struct unpack *u, const void *data, size_t len)
+{
+	u->p = data;
+	u->left = len;
+	u->err = 0;
+}
+
+static const uint8_t *
+unpack_take(struct unpack *u, size_t n)
+{
+	const uint8_t	*p;
+
+	if (u->err || u->left < n) {
+		u->err = 1;
+		return NULL;
+	}
+	p = u->p;
+	u->p += n;
+	u->left -= n;
+	return p;
+}
+
+uint8_t
+unpack_u8(struct unpack *u)
+{
+	const uint8_t	*p = unpack_take(u, 1);
+
+	return p ? *p : 0;
+}
+
+uint64_t
+unpack_u64(struct unpack *u)
+{
+	const uint8_t	*p = unpack_take(u, 8);
+	uint64_t	 v = 0;
+	int		 i;
+
+	if (p != NULL)
+		for (i = 0; i < 8; i++)
+			v = v << 8 | p[i];
+	return v;
+}
+
+void
+unpack_bytes(struct unpack *u, void *dst, size_t len)
+{
+	const uint8_t	*p = unpack_take(u, len);
+
+	if (p != NULL && len > 0)
+		memcpy(dst, p, len);
+}
+
+void
+unpack_str(struct unpack *u, char *dst, size_t size)
+{
+	size_t		 len;
+	const uint8_t	*p;
+
+	len = (size_t)unpack_u8(u) << 8;
+	len |= unpack_u8(u);
+	if (len >= size) {
+		u->err = 1;
+		dst[0] = '\0';
+		return;
+	}
+	if ((p = unpack_take(u, len)) == NULL) {
+		dst[0] = '\0';
+		return;
+	}
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+}

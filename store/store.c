@@ -1,0 +1,273 @@
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "internal.h"
+
+#define STORE_RETRIES	16	/* deadlock retries before STORE_CONFLICT */
+
+static const char *const store_files[STORE_DB_COUNT] = {
+	"tenants.db",
+	"keys.db",
+};
+
+const char *
+store_strerror(int rc)
+{
+	switch (rc) {
+	case STORE_OK:		return "ok";
+	case STORE_NOTFOUND:	return "not found";
+	case STORE_EXISTS:	return "already exists";
+	case STORE_CONFLICT:	return "too many conflicting transactions";
+	case STORE_NOMEM:	return "out of memory";
+	case STORE_CORRUPT:	return "stored record is corrupt";
+	case STORE_IO:		return "storage failure";
+	case STORE_RECOVER:	return "storage needs recovery";
+	case STORE_NOTINIT:	return "data directory not initialised "
+				    "(run tallyctl init)";
+	default:		return "unknown store error";
+	}
+}
+
+int
+store_rc(int dbrc)
+{
+	switch (dbrc) {
+	case 0:			return STORE_OK;
+	case DB_NOTFOUND:
+	case DB_KEYEMPTY:	return STORE_NOTFOUND;
+	case DB_KEYEXIST:	return STORE_EXISTS;
+	case DB_LOCK_DEADLOCK:
+	case DB_LOCK_NOTGRANTED: return STORE_CONFLICT;
+	case ENOMEM:		return STORE_NOMEM;
+	case DB_RUNRECOVERY:	return STORE_RECOVER;
+	default:		return STORE_IO;
+	}
+}
+
+static void
+store_errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)env;
+	(void)prefix;
+	log_error("store: %s", msg);
+}
+
+static int
+store_open_dbs(struct store *st)
+{
+	int	i, rc;
+
+	for (i = 0; i < STORE_DB_COUNT; i++) {
+		if ((rc = db_create(&st->db[i], st->env, 0)) != 0)
+			return store_rc(rc);
+		rc = st->db[i]->open(st->db[i], NULL, store_files[i], NULL,
+		    DB_BTREE, DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
+		if (rc != 0) {
+			log_error("store: open %s: %s", store_files[i],
+			    db_strerror(rc));
+			return store_rc(rc);
+		}
+	}
+	return STORE_OK;
+}
+
+int
+store_open(struct store **out, const char *dir, int cache_mb, int flags)
+{
+	struct store	*st = NULL;
+	char		 probe[1024];
+	struct stat	 sb;
+	int		 rc;
+
+	*out = NULL;
+	if (flags & STORE_CREATE) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			log_error("store: mkdir %s: %s", dir, strerror(errno));
+			return STORE_IO;
+		}
+	} else {
+		snprintf(probe, sizeof(probe), "%s/%s", dir, store_files[0]);
+		if (stat(probe, &sb) < 0)
+			return STORE_NOTINIT;
+	}
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return STORE_NOMEM;
+	if ((rc = db_env_create(&st->env, 0)) != 0) {
+		rc = store_rc(rc);
+		goto err;
+	}
+	st->env->set_errcall(st->env, store_errcall);
+	st->env->set_cachesize(st->env, 0, (u_int32_t)cache_mb << 20, 1);
+	st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
+	/* Large enough that a 1000-item batch commits in one log buffer. */
+	st->env->set_lg_bsize(st->env, 4 << 20);
+	st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1);
+	/*
+	 * DB_REGISTER with DB_RECOVER runs recovery exactly when a process
+	 * that had the environment open died without closing it, so tallyd
+	 * and tallyctl can share it and a kill -9 heals at the next open.
+	 * Commits are synchronous: no DB_TXN_NOSYNC, ever.
+	 */
+	rc = st->env->open(st->env, dir, DB_CREATE | DB_INIT_LOCK |
+	    DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD |
+	    DB_RECOVER | DB_REGISTER, 0600);
+	if (rc != 0) {
+		log_error("store: open environment %s: %s", dir,
+		    db_strerror(rc));
+		rc = store_rc(rc);
+		goto err;
+	}
+	if ((rc = store_open_dbs(st)) != STORE_OK)
+		goto err;
+	*out = st;
+	return STORE_OK;
+err:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	int	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < STORE_DB_COUNT; i++)
+		if (st->db[i] != NULL)
+			st->db[i]->close(st->db[i], 0);
+	if (st->env != NULL)
+		st->env->close(st->env, 0);
+	free(st);
+}
+
+int
+store_checkpoint(struct store *st)
+{
+	return store_rc(st->env->txn_checkpoint(st->env, 0, 0, 0));
+}
+
+/* Sleeps a little longer after each lost deadlock, with jitter. */
+static void
+store_backoff(int attempt)
+{
+	struct timespec	ts;
+	long		us;
+
+	us = (long)(50 << (attempt < 8 ? attempt : 8));
+	us += random() % (us + 1);
+	ts.tv_sec = us / 1000000;
+	ts.tv_nsec = (us % 1000000) * 1000;
+	nanosleep(&ts, NULL);
+}
+
+static int
+store_run(struct store *st, store_txn_fn fn, void *arg, int commit)
+{
+	struct store_txn	t;
+	int			attempt, rc, dbrc;
+
+	t.st = st;
+	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
+		if ((dbrc = st->env->txn_begin(st->env, NULL, &t.txn, 0)) != 0)
+			return store_rc(dbrc);
+		rc = fn(&t, arg);
+		if (rc == STORE_OK && commit) {
+			/* Synchronous: the log is on disk when this returns. */
+			rc = store_rc(t.txn->commit(t.txn, 0));
+		} else
+			t.txn->abort(t.txn);
+		if (rc != STORE_CONFLICT)
+			return rc;
+		store_backoff(attempt);
+	}
+	return STORE_CONFLICT;
+}
+
+int
+store_write(struct store *st, store_txn_fn fn, void *arg)
+{
+	return store_run(st, fn, arg, 1);
+}
+
+int
+store_read(struct store *st, store_txn_fn fn, void *arg)
+{
+	return store_run(st, fn, arg, 0);
+}
+
+static void
+store_dbt(DBT *d, const void *data, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)(uintptr_t)data;
+	d->size = (u_int32_t)len;
+}
+
+int
+store_kv_put(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, const void *val, size_t vlen, int unique)
+{
+	DB	*db = t->st->db[which];
+	DBT	 k, v;
+
+	store_dbt(&k, key, klen);
+	store_dbt(&v, val, vlen);
+	return store_rc(db->put(db, t->txn, &k, &v,
+	    unique ? DB_NOOVERWRITE : 0));
+}
+
+int
+store_kv_get(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, void **val, size_t *vlen)
+{
+	DB	*db = t->st->db[which];
+	DBT	 k, v;
+	int	 rc;
+
+	store_dbt(&k, key, klen);
+	memset(&v, 0, sizeof(v));
+	v.flags = DB_DBT_MALLOC;
+	if ((rc = store_rc(db->get(db, t->txn, &k, &v, 0))) != STORE_OK)
+		return rc;
+	*val = v.data;
+	*vlen = v.size;
+	return STORE_OK;
+}
+
+int
+store_kv_each(struct store_txn *t, enum store_db which, store_kv_fn fn,
+    void *arg)
+{
+	DB	*db = t->st->db[which];
+	DBC	*cur = NULL;
+	DBT	 k, v;
+	int	 rc, dbrc;
+
+	if ((dbrc = db->cursor(db, t->txn, &cur, 0)) != 0)
+		return store_rc(dbrc);
+	/* Handles opened with DB_THREAD need memory the caller owns. */
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.flags = v.flags = DB_DBT_REALLOC;
+	for (;;) {
+		if ((dbrc = cur->get(cur, &k, &v, DB_NEXT)) != 0) {
+			rc = dbrc == DB_NOTFOUND ? STORE_OK : store_rc(dbrc);
+			break;
+		}
+		if ((rc = fn(k.data, k.size, v.data, v.size, arg)) != 0)
+			break;
+	}
+	cur->close(cur);
+	free(k.data);
+	free(v.data);
+	return rc;
+}

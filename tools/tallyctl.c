@@ -1,0 +1,265 @@
+/*
+ * tallyctl: the operator's command line.  It opens the same store as a
+ * running tallyd (both may have it open at once).
+ *
+ *   tallyctl [-c tally.conf] init
+ *   tallyctl [-c tally.conf] tenant add NAME | tenant list
+ *   tallyctl [-c tally.conf] key create --tenant NAME [--env live|test]
+ *                                       [--customer ID]
+ *   tallyctl [-c tally.conf] key list [--tenant NAME]
+ *   tallyctl [-c tally.conf] key revoke KEYID
+ */
+#include <sys/stat.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/conf.h"
+#include "../common/log.h"
+#include "../common/timefmt.h"
+#include "../core/apikey.h"
+#include "../core/ids.h"
+#include "../store/store.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tallyctl [-c tally.conf] command\n"
+	    "  init\n"
+	    "  tenant add NAME\n"
+	    "  tenant list\n"
+	    "  key create --tenant NAME [--env live|test] [--customer ID]\n"
+	    "  key list [--tenant NAME]\n"
+	    "  key revoke KEYID\n");
+	exit(2);
+}
+
+static int
+fail(const char *what, int rc)
+{
+	fprintf(stderr, "tallyctl: %s: %s\n", what, store_strerror(rc));
+	return 1;
+}
+
+static int
+tenant_insert(struct store_txn *t, void *arg)
+{
+	return store_tenant_add(t, arg);
+}
+
+static int
+cmd_tenant_add(struct store *st, const char *name)
+{
+	struct store_tenant	tn;
+	int			rc;
+
+	if (!ids_tenant_valid(name)) {
+		fprintf(stderr, "tallyctl: tenant names are 1-64 of a-z 0-9 _ "
+		    "-, starting with a letter or digit\n");
+		return 1;
+	}
+	memset(&tn, 0, sizeof(tn));
+	snprintf(tn.name, sizeof(tn.name), "%s", name);
+	tn.created_ms = timefmt_now_ms();
+	if ((rc = store_write(st, tenant_insert, &tn)) != STORE_OK)
+		return fail(name, rc);
+	printf("tenant %s added\n", name);
+	return 0;
+}
+
+static int
+tenant_print(const struct store_tenant *tn, void *arg)
+{
+	char	when[TIMEFMT_LEN];
+
+	(void)arg;
+	timefmt_rfc3339(tn->created_ms, when);
+	printf("%-24s %s\n", tn->name, when);
+	return 0;
+}
+
+static int
+tenant_list(struct store_txn *t, void *arg)
+{
+	return store_tenant_each(t, tenant_print, arg);
+}
+
+static int
+cmd_key_create(struct store *st, int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "tenant", required_argument, NULL, 't' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "customer", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char		*tenant = NULL, *customer = "";
+	enum store_env		 env = STORE_ENV_LIVE;
+	char			 text[APIKEY_TEXT_MAX];
+	int			 ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			tenant = optarg;
+			break;
+		case 'e':
+			if (strcmp(optarg, "live") == 0)
+				env = STORE_ENV_LIVE;
+			else if (strcmp(optarg, "test") == 0)
+				env = STORE_ENV_TEST;
+			else
+				usage();
+			break;
+		case 'u':
+			customer = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (tenant == NULL || optind != argc)
+		usage();
+	if (customer[0] != '\0' && !ids_customer_valid(customer)) {
+		fprintf(stderr, "tallyctl: customer ids are 1-128 of "
+		    "A-Z a-z 0-9 _ . : -\n");
+		return 1;
+	}
+	rc = apikey_create(st, tenant, env, customer[0] ? STORE_KEY_CUSTOMER :
+	    STORE_KEY_VENDOR, customer, text);
+	if (rc == STORE_NOTFOUND) {
+		fprintf(stderr, "tallyctl: no tenant %s\n", tenant);
+		return 1;
+	} else if (rc != STORE_OK)
+		return fail("key create", rc);
+	/* The only time the secret is ever shown: stdout, nothing else. */
+	printf("%s\n", text);
+	if (isatty(STDOUT_FILENO))
+		fprintf(stderr, "tallyctl: store this key now; its secret "
+		    "cannot be shown again\n");
+	return 0;
+}
+
+static int
+key_print(const struct store_key *k, void *arg)
+{
+	const char	*tenant = arg;
+	char		 when[TIMEFMT_LEN], revoked[TIMEFMT_LEN];
+
+	if (tenant != NULL && strcmp(tenant, k->tenant) != 0)
+		return 0;
+	timefmt_rfc3339(k->created_ms, when);
+	if (k->revoked_ms != 0)
+		timefmt_rfc3339(k->revoked_ms, revoked);
+	printf("%-24s %-16s %-4s %-8s %-20s %s %s\n", k->public_id, k->tenant,
+	    apikey_env_name(k->env), apikey_kind_name(k->kind),
+	    k->customer_id[0] ? k->customer_id : "-", when,
+	    k->revoked_ms ? revoked : "active");
+	return 0;
+}
+
+static int
+key_list(struct store_txn *t, void *arg)
+{
+	return store_key_each(t, key_print, arg);
+}
+
+static int
+cmd_key_list(struct store *st, int argc, char *argv[])
+{
+	const char	*tenant = NULL;
+	int		 rc;
+
+	if (argc == 3 && strcmp(argv[1], "--tenant") == 0)
+		tenant = argv[2];
+	else if (argc != 1)
+		usage();
+	printf("%-24s %-16s %-4s %-8s %-20s %-24s %s\n", "KEYID", "TENANT",
+	    "ENV", "KIND", "CUSTOMER", "CREATED", "REVOKED");
+	if ((rc = store_read(st, key_list, (void *)(uintptr_t)tenant)) !=
+	    STORE_OK)
+		return fail("key list", rc);
+	return 0;
+}
+
+static int
+dispatch(struct store *st, int argc, char *argv[])
+{
+	int	rc;
+
+	if (argc >= 2 && strcmp(argv[0], "tenant") == 0) {
+		if (strcmp(argv[1], "add") == 0 && argc == 3)
+			return cmd_tenant_add(st, argv[2]);
+		if (strcmp(argv[1], "list") == 0 && argc == 2) {
+			if ((rc = store_read(st, tenant_list, NULL)) !=
+			    STORE_OK)
+				return fail("tenant list", rc);
+			return 0;
+		}
+	} else if (argc >= 2 && strcmp(argv[0], "key") == 0) {
+		if (strcmp(argv[1], "create") == 0)
+			return cmd_key_create(st, argc - 1, argv + 1);
+		if (strcmp(argv[1], "list") == 0)
+			return cmd_key_list(st, argc - 1, argv + 1);
+		if (strcmp(argv[1], "revoke") == 0 && argc == 3) {
+			if ((rc = apikey_revoke(st, argv[2])) != STORE_OK)
+				return fail(argv[2], rc);
+			printf("key %s revoked\n", argv[2]);
+			return 0;
+		}
+	}
+	usage();
+	return 2;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	 conf;
+	struct store	*st = NULL;
+	const char	*conf_path = NULL;
+	char		 err[256];
+	int		 rc, init;
+
+	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
+		conf_path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		usage();
+	argc--;
+	argv++;
+
+	conf_defaults(&conf);
+	if (conf_path != NULL && conf_load(&conf, conf_path, err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "tallyctl: %s\n", err);
+		return 1;
+	}
+	log_set_level(LOG_LEVEL_WARN);
+	umask(077);
+	init = strcmp(argv[0], "init") == 0;
+	if (init && argc != 1)
+		usage();
+	if ((rc = store_open(&st, conf.data_dir, conf.cache_mb,
+	    init ? STORE_CREATE : 0)) != STORE_OK) {
+		fprintf(stderr, "tallyctl: %s: %s\n", conf.data_dir,
+		    store_strerror(rc));
+		return 1;
+	}
+	if (init) {
+		printf("initialised %s\n", conf.data_dir);
+		rc = 0;
+	} else {
+		/* getopt_long in subcommands starts from their own argv[0]. */
+		optind = 1;
+		rc = dispatch(st, argc, argv);
+	}
+	store_close(st);
+	return rc;
+}
