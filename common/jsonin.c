@@ -1,50 +1,434 @@
+/*
+ * json-c is lenient in ways that matter for a shared record: it accepts
+ * single-quoted keys, and keeps only the last of two equal keys, so two
+ * readers of one body could disagree on what it says.  Every body is
+ * therefore checked here against RFC 8259 first (grammar, escapes,
+ * UTF-8, nesting, and no repeated key in an object), and only then
+ * handed to json-c to build the tree.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "jsonin.h"
+
+struct scan {
+	const unsigned char	*start, *p, *end;
+	int			 depth;
+	char			*err;
+	size_t			 errlen;
+};
+
+/* The decoded keys of one object, to find a repeated one. */
+struct keyset {
+	char	**keys;
+	size_t	 *lens;
+	size_t	  n, cap;
+};
+
+static int
+scan_fail(struct scan *s, const char *what)
+{
+	if (s->err[0] == '\0')
+		snprintf(s->err, s->errlen, "invalid JSON at byte %zu: %s",
+		    (size_t)(s->p - s->start), what);
+	return -1;
+}
+
+static void
+scan_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
+	    *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int
+scan_literal(struct scan *s, const char *word)
+{
+	size_t	len = strlen(word);
+
+	if ((size_t)(s->end - s->p) < len || memcmp(s->p, word, len) != 0)
+		return scan_fail(s, "unexpected character");
+	s->p += len;
+	return 0;
+}
+
+static int
+scan_digits(struct scan *s)
+{
+	const unsigned char	*from = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > from ? 0 : scan_fail(s, "expected a digit");
+}
+
+static int
+scan_number(struct scan *s)
+{
+	if (*s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (scan_digits(s) < 0)
+		return -1;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (scan_digits(s) < 0)
+			return -1;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (scan_digits(s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+scan_hex4(struct scan *s, unsigned *out)
+{
+	unsigned	v = 0;
+	int		i;
+
+	if (s->end - s->p < 4)
+		return scan_fail(s, "short \\u escape");
+	for (i = 0; i < 4; i++, s->p++) {
+		v <<= 4;
+		if (*s->p >= '0' && *s->p <= '9')
+			v |= (unsigned)(*s->p - '0');
+		else if ((*s->p | 0x20) >= 'a' && (*s->p | 0x20) <= 'f')
+			v |= (unsigned)((*s->p | 0x20) - 'a' + 10);
+		else
+			return scan_fail(s, "bad \\u escape");
+	}
+	*out = v;
+	return 0;
+}
+
+/* One UTF-8 sequence: shortest form, no surrogates, at most U+10FFFF. */
+static int
+scan_utf8(struct scan *s)
+{
+	const unsigned char	*p = s->p;
+	unsigned		 c = *p, cp, min;
+	int			 n, i;
+
+	if (c < 0x80) {
+		s->p++;
+		return 0;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else
+		return scan_fail(s, "invalid UTF-8");
+	if (s->end - p <= n)
+		return scan_fail(s, "invalid UTF-8");
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return scan_fail(s, "invalid UTF-8");
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return scan_fail(s, "invalid UTF-8");
+	s->p += n + 1;
+	return 0;
+}
+
+static void
+put_utf8(char *out, size_t *o, unsigned cp)
+{
+	if (cp < 0x80)
+		out[(*o)++] = (char)cp;
+	else if (cp < 0x800) {
+		out[(*o)++] = (char)(0xc0 | cp >> 6);
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*o)++] = (char)(0xe0 | cp >> 12);
+		out[(*o)++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*o)++] = (char)(0xf0 | cp >> 18);
+		out[(*o)++] = (char)(0x80 | (cp >> 12 & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+/*
+ * A string, s->p at its opening quote.  With out (room for as many
+ * bytes as the raw string has), the decoded bytes go there too.
+ */
+static int
+scan_string(struct scan *s, char *out, size_t *outlen)
+{
+	const unsigned char	*from;
+	unsigned		 cp, lo;
+	size_t			 o = 0;
+
+	for (s->p++; s->p < s->end && *s->p != '"'; ) {
+		if (*s->p < 0x20)
+			return scan_fail(s, "control character in string");
+		if (*s->p != '\\') {
+			from = s->p;
+			if (scan_utf8(s) < 0)
+				return -1;
+			if (out != NULL) {
+				memcpy(out + o, from, (size_t)(s->p - from));
+				o += (size_t)(s->p - from);
+			}
+			continue;
+		}
+		if (++s->p == s->end)
+			break;
+		switch (*s->p++) {
+		case '"':  cp = '"'; break;
+		case '\\': cp = '\\'; break;
+		case '/':  cp = '/'; break;
+		case 'b':  cp = '\b'; break;
+		case 'f':  cp = '\f'; break;
+		case 'n':  cp = '\n'; break;
+		case 'r':  cp = '\r'; break;
+		case 't':  cp = '\t'; break;
+		case 'u':
+			if (scan_hex4(s, &cp) < 0)
+				return -1;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return scan_fail(s, "lone low surrogate");
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (s->end - s->p < 2 || s->p[0] != '\\' ||
+				    s->p[1] != 'u')
+					return scan_fail(s,
+					    "lone high surrogate");
+				s->p += 2;
+				if (scan_hex4(s, &lo) < 0)
+					return -1;
+				if (lo < 0xdc00 || lo > 0xdfff)
+					return scan_fail(s,
+					    "bad surrogate pair");
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			}
+			break;
+		default:
+			s->p--;
+			return scan_fail(s, "bad escape");
+		}
+		if (out != NULL)
+			put_utf8(out, &o, cp);
+	}
+	if (s->p == s->end)
+		return scan_fail(s, "unterminated string");
+	s->p++;
+	if (outlen != NULL)
+		*outlen = o;
+	return 0;
+}
+
+static void
+keyset_free(struct keyset *ks)
+{
+	size_t	i;
+
+	for (i = 0; i < ks->n; i++)
+		free(ks->keys[i]);
+	free(ks->keys);
+	free(ks->lens);
+}
+
+/* Scans a key and remembers it; -1 if it repeats one or memory ran out. */
+static int
+scan_key(struct scan *s, struct keyset *ks)
+{
+	const unsigned char	*from = s->p;
+	char			*key, **nk;
+	size_t			 len, i, *nl;
+
+	if ((key = malloc((size_t)(s->end - from) + 1)) == NULL)
+		return scan_fail(s, "out of memory");
+	if (scan_string(s, key, &len) < 0) {
+		free(key);
+		return -1;
+	}
+	for (i = 0; i < ks->n; i++)
+		if (ks->lens[i] == len && memcmp(ks->keys[i], key, len) == 0) {
+			free(key);
+			s->p = from;
+			return scan_fail(s, "duplicate key in object");
+		}
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap ? ks->cap * 2 : 8;
+		nk = realloc(ks->keys, ks->cap * sizeof(*nk));
+		if (nk != NULL)
+			ks->keys = nk;
+		nl = realloc(ks->lens, ks->cap * sizeof(*nl));
+		if (nl != NULL)
+			ks->lens = nl;
+		if (nk == NULL || nl == NULL) {
+			free(key);
+			return scan_fail(s, "out of memory");
+		}
+	}
+	ks->keys[ks->n] = key;
+	ks->lens[ks->n++] = len;
+	return 0;
+}
+
+static int	scan_value(struct scan *);
+
+static int
+scan_object(struct scan *s)
+{
+	struct keyset	ks = { NULL, NULL, 0, 0 };
+	int		rc = -1;
+
+	s->p++;
+	scan_ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		if (s->p == s->end || *s->p != '"') {
+			scan_fail(s, "expected a string key");
+			goto out;
+		}
+		if (scan_key(s, &ks) < 0)
+			goto out;
+		scan_ws(s);
+		if (s->p == s->end || *s->p++ != ':') {
+			s->p--;
+			scan_fail(s, "expected ':'");
+			goto out;
+		}
+		if (scan_value(s) < 0)
+			goto out;
+		scan_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			scan_ws(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			rc = 0;
+		} else
+			scan_fail(s, "expected ',' or '}'");
+		break;
+	}
+out:
+	keyset_free(&ks);
+	return rc;
+}
+
+static int
+scan_array(struct scan *s)
+{
+	s->p++;
+	scan_ws(s);
+	if (s->p < s->end && *s->p == ']') {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		if (scan_value(s) < 0)
+			return -1;
+		scan_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (s->p < s->end && *s->p == ']') {
+			s->p++;
+			return 0;
+		}
+		return scan_fail(s, "expected ',' or ']'");
+	}
+}
+
+static int
+scan_value(struct scan *s)
+{
+	int	rc;
+
+	scan_ws(s);
+	if (s->p == s->end)
+		return scan_fail(s, "unexpected end of input");
+	switch (*s->p) {
+	case '{':
+	case '[':
+		if (++s->depth > JSONIN_DEPTH)
+			return scan_fail(s, "nested too deeply");
+		rc = *s->p == '{' ? scan_object(s) : scan_array(s);
+		s->depth--;
+		return rc;
+	case '"':
+		return scan_string(s, NULL, NULL);
+	case 't':
+		return scan_literal(s, "true");
+	case 'f':
+		return scan_literal(s, "false");
+	case 'n':
+		return scan_literal(s, "null");
+	default:
+		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+			return scan_number(s);
+		return scan_fail(s, "unexpected character");
+	}
+}
 
 int
 jsonin_parse(const char *text, size_t len, struct json_object **out,
     char *err, size_t errlen)
 {
 	struct json_tokener	*tok;
-	struct json_object	*obj = NULL;
-	enum json_tokener_error	 jerr;
-	size_t			 end;
+	struct scan		 s;
 
 	*out = NULL;
+	err[0] = '\0';
 	if (len > (size_t)INT32_MAX) {
 		snprintf(err, errlen, "body too large to parse");
 		return -1;
 	}
-	if ((tok = json_tokener_new_ex(JSONIN_DEPTH)) == NULL) {
+	memset(&s, 0, sizeof(s));
+	s.start = s.p = (const unsigned char *)text;
+	s.end = s.start + len;
+	s.err = err;
+	s.errlen = errlen;
+	if (scan_value(&s) < 0)
+		return -1;
+	scan_ws(&s);
+	if (s.p != s.end)
+		return scan_fail(&s, "unexpected data after the document");
+
+	/* Valid by now: json-c only builds the tree. */
+	if ((tok = json_tokener_new_ex(JSONIN_DEPTH + 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (obj == NULL && jerr == json_tokener_continue)
-		snprintf(err, errlen, "unexpected end of JSON input");
-	else if (obj == NULL)
-		snprintf(err, errlen, "invalid JSON at byte %zu: %s", end,
-		    json_tokener_error_desc(jerr));
-	else {
-		/* Whitespace may follow the document, nothing else. */
-		while (end < len && (text[end] == ' ' || text[end] == '\t' ||
-		    text[end] == '\n' || text[end] == '\r'))
-			end++;
-		if (end != len) {
-			snprintf(err, errlen, "unexpected data after JSON "
-			    "at byte %zu", end);
-			json_object_put(obj);
-			obj = NULL;
-		}
+	*out = json_tokener_parse_ex(tok, text, (int)len);
+	/* A bare top-level number ends only at a terminator: give it one. */
+	if (*out == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		*out = json_tokener_parse_ex(tok, "", 1);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(*out);
+		*out = NULL;
+		snprintf(err, errlen, "could not parse JSON");
 	}
 	json_tokener_free(tok);
-	*out = obj;
-	return obj == NULL ? -1 : 0;
+	return err[0] == '\0' ? 0 : -1;
 }

@@ -1,0 +1,154 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/timefmt.h"
+#include "../core/apikey.h"
+#include "../core/ids.h"
+#include "check.h"
+
+static char		 dir[256];
+static struct store	*st;
+
+static int
+add_tenant(struct store_txn *t, void *arg)
+{
+	struct store_tenant	tn;
+
+	memset(&tn, 0, sizeof(tn));
+	snprintf(tn.name, sizeof(tn.name), "%s", (const char *)arg);
+	tn.created_ms = timefmt_now_ms();
+	return store_tenant_add(t, &tn);
+}
+
+static void
+setup(void)
+{
+	tmpdir_make(dir, sizeof(dir));
+	ck_assert_int_eq(store_open(&st, dir, 4, STORE_CREATE), STORE_OK);
+	ck_assert_int_eq(store_write(st, add_tenant, "acme"), STORE_OK);
+}
+
+static void
+teardown(void)
+{
+	store_close(st);
+	tmpdir_remove(dir);
+}
+
+START_TEST(ids_rules)
+{
+	char	long_id[200];
+
+	ck_assert(ids_customer_valid("customer_acme"));
+	ck_assert(ids_customer_valid("A.b:c-d_9"));
+	ck_assert(!ids_customer_valid(""));
+	ck_assert(!ids_customer_valid("has space"));
+	ck_assert(!ids_customer_valid("slash/no"));
+	ck_assert(!ids_customer_valid("é"));
+	memset(long_id, 'a', 128);
+	long_id[128] = '\0';
+	ck_assert(ids_customer_valid(long_id));
+	long_id[128] = 'a';
+	long_id[129] = '\0';
+	ck_assert(!ids_customer_valid(long_id));
+
+	ck_assert(ids_tenant_valid("acme"));
+	ck_assert(ids_tenant_valid("a-1_b"));
+	ck_assert(!ids_tenant_valid("Acme"));
+	ck_assert(!ids_tenant_valid("-acme"));
+	ck_assert(!ids_tenant_valid("_acme"));
+	ck_assert(!ids_tenant_valid(""));
+}
+END_TEST
+
+START_TEST(parse_shapes)
+{
+	static const char *const bad[] = {
+		"", "pk_", "pk_prod_0123456789abcdef01234567.x",
+		"pk_live_0123456789abcdef0123456.0123456789abcdef0123456789abcd"
+		    "ef0123456789abcdef0123456789abcdef",	/* short id */
+		"pk_live_0123456789abcdef01234567-0123456789abcdef0123456789ab"
+		    "cdef0123456789abcdef0123456789abcdef",	/* no dot */
+		"pk_live_0123456789ABCDEF01234567.0123456789abcdef0123456789ab"
+		    "cdef0123456789abcdef0123456789abcdef",	/* upper case */
+		"pk_live_0123456789abcdef01234567.0123456789abcdef0123456789ab"
+		    "cdef0123456789abcdef0123456789abcdef0",	/* long */
+	};
+	enum store_env	env;
+	char		id[64], secret[80];
+	size_t		i;
+
+	ck_assert_int_eq(apikey_parse("pk_test_0123456789abcdef01234567."
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    &env, id, secret), 0);
+	ck_assert_int_eq(env, STORE_ENV_TEST);
+	ck_assert_str_eq(id, "0123456789abcdef01234567");
+	ck_assert_uint_eq(strlen(secret), 64);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(apikey_parse(bad[i], &env, id, secret) == -1,
+		    "accepted case %zu", i);
+}
+END_TEST
+
+START_TEST(create_authenticate_revoke)
+{
+	struct principal	p;
+	char			key[APIKEY_TEXT_MAX], bad[APIKEY_TEXT_MAX];
+	size_t			n;
+
+	ck_assert_int_eq(apikey_create(st, "acme", STORE_ENV_LIVE,
+	    STORE_KEY_VENDOR, "", key), STORE_OK);
+	ck_assert(strncmp(key, "pk_live_", 8) == 0);
+	ck_assert_int_eq(apikey_authenticate(st, key, &p), APIKEY_OK);
+	ck_assert_str_eq(p.tenant, "acme");
+	ck_assert_int_eq(p.env, STORE_ENV_LIVE);
+	ck_assert_int_eq(p.kind, STORE_KEY_VENDOR);
+
+	/* One changed secret digit, or the other environment's prefix. */
+	snprintf(bad, sizeof(bad), "%s", key);
+	n = strlen(bad);
+	bad[n - 1] = bad[n - 1] == 'a' ? 'b' : 'a';
+	ck_assert_int_eq(apikey_authenticate(st, bad, &p), APIKEY_INVALID);
+	snprintf(bad, sizeof(bad), "pk_test_%s", key + 8);
+	ck_assert_int_eq(apikey_authenticate(st, bad, &p), APIKEY_INVALID);
+	ck_assert_int_eq(apikey_authenticate(st, NULL, &p), APIKEY_INVALID);
+
+	/* Revoked by its "pk_live_<id>" prefix, as tallyctl key list shows. */
+	snprintf(bad, sizeof(bad), "%.*s", 8 + 2 * APIKEY_ID_BYTES, key);
+	ck_assert_int_eq(apikey_revoke(st, bad), STORE_OK);
+	ck_assert_int_eq(apikey_authenticate(st, key, &p), APIKEY_INVALID);
+	ck_assert_int_eq(apikey_revoke(st, "nope"), STORE_NOTFOUND);
+}
+END_TEST
+
+START_TEST(customer_keys_and_unknown_tenant)
+{
+	struct principal	p;
+	char			key[APIKEY_TEXT_MAX];
+
+	ck_assert_int_eq(apikey_create(st, "acme", STORE_ENV_TEST,
+	    STORE_KEY_CUSTOMER, "customer_acme", key), STORE_OK);
+	ck_assert_int_eq(apikey_authenticate(st, key, &p), APIKEY_OK);
+	ck_assert_int_eq(p.kind, STORE_KEY_CUSTOMER);
+	ck_assert_int_eq(p.env, STORE_ENV_TEST);
+	ck_assert_str_eq(p.customer_id, "customer_acme");
+	ck_assert_int_eq(apikey_create(st, "ghost", STORE_ENV_LIVE,
+	    STORE_KEY_VENDOR, "", key), STORE_NOTFOUND);
+}
+END_TEST
+
+Suite *
+core_suite(void)
+{
+	Suite	*s = suite_create("core");
+	TCase	*ids = tcase_create("ids"), *keys = tcase_create("apikey");
+
+	tcase_add_test(ids, ids_rules);
+	tcase_add_test(ids, parse_shapes);
+	tcase_add_checked_fixture(keys, setup, teardown);
+	tcase_add_test(keys, create_authenticate_revoke);
+	tcase_add_test(keys, customer_keys_and_unknown_tenant);
+	suite_add_tcase(s, ids);
+	suite_add_tcase(s, keys);
+	return s;
+}

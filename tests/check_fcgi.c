@@ -1,0 +1,294 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../common/timefmt.h"
+#include "../fcgi/app.h"
+#include "check.h"
+
+START_TEST(request_from_params)
+{
+	char *params[] = {
+		"REQUEST_METHOD=POST",
+		"REQUEST_URI=/api/v1/x%2Fy?a=1&b=two+words&c=%41%42&d&e=%zz",
+		"HTTP_X_REQUEST_ID=abc-1",
+		NULL
+	};
+	struct request	req;
+	char		val[32];
+
+	request_init(&req, params);
+	ck_assert_int_eq(req.method, HTTP_POST);
+	ck_assert_str_eq(req.path, "/api/v1/x%2Fy");
+	ck_assert_str_eq(req.id, "abc-1");
+	ck_assert_str_eq(request_param(&req, "HTTP_X_REQUEST_ID"), "abc-1");
+	ck_assert_ptr_null(request_param(&req, "HTTP_X_REQUEST"));
+	ck_assert_int_eq(request_query(&req, "a", val, sizeof(val)), 1);
+	ck_assert_str_eq(val, "1");
+	ck_assert_int_eq(request_query(&req, "b", val, sizeof(val)), 1);
+	ck_assert_str_eq(val, "two words");
+	ck_assert_int_eq(request_query(&req, "c", val, sizeof(val)), 1);
+	ck_assert_str_eq(val, "AB");
+	ck_assert_int_eq(request_query(&req, "d", val, sizeof(val)), 1);
+	ck_assert_str_eq(val, "");
+	ck_assert_int_eq(request_query(&req, "e", val, sizeof(val)), -1);
+	ck_assert_int_eq(request_query(&req, "z", val, sizeof(val)), 0);
+	ck_assert_int_eq(request_query(&req, "b", val, 4), -1);
+}
+END_TEST
+
+START_TEST(request_defaults_and_unsafe_id)
+{
+	char *params[] = {
+		"REQUEST_METHOD=BREW",
+		"HTTP_X_REQUEST_ID=bad id\r\nSet-Cookie: x",
+		NULL
+	};
+	char *none[] = { NULL };
+	struct request	req;
+	char		out[8];
+
+	request_init(&req, params);
+	ck_assert_int_eq(req.method, HTTP_OTHER);
+	ck_assert_str_eq(req.path, "/");
+	ck_assert_str_eq(req.query, "");
+	ck_assert_uint_eq(strlen(req.id), 32);
+	request_init(&req, none);
+	ck_assert_str_eq(req.method_name, "");
+	ck_assert_int_eq(request_decode("%00", 3, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(request_decode("%4", 2, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(request_decode("%41", 3, out, sizeof(out), 0), 0);
+	ck_assert_str_eq(out, "A");
+}
+END_TEST
+
+static void
+dummy(struct ctx *c)
+{
+	(void)c;
+}
+
+static const struct route table[] = {
+	{ HTTP_GET,  "/a/b",	  dummy, 0 },
+	{ HTTP_POST, "/a/b",	  dummy, 0 },
+	{ HTTP_GET,  "/items/*",  dummy, 0 },
+	{ HTTP_GET,  "/items/*/sub/*", dummy, 0 },
+};
+#define NTABLE	(sizeof(table) / sizeof(table[0]))
+
+START_TEST(router_matches)
+{
+	struct route_match	m;
+
+	ck_assert_int_eq(router_match(table, NTABLE, HTTP_GET, "/a/b", &m),
+	    ROUTER_FOUND);
+	ck_assert_ptr_eq(m.route, &table[0]);
+	ck_assert_int_eq(router_match(table, NTABLE, HTTP_HEAD, "/a/b", &m),
+	    ROUTER_FOUND);
+	ck_assert_int_eq(router_match(table, NTABLE, HTTP_DELETE, "/a/b", &m),
+	    ROUTER_BAD_METHOD);
+	ck_assert_str_eq(m.allow, "GET, POST");
+	ck_assert_int_eq(router_match(table, NTABLE, HTTP_GET, "/items/x%20y",
+	    &m), ROUTER_FOUND);
+	ck_assert_int_eq(m.nparams, 1);
+	ck_assert_str_eq(m.params[0], "x y");
+	ck_assert_int_eq(router_match(table, NTABLE, HTTP_GET,
+	    "/items/1/sub/2", &m), ROUTER_FOUND);
+	ck_assert_str_eq(m.params[1], "2");
+	ck_assert_ptr_eq(m.route, &table[3]);
+
+	static const char *const missing[] = {
+		"/", "", "/a", "/a/b/", "/a/bc", "/items/", "/items//sub/2",
+		"/items/%zz", "/items/%00", "/a//b",
+	};
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
+		ck_assert_msg(router_match(table, NTABLE, HTTP_GET, missing[i],
+		    &m) == ROUTER_NOT_FOUND, "matched %s", missing[i]);
+}
+END_TEST
+
+static struct json_object *
+body_json(const struct response *resp)
+{
+	struct json_object	*obj = json_tokener_parse(resp->body);
+
+	ck_assert_msg(obj != NULL, "not JSON: %s", resp->body);
+	return obj;
+}
+
+static const char *
+path_str(struct json_object *obj, const char *a, const char *b)
+{
+	struct json_object	*v;
+
+	ck_assert(json_object_object_get_ex(obj, a, &v));
+	if (b != NULL)
+		ck_assert(json_object_object_get_ex(v, b, &v));
+	return json_object_get_string(v);
+}
+
+START_TEST(envelopes)
+{
+	struct response		 resp;
+	struct json_object	*obj, *extra;
+
+	response_init(&resp);
+	extra = json_object_new_object();
+	json_object_object_add(extra, "retryAfterSeconds",
+	    json_object_new_int(3));
+	response_error(&resp, API_VALIDATION_ERROR, "delta", extra,
+	    "delta must be %s", "a non-zero number");
+	ck_assert_int_eq(resp.status, 400);
+	obj = body_json(&resp);
+	ck_assert_str_eq(path_str(obj, "success", NULL), "false");
+	ck_assert_str_eq(path_str(obj, "error", "code"), "VALIDATION_ERROR");
+	ck_assert_str_eq(path_str(obj, "error", "message"),
+	    "delta must be a non-zero number");
+	ck_assert_str_eq(path_str(obj, "error", "field"), "delta");
+	ck_assert_str_eq(path_str(obj, "error", "retryAfterSeconds"), "3");
+	json_object_put(obj);
+
+	response_success(&resp, 201, NULL);
+	ck_assert_int_eq(resp.status, 201);
+	ck_assert_str_eq(resp.body, "{\"success\":true,\"data\":{}}");
+	response_free(&resp);
+
+	ck_assert_int_eq(response_header(&resp, "X-Ok", "fine"), 0);
+	ck_assert_int_eq(response_header(&resp, "X-Bad", "a\r\nb: c"), -1);
+	ck_assert_int_eq(response_header(&resp, "X:Bad", "v"), -1);
+	ck_assert_str_eq(response_reason(415), "Unsupported Media Type");
+}
+END_TEST
+
+/* The application in-process, over a real store. */
+static char		 dir[256];
+static struct app	 app;
+static char		 live_key[APIKEY_TEXT_MAX];
+
+static int
+add_tenant(struct store_txn *t, void *arg)
+{
+	struct store_tenant	tn;
+
+	(void)arg;
+	memset(&tn, 0, sizeof(tn));
+	snprintf(tn.name, sizeof(tn.name), "acme");
+	tn.created_ms = timefmt_now_ms();
+	return store_tenant_add(t, &tn);
+}
+
+static void
+app_setup(void)
+{
+	tmpdir_make(dir, sizeof(dir));
+	memset(&app, 0, sizeof(app));
+	ck_assert_int_eq(store_open(&app.store, dir, 4, STORE_CREATE),
+	    STORE_OK);
+	ck_assert_int_eq(store_write(app.store, add_tenant, NULL), STORE_OK);
+	ck_assert_int_eq(apikey_create(app.store, "acme", STORE_ENV_LIVE,
+	    STORE_KEY_VENDOR, "", live_key), STORE_OK);
+}
+
+static void
+app_teardown(void)
+{
+	store_close(app.store);
+	tmpdir_remove(dir);
+}
+
+/* Runs one request through the application; the caller frees resp. */
+static void
+call(struct response *resp, const char *method, const char *uri,
+    const char *key, const char *ctype, const char *body)
+{
+	static char	 p[5][2048];
+	char		*params[6];
+	struct request	 req;
+	int		 n = 0;
+
+	snprintf(p[0], sizeof(p[0]), "REQUEST_METHOD=%s", method);
+	snprintf(p[1], sizeof(p[1]), "REQUEST_URI=%s", uri);
+	params[n++] = p[0];
+	params[n++] = p[1];
+	if (key != NULL) {
+		snprintf(p[2], sizeof(p[2]), "HTTP_X_API_KEY=%s", key);
+		params[n++] = p[2];
+	}
+	if (ctype != NULL) {
+		snprintf(p[3], sizeof(p[3]), "CONTENT_TYPE=%s", ctype);
+		params[n++] = p[3];
+	}
+	params[n] = NULL;
+	request_init(&req, params);
+	req.body = body;
+	req.body_len = body != NULL ? strlen(body) : 0;
+	response_init(resp);
+	app_handle(&app, &req, resp);
+}
+
+static void
+assert_code(const struct response *resp, int status, const char *code)
+{
+	struct json_object	*obj = body_json(resp);
+
+	ck_assert_msg(resp->status == status, "status %d, want %d: %s",
+	    resp->status, status, resp->body);
+	ck_assert_str_eq(path_str(obj, "error", "code"), code);
+	json_object_put(obj);
+}
+
+START_TEST(app_routing_and_auth)
+{
+	struct response	resp;
+	char		long_uri[1500];
+
+	call(&resp, "GET", "/healthz", NULL, NULL, NULL);
+	ck_assert_int_eq(resp.status, 200);
+	response_free(&resp);
+
+	call(&resp, "GET", "/api/v1/auth/whoami", NULL, NULL, NULL);
+	assert_code(&resp, 401, "INVALID_API_KEY");
+	response_free(&resp);
+
+	call(&resp, "GET", "/api/v1/auth/whoami?x=1", live_key, NULL, NULL);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_ptr_nonnull(strstr(resp.body, "\"tenant\":\"acme\""));
+	response_free(&resp);
+
+	call(&resp, "PUT", "/api/v1/auth/whoami", live_key, NULL, NULL);
+	assert_code(&resp, 405, "METHOD_NOT_ALLOWED");
+	ck_assert_int_eq(resp.nheaders, 1);
+	ck_assert_str_eq(resp.headers[0].name, "Allow");
+	ck_assert_str_eq(resp.headers[0].value, "GET");
+	response_free(&resp);
+
+	call(&resp, "GET", "/api/v1/missing", live_key, NULL, NULL);
+	assert_code(&resp, 404, "NOT_FOUND");
+	response_free(&resp);
+
+	memset(long_uri, 'a', sizeof(long_uri) - 1);
+	long_uri[0] = '/';
+	long_uri[sizeof(long_uri) - 1] = '\0';
+	call(&resp, "GET", long_uri, live_key, NULL, NULL);
+	assert_code(&resp, 404, "NOT_FOUND");
+	response_free(&resp);
+}
+END_TEST
+
+Suite *
+fcgi_suite(void)
+{
+	Suite	*s = suite_create("fcgi");
+	TCase	*unit = tcase_create("parts"), *tapp = tcase_create("app");
+
+	tcase_add_test(unit, request_from_params);
+	tcase_add_test(unit, request_defaults_and_unsafe_id);
+	tcase_add_test(unit, router_matches);
+	tcase_add_test(unit, envelopes);
+	tcase_add_checked_fixture(tapp, app_setup, app_teardown);
+	tcase_add_test(tapp, app_routing_and_auth);
+	suite_add_tcase(s, unit);
+	suite_add_tcase(s, tapp);
+	return s;
+}

@@ -1,0 +1,247 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../store/store.h"
+#include "check.h"
+
+static char		 dir[256];
+static struct store	*st;
+
+static void
+setup(void)
+{
+	tmpdir_make(dir, sizeof(dir));
+	ck_assert_int_eq(store_open(&st, dir, 4, STORE_CREATE), STORE_OK);
+}
+
+static void
+teardown(void)
+{
+	store_close(st);
+	st = NULL;
+	tmpdir_remove(dir);
+}
+
+static int
+add_tenant(struct store_txn *t, void *arg)
+{
+	struct store_tenant	tn;
+
+	memset(&tn, 0, sizeof(tn));
+	snprintf(tn.name, sizeof(tn.name), "%s", (const char *)arg);
+	tn.created_ms = 42;
+	return store_tenant_add(t, &tn);
+}
+
+struct got_tenant {
+	const char		*name;
+	struct store_tenant	 tn;
+};
+
+static int
+get_tenant(struct store_txn *t, void *arg)
+{
+	struct got_tenant	*g = arg;
+
+	return store_tenant_get(t, g->name, &g->tn);
+}
+
+START_TEST(open_requires_init)
+{
+	struct store	*other = NULL;
+	char		 empty[256];
+
+	tmpdir_make(empty, sizeof(empty));
+	ck_assert_int_eq(store_open(&other, empty, 4, 0), STORE_NOTINIT);
+	ck_assert_ptr_null(other);
+	tmpdir_remove(empty);
+}
+END_TEST
+
+START_TEST(tenant_add_get_persist)
+{
+	struct got_tenant	g = { .name = "acme" };
+
+	ck_assert_int_eq(store_write(st, add_tenant, "acme"), STORE_OK);
+	ck_assert_int_eq(store_write(st, add_tenant, "acme"), STORE_EXISTS);
+	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_OK);
+	ck_assert_str_eq(g.tn.name, "acme");
+	ck_assert_int_eq(g.tn.created_ms, 42);
+	g.name = "nobody";
+	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_NOTFOUND);
+
+	/* Committed means durable: still there after close and reopen. */
+	store_close(st);
+	ck_assert_int_eq(store_open(&st, dir, 4, 0), STORE_OK);
+	g.name = "acme";
+	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_OK);
+}
+END_TEST
+
+static int
+add_then_fail(struct store_txn *t, void *arg)
+{
+	int	rc;
+
+	if ((rc = add_tenant(t, arg)) != STORE_OK)
+		return rc;
+	return STORE_USER + 1;
+}
+
+START_TEST(callback_error_aborts)
+{
+	struct got_tenant	g = { .name = "ghost" };
+
+	ck_assert_int_eq(store_write(st, add_then_fail, "ghost"),
+	    STORE_USER + 1);
+	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_NOTFOUND);
+}
+END_TEST
+
+static int
+add_key(struct store_txn *t, void *arg)
+{
+	return store_key_add(t, arg);
+}
+
+struct got_key {
+	const char		*id;
+	struct store_key	 k;
+};
+
+static int
+get_key(struct store_txn *t, void *arg)
+{
+	struct got_key	*g = arg;
+
+	return store_key_get(t, g->id, &g->k);
+}
+
+static int
+update_key(struct store_txn *t, void *arg)
+{
+	return store_key_update(t, arg);
+}
+
+static int
+count_key(const struct store_key *k, void *arg)
+{
+	(void)k;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_keys(struct store_txn *t, void *arg)
+{
+	return store_key_each(t, count_key, arg);
+}
+
+static void
+fill_key(struct store_key *k, const char *id)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->public_id, sizeof(k->public_id), "%s", id);
+	snprintf(k->tenant, sizeof(k->tenant), "acme");
+	snprintf(k->customer_id, sizeof(k->customer_id), "cust_1");
+	k->env = STORE_ENV_LIVE;
+	k->kind = STORE_KEY_CUSTOMER;
+	memset(k->secret_hash, 0xab, sizeof(k->secret_hash));
+	k->created_ms = 1000;
+}
+
+START_TEST(key_round_trip)
+{
+	struct store_key	k;
+	struct got_key		g = { .id = "k1" };
+	int			n = 0;
+
+	fill_key(&k, "k1");
+	ck_assert_int_eq(store_write(st, add_key, &k), STORE_OK);
+	ck_assert_int_eq(store_write(st, add_key, &k), STORE_EXISTS);
+	ck_assert_int_eq(store_read(st, get_key, &g), STORE_OK);
+	ck_assert_mem_eq(&g.k, &k, sizeof(k));
+
+	k.revoked_ms = 2000;
+	ck_assert_int_eq(store_write(st, update_key, &k), STORE_OK);
+	ck_assert_int_eq(store_read(st, get_key, &g), STORE_OK);
+	ck_assert_int_eq(g.k.revoked_ms, 2000);
+
+	fill_key(&k, "k2");
+	ck_assert_int_eq(store_write(st, update_key, &k), STORE_NOTFOUND);
+	ck_assert_int_eq(store_write(st, add_key, &k), STORE_OK);
+	ck_assert_int_eq(store_read(st, count_keys, &n), STORE_OK);
+	ck_assert_int_eq(n, 2);
+}
+END_TEST
+
+/* Concurrent read-modify-write of one record: deadlocks are retried and
+ * no update is lost. */
+#define BUMP_THREADS	8
+#define BUMP_EACH	40
+
+static int
+bump(struct store_txn *t, void *arg)
+{
+	struct store_key	k;
+	int			rc;
+
+	(void)arg;
+	if ((rc = store_key_get(t, "hot", &k)) != STORE_OK)
+		return rc;
+	k.created_ms++;
+	return store_key_update(t, &k);
+}
+
+static void *
+bumper(void *arg)
+{
+	int	i;
+
+	(void)arg;
+	for (i = 0; i < BUMP_EACH; i++)
+		if (store_write(st, bump, NULL) != STORE_OK)
+			return (void *)1;
+	return NULL;
+}
+
+START_TEST(concurrent_updates_not_lost)
+{
+	struct store_key	 k;
+	struct got_key		 g = { .id = "hot" };
+	pthread_t		 th[BUMP_THREADS];
+	void			*res;
+	int			 i, failures = 0;
+
+	fill_key(&k, "hot");
+	k.created_ms = 0;
+	ck_assert_int_eq(store_write(st, add_key, &k), STORE_OK);
+	for (i = 0; i < BUMP_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, bumper, NULL), 0);
+	for (i = 0; i < BUMP_THREADS; i++) {
+		pthread_join(th[i], &res);
+		failures += res != NULL;
+	}
+	ck_assert_int_eq(failures, 0);
+	ck_assert_int_eq(store_read(st, get_key, &g), STORE_OK);
+	ck_assert_int_eq(g.k.created_ms, BUMP_THREADS * BUMP_EACH);
+}
+END_TEST
+
+Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc = tcase_create("store");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, open_requires_init);
+	tcase_add_test(tc, tenant_add_get_persist);
+	tcase_add_test(tc, callback_error_aborts);
+	tcase_add_test(tc, key_round_trip);
+	tcase_add_test(tc, concurrent_updates_not_lost);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# End-to-end tests: real tallyd behind real nginx and real Apache, each
+# over HTTP and HTTPS, on free loopback ports, with configs under a
+# temporary directory.  The same Check suite (check_http) runs against
+# all four; then restart and kill -9 recovery, then `make run` itself.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$REPO/${B:-build}
+DIR=$(mktemp -d /tmp/tally-e2e.XXXXXX)
+# shellcheck source=../../tools/stack.sh
+source "$REPO/tools/stack.sh"
+
+passed=0
+failed=0
+check() {	# check NAME COMMAND...: a shell-level assertion
+	if "${@:2}"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $1" >&2
+	fi
+}
+
+finish() {
+	stack_stop
+	if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then
+		rm -rf "$DIR"
+	else
+		echo "e2e: state kept in $DIR" >&2
+	fi
+}
+trap finish EXIT
+
+stack_conf
+stack_ctl init >/dev/null
+stack_ctl tenant add acme >/dev/null
+stack_ctl tenant add other >/dev/null
+export TALLY_KEY_LIVE TALLY_KEY_TEST TALLY_KEY_REVOKED TALLY_KEY_CUSTOMER \
+	TALLY_KEY_OTHER
+TALLY_KEY_LIVE=$(stack_ctl key create --tenant acme --env live)
+TALLY_KEY_TEST=$(stack_ctl key create --tenant acme --env test)
+TALLY_KEY_REVOKED=$(stack_ctl key create --tenant acme --env live)
+TALLY_KEY_CUSTOMER=$(stack_ctl key create --tenant acme --customer customer_acme)
+TALLY_KEY_OTHER=$(stack_ctl key create --tenant other --env live)
+stack_ctl key revoke "${TALLY_KEY_REVOKED%%.*}" >/dev/null
+
+stack_start_tallyd
+NGINX_PORT=$(stack_free_port); NGINX_TLS=$(stack_free_port)
+stack_start_nginx "$NGINX_PORT" "$NGINX_TLS"
+APACHE_PORT=$(stack_free_port); APACHE_TLS=$(stack_free_port)
+stack_start_apache "$APACHE_PORT" "$APACHE_TLS"
+
+export TALLY_CACERT=$DIR/tls/cert.pem
+suite() {	# suite LABEL URL
+	echo "== check_http via $1 ($2)"
+	check "check_http via $1" env TALLY_URL="$2" "$BIN/tests/check_http"
+}
+suite nginx-http "http://127.0.0.1:$NGINX_PORT"
+suite nginx-https "https://127.0.0.1:$NGINX_TLS"
+suite apache-http "http://127.0.0.1:$APACHE_PORT"
+suite apache-https "https://127.0.0.1:$APACHE_TLS"
+
+whoami_ok() {	# whoami_ok URL KEY: 200 with the key's tenant
+	curl -sf -H "X-Api-Key: $2" "$1/api/v1/auth/whoami" |
+		grep -q '"tenant":"acme"'
+}
+
+echo "== restart: SIGTERM, start again; tenants and keys are kept"
+stack_kill "$TALLYD_PID"
+check "tallyd left no socket behind" test ! -e "$DIR/run/tallyd.sock"
+stack_start_tallyd
+check "key works after restart" whoami_ok "http://127.0.0.1:$NGINX_PORT" "$TALLY_KEY_LIVE"
+
+echo "== crash: kill -9, start again; the store recovers"
+kill -KILL "$TALLYD_PID"
+wait "$TALLYD_PID" 2>/dev/null || true
+stack_start_tallyd
+check "key works after kill -9" whoami_ok "http://127.0.0.1:$APACHE_PORT" "$TALLY_KEY_LIVE"
+check "revoked key stays revoked" test "$(curl -s -o /dev/null -w '%{http_code}' \
+	-H "X-Api-Key: $TALLY_KEY_REVOKED" "http://127.0.0.1:$NGINX_PORT/api/v1/auth/whoami")" = 401
+
+echo "== secrets never reach a log"
+for key in "$TALLY_KEY_LIVE" "$TALLY_KEY_TEST" "$TALLY_KEY_CUSTOMER"; do
+	check "secret of ${key%%.*} not logged" \
+		bash -c '! grep -rqF -- "$1" "$2"/*.log' _ "${key#*.}" "$DIR"
+done
+stack_stop
+
+echo "== make run: serves, stops on SIGTERM, keeps its key on a second run"
+RUNDIR=$DIR/makerun
+RUN_PORT=$(stack_free_port); RUN_TLS=$(stack_free_port)
+run_once() {	# starts tools/run.sh, checks it, stops it with SIGTERM
+	TALLY_VAR=$RUNDIR PORT=$RUN_PORT TLS_PORT=$RUN_TLS B=${B:-build} \
+		"$REPO/tools/run.sh" > "$DIR/makerun-$1.out" 2>&1 &
+	local pid=$!
+	check "make run ($1) listens" stack_wait_port "$RUN_PORT"
+	check "make run ($1) key file is 0600" \
+		test "$(stat -c %a "$RUNDIR/demo.key")" = 600
+	check "make run ($1) whoami" bash -c 'curl -sf -H "X-Api-Key: $(cat "$1")" \
+		"$2/api/v1/auth/whoami" | grep -q "\"tenant\":\"demo\""' _ \
+		"$RUNDIR/demo.key" "http://127.0.0.1:$RUN_PORT"
+	kill -TERM "$pid"
+	check "make run ($1) exits 0 on SIGTERM" wait "$pid"
+	check "make run ($1) stopped nginx" bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$RUN_PORT"
+	check "make run ($1) stopped tallyd" test ! -e "$RUNDIR/run/tallyd.sock"
+}
+run_once first
+first_key=$(cat "$RUNDIR/demo.key")
+check "first run printed the key" grep -qF "$first_key" "$DIR/makerun-first.out"
+run_once second
+check "second run kept the key" test "$(cat "$RUNDIR/demo.key")" = "$first_key"
+check "second run did not print the key" bash -c '! grep -qF "$1" "$2"' _ \
+	"$first_key" "$DIR/makerun-second.out"
+
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

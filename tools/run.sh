@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# make run: tallyd behind nginx on 127.0.0.1:$PORT (HTTPS on $TLS_PORT),
+# with a demo tenant and a live vendor key, in the foreground until
+# Ctrl-C or SIGTERM.  State lives in var/ (or $TALLY_VAR) and is kept
+# across runs: the data, the key, the certificate.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$REPO/${B:-build}
+DIR=${TALLY_VAR:-$REPO/var}
+PORT=${PORT:-8080}
+TLS_PORT=${TLS_PORT:-8443}
+# shellcheck source=stack.sh
+source "$REPO/tools/stack.sh"
+
+mkdir -p "$DIR"
+[ -f "$DIR/tally.conf" ] || stack_conf
+[ -f "$DIR/db/tenants.db" ] || stack_ctl init >/dev/null
+stack_ctl tenant list | grep -q '^demo ' || stack_ctl tenant add demo >/dev/null
+if [ ! -s "$DIR/demo.key" ]; then
+	(umask 077 && stack_ctl key create --tenant demo --env live \
+		> "$DIR/demo.key.new")
+	mv "$DIR/demo.key.new" "$DIR/demo.key"
+	echo "Demo tenant 'demo', live vendor key (shown once, kept in $DIR/demo.key):"
+	echo "  $(cat "$DIR/demo.key")"
+fi
+
+trap 'stack_stop; exit 0' INT TERM
+trap stack_stop EXIT
+stack_start_tallyd
+stack_start_nginx "$PORT" "$TLS_PORT"
+
+cat <<MSG
+Tally is serving on http://127.0.0.1:$PORT and https://127.0.0.1:$TLS_PORT
+(self-signed certificate: $DIR/tls/cert.pem).  Try:
+  curl -H "X-Api-Key: \$(cat $DIR/demo.key)" http://127.0.0.1:$PORT/api/v1/auth/whoami
+Logs: $DIR/tallyd.log, $DIR/nginx-error.log.  Ctrl-C stops.
+MSG
+
+# If either process dies, stop the other and fail.
+set +e
+wait -n "${STACK_PIDS[@]}"
+echo "run: a server process exited; stopping" >&2
+exit 1

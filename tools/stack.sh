@@ -1,0 +1,129 @@
+# Shell functions that bring up tallyd behind nginx or Apache on loopback:
+# sourced by tools/run.sh (make run) and the end-to-end tests, so both
+# start the very same stack.  Every process started is recorded in
+# STACK_PIDS and stopped by stack_stop.
+#
+# Inputs: REPO (checkout), BIN (build directory), DIR (state directory).
+
+STACK_PIDS=()
+
+stack_log() { printf '%s\n' "$*" >&2; }
+
+# A loopback TCP port nobody listens on.
+stack_free_port() {
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Waits until a TCP port or a unix socket accepts connections.
+stack_wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	stack_log "nothing listens on 127.0.0.1:$1"
+	return 1
+}
+
+stack_wait_socket() {
+	for _ in $(seq 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.05
+	done
+	stack_log "no socket at $1"
+	return 1
+}
+
+# A self-signed certificate for 127.0.0.1 and localhost, kept if present.
+stack_cert() {
+	[ -s "$DIR/tls/cert.pem" ] && return 0
+	mkdir -p "$DIR/tls"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-nodes -days 365 -subj /CN=localhost \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$DIR/tls/key.pem" -out "$DIR/tls/cert.pem" 2>/dev/null
+	chmod 600 "$DIR/tls/key.pem"
+}
+
+# stack_render TEMPLATE OUT PORT TLS_PORT
+stack_render() {
+	sed -e "s|@PREFIX@|$DIR|g" -e "s|@REPO@|$REPO|g" \
+	    -e "s|@SOCKET@|$DIR/run/tallyd.sock|g" \
+	    -e "s|@PORT@|$3|g" -e "s|@TLS_PORT@|$4|g" \
+	    -e "s|@CERT@|$DIR/tls/cert.pem|g" \
+	    -e "s|@CERT_KEY@|$DIR/tls/key.pem|g" "$1" > "$2"
+}
+
+# Writes DIR/tally.conf: socket in DIR/run, data in DIR/db.
+stack_conf() {
+	mkdir -p "$DIR/run"
+	# Web server workers run as another user: they must reach the socket.
+	chmod 755 "$DIR" "$DIR/run"
+	cat > "$DIR/tally.conf" <<CONF
+# Written by tools/stack.sh.  See tally.conf.example for every option.
+listen = unix:run/tallyd.sock
+listen_mode = 0666
+data_dir = db
+threads = ${TALLY_THREADS:-16}
+CONF
+}
+
+stack_ctl() { "$BIN/tallyctl" -c "$DIR/tally.conf" "$@"; }
+
+stack_start_tallyd() {
+	rm -f "$DIR/run/tallyd.sock"
+	"$BIN/tallyd" -c "$DIR/tally.conf" 2>>"$DIR/tallyd.log" &
+	TALLYD_PID=$!
+	STACK_PIDS+=("$TALLYD_PID")
+	stack_wait_socket "$DIR/run/tallyd.sock"
+}
+
+# stack_start_nginx PORT TLS_PORT
+stack_start_nginx() {
+	mkdir -p "$DIR/nginx-tmp"
+	stack_cert
+	stack_render "$REPO/nginx/nginx.conf.in" "$DIR/nginx.conf" "$1" "$2"
+	nginx -q -e "$DIR/nginx-error.log" -c "$DIR/nginx.conf" &
+	NGINX_PID=$!
+	STACK_PIDS+=("$NGINX_PID")
+	stack_wait_port "$1" && stack_wait_port "$2"
+}
+
+# stack_start_apache PORT TLS_PORT
+stack_start_apache() {
+	mkdir -p "$DIR/apache-run"
+	stack_cert
+	stack_render "$REPO/apache/httpd.conf.in" "$DIR/httpd.conf" "$1" "$2"
+	apache2 -f "$DIR/httpd.conf" -DFOREGROUND &
+	APACHE_PID=$!
+	STACK_PIDS+=("$APACHE_PID")
+	stack_wait_port "$1" && stack_wait_port "$2"
+}
+
+# Stops one process by PID: SIGTERM, then SIGKILL after 10 s.
+stack_kill() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+stack_stop() {
+	local pid
+	for pid in "${STACK_PIDS[@]}"; do
+		stack_kill "$pid"
+	done
+	STACK_PIDS=()
+}
