@@ -264,6 +264,12 @@ scan_key(struct scan *s, struct keyset *ks)
 		free(key);
 		return -1;
 	}
+	/* Object keys are C strings downstream: a NUL would cut one short. */
+	if (memchr(key, '\0', len) != NULL) {
+		free(key);
+		s->p = from;
+		return scan_fail(s, "NUL in object key");
+	}
 	for (i = 0; i < ks->n; i++)
 		if (ks->lens[i] == len && memcmp(ks->keys[i], key, len) == 0) {
 			free(key);

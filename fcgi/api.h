@@ -9,4 +9,12 @@ void	api_healthz(struct ctx *);
 void	api_readyz(struct ctx *);
 void	api_whoami(struct ctx *);
 
+/* api_delta.c */
+void	api_emit(struct ctx *);
+void	api_emit_batch(struct ctx *);
+void	api_delta_status(struct ctx *);
+
+/* Refuses customer (read-only) keys with 403; returns 0 if refused. */
+int	api_vendor_only(struct ctx *);
+
 #endif

@@ -12,6 +12,10 @@ static const struct route routes[] = {
 	{ HTTP_GET,  "/healthz",		api_healthz, ROUTE_PUBLIC },
 	{ HTTP_GET,  "/readyz",			api_readyz,  ROUTE_PUBLIC },
 	{ HTTP_GET,  "/api/v1/auth/whoami",	api_whoami,  0 },
+	{ HTTP_POST, "/api/v1/balance/delta",	api_emit,    0 },
+	{ HTTP_POST, "/api/v1/balance/delta/batch", api_emit_batch,
+	    ROUTE_LARGE_BODY },
+	{ HTTP_GET,  "/api/v1/balance/delta/*",	api_delta_status, 0 },
 };
 
 /* "application/json", any case, optionally followed by parameters. */

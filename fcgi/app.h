@@ -8,6 +8,7 @@
 #define TALLY_APP_H
 
 #include "../core/apikey.h"
+#include "../core/ledger.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -17,6 +18,7 @@
 
 struct app {
 	struct store	*store;
+	struct ledger	*ledger;	/* the only way deltas are written */
 };
 
 /* Everything a handler may look at, for one request. */

@@ -118,18 +118,45 @@ response_set_body(struct response *resp, struct json_object *obj)
 void
 response_success(struct response *resp, int status, struct json_object *data)
 {
-	struct json_object	*env;
+	const char	*text;
+	size_t		 len;
 
 	if (data == NULL)
 		data = json_object_new_object();
-	if ((env = json_object_new_object()) != NULL) {
-		json_object_object_add(env, "success",
-		    json_object_new_boolean(1));
-		json_object_object_add(env, "data", data);
+	text = data != NULL ? json_object_to_json_string_length(data,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len) :
+	    NULL;
+	if (text == NULL) {
+		resp->status = 500;
+		response_set_body(resp, NULL);
 	} else
-		json_object_put(data);
+		response_success_raw(resp, status, text, len);
+	json_object_put(data);
+}
+
+/*
+ * Built by hand, not by json-c, so that an answer replayed from an
+ * idempotency record is byte for byte the answer first sent.
+ */
+void
+response_success_raw(struct response *resp, int status, const char *data,
+    size_t len)
+{
+	static const char	head[] = "{\"success\":true,\"data\":";
+	size_t			hlen = sizeof(head) - 1;
+
+	free(resp->body);
+	if ((resp->body = malloc(hlen + len + 2)) == NULL) {
+		resp->status = 500;
+		resp->body = strdup(oom_body);
+		resp->body_len = resp->body != NULL ? strlen(resp->body) : 0;
+		return;
+	}
+	memcpy(resp->body, head, hlen);
+	memcpy(resp->body + hlen, data, len);
+	memcpy(resp->body + hlen + len, "}", 2);
+	resp->body_len = hlen + len + 1;
 	resp->status = status;
-	response_set_body(resp, env);
 }
 
 void

@@ -56,6 +56,9 @@ int		 response_header(struct response *, const char *name,
 /* Takes ownership of data (NULL means {}). */
 void		 response_success(struct response *, int status,
 		    struct json_object *data);
+/* The success envelope around data that is JSON text already. */
+void		 response_success_raw(struct response *, int status,
+		    const char *data, size_t len);
 /*
  * The error envelope.  field may be NULL.  extra, when not NULL, is an
  * object whose members are added to "error" (retryAfterSeconds,

@@ -95,6 +95,11 @@ main(int argc, char *argv[])
 	server_block_signals();
 	if ((fd = server_listen(conf.listen, conf.listen_mode)) < 0)
 		goto out;
+	if ((rc = ledger_open(&app.ledger, app.store)) != STORE_OK) {
+		log_error("tallyd: cannot start the ledger: %s",
+		    store_strerror(rc));
+		goto out;
+	}
 
 	memset(&upkeep, 0, sizeof(upkeep));
 	upkeep.store = app.store;
@@ -107,6 +112,9 @@ main(int argc, char *argv[])
 	log_info("tallyd: listening on %s, data in %s", conf.listen,
 	    conf.data_dir);
 	status = server_run(fd, conf.threads, &app) == 0 ? 0 : 1;
+	/* No request thread is left: record what is queued, then stop. */
+	ledger_close(app.ledger);
+	app.ledger = NULL;
 
 	pthread_mutex_lock(&upkeep.lock);
 	upkeep.stop = 1;
@@ -116,6 +124,7 @@ main(int argc, char *argv[])
 	if (strncmp(conf.listen, "unix:", 5) == 0)
 		unlink(conf.listen + 5);
 out:
+	ledger_close(app.ledger);
 	store_close(app.store);
 	log_info("tallyd: stopped");
 	return status;

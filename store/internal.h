@@ -9,6 +9,12 @@
 enum store_db {
 	STORE_DB_TENANTS,
 	STORE_DB_KEYS,
+	STORE_DB_META,		/* counters: the log's size */
+	STORE_DB_DELTAS,	/* logIndex -> delta */
+	STORE_DB_RECORDS,	/* recordId -> logIndex */
+	STORE_DB_CUSTOMERS,	/* tenant, env, customer -> running totals */
+	STORE_DB_CUSTLOG,	/* tenant, env, customer, seq -> logIndex */
+	STORE_DB_IDEMPOTENCY,	/* dedup key -> the original answer */
 	STORE_DB_COUNT
 };
 

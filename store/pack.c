@@ -77,6 +77,20 @@ pack_str(struct pack *pk, const char *s)
 }
 
 void
+pack_blob(struct pack *pk, const void *data, size_t len)
+{
+	int	i;
+
+	if (len > 0xffffffffUL) {
+		pk->err = 1;
+		return;
+	}
+	for (i = 3; i >= 0; i--)
+		pack_u8(pk, (uint8_t)(len >> (8 * i)));
+	pack_bytes(pk, data, len);
+}
+
+void
 unpack_init(struct unpack *u, const void *data, size_t len)
 {
 	u->p = data;
@@ -148,4 +162,25 @@ unpack_str(struct unpack *u, char *dst, size_t size)
 	}
 	memcpy(dst, p, len);
 	dst[len] = '\0';
+}
+
+char *
+unpack_blob(struct unpack *u, size_t *len)
+{
+	const uint8_t	*p;
+	char		*out;
+	size_t		 n = 0;
+	int		 i;
+
+	for (i = 0; i < 4; i++)
+		n = n << 8 | unpack_u8(u);
+	if ((p = unpack_take(u, n)) == NULL || (out = malloc(n + 1)) == NULL) {
+		u->err = 1;
+		return NULL;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return out;
 }

@@ -29,11 +29,17 @@ void	pack_bytes(struct pack *, const void *, size_t);
 /* A string of at most 65535 bytes, with a 16-bit length prefix. */
 void	pack_str(struct pack *, const char *);
 
+/* Bytes of any length up to 4 GiB, with a 32-bit length prefix. */
+void	pack_blob(struct pack *, const void *, size_t);
+
 void	unpack_init(struct unpack *, const void *, size_t);
 uint8_t	unpack_u8(struct unpack *);
 uint64_t unpack_u64(struct unpack *);
 void	unpack_bytes(struct unpack *, void *, size_t);
 /* Copies a packed string into dst (size bytes with its NUL). */
 void	unpack_str(struct unpack *, char *dst, size_t size);
+
+/* A packed blob, copied into a new NUL-terminated buffer (malloc). */
+char	*unpack_blob(struct unpack *, size_t *len);
 
 #endif

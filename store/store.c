@@ -15,6 +15,12 @@
 static const char *const store_files[STORE_DB_COUNT] = {
 	"tenants.db",
 	"keys.db",
+	"meta.db",
+	"deltas.db",
+	"records.db",
+	"customers.db",
+	"custlog.db",
+	"idempotency.db",
 };
 
 const char *
@@ -202,6 +208,23 @@ int
 store_read(struct store *st, store_txn_fn fn, void *arg)
 {
 	return store_run(st, fn, arg, 0);
+}
+
+int
+store_nested(struct store_txn *parent, store_txn_fn fn, void *arg)
+{
+	struct store_txn	child;
+	int			rc, dbrc;
+
+	child.st = parent->st;
+	if ((dbrc = parent->st->env->txn_begin(parent->st->env, parent->txn,
+	    &child.txn, 0)) != 0)
+		return store_rc(dbrc);
+	if ((rc = fn(&child, arg)) == STORE_OK)
+		rc = store_rc(child.txn->commit(child.txn, 0));
+	else
+		child.txn->abort(child.txn);
+	return rc;
 }
 
 static void

@@ -55,6 +55,13 @@ int		 store_checkpoint(struct store *);
 typedef int	(*store_txn_fn)(struct store_txn *, void *arg);
 int		 store_write(struct store *, store_txn_fn, void *arg);
 int		 store_read(struct store *, store_txn_fn, void *arg);
+/*
+ * Runs fn in a transaction nested in parent: its writes join the parent
+ * on STORE_OK and vanish otherwise, so one item of a group can fail
+ * without undoing the rest.  Durable only when the parent commits.
+ */
+int		 store_nested(struct store_txn *parent, store_txn_fn,
+		    void *arg);
 
 /* Tenants: one per vendor. */
 #define STORE_TENANT_MAX	64
@@ -92,5 +99,94 @@ int	store_key_get(struct store_txn *, const char *public_id,
 	    struct store_key *);
 typedef int	(*store_key_fn)(const struct store_key *, void *arg);
 int	store_key_each(struct store_txn *, store_key_fn, void *arg);
+
+/*
+ * Deltas.  The log is one sequence over all tenants: logIndex from 0 in
+ * commit order.  Each customer (tenant, env, customerId) has its own
+ * sequence from 1 and running totals, kept in the transaction that
+ * appends the delta.  Amounts are opaque here: exact decimal text, and
+ * a 128-bit count of nano-units for the totals.
+ */
+#define STORE_ID_MAX		40	/* rec_..., rcpt_... */
+#define STORE_DECIMAL_MAX	48
+#define STORE_REASON_MAX	2048	/* 500 characters of UTF-8 */
+#define STORE_REFERENCE_MAX	1024	/* 256 characters of UTF-8 */
+#define STORE_HASH_LEN		32
+
+enum store_delta_status {
+	STORE_DELTA_QUEUED = 0,
+	STORE_DELTA_VERIFIED = 1,
+	STORE_DELTA_FAILED = 2
+};
+
+struct store_delta {
+	uint64_t		log_index;
+	char			record_id[STORE_ID_MAX + 1];
+	char			receipt_id[STORE_ID_MAX + 1];
+	char			tenant[STORE_TENANT_MAX + 1];
+	enum store_env		env;
+	char			customer_id[STORE_CUSTOMER_MAX + 1];
+	uint64_t		seq;
+	char			delta[STORE_DECIMAL_MAX];
+	char			reason[STORE_REASON_MAX + 1];
+	int			has_reference;
+	char			reference_id[STORE_REFERENCE_MAX + 1];
+	char			*metadata;	/* canonical JSON, or NULL */
+	char			adjusts[STORE_ID_MAX + 1]; /* recordId or "" */
+	int64_t			created_ms;
+	enum store_delta_status	status;
+	int64_t			verified_ms;
+	uint8_t			salt[STORE_HASH_LEN];
+	uint8_t			content_hash[STORE_HASH_LEN];
+	uint8_t			leaf_hash[STORE_HASH_LEN];
+	char			*leaf_data;	/* the canonical leaf bytes */
+	size_t			leaf_len;
+};
+
+/* Frees what store_delta_get allocated (metadata, leaf_data). */
+void	store_delta_free(struct store_delta *);
+/* The log's size: the logIndex the next delta gets. */
+int	store_log_size(struct store_txn *, uint64_t *size);
+/*
+ * Appends d at d->log_index, which must be the log's size, and indexes it
+ * by recordId and by (customer, seq).  The caller updates the customer.
+ */
+int	store_delta_append(struct store_txn *, const struct store_delta *);
+int	store_delta_get(struct store_txn *, uint64_t log_index,
+	    struct store_delta *);
+int	store_delta_find(struct store_txn *, const char *record_id,
+	    uint64_t *log_index);
+
+/* One customer's running state. */
+struct store_customer {
+	uint64_t	last_seq;
+	uint64_t	count;
+	__int128	sum;		/* nano-units */
+	int64_t		first_ms, last_ms;
+};
+/* STORE_NOTFOUND (and a zeroed *c) for a customer with no delta yet. */
+int	store_customer_get(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, struct store_customer *c);
+int	store_customer_put(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id,
+	    const struct store_customer *c);
+
+/*
+ * Idempotency records: the answer first given to a deduplicated request,
+ * kept forever under a key the caller builds.  Replays return it.
+ */
+struct store_idem {
+	uint8_t		 fingerprint[STORE_HASH_LEN];
+	int		 status;		/* HTTP status first sent */
+	char		 record_id[STORE_ID_MAX + 1];
+	char		*body;			/* owned; the data JSON */
+	size_t		 body_len;
+};
+void	store_idem_free(struct store_idem *);
+int	store_idem_get(struct store_txn *, const void *key, size_t klen,
+	    struct store_idem *);
+/* STORE_EXISTS if the key is taken. */
+int	store_idem_add(struct store_txn *, const void *key, size_t klen,
+	    const struct store_idem *);
 
 #endif

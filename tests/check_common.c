@@ -1,10 +1,15 @@
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "../common/conf.h"
+#include "../common/decimal.h"
 #include "../common/hex.h"
+#include "../common/jcs.h"
 #include "../common/jsonin.h"
 #include "../common/timefmt.h"
 #include "check.h"
@@ -118,7 +123,7 @@ START_TEST(jsonin_accepts_and_rejects)
 		"{\"a\":1,\"\\u0061\":2}", "\"\\ud800\"", "\"\\udc00x\"",
 		"\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
 		"\"a\tb\"", "1.", "-", ".5", "1e", "[1 2]", "{\"a\" 1}",
-		"\"\\x\"", "tru", "[1,]",
+		"\"\\x\"", "tru", "[1,]", "{\"a\\u0000b\":1}",
 	};
 	struct json_object	*obj;
 	char			 err[160], deep[256];
@@ -155,6 +160,161 @@ START_TEST(jsonin_accepts_and_rejects)
 }
 END_TEST
 
+START_TEST(decimal_exact)
+{
+	static const struct {
+		const char	*in, *out;
+	} ok[] = {
+		{ "0.1", "0.1" }, { "-50", "-50" }, { "1e3", "1000" },
+		{ "1E+3", "1000" }, { "2.50E-1", "0.25" }, { "-0.000000001",
+		    "-0.000000001" }, { "1000000000", "1000000000" },
+		{ "1.0000000000", "1" }, { "123456789.123456789",
+		    "123456789.123456789" }, { "0", "0" }, { "-0", "0" },
+		{ "0.0e5", "0" }, { "100e-2", "1" }, { "4382", "4382" },
+	};
+	static const struct {
+		const char	*in;
+		enum decimal_rc	 rc;
+	} bad[] = {
+		{ "0.0000000001", DECIMAL_PRECISION },
+		{ "1.5e-9", DECIMAL_PRECISION },
+		{ "1e40", DECIMAL_RANGE }, { "1e99999999999", DECIMAL_RANGE },
+		{ "", DECIMAL_SYNTAX }, { "-", DECIMAL_SYNTAX },
+		{ "1e", DECIMAL_SYNTAX }, { "abc", DECIMAL_SYNTAX },
+		{ "1.2.3", DECIMAL_SYNTAX }, { "NaN", DECIMAL_SYNTAX },
+	};
+	decimal_t	v, sum = 0;
+	char		out[DECIMAL_MAX];
+	size_t		i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_int_eq(decimal_parse(ok[i].in, strlen(ok[i].in), &v),
+		    DECIMAL_OK);
+		decimal_format(v, out);
+		ck_assert_str_eq(out, ok[i].out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(decimal_parse(bad[i].in, strlen(bad[i].in), &v) ==
+		    bad[i].rc, "case %s", bad[i].in);
+
+	/* Ten times 0.1 is exactly 1. */
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(decimal_parse("0.1", 3, &v), DECIMAL_OK);
+		sum += v;
+	}
+	decimal_format(sum, out);
+	ck_assert_str_eq(out, "1");
+	ck_assert(sum == DECIMAL_SCALE);
+
+	/* Sums far past 64 bits stay exact. */
+	ck_assert_int_eq(decimal_parse("1000000000", 10, &v), DECIMAL_OK);
+	sum = v * (decimal_t)100000000000LL + 1;
+	decimal_format(sum, out);
+	ck_assert_str_eq(out, "100000000000000000000.000000001");
+	decimal_format(-sum, out);
+	ck_assert_str_eq(out, "-100000000000000000000.000000001");
+}
+END_TEST
+
+static char *
+jcs_of(const char *json)
+{
+	struct json_object	*obj = json_tokener_parse(json);
+	struct sbuf		 sb = { 0 };
+
+	ck_assert_msg(obj != NULL, "bad test JSON %s", json);
+	ck_assert_int_eq(jcs_serialize(obj, &sb), 0);
+	json_object_put(obj);
+	return sbuf_take(&sb, NULL);
+}
+
+START_TEST(jcs_rfc8785_examples)
+{
+	/* RFC 8785 section 3.2.2 (the main example) and 3.2.3 (sorting). */
+	static const struct {
+		const char	*in, *out;
+	} cases[] = {
+		{ "{\"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, "
+		  "0.000000000000000000000000001], \"string\": "
+		  "\"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\", "
+		  "\"literals\": [null, true, false]}",
+		  "{\"literals\":[null,true,false],\"numbers\":[333333333.333333"
+		  "3,1e+30,4.5,0.002,1e-27],\"string\":\"\xe2\x82\xac$\\u000f\\nA'B"
+		  "\\\"\\\\\\\\\\\"/\"}" },
+		{ "{\"\\u20ac\": \"Euro Sign\", \"\\r\": \"Carriage Return\", "
+		  "\"\\ufb33\": \"Hebrew Letter Dalet With Dagesh\", \"1\": "
+		  "\"One\", \"\\ud83d\\ude00\": \"Emoji: Grinning Face\", "
+		  "\"\\u0080\": \"Control\", \"\\u00f6\": \"Latin Small Letter "
+		  "O With Diaeresis\"}",
+		  "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":\"Control\""
+		  ",\"\xc3\xb6\":\"Latin Small Letter O With Diaeresis\",\"\xe2\x82"
+		  "\xac\":\"Euro Sign\",\"\xf0\x9f\x98\x80\":\"Emoji: Grinning Face\","
+		  "\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}" },
+		{ "{\"b\":[{\"z\":1,\"y\":{}}],\"a\":\"\\u0001\"}",
+		  "{\"a\":\"\\u0001\",\"b\":[{\"y\":{},\"z\":1}]}" },
+	};
+	size_t	i;
+	char	*got;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = jcs_of(cases[i].in);
+		ck_assert_msg(strcmp(got, cases[i].out) == 0,
+		    "case %zu:\n got %s\nwant %s", i, got, cases[i].out);
+		free(got);
+	}
+}
+END_TEST
+
+START_TEST(jcs_number_forms)
+{
+	/* RFC 8785 Appendix B: IEEE 754 bits and their canonical text. */
+	static const struct {
+		uint64_t	 bits;
+		const char	*text;
+	} v[] = {
+		{ 0x0000000000000000ULL, "0" },
+		{ 0x8000000000000000ULL, "0" },
+		{ 0x0000000000000001ULL, "5e-324" },
+		{ 0x8000000000000001ULL, "-5e-324" },
+		{ 0x7fefffffffffffffULL, "1.7976931348623157e+308" },
+		{ 0xffefffffffffffffULL, "-1.7976931348623157e+308" },
+		{ 0x4340000000000000ULL, "9007199254740992" },
+		{ 0xc340000000000000ULL, "-9007199254740992" },
+		{ 0x4430000000000000ULL, "295147905179352830000" },
+		{ 0x44b52d02c7e14af5ULL, "9.999999999999997e+22" },
+		{ 0x44b52d02c7e14af6ULL, "1e+23" },
+		{ 0x44b52d02c7e14af7ULL, "1.0000000000000001e+23" },
+		{ 0x444b1ae4d6e2ef4eULL, "999999999999999700000" },
+		{ 0x444b1ae4d6e2ef4fULL, "999999999999999900000" },
+		{ 0x444b1ae4d6e2ef50ULL, "1e+21" },
+		{ 0x3eb0c6f7a0b5ed8cULL, "9.999999999999997e-7" },
+		{ 0x3eb0c6f7a0b5ed8dULL, "0.000001" },
+		{ 0x41b3de4355555553ULL, "333333333.3333332" },
+		{ 0x41b3de4355555554ULL, "333333333.33333325" },
+		{ 0x41b3de4355555555ULL, "333333333.3333333" },
+		{ 0x41b3de4355555556ULL, "333333333.3333334" },
+		{ 0x41b3de4355555557ULL, "333333333.33333343" },
+		{ 0xbecbf647612f3696ULL, "-0.0000033333333333333333" },
+		{ 0x43143ff3c1cb0959ULL, "1424953923781206.2" },
+	};
+	struct sbuf	sb = { 0 };
+	double		d;
+	size_t		i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		memcpy(&d, &v[i].bits, sizeof(d));
+		sb.len = 0;
+		ck_assert_int_eq(jcs_number(d, &sb), 0);
+		ck_assert_msg(strcmp(sb.buf, v[i].text) == 0,
+		    "%016llx: got %s want %s", (unsigned long long)v[i].bits,
+		    sb.buf, v[i].text);
+	}
+	ck_assert_int_eq(jcs_number(NAN, &sb), -1);
+	ck_assert_int_eq(jcs_number(INFINITY, &sb), -1);
+	sbuf_free(&sb);
+}
+END_TEST
+
 Suite *
 common_suite(void)
 {
@@ -166,6 +326,9 @@ common_suite(void)
 	tcase_add_test(tc, hex_round_trip);
 	tcase_add_test(tc, timefmt_forms);
 	tcase_add_test(tc, jsonin_accepts_and_rejects);
+	tcase_add_test(tc, decimal_exact);
+	tcase_add_test(tc, jcs_rfc8785_examples);
+	tcase_add_test(tc, jcs_number_forms);
 	suite_add_tcase(s, tc);
 	return s;
 }

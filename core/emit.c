@@ -1,0 +1,446 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../common/hex.h"
+#include "../common/jcs.h"
+#include "../common/timefmt.h"
+#include "../crypto/hash.h"
+#include "../crypto/random.h"
+#include "apikey.h"
+#include "emit.h"
+#include "ids.h"
+
+#define EMIT_INT_EXACT	9007199254740992LL	/* 2^53 */
+
+static const char *const emit_fields[] = {
+	"customerId", "delta", "reason", "referenceId", "metadata", "adjusts",
+};
+
+static int
+emit_fail(struct emit_error *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+emit_fail(struct emit_error *err, const char *field, const char *fmt, ...)
+{
+	va_list	ap;
+
+	err->field = field;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Characters (code points) of valid UTF-8, or -1 if it holds a NUL. */
+static long
+emit_chars(const char *s, size_t len, int allow_control)
+{
+	long	n = 0;
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0')
+			return -1;
+		if (!allow_control && ((unsigned char)s[i] < 0x20 ||
+		    s[i] == 0x7f))
+			return -1;
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Looks a member up; absent and null both count as absent.  Returns the
+ * value, or NULL; *type_ok is 0 when present with another type.
+ */
+static struct json_object *
+emit_member(struct json_object *obj, const char *name, enum json_type want,
+    int *type_ok)
+{
+	struct json_object	*v = NULL;
+
+	*type_ok = 1;
+	if (!json_object_object_get_ex(obj, name, &v) || v == NULL)
+		return NULL;
+	if (!json_object_is_type(v, want))
+		*type_ok = 0;
+	return v;
+}
+
+/* A string member, copied into dst with its length in characters. */
+static int
+emit_string(struct json_object *obj, const char *name, int required,
+    char *dst, size_t size, long min, long max, int allow_control,
+    struct emit_error *err, int *present)
+{
+	struct json_object	*v;
+	const char		*s;
+	size_t			 len;
+	long			 chars;
+	int			 ok;
+
+	*present = 0;
+	v = emit_member(obj, name, json_type_string, &ok);
+	if (!ok)
+		return emit_fail(err, name, "%s must be a string", name);
+	if (v == NULL)
+		return required ? emit_fail(err, name, "%s is required", name) :
+		    0;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	chars = emit_chars(s, len, allow_control);
+	if (chars < 0)
+		return emit_fail(err, name, "%s must not contain control "
+		    "characters", name);
+	if (chars < min || chars > max || len >= size)
+		return emit_fail(err, name, "%s must be %ld to %ld characters",
+		    name, min, max);
+	memcpy(dst, s, len + 1);
+	*present = 1;
+	return 0;
+}
+
+static int
+emit_delta(struct json_object *obj, struct emit_input *in,
+    struct emit_error *err)
+{
+	struct json_object	*v;
+	const char		*text;
+	int			 ok;
+
+	v = emit_member(obj, "delta", json_type_double, &ok);
+	if (v == NULL && ok)
+		return emit_fail(err, "delta", "delta is required");
+	if (!ok && !json_object_is_type(v, json_type_int))
+		return emit_fail(err, "delta", "delta must be a number");
+	/* The number as the client wrote it: never through a double. */
+	text = json_object_get_string(v);
+	switch (decimal_parse(text, strlen(text), &in->amount)) {
+	case DECIMAL_OK:
+		break;
+	case DECIMAL_PRECISION:
+		return emit_fail(err, "delta", "delta must have at most 9 "
+		    "digits after the decimal point");
+	case DECIMAL_RANGE:
+		return emit_fail(err, "delta", "delta must be between "
+		    "-1000000000 and 1000000000");
+	default:
+		return emit_fail(err, "delta", "delta must be a number");
+	}
+	if (in->amount == 0)
+		return emit_fail(err, "delta", "delta must be a non-zero "
+		    "number");
+	if (in->amount > (decimal_t)EMIT_DELTA_LIMIT * DECIMAL_SCALE ||
+	    in->amount < -(decimal_t)EMIT_DELTA_LIMIT * DECIMAL_SCALE)
+		return emit_fail(err, "delta", "delta must be between "
+		    "-1000000000 and 1000000000");
+	decimal_format(in->amount, in->delta);
+	return 0;
+}
+
+/* Integers beyond 2^53 cannot be written canonically (I-JSON). */
+static int
+emit_exact_numbers(struct json_object *v)
+{
+	int64_t	iv;
+	size_t	i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		iv = json_object_get_int64(v);
+		return iv > -EMIT_INT_EXACT && iv < EMIT_INT_EXACT;
+	case json_type_array:
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			if (!emit_exact_numbers(json_object_array_get_idx(v, i)))
+				return 0;
+		return 1;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			if (!emit_exact_numbers(val))
+				return 0;
+		}
+		return 1;
+	}
+	default:
+		return 1;
+	}
+}
+
+static int
+emit_metadata(struct json_object *obj, struct emit_input *in,
+    struct emit_error *err)
+{
+	struct json_object	*v;
+	struct sbuf		 sb = { 0 };
+	int			 ok;
+
+	v = emit_member(obj, "metadata", json_type_object, &ok);
+	if (!ok)
+		return emit_fail(err, "metadata", "metadata must be a JSON "
+		    "object");
+	if (v == NULL)
+		return 0;
+	if (!emit_exact_numbers(v))
+		return emit_fail(err, "metadata", "metadata numbers must be "
+		    "integers within +/-2^53 or decimals");
+	if (jcs_serialize(v, &sb) < 0) {
+		sbuf_free(&sb);
+		return emit_fail(err, "metadata", "metadata cannot be "
+		    "serialized");
+	}
+	if (sb.len > EMIT_METADATA_BYTES) {
+		sbuf_free(&sb);
+		return emit_fail(err, "metadata", "metadata must be at most "
+		    "%d bytes when serialized", EMIT_METADATA_BYTES);
+	}
+	in->metadata = sbuf_take(&sb, NULL);
+	return in->metadata == NULL ? emit_fail(err, "metadata",
+	    "out of memory") : 0;
+}
+
+static int
+emit_adjusts(struct json_object *obj, struct emit_input *in,
+    struct emit_error *err)
+{
+	struct json_object	*v;
+	const char		*which;
+	int			 ok, present;
+
+	v = emit_member(obj, "adjusts", json_type_object, &ok);
+	if (!ok || (v != NULL && json_object_object_length(v) != 1))
+		return emit_fail(err, "adjusts", "adjusts must be "
+		    "{\"recordId\": …} or {\"referenceId\": …}");
+	if (v == NULL)
+		return 0;
+	if (json_object_object_get_ex(v, "recordId", NULL)) {
+		which = "recordId";
+		in->adjusts = EMIT_ADJUSTS_RECORD;
+	} else if (json_object_object_get_ex(v, "referenceId", NULL)) {
+		which = "referenceId";
+		in->adjusts = EMIT_ADJUSTS_REFERENCE;
+	} else
+		return emit_fail(err, "adjusts", "adjusts must be "
+		    "{\"recordId\": …} or {\"referenceId\": …}");
+	if (emit_string(v, which, 1, in->adjusts_id, sizeof(in->adjusts_id),
+	    1, EMIT_REFERENCE_CHARS, 0, err, &present) < 0) {
+		err->field = "adjusts";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The fingerprint of the request's meaning: JCS of its canonical fields,
+ * so "1.0" and "1", or reordered metadata, are the same request.
+ */
+static int
+emit_fingerprint(struct emit_input *in)
+{
+	struct sbuf	sb = { 0 };
+	int		rc;
+
+	sbuf_adds(&sb, "{\"adjusts\":");
+	if (in->adjusts == EMIT_ADJUSTS_NONE)
+		sbuf_adds(&sb, "null");
+	else {
+		sbuf_adds(&sb, in->adjusts == EMIT_ADJUSTS_RECORD ?
+		    "{\"recordId\":" : "{\"referenceId\":");
+		jcs_string(in->adjusts_id, strlen(in->adjusts_id), &sb);
+		sbuf_addc(&sb, '}');
+	}
+	sbuf_adds(&sb, ",\"customerId\":");
+	jcs_string(in->customer_id, strlen(in->customer_id), &sb);
+	sbuf_adds(&sb, ",\"delta\":");
+	jcs_string(in->delta, strlen(in->delta), &sb);
+	sbuf_adds(&sb, ",\"metadata\":");
+	sbuf_adds(&sb, in->metadata ? in->metadata : "null");
+	sbuf_adds(&sb, ",\"reason\":");
+	jcs_string(in->reason, strlen(in->reason), &sb);
+	sbuf_adds(&sb, ",\"referenceId\":");
+	if (in->has_reference)
+		jcs_string(in->reference_id, strlen(in->reference_id), &sb);
+	else
+		sbuf_adds(&sb, "null");
+	sbuf_addc(&sb, '}');
+	rc = sb.oom ? -1 : hash_sha256(sb.buf, sb.len, in->fingerprint);
+	sbuf_free(&sb);
+	return rc;
+}
+
+static int
+emit_ids(struct emit_input *in)
+{
+	char	hex[33];
+
+	if (random_hex(hex, 16) < 0)
+		return -1;
+	snprintf(in->record_id, sizeof(in->record_id), "rec_%s", hex);
+	if (random_hex(hex, 16) < 0)
+		return -1;
+	snprintf(in->receipt_id, sizeof(in->receipt_id), "rcpt_%s", hex);
+	return random_bytes(in->salt, sizeof(in->salt));
+}
+
+int
+emit_parse(struct json_object *obj, struct emit_input *in,
+    struct emit_error *err)
+{
+	size_t	i;
+	int	known, present;
+
+	memset(in, 0, sizeof(*in));
+	memset(err, 0, sizeof(*err));
+	if (!json_object_is_type(obj, json_type_object))
+		return emit_fail(err, NULL, "each delta must be a JSON object");
+	json_object_object_foreach(obj, key, val) {
+		(void)val;
+		for (i = known = 0; i < sizeof(emit_fields) /
+		    sizeof(emit_fields[0]); i++)
+			known |= strcmp(key, emit_fields[i]) == 0;
+		if (!known)
+			return emit_fail(err, key, "unknown field '%.64s'",
+			    key);
+	}
+	if (emit_string(obj, "customerId", 1, in->customer_id,
+	    sizeof(in->customer_id), 1, STORE_CUSTOMER_MAX, 0, err,
+	    &present) < 0)
+		return -1;
+	if (!ids_customer_valid(in->customer_id))
+		return emit_fail(err, "customerId", "customerId must be 1 to "
+		    "128 of A-Z a-z 0-9 _ . : -");
+	if (emit_delta(obj, in, err) < 0)
+		return -1;
+	if (emit_string(obj, "reason", 1, in->reason, sizeof(in->reason), 1,
+	    EMIT_REASON_CHARS, 1, err, &present) < 0)
+		return -1;
+	if (emit_string(obj, "referenceId", 0, in->reference_id,
+	    sizeof(in->reference_id), 1, EMIT_REFERENCE_CHARS, 0, err,
+	    &in->has_reference) < 0)
+		return -1;
+	if (emit_metadata(obj, in, err) < 0 || emit_adjusts(obj, in, err) < 0)
+		return -1;
+	if (emit_fingerprint(in) < 0 || emit_ids(in) < 0)
+		return emit_fail(err, NULL, "internal error");
+	return 0;
+}
+
+void
+emit_input_free(struct emit_input *in)
+{
+	free(in->metadata);
+	in->metadata = NULL;
+}
+
+int
+emit_idempotency_key_valid(const char *key)
+{
+	size_t	i, len = strlen(key);
+
+	if (len < 1 || len > 255)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (key[i] < 0x20 || key[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
+emit_leaf(const struct store_delta *d, struct sbuf *out)
+{
+	char	when[TIMEFMT_LEN], salt[2 * STORE_HASH_LEN + 1];
+
+	timefmt_rfc3339(d->created_ms, when);
+	hex_encode(d->salt, STORE_HASH_LEN, salt);
+	/* Members in JCS order: their names sorted by UTF-16 code units. */
+	sbuf_adds(out, "{\"createdAt\":");
+	jcs_string(when, strlen(when), out);
+	sbuf_adds(out, ",\"customerId\":");
+	jcs_string(d->customer_id, strlen(d->customer_id), out);
+	sbuf_adds(out, ",\"delta\":");
+	jcs_string(d->delta, strlen(d->delta), out);
+	sbuf_adds(out, ",\"env\":");
+	jcs_string(apikey_env_name(d->env), 4, out);
+	sbuf_adds(out, ",\"metadata\":");
+	sbuf_adds(out, d->metadata ? d->metadata : "null");
+	sbuf_adds(out, ",\"reason\":");
+	jcs_string(d->reason, strlen(d->reason), out);
+	sbuf_adds(out, ",\"referenceId\":");
+	if (d->has_reference)
+		jcs_string(d->reference_id, strlen(d->reference_id), out);
+	else
+		sbuf_adds(out, "null");
+	sbuf_adds(out, ",\"salt\":");
+	jcs_string(salt, strlen(salt), out);
+	sbuf_addf(out, ",\"sequenceNumber\":%llu,\"tenant\":",
+	    (unsigned long long)d->seq);
+	jcs_string(d->tenant, strlen(d->tenant), out);
+	sbuf_addc(out, '}');
+	return out->oom ? -1 : 0;
+}
+
+struct json_object *
+emit_amount_json(const char *decimal_text)
+{
+	return json_object_new_double_s(0.0, decimal_text);
+}
+
+static struct json_object *
+emit_hash_json(const uint8_t hash[STORE_HASH_LEN])
+{
+	char	hex[2 + 2 * STORE_HASH_LEN + 1];
+
+	hex[0] = '0';
+	hex[1] = 'x';
+	hex_encode(hash, STORE_HASH_LEN, hex + 2);
+	return json_object_new_string(hex);
+}
+
+static const char *
+emit_status_name(enum store_delta_status s)
+{
+	switch (s) {
+	case STORE_DELTA_VERIFIED:	return "VERIFIED";
+	case STORE_DELTA_FAILED:	return "FAILED";
+	default:			return "QUEUED";
+	}
+}
+
+struct json_object *
+emit_delta_json(const struct store_delta *d)
+{
+	struct json_object	*o = json_object_new_object();
+	char			 when[TIMEFMT_LEN];
+
+	if (o == NULL)
+		return NULL;
+	timefmt_rfc3339(d->created_ms, when);
+	json_object_object_add(o, "recordId",
+	    json_object_new_string(d->record_id));
+	json_object_object_add(o, "receiptId",
+	    json_object_new_string(d->receipt_id));
+	json_object_object_add(o, "status",
+	    json_object_new_string(emit_status_name(d->status)));
+	json_object_object_add(o, "customerId",
+	    json_object_new_string(d->customer_id));
+	json_object_object_add(o, "delta", emit_amount_json(d->delta));
+	json_object_object_add(o, "reason", json_object_new_string(d->reason));
+	json_object_object_add(o, "referenceId", d->has_reference ?
+	    json_object_new_string(d->reference_id) : NULL);
+	json_object_object_add(o, "sequenceNumber",
+	    json_object_new_int64((int64_t)d->seq));
+	json_object_object_add(o, "logIndex",
+	    json_object_new_int64((int64_t)d->log_index));
+	json_object_object_add(o, "contentHash",
+	    emit_hash_json(d->content_hash));
+	json_object_object_add(o, "leafHash", emit_hash_json(d->leaf_hash));
+	json_object_object_add(o, "createdAt", json_object_new_string(when));
+	return o;
+}

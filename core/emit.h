@@ -1,0 +1,73 @@
+/*
+ * One delta as a client sends it (SPEC 3.1): validated field by field
+ * before anything is recorded, reduced to canonical values, and
+ * fingerprinted so that a retry can be told from a different request.
+ */
+#ifndef TALLY_EMIT_H
+#define TALLY_EMIT_H
+
+#include <stdint.h>
+
+#include "../common/decimal.h"
+#include "../common/sbuf.h"
+#include "../store/store.h"
+
+struct json_object;
+
+#define EMIT_DELTA_LIMIT	1000000000LL	/* |delta| <= 10^9 */
+#define EMIT_REASON_CHARS	500
+#define EMIT_REFERENCE_CHARS	256
+#define EMIT_METADATA_BYTES	16384
+
+enum emit_adjusts {
+	EMIT_ADJUSTS_NONE,
+	EMIT_ADJUSTS_RECORD,		/* {"recordId": …} */
+	EMIT_ADJUSTS_REFERENCE		/* {"referenceId": …} */
+};
+
+struct emit_input {
+	char		 customer_id[STORE_CUSTOMER_MAX + 1];
+	decimal_t	 amount;
+	char		 delta[STORE_DECIMAL_MAX];	/* canonical text */
+	char		 reason[STORE_REASON_MAX + 1];
+	int		 has_reference;
+	char		 reference_id[STORE_REFERENCE_MAX + 1];
+	char		*metadata;		/* canonical JSON or NULL */
+	enum emit_adjusts adjusts;
+	char		 adjusts_id[STORE_REFERENCE_MAX + 1];
+	uint8_t		 fingerprint[STORE_HASH_LEN];
+	/* Chosen before recording, so a retried commit reuses them. */
+	char		 record_id[STORE_ID_MAX + 1];
+	char		 receipt_id[STORE_ID_MAX + 1];
+	uint8_t		 salt[STORE_HASH_LEN];
+};
+
+/* A validation failure: which field, and what is wrong with it. */
+struct emit_error {
+	const char	*field;			/* NULL: the item itself */
+	char		 message[200];
+};
+
+/*
+ * Validates one delta object and fills in (which the caller releases with
+ * emit_input_free, also on failure).  Returns 0, or -1 with err set.
+ */
+int	emit_parse(struct json_object *obj, struct emit_input *in,
+	    struct emit_error *err);
+void	emit_input_free(struct emit_input *);
+/* Checks an Idempotency-Key header value: 1-255 printable ASCII. */
+int	emit_idempotency_key_valid(const char *);
+
+/*
+ * The canonical leaf (SPEC 4.2) of a delta, appended to out: JCS of
+ * {tenant, env, customerId, sequenceNumber, delta, reason, referenceId,
+ * metadata, createdAt, salt}.  Returns 0, or -1 out of memory.
+ */
+int	emit_leaf(const struct store_delta *, struct sbuf *out);
+
+/* The API's view of a recorded delta (SPEC 3.1 response fields). */
+struct json_object *emit_delta_json(const struct store_delta *);
+/* A JSON number holding an exact decimal text, written as is. */
+struct json_object *emit_amount_json(const char *decimal_text);
+
+#endif

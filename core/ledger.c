@@ -1,0 +1,636 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../common/log.h"
+#include "../common/sbuf.h"
+#include "../common/timefmt.h"
+#include "../crypto/hash.h"
+#include "ledger.h"
+
+/* Bounds on one group commit: enough to share a flush widely. */
+#define GROUP_REQUESTS	512
+#define GROUP_ITEMS	8192
+
+struct ledger {
+	struct store		*st;
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 work;		/* the queue is not empty */
+	pthread_cond_t		 done;		/* some request finished */
+	struct ledger_request	*head, *tail;
+	int			 stop;
+};
+
+/* Dedup keys: 'K' for Idempotency-Key, 'R' for a customer's referenceId. */
+static size_t
+ledger_key(char *buf, size_t size, char kind, const struct principal *who,
+    const char *customer, const char *value)
+{
+	struct sbuf	sb = { 0 };
+	size_t		len;
+
+	sbuf_addc(&sb, kind);
+	sbuf_add(&sb, "", 1);
+	sbuf_add(&sb, who->tenant, strlen(who->tenant) + 1);
+	sbuf_addc(&sb, (char)('0' + who->env));
+	sbuf_add(&sb, "", 1);
+	if (customer != NULL)
+		sbuf_add(&sb, customer, strlen(customer) + 1);
+	sbuf_adds(&sb, value);
+	len = sb.oom || sb.len > size ? 0 : sb.len;
+	if (len > 0)
+		memcpy(buf, sb.buf, len);
+	sbuf_free(&sb);
+	return len;
+}
+
+#define KEY_MAX	(2 * STORE_REFERENCE_MAX + STORE_TENANT_MAX + 16)
+
+static char *
+ledger_json_text(struct json_object *obj, size_t *len)
+{
+	const char	*text;
+	char		*copy = NULL;
+
+	text = obj ? json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len) :
+	    NULL;
+	if (text != NULL && (copy = malloc(*len + 1)) != NULL)
+		memcpy(copy, text, *len + 1);
+	json_object_put(obj);
+	return copy;
+}
+
+struct record_ctx {
+	const struct principal	*who;
+	struct ledger_item	*item;
+	char			*body;		/* the delta's data JSON */
+	size_t			 body_len;
+};
+
+/* Finds what an "adjusts" names; it must be a delta of this customer. */
+static int
+ledger_adjusts(struct store_txn *t, struct record_ctx *rc, char *record_id)
+{
+	const struct emit_input	*in = &rc->item->in;
+	struct store_delta	 d;
+	struct store_idem	 idem;
+	char			 key[KEY_MAX];
+	uint64_t		 index;
+	size_t			 klen;
+	int			 r;
+
+	if (in->adjusts == EMIT_ADJUSTS_REFERENCE) {
+		klen = ledger_key(key, sizeof(key), 'R', rc->who,
+		    in->customer_id, in->adjusts_id);
+		if (klen == 0)
+			return STORE_NOTFOUND;
+		if ((r = store_idem_get(t, key, klen, &idem)) != STORE_OK)
+			return r;
+		snprintf(record_id, STORE_ID_MAX + 1, "%s", idem.record_id);
+		store_idem_free(&idem);
+		return STORE_OK;
+	}
+	if (strlen(in->adjusts_id) > STORE_ID_MAX)
+		return STORE_NOTFOUND;
+	if ((r = store_delta_find(t, in->adjusts_id, &index)) != STORE_OK)
+		return r;
+	if ((r = store_delta_get(t, index, &d)) != STORE_OK)
+		return r;
+	r = strcmp(d.tenant, rc->who->tenant) == 0 && d.env == rc->who->env &&
+	    strcmp(d.customer_id, in->customer_id) == 0 ? STORE_OK :
+	    STORE_NOTFOUND;
+	store_delta_free(&d);
+	if (r == STORE_OK)
+		memcpy(record_id, in->adjusts_id, strlen(in->adjusts_id) + 1);
+	return r;
+}
+
+static void
+ledger_fill(struct store_delta *d, const struct principal *who,
+    const struct emit_input *in)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->record_id, sizeof(d->record_id), "%s", in->record_id);
+	snprintf(d->receipt_id, sizeof(d->receipt_id), "%s", in->receipt_id);
+	snprintf(d->tenant, sizeof(d->tenant), "%s", who->tenant);
+	d->env = who->env;
+	snprintf(d->customer_id, sizeof(d->customer_id), "%s",
+	    in->customer_id);
+	snprintf(d->delta, sizeof(d->delta), "%s", in->delta);
+	snprintf(d->reason, sizeof(d->reason), "%s", in->reason);
+	d->has_reference = in->has_reference;
+	snprintf(d->reference_id, sizeof(d->reference_id), "%s",
+	    in->reference_id);
+	d->metadata = in->metadata;		/* borrowed */
+	memcpy(d->salt, in->salt, sizeof(d->salt));
+	d->status = STORE_DELTA_QUEUED;
+}
+
+/* Computes the leaf (SPEC 4.2) and its two hashes into d. */
+static int
+ledger_leaf(struct store_delta *d, struct sbuf *leaf)
+{
+	uint8_t	zero = 0x00;
+	char	*buf;
+
+	if (emit_leaf(d, leaf) < 0 || hash_sha256(leaf->buf, leaf->len,
+	    d->content_hash) < 0)
+		return STORE_NOMEM;
+	/* leafHash = SHA256(0x00 || leafData), RFC 9162 section 2.1.1. */
+	if ((buf = malloc(leaf->len + 1)) == NULL)
+		return STORE_NOMEM;
+	memcpy(buf, &zero, 1);
+	memcpy(buf + 1, leaf->buf, leaf->len);
+	if (hash_sha256(buf, leaf->len + 1, d->leaf_hash) < 0) {
+		free(buf);
+		return STORE_NOMEM;
+	}
+	free(buf);
+	d->leaf_data = leaf->buf;
+	d->leaf_len = leaf->len;
+	return STORE_OK;
+}
+
+#define LEDGER_REJECT	(STORE_USER + 1)	/* nested: undo, not fatal */
+
+/* Records one delta; runs nested, so a rejection undoes only it. */
+static int
+ledger_record(struct store_txn *t, void *arg)
+{
+	struct record_ctx	*rc = arg;
+	struct ledger_item	*it = rc->item;
+	const struct emit_input	*in = &it->in;
+	struct store_customer	 cust;
+	struct store_delta	 d;
+	struct store_idem	 idem;
+	struct sbuf		 leaf = { 0 };
+	char			 key[KEY_MAX];
+	size_t			 klen;
+	int			 r;
+
+	ledger_fill(&d, rc->who, in);
+	if (in->adjusts != EMIT_ADJUSTS_NONE) {
+		r = ledger_adjusts(t, rc, d.adjusts);
+		if (r == STORE_NOTFOUND) {
+			it->err.field = "adjusts";
+			snprintf(it->err.message, sizeof(it->err.message),
+			    "adjusts names no delta of customer %s",
+			    in->customer_id);
+			return LEDGER_REJECT;
+		} else if (r != STORE_OK)
+			return r;
+	}
+	r = store_customer_get(t, rc->who->tenant, rc->who->env,
+	    in->customer_id, &cust);
+	if (r != STORE_OK && r != STORE_NOTFOUND)
+		return r;
+	if ((r = store_log_size(t, &d.log_index)) != STORE_OK)
+		return r;
+	d.seq = cust.last_seq + 1;
+	d.created_ms = timefmt_now_ms();
+	if ((r = ledger_leaf(&d, &leaf)) != STORE_OK)
+		goto out;
+	if ((r = store_delta_append(t, &d)) != STORE_OK)
+		goto out;
+
+	cust.last_seq = d.seq;
+	cust.count++;
+	cust.sum += in->amount;
+	if (cust.first_ms == 0)
+		cust.first_ms = d.created_ms;
+	cust.last_ms = d.created_ms;
+	if ((r = store_customer_put(t, rc->who->tenant, rc->who->env,
+	    in->customer_id, &cust)) != STORE_OK)
+		goto out;
+
+	free(rc->body);
+	rc->body = ledger_json_text(emit_delta_json(&d), &rc->body_len);
+	if (rc->body == NULL) {
+		r = STORE_NOMEM;
+		goto out;
+	}
+	if (in->has_reference) {
+		/* The first delta to use a referenceId keeps it. */
+		memset(&idem, 0, sizeof(idem));
+		memcpy(idem.fingerprint, in->fingerprint, STORE_HASH_LEN);
+		idem.status = 201;
+		snprintf(idem.record_id, sizeof(idem.record_id), "%s",
+		    d.record_id);
+		idem.body = rc->body;
+		idem.body_len = rc->body_len;
+		klen = ledger_key(key, sizeof(key), 'R', rc->who,
+		    in->customer_id, in->reference_id);
+		r = klen == 0 ? STORE_CORRUPT :
+		    store_idem_add(t, key, klen, &idem);
+		if (r == STORE_EXISTS)
+			r = STORE_OK;
+		if (r != STORE_OK)
+			goto out;
+	}
+	it->outcome = LEDGER_RECORDED;
+	snprintf(it->record_id, sizeof(it->record_id), "%s", d.record_id);
+	snprintf(it->receipt_id, sizeof(it->receipt_id), "%s", d.receipt_id);
+	it->status = d.status;
+out:
+	sbuf_free(&leaf);
+	return r;
+}
+
+/* The current status of an earlier delta, for a batch's duplicates. */
+static int
+ledger_original(struct store_txn *t, struct ledger_item *it,
+    const char *record_id)
+{
+	struct store_delta	d;
+	uint64_t		index;
+	int			r;
+
+	if ((r = store_delta_find(t, record_id, &index)) != STORE_OK ||
+	    (r = store_delta_get(t, index, &d)) != STORE_OK)
+		return r;
+	snprintf(it->record_id, sizeof(it->record_id), "%s", d.record_id);
+	snprintf(it->receipt_id, sizeof(it->receipt_id), "%s", d.receipt_id);
+	it->status = d.status;
+	store_delta_free(&d);
+	return STORE_OK;
+}
+
+/*
+ * Looks a dedup key up.  STORE_OK with *found set to 1 (same request) or
+ * 2 (a different one); *idem is filled when found.
+ */
+static int
+ledger_dedup(struct store_txn *t, const char *key, size_t klen,
+    const uint8_t *fingerprint, struct store_idem *idem, int *found)
+{
+	int	r;
+
+	*found = 0;
+	r = store_idem_get(t, key, klen, idem);
+	if (r == STORE_NOTFOUND)
+		return STORE_OK;
+	if (r != STORE_OK)
+		return r;
+	*found = hash_equal(idem->fingerprint, fingerprint, STORE_HASH_LEN) ?
+	    1 : 2;
+	return STORE_OK;
+}
+
+static void
+ledger_answer_idem(struct ledger_request *req, struct store_idem *idem,
+    int found)
+{
+	if (found == 1) {
+		req->replayed = 1;
+		req->http_status = idem->status;
+		req->body = idem->body;
+		req->body_len = idem->body_len;
+		idem->body = NULL;
+	} else {
+		req->conflict = 1;
+		snprintf(req->conflict_record, sizeof(req->conflict_record),
+		    "%s", idem->record_id);
+	}
+	store_idem_free(idem);
+}
+
+/* One batch item: dedup by referenceId, else record it. */
+static int
+ledger_batch_item(struct store_txn *t, const struct principal *who,
+    struct ledger_item *it)
+{
+	struct record_ctx	rc = { who, it, NULL, 0 };
+	struct store_idem	idem;
+	char			key[KEY_MAX];
+	size_t			klen;
+	int			r, found = 0;
+
+	if (!it->valid) {
+		it->outcome = LEDGER_FAILED;
+		it->err_code = "VALIDATION_ERROR";
+		return STORE_OK;
+	}
+	if (it->in.has_reference) {
+		klen = ledger_key(key, sizeof(key), 'R', who,
+		    it->in.customer_id, it->in.reference_id);
+		if (klen == 0)
+			return STORE_CORRUPT;
+		if ((r = ledger_dedup(t, key, klen, it->in.fingerprint, &idem,
+		    &found)) != STORE_OK)
+			return r;
+		if (found) {
+			r = ledger_original(t, it, idem.record_id);
+			store_idem_free(&idem);
+			if (found == 2) {
+				it->outcome = LEDGER_CONFLICT;
+				it->err_code = "IDEMPOTENCY_KEY_REUSED";
+				it->err.field = "referenceId";
+				snprintf(it->err.message,
+				    sizeof(it->err.message), "referenceId "
+				    "already used by %s with different "
+				    "content", it->record_id);
+			} else
+				it->outcome = LEDGER_REPLAYED;
+			return r;
+		}
+	}
+	r = store_nested(t, ledger_record, &rc);
+	free(rc.body);
+	if (r == LEDGER_REJECT) {
+		it->outcome = LEDGER_FAILED;
+		it->err_code = "VALIDATION_ERROR";
+		return STORE_OK;
+	}
+	return r;
+}
+
+static struct json_object *
+ledger_batch_json(const struct ledger_request *req)
+{
+	struct json_object	*data, *results, *res, *err;
+	const struct ledger_item *it;
+	size_t			 i, failed = 0;
+	int			 ok;
+
+	data = json_object_new_object();
+	results = json_object_new_array_ext((int)req->nitems);
+	for (i = 0; i < req->nitems; i++) {
+		it = &req->items[i];
+		ok = it->outcome == LEDGER_RECORDED ||
+		    it->outcome == LEDGER_REPLAYED;
+		failed += !ok;
+		res = json_object_new_object();
+		json_object_object_add(res, "index",
+		    json_object_new_int64((int64_t)i));
+		json_object_object_add(res, "status", json_object_new_string(
+		    !ok ? "FAILED" : it->status == STORE_DELTA_VERIFIED ?
+		    "VERIFIED" : "QUEUED"));
+		json_object_object_add(res, "recordId", it->record_id[0] ?
+		    json_object_new_string(it->record_id) : NULL);
+		json_object_object_add(res, "receiptId", it->receipt_id[0] ?
+		    json_object_new_string(it->receipt_id) : NULL);
+		if (!ok) {
+			err = json_object_new_object();
+			json_object_object_add(err, "code",
+			    json_object_new_string(it->err_code));
+			json_object_object_add(err, "message",
+			    json_object_new_string(it->err.message));
+			json_object_object_add(err, "field", it->err.field ?
+			    json_object_new_string(it->err.field) : NULL);
+			json_object_object_add(res, "error", err);
+		}
+		if (it->outcome == LEDGER_REPLAYED)
+			json_object_object_add(res, "idempotent",
+			    json_object_new_boolean(1));
+		json_object_array_add(results, res);
+	}
+	json_object_object_add(data, "totalQueued",
+	    json_object_new_int64((int64_t)(req->nitems - failed)));
+	json_object_object_add(data, "totalFailed",
+	    json_object_new_int64((int64_t)failed));
+	json_object_object_add(data, "results", results);
+	return data;
+}
+
+/* A single emit: dedup by Idempotency-Key, else by referenceId. */
+static int
+ledger_single(struct store_txn *t, struct ledger_request *req)
+{
+	struct ledger_item	*it = &req->items[0];
+	struct record_ctx	 rc = { req->who, it, NULL, 0 };
+	struct store_idem	 idem;
+	char			 key[KEY_MAX];
+	size_t			 klen;
+	int			 r, found = 0;
+
+	if (req->idem_key == NULL && it->in.has_reference) {
+		klen = ledger_key(key, sizeof(key), 'R', req->who,
+		    it->in.customer_id, it->in.reference_id);
+		if (klen == 0)
+			return STORE_CORRUPT;
+		if ((r = ledger_dedup(t, key, klen, it->in.fingerprint, &idem,
+		    &found)) != STORE_OK)
+			return r;
+		if (found) {
+			ledger_answer_idem(req, &idem, found);
+			return STORE_OK;
+		}
+	}
+	r = store_nested(t, ledger_record, &rc);
+	if (r == LEDGER_REJECT) {
+		it->outcome = LEDGER_FAILED;
+		it->err_code = "VALIDATION_ERROR";
+		return STORE_OK;
+	}
+	if (r != STORE_OK) {
+		free(rc.body);
+		return r;
+	}
+	req->http_status = 201;
+	req->body = rc.body;
+	req->body_len = rc.body_len;
+	return STORE_OK;
+}
+
+/* Everything one request writes; runs nested in the group's commit. */
+static int
+ledger_request_run(struct store_txn *t, void *arg)
+{
+	struct ledger_request	*req = arg;
+	struct store_idem	 idem;
+	char			 key[KEY_MAX];
+	const uint8_t		*fp;
+	size_t			 klen = 0, i;
+	int			 r, found = 0;
+
+	fp = req->batch ? req->fingerprint : req->items[0].in.fingerprint;
+	if (req->idem_key != NULL) {
+		klen = ledger_key(key, sizeof(key), 'K', req->who, NULL,
+		    req->idem_key);
+		if (klen == 0)
+			return STORE_CORRUPT;
+		if ((r = ledger_dedup(t, key, klen, fp, &idem, &found)) !=
+		    STORE_OK)
+			return r;
+		if (found) {
+			ledger_answer_idem(req, &idem, found);
+			return STORE_OK;
+		}
+	}
+	if (!req->batch) {
+		if ((r = ledger_single(t, req)) != STORE_OK)
+			return r;
+	} else {
+		for (i = 0; i < req->nitems; i++)
+			if ((r = ledger_batch_item(t, req->who,
+			    &req->items[i])) != STORE_OK)
+				return r;
+		req->http_status = 200;
+		req->body = ledger_json_text(ledger_batch_json(req),
+		    &req->body_len);
+		if (req->body == NULL)
+			return STORE_NOMEM;
+	}
+	if (req->body == NULL || req->replayed || klen == 0)
+		return STORE_OK;
+	memset(&idem, 0, sizeof(idem));
+	memcpy(idem.fingerprint, fp, STORE_HASH_LEN);
+	idem.status = req->http_status;
+	snprintf(idem.record_id, sizeof(idem.record_id), "%s",
+	    req->items[0].record_id);
+	idem.body = req->body;
+	idem.body_len = req->body_len;
+	return store_idem_add(t, key, klen, &idem);
+}
+
+/* Forgets a request's results, for a first run or a retried commit. */
+static void
+ledger_request_reset(struct ledger_request *req)
+{
+	size_t	i;
+
+	free(req->body);
+	req->body = NULL;
+	req->body_len = 0;
+	req->http_status = 0;
+	req->replayed = req->conflict = 0;
+	req->conflict_record[0] = '\0';
+	for (i = 0; i < req->nitems; i++) {
+		req->items[i].outcome = LEDGER_FAILED;
+		req->items[i].record_id[0] = '\0';
+		req->items[i].receipt_id[0] = '\0';
+		if (req->items[i].valid)
+			req->items[i].err.field = NULL;
+	}
+}
+
+static int
+ledger_group_run(struct store_txn *t, void *arg)
+{
+	struct ledger_request	*req;
+
+	for (req = arg; req != NULL; req = req->next) {
+		ledger_request_reset(req);
+		req->rc = store_nested(t, ledger_request_run, req);
+		/* Losing a deadlock or the store fails the whole group. */
+		if (req->rc == STORE_CONFLICT || req->rc == STORE_RECOVER)
+			return req->rc;
+	}
+	return STORE_OK;
+}
+
+static void *
+ledger_main(void *arg)
+{
+	struct ledger		*l = arg;
+	struct ledger_request	*group, *req, *last;
+	size_t			 nreq, nitems;
+	int			 rc;
+
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		while (l->head == NULL && !l->stop)
+			pthread_cond_wait(&l->work, &l->lock);
+		if (l->head == NULL)
+			break;
+		/* Take what is waiting, up to the group bounds. */
+		group = last = l->head;
+		nreq = 1;
+		nitems = group->nitems;
+		while (last->next != NULL && nreq < GROUP_REQUESTS &&
+		    nitems + last->next->nitems <= GROUP_ITEMS) {
+			last = last->next;
+			nreq++;
+			nitems += last->nitems;
+		}
+		l->head = last->next;
+		if (l->head == NULL)
+			l->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&l->lock);
+
+		rc = store_write(l->st, ledger_group_run, group);
+		if (rc != STORE_OK)
+			log_error("ledger: group of %zu requests failed: %s",
+			    nreq, store_strerror(rc));
+
+		pthread_mutex_lock(&l->lock);
+		for (req = group; req != NULL; req = req->next) {
+			if (rc != STORE_OK) {
+				ledger_request_reset(req);
+				req->rc = rc;
+			}
+			req->done = 1;
+		}
+		pthread_cond_broadcast(&l->done);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+int
+ledger_open(struct ledger **out, struct store *st)
+{
+	struct ledger	*l;
+
+	*out = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return STORE_NOMEM;
+	l->st = st;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->work, NULL);
+	pthread_cond_init(&l->done, NULL);
+	if (pthread_create(&l->thread, NULL, ledger_main, l) != 0) {
+		free(l);
+		return STORE_NOMEM;
+	}
+	*out = l;
+	return STORE_OK;
+}
+
+void
+ledger_close(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->stop = 1;
+	pthread_cond_signal(&l->work);
+	pthread_mutex_unlock(&l->lock);
+	pthread_join(l->thread, NULL);
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->work);
+	pthread_cond_destroy(&l->done);
+	free(l);
+}
+
+int
+ledger_submit(struct ledger *l, struct ledger_request *req)
+{
+	req->next = NULL;
+	req->done = 0;
+	req->rc = STORE_IO;
+	pthread_mutex_lock(&l->lock);
+	if (l->tail != NULL)
+		l->tail->next = req;
+	else
+		l->head = req;
+	l->tail = req;
+	pthread_cond_signal(&l->work);
+	while (!req->done)
+		pthread_cond_wait(&l->done, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	return req->rc;
+}
+
+void
+ledger_request_free(struct ledger_request *req)
+{
+	free(req->body);
+	req->body = NULL;
+}

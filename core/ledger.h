@@ -1,0 +1,82 @@
+/*
+ * The ledger: the one path by which deltas enter the log.
+ *
+ * Request threads validate and fingerprint a request (emit.h), then hand
+ * it to ledger_submit(), which blocks.  A single writer thread takes
+ * every request waiting at that moment and records them all in one
+ * transaction, one nested transaction per request, with one synchronous
+ * commit: the flush that makes them durable is shared by the group.
+ * Only after that commit returns are the submitters woken, so no answer
+ * is ever sent for a delta that is not on disk.
+ *
+ * Because one thread assigns sequence numbers and log indexes, they are
+ * gapless and in commit order; and because the idempotency check and the
+ * write happen in that same thread and transaction, any number of
+ * concurrent retries of one request record it exactly once.
+ */
+#ifndef TALLY_LEDGER_H
+#define TALLY_LEDGER_H
+
+#include <stddef.h>
+
+#include "apikey.h"
+#include "emit.h"
+
+struct ledger;
+
+enum ledger_outcome {
+	LEDGER_FAILED,		/* invalid, or rejected while recording */
+	LEDGER_RECORDED,	/* a new delta */
+	LEDGER_REPLAYED,	/* a duplicate of an earlier delta */
+	LEDGER_CONFLICT		/* same dedup key, different request */
+};
+
+struct ledger_item {
+	struct emit_input	 in;		/* when valid */
+	int			 valid;		/* emit_parse succeeded */
+	struct emit_error	 err;		/* why it failed */
+	/* Results. */
+	enum ledger_outcome	 outcome;
+	const char		*err_code;	/* API error code if failed */
+	char			 record_id[STORE_ID_MAX + 1];
+	char			 receipt_id[STORE_ID_MAX + 1];
+	enum store_delta_status	 status;
+};
+
+struct ledger_request {
+	/* In: who writes, the dedup key, one item (emit) or many (batch). */
+	const struct principal	*who;
+	const char		*idem_key;	/* Idempotency-Key, or NULL */
+	int			 batch;
+	uint8_t			 fingerprint[STORE_HASH_LEN]; /* batch */
+	struct ledger_item	*items;
+	size_t			 nitems;
+
+	/*
+	 * Out: the answer.  On STORE_OK, http_status and body (the "data"
+	 * JSON, owned, free with ledger_request_free) are set, or for a
+	 * single emit that failed, items[0] says why.  replayed is set
+	 * when the body is an earlier answer; conflict_record names the
+	 * original of an IDEMPOTENCY_KEY_REUSED.
+	 */
+	int			 rc;
+	int			 http_status;
+	char			*body;
+	size_t			 body_len;
+	int			 replayed;
+	int			 conflict;
+	char			 conflict_record[STORE_ID_MAX + 1];
+
+	struct ledger_request	*next;		/* the queue; ledger-owned */
+	int			 done;
+};
+
+/* Starts the writer thread.  Returns a store code. */
+int	ledger_open(struct ledger **, struct store *);
+/* Records what is queued, then stops the writer. */
+void	ledger_close(struct ledger *);
+/* Queues req and waits until it is durable (or failed); returns req->rc. */
+int	ledger_submit(struct ledger *, struct ledger_request *);
+void	ledger_request_free(struct ledger_request *);
+
+#endif

@@ -1,0 +1,232 @@
+/* Recording deltas (SPEC 3.1-3.3): emit, batch emit, status. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../common/jcs.h"
+#include "../common/timefmt.h"
+#include "../crypto/hash.h"
+#include "api.h"
+
+#define BATCH_MAX	1000
+
+int
+api_vendor_only(struct ctx *c)
+{
+	if (c->who.kind == STORE_KEY_VENDOR)
+		return 1;
+	response_error(c->resp, API_FORBIDDEN, NULL, NULL,
+	    "this key is read-only (customer key)");
+	return 0;
+}
+
+/* The Idempotency-Key header, or NULL; -1 after answering 400. */
+static int
+api_idempotency_key(struct ctx *c, const char **key)
+{
+	*key = request_param(c->req, "HTTP_IDEMPOTENCY_KEY");
+	if (*key == NULL || emit_idempotency_key_valid(*key))
+		return 0;
+	response_error(c->resp, API_VALIDATION_ERROR, "Idempotency-Key", NULL,
+	    "Idempotency-Key must be 1 to 255 printable ASCII characters");
+	return -1;
+}
+
+/* Turns what the ledger did into the HTTP answer. */
+static void
+api_ledger_answer(struct ctx *c, struct ledger_request *req, int rc)
+{
+	struct json_object	*extra;
+	struct ledger_item	*it = &req->items[0];
+
+	if (rc != STORE_OK) {
+		/* Nothing was recorded; a retry with the same key is safe. */
+		response_header(c->resp, "Retry-After", "1");
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "the record could not be written; retry with the same "
+		    "Idempotency-Key");
+	} else if (req->conflict) {
+		extra = json_object_new_object();
+		json_object_object_add(extra, "recordId",
+		    json_object_new_string(req->conflict_record));
+		response_error(c->resp, API_IDEMPOTENCY_KEY_REUSED,
+		    req->idem_key ? "Idempotency-Key" : "referenceId", extra,
+		    "this %s was already used for a different request "
+		    "(record %s)", req->idem_key ? "Idempotency-Key" :
+		    "referenceId", req->conflict_record);
+	} else if (req->body == NULL && !req->batch &&
+	    it->outcome == LEDGER_FAILED) {
+		response_error(c->resp, API_VALIDATION_ERROR, it->err.field,
+		    NULL, "%s", it->err.message);
+	} else if (req->body == NULL) {
+		response_error(c->resp, API_INTERNAL, NULL, NULL,
+		    "internal error");
+	} else {
+		if (req->replayed)
+			response_header(c->resp, "Idempotent-Replayed", "true");
+		response_success_raw(c->resp, req->http_status, req->body,
+		    req->body_len);
+	}
+}
+
+void
+api_emit(struct ctx *c)
+{
+	struct ledger_request	req;
+	struct ledger_item	item;
+	const char		*key;
+	int			 rc;
+
+	if (!api_vendor_only(c) || api_idempotency_key(c, &key) < 0)
+		return;
+	memset(&req, 0, sizeof(req));
+	memset(&item, 0, sizeof(item));
+	if (emit_parse(c->body, &item.in, &item.err) < 0) {
+		response_error(c->resp, API_VALIDATION_ERROR, item.err.field,
+		    NULL, "%s", item.err.message);
+		goto out;
+	}
+	item.valid = 1;
+	req.who = &c->who;
+	req.idem_key = key;
+	req.items = &item;
+	req.nitems = 1;
+	rc = ledger_submit(c->app->ledger, &req);
+	api_ledger_answer(c, &req, rc);
+out:
+	emit_input_free(&item.in);
+	ledger_request_free(&req);
+}
+
+/* The whole batch's fingerprint: SHA-256 of the body's JCS form. */
+static int
+api_batch_fingerprint(struct json_object *body, uint8_t *out)
+{
+	struct sbuf	sb = { 0 };
+	int		rc;
+
+	rc = jcs_serialize(body, &sb) < 0 ? -1 :
+	    hash_sha256(sb.buf, sb.len, out);
+	sbuf_free(&sb);
+	return rc;
+}
+
+void
+api_emit_batch(struct ctx *c)
+{
+	struct ledger_request	 req;
+	struct ledger_item	*items = NULL;
+	struct json_object	*deltas = NULL;
+	const char		*key;
+	size_t			 n = 0, i;
+	int			 rc;
+
+	if (!api_vendor_only(c) || api_idempotency_key(c, &key) < 0)
+		return;
+	memset(&req, 0, sizeof(req));
+	json_object_object_foreach(c->body, name, val) {
+		(void)val;
+		if (strcmp(name, "deltas") != 0) {
+			response_error(c->resp, API_VALIDATION_ERROR, name,
+			    NULL, "unknown field '%.64s'", name);
+			return;
+		}
+	}
+	if (!json_object_object_get_ex(c->body, "deltas", &deltas) ||
+	    !json_object_is_type(deltas, json_type_array) ||
+	    (n = json_object_array_length(deltas)) < 1 || n > BATCH_MAX) {
+		response_error(c->resp, API_VALIDATION_ERROR, "deltas", NULL,
+		    "deltas must be an array of 1 to %d deltas", BATCH_MAX);
+		return;
+	}
+	if ((items = calloc(n, sizeof(*items))) == NULL ||
+	    api_batch_fingerprint(c->body, req.fingerprint) < 0) {
+		response_error(c->resp, API_INTERNAL, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		items[i].valid = emit_parse(json_object_array_get_idx(deltas,
+		    i), &items[i].in, &items[i].err) == 0;
+	req.who = &c->who;
+	req.idem_key = key;
+	req.batch = 1;
+	req.items = items;
+	req.nitems = n;
+	rc = ledger_submit(c->app->ledger, &req);
+	api_ledger_answer(c, &req, rc);
+out:
+	for (i = 0; items != NULL && i < n; i++)
+		emit_input_free(&items[i].in);
+	free(items);
+	ledger_request_free(&req);
+}
+
+struct status_lookup {
+	const char		*record_id;
+	struct store_delta	 d;
+};
+
+static int
+api_status_lookup(struct store_txn *t, void *arg)
+{
+	struct status_lookup	*sl = arg;
+	uint64_t		 index;
+	int			 rc;
+
+	if (strlen(sl->record_id) > STORE_ID_MAX)
+		return STORE_NOTFOUND;
+	if ((rc = store_delta_find(t, sl->record_id, &index)) != STORE_OK)
+		return rc;
+	return store_delta_get(t, index, &sl->d);
+}
+
+void
+api_delta_status(struct ctx *c)
+{
+	struct status_lookup	 sl;
+	struct json_object	*data, *adj;
+	char			 when[TIMEFMT_LEN];
+	int			 rc;
+
+	memset(&sl, 0, sizeof(sl));
+	sl.record_id = c->match.params[0];
+	rc = store_read(c->app->store, api_status_lookup, &sl);
+	if (rc == STORE_OK && (strcmp(sl.d.tenant, c->who.tenant) != 0 ||
+	    sl.d.env != c->who.env))
+		rc = STORE_NOTFOUND;	/* another tenant's: not yours */
+	if (rc == STORE_NOTFOUND) {
+		response_error(c->resp, API_NOT_FOUND, "recordId", NULL,
+		    "no delta with recordId %.64s", sl.record_id);
+		goto out;
+	} else if (rc != STORE_OK) {
+		response_header(c->resp, "Retry-After", "1");
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "the record could not be read, try again");
+		goto out;
+	}
+	if (c->who.kind == STORE_KEY_CUSTOMER &&
+	    strcmp(c->who.customer_id, sl.d.customer_id) != 0) {
+		response_error(c->resp, API_FORBIDDEN, NULL, NULL,
+		    "this key may only read customer %s", c->who.customer_id);
+		goto out;
+	}
+	data = emit_delta_json(&sl.d);
+	json_object_object_add(data, "metadata", sl.d.metadata ?
+	    json_tokener_parse(sl.d.metadata) : NULL);
+	adj = NULL;
+	if (sl.d.adjusts[0] != '\0') {
+		adj = json_object_new_object();
+		json_object_object_add(adj, "recordId",
+		    json_object_new_string(sl.d.adjusts));
+	}
+	json_object_object_add(data, "adjusts", adj);
+	if (sl.d.verified_ms != 0)
+		timefmt_rfc3339(sl.d.verified_ms, when);
+	json_object_object_add(data, "verifiedAt", sl.d.verified_ms != 0 ?
+	    json_object_new_string(when) : NULL);
+	response_success(c->resp, 200, data);
+out:
+	store_delta_free(&sl.d);
+}

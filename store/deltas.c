@@ -1,0 +1,339 @@
+/* Deltas, customers and idempotency records. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "pack.h"
+
+#define DELTA_VERSION		1
+#define CUSTOMER_VERSION	1
+#define IDEM_VERSION		1
+
+static const char	log_size_key[] = "log.size";
+
+static void
+be64(uint8_t out[8], uint64_t v)
+{
+	int	i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+static uint64_t
+get_be64(const uint8_t in[8])
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+/* Reads a record whose value is one 64-bit big-endian number. */
+static int
+get_u64(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, uint64_t *out)
+{
+	void	*val = NULL;
+	size_t	 vlen;
+	int	 rc;
+
+	*out = 0;
+	if ((rc = store_kv_get(t, which, key, klen, &val, &vlen)) != STORE_OK)
+		return rc;
+	rc = vlen == 8 ? STORE_OK : STORE_CORRUPT;
+	if (rc == STORE_OK)
+		*out = get_be64(val);
+	free(val);
+	return rc;
+}
+
+static int
+put_u64(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, uint64_t v, int unique)
+{
+	uint8_t	buf[8];
+
+	be64(buf, v);
+	return store_kv_put(t, which, key, klen, buf, sizeof(buf), unique);
+}
+
+/* "tenant\0env\0customer" (+ "\0" + seq): the customer's key prefix. */
+static size_t
+customer_key(uint8_t *buf, size_t size, const char *tenant,
+    enum store_env env, const char *customer_id)
+{
+	size_t	tl = strlen(tenant), cl = strlen(customer_id);
+
+	if (tl + cl + 4 > size)
+		return 0;
+	memcpy(buf, tenant, tl + 1);
+	buf[tl + 1] = (uint8_t)('0' + env);
+	buf[tl + 2] = '\0';
+	memcpy(buf + tl + 3, customer_id, cl + 1);
+	return tl + cl + 4;
+}
+
+void
+store_delta_free(struct store_delta *d)
+{
+	free(d->metadata);
+	free(d->leaf_data);
+	d->metadata = d->leaf_data = NULL;
+}
+
+int
+store_log_size(struct store_txn *t, uint64_t *size)
+{
+	int	rc;
+
+	rc = get_u64(t, STORE_DB_META, log_size_key, sizeof(log_size_key),
+	    size);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+static void
+delta_pack(struct pack *pk, const struct store_delta *d)
+{
+	pack_u8(pk, DELTA_VERSION);
+	pack_str(pk, d->record_id);
+	pack_str(pk, d->receipt_id);
+	pack_str(pk, d->tenant);
+	pack_u8(pk, (uint8_t)d->env);
+	pack_str(pk, d->customer_id);
+	pack_u64(pk, d->seq);
+	pack_str(pk, d->delta);
+	pack_str(pk, d->reason);
+	pack_u8(pk, (uint8_t)(d->has_reference != 0));
+	pack_str(pk, d->reference_id);
+	pack_u8(pk, (uint8_t)(d->metadata != NULL));
+	pack_blob(pk, d->metadata ? d->metadata : "",
+	    d->metadata ? strlen(d->metadata) : 0);
+	pack_str(pk, d->adjusts);
+	pack_u64(pk, (uint64_t)d->created_ms);
+	pack_u8(pk, (uint8_t)d->status);
+	pack_u64(pk, (uint64_t)d->verified_ms);
+	pack_bytes(pk, d->salt, STORE_HASH_LEN);
+	pack_bytes(pk, d->content_hash, STORE_HASH_LEN);
+	pack_bytes(pk, d->leaf_hash, STORE_HASH_LEN);
+	pack_blob(pk, d->leaf_data, d->leaf_len);
+}
+
+static int
+delta_unpack(const void *val, size_t vlen, struct store_delta *d)
+{
+	struct unpack	u;
+	uint8_t		env, has_meta, status;
+	char		*meta;
+
+	memset(d, 0, sizeof(*d));
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != DELTA_VERSION)
+		return STORE_CORRUPT;
+	unpack_str(&u, d->record_id, sizeof(d->record_id));
+	unpack_str(&u, d->receipt_id, sizeof(d->receipt_id));
+	unpack_str(&u, d->tenant, sizeof(d->tenant));
+	env = unpack_u8(&u);
+	unpack_str(&u, d->customer_id, sizeof(d->customer_id));
+	d->seq = unpack_u64(&u);
+	unpack_str(&u, d->delta, sizeof(d->delta));
+	unpack_str(&u, d->reason, sizeof(d->reason));
+	d->has_reference = unpack_u8(&u);
+	unpack_str(&u, d->reference_id, sizeof(d->reference_id));
+	has_meta = unpack_u8(&u);
+	meta = unpack_blob(&u, NULL);
+	if (has_meta)
+		d->metadata = meta;
+	else
+		free(meta);
+	unpack_str(&u, d->adjusts, sizeof(d->adjusts));
+	d->created_ms = (int64_t)unpack_u64(&u);
+	status = unpack_u8(&u);
+	d->verified_ms = (int64_t)unpack_u64(&u);
+	unpack_bytes(&u, d->salt, STORE_HASH_LEN);
+	unpack_bytes(&u, d->content_hash, STORE_HASH_LEN);
+	unpack_bytes(&u, d->leaf_hash, STORE_HASH_LEN);
+	d->leaf_data = unpack_blob(&u, &d->leaf_len);
+	if (u.err || u.left || env > STORE_ENV_LIVE ||
+	    status > STORE_DELTA_FAILED) {
+		store_delta_free(d);
+		return STORE_CORRUPT;
+	}
+	d->env = (enum store_env)env;
+	d->status = (enum store_delta_status)status;
+	return STORE_OK;
+}
+
+int
+store_delta_append(struct store_txn *t, const struct store_delta *d)
+{
+	struct pack	pk = { 0 };
+	uint8_t		key[8], ck[STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 16];
+	uint64_t	size;
+	size_t		cl;
+	int		rc;
+
+	if ((rc = store_log_size(t, &size)) != STORE_OK)
+		return rc;
+	if (size != d->log_index)
+		return STORE_CORRUPT;
+	delta_pack(&pk, d);
+	be64(key, d->log_index);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_DELTAS, key,
+	    sizeof(key), pk.buf, pk.len, 1);
+	pack_free(&pk);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = put_u64(t, STORE_DB_META, log_size_key, sizeof(log_size_key),
+	    size + 1, 0)) != STORE_OK)
+		return rc;
+	if ((rc = put_u64(t, STORE_DB_RECORDS, d->record_id,
+	    strlen(d->record_id), d->log_index, 1)) != STORE_OK)
+		return rc;
+	if ((cl = customer_key(ck, sizeof(ck) - 8, d->tenant, d->env,
+	    d->customer_id)) == 0)
+		return STORE_CORRUPT;
+	be64(ck + cl, d->seq);
+	return put_u64(t, STORE_DB_CUSTLOG, ck, cl + 8, d->log_index, 1);
+}
+
+int
+store_delta_get(struct store_txn *t, uint64_t log_index, struct store_delta *d)
+{
+	void	*val = NULL;
+	size_t	 vlen;
+	uint8_t	 key[8];
+	int	 rc;
+
+	be64(key, log_index);
+	memset(d, 0, sizeof(*d));
+	if ((rc = store_kv_get(t, STORE_DB_DELTAS, key, sizeof(key), &val,
+	    &vlen)) != STORE_OK)
+		return rc;
+	rc = delta_unpack(val, vlen, d);
+	if (rc == STORE_OK)
+		d->log_index = log_index;
+	free(val);
+	return rc;
+}
+
+int
+store_delta_find(struct store_txn *t, const char *record_id,
+    uint64_t *log_index)
+{
+	return get_u64(t, STORE_DB_RECORDS, record_id, strlen(record_id),
+	    log_index);
+}
+
+int
+store_customer_get(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, struct store_customer *c)
+{
+	uint8_t		key[STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8];
+	struct unpack	u;
+	void		*val = NULL;
+	size_t		 klen, vlen;
+	uint64_t	 hi, lo;
+	int		 rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((klen = customer_key(key, sizeof(key), tenant, env,
+	    customer_id)) == 0)
+		return STORE_NOTFOUND;
+	if ((rc = store_kv_get(t, STORE_DB_CUSTOMERS, key, klen, &val,
+	    &vlen)) != STORE_OK)
+		return rc;
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != CUSTOMER_VERSION)
+		u.err = 1;
+	c->last_seq = unpack_u64(&u);
+	c->count = unpack_u64(&u);
+	hi = unpack_u64(&u);
+	lo = unpack_u64(&u);
+	c->sum = (__int128)((unsigned __int128)hi << 64 | lo);
+	c->first_ms = (int64_t)unpack_u64(&u);
+	c->last_ms = (int64_t)unpack_u64(&u);
+	free(val);
+	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
+}
+
+int
+store_customer_put(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id,
+    const struct store_customer *c)
+{
+	uint8_t		key[STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8];
+	struct pack	pk = { 0 };
+	size_t		klen;
+	int		rc;
+
+	if ((klen = customer_key(key, sizeof(key), tenant, env,
+	    customer_id)) == 0)
+		return STORE_CORRUPT;
+	pack_u8(&pk, CUSTOMER_VERSION);
+	pack_u64(&pk, c->last_seq);
+	pack_u64(&pk, c->count);
+	pack_u64(&pk, (uint64_t)((unsigned __int128)c->sum >> 64));
+	pack_u64(&pk, (uint64_t)c->sum);
+	pack_u64(&pk, (uint64_t)c->first_ms);
+	pack_u64(&pk, (uint64_t)c->last_ms);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_CUSTOMERS, key,
+	    klen, pk.buf, pk.len, 0);
+	pack_free(&pk);
+	return rc;
+}
+
+void
+store_idem_free(struct store_idem *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+int
+store_idem_get(struct store_txn *t, const void *key, size_t klen,
+    struct store_idem *r)
+{
+	struct unpack	u;
+	void		*val = NULL;
+	size_t		 vlen;
+	int		 rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = store_kv_get(t, STORE_DB_IDEMPOTENCY, key, klen, &val,
+	    &vlen)) != STORE_OK)
+		return rc;
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != IDEM_VERSION)
+		u.err = 1;
+	unpack_bytes(&u, r->fingerprint, STORE_HASH_LEN);
+	r->status = (int)unpack_u64(&u);
+	unpack_str(&u, r->record_id, sizeof(r->record_id));
+	r->body = unpack_blob(&u, &r->body_len);
+	free(val);
+	if (u.err || u.left) {
+		store_idem_free(r);
+		return STORE_CORRUPT;
+	}
+	return STORE_OK;
+}
+
+int
+store_idem_add(struct store_txn *t, const void *key, size_t klen,
+    const struct store_idem *r)
+{
+	struct pack	pk = { 0 };
+	int		rc;
+
+	pack_u8(&pk, IDEM_VERSION);
+	pack_bytes(&pk, r->fingerprint, STORE_HASH_LEN);
+	pack_u64(&pk, (uint64_t)r->status);
+	pack_str(&pk, r->record_id);
+	pack_blob(&pk, r->body, r->body_len);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_IDEMPOTENCY, key,
+	    klen, pk.buf, pk.len, 1);
+	pack_free(&pk);
+	return rc;
+}
