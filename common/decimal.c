@@ -10,7 +10,7 @@ decimal_parse(const char *text, size_t len, decimal_t *out)
 {
 	const char	*p = text, *end = text + len;
 	char		 digits[64];
-	size_t		 nd = 0, i;
+	size_t		 nd = 0, pending = 0, i;
 	long		 exp10 = 0, e = 0;
 	int		 neg = 0, eneg = 0, seen = 0, frac = 0, exp_digits = 0;
 	decimal_t	 v = 0;
@@ -20,7 +20,11 @@ decimal_parse(const char *text, size_t len, decimal_t *out)
 		neg = 1;
 		p++;
 	}
-	/* Mantissa: keep significant digits, count the decimal shift. */
+	/*
+	 * Mantissa: keep significant digits and count the decimal shift.
+	 * Zeros after the last non-zero digit are only counted (pending),
+	 * so "1.000…000" of any length is 1, not a buffer overflow.
+	 */
 	for (; p < end; p++) {
 		if (*p == '.' && !frac) {
 			frac = 1;
@@ -29,17 +33,21 @@ decimal_parse(const char *text, size_t len, decimal_t *out)
 		if (*p < '0' || *p > '9')
 			break;
 		seen = 1;
-		if (nd == 0 && *p == '0') {
-			if (frac)
-				exp10--;
-			continue;
-		}
-		if (nd == sizeof(digits))
-			return DECIMAL_RANGE;
-		digits[nd++] = *p;
 		if (frac)
 			exp10--;
+		if (*p == '0') {
+			if (nd > 0)
+				pending++;
+			continue;
+		}
+		if (nd + pending + 1 > sizeof(digits))
+			return DECIMAL_RANGE;
+		for (; pending > 0; pending--)
+			digits[nd++] = '0';
+		digits[nd++] = *p;
 	}
+	/* Zeros after the last significant digit only move the exponent. */
+	exp10 += (long)pending;
 	if (!seen)
 		return DECIMAL_SYNTAX;
 	if (p < end && (*p == 'e' || *p == 'E')) {
@@ -55,11 +63,6 @@ decimal_parse(const char *text, size_t len, decimal_t *out)
 	}
 	if (p != end)
 		return DECIMAL_SYNTAX;
-	/* Trailing zeros only move the exponent. */
-	while (nd > 0 && digits[nd - 1] == '0') {
-		nd--;
-		exp10++;
-	}
 	if (nd == 0)
 		return DECIMAL_OK;
 	exp10 += 9;		/* now a count of nano-units */

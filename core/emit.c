@@ -14,7 +14,7 @@
 #include "emit.h"
 #include "ids.h"
 
-#define EMIT_INT_EXACT	9007199254740992LL	/* 2^53 */
+#define EMIT_INT_EXACT	9007199254740992LL	/* 2^53, exclusive */
 
 static const char *const emit_fields[] = {
 	"customerId", "delta", "reason", "referenceId", "metadata", "adjusts",
@@ -36,20 +36,25 @@ emit_fail(struct emit_error *err, const char *field, const char *fmt, ...)
 	return -1;
 }
 
-/* Characters (code points) of valid UTF-8, or -1 if it holds a NUL. */
+/*
+ * Characters (code points) of valid UTF-8; -1 if it holds a NUL, -2 if
+ * control characters are refused and it holds one (C0, DEL or C1).
+ */
 static long
 emit_chars(const char *s, size_t len, int allow_control)
 {
-	long	n = 0;
-	size_t	i;
+	const unsigned char	*u = (const unsigned char *)s;
+	long			 n = 0;
+	size_t			 i;
 
 	for (i = 0; i < len; i++) {
-		if (s[i] == '\0')
+		if (u[i] == '\0')
 			return -1;
-		if (!allow_control && ((unsigned char)s[i] < 0x20 ||
-		    s[i] == 0x7f))
-			return -1;
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
+		if (!allow_control && (u[i] < 0x20 || u[i] == 0x7f ||
+		    (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 &&
+		    u[i + 1] <= 0x9f)))
+			return -2;
+		if ((u[i] & 0xc0) != 0x80)
 			n++;
 	}
 	return n;
@@ -95,6 +100,9 @@ emit_string(struct json_object *obj, const char *name, int required,
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	chars = emit_chars(s, len, allow_control);
+	if (chars == -1 && allow_control)
+		return emit_fail(err, name, "%s must not contain NUL "
+		    "characters", name);
 	if (chars < 0)
 		return emit_fail(err, name, "%s must not contain control "
 		    "characters", name);
@@ -189,8 +197,8 @@ emit_metadata(struct json_object *obj, struct emit_input *in,
 	if (v == NULL)
 		return 0;
 	if (!emit_exact_numbers(v))
-		return emit_fail(err, "metadata", "metadata numbers must be "
-		    "integers within +/-2^53 or decimals");
+		return emit_fail(err, "metadata", "metadata integers must be "
+		    "within +/-(2^53-1) (I-JSON)");
 	if (jcs_serialize(v, &sb) < 0) {
 		sbuf_free(&sb);
 		return emit_fail(err, "metadata", "metadata cannot be "
@@ -305,9 +313,12 @@ emit_parse(struct json_object *obj, struct emit_input *in,
 		for (i = known = 0; i < sizeof(emit_fields) /
 		    sizeof(emit_fields[0]); i++)
 			known |= strcmp(key, emit_fields[i]) == 0;
-		if (!known)
-			return emit_fail(err, key, "unknown field '%.64s'",
-			    key);
+		if (!known) {
+			/* A copy: the key dies with the parsed body. */
+			snprintf(err->unknown, sizeof(err->unknown), "%s", key);
+			return emit_fail(err, err->unknown,
+			    "unknown field '%.64s'", key);
+		}
 	}
 	if (emit_string(obj, "customerId", 1, in->customer_id,
 	    sizeof(in->customer_id), 1, STORE_CUSTOMER_MAX, 0, err,

@@ -227,6 +227,42 @@ store_delta_find(struct store_txn *t, const char *record_id,
 	    log_index);
 }
 
+struct delta_each {
+	uint64_t	 from;
+	store_delta_fn	 fn;
+	void		*arg;
+};
+
+static int
+delta_each_record(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct delta_each	*de = arg;
+	struct store_delta	 d;
+	uint64_t		 index;
+	int			 rc;
+
+	if (klen != 8)
+		return STORE_CORRUPT;
+	if ((index = get_be64(key)) < de->from)
+		return 0;
+	if ((rc = delta_unpack(val, vlen, &d)) != STORE_OK)
+		return rc;
+	d.log_index = index;
+	rc = de->fn(&d, de->arg);
+	store_delta_free(&d);
+	return rc;
+}
+
+int
+store_delta_each(struct store_txn *t, uint64_t from, store_delta_fn fn,
+    void *arg)
+{
+	struct delta_each	de = { from, fn, arg };
+
+	return store_kv_each(t, STORE_DB_DELTAS, delta_each_record, &de);
+}
+
 int
 store_customer_get(struct store_txn *t, const char *tenant,
     enum store_env env, const char *customer_id, struct store_customer *c)

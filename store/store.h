@@ -156,6 +156,10 @@ int	store_delta_get(struct store_txn *, uint64_t log_index,
 	    struct store_delta *);
 int	store_delta_find(struct store_txn *, const char *record_id,
 	    uint64_t *log_index);
+/* Calls fn for every delta from log_index on, in log order. */
+typedef int	(*store_delta_fn)(const struct store_delta *, void *arg);
+int	store_delta_each(struct store_txn *, uint64_t from, store_delta_fn,
+	    void *arg);
 
 /* One customer's running state. */
 struct store_customer {

@@ -9,23 +9,12 @@
 static char		 dir[256];
 static struct store	*st;
 
-static int
-add_tenant(struct store_txn *t, void *arg)
-{
-	struct store_tenant	tn;
-
-	memset(&tn, 0, sizeof(tn));
-	snprintf(tn.name, sizeof(tn.name), "%s", (const char *)arg);
-	tn.created_ms = timefmt_now_ms();
-	return store_tenant_add(t, &tn);
-}
-
 static void
 setup(void)
 {
 	tmpdir_make(dir, sizeof(dir));
 	ck_assert_int_eq(store_open(&st, dir, 4, STORE_CREATE), STORE_OK);
-	ck_assert_int_eq(store_write(st, add_tenant, "acme"), STORE_OK);
+	ck_assert_int_eq(store_write(st, tenant_add_named, "acme"), STORE_OK);
 }
 
 static void

@@ -166,18 +166,6 @@ static char		 dir[256];
 static struct app	 app;
 static char		 live_key[APIKEY_TEXT_MAX];
 
-static int
-add_tenant(struct store_txn *t, void *arg)
-{
-	struct store_tenant	tn;
-
-	(void)arg;
-	memset(&tn, 0, sizeof(tn));
-	snprintf(tn.name, sizeof(tn.name), "acme");
-	tn.created_ms = timefmt_now_ms();
-	return store_tenant_add(t, &tn);
-}
-
 static void
 app_setup(void)
 {
@@ -185,7 +173,7 @@ app_setup(void)
 	memset(&app, 0, sizeof(app));
 	ck_assert_int_eq(store_open(&app.store, dir, 4, STORE_CREATE),
 	    STORE_OK);
-	ck_assert_int_eq(store_write(app.store, add_tenant, NULL), STORE_OK);
+	ck_assert_int_eq(store_write(app.store, tenant_add_named, "acme"), STORE_OK);
 	ck_assert_int_eq(apikey_create(app.store, "acme", STORE_ENV_LIVE,
 	    STORE_KEY_VENDOR, "", live_key), STORE_OK);
 }

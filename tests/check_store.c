@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/timefmt.h"
 #include "../store/store.h"
 #include "check.h"
 
@@ -21,17 +22,6 @@ teardown(void)
 	store_close(st);
 	st = NULL;
 	tmpdir_remove(dir);
-}
-
-static int
-add_tenant(struct store_txn *t, void *arg)
-{
-	struct store_tenant	tn;
-
-	memset(&tn, 0, sizeof(tn));
-	snprintf(tn.name, sizeof(tn.name), "%s", (const char *)arg);
-	tn.created_ms = 42;
-	return store_tenant_add(t, &tn);
 }
 
 struct got_tenant {
@@ -62,12 +52,14 @@ END_TEST
 START_TEST(tenant_add_get_persist)
 {
 	struct got_tenant	g = { .name = "acme" };
+	int64_t			before = timefmt_now_ms();
 
-	ck_assert_int_eq(store_write(st, add_tenant, "acme"), STORE_OK);
-	ck_assert_int_eq(store_write(st, add_tenant, "acme"), STORE_EXISTS);
+	ck_assert_int_eq(store_write(st, tenant_add_named, "acme"), STORE_OK);
+	ck_assert_int_eq(store_write(st, tenant_add_named, "acme"), STORE_EXISTS);
 	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_OK);
 	ck_assert_str_eq(g.tn.name, "acme");
-	ck_assert_int_eq(g.tn.created_ms, 42);
+	ck_assert_int_ge(g.tn.created_ms, before);
+	ck_assert_int_le(g.tn.created_ms, timefmt_now_ms());
 	g.name = "nobody";
 	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_NOTFOUND);
 
@@ -84,7 +76,7 @@ add_then_fail(struct store_txn *t, void *arg)
 {
 	int	rc;
 
-	if ((rc = add_tenant(t, arg)) != STORE_OK)
+	if ((rc = tenant_add_named(t, arg)) != STORE_OK)
 		return rc;
 	return STORE_USER + 1;
 }

@@ -1,8 +1,11 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/timefmt.h"
+#include "../store/store.h"
 #include "check.h"
 
 void
@@ -24,6 +27,17 @@ tmpdir_remove(const char *path)
 }
 
 int
+tenant_add_named(struct store_txn *t, void *name)
+{
+	struct store_tenant	tn;
+
+	memset(&tn, 0, sizeof(tn));
+	snprintf(tn.name, sizeof(tn.name), "%s", (const char *)name);
+	tn.created_ms = timefmt_now_ms();
+	return store_tenant_add(t, &tn);
+}
+
+int
 main(void)
 {
 	SRunner	*sr;
@@ -35,6 +49,8 @@ main(void)
 	srunner_add_suite(sr, crypto_suite());
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, core_suite());
+	srunner_add_suite(sr, emit_suite());
+	srunner_add_suite(sr, ledger_suite());
 	srunner_add_suite(sr, fcgi_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

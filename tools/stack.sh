@@ -9,11 +9,13 @@ STACK_PIDS=()
 
 stack_log() { printf '%s\n' "$*" >&2; }
 
-# A loopback TCP port nobody listens on.
+# A loopback TCP port nobody listens on, below the kernel's ephemeral
+# range, so that no outgoing connection of the tests can be holding it.
 stack_free_port() {
-	local p
+	local p low
+	read -r low _ < /proc/sys/net/ipv4/ip_local_port_range
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0

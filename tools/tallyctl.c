@@ -8,10 +8,13 @@
  *                                       [--customer ID]
  *   tallyctl [-c tally.conf] key list [--tenant NAME]
  *   tallyctl [-c tally.conf] key revoke KEYID
+ *   tallyctl [-c tally.conf] export --tenant NAME [--env live|test]
+ *                                   [--customer ID]
  */
 #include <sys/stat.h>
 
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,9 @@
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "../common/timefmt.h"
+#include "../common/hex.h"
 #include "../core/apikey.h"
+#include "../core/emit.h"
 #include "../core/ids.h"
 #include "../store/store.h"
 
@@ -34,7 +39,8 @@ usage(void)
 	    "  tenant list\n"
 	    "  key create --tenant NAME [--env live|test] [--customer ID]\n"
 	    "  key list [--tenant NAME]\n"
-	    "  key revoke KEYID\n");
+	    "  key revoke KEYID\n"
+	    "  export --tenant NAME [--env live|test] [--customer ID]\n");
 	exit(2);
 }
 
@@ -186,6 +192,77 @@ cmd_key_list(struct store *st, int argc, char *argv[])
 	return 0;
 }
 
+struct export {
+	const char	*tenant, *customer;
+	enum store_env	 env;
+	long		 count;
+};
+
+/* One delta per line: the API's fields plus the leaf data and salt. */
+static int
+export_one(const struct store_delta *d, void *arg)
+{
+	struct export		*ex = arg;
+	struct json_object	*o;
+	char			 salt[2 * STORE_HASH_LEN + 1];
+
+	if (strcmp(d->tenant, ex->tenant) != 0 || d->env != ex->env ||
+	    (ex->customer != NULL && strcmp(d->customer_id,
+	    ex->customer) != 0))
+		return 0;
+	if ((o = emit_delta_json(d)) == NULL)
+		return STORE_NOMEM;
+	hex_encode(d->salt, STORE_HASH_LEN, salt);
+	json_object_object_add(o, "metadata", d->metadata ?
+	    json_tokener_parse(d->metadata) : NULL);
+	json_object_object_add(o, "adjusts", d->adjusts[0] ?
+	    json_object_new_string(d->adjusts) : NULL);
+	json_object_object_add(o, "salt", json_object_new_string(salt));
+	json_object_object_add(o, "leafData",
+	    json_object_new_string_len(d->leaf_data, (int)d->leaf_len));
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	ex->count++;
+	return 0;
+}
+
+static int
+export_all(struct store_txn *t, void *arg)
+{
+	((struct export *)arg)->count = 0;
+	return store_delta_each(t, 0, export_one, arg);
+}
+
+static int
+cmd_export(struct store *st, int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "tenant", required_argument, NULL, 't' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "customer", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct export	ex = { NULL, NULL, STORE_ENV_LIVE, 0 };
+	int		ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 't')
+			ex.tenant = optarg;
+		else if (ch == 'u')
+			ex.customer = optarg;
+		else if (ch == 'e' && strcmp(optarg, "test") == 0)
+			ex.env = STORE_ENV_TEST;
+		else if (ch != 'e' || strcmp(optarg, "live") != 0)
+			usage();
+	}
+	if (ex.tenant == NULL || optind != argc)
+		usage();
+	if ((rc = store_read(st, export_all, &ex)) != STORE_OK)
+		return fail("export", rc);
+	return 0;
+}
+
 static int
 dispatch(struct store *st, int argc, char *argv[])
 {
@@ -211,7 +288,8 @@ dispatch(struct store *st, int argc, char *argv[])
 			printf("key %s revoked\n", argv[2]);
 			return 0;
 		}
-	}
+	} else if (strcmp(argv[0], "export") == 0)
+		return cmd_export(st, argc, argv);
 	usage();
 	return 2;
 }

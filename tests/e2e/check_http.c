@@ -6,8 +6,12 @@
  * Environment: TALLY_URL, TALLY_CACERT (for https), and the keys made by
  * run.sh: TALLY_KEY_LIVE, _TEST, _REVOKED, _CUSTOMER, _OTHER.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <curl/curl.h>
@@ -19,6 +23,7 @@ struct reply {
 	size_t			 len;
 	char			 request_id[128];
 	char			 allow[128];
+	char			 replayed[16];
 	struct json_object	*json;
 };
 
@@ -69,6 +74,8 @@ on_header(char *line, size_t size, size_t n, void *arg)
 	keep_header(line, size * n, "X-Request-Id:", r->request_id,
 	    sizeof(r->request_id));
 	keep_header(line, size * n, "Allow:", r->allow, sizeof(r->allow));
+	keep_header(line, size * n, "Idempotent-Replayed:", r->replayed,
+	    sizeof(r->replayed));
 	return size * n;
 }
 
@@ -341,6 +348,307 @@ START_TEST(get_with_json_content_type)
 }
 END_TEST
 
+/*
+ * Every run against the same server (one per front end) writes its own
+ * customers and keys, so no run sees another's deltas.
+ */
+static char	run_id[32];
+
+static void
+post(struct reply *r, const char *path, const char *key, const char *idem,
+    const char *body)
+{
+	char	hdr[320];
+
+	if (idem != NULL)
+		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", idem);
+	http(r, "POST", path, key, "application/json", body, strlen(body),
+	    idem ? hdr : NULL);
+}
+
+static long long
+get_int(struct json_object *obj, const char *path)
+{
+	struct json_object	*v = get(obj, path);
+
+	ck_assert_msg(json_object_is_type(v, json_type_int), "%s not int",
+	    path);
+	return json_object_get_int64(v);
+}
+
+START_TEST(emit_returns_every_field)
+{
+	static const char *const fields[] = {
+		"recordId", "receiptId", "status", "customerId", "delta",
+		"reason", "referenceId", "sequenceNumber", "logIndex",
+		"contentHash", "leafHash", "createdAt",
+	};
+	struct reply	r, s;
+	char		body[512], path[128];
+	size_t		i;
+
+	snprintf(body, sizeof(body), "{\"customerId\":\"acme_%s\","
+	    "\"delta\":-50,\"reason\":\"daily_usage_flush:2026-02-01\","
+	    "\"referenceId\":\"usage:acme_%s:2026-02-01\",\"metadata\":"
+	    "{\"plan\":\"growth\",\"resource\":\"compute-minutes\"}}",
+	    run_id, run_id);
+	post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), NULL,
+	    body);
+	assert_ok(&r, 201);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		ck_assert_msg(get(r.json, "data") != NULL &&
+		    json_object_object_get_ex(get(r.json, "data"), fields[i],
+		    NULL), "missing %s", fields[i]);
+	ck_assert_str_eq(get_str(r.json, "data.status"), "QUEUED");
+	ck_assert_int_eq(get_int(r.json, "data.sequenceNumber"), 1);
+	ck_assert_int_eq(get_int(r.json, "data.delta"), -50);
+	ck_assert(strncmp(get_str(r.json, "data.recordId"), "rec_", 4) == 0);
+	ck_assert(strncmp(get_str(r.json, "data.leafHash"), "0x", 2) == 0);
+	ck_assert_uint_eq(strlen(get_str(r.json, "data.leafHash")), 66);
+
+	/* The status lookup shows the same delta. */
+	snprintf(path, sizeof(path), "/api/v1/balance/delta/%s",
+	    get_str(r.json, "data.recordId"));
+	http(&s, "GET", path, env_key("TALLY_KEY_LIVE"), NULL, NULL, 0, NULL);
+	assert_ok(&s, 200);
+	ck_assert_str_eq(get_str(s.json, "data.recordId"),
+	    get_str(r.json, "data.recordId"));
+	ck_assert_str_eq(get_str(s.json, "data.leafHash"),
+	    get_str(r.json, "data.leafHash"));
+	ck_assert_str_eq(get_str(s.json, "data.metadata.plan"), "growth");
+	ck_assert_int_eq(get_int(s.json, "data.logIndex"),
+	    get_int(r.json, "data.logIndex"));
+	reply_free(&s);
+
+	/* Another tenant, or the test environment, cannot see it. */
+	http(&s, "GET", path, env_key("TALLY_KEY_OTHER"), NULL, NULL, 0, NULL);
+	assert_error(&s, 404, "NOT_FOUND");
+	reply_free(&s);
+	http(&s, "GET", path, env_key("TALLY_KEY_TEST"), NULL, NULL, 0, NULL);
+	assert_error(&s, 404, "NOT_FOUND");
+	reply_free(&s);
+	reply_free(&r);
+
+	http(&r, "GET", "/api/v1/balance/delta/rec_0000", env_key(
+	    "TALLY_KEY_LIVE"), NULL, NULL, 0, NULL);
+	assert_error(&r, 404, "NOT_FOUND");
+	reply_free(&r);
+}
+END_TEST
+
+START_TEST(retries_replay_and_conflict)
+{
+	struct reply	first, r;
+	char		body[256], key[64];
+	int		i;
+
+	snprintf(key, sizeof(key), "retry-%s", run_id);
+	snprintf(body, sizeof(body), "{\"customerId\":\"retry_%s\","
+	    "\"delta\":0.1,\"reason\":\"api_request\"}", run_id);
+	post(&first, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), key,
+	    body);
+	assert_ok(&first, 201);
+	ck_assert_str_eq(first.replayed, "");
+	/* Three retries, as the SDKs make on a timeout: one delta. */
+	for (i = 0; i < 3; i++) {
+		post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"),
+		    key, body);
+		ck_assert_int_eq(r.status, 201);
+		ck_assert_str_eq(r.replayed, "true");
+		ck_assert_str_eq(r.body, first.body);
+		reply_free(&r);
+	}
+	snprintf(body, sizeof(body), "{\"customerId\":\"retry_%s\","
+	    "\"delta\":0.2,\"reason\":\"api_request\"}", run_id);
+	post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), key, body);
+	assert_error(&r, 409, "IDEMPOTENCY_KEY_REUSED");
+	ck_assert_str_eq(get_str(r.json, "error.recordId"),
+	    get_str(first.json, "data.recordId"));
+	reply_free(&r);
+
+	/* The next delta of this customer is number 2: nothing else landed. */
+	snprintf(body, sizeof(body), "{\"customerId\":\"retry_%s\","
+	    "\"delta\":1,\"reason\":\"next\"}", run_id);
+	post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), NULL,
+	    body);
+	assert_ok(&r, 201);
+	ck_assert_int_eq(get_int(r.json, "data.sequenceNumber"), 2);
+	reply_free(&r);
+	reply_free(&first);
+}
+END_TEST
+
+#define CLIENTS	32
+
+struct client {
+	pthread_t	thread;
+	struct reply	r;
+	const char	*body, *key;
+};
+
+static void *
+client_main(void *arg)
+{
+	struct client	*c = arg;
+
+	post(&c->r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"),
+	    c->key, c->body);
+	return NULL;
+}
+
+START_TEST(concurrent_same_key_records_once)
+{
+	struct client	c[CLIENTS];
+	struct reply	r;
+	char		body[256], key[64];
+	int		i;
+
+	snprintf(key, sizeof(key), "race-%s", run_id);
+	snprintf(body, sizeof(body), "{\"customerId\":\"race_%s\","
+	    "\"delta\":-1,\"reason\":\"inference\"}", run_id);
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < CLIENTS; i++) {
+		c[i].body = body;
+		c[i].key = key;
+		ck_assert_int_eq(pthread_create(&c[i].thread, NULL,
+		    client_main, &c[i]), 0);
+	}
+	for (i = 0; i < CLIENTS; i++)
+		pthread_join(c[i].thread, NULL);
+	for (i = 0; i < CLIENTS; i++) {
+		ck_assert_msg(c[i].r.status == 201, "client %d: %ld %s", i,
+		    c[i].r.status, c[i].r.body);
+		ck_assert_str_eq(c[i].r.body, c[0].r.body);
+	}
+	for (i = 0; i < CLIENTS; i++)
+		reply_free(&c[i].r);
+	snprintf(body, sizeof(body), "{\"customerId\":\"race_%s\","
+	    "\"delta\":-1,\"reason\":\"after\"}", run_id);
+	post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), NULL,
+	    body);
+	ck_assert_int_eq(get_int(r.json, "data.sequenceNumber"), 2);
+	reply_free(&r);
+}
+END_TEST
+
+START_TEST(batch_results_per_index)
+{
+	struct reply		 r;
+	struct json_object	*results, *res;
+	char			 body[2048];
+
+	snprintf(body, sizeof(body), "{\"deltas\":["
+	    "{\"customerId\":\"batch_%s\",\"delta\":1,\"reason\":\"a\","
+	    "\"referenceId\":\"b1\"},"
+	    "{\"customerId\":\"batch_%s\",\"delta\":\"x\",\"reason\":\"a\"},"
+	    "{\"customerId\":\"batch_%s\",\"delta\":1,\"reason\":\"a\","
+	    "\"referenceId\":\"b1\"},"
+	    "{\"customerId\":\"bad id\",\"delta\":1,\"reason\":\"a\"},"
+	    "{\"customerId\":\"batch_%s\",\"delta\":2.5,\"reason\":\"b\"}"
+	    "]}", run_id, run_id, run_id, run_id);
+	post(&r, "/api/v1/balance/delta/batch", env_key("TALLY_KEY_LIVE"),
+	    NULL, body);
+	assert_ok(&r, 200);
+	ck_assert_int_eq(get_int(r.json, "data.totalQueued"), 3);
+	ck_assert_int_eq(get_int(r.json, "data.totalFailed"), 2);
+	results = get(r.json, "data.results");
+	ck_assert_uint_eq(json_object_array_length(results), 5);
+	res = json_object_array_get_idx(results, 1);
+	ck_assert_str_eq(get_str(res, "status"), "FAILED");
+	ck_assert_str_eq(get_str(res, "error.field"), "delta");
+	ck_assert_str_eq(get_str(res, "error.code"), "VALIDATION_ERROR");
+	res = json_object_array_get_idx(results, 3);
+	ck_assert_str_eq(get_str(res, "error.field"), "customerId");
+	res = json_object_array_get_idx(results, 2);
+	ck_assert(json_object_get_boolean(get(res, "idempotent")));
+	ck_assert_str_eq(get_str(res, "recordId"), get_str(
+	    json_object_array_get_idx(results, 0), "recordId"));
+	ck_assert_int_eq(get_int(json_object_array_get_idx(results, 4),
+	    "index"), 4);
+	reply_free(&r);
+
+	/* Two new deltas landed, nothing of the invalid ones. */
+	snprintf(body, sizeof(body), "{\"customerId\":\"batch_%s\","
+	    "\"delta\":1,\"reason\":\"next\"}", run_id);
+	post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), NULL,
+	    body);
+	ck_assert_int_eq(get_int(r.json, "data.sequenceNumber"), 3);
+	reply_free(&r);
+}
+END_TEST
+
+START_TEST(request_layer_errors)
+{
+	struct reply	 r;
+	const char	*key = env_key("TALLY_KEY_LIVE");
+	size_t		 big = 2 * 1024 * 1024, i;
+	char		*body = malloc(big), longkey[257];
+
+	ck_assert_ptr_nonnull(body);
+	/* A 2 MiB body, a 65 KiB emit, a batch past 1 MiB: 413. */
+	memset(body, ' ', big);
+	body[0] = '{';
+	body[big - 1] = '}';
+	http(&r, "POST", "/api/v1/balance/delta", key, "application/json",
+	    body, big, NULL);
+	assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
+	reply_free(&r);
+	http(&r, "POST", "/api/v1/balance/delta", key, "application/json",
+	    body, 64 * 1024 + 1, NULL);
+	assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
+	reply_free(&r);
+	http(&r, "POST", "/api/v1/balance/delta/batch", key,
+	    "application/json", body, 1024 * 1024 + 1, NULL);
+	assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
+	reply_free(&r);
+	free(body);
+
+	http(&r, "POST", "/api/v1/balance/delta", key, "text/plain", "{}", 2,
+	    NULL);
+	assert_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+	reply_free(&r);
+	http(&r, "POST", "/api/v1/balance/delta", key, NULL, "{}", 2, NULL);
+	assert_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+	reply_free(&r);
+
+	static const char *const broken[] = {
+		"{\"customerId\":", "{\"a\":1,\"a\":2}", "[1]", "nope",
+		"{\"delta\":NaN}", "",
+	};
+	for (i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		post(&r, "/api/v1/balance/delta", key, NULL, broken[i]);
+		assert_error(&r, 400, "INVALID_JSON");
+		reply_free(&r);
+	}
+	post(&r, "/api/v1/balance/delta", key, NULL, "{\"customerId\":\"x\","
+	    "\"delta\":1,\"reason\":\"r\",\"extra\":true}");
+	assert_error(&r, 400, "VALIDATION_ERROR");
+	ck_assert_str_eq(get_str(r.json, "error.field"), "extra");
+	reply_free(&r);
+	memset(longkey, 'k', 256);
+	longkey[256] = '\0';
+	post(&r, "/api/v1/balance/delta", key, longkey, "{}");
+	assert_error(&r, 400, "VALIDATION_ERROR");
+	ck_assert_str_eq(get_str(r.json, "error.field"), "Idempotency-Key");
+	reply_free(&r);
+}
+END_TEST
+
+START_TEST(customer_key_cannot_write)
+{
+	struct reply	r;
+
+	post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_CUSTOMER"), NULL,
+	    "{\"customerId\":\"customer_acme\",\"delta\":1,\"reason\":\"r\"}");
+	assert_error(&r, 403, "FORBIDDEN");
+	reply_free(&r);
+	post(&r, "/api/v1/balance/delta/batch", env_key("TALLY_KEY_CUSTOMER"),
+	    NULL, "{\"deltas\":[]}");
+	assert_error(&r, 403, "FORBIDDEN");
+	reply_free(&r);
+}
+END_TEST
+
 static Suite *
 http_suite(void)
 {
@@ -358,6 +666,15 @@ http_suite(void)
 	tcase_add_test(tc, wrong_method_405);
 	tcase_add_test(tc, get_with_json_content_type);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("deltas");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, emit_returns_every_field);
+	tcase_add_test(tc, retries_replay_and_conflict);
+	tcase_add_test(tc, concurrent_same_key_records_once);
+	tcase_add_test(tc, batch_results_per_index);
+	tcase_add_test(tc, request_layer_errors);
+	tcase_add_test(tc, customer_key_cannot_write);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
@@ -368,6 +685,8 @@ main(void)
 	int	 failed;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(run_id, sizeof(run_id), "%lx%x", (unsigned long)time(NULL),
+	    (unsigned)getpid());
 	sr = srunner_create(http_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

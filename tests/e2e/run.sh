@@ -61,6 +61,28 @@ suite nginx-https "https://127.0.0.1:$NGINX_TLS"
 suite apache-http "http://127.0.0.1:$APACHE_PORT"
 suite apache-https "https://127.0.0.1:$APACHE_TLS"
 
+echo "== kill -9 during a stream of writes: nothing acknowledged is lost or doubled"
+stack_ctl tenant add crash >/dev/null
+CRASH_KEY=$(stack_ctl key create --tenant crash)
+"$BIN/tests/crash" write "http://127.0.0.1:$NGINX_PORT" "$CRASH_KEY" \
+	"$DIR/crash.acks" 16 400 &
+writer=$!
+kills=0
+while [ "$kills" -lt 5 ]; do
+	sleep "0.$((1 + RANDOM % 4))"
+	kill -0 "$writer" 2>/dev/null || break
+	kill -KILL "$TALLYD_PID"
+	wait "$TALLYD_PID" 2>/dev/null || true
+	kills=$((kills + 1))
+	stack_start_tallyd
+done
+check "crash writer got every delta acknowledged" wait "$writer"
+echo "tallyd killed $kills times mid-stream; $(wc -l < "$DIR/crash.acks") acknowledged"
+check "at least 3 kills landed mid-stream" test "$kills" -ge 3
+stack_ctl export --tenant crash > "$DIR/crash.export"
+check "crash: store matches acknowledgements" \
+	"$BIN/tests/crash" check "$DIR/crash.acks" "$DIR/crash.export"
+
 whoami_ok() {	# whoami_ok URL KEY: 200 with the key's tenant
 	curl -sf -H "X-Api-Key: $2" "$1/api/v1/auth/whoami" |
 		grep -q '"tenant":"acme"'

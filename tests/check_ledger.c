@@ -1,0 +1,376 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../common/jsonin.h"
+#include "../common/timefmt.h"
+#include "../core/ledger.h"
+#include "../crypto/hash.h"
+#include "check.h"
+
+static char		 dir[256];
+static struct store	*st;
+static struct ledger	*led;
+static struct principal	 who;
+
+static void
+setup(void)
+{
+	tmpdir_make(dir, sizeof(dir));
+	ck_assert_int_eq(store_open(&st, dir, 8, STORE_CREATE), STORE_OK);
+	ck_assert_int_eq(store_write(st, tenant_add_named, "acme"), STORE_OK);
+	ck_assert_int_eq(ledger_open(&led, st), STORE_OK);
+	memset(&who, 0, sizeof(who));
+	snprintf(who.tenant, sizeof(who.tenant), "acme");
+	who.env = STORE_ENV_LIVE;
+}
+
+static void
+teardown(void)
+{
+	ledger_close(led);
+	store_close(st);
+	tmpdir_remove(dir);
+}
+
+static void
+item_from(struct ledger_item *it, const char *json)
+{
+	struct json_object	*obj;
+	char			 err[160];
+
+	memset(it, 0, sizeof(*it));
+	ck_assert_msg(jsonin_parse(json, strlen(json), &obj, err,
+	    sizeof(err)) == 0, "%s: %s", json, err);
+	it->valid = emit_parse(obj, &it->in, &it->err) == 0;
+	json_object_put(obj);
+}
+
+/* Emits one delta; the caller frees req and item. */
+static int
+emit(struct ledger_request *req, struct ledger_item *it, const char *key,
+    const char *json)
+{
+	item_from(it, json);
+	ck_assert_msg(it->valid, "%s: %s", json, it->err.message);
+	memset(req, 0, sizeof(*req));
+	req->who = &who;
+	req->idem_key = key;
+	req->items = it;
+	req->nitems = 1;
+	return ledger_submit(led, req);
+}
+
+static void
+done(struct ledger_request *req, struct ledger_item *it)
+{
+	emit_input_free(&it->in);
+	ledger_request_free(req);
+}
+
+static long long
+json_int(const char *body, const char *name)
+{
+	struct json_object	*obj = json_tokener_parse(body), *v;
+	long long		 n;
+
+	ck_assert_ptr_nonnull(obj);
+	ck_assert(json_object_object_get_ex(obj, name, &v));
+	n = json_object_get_int64(v);
+	json_object_put(obj);
+	return n;
+}
+
+static int
+log_size(struct store_txn *t, void *arg)
+{
+	return store_log_size(t, arg);
+}
+
+static uint64_t
+logged(void)
+{
+	uint64_t	n;
+
+	ck_assert_int_eq(store_read(st, log_size, &n), STORE_OK);
+	return n;
+}
+
+START_TEST(sequences_and_log_order)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+	int			i;
+
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(emit(&req, &it, NULL, "{\"customerId\":\"a\","
+		    "\"delta\":1,\"reason\":\"r\"}"), STORE_OK);
+		ck_assert_int_eq(req.http_status, 201);
+		ck_assert_int_eq(json_int(req.body, "sequenceNumber"), i + 1);
+		ck_assert_int_eq(json_int(req.body, "logIndex"), i);
+		done(&req, &it);
+	}
+	ck_assert_int_eq(emit(&req, &it, NULL, "{\"customerId\":\"b\","
+	    "\"delta\":1,\"reason\":\"r\"}"), STORE_OK);
+	ck_assert_int_eq(json_int(req.body, "sequenceNumber"), 1);
+	ck_assert_int_eq(json_int(req.body, "logIndex"), 5);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 6);
+}
+END_TEST
+
+START_TEST(replay_is_byte_identical)
+{
+	struct ledger_request	req, again;
+	struct ledger_item	it, it2;
+
+	ck_assert_int_eq(emit(&req, &it, "key-1", "{\"customerId\":\"a\","
+	    "\"delta\":-50,\"reason\":\"r\",\"metadata\":{\"x\":1,\"y\":2}}"),
+	    STORE_OK);
+	ck_assert(!req.replayed);
+	/* Same meaning, other spelling: a replay. */
+	ck_assert_int_eq(emit(&again, &it2, "key-1", "{\"metadata\":{\"y\":2,"
+	    "\"x\":1},\"reason\":\"r\",\"delta\":-50.0,\"customerId\":\"a\"}"),
+	    STORE_OK);
+	ck_assert(again.replayed);
+	ck_assert_int_eq(again.http_status, 201);
+	ck_assert_uint_eq(again.body_len, req.body_len);
+	ck_assert_mem_eq(again.body, req.body, req.body_len);
+	done(&again, &it2);
+
+	/* Same key, another amount: a conflict naming the original. */
+	ck_assert_int_eq(emit(&again, &it2, "key-1", "{\"customerId\":\"a\","
+	    "\"delta\":-51,\"reason\":\"r\"}"), STORE_OK);
+	ck_assert(again.conflict);
+	ck_assert_ptr_null(again.body);
+	ck_assert_ptr_nonnull(strstr(req.body, again.conflict_record));
+	done(&again, &it2);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 1);
+}
+END_TEST
+
+START_TEST(reference_id_dedups_without_key)
+{
+	struct ledger_request	req, again;
+	struct ledger_item	it, it2;
+	const char		*body = "{\"customerId\":\"a\",\"delta\":3,"
+				    "\"reason\":\"r\",\"referenceId\":\"day-1\"}";
+
+	ck_assert_int_eq(emit(&req, &it, NULL, body), STORE_OK);
+	ck_assert_int_eq(emit(&again, &it2, NULL, body), STORE_OK);
+	ck_assert(again.replayed);
+	ck_assert_mem_eq(again.body, req.body, req.body_len);
+	done(&again, &it2);
+	/* The same referenceId of another customer is another delta. */
+	ck_assert_int_eq(emit(&again, &it2, NULL, "{\"customerId\":\"b\","
+	    "\"delta\":3,\"reason\":\"r\",\"referenceId\":\"day-1\"}"),
+	    STORE_OK);
+	ck_assert(!again.replayed);
+	done(&again, &it2);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 2);
+}
+END_TEST
+
+#define RACERS	32
+
+struct racer {
+	pthread_t		thread;
+	struct ledger_request	req;
+	struct ledger_item	it;
+	int			rc;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer	*r = arg;
+
+	r->rc = emit(&r->req, &r->it, "same-key", "{\"customerId\":\"a\","
+	    "\"delta\":7,\"reason\":\"race\"}");
+	return NULL;
+}
+
+START_TEST(concurrent_duplicates_record_once)
+{
+	struct racer	*r = calloc(RACERS, sizeof(*r));
+	int		 i, recorded = 0;
+
+	ck_assert_ptr_nonnull(r);
+	for (i = 0; i < RACERS; i++)
+		ck_assert_int_eq(pthread_create(&r[i].thread, NULL, race,
+		    &r[i]), 0);
+	for (i = 0; i < RACERS; i++)
+		pthread_join(r[i].thread, NULL);
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_int_eq(r[i].rc, STORE_OK);
+		ck_assert_int_eq(r[i].req.http_status, 201);
+		recorded += !r[i].req.replayed;
+		ck_assert_uint_eq(r[i].req.body_len, r[0].req.body_len);
+		ck_assert_mem_eq(r[i].req.body, r[0].req.body,
+		    r[0].req.body_len);
+	}
+	ck_assert_int_eq(recorded, 1);
+	ck_assert_uint_eq(logged(), 1);
+	for (i = 0; i < RACERS; i++)
+		done(&r[i].req, &r[i].it);
+	free(r);
+}
+END_TEST
+
+static int
+customer_a(struct store_txn *t, void *arg)
+{
+	return store_customer_get(t, "acme", STORE_ENV_LIVE, "a", arg);
+}
+
+START_TEST(sums_are_exact)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+	struct store_customer	c;
+	int			i;
+
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(emit(&req, &it, NULL, "{\"customerId\":\"a\","
+		    "\"delta\":0.1,\"reason\":\"tenth\"}"), STORE_OK);
+		done(&req, &it);
+	}
+	ck_assert_int_eq(store_read(st, customer_a, &c), STORE_OK);
+	ck_assert(c.sum == DECIMAL_SCALE);
+	ck_assert_uint_eq(c.count, 10);
+	ck_assert_uint_eq(c.last_seq, 10);
+}
+END_TEST
+
+START_TEST(batch_mixed_items)
+{
+	static const char *const items[] = {
+		"{\"customerId\":\"c\",\"delta\":1,\"reason\":\"ok\","
+		    "\"referenceId\":\"r1\"}",
+		"{\"customerId\":\"c\",\"delta\":0,\"reason\":\"zero\"}",
+		"{\"customerId\":\"c\",\"delta\":1,\"reason\":\"ok\","
+		    "\"referenceId\":\"r1\"}",
+		"{\"customerId\":\"c\",\"delta\":9,\"reason\":\"other\","
+		    "\"referenceId\":\"r1\"}",
+		"{\"customerId\":\"c\",\"delta\":2,\"reason\":\"fix\","
+		    "\"adjusts\":{\"referenceId\":\"r1\"}}",
+		"{\"customerId\":\"c\",\"delta\":2,\"reason\":\"fix\","
+		    "\"adjusts\":{\"referenceId\":\"missing\"}}",
+	};
+	enum { N = sizeof(items) / sizeof(items[0]) };
+	struct ledger_item	it[N];
+	struct ledger_request	req;
+	size_t			i;
+
+	for (i = 0; i < N; i++)
+		item_from(&it[i], items[i]);
+	memset(&req, 0, sizeof(req));
+	req.who = &who;
+	req.batch = 1;
+	req.items = it;
+	req.nitems = N;
+	ck_assert_int_eq(ledger_submit(led, &req), STORE_OK);
+	ck_assert_int_eq(req.http_status, 200);
+	ck_assert_int_eq(it[0].outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(it[1].outcome, LEDGER_FAILED);
+	ck_assert_str_eq(it[1].err.field, "delta");
+	ck_assert_int_eq(it[2].outcome, LEDGER_REPLAYED);
+	ck_assert_str_eq(it[2].record_id, it[0].record_id);
+	ck_assert_int_eq(it[3].outcome, LEDGER_CONFLICT);
+	ck_assert_int_eq(it[4].outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(it[5].outcome, LEDGER_FAILED);
+	ck_assert_str_eq(it[5].err.field, "adjusts");
+	ck_assert_int_eq(json_int(req.body, "totalQueued"), 3);
+	ck_assert_int_eq(json_int(req.body, "totalFailed"), 3);
+	/* Only the two new deltas are in the log. */
+	ck_assert_uint_eq(logged(), 2);
+	for (i = 0; i < N; i++)
+		emit_input_free(&it[i].in);
+	ledger_request_free(&req);
+}
+END_TEST
+
+START_TEST(adjusts_must_be_same_customer)
+{
+	struct ledger_request	req, fix;
+	struct ledger_item	it, it2;
+	char			body[256];
+
+	ck_assert_int_eq(emit(&req, &it, NULL, "{\"customerId\":\"a\","
+	    "\"delta\":5,\"reason\":\"r\"}"), STORE_OK);
+	snprintf(body, sizeof(body), "{\"customerId\":\"b\",\"delta\":-5,"
+	    "\"reason\":\"fix\",\"adjusts\":{\"recordId\":\"%s\"}}",
+	    it.in.record_id);
+	ck_assert_int_eq(emit(&fix, &it2, NULL, body), STORE_OK);
+	ck_assert_ptr_null(fix.body);
+	ck_assert_int_eq(it2.outcome, LEDGER_FAILED);
+	ck_assert_str_eq(it2.err.field, "adjusts");
+	done(&fix, &it2);
+	snprintf(body, sizeof(body), "{\"customerId\":\"a\",\"delta\":-5,"
+	    "\"reason\":\"fix\",\"adjusts\":{\"recordId\":\"%s\"}}",
+	    it.in.record_id);
+	ck_assert_int_eq(emit(&fix, &it2, NULL, body), STORE_OK);
+	ck_assert_int_eq(fix.http_status, 201);
+	done(&fix, &it2);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 2);
+}
+END_TEST
+
+static int
+first_delta(struct store_txn *t, void *arg)
+{
+	return store_delta_get(t, 0, arg);
+}
+
+START_TEST(stored_leaf_hashes)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+	struct store_delta	d;
+	uint8_t			h[HASH_LEN], *buf;
+
+	ck_assert_int_eq(emit(&req, &it, NULL, "{\"customerId\":\"a\","
+	    "\"delta\":12.5,\"reason\":\"caf\\u00e9\",\"referenceId\":\"x\","
+	    "\"metadata\":{\"b\":[1,2],\"a\":\"z\"}}"), STORE_OK);
+	done(&req, &it);
+	ck_assert_int_eq(store_read(st, first_delta, &d), STORE_OK);
+	ck_assert_ptr_nonnull(strstr(d.leaf_data, "\"delta\":\"12.5\""));
+	ck_assert_ptr_nonnull(strstr(d.leaf_data,
+	    "\"metadata\":{\"a\":\"z\",\"b\":[1,2]}"));
+	ck_assert_int_eq(hash_sha256(d.leaf_data, d.leaf_len, h), 0);
+	ck_assert_mem_eq(h, d.content_hash, HASH_LEN);
+	buf = malloc(d.leaf_len + 1);
+	buf[0] = 0x00;
+	memcpy(buf + 1, d.leaf_data, d.leaf_len);
+	ck_assert_int_eq(hash_sha256(buf, d.leaf_len + 1, h), 0);
+	ck_assert_mem_eq(h, d.leaf_hash, HASH_LEN);
+	free(buf);
+	store_delta_free(&d);
+}
+END_TEST
+
+Suite *
+ledger_suite(void)
+{
+	Suite	*s = suite_create("ledger");
+	TCase	*tc = tcase_create("ledger");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, sequences_and_log_order);
+	tcase_add_test(tc, replay_is_byte_identical);
+	tcase_add_test(tc, reference_id_dedups_without_key);
+	tcase_add_test(tc, concurrent_duplicates_record_once);
+	tcase_add_test(tc, sums_are_exact);
+	tcase_add_test(tc, batch_mixed_items);
+	tcase_add_test(tc, adjusts_must_be_same_customer);
+	tcase_add_test(tc, stored_leaf_hashes);
+	suite_add_tcase(s, tc);
+	return s;
+}
