@@ -17,6 +17,23 @@ conf_defaults(struct conf *c)
 	c->threads = 16;
 	c->cache_mb = 32;
 	c->log_level = LOG_LEVEL_INFO;
+	snprintf(c->log_origin, sizeof(c->log_origin), "tally.local/log");
+	c->sth_interval_ms = 100;
+}
+
+/* A C2SP key name: printable ASCII, no space and no '+'. */
+static int
+conf_origin(char *dst, size_t len, const char *value)
+{
+	const char	*p;
+
+	if (*value == '\0' || strlen(value) >= len)
+		return -1;
+	for (p = value; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || *p == '+')
+			return -1;
+	snprintf(dst, len, "%s", value);
+	return 0;
 }
 
 static char *
@@ -98,6 +115,14 @@ conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 	}
 	if (strcmp(key, "log_level") == 0)
 		return log_level_parse(value, &c->log_level);
+	if (strcmp(key, "log_origin") == 0)
+		return conf_origin(c->log_origin, sizeof(c->log_origin), value);
+	if (strcmp(key, "sth_interval_ms") == 0) {
+		if (conf_int(value, 10, 10, 250, &v) < 0)
+			return -1;
+		c->sth_interval_ms = (int)v;
+		return 0;
+	}
 	return -2;
 }
 

@@ -12,6 +12,7 @@
 #include "log.h"
 
 #define CONF_PATH_MAX	512
+#define CONF_ORIGIN_MAX	255
 
 struct conf {
 	/* "unix:/path", "HOST:PORT", or "stdin" (socket inherited on fd 0). */
@@ -21,6 +22,9 @@ struct conf {
 	int		threads;		/* request threads */
 	int		cache_mb;		/* Berkeley DB cache */
 	enum log_level	log_level;
+	/* The log's name: first line of every signed tree head, key name. */
+	char		log_origin[CONF_ORIGIN_MAX + 1];
+	int		sth_interval_ms;	/* how often heads are signed */
 };
 
 void	conf_defaults(struct conf *);

@@ -403,7 +403,7 @@ emit_amount_json(const char *decimal_text)
 	return json_object_new_double_s(0.0, decimal_text);
 }
 
-static struct json_object *
+struct json_object *
 emit_hash_json(const uint8_t hash[STORE_HASH_LEN])
 {
 	char	hex[2 + 2 * STORE_HASH_LEN + 1];

@@ -70,5 +70,7 @@ int	emit_leaf(const struct store_delta *, struct sbuf *out);
 struct json_object *emit_delta_json(const struct store_delta *);
 /* A JSON number holding an exact decimal text, written as is. */
 struct json_object *emit_amount_json(const char *decimal_text);
+/* A hash as the API writes every hash: "0x" and lowercase hex. */
+struct json_object *emit_hash_json(const uint8_t hash[STORE_HASH_LEN]);
 
 #endif

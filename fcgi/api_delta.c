@@ -6,6 +6,7 @@
 
 #include "../common/jcs.h"
 #include "../common/timefmt.h"
+#include "../core/tlog.h"
 #include "../crypto/hash.h"
 #include "api.h"
 
@@ -166,7 +167,34 @@ out:
 struct status_lookup {
 	const char		*record_id;
 	struct store_delta	 d;
+	/* Once verified: the newest head, and the path to its root. */
+	struct store_sth	 head;
+	merkle_hash		 proof[MERKLE_PROOF_MAX];
+	size_t			 len;
 };
+
+/*
+ * A delta is VERIFIED once a signed head covers it, since the first such
+ * head; its proof is against the newest head, the strongest statement.
+ */
+static int
+api_status_verification(struct store_txn *t, struct status_lookup *sl)
+{
+	struct store_sth	cover;
+	int			rc;
+
+	rc = store_sth_covering(t, sl->d.log_index, &cover);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK || (rc = store_sth_latest(t, &sl->head)) !=
+	    STORE_OK)
+		return rc;
+	sl->d.status = STORE_DELTA_VERIFIED;
+	sl->d.verified_ms = cover.signed_ms;
+	rc = merkle_inclusion_proof(tlog_node, t, sl->d.log_index,
+	    sl->head.size, sl->proof, &sl->len);
+	return rc < 0 ? STORE_CORRUPT : rc;
+}
 
 static int
 api_status_lookup(struct store_txn *t, void *arg)
@@ -177,28 +205,60 @@ api_status_lookup(struct store_txn *t, void *arg)
 
 	if (strlen(sl->record_id) > STORE_ID_MAX)
 		return STORE_NOTFOUND;
-	if ((rc = store_delta_find(t, sl->record_id, &index)) != STORE_OK)
+	if ((rc = store_delta_find(t, sl->record_id, &index)) != STORE_OK ||
+	    (rc = store_delta_get(t, index, &sl->d)) != STORE_OK)
 		return rc;
-	return store_delta_get(t, index, &sl->d);
+	return api_status_verification(t, sl);
+}
+
+static struct json_object *
+api_status_proof(const struct status_lookup *sl)
+{
+	struct json_object	*o, *path;
+	size_t			 i;
+
+	if (sl->d.status != STORE_DELTA_VERIFIED)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "leafHash", emit_hash_json(sl->d.leaf_hash));
+	json_object_object_add(o, "contentHash",
+	    emit_hash_json(sl->d.content_hash));
+	json_object_object_add(o, "logIndex",
+	    json_object_new_uint64(sl->d.log_index));
+	json_object_object_add(o, "treeSize",
+	    json_object_new_uint64(sl->head.size));
+	json_object_object_add(o, "rootHash", emit_hash_json(sl->head.root));
+	path = json_object_new_array();
+	for (i = 0; i < sl->len; i++)
+		json_object_array_add(path, emit_hash_json(sl->proof[i]));
+	json_object_object_add(o, "inclusionProof", path);
+	json_object_object_add(o, "checkpoint",
+	    json_object_new_string(sl->head.note));
+	return o;
 }
 
 void
 api_delta_status(struct ctx *c)
 {
-	struct status_lookup	 sl;
+	struct status_lookup	*sl;
 	struct json_object	*data, *adj;
 	char			 when[TIMEFMT_LEN];
 	int			 rc;
 
-	memset(&sl, 0, sizeof(sl));
-	sl.record_id = c->match.params[0];
-	rc = store_read(c->app->store, api_status_lookup, &sl);
-	if (rc == STORE_OK && (strcmp(sl.d.tenant, c->who.tenant) != 0 ||
-	    sl.d.env != c->who.env))
+	/* Two notes and a proof: too big for a request thread's stack. */
+	if ((sl = calloc(1, sizeof(*sl))) == NULL) {
+		response_error(c->resp, API_INTERNAL, NULL, NULL,
+		    "out of memory");
+		return;
+	}
+	sl->record_id = c->match.params[0];
+	rc = store_read(c->app->store, api_status_lookup, sl);
+	if (rc == STORE_OK && (strcmp(sl->d.tenant, c->who.tenant) != 0 ||
+	    sl->d.env != c->who.env))
 		rc = STORE_NOTFOUND;	/* another tenant's: not yours */
 	if (rc == STORE_NOTFOUND) {
 		response_error(c->resp, API_NOT_FOUND, "recordId", NULL,
-		    "no delta with recordId %.64s", sl.record_id);
+		    "no delta with recordId %.64s", sl->record_id);
 		goto out;
 	} else if (rc != STORE_OK) {
 		response_header(c->resp, "Retry-After", "1");
@@ -207,26 +267,28 @@ api_delta_status(struct ctx *c)
 		goto out;
 	}
 	if (c->who.kind == STORE_KEY_CUSTOMER &&
-	    strcmp(c->who.customer_id, sl.d.customer_id) != 0) {
+	    strcmp(c->who.customer_id, sl->d.customer_id) != 0) {
 		response_error(c->resp, API_FORBIDDEN, NULL, NULL,
 		    "this key may only read customer %s", c->who.customer_id);
 		goto out;
 	}
-	data = emit_delta_json(&sl.d);
-	json_object_object_add(data, "metadata", sl.d.metadata ?
-	    json_tokener_parse(sl.d.metadata) : NULL);
+	data = emit_delta_json(&sl->d);
+	json_object_object_add(data, "metadata", sl->d.metadata ?
+	    json_tokener_parse(sl->d.metadata) : NULL);
 	adj = NULL;
-	if (sl.d.adjusts[0] != '\0') {
+	if (sl->d.adjusts[0] != '\0') {
 		adj = json_object_new_object();
 		json_object_object_add(adj, "recordId",
-		    json_object_new_string(sl.d.adjusts));
+		    json_object_new_string(sl->d.adjusts));
 	}
 	json_object_object_add(data, "adjusts", adj);
-	if (sl.d.verified_ms != 0)
-		timefmt_rfc3339(sl.d.verified_ms, when);
-	json_object_object_add(data, "verifiedAt", sl.d.verified_ms != 0 ?
+	if (sl->d.verified_ms != 0)
+		timefmt_rfc3339(sl->d.verified_ms, when);
+	json_object_object_add(data, "verifiedAt", sl->d.verified_ms != 0 ?
 	    json_object_new_string(when) : NULL);
+	json_object_object_add(data, "proof", api_status_proof(sl));
 	response_success(c->resp, 200, data);
 out:
-	store_delta_free(&sl.d);
+	store_delta_free(&sl->d);
+	free(sl);
 }

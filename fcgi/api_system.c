@@ -34,9 +34,16 @@ api_readyz(struct ctx *c)
 		    "store not available");
 		return;
 	}
+	if (!integrator_ready(c->app->integrator)) {
+		response_header(c->resp, "Retry-After", "1");
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "the log signer is not working");
+		return;
+	}
 	data = json_object_new_object();
 	json_object_object_add(data, "status", json_object_new_string("ready"));
 	json_object_object_add(data, "store", json_object_new_string("ok"));
+	json_object_object_add(data, "signer", json_object_new_string("ok"));
 	response_success(c->resp, 200, data);
 }
 

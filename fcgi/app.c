@@ -16,6 +16,13 @@ static const struct route routes[] = {
 	{ HTTP_POST, "/api/v1/balance/delta/batch", api_emit_batch,
 	    ROUTE_LARGE_BODY },
 	{ HTTP_GET,  "/api/v1/balance/delta/*",	api_delta_status, 0 },
+	{ HTTP_GET,  "/api/v1/log/checkpoint",	api_log_checkpoint,
+	    ROUTE_PUBLIC },
+	{ HTTP_GET,  "/api/v1/log/proof/inclusion", api_log_inclusion,
+	    ROUTE_PUBLIC },
+	{ HTTP_GET,  "/api/v1/log/proof/consistency", api_log_consistency,
+	    ROUTE_PUBLIC },
+	{ HTTP_GET,  "/api/v1/keys",		api_log_keys, ROUTE_PUBLIC },
 };
 
 /* "application/json", any case, optionally followed by parameters. */

@@ -8,6 +8,7 @@
 #define TALLY_APP_H
 
 #include "../core/apikey.h"
+#include "../core/integrator.h"
 #include "../core/ledger.h"
 #include "request.h"
 #include "response.h"
@@ -19,6 +20,7 @@
 struct app {
 	struct store	*store;
 	struct ledger	*ledger;	/* the only way deltas are written */
+	struct integrator *integrator;	/* signs tree heads; NULL in tests */
 };
 
 /* Everything a handler may look at, for one request. */

@@ -95,9 +95,18 @@ main(int argc, char *argv[])
 	server_block_signals();
 	if ((fd = server_listen(conf.listen, conf.listen_mode)) < 0)
 		goto out;
+	if (integrator_open(&app.integrator, app.store, conf.data_dir,
+	    conf.log_origin, err, sizeof(err)) < 0) {
+		log_error("tallyd: %s", err);
+		goto out;
+	}
 	if ((rc = ledger_open(&app.ledger, app.store)) != STORE_OK) {
 		log_error("tallyd: cannot start the ledger: %s",
 		    store_strerror(rc));
+		goto out;
+	}
+	if (integrator_start(app.integrator, conf.sth_interval_ms) < 0) {
+		log_error("tallyd: cannot start the integrator");
 		goto out;
 	}
 
@@ -115,6 +124,8 @@ main(int argc, char *argv[])
 	/* No request thread is left: record what is queued, then stop. */
 	ledger_close(app.ledger);
 	app.ledger = NULL;
+	integrator_close(app.integrator);
+	app.integrator = NULL;
 
 	pthread_mutex_lock(&upkeep.lock);
 	upkeep.stop = 1;
@@ -125,6 +136,7 @@ main(int argc, char *argv[])
 		unlink(conf.listen + 5);
 out:
 	ledger_close(app.ledger);
+	integrator_close(app.integrator);
 	store_close(app.store);
 	log_info("tallyd: stopped");
 	return status;

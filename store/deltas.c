@@ -11,55 +11,6 @@
 
 static const char	log_size_key[] = "log.size";
 
-static void
-be64(uint8_t out[8], uint64_t v)
-{
-	int	i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		out[i] = (uint8_t)v;
-}
-
-static uint64_t
-get_be64(const uint8_t in[8])
-{
-	uint64_t	v = 0;
-	int		i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | in[i];
-	return v;
-}
-
-/* Reads a record whose value is one 64-bit big-endian number. */
-static int
-get_u64(struct store_txn *t, enum store_db which, const void *key,
-    size_t klen, uint64_t *out)
-{
-	void	*val = NULL;
-	size_t	 vlen;
-	int	 rc;
-
-	*out = 0;
-	if ((rc = store_kv_get(t, which, key, klen, &val, &vlen)) != STORE_OK)
-		return rc;
-	rc = vlen == 8 ? STORE_OK : STORE_CORRUPT;
-	if (rc == STORE_OK)
-		*out = get_be64(val);
-	free(val);
-	return rc;
-}
-
-static int
-put_u64(struct store_txn *t, enum store_db which, const void *key,
-    size_t klen, uint64_t v, int unique)
-{
-	uint8_t	buf[8];
-
-	be64(buf, v);
-	return store_kv_put(t, which, key, klen, buf, sizeof(buf), unique);
-}
-
 /* "tenant\0env\0customer" (+ "\0" + seq): the customer's key prefix. */
 static size_t
 customer_key(uint8_t *buf, size_t size, const char *tenant,
@@ -89,8 +40,8 @@ store_log_size(struct store_txn *t, uint64_t *size)
 {
 	int	rc;
 
-	rc = get_u64(t, STORE_DB_META, log_size_key, sizeof(log_size_key),
-	    size);
+	rc = store_kv_get_u64(t, STORE_DB_META, log_size_key,
+	    sizeof(log_size_key), size);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
@@ -180,23 +131,23 @@ store_delta_append(struct store_txn *t, const struct store_delta *d)
 	if (size != d->log_index)
 		return STORE_CORRUPT;
 	delta_pack(&pk, d);
-	be64(key, d->log_index);
+	be64_put(key, d->log_index);
 	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_DELTAS, key,
 	    sizeof(key), pk.buf, pk.len, 1);
 	pack_free(&pk);
 	if (rc != STORE_OK)
 		return rc;
-	if ((rc = put_u64(t, STORE_DB_META, log_size_key, sizeof(log_size_key),
-	    size + 1, 0)) != STORE_OK)
+	if ((rc = store_kv_put_u64(t, STORE_DB_META, log_size_key,
+	    sizeof(log_size_key), size + 1, 0)) != STORE_OK)
 		return rc;
-	if ((rc = put_u64(t, STORE_DB_RECORDS, d->record_id,
+	if ((rc = store_kv_put_u64(t, STORE_DB_RECORDS, d->record_id,
 	    strlen(d->record_id), d->log_index, 1)) != STORE_OK)
 		return rc;
 	if ((cl = customer_key(ck, sizeof(ck) - 8, d->tenant, d->env,
 	    d->customer_id)) == 0)
 		return STORE_CORRUPT;
-	be64(ck + cl, d->seq);
-	return put_u64(t, STORE_DB_CUSTLOG, ck, cl + 8, d->log_index, 1);
+	be64_put(ck + cl, d->seq);
+	return store_kv_put_u64(t, STORE_DB_CUSTLOG, ck, cl + 8, d->log_index, 1);
 }
 
 int
@@ -207,7 +158,7 @@ store_delta_get(struct store_txn *t, uint64_t log_index, struct store_delta *d)
 	uint8_t	 key[8];
 	int	 rc;
 
-	be64(key, log_index);
+	be64_put(key, log_index);
 	memset(d, 0, sizeof(*d));
 	if ((rc = store_kv_get(t, STORE_DB_DELTAS, key, sizeof(key), &val,
 	    &vlen)) != STORE_OK)
@@ -223,12 +174,11 @@ int
 store_delta_find(struct store_txn *t, const char *record_id,
     uint64_t *log_index)
 {
-	return get_u64(t, STORE_DB_RECORDS, record_id, strlen(record_id),
-	    log_index);
+	return store_kv_get_u64(t, STORE_DB_RECORDS, record_id,
+	    strlen(record_id), log_index);
 }
 
 struct delta_each {
-	uint64_t	 from;
 	store_delta_fn	 fn;
 	void		*arg;
 };
@@ -244,8 +194,7 @@ delta_each_record(const void *key, size_t klen, const void *val, size_t vlen,
 
 	if (klen != 8)
 		return STORE_CORRUPT;
-	if ((index = get_be64(key)) < de->from)
-		return 0;
+	index = be64_get(key);
 	if ((rc = delta_unpack(val, vlen, &d)) != STORE_OK)
 		return rc;
 	d.log_index = index;
@@ -258,9 +207,12 @@ int
 store_delta_each(struct store_txn *t, uint64_t from, store_delta_fn fn,
     void *arg)
 {
-	struct delta_each	de = { from, fn, arg };
+	struct delta_each	de = { fn, arg };
+	uint8_t			key[8];
 
-	return store_kv_each(t, STORE_DB_DELTAS, delta_each_record, &de);
+	be64_put(key, from);
+	return store_kv_each(t, STORE_DB_DELTAS, key, sizeof(key),
+	    delta_each_record, &de);
 }
 
 int

@@ -15,6 +15,10 @@ enum store_db {
 	STORE_DB_CUSTOMERS,	/* tenant, env, customer -> running totals */
 	STORE_DB_CUSTLOG,	/* tenant, env, customer, seq -> logIndex */
 	STORE_DB_IDEMPOTENCY,	/* dedup key -> the original answer */
+	STORE_DB_TREE,		/* level, index -> Merkle subtree hash */
+	STORE_DB_LEAVES,	/* leaf hash -> logIndex */
+	STORE_DB_STH,		/* tree size -> signed tree head */
+	STORE_DB_SIGNKEYS,	/* keyId -> signing key (public half) */
 	STORE_DB_COUNT
 };
 
@@ -26,6 +30,7 @@ struct store {
 struct store_txn {
 	struct store	*st;
 	DB_TXN		*txn;
+	u_int32_t	 get_flags;	/* DB_RMW in store_write */
 };
 
 /* Berkeley DB's result translated once, here, into the store's own. */
@@ -36,10 +41,24 @@ int	store_kv_put(struct store_txn *, enum store_db, const void *key,
 /* get: *val is malloc'd and owned by the caller on STORE_OK. */
 int	store_kv_get(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, void **val, size_t *vlen);
+/* Records whose value is one 64-bit big-endian number. */
+int	store_kv_get_u64(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, uint64_t *out);
+int	store_kv_put_u64(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, uint64_t v, int unique);
 typedef int	(*store_kv_fn)(const void *key, size_t klen, const void *val,
 		    size_t vlen, void *arg);
-/* Calls fn for every record in key order; a non-zero result stops. */
-int	store_kv_each(struct store_txn *, enum store_db, store_kv_fn,
-	    void *arg);
+/*
+ * Calls fn for every record in key order from the first key >= from
+ * (from NULL: the first record); a non-zero result stops and is returned.
+ */
+int	store_kv_each(struct store_txn *, enum store_db, const void *from,
+	    size_t fromlen, store_kv_fn, void *arg);
+/*
+ * The record with the least key >= key, or with key NULL the last one:
+ * *k and *v are malloc'd and owned by the caller on STORE_OK.
+ */
+int	store_kv_seek(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, void **k, size_t *klen_out, void **v, size_t *vlen);
 
 #endif

@@ -91,7 +91,8 @@ store_tenant_each(struct store_txn *t, store_tenant_fn fn, void *arg)
 {
 	struct tenant_each	te = { fn, arg };
 
-	return store_kv_each(t, STORE_DB_TENANTS, tenant_each_record, &te);
+	return store_kv_each(t, STORE_DB_TENANTS, NULL, 0, tenant_each_record,
+	    &te);
 }
 
 static void
@@ -196,5 +197,5 @@ store_key_each(struct store_txn *t, store_key_fn fn, void *arg)
 {
 	struct key_each	ke = { fn, arg };
 
-	return store_kv_each(t, STORE_DB_KEYS, key_each_record, &ke);
+	return store_kv_each(t, STORE_DB_KEYS, NULL, 0, key_each_record, &ke);
 }

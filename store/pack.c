@@ -4,6 +4,26 @@
 #include "pack.h"
 
 void
+be64_put(uint8_t out[8], uint64_t v)
+{
+	int	i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+uint64_t
+be64_get(const uint8_t in[8])
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+void
 pack_free(struct pack *pk)
 {
 	free(pk->buf);
@@ -46,11 +66,9 @@ void
 pack_u64(struct pack *pk, uint64_t v)
 {
 	uint8_t	*p;
-	int	 i;
 
 	if ((p = pack_reserve(pk, 8)) != NULL)
-		for (i = 7; i >= 0; i--, v >>= 8)
-			p[i] = (uint8_t)v;
+		be64_put(p, v);
 }
 
 void
@@ -125,13 +143,8 @@ uint64_t
 unpack_u64(struct unpack *u)
 {
 	const uint8_t	*p = unpack_take(u, 8);
-	uint64_t	 v = 0;
-	int		 i;
 
-	if (p != NULL)
-		for (i = 0; i < 8; i++)
-			v = v << 8 | p[i];
-	return v;
+	return p ? be64_get(p) : 0;
 }
 
 void

@@ -9,8 +9,10 @@
 
 #include "../common/log.h"
 #include "internal.h"
+#include "pack.h"
 
 #define STORE_RETRIES	16	/* deadlock retries before STORE_CONFLICT */
+#define STORE_LOCKS	100000	/* lock table size */
 
 static const char *const store_files[STORE_DB_COUNT] = {
 	"tenants.db",
@@ -21,6 +23,10 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"customers.db",
 	"custlog.db",
 	"idempotency.db",
+	"tree.db",
+	"leaves.db",
+	"sth.db",
+	"signkeys.db",
 };
 
 const char *
@@ -113,6 +119,13 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 	st->env->set_errcall(st->env, store_errcall);
 	st->env->set_cachesize(st->env, 0, (u_int32_t)cache_mb << 20, 1);
 	st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
+	/*
+	 * A group commit of 8192 deltas, or an integration of as many
+	 * leaves, locks a few thousand pages in one transaction; the
+	 * defaults (1000) are far too small for that.
+	 */
+	st->env->set_lk_max_locks(st->env, STORE_LOCKS);
+	st->env->set_lk_max_objects(st->env, STORE_LOCKS);
 	/* Large enough that a 1000-item batch commits in one log buffer. */
 	st->env->set_lg_bsize(st->env, 4 << 20);
 	st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1);
@@ -176,14 +189,23 @@ store_backoff(int attempt)
 }
 
 static int
-store_run(struct store *st, store_txn_fn fn, void *arg, int commit)
+store_run(struct store *st, store_txn_fn fn, void *arg, int commit,
+    u_int32_t flags)
 {
 	struct store_txn	t;
 	int			attempt, rc, dbrc;
 
 	t.st = st;
+	/*
+	 * A writer that reads a record and then rewrites it must lock it
+	 * for writing at the read, or two of them deadlock upgrading their
+	 * read locks.  Read-committed writers only read what they never
+	 * rewrite, and must not hold up others while they flush.
+	 */
+	t.get_flags = commit && !(flags & DB_READ_COMMITTED) ? DB_RMW : 0;
 	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
-		if ((dbrc = st->env->txn_begin(st->env, NULL, &t.txn, 0)) != 0)
+		if ((dbrc = st->env->txn_begin(st->env, NULL, &t.txn, flags)) !=
+		    0)
 			return store_rc(dbrc);
 		rc = fn(&t, arg);
 		if (rc == STORE_OK && commit) {
@@ -201,13 +223,19 @@ store_run(struct store *st, store_txn_fn fn, void *arg, int commit)
 int
 store_write(struct store *st, store_txn_fn fn, void *arg)
 {
-	return store_run(st, fn, arg, 1);
+	return store_run(st, fn, arg, 1, 0);
 }
 
 int
 store_read(struct store *st, store_txn_fn fn, void *arg)
 {
-	return store_run(st, fn, arg, 0);
+	return store_run(st, fn, arg, 0, DB_READ_COMMITTED);
+}
+
+int
+store_write_committed(struct store *st, store_txn_fn fn, void *arg)
+{
+	return store_run(st, fn, arg, 1, DB_READ_COMMITTED);
 }
 
 int
@@ -217,6 +245,7 @@ store_nested(struct store_txn *parent, store_txn_fn fn, void *arg)
 	int			rc, dbrc;
 
 	child.st = parent->st;
+	child.get_flags = parent->get_flags;
 	if ((dbrc = parent->st->env->txn_begin(parent->st->env, parent->txn,
 	    &child.txn, 0)) != 0)
 		return store_rc(dbrc);
@@ -259,7 +288,8 @@ store_kv_get(struct store_txn *t, enum store_db which, const void *key,
 	store_dbt(&k, key, klen);
 	memset(&v, 0, sizeof(v));
 	v.flags = DB_DBT_MALLOC;
-	if ((rc = store_rc(db->get(db, t->txn, &k, &v, 0))) != STORE_OK)
+	if ((rc = store_rc(db->get(db, t->txn, &k, &v, t->get_flags))) !=
+	    STORE_OK)
 		return rc;
 	*val = v.data;
 	*vlen = v.size;
@@ -267,12 +297,55 @@ store_kv_get(struct store_txn *t, enum store_db which, const void *key,
 }
 
 int
-store_kv_each(struct store_txn *t, enum store_db which, store_kv_fn fn,
-    void *arg)
+store_kv_get_u64(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, uint64_t *out)
+{
+	void	*val = NULL;
+	size_t	 vlen;
+	int	 rc;
+
+	*out = 0;
+	if ((rc = store_kv_get(t, which, key, klen, &val, &vlen)) != STORE_OK)
+		return rc;
+	rc = vlen == 8 ? STORE_OK : STORE_CORRUPT;
+	if (rc == STORE_OK)
+		*out = be64_get(val);
+	free(val);
+	return rc;
+}
+
+int
+store_kv_put_u64(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, uint64_t v, int unique)
+{
+	uint8_t	buf[8];
+
+	be64_put(buf, v);
+	return store_kv_put(t, which, key, klen, buf, sizeof(buf), unique);
+}
+
+/*
+ * A cursor's key DBT (DB_DBT_REALLOC) starting as a copy of key: the
+ * cursor may grow it, so it cannot point at the caller's memory.
+ */
+static int
+store_dbt_copy(DBT *k, const void *key, size_t klen)
+{
+	if ((k->data = malloc(klen ? klen : 1)) == NULL)
+		return STORE_NOMEM;
+	memcpy(k->data, key, klen);
+	k->size = (u_int32_t)klen;
+	return STORE_OK;
+}
+
+int
+store_kv_each(struct store_txn *t, enum store_db which, const void *from,
+    size_t fromlen, store_kv_fn fn, void *arg)
 {
 	DB	*db = t->st->db[which];
 	DBC	*cur = NULL;
 	DBT	 k, v;
+	u_int32_t op;
 	int	 rc, dbrc;
 
 	if ((dbrc = db->cursor(db, t->txn, &cur, 0)) != 0)
@@ -281,16 +354,55 @@ store_kv_each(struct store_txn *t, enum store_db which, store_kv_fn fn,
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.flags = v.flags = DB_DBT_REALLOC;
-	for (;;) {
-		if ((dbrc = cur->get(cur, &k, &v, DB_NEXT)) != 0) {
+	op = DB_NEXT;
+	if (from != NULL) {
+		if ((rc = store_dbt_copy(&k, from, fromlen)) != STORE_OK)
+			goto out;
+		op = DB_SET_RANGE;
+	}
+	for (;; op = DB_NEXT) {
+		if ((dbrc = cur->get(cur, &k, &v, op)) != 0) {
 			rc = dbrc == DB_NOTFOUND ? STORE_OK : store_rc(dbrc);
 			break;
 		}
 		if ((rc = fn(k.data, k.size, v.data, v.size, arg)) != 0)
 			break;
 	}
+out:
 	cur->close(cur);
 	free(k.data);
 	free(v.data);
 	return rc;
+}
+
+int
+store_kv_seek(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, void **kout, size_t *klen_out, void **vout, size_t *vlen)
+{
+	DB	*db = t->st->db[which];
+	DBC	*cur = NULL;
+	DBT	 k, v;
+	int	 rc, dbrc;
+
+	*kout = *vout = NULL;
+	if ((dbrc = db->cursor(db, t->txn, &cur, 0)) != 0)
+		return store_rc(dbrc);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.flags = v.flags = DB_DBT_REALLOC;
+	if (key != NULL && (rc = store_dbt_copy(&k, key, klen)) != STORE_OK)
+		goto out;
+	rc = store_rc(cur->get(cur, &k, &v, key ? DB_SET_RANGE : DB_LAST));
+out:
+	cur->close(cur);
+	if (rc != STORE_OK) {
+		free(k.data);
+		free(v.data);
+		return rc;
+	}
+	*kout = k.data;
+	*klen_out = k.size;
+	*vout = v.data;
+	*vlen = v.size;
+	return STORE_OK;
 }

@@ -54,7 +54,19 @@ int		 store_checkpoint(struct store *);
  */
 typedef int	(*store_txn_fn)(struct store_txn *, void *arg);
 int		 store_write(struct store *, store_txn_fn, void *arg);
+/*
+ * Reads lock a record only while it is read (read-committed), so a long
+ * reader never holds up the ledger.  That is safe for what Tally reads
+ * together: committed deltas, tree nodes and heads never change, and a
+ * head is committed with every node it needs.
+ */
 int		 store_read(struct store *, store_txn_fn, void *arg);
+/*
+ * store_write with store_read's locking of what it reads: for a writer
+ * that reads the append-only log (the integrator) beside the ledger.
+ */
+int		 store_write_committed(struct store *, store_txn_fn,
+		    void *arg);
 /*
  * Runs fn in a transaction nested in parent: its writes join the parent
  * on STORE_OK and vanish otherwise, so one item of a group can fail
@@ -156,7 +168,10 @@ int	store_delta_get(struct store_txn *, uint64_t log_index,
 	    struct store_delta *);
 int	store_delta_find(struct store_txn *, const char *record_id,
 	    uint64_t *log_index);
-/* Calls fn for every delta from log_index on, in log order. */
+/*
+ * Calls fn for every delta from log_index on, in log order, until fn
+ * returns non-zero (which is returned).
+ */
 typedef int	(*store_delta_fn)(const struct store_delta *, void *arg);
 int	store_delta_each(struct store_txn *, uint64_t from, store_delta_fn,
 	    void *arg);
@@ -192,5 +207,66 @@ int	store_idem_get(struct store_txn *, const void *key, size_t klen,
 /* STORE_EXISTS if the key is taken. */
 int	store_idem_add(struct store_txn *, const void *key, size_t klen,
 	    const struct store_idem *);
+
+/*
+ * The verifiable log (SPEC 4): the hashes of the Merkle tree's complete
+ * subtrees, level 0 being the leaves, which never change once written;
+ * an index from leaf hash to logIndex; the signed tree heads by size;
+ * and every signing key ever used, by its key ID.
+ */
+int	store_node_put(struct store_txn *, unsigned level, uint64_t index,
+	    const uint8_t hash[STORE_HASH_LEN]);
+int	store_node_get(struct store_txn *, unsigned level, uint64_t index,
+	    uint8_t hash[STORE_HASH_LEN]);
+/* STORE_EXISTS if the leaf hash is indexed already. */
+int	store_leaf_put(struct store_txn *, const uint8_t hash[STORE_HASH_LEN],
+	    uint64_t log_index);
+int	store_leaf_find(struct store_txn *,
+	    const uint8_t hash[STORE_HASH_LEN], uint64_t *log_index);
+
+#define STORE_NOTE_MAX		2048
+#define STORE_KEYID_MAX		8	/* hex of a 32-bit C2SP key ID */
+struct store_sth {
+	uint64_t	size;
+	uint8_t		root[STORE_HASH_LEN];
+	int64_t		signed_ms;
+	char		key_id[STORE_KEYID_MAX + 1];
+	char		note[STORE_NOTE_MAX];	/* the signed note, as served */
+};
+/* STORE_EXISTS if a head of that size was signed already. */
+int	store_sth_add(struct store_txn *, const struct store_sth *);
+int	store_sth_get(struct store_txn *, uint64_t size, struct store_sth *);
+/* The newest head; STORE_NOTFOUND before the first is signed. */
+int	store_sth_latest(struct store_txn *, struct store_sth *);
+/* The oldest head that covers log_index (size > log_index). */
+int	store_sth_covering(struct store_txn *, uint64_t log_index,
+	    struct store_sth *);
+/* Calls fn for every head of size >= from, by size, until non-zero. */
+typedef int	(*store_sth_fn)(const struct store_sth *, void *arg);
+int	store_sth_each(struct store_txn *, uint64_t from, store_sth_fn,
+	    void *arg);
+
+#define STORE_KEYNAME_MAX	255
+#define STORE_ALG_MAX		15
+#define STORE_PEM_MAX		1024
+#define STORE_FILE_MAX		255
+struct store_signkey {
+	char		key_id[STORE_KEYID_MAX + 1];
+	char		name[STORE_KEYNAME_MAX + 1];	/* note key name */
+	char		alg[STORE_ALG_MAX + 1];
+	char		file[STORE_FILE_MAX + 1];  /* private key, in data dir */
+	char		pem[STORE_PEM_MAX];	   /* public key */
+	int64_t		valid_from_ms;
+	int64_t		valid_to_ms;		/* 0 while it signs */
+};
+/* STORE_EXISTS if the key ID is taken. */
+int	store_signkey_add(struct store_txn *, const struct store_signkey *);
+int	store_signkey_update(struct store_txn *, const struct store_signkey *);
+int	store_signkey_get(struct store_txn *, const char *key_id,
+	    struct store_signkey *);
+/* The key that signs now (valid_to_ms 0); STORE_NOTFOUND if none. */
+int	store_signkey_active(struct store_txn *, struct store_signkey *);
+typedef int	(*store_signkey_fn)(const struct store_signkey *, void *arg);
+int	store_signkey_each(struct store_txn *, store_signkey_fn, void *arg);
 
 #endif

@@ -19,34 +19,13 @@ static struct principal	 who;
 static void
 setup(void)
 {
-	tmpdir_make(dir, sizeof(dir));
-	ck_assert_int_eq(store_open(&st, dir, 8, STORE_CREATE), STORE_OK);
-	ck_assert_int_eq(store_write(st, tenant_add_named, "acme"), STORE_OK);
-	ck_assert_int_eq(ledger_open(&led, st), STORE_OK);
-	memset(&who, 0, sizeof(who));
-	snprintf(who.tenant, sizeof(who.tenant), "acme");
-	who.env = STORE_ENV_LIVE;
+	unit_ledger_setup(dir, sizeof(dir), &st, &led, &who);
 }
 
 static void
 teardown(void)
 {
-	ledger_close(led);
-	store_close(st);
-	tmpdir_remove(dir);
-}
-
-static void
-item_from(struct ledger_item *it, const char *json)
-{
-	struct json_object	*obj;
-	char			 err[160];
-
-	memset(it, 0, sizeof(*it));
-	ck_assert_msg(jsonin_parse(json, strlen(json), &obj, err,
-	    sizeof(err)) == 0, "%s: %s", json, err);
-	it->valid = emit_parse(obj, &it->in, &it->err) == 0;
-	json_object_put(obj);
+	unit_ledger_teardown(dir, st, led);
 }
 
 /* Emits one delta; the caller frees req and item. */
@@ -54,7 +33,7 @@ static int
 emit(struct ledger_request *req, struct ledger_item *it, const char *key,
     const char *json)
 {
-	item_from(it, json);
+	unit_item_from(it, json);
 	ck_assert_msg(it->valid, "%s: %s", json, it->err.message);
 	memset(req, 0, sizeof(*req));
 	req->who = &who;
@@ -268,7 +247,7 @@ START_TEST(batch_mixed_items)
 	size_t			i;
 
 	for (i = 0; i < N; i++)
-		item_from(&it[i], items[i]);
+		unit_item_from(&it[i], items[i]);
 	memset(&req, 0, sizeof(req));
 	req.who = &who;
 	req.batch = 1;

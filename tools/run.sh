@@ -15,7 +15,7 @@ source "$REPO/tools/stack.sh"
 
 mkdir -p "$DIR"
 [ -f "$DIR/tally.conf" ] || stack_conf
-[ -f "$DIR/db/tenants.db" ] || stack_ctl init >/dev/null
+stack_ctl init >/dev/null  # idempotent: makes the signing key once
 stack_ctl tenant list | grep -q '^demo ' || stack_ctl tenant add demo >/dev/null
 if [ ! -s "$DIR/demo.key" ]; then
 	(umask 077 && stack_ctl key create --tenant demo --env live \

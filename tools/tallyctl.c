@@ -10,6 +10,9 @@
  *   tallyctl [-c tally.conf] key revoke KEYID
  *   tallyctl [-c tally.conf] export --tenant NAME [--env live|test]
  *                                   [--customer ID]
+ *   tallyctl [-c tally.conf] signing-key generate|rotate [--alg ALG]
+ *   tallyctl [-c tally.conf] signing-key list
+ *   tallyctl [-c tally.conf] verify
  */
 #include <sys/stat.h>
 
@@ -28,9 +31,10 @@
 #include "../core/emit.h"
 #include "../core/ids.h"
 #include "../store/store.h"
+#include "ctl.h"
 
-static void
-usage(void)
+void
+ctl_usage(void)
 {
 	fprintf(stderr,
 	    "usage: tallyctl [-c tally.conf] command\n"
@@ -40,12 +44,15 @@ usage(void)
 	    "  key create --tenant NAME [--env live|test] [--customer ID]\n"
 	    "  key list [--tenant NAME]\n"
 	    "  key revoke KEYID\n"
-	    "  export --tenant NAME [--env live|test] [--customer ID]\n");
+	    "  export --tenant NAME [--env live|test] [--customer ID]\n"
+	    "  signing-key generate|rotate [--alg ecdsa-p256|rsa-3072]\n"
+	    "  signing-key list\n"
+	    "  verify\n");
 	exit(2);
 }
 
-static int
-fail(const char *what, int rc)
+int
+ctl_fail(const char *what, int rc)
 {
 	fprintf(stderr, "tallyctl: %s: %s\n", what, store_strerror(rc));
 	return 1;
@@ -72,7 +79,7 @@ cmd_tenant_add(struct store *st, const char *name)
 	snprintf(tn.name, sizeof(tn.name), "%s", name);
 	tn.created_ms = timefmt_now_ms();
 	if ((rc = store_write(st, tenant_insert, &tn)) != STORE_OK)
-		return fail(name, rc);
+		return ctl_fail(name, rc);
 	printf("tenant %s added\n", name);
 	return 0;
 }
@@ -119,17 +126,17 @@ cmd_key_create(struct store *st, int argc, char *argv[])
 			else if (strcmp(optarg, "test") == 0)
 				env = STORE_ENV_TEST;
 			else
-				usage();
+				ctl_usage();
 			break;
 		case 'u':
 			customer = optarg;
 			break;
 		default:
-			usage();
+			ctl_usage();
 		}
 	}
 	if (tenant == NULL || optind != argc)
-		usage();
+		ctl_usage();
 	if (customer[0] != '\0' && !ids_customer_valid(customer)) {
 		fprintf(stderr, "tallyctl: customer ids are 1-128 of "
 		    "A-Z a-z 0-9 _ . : -\n");
@@ -141,7 +148,7 @@ cmd_key_create(struct store *st, int argc, char *argv[])
 		fprintf(stderr, "tallyctl: no tenant %s\n", tenant);
 		return 1;
 	} else if (rc != STORE_OK)
-		return fail("key create", rc);
+		return ctl_fail("key create", rc);
 	/* The only time the secret is ever shown: stdout, nothing else. */
 	printf("%s\n", text);
 	if (isatty(STDOUT_FILENO))
@@ -183,12 +190,12 @@ cmd_key_list(struct store *st, int argc, char *argv[])
 	if (argc == 3 && strcmp(argv[1], "--tenant") == 0)
 		tenant = argv[2];
 	else if (argc != 1)
-		usage();
+		ctl_usage();
 	printf("%-24s %-16s %-4s %-8s %-20s %-24s %s\n", "KEYID", "TENANT",
 	    "ENV", "KIND", "CUSTOMER", "CREATED", "REVOKED");
 	if ((rc = store_read(st, key_list, (void *)(uintptr_t)tenant)) !=
 	    STORE_OK)
-		return fail("key list", rc);
+		return ctl_fail("key list", rc);
 	return 0;
 }
 
@@ -254,17 +261,17 @@ cmd_export(struct store *st, int argc, char *argv[])
 		else if (ch == 'e' && strcmp(optarg, "test") == 0)
 			ex.env = STORE_ENV_TEST;
 		else if (ch != 'e' || strcmp(optarg, "live") != 0)
-			usage();
+			ctl_usage();
 	}
 	if (ex.tenant == NULL || optind != argc)
-		usage();
+		ctl_usage();
 	if ((rc = store_read(st, export_all, &ex)) != STORE_OK)
-		return fail("export", rc);
+		return ctl_fail("export", rc);
 	return 0;
 }
 
 static int
-dispatch(struct store *st, int argc, char *argv[])
+dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 {
 	int	rc;
 
@@ -274,7 +281,7 @@ dispatch(struct store *st, int argc, char *argv[])
 		if (strcmp(argv[1], "list") == 0 && argc == 2) {
 			if ((rc = store_read(st, tenant_list, NULL)) !=
 			    STORE_OK)
-				return fail("tenant list", rc);
+				return ctl_fail("tenant list", rc);
 			return 0;
 		}
 	} else if (argc >= 2 && strcmp(argv[0], "key") == 0) {
@@ -284,13 +291,17 @@ dispatch(struct store *st, int argc, char *argv[])
 			return cmd_key_list(st, argc - 1, argv + 1);
 		if (strcmp(argv[1], "revoke") == 0 && argc == 3) {
 			if ((rc = apikey_revoke(st, argv[2])) != STORE_OK)
-				return fail(argv[2], rc);
+				return ctl_fail(argv[2], rc);
 			printf("key %s revoked\n", argv[2]);
 			return 0;
 		}
 	} else if (strcmp(argv[0], "export") == 0)
 		return cmd_export(st, argc, argv);
-	usage();
+	else if (strcmp(argv[0], "signing-key") == 0)
+		return ctl_signing_key(st, conf, argc, argv);
+	else if (strcmp(argv[0], "verify") == 0)
+		return ctl_verify(st, argc, argv);
+	ctl_usage();
 	return 2;
 }
 
@@ -309,7 +320,7 @@ main(int argc, char *argv[])
 		argv += 2;
 	}
 	if (argc < 2)
-		usage();
+		ctl_usage();
 	argc--;
 	argv++;
 
@@ -323,7 +334,7 @@ main(int argc, char *argv[])
 	umask(077);
 	init = strcmp(argv[0], "init") == 0;
 	if (init && argc != 1)
-		usage();
+		ctl_usage();
 	if ((rc = store_open(&st, conf.data_dir, conf.cache_mb,
 	    init ? STORE_CREATE : 0)) != STORE_OK) {
 		fprintf(stderr, "tallyctl: %s: %s\n", conf.data_dir,
@@ -331,12 +342,13 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (init) {
-		printf("initialised %s\n", conf.data_dir);
-		rc = 0;
+		/* Idempotent: a second init keeps the data and the key. */
+		if ((rc = ctl_signing_key_ensure(st, &conf)) == 0)
+			printf("initialised %s\n", conf.data_dir);
 	} else {
 		/* getopt_long in subcommands starts from their own argv[0]. */
 		optind = 1;
-		rc = dispatch(st, argc, argv);
+		rc = dispatch(st, &conf, argc, argv);
 	}
 	store_close(st);
 	return rc;

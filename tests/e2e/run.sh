@@ -53,13 +53,17 @@ stack_start_apache "$APACHE_PORT" "$APACHE_TLS"
 
 export TALLY_CACERT=$DIR/tls/cert.pem
 suite() {	# suite LABEL URL
-	echo "== check_http via $1 ($2)"
+	echo "== check_http and check_log via $1 ($2)"
 	check "check_http via $1" env TALLY_URL="$2" "$BIN/tests/check_http"
+	check "check_log via $1" env TALLY_URL="$2" "$BIN/tests/check_log"
 }
 suite nginx-http "http://127.0.0.1:$NGINX_PORT"
 suite nginx-https "https://127.0.0.1:$NGINX_TLS"
 suite apache-http "http://127.0.0.1:$APACHE_PORT"
 suite apache-https "https://127.0.0.1:$APACHE_TLS"
+
+# shellcheck source=log.sh
+source "$REPO/tests/e2e/log.sh"
 
 echo "== kill -9 during a stream of writes: nothing acknowledged is lost or doubled"
 stack_ctl tenant add crash >/dev/null
@@ -82,6 +86,11 @@ check "at least 3 kills landed mid-stream" test "$kills" -ge 3
 stack_ctl export --tenant crash > "$DIR/crash.export"
 check "crash: store matches acknowledgements" \
 	"$BIN/tests/crash" check "$DIR/crash.acks" "$DIR/crash.export"
+check "crash: every delta verified after the kills" \
+	log_wait_size "http://127.0.0.1:$NGINX_PORT" "$(stack_ctl export --tenant crash | wc -l)"
+check "crash: tallyctl verify holds" stack_ctl verify
+
+log_checks "http://127.0.0.1:$NGINX_PORT"
 
 whoami_ok() {	# whoami_ok URL KEY: 200 with the key's tenant
 	curl -sf -H "X-Api-Key: $2" "$1/api/v1/auth/whoami" |

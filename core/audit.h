@@ -1,0 +1,37 @@
+/*
+ * The audit behind `tallyctl verify` (SPEC 6): everything derived is
+ * derived again from what it was derived from, and compared.  Each leaf
+ * from its delta's fields; its hashes from the leaf; the whole tree
+ * from the leaf hashes; every signed tree head's root from the tree and
+ * its signature from the key it names.  Every mismatch is reported with
+ * the index, size or key where it is; nothing is repaired.
+ *
+ * It reads in short transactions, so a running tallyd is not held up,
+ * and checks the log as it was when the audit began.
+ */
+#ifndef TALLY_AUDIT_H
+#define TALLY_AUDIT_H
+
+#include <stdint.h>
+
+#include "../store/store.h"
+
+struct audit_result {
+	uint64_t	leaves;
+	uint64_t	nodes;		/* stored tree nodes compared */
+	uint64_t	heads;
+	uint64_t	keys;
+	uint64_t	problems;
+};
+
+/* Receives one line per problem found, as it is found. */
+typedef void	(*audit_report_fn)(void *arg, const char *problem);
+
+/*
+ * Runs the audit, telling report (if not NULL) of each problem.  Returns a store code: STORE_OK means the audit ran
+ * to the end (res->problems says whether everything held).
+ */
+int	audit_run(struct store *, audit_report_fn, void *arg,
+	    struct audit_result *res);
+
+#endif

@@ -1,0 +1,287 @@
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "../common/timefmt.h"
+#include "../crypto/note.h"
+#include "integrator.h"
+#include "tlog.h"
+
+#define STEP_NOTHING	(STORE_USER + 1)	/* no new leaf: sign nothing */
+#define STEP_STOP	(STORE_USER + 2)	/* batch full */
+
+struct integrator {
+	struct store		*store;
+	char			 data_dir[1024];
+	char			 origin[NOTE_ORIGIN_MAX + 1];
+	/* The signing key; replaced when tallyctl rotates it. */
+	struct sigkey		*key;
+	struct store_signkey	 key_rec;
+	atomic_int		 ready;
+
+	pthread_t		 thread;
+	int			 started;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 wake;
+	atomic_int		 stop;
+	int			 interval_ms;
+};
+
+/* What one step's transaction works on; reset at every (re)try. */
+struct step {
+	struct integrator	*ig;
+	struct store_txn	*txn;
+	struct merkle_edge	 edge;
+	uint64_t		 from, to;
+	struct store_signkey	 active;
+	struct store_sth	 head;
+};
+
+static int
+integrator_load_key(struct integrator *ig, const struct store_signkey *rec)
+{
+	struct sigkey	*key = NULL;
+	char		 err[256];
+
+	if (tlog_key_load(ig->data_dir, rec, &key, err, sizeof(err)) < 0) {
+		log_error("integrator: signing key %s: %s", rec->key_id, err);
+		return -1;
+	}
+	sigkey_free(ig->key);
+	ig->key = key;
+	ig->key_rec = *rec;
+	log_info("integrator: signing with key %s (%s)", rec->key_id,
+	    rec->alg);
+	return 0;
+}
+
+static int
+integrator_active(struct store_txn *t, void *arg)
+{
+	return store_signkey_active(t, arg);
+}
+
+int
+integrator_open(struct integrator **out, struct store *st,
+    const char *data_dir, const char *origin, char *err, size_t errlen)
+{
+	struct integrator	*ig;
+	struct store_signkey	 rec;
+	int			 rc;
+
+	*out = NULL;
+	if ((ig = calloc(1, sizeof(*ig))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ig->store = st;
+	snprintf(ig->data_dir, sizeof(ig->data_dir), "%s", data_dir);
+	snprintf(ig->origin, sizeof(ig->origin), "%s", origin);
+	pthread_mutex_init(&ig->lock, NULL);
+	pthread_cond_init(&ig->wake, NULL);
+	if ((rc = store_read(st, integrator_active, &rec)) != STORE_OK) {
+		snprintf(err, errlen, "%s", rc == STORE_NOTFOUND ? "no signing "
+		    "key: run tallyctl signing-key generate" :
+		    store_strerror(rc));
+		goto err;
+	}
+	if (tlog_key_load(data_dir, &rec, &ig->key, err, errlen) < 0)
+		goto err;
+	ig->key_rec = rec;
+	ig->ready = 1;
+	*out = ig;
+	return 0;
+err:
+	integrator_close(ig);
+	return -1;
+}
+
+/* Each completed subtree is stored; level 0 also indexes the leaf. */
+static int
+integrator_node(void *arg, unsigned level, uint64_t index,
+    const merkle_hash hash)
+{
+	struct step	*s = arg;
+	int		 rc;
+
+	if (level == 0 && (rc = store_leaf_put(s->txn, hash, index)) !=
+	    STORE_OK)
+		return rc;
+	return store_node_put(s->txn, level, index, hash);
+}
+
+static int
+integrator_leaf(const struct store_delta *d, void *arg)
+{
+	struct step	*s = arg;
+
+	if (s->edge.size == s->to)
+		return STEP_STOP;
+	if (d->log_index != s->edge.size)
+		return STORE_CORRUPT;	/* the log has a hole */
+	return merkle_edge_append(&s->edge, d->leaf_hash, integrator_node, s);
+}
+
+static int
+integrator_sign(struct step *s)
+{
+	struct integrator	*ig = s->ig;
+	struct note_checkpoint	 cp;
+	int			 rc;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", ig->origin);
+	cp.size = s->to;
+	if (merkle_edge_root(&s->edge, cp.root) != 0)
+		return STORE_NOMEM;
+	if ((rc = note_sign(&cp, ig->key, ig->key_rec.name, s->head.note,
+	    sizeof(s->head.note))) != NOTE_OK) {
+		log_error("integrator: cannot sign: %s", note_strerror(rc));
+		return STORE_IO;
+	}
+	s->head.size = s->to;
+	memcpy(s->head.root, cp.root, sizeof(cp.root));
+	s->head.signed_ms = timefmt_now_ms();
+	snprintf(s->head.key_id, sizeof(s->head.key_id), "%s",
+	    ig->key_rec.key_id);
+	return store_sth_add(s->txn, &s->head);
+}
+
+static int
+integrator_txn(struct store_txn *t, void *arg)
+{
+	struct step		*s = arg;
+	struct store_sth	 last;
+	uint64_t		 logsize;
+	int			 rc, have_head;
+
+	s->txn = t;
+	rc = store_sth_latest(t, &last);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	have_head = rc == STORE_OK;
+	s->from = have_head ? last.size : 0;
+	if ((rc = store_log_size(t, &logsize)) != STORE_OK)
+		return rc;
+	if (logsize < s->from)
+		return STORE_CORRUPT;
+	if (logsize == s->from && have_head)
+		return STEP_NOTHING;
+	/* The key that signs is the one the store names active now. */
+	if ((rc = store_signkey_active(t, &s->active)) != STORE_OK)
+		return rc;
+	if (strcmp(s->active.key_id, s->ig->key_rec.key_id) != 0 &&
+	    integrator_load_key(s->ig, &s->active) < 0)
+		return STORE_IO;
+	s->to = logsize - s->from > INTEGRATOR_BATCH ?
+	    s->from + INTEGRATOR_BATCH : logsize;
+	if ((rc = merkle_edge_load(&s->edge, tlog_node, t, s->from)) != 0)
+		return rc < 0 ? STORE_CORRUPT : rc;
+	rc = store_delta_each(t, s->from, integrator_leaf, s);
+	if (rc != STORE_OK && rc != STEP_STOP)
+		return rc < 0 ? STORE_CORRUPT : rc;
+	if (s->edge.size != s->to)
+		return STORE_CORRUPT;
+	return integrator_sign(s);
+}
+
+/* One step; *added is how many leaves its head added. */
+static int
+integrator_round(struct integrator *ig, uint64_t *size, uint64_t *added)
+{
+	struct step	*s;
+	int		 rc;
+
+	/* The edge is 2 KiB: keep it off a thread's stack. */
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return STORE_NOMEM;
+	s->ig = ig;
+	rc = store_write_committed(ig->store, integrator_txn, s);
+	*added = 0;
+	if (rc == STORE_OK) {
+		*added = s->to - s->from;
+		log_debug("integrator: signed tree head %llu",
+		    (unsigned long long)s->to);
+	} else if (rc == STEP_NOTHING)
+		rc = STORE_OK;
+	*size = s->from + *added;
+	atomic_store(&ig->ready, rc == STORE_OK);
+	free(s);
+	return rc;
+}
+
+int
+integrator_step(struct integrator *ig, uint64_t *size)
+{
+	uint64_t	added, dummy;
+
+	return integrator_round(ig, size != NULL ? size : &dummy, &added);
+}
+
+int
+integrator_ready(struct integrator *ig)
+{
+	return ig != NULL && atomic_load(&ig->ready);
+}
+
+static void *
+integrator_main(void *arg)
+{
+	struct integrator	*ig = arg;
+	struct timespec		 until;
+	uint64_t		 size, added;
+	int			 rc;
+
+	pthread_mutex_lock(&ig->lock);
+	while (!ig->stop) {
+		pthread_mutex_unlock(&ig->lock);
+		/* A backlog (after a restart) is worked off without pause. */
+		do {
+			rc = integrator_round(ig, &size, &added);
+			if (rc != STORE_OK)
+				log_error("integrator: %s", store_strerror(rc));
+		} while (rc == STORE_OK && added == INTEGRATOR_BATCH &&
+		    !atomic_load(&ig->stop));
+		pthread_mutex_lock(&ig->lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)ig->interval_ms * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		if (!ig->stop)
+			pthread_cond_timedwait(&ig->wake, &ig->lock, &until);
+	}
+	pthread_mutex_unlock(&ig->lock);
+	return NULL;
+}
+
+int
+integrator_start(struct integrator *ig, int interval_ms)
+{
+	ig->interval_ms = interval_ms;
+	if (pthread_create(&ig->thread, NULL, integrator_main, ig) != 0)
+		return -1;
+	ig->started = 1;
+	return 0;
+}
+
+void
+integrator_close(struct integrator *ig)
+{
+	if (ig == NULL)
+		return;
+	if (ig->started) {
+		pthread_mutex_lock(&ig->lock);
+		ig->stop = 1;
+		pthread_cond_signal(&ig->wake);
+		pthread_mutex_unlock(&ig->lock);
+		pthread_join(ig->thread, NULL);
+	}
+	sigkey_free(ig->key);
+	pthread_mutex_destroy(&ig->lock);
+	pthread_cond_destroy(&ig->wake);
+	free(ig);
+}

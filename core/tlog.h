@@ -1,0 +1,39 @@
+/*
+ * The verifiable log as the rest of Tally sees it (SPEC 4.1, 4.3): the
+ * Merkle tree read from the store, and the signing keys that sign its
+ * heads.  Private keys live in files under <data dir>/keys, mode 0600;
+ * the store keeps every key's public half and validity for as long as
+ * the log lives, so a head signed by a retired key still verifies.
+ */
+#ifndef TALLY_TLOG_H
+#define TALLY_TLOG_H
+
+#include <stddef.h>
+
+#include "../crypto/merkle.h"
+#include "../crypto/sigkey.h"
+#include "../store/store.h"
+
+/* A merkle node source over the store; arg is a struct store_txn *. */
+int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
+
+/*
+ * Makes a new signing key named name (the log origin) in data_dir/keys
+ * and records it.  Without rotate it refuses when a key already signs;
+ * with rotate the current key's validity ends now and the new one's
+ * begins.  Returns a store code; err says what failed.
+ */
+int	tlog_key_generate(struct store *, const char *data_dir,
+	    const char *name, enum sigkey_alg, int rotate,
+	    struct store_signkey *out, char *err, size_t errlen);
+/*
+ * Loads the private key of rec from data_dir (refusing a file others
+ * may read) and checks it is the key rec describes.  Returns 0 or -1.
+ */
+int	tlog_key_load(const char *data_dir, const struct store_signkey *rec,
+	    struct sigkey **out, char *err, size_t errlen);
+/* The note key ID of key under name, as the 8 hex digits Tally shows. */
+int	tlog_key_id(const struct sigkey *, const char *name,
+	    char out[STORE_KEYID_MAX + 1]);
+
+#endif

@@ -1,0 +1,306 @@
+/* The verifiable log: tree nodes, leaf index, signed tree heads, keys. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "pack.h"
+
+#define STH_VERSION	1
+#define SIGNKEY_VERSION	1
+#define STOP_FOUND	(STORE_USER - 1)	/* ends a search early */
+
+/* Level, then index, big-endian: a level's nodes sort by index. */
+static void
+node_key(uint8_t key[9], unsigned level, uint64_t index)
+{
+	key[0] = (uint8_t)level;
+	be64_put(key + 1, index);
+}
+
+int
+store_node_put(struct store_txn *t, unsigned level, uint64_t index,
+    const uint8_t hash[STORE_HASH_LEN])
+{
+	uint8_t	key[9];
+
+	node_key(key, level, index);
+	return store_kv_put(t, STORE_DB_TREE, key, sizeof(key), hash,
+	    STORE_HASH_LEN, 0);
+}
+
+int
+store_node_get(struct store_txn *t, unsigned level, uint64_t index,
+    uint8_t hash[STORE_HASH_LEN])
+{
+	uint8_t	 key[9];
+	void	*val = NULL;
+	size_t	 vlen;
+	int	 rc;
+
+	node_key(key, level, index);
+	if ((rc = store_kv_get(t, STORE_DB_TREE, key, sizeof(key), &val,
+	    &vlen)) != STORE_OK)
+		return rc;
+	rc = vlen == STORE_HASH_LEN ? STORE_OK : STORE_CORRUPT;
+	if (rc == STORE_OK)
+		memcpy(hash, val, STORE_HASH_LEN);
+	free(val);
+	return rc;
+}
+
+int
+store_leaf_put(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
+    uint64_t log_index)
+{
+	return store_kv_put_u64(t, STORE_DB_LEAVES, hash, STORE_HASH_LEN,
+	    log_index, 1);
+}
+
+int
+store_leaf_find(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
+    uint64_t *log_index)
+{
+	return store_kv_get_u64(t, STORE_DB_LEAVES, hash, STORE_HASH_LEN,
+	    log_index);
+}
+
+static int
+sth_unpack(const void *key, size_t klen, const void *val, size_t vlen,
+    struct store_sth *h)
+{
+	struct unpack	u;
+
+	memset(h, 0, sizeof(*h));
+	if (klen != 8)
+		return STORE_CORRUPT;
+	h->size = be64_get(key);
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != STH_VERSION)
+		return STORE_CORRUPT;
+	unpack_bytes(&u, h->root, STORE_HASH_LEN);
+	h->signed_ms = (int64_t)unpack_u64(&u);
+	unpack_str(&u, h->key_id, sizeof(h->key_id));
+	unpack_str(&u, h->note, sizeof(h->note));
+	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
+}
+
+int
+store_sth_add(struct store_txn *t, const struct store_sth *h)
+{
+	struct pack	pk = { 0 };
+	uint8_t		key[8];
+	int		rc;
+
+	be64_put(key, h->size);
+	pack_u8(&pk, STH_VERSION);
+	pack_bytes(&pk, h->root, STORE_HASH_LEN);
+	pack_u64(&pk, (uint64_t)h->signed_ms);
+	pack_str(&pk, h->key_id);
+	pack_str(&pk, h->note);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_STH, key,
+	    sizeof(key), pk.buf, pk.len, 1);
+	pack_free(&pk);
+	return rc;
+}
+
+int
+store_sth_get(struct store_txn *t, uint64_t size, struct store_sth *h)
+{
+	uint8_t	 key[8];
+	void	*val = NULL;
+	size_t	 vlen;
+	int	 rc;
+
+	be64_put(key, size);
+	if ((rc = store_kv_get(t, STORE_DB_STH, key, sizeof(key), &val,
+	    &vlen)) != STORE_OK)
+		return rc;
+	rc = sth_unpack(key, sizeof(key), val, vlen, h);
+	free(val);
+	return rc;
+}
+
+/* The head at the least size >= size, or with from NULL the last. */
+static int
+sth_seek(struct store_txn *t, const uint8_t *from, struct store_sth *h)
+{
+	void	*k = NULL, *v = NULL;
+	size_t	 klen, vlen;
+	int	 rc;
+
+	if ((rc = store_kv_seek(t, STORE_DB_STH, from, from ? 8 : 0, &k,
+	    &klen, &v, &vlen)) != STORE_OK)
+		return rc;
+	rc = sth_unpack(k, klen, v, vlen, h);
+	free(k);
+	free(v);
+	return rc;
+}
+
+int
+store_sth_latest(struct store_txn *t, struct store_sth *h)
+{
+	return sth_seek(t, NULL, h);
+}
+
+int
+store_sth_covering(struct store_txn *t, uint64_t log_index,
+    struct store_sth *h)
+{
+	uint8_t	key[8];
+
+	be64_put(key, log_index + 1);
+	return sth_seek(t, key, h);
+}
+
+struct sth_each {
+	store_sth_fn	 fn;
+	void		*arg;
+};
+
+static int
+sth_each_record(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct sth_each		*se = arg;
+	struct store_sth	 h;
+	int			 rc;
+
+	if ((rc = sth_unpack(key, klen, val, vlen, &h)) != STORE_OK)
+		return rc;
+	return se->fn(&h, se->arg);
+}
+
+int
+store_sth_each(struct store_txn *t, uint64_t from, store_sth_fn fn,
+    void *arg)
+{
+	struct sth_each	se = { fn, arg };
+	uint8_t		key[8];
+
+	be64_put(key, from);
+	return store_kv_each(t, STORE_DB_STH, key, sizeof(key),
+	    sth_each_record, &se);
+}
+
+static int
+signkey_unpack(const void *key, size_t klen, const void *val, size_t vlen,
+    struct store_signkey *k)
+{
+	struct unpack	u;
+
+	memset(k, 0, sizeof(*k));
+	if (klen == 0 || klen > STORE_KEYID_MAX)
+		return STORE_CORRUPT;
+	memcpy(k->key_id, key, klen);
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != SIGNKEY_VERSION)
+		return STORE_CORRUPT;
+	unpack_str(&u, k->name, sizeof(k->name));
+	unpack_str(&u, k->alg, sizeof(k->alg));
+	unpack_str(&u, k->file, sizeof(k->file));
+	unpack_str(&u, k->pem, sizeof(k->pem));
+	k->valid_from_ms = (int64_t)unpack_u64(&u);
+	k->valid_to_ms = (int64_t)unpack_u64(&u);
+	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
+}
+
+static int
+signkey_put(struct store_txn *t, const struct store_signkey *k, int unique)
+{
+	struct pack	pk = { 0 };
+	int		rc;
+
+	pack_u8(&pk, SIGNKEY_VERSION);
+	pack_str(&pk, k->name);
+	pack_str(&pk, k->alg);
+	pack_str(&pk, k->file);
+	pack_str(&pk, k->pem);
+	pack_u64(&pk, (uint64_t)k->valid_from_ms);
+	pack_u64(&pk, (uint64_t)k->valid_to_ms);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_SIGNKEYS,
+	    k->key_id, strlen(k->key_id), pk.buf, pk.len, unique);
+	pack_free(&pk);
+	return rc;
+}
+
+int
+store_signkey_add(struct store_txn *t, const struct store_signkey *k)
+{
+	return signkey_put(t, k, 1);
+}
+
+int
+store_signkey_update(struct store_txn *t, const struct store_signkey *k)
+{
+	struct store_signkey	old;
+	int			rc;
+
+	if ((rc = store_signkey_get(t, k->key_id, &old)) != STORE_OK)
+		return rc;
+	return signkey_put(t, k, 0);
+}
+
+int
+store_signkey_get(struct store_txn *t, const char *key_id,
+    struct store_signkey *k)
+{
+	void	*val = NULL;
+	size_t	 vlen;
+	int	 rc;
+
+	if ((rc = store_kv_get(t, STORE_DB_SIGNKEYS, key_id, strlen(key_id),
+	    &val, &vlen)) != STORE_OK)
+		return rc;
+	rc = signkey_unpack(key_id, strlen(key_id), val, vlen, k);
+	free(val);
+	return rc;
+}
+
+struct signkey_each {
+	store_signkey_fn	 fn;
+	void			*arg;
+};
+
+static int
+signkey_each_record(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg)
+{
+	struct signkey_each	*se = arg;
+	struct store_signkey	 k;
+	int			 rc;
+
+	if ((rc = signkey_unpack(key, klen, val, vlen, &k)) != STORE_OK)
+		return rc;
+	return se->fn(&k, se->arg);
+}
+
+int
+store_signkey_each(struct store_txn *t, store_signkey_fn fn, void *arg)
+{
+	struct signkey_each	se = { fn, arg };
+
+	return store_kv_each(t, STORE_DB_SIGNKEYS, NULL, 0,
+	    signkey_each_record, &se);
+}
+
+static int
+signkey_if_active(const struct store_signkey *k, void *arg)
+{
+	if (k->valid_to_ms != 0)
+		return 0;
+	*(struct store_signkey *)arg = *k;
+	return STOP_FOUND;
+}
+
+int
+store_signkey_active(struct store_txn *t, struct store_signkey *k)
+{
+	int	rc;
+
+	/* A handful of keys over a log's life: a scan is the simple way. */
+	rc = store_signkey_each(t, signkey_if_active, k);
+	if (rc == STOP_FOUND)
+		return STORE_OK;
+	return rc == STORE_OK ? STORE_NOTFOUND : rc;
+}

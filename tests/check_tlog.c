@@ -1,0 +1,391 @@
+/*
+ * The verifiable log over a real store: tree records, the integrator
+ * (heads, restarts, rotation), signing keys, and the audit.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/audit.h"
+#include "../core/integrator.h"
+#include "../core/ledger.h"
+#include "../core/tlog.h"
+#include "../crypto/hash.h"
+#include "../crypto/note.h"
+#include "check.h"
+
+#define ORIGIN	"tally.test/log"
+
+static char		 dir[256];
+static struct store	*st;
+static struct ledger	*led;
+static struct principal	 who;
+
+static void
+setup(void)
+{
+	unit_ledger_setup(dir, sizeof(dir), &st, &led, &who);
+}
+
+static void
+teardown(void)
+{
+	unit_ledger_teardown(dir, st, led);
+}
+
+static void
+emit_n(int n)
+{
+	char	json[128];
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(json, sizeof(json), "{\"customerId\":\"c%d\","
+		    "\"delta\":%d,\"reason\":\"r\"}", i % 3, i + 1);
+		ck_assert_int_eq(unit_emit(led, &who, json), STORE_OK);
+	}
+}
+
+static void
+key_new(enum sigkey_alg alg, int rotate, struct store_signkey *rec)
+{
+	char	err[256];
+
+	ck_assert_msg(tlog_key_generate(st, dir, ORIGIN, alg, rotate, rec,
+	    err, sizeof(err)) == STORE_OK, "%s", err);
+}
+
+static struct integrator *
+integrator(void)
+{
+	struct integrator	*ig;
+	char			 err[256];
+
+	ck_assert_msg(integrator_open(&ig, st, dir, ORIGIN, err,
+	    sizeof(err)) == 0, "%s", err);
+	return ig;
+}
+
+/* What a test reads back in one transaction. */
+struct view {
+	struct store_sth	 latest;
+	uint64_t		 size;		/* log size */
+	merkle_hash		*leaves;	/* every leaf hash, malloc'd */
+	uint64_t		 heads;
+};
+
+static int
+view_leaf(const struct store_delta *d, void *arg)
+{
+	struct view	*v = arg;
+
+	memcpy(v->leaves[d->log_index], d->leaf_hash, MERKLE_HASH_LEN);
+	return 0;
+}
+
+static int
+view_head(const struct store_sth *h, void *arg)
+{
+	(void)h;
+	((struct view *)arg)->heads++;
+	return 0;
+}
+
+static int
+view_txn(struct store_txn *t, void *arg)
+{
+	struct view	*v = arg;
+	int		 rc;
+
+	v->heads = 0;
+	if ((rc = store_sth_latest(t, &v->latest)) != STORE_OK ||
+	    (rc = store_log_size(t, &v->size)) != STORE_OK ||
+	    (rc = store_sth_each(t, 0, view_head, v)) != STORE_OK)
+		return rc;
+	free(v->leaves);
+	if ((v->leaves = calloc(v->size + 1, MERKLE_HASH_LEN)) == NULL)
+		return STORE_NOMEM;
+	return store_delta_each(t, 0, view_leaf, v);
+}
+
+static void
+view(struct view *v)
+{
+	ck_assert_int_eq(store_read(st, view_txn, v), STORE_OK);
+}
+
+/* The head's note verifies with the key record's public key. */
+static void
+assert_head_signed(const struct store_sth *h, const struct store_signkey *k)
+{
+	struct sigkey		*pub = NULL;
+	struct note_checkpoint	 cp;
+
+	ck_assert_str_eq(h->key_id, k->key_id);
+	ck_assert_int_eq(sigkey_from_public_pem(k->pem, strlen(k->pem), &pub),
+	    0);
+	ck_assert_int_eq(note_open(h->note, strlen(h->note), pub, k->name,
+	    &cp), NOTE_OK);
+	ck_assert_str_eq(cp.origin, ORIGIN);
+	ck_assert_int_eq(cp.size, h->size);
+	ck_assert_mem_eq(cp.root, h->root, MERKLE_HASH_LEN);
+	sigkey_free(pub);
+}
+
+struct proofs {
+	uint64_t	size;
+	struct merkle_array arr;
+	int		mismatches;
+};
+
+/* Every proof from the stored tree equals the one from the leaves. */
+static int
+proofs_txn(struct store_txn *t, void *arg)
+{
+	struct proofs	*p = arg;
+	merkle_hash	 a[MERKLE_PROOF_MAX], b[MERKLE_PROOF_MAX];
+	size_t		 alen, blen;
+	uint64_t	 i;
+
+	p->mismatches = 0;
+	for (i = 0; i < p->size; i++) {
+		if (merkle_inclusion_proof(tlog_node, t, i, p->size, a,
+		    &alen) != 0 || merkle_inclusion_proof(merkle_array_node,
+		    &p->arr, i, p->size, b, &blen) != 0 || alen != blen ||
+		    memcmp(a, b, alen * MERKLE_HASH_LEN) != 0)
+			p->mismatches++;
+		if (i == 0)
+			continue;
+		if (merkle_consistency_proof(tlog_node, t, i, p->size, a,
+		    &alen) != 0 || merkle_consistency_proof(merkle_array_node,
+		    &p->arr, i, p->size, b, &blen) != 0 || alen != blen ||
+		    memcmp(a, b, alen * MERKLE_HASH_LEN) != 0)
+			p->mismatches++;
+	}
+	return STORE_OK;
+}
+
+START_TEST(integrator_signs_heads)
+{
+	struct store_signkey	 k;
+	struct integrator	*ig;
+	struct view		 v = { 0 };
+	struct proofs		 p;
+	merkle_hash		 root;
+	uint64_t		 size;
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k);
+	ig = integrator();
+	ck_assert(integrator_ready(ig));
+
+	/* The empty log gets a head too, so a checkpoint always exists. */
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	ck_assert_int_eq(size, 0);
+	view(&v);
+	ck_assert_int_eq(v.latest.size, 0);
+	ck_assert_int_eq(hash_sha256("", 0, root), 0);
+	ck_assert_mem_eq(v.latest.root, root, MERKLE_HASH_LEN);
+	assert_head_signed(&v.latest, &k);
+
+	emit_n(37);
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	ck_assert_int_eq(size, 37);
+	view(&v);
+	ck_assert_int_eq(v.latest.size, 37);
+	ck_assert_int_eq(v.heads, 2);
+	p.arr.leaves = (const merkle_hash *)v.leaves;
+	p.arr.size = v.size;
+	ck_assert_int_eq(merkle_root(merkle_array_node, &p.arr, 37, root), 0);
+	ck_assert_mem_eq(v.latest.root, root, MERKLE_HASH_LEN);
+	assert_head_signed(&v.latest, &k);
+	p.size = 37;
+	ck_assert_int_eq(store_read(st, proofs_txn, &p), STORE_OK);
+	ck_assert_int_eq(p.mismatches, 0);
+
+	/* Nothing new: no new head. */
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	ck_assert_int_eq(size, 37);
+	view(&v);
+	ck_assert_int_eq(v.heads, 2);
+	integrator_close(ig);
+	free(v.leaves);
+}
+END_TEST
+
+static int
+covering_txn(struct store_txn *t, void *arg)
+{
+	uint64_t		*sizes = arg, i;
+	struct store_sth	 h;
+	int			 rc;
+
+	for (i = 0; i < 12; i++) {
+		if ((rc = store_sth_covering(t, i, &h)) != STORE_OK)
+			return rc;
+		sizes[i] = h.size;
+	}
+	return store_sth_covering(t, 12, &h);
+}
+
+START_TEST(heads_say_when_a_leaf_was_verified)
+{
+	struct store_signkey	 k;
+	struct integrator	*ig;
+	uint64_t		 sizes[12], size, i;
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k);
+	ig = integrator();
+	emit_n(5);
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	emit_n(7);
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	ck_assert_int_eq(size, 12);
+	/* Leaf 12 does not exist yet: no head covers it. */
+	ck_assert_int_eq(store_read(st, covering_txn, sizes), STORE_NOTFOUND);
+	for (i = 0; i < 12; i++)
+		ck_assert_int_eq(sizes[i], i < 5 ? 5 : 12);
+	integrator_close(ig);
+}
+END_TEST
+
+START_TEST(restart_and_rotation)
+{
+	struct store_signkey	 k1, k2;
+	struct integrator	*ig;
+	struct audit_result	 res;
+	struct view		 v = { 0 };
+	uint64_t		 size;
+	char			 err[256];
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k1);
+	/* A second generate is refused: that is what rotate is for. */
+	ck_assert_int_eq(tlog_key_generate(st, dir, ORIGIN, SIGKEY_ECDSA_P256,
+	    0, &k2, err, sizeof(err)), STORE_EXISTS);
+	ck_assert_ptr_nonnull(strstr(err, "rotate"));
+	ig = integrator();
+	emit_n(10);
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	integrator_close(ig);
+
+	/* A new process, after a rotation: it carries on, with the new key. */
+	key_new(SIGKEY_RSA_3072, 1, &k2);
+	ck_assert_str_ne(k1.key_id, k2.key_id);
+	ck_assert_str_eq(k2.alg, "rsa-3072");
+	ig = integrator();
+	emit_n(5);
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	ck_assert_int_eq(size, 15);
+	view(&v);
+	assert_head_signed(&v.latest, &k2);
+	integrator_close(ig);
+
+	/* Everything holds, including the head the retired key signed. */
+	ck_assert_int_eq(audit_run(st, NULL, NULL, &res), STORE_OK);
+	ck_assert_int_eq(res.problems, 0);
+	ck_assert_int_eq(res.leaves, 15);
+	ck_assert_int_eq(res.heads, 2);
+	ck_assert_int_eq(res.keys, 2);
+	free(v.leaves);
+}
+END_TEST
+
+static char	reported[8][256];
+static int	nreported;
+
+static void
+report(void *arg, const char *problem)
+{
+	(void)arg;
+	if (nreported < 8)
+		snprintf(reported[nreported], sizeof(reported[0]), "%s",
+		    problem);
+	nreported++;
+}
+
+static int
+corrupt_node(struct store_txn *t, void *arg)
+{
+	merkle_hash	h;
+
+	(void)arg;
+	memset(h, 0xab, sizeof(h));
+	return store_node_put(t, 1, 2, h);
+}
+
+START_TEST(audit_names_a_corrupt_node)
+{
+	struct store_signkey	 k;
+	struct integrator	*ig;
+	struct audit_result	 res;
+	uint64_t		 size;
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k);
+	ig = integrator();
+	emit_n(9);
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	integrator_close(ig);
+	nreported = 0;
+	ck_assert_int_eq(audit_run(st, report, NULL, &res), STORE_OK);
+	ck_assert_int_eq(res.problems, 0);
+	ck_assert_int_eq(nreported, 0);
+	/* 9 leaves, 4 + 2 + 1 inner nodes. */
+	ck_assert_int_eq(res.nodes, 16);
+
+	ck_assert_int_eq(store_write(st, corrupt_node, NULL), STORE_OK);
+	ck_assert_int_eq(audit_run(st, report, NULL, &res), STORE_OK);
+	ck_assert_int_eq(res.problems, 1);
+	ck_assert_int_eq(nreported, 1);
+	ck_assert_str_eq(reported[0], "tree node (level 1, index 2) does not "
+	    "match the leaves below it");
+}
+END_TEST
+
+START_TEST(key_others_can_read_is_refused)
+{
+	struct store_signkey	 k;
+	struct integrator	*ig = NULL;
+	char			 path[512], err[256];
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k);
+	snprintf(path, sizeof(path), "%s/%s", dir, k.file);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(integrator_open(&ig, st, dir, ORIGIN, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_null(ig);
+	ck_assert_msg(strstr(err, "600") != NULL, "%s", err);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ig = integrator();
+	integrator_close(ig);
+}
+END_TEST
+
+START_TEST(no_key_no_start)
+{
+	struct integrator	*ig = NULL;
+	char			 err[256];
+
+	ck_assert_int_eq(integrator_open(&ig, st, dir, ORIGIN, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "signing-key generate"));
+}
+END_TEST
+
+Suite *
+tlog_suite(void)
+{
+	Suite	*s = suite_create("tlog");
+	TCase	*tc = tcase_create("tlog");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, integrator_signs_heads);
+	tcase_add_test(tc, heads_say_when_a_leaf_was_verified);
+	tcase_add_test(tc, restart_and_rotation);
+	tcase_add_test(tc, audit_names_a_corrupt_node);
+	tcase_add_test(tc, key_others_can_read_is_refused);
+	tcase_add_test(tc, no_key_no_start);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,130 @@
+/*
+ * tallyctl signing-key generate|rotate|list, and tallyctl verify.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/timefmt.h"
+#include "../core/audit.h"
+#include "../core/tlog.h"
+#include "ctl.h"
+
+static int
+ctl_key_active(struct store_txn *t, void *arg)
+{
+	return store_signkey_active(t, arg);
+}
+
+static int
+ctl_key_new(struct store *st, const struct conf *conf, enum sigkey_alg alg,
+    int rotate)
+{
+	struct store_signkey	rec;
+	char			err[300];
+	int			rc;
+
+	rc = tlog_key_generate(st, conf->data_dir, conf->log_origin, alg,
+	    rotate, &rec, err, sizeof(err));
+	if (rc != STORE_OK) {
+		fprintf(stderr, "tallyctl: signing-key: %s\n", err);
+		return 1;
+	}
+	printf("signing key %s (%s) %s; private key in %s/%s\n", rec.key_id,
+	    rec.alg, rotate ? "now signs, the previous one is retired" :
+	    "generated", conf->data_dir, rec.file);
+	return 0;
+}
+
+int
+ctl_signing_key_ensure(struct store *st, const struct conf *conf)
+{
+	struct store_signkey	rec;
+	int			rc;
+
+	rc = store_read(st, ctl_key_active, &rec);
+	if (rc == STORE_OK)
+		return 0;
+	if (rc != STORE_NOTFOUND)
+		return ctl_fail("signing key", rc);
+	return ctl_key_new(st, conf, SIGKEY_ECDSA_P256, 0);
+}
+
+static int
+ctl_key_print(const struct store_signkey *k, void *arg)
+{
+	char	from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+
+	(void)arg;
+	timefmt_rfc3339(k->valid_from_ms, from);
+	if (k->valid_to_ms != 0)
+		timefmt_rfc3339(k->valid_to_ms, to);
+	printf("%-8s  %-10s  %s  %-24s  %s\n", k->key_id, k->alg, from,
+	    k->valid_to_ms != 0 ? to : "(signing)", k->name);
+	return 0;
+}
+
+static int
+ctl_key_list(struct store_txn *t, void *arg)
+{
+	return store_signkey_each(t, ctl_key_print, arg);
+}
+
+int
+ctl_signing_key(struct store *st, const struct conf *conf, int argc,
+    char *argv[])
+{
+	static const struct option opts[] = {
+		{ "alg", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 }
+	};
+	enum sigkey_alg	alg = SIGKEY_ECDSA_P256;
+	int		ch, rc;
+
+	/* argv[0] is "signing-key", argv[1] the action. */
+	if (argc < 2)
+		ctl_usage();
+	if (strcmp(argv[1], "list") == 0 && argc == 2) {
+		if ((rc = store_read(st, ctl_key_list, NULL)) != STORE_OK)
+			return ctl_fail("signing-key list", rc);
+		return 0;
+	}
+	if (strcmp(argv[1], "generate") != 0 && strcmp(argv[1], "rotate") != 0)
+		ctl_usage();
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (ch != 'a' || sigkey_alg_parse(optarg, &alg) < 0)
+			ctl_usage();
+	if (optind != argc)
+		ctl_usage();
+	return ctl_key_new(st, conf, alg, strcmp(argv[1], "rotate") == 0);
+}
+
+static void
+ctl_verify_report(void *arg, const char *problem)
+{
+	(void)arg;
+	printf("FAIL %s\n", problem);
+}
+
+int
+ctl_verify(struct store *st, int argc, char *argv[])
+{
+	struct audit_result	res;
+	int			rc;
+
+	(void)argv;
+	if (argc != 1)
+		ctl_usage();
+	if ((rc = audit_run(st, ctl_verify_report, NULL, &res)) != STORE_OK)
+		return ctl_fail("verify", rc);
+	printf("verify: %llu leaves, %llu tree nodes, %llu signed tree heads, "
+	    "%llu signing keys: %s\n", (unsigned long long)res.leaves,
+	    (unsigned long long)res.nodes, (unsigned long long)res.heads,
+	    (unsigned long long)res.keys, res.problems == 0 ?
+	    "everything holds" : "PROBLEMS FOUND");
+	if (res.problems != 0)
+		printf("verify: %llu problems\n",
+		    (unsigned long long)res.problems);
+	return res.problems == 0 ? 0 : 1;
+}
