@@ -154,18 +154,15 @@ audit_node(void *arg, unsigned level, uint64_t index, const merkle_hash hash)
 	if (((index + 1) << level) > a->tree_size)
 		return 0;	/* not integrated when the audit began */
 	a->res->nodes++;
+	if (level == 0)
+		return 0;	/* the leaf itself: audit_leaf_hashes did it */
 	rc = store_node_get(a->txn, level, index, stored);
 	if (rc == STORE_NOTFOUND)
 		audit_problem(a, "tree node (level %u, index %llu) is missing",
 		    level, (unsigned long long)index);
 	else if (rc != STORE_OK)
 		return rc;
-	else if (hash_equal(stored, hash, sizeof(stored)))
-		return 0;
-	else if (level == 0)
-		audit_problem(a, "leaf %llu: the tree holds another leaf hash",
-		    (unsigned long long)index);
-	else
+	else if (!hash_equal(stored, hash, sizeof(stored)))
 		audit_problem(a, "tree node (level %u, index %llu) does not "
 		    "match the leaves below it", level,
 		    (unsigned long long)index);
@@ -177,6 +174,7 @@ audit_leaf_hashes(struct audit *a, const struct store_delta *d,
     merkle_hash leaf)
 {
 	uint8_t			 content[HASH_LEN];
+	merkle_hash		 stored;
 	unsigned long long	 i = d->log_index;
 	uint64_t		 found;
 	int			 rc;
@@ -204,6 +202,21 @@ audit_leaf_hashes(struct audit *a, const struct store_delta *d,
 		audit_problem(a, "leaf %llu: its hash does not lead to it", i);
 	else if (rc != STORE_OK)
 		return rc;
+	/*
+	 * The tree goes on from the leaf hash it committed to, so that one
+	 * altered leaf is reported once, here, and not again in every node
+	 * and head above it; those are checked against what they signed.
+	 */
+	rc = store_node_get(a->txn, 0, d->log_index, stored);
+	if (rc == STORE_NOTFOUND)
+		audit_problem(a, "leaf %llu: missing from the tree", i);
+	else if (rc != STORE_OK)
+		return rc;
+	else if (!hash_equal(stored, leaf, MERKLE_HASH_LEN)) {
+		audit_problem(a, "leaf %llu: the tree holds another leaf hash",
+		    i);
+		memcpy(leaf, stored, MERKLE_HASH_LEN);
+	}
 	return STORE_OK;
 }
 
