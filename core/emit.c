@@ -414,6 +414,17 @@ emit_hash_json(const uint8_t hash[STORE_HASH_LEN])
 	return json_object_new_string(hex);
 }
 
+struct json_object *
+emit_hashes_json(const uint8_t (*hashes)[STORE_HASH_LEN], size_t n)
+{
+	struct json_object	*a = json_object_new_array();
+	size_t			 i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		json_object_array_add(a, emit_hash_json(hashes[i]));
+	return a;
+}
+
 static const char *
 emit_status_name(enum store_delta_status s)
 {

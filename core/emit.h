@@ -72,5 +72,8 @@ struct json_object *emit_delta_json(const struct store_delta *);
 struct json_object *emit_amount_json(const char *decimal_text);
 /* A hash as the API writes every hash: "0x" and lowercase hex. */
 struct json_object *emit_hash_json(const uint8_t hash[STORE_HASH_LEN]);
+/* An array of n hashes in that form (a Merkle proof). */
+struct json_object *emit_hashes_json(
+    const uint8_t (*hashes)[STORE_HASH_LEN], size_t n);
 
 #endif

@@ -37,7 +37,6 @@ struct step {
 	struct store_txn	*txn;
 	struct merkle_edge	 edge;
 	uint64_t		 from, to;
-	struct store_signkey	 active;
 	struct store_sth	 head;
 };
 
@@ -59,12 +58,6 @@ integrator_load_key(struct integrator *ig, const struct store_signkey *rec)
 	return 0;
 }
 
-static int
-integrator_active(struct store_txn *t, void *arg)
-{
-	return store_signkey_active(t, arg);
-}
-
 int
 integrator_open(struct integrator **out, struct store *st,
     const char *data_dir, const char *origin, char *err, size_t errlen)
@@ -83,7 +76,7 @@ integrator_open(struct integrator **out, struct store *st,
 	snprintf(ig->origin, sizeof(ig->origin), "%s", origin);
 	pthread_mutex_init(&ig->lock, NULL);
 	pthread_cond_init(&ig->wake, NULL);
-	if ((rc = store_read(st, integrator_active, &rec)) != STORE_OK) {
+	if ((rc = tlog_key_active(st, &rec)) != STORE_OK) {
 		snprintf(err, errlen, "%s", rc == STORE_NOTFOUND ? "no signing "
 		    "key: run tallyctl signing-key generate" :
 		    store_strerror(rc));
@@ -156,6 +149,7 @@ integrator_txn(struct store_txn *t, void *arg)
 {
 	struct step		*s = arg;
 	struct store_sth	 last;
+	struct store_signkey	 active;
 	uint64_t		 logsize;
 	int			 rc, have_head;
 
@@ -172,10 +166,10 @@ integrator_txn(struct store_txn *t, void *arg)
 	if (logsize == s->from && have_head)
 		return STEP_NOTHING;
 	/* The key that signs is the one the store names active now. */
-	if ((rc = store_signkey_active(t, &s->active)) != STORE_OK)
+	if ((rc = store_signkey_active(t, &active)) != STORE_OK)
 		return rc;
-	if (strcmp(s->active.key_id, s->ig->key_rec.key_id) != 0 &&
-	    integrator_load_key(s->ig, &s->active) < 0)
+	if (strcmp(active.key_id, s->ig->key_rec.key_id) != 0 &&
+	    integrator_load_key(s->ig, &active) < 0)
 		return STORE_IO;
 	s->to = logsize - s->from > INTEGRATOR_BATCH ?
 	    s->from + INTEGRATOR_BATCH : logsize;

@@ -281,6 +281,29 @@ ledger_dedup(struct store_txn *t, const char *key, size_t klen,
 	return STORE_OK;
 }
 
+/* Looks the item's referenceId up, as ledger_dedup does a key. */
+static int
+ledger_dedup_reference(struct store_txn *t, const struct principal *who,
+    const struct ledger_item *it, struct store_idem *idem, int *found)
+{
+	char	key[KEY_MAX];
+	size_t	klen;
+
+	klen = ledger_key(key, sizeof(key), 'R', who, it->in.customer_id,
+	    it->in.reference_id);
+	if (klen == 0)
+		return STORE_CORRUPT;
+	return ledger_dedup(t, key, klen, it->in.fingerprint, idem, found);
+}
+
+/* An item that failed validation, before or while being recorded. */
+static void
+ledger_item_invalid(struct ledger_item *it)
+{
+	it->outcome = LEDGER_FAILED;
+	it->err_code = "VALIDATION_ERROR";
+}
+
 static void
 ledger_answer_idem(struct ledger_request *req, struct store_idem *idem,
     int found)
@@ -306,22 +329,15 @@ ledger_batch_item(struct store_txn *t, const struct principal *who,
 {
 	struct record_ctx	rc = { who, it, NULL, 0 };
 	struct store_idem	idem;
-	char			key[KEY_MAX];
-	size_t			klen;
 	int			r, found = 0;
 
 	if (!it->valid) {
-		it->outcome = LEDGER_FAILED;
-		it->err_code = "VALIDATION_ERROR";
+		ledger_item_invalid(it);
 		return STORE_OK;
 	}
 	if (it->in.has_reference) {
-		klen = ledger_key(key, sizeof(key), 'R', who,
-		    it->in.customer_id, it->in.reference_id);
-		if (klen == 0)
-			return STORE_CORRUPT;
-		if ((r = ledger_dedup(t, key, klen, it->in.fingerprint, &idem,
-		    &found)) != STORE_OK)
+		if ((r = ledger_dedup_reference(t, who, it, &idem, &found)) !=
+		    STORE_OK)
 			return r;
 		if (found) {
 			r = ledger_original(t, it, idem.record_id);
@@ -342,8 +358,7 @@ ledger_batch_item(struct store_txn *t, const struct principal *who,
 	r = store_nested(t, ledger_record, &rc);
 	free(rc.body);
 	if (r == LEDGER_REJECT) {
-		it->outcome = LEDGER_FAILED;
-		it->err_code = "VALIDATION_ERROR";
+		ledger_item_invalid(it);
 		return STORE_OK;
 	}
 	return r;
@@ -404,16 +419,10 @@ ledger_single(struct store_txn *t, struct ledger_request *req)
 	struct ledger_item	*it = &req->items[0];
 	struct record_ctx	 rc = { req->who, it, NULL, 0 };
 	struct store_idem	 idem;
-	char			 key[KEY_MAX];
-	size_t			 klen;
 	int			 r, found = 0;
 
 	if (req->idem_key == NULL && it->in.has_reference) {
-		klen = ledger_key(key, sizeof(key), 'R', req->who,
-		    it->in.customer_id, it->in.reference_id);
-		if (klen == 0)
-			return STORE_CORRUPT;
-		if ((r = ledger_dedup(t, key, klen, it->in.fingerprint, &idem,
+		if ((r = ledger_dedup_reference(t, req->who, it, &idem,
 		    &found)) != STORE_OK)
 			return r;
 		if (found) {
@@ -423,8 +432,7 @@ ledger_single(struct store_txn *t, struct ledger_request *req)
 	}
 	r = store_nested(t, ledger_record, &rc);
 	if (r == LEDGER_REJECT) {
-		it->outcome = LEDGER_FAILED;
-		it->err_code = "VALIDATION_ERROR";
+		ledger_item_invalid(it);
 		return STORE_OK;
 	}
 	if (r != STORE_OK) {

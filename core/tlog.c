@@ -104,6 +104,18 @@ out:
 	return rc;
 }
 
+static int
+tlog_key_active_txn(struct store_txn *t, void *arg)
+{
+	return store_signkey_active(t, arg);
+}
+
+int
+tlog_key_active(struct store *st, struct store_signkey *out)
+{
+	return store_read(st, tlog_key_active_txn, out);
+}
+
 int
 tlog_key_load(const char *data_dir, const struct store_signkey *rec,
     struct sigkey **out, char *err, size_t errlen)

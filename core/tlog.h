@@ -26,6 +26,8 @@ int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
 int	tlog_key_generate(struct store *, const char *data_dir,
 	    const char *name, enum sigkey_alg, int rotate,
 	    struct store_signkey *out, char *err, size_t errlen);
+/* The key that signs now; STORE_NOTFOUND before the first. */
+int	tlog_key_active(struct store *, struct store_signkey *out);
 /*
  * Loads the private key of rec from data_dir (refusing a file others
  * may read) and checks it is the key rec describes.  Returns 0 or -1.

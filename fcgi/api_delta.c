@@ -43,7 +43,6 @@ api_ledger_answer(struct ctx *c, struct ledger_request *req, int rc)
 
 	if (rc != STORE_OK) {
 		/* Nothing was recorded; a retry with the same key is safe. */
-		response_header(c->resp, "Retry-After", "1");
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "the record could not be written; retry with the same "
 		    "Idempotency-Key");
@@ -214,8 +213,7 @@ api_status_lookup(struct store_txn *t, void *arg)
 static struct json_object *
 api_status_proof(const struct status_lookup *sl)
 {
-	struct json_object	*o, *path;
-	size_t			 i;
+	struct json_object	*o;
 
 	if (sl->d.status != STORE_DELTA_VERIFIED)
 		return NULL;
@@ -228,10 +226,8 @@ api_status_proof(const struct status_lookup *sl)
 	json_object_object_add(o, "treeSize",
 	    json_object_new_uint64(sl->head.size));
 	json_object_object_add(o, "rootHash", emit_hash_json(sl->head.root));
-	path = json_object_new_array();
-	for (i = 0; i < sl->len; i++)
-		json_object_array_add(path, emit_hash_json(sl->proof[i]));
-	json_object_object_add(o, "inclusionProof", path);
+	json_object_object_add(o, "inclusionProof",
+	    emit_hashes_json(sl->proof, sl->len));
 	json_object_object_add(o, "checkpoint",
 	    json_object_new_string(sl->head.note));
 	return o;
@@ -261,7 +257,6 @@ api_delta_status(struct ctx *c)
 		    "no delta with recordId %.64s", sl->record_id);
 		goto out;
 	} else if (rc != STORE_OK) {
-		response_header(c->resp, "Retry-After", "1");
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "the record could not be read, try again");
 		goto out;

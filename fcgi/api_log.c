@@ -68,17 +68,6 @@ api_query_hash(struct ctx *c, const char *name, uint8_t out[STORE_HASH_LEN])
 	return -1;
 }
 
-static struct json_object *
-api_proof_json(const merkle_hash *proof, size_t len)
-{
-	struct json_object	*a = json_object_new_array();
-	size_t			 i;
-
-	for (i = 0; i < len; i++)
-		json_object_array_add(a, emit_hash_json(proof[i]));
-	return a;
-}
-
 /* The signed note of a head of exactly this size, or null. */
 static struct json_object *
 api_note_json(const struct store_sth *h)
@@ -90,7 +79,6 @@ api_note_json(const struct store_sth *h)
 static void
 api_log_unavailable(struct ctx *c, int rc)
 {
-	response_header(c->resp, "Retry-After", "1");
 	response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL, "%s",
 	    rc == LOG_NO_HEAD ? "no tree head has been signed yet" :
 	    "the log could not be read, try again");
@@ -248,7 +236,7 @@ api_log_inclusion(struct ctx *c)
 	    json_object_new_uint64(in->size));
 	json_object_object_add(data, "rootHash", emit_hash_json(in->root));
 	json_object_object_add(data, "inclusionProof",
-	    api_proof_json(in->proof, in->len));
+	    emit_hashes_json(in->proof, in->len));
 	json_object_object_add(data, "checkpoint", api_note_json(&in->head));
 	response_success(c->resp, 200, data);
 out:
@@ -315,7 +303,7 @@ api_log_consistency(struct ctx *c)
 	    emit_hash_json(cs->from_root));
 	json_object_object_add(data, "toRootHash", emit_hash_json(cs->to_root));
 	json_object_object_add(data, "consistencyProof",
-	    api_proof_json(cs->proof, cs->len));
+	    emit_hashes_json(cs->proof, cs->len));
 	json_object_object_add(data, "checkpoint", api_note_json(&cs->head));
 	response_success(c->resp, 200, data);
 out:

@@ -29,13 +29,11 @@ api_readyz(struct ctx *c)
 	struct json_object	*data;
 
 	if (store_read(c->app->store, api_store_probe, NULL) != STORE_OK) {
-		response_header(c->resp, "Retry-After", "1");
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "store not available");
 		return;
 	}
 	if (!integrator_ready(c->app->integrator)) {
-		response_header(c->resp, "Retry-After", "1");
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "the log signer is not working");
 		return;

@@ -53,7 +53,6 @@ app_authenticate(struct ctx *c)
 		    "invalid, unknown or revoked API key");
 		return -1;
 	default:
-		response_header(c->resp, "Retry-After", "1");
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "could not check the API key, try again");
 		return -1;

@@ -171,6 +171,9 @@ response_error(struct response *resp, enum api_error err, const char *field,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
+	/* SPEC 1: a 503 always says when to come back. */
+	if (err == API_SERVICE_UNAVAILABLE)
+		response_header(resp, "Retry-After", "1");
 	env = json_object_new_object();
 	error = json_object_new_object();
 	if (env == NULL || error == NULL) {

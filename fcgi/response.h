@@ -62,7 +62,8 @@ void		 response_success_raw(struct response *, int status,
 /*
  * The error envelope.  field may be NULL.  extra, when not NULL, is an
  * object whose members are added to "error" (retryAfterSeconds,
- * recordId, ...); its ownership passes to the response.
+ * recordId, ...); its ownership passes to the response.  A
+ * SERVICE_UNAVAILABLE error also gets "Retry-After: 1".
  */
 void		 response_error(struct response *, enum api_error,
 		    const char *field, struct json_object *extra,

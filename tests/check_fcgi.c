@@ -148,6 +148,17 @@ START_TEST(envelopes)
 	ck_assert_str_eq(path_str(obj, "error", "field"), "delta");
 	ck_assert_str_eq(path_str(obj, "error", "retryAfterSeconds"), "3");
 	json_object_put(obj);
+	ck_assert_int_eq(resp.nheaders, 0);
+	response_free(&resp);
+
+	/* A 503 always carries Retry-After. */
+	response_init(&resp);
+	response_error(&resp, API_SERVICE_UNAVAILABLE, NULL, NULL, "later");
+	ck_assert_int_eq(resp.status, 503);
+	ck_assert_int_eq(resp.nheaders, 1);
+	ck_assert_str_eq(resp.headers[0].name, "Retry-After");
+	ck_assert_str_eq(resp.headers[0].value, "1");
+	response_free(&resp);
 
 	response_success(&resp, 201, NULL);
 	ck_assert_int_eq(resp.status, 201);

@@ -11,12 +11,6 @@
 #include "ctl.h"
 
 static int
-ctl_key_active(struct store_txn *t, void *arg)
-{
-	return store_signkey_active(t, arg);
-}
-
-static int
 ctl_key_new(struct store *st, const struct conf *conf, enum sigkey_alg alg,
     int rotate)
 {
@@ -42,7 +36,7 @@ ctl_signing_key_ensure(struct store *st, const struct conf *conf)
 	struct store_signkey	rec;
 	int			rc;
 
-	rc = store_read(st, ctl_key_active, &rec);
+	rc = tlog_key_active(st, &rec);
 	if (rc == STORE_OK)
 		return 0;
 	if (rc != STORE_NOTFOUND)

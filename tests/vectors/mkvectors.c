@@ -148,17 +148,6 @@ vec_time(const char *text)
 	return t;
 }
 
-static struct json_object *
-vec_proof_json(const merkle_hash *proof, size_t len)
-{
-	struct json_object	*a = json_object_new_array();
-	size_t			 i;
-
-	for (i = 0; i < len; i++)
-		json_object_array_add(a, emit_hash_json(proof[i]));
-	return a;
-}
-
 /*
  * Builds the delta of row i and its leaf; fills leaf hashes.  Returns
  * the leaves.jsonl line (the caller's).
@@ -290,7 +279,7 @@ vec_tree(const merkle_hash *leaves, merkle_hash full_root)
 			json_object_object_add(o, "treeSize",
 			    json_object_new_uint64(n));
 			json_object_object_add(o, "inclusionProof",
-			    vec_proof_json(proof, len));
+			    emit_hashes_json(proof, len));
 			json_object_array_add(incl, o);
 		}
 	for (n = 1; n <= VEC_N; n++)
@@ -304,7 +293,7 @@ vec_tree(const merkle_hash *leaves, merkle_hash full_root)
 			json_object_object_add(o, "to",
 			    json_object_new_uint64(n));
 			json_object_object_add(o, "consistencyProof",
-			    vec_proof_json(proof, len));
+			    emit_hashes_json(proof, len));
 			json_object_array_add(cons, o);
 		}
 	json_object_object_add(t, "hash", json_object_new_string("SHA-256"));
