@@ -10,6 +10,22 @@
 #include "tlog.h"
 
 int
+tlog_delta_status(struct store_txn *t, struct store_delta *d)
+{
+	struct store_sth	cover;
+	int			rc;
+
+	rc = store_sth_covering(t, d->log_index, &cover);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	d->status = STORE_DELTA_VERIFIED;
+	d->verified_ms = cover.signed_ms;
+	return STORE_OK;
+}
+
+int
 tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
 {
 	return store_node_get(txn, level, index, out);

@@ -14,6 +14,13 @@
 #include "../crypto/sigkey.h"
 #include "../store/store.h"
 
+/*
+ * Sets d's status from the signed heads: VERIFIED, with verified_ms the
+ * time of the first head that covers its logIndex, once one does (the
+ * stored record keeps the QUEUED it was written with).
+ */
+int	tlog_delta_status(struct store_txn *, struct store_delta *d);
+
 /* A merkle node source over the store; arg is a struct store_txn *. */
 int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
 

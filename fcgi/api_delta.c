@@ -179,17 +179,13 @@ struct status_lookup {
 static int
 api_status_verification(struct store_txn *t, struct status_lookup *sl)
 {
-	struct store_sth	cover;
-	int			rc;
+	int	rc;
 
-	rc = store_sth_covering(t, sl->d.log_index, &cover);
-	if (rc == STORE_NOTFOUND)
-		return STORE_OK;
-	if (rc != STORE_OK || (rc = store_sth_latest(t, &sl->head)) !=
-	    STORE_OK)
+	if ((rc = tlog_delta_status(t, &sl->d)) != STORE_OK ||
+	    sl->d.status != STORE_DELTA_VERIFIED)
 		return rc;
-	sl->d.status = STORE_DELTA_VERIFIED;
-	sl->d.verified_ms = cover.signed_ms;
+	if ((rc = store_sth_latest(t, &sl->head)) != STORE_OK)
+		return rc;
 	rc = merkle_inclusion_proof(tlog_node, t, sl->d.log_index,
 	    sl->head.size, sl->proof, &sl->len);
 	return rc < 0 ? STORE_CORRUPT : rc;

@@ -30,6 +30,7 @@
 #include "../core/apikey.h"
 #include "../core/emit.h"
 #include "../core/ids.h"
+#include "../core/tlog.h"
 #include "../store/store.h"
 #include "ctl.h"
 
@@ -200,9 +201,10 @@ cmd_key_list(struct store *st, int argc, char *argv[])
 }
 
 struct export {
-	const char	*tenant, *customer;
-	enum store_env	 env;
-	long		 count;
+	const char		*tenant, *customer;
+	enum store_env		 env;
+	long			 count;
+	struct store_txn	*txn;
 };
 
 /* One delta per line: the API's fields plus the leaf data and salt. */
@@ -210,14 +212,19 @@ static int
 export_one(const struct store_delta *d, void *arg)
 {
 	struct export		*ex = arg;
+	struct store_delta	 v;
 	struct json_object	*o;
 	char			 salt[2 * STORE_HASH_LEN + 1];
+	int			 rc;
 
 	if (strcmp(d->tenant, ex->tenant) != 0 || d->env != ex->env ||
 	    (ex->customer != NULL && strcmp(d->customer_id,
 	    ex->customer) != 0))
 		return 0;
-	if ((o = emit_delta_json(d)) == NULL)
+	v = *d;		/* shallow: only its status changes */
+	if ((rc = tlog_delta_status(ex->txn, &v)) != STORE_OK)
+		return rc;
+	if ((o = emit_delta_json(&v)) == NULL)
 		return STORE_NOMEM;
 	hex_encode(d->salt, STORE_HASH_LEN, salt);
 	json_object_object_add(o, "metadata", d->metadata ?
@@ -237,8 +244,11 @@ export_one(const struct store_delta *d, void *arg)
 static int
 export_all(struct store_txn *t, void *arg)
 {
-	((struct export *)arg)->count = 0;
-	return store_delta_each(t, 0, export_one, arg);
+	struct export	*ex = arg;
+
+	ex->count = 0;
+	ex->txn = t;
+	return store_delta_each(t, 0, export_one, ex);
 }
 
 static int
@@ -250,7 +260,7 @@ cmd_export(struct store *st, int argc, char *argv[])
 		{ "customer", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct export	ex = { NULL, NULL, STORE_ENV_LIVE, 0 };
+	struct export	ex = { NULL, NULL, STORE_ENV_LIVE, 0, NULL };
 	int		ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
