@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "timefmt.h"
@@ -32,4 +33,107 @@ timefmt_rfc3339(int64_t ms, char out[TIMEFMT_LEN])
 		return;
 	}
 	snprintf(out + 19, TIMEFMT_LEN - 19, ".%03dZ", frac);
+}
+
+int
+timefmt_month(int64_t ms)
+{
+	struct tm	tm;
+	time_t		secs;
+
+	secs = (time_t)(ms / 1000 - (ms % 1000 < 0));
+	gmtime_r(&secs, &tm);
+	return (tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+int64_t
+timefmt_month_start(int month)
+{
+	struct tm	tm = { 0 };
+
+	tm.tm_year = month / 12 - 1900;
+	tm.tm_mon = month % 12;
+	tm.tm_mday = 1;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+void
+timefmt_period(int month, char out[TIMEFMT_PERIOD_LEN])
+{
+	unsigned	m = (unsigned)month;
+
+	/* Years of four digits: parsers and clocks keep to 1970-9999. */
+	snprintf(out, TIMEFMT_PERIOD_LEN, "%04u-%02u", (m / 12) % 10000,
+	    m % 12 + 1);
+}
+
+/* n decimal digits at s, as a number; -1 unless all n are digits. */
+static int
+timefmt_digits(const char *s, int n)
+{
+	int	v = 0;
+
+	while (n-- > 0) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+int
+timefmt_parse_period(const char *s, int *month)
+{
+	int	y, m;
+
+	if (strlen(s) != 7 || s[4] != '-' ||
+	    (y = timefmt_digits(s, 4)) < 1970 ||
+	    (m = timefmt_digits(s + 5, 2)) < 1 || m > 12)
+		return -1;
+	*month = y * 12 + m - 1;
+	return 0;
+}
+
+int
+timefmt_parse_date(const char *s, int64_t *ms)
+{
+	struct tm	tm = { 0 }, back;
+	time_t		secs;
+	int		frac = 0, scale = 100;
+	const char	*p;
+
+	if (strlen(s) < 10 || s[4] != '-' || s[7] != '-' ||
+	    (tm.tm_year = timefmt_digits(s, 4)) < 1970 ||
+	    (tm.tm_mon = timefmt_digits(s + 5, 2)) < 1 ||
+	    (tm.tm_mday = timefmt_digits(s + 8, 2)) < 1)
+		return -1;
+	p = s + 10;
+	if (*p == 'T') {
+		if (strlen(p) < 10 || p[3] != ':' || p[6] != ':' ||
+		    (tm.tm_hour = timefmt_digits(p + 1, 2)) < 0 ||
+		    (tm.tm_min = timefmt_digits(p + 4, 2)) < 0 ||
+		    (tm.tm_sec = timefmt_digits(p + 7, 2)) < 0)
+			return -1;
+		p += 9;
+		if (*p == '.') {	/* milliseconds; finer digits dropped */
+			if (p[1] < '0' || p[1] > '9')
+				return -1;
+			for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+				frac += scale * (*p - '0');
+		}
+		if (strcmp(p, "Z") != 0)
+			return -1;
+	} else if (*p != '\0')
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	back = tm;
+	secs = timegm(&tm);
+	/* timegm normalises 02-30 to 03-02: a changed field was invalid. */
+	if (tm.tm_mday != back.tm_mday || tm.tm_mon != back.tm_mon ||
+	    tm.tm_hour != back.tm_hour || tm.tm_min != back.tm_min ||
+	    tm.tm_sec != back.tm_sec)
+		return -1;
+	*ms = (int64_t)secs * 1000 + frac;
+	return 0;
 }

@@ -398,6 +398,15 @@ emit_leaf(const struct store_delta *d, struct sbuf *out)
 }
 
 struct json_object *
+emit_decimal_json(decimal_t v)
+{
+	char	text[DECIMAL_MAX];
+
+	decimal_format(v, text);
+	return emit_amount_json(text);
+}
+
+struct json_object *
 emit_amount_json(const char *decimal_text)
 {
 	return json_object_new_double_s(0.0, decimal_text);
@@ -464,5 +473,28 @@ emit_delta_json(const struct store_delta *d)
 	    emit_hash_json(d->content_hash));
 	json_object_object_add(o, "leafHash", emit_hash_json(d->leaf_hash));
 	json_object_object_add(o, "createdAt", json_object_new_string(when));
+	return o;
+}
+
+struct json_object *
+emit_record_json(const struct store_delta *d)
+{
+	struct json_object	*o, *adj = NULL;
+	char			 when[TIMEFMT_LEN];
+
+	if ((o = emit_delta_json(d)) == NULL)
+		return NULL;
+	json_object_object_add(o, "metadata", d->metadata ?
+	    json_tokener_parse(d->metadata) : NULL);
+	if (d->adjusts[0] != '\0') {
+		adj = json_object_new_object();
+		json_object_object_add(adj, "recordId",
+		    json_object_new_string(d->adjusts));
+	}
+	json_object_object_add(o, "adjusts", adj);
+	if (d->verified_ms != 0)
+		timefmt_rfc3339(d->verified_ms, when);
+	json_object_object_add(o, "verifiedAt", d->verified_ms != 0 ?
+	    json_object_new_string(when) : NULL);
 	return o;
 }

@@ -68,8 +68,12 @@ int	emit_leaf(const struct store_delta *, struct sbuf *out);
 
 /* The API's view of a recorded delta (SPEC 3.1 response fields). */
 struct json_object *emit_delta_json(const struct store_delta *);
+/* All of a recorded delta: the above, metadata, adjusts and verifiedAt. */
+struct json_object *emit_record_json(const struct store_delta *);
 /* A JSON number holding an exact decimal text, written as is. */
 struct json_object *emit_amount_json(const char *decimal_text);
+/* An exact amount as such a number. */
+struct json_object *emit_decimal_json(decimal_t);
 /* A hash as the API writes every hash: "0x" and lowercase hex. */
 struct json_object *emit_hash_json(const uint8_t hash[STORE_HASH_LEN]);
 /* An array of n hashes in that form (a Merkle proof). */

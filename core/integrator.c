@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/clockwait.h"
 #include "../common/log.h"
 #include "../common/timefmt.h"
 #include "../crypto/note.h"
@@ -75,7 +76,7 @@ integrator_open(struct integrator **out, struct store *st,
 	snprintf(ig->data_dir, sizeof(ig->data_dir), "%s", data_dir);
 	snprintf(ig->origin, sizeof(ig->origin), "%s", origin);
 	pthread_mutex_init(&ig->lock, NULL);
-	pthread_cond_init(&ig->wake, NULL);
+	clockwait_init(&ig->wake);
 	if ((rc = tlog_key_active(st, &rec)) != STORE_OK) {
 		snprintf(err, errlen, "%s", rc == STORE_NOTFOUND ? "no signing "
 		    "key: run tallyctl signing-key generate" :
@@ -226,7 +227,6 @@ static void *
 integrator_main(void *arg)
 {
 	struct integrator	*ig = arg;
-	struct timespec		 until;
 	uint64_t		 size, added;
 	int			 rc;
 
@@ -241,12 +241,8 @@ integrator_main(void *arg)
 		} while (rc == STORE_OK && added == INTEGRATOR_BATCH &&
 		    !atomic_load(&ig->stop));
 		pthread_mutex_lock(&ig->lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += (long)ig->interval_ms * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
 		if (!ig->stop)
-			pthread_cond_timedwait(&ig->wake, &ig->lock, &until);
+			clockwait(&ig->wake, &ig->lock, (long)ig->interval_ms);
 	}
 	pthread_mutex_unlock(&ig->lock);
 	return NULL;

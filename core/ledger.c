@@ -157,6 +157,23 @@ ledger_leaf(struct store_delta *d, struct sbuf *leaf)
 }
 
 #define LEDGER_REJECT	(STORE_USER + 1)	/* nested: undo, not fatal */
+#define LEDGER_QUOTA	(STORE_USER + 2)	/* over the tenant's quota */
+
+/* LEDGER_QUOTA if one more delta this month exceeds the tenant's quota. */
+static int
+ledger_quota(struct store_txn *t, const struct principal *who, int64_t now)
+{
+	uint64_t	limit, used;
+	int		r;
+
+	r = store_quota_get(t, who->tenant, who->env, &limit);
+	if (r == STORE_NOTFOUND)
+		return STORE_OK;
+	if (r != STORE_OK || (r = store_usage_get(t, who->tenant, who->env,
+	    timefmt_month(now), &used)) != STORE_OK)
+		return r;
+	return used < limit ? STORE_OK : LEDGER_QUOTA;
+}
 
 /* Records one delta; runs nested, so a rejection undoes only it. */
 static int
@@ -192,20 +209,15 @@ ledger_record(struct store_txn *t, void *arg)
 	if ((r = store_log_size(t, &d.log_index)) != STORE_OK)
 		return r;
 	d.seq = cust.last_seq + 1;
+	/* Never before the customer's last delta, even if the clock is. */
 	d.created_ms = timefmt_now_ms();
+	if (d.created_ms < cust.last_ms)
+		d.created_ms = cust.last_ms;
+	if ((r = ledger_quota(t, rc->who, d.created_ms)) != STORE_OK)
+		return r;
 	if ((r = ledger_leaf(&d, &leaf)) != STORE_OK)
 		goto out;
-	if ((r = store_delta_append(t, &d)) != STORE_OK)
-		goto out;
-
-	cust.last_seq = d.seq;
-	cust.count++;
-	cust.sum += in->amount;
-	if (cust.first_ms == 0)
-		cust.first_ms = d.created_ms;
-	cust.last_ms = d.created_ms;
-	if ((r = store_customer_put(t, rc->who->tenant, rc->who->env,
-	    in->customer_id, &cust)) != STORE_OK)
+	if ((r = store_delta_append(t, &d, in->amount)) != STORE_OK)
 		goto out;
 
 	free(rc->body);
@@ -506,7 +518,7 @@ ledger_request_reset(struct ledger_request *req)
 	req->body = NULL;
 	req->body_len = 0;
 	req->http_status = 0;
-	req->replayed = req->conflict = 0;
+	req->replayed = req->conflict = req->over_quota = 0;
 	req->conflict_record[0] = '\0';
 	for (i = 0; i < req->nitems; i++) {
 		req->items[i].outcome = LEDGER_FAILED;
@@ -525,6 +537,11 @@ ledger_group_run(struct store_txn *t, void *arg)
 	for (req = arg; req != NULL; req = req->next) {
 		ledger_request_reset(req);
 		req->rc = store_nested(t, ledger_request_run, req);
+		if (req->rc == LEDGER_QUOTA) {
+			/* Refused whole, like any request that broke a rule. */
+			req->rc = STORE_OK;
+			req->over_quota = 1;
+		}
 		/* Losing a deadlock or the store fails the whole group. */
 		if (req->rc == STORE_CONFLICT || req->rc == STORE_RECOVER)
 			return req->rc;

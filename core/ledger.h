@@ -57,7 +57,9 @@ struct ledger_request {
 	 * JSON, owned, free with ledger_request_free) are set, or for a
 	 * single emit that failed, items[0] says why.  replayed is set
 	 * when the body is an earlier answer; conflict_record names the
-	 * original of an IDEMPOTENCY_KEY_REUSED.
+	 * original of an IDEMPOTENCY_KEY_REUSED.  over_quota is set when
+	 * the request would take its tenant past the month's quota: then
+	 * nothing of it is recorded, not even a batch's other items.
 	 */
 	int			 rc;
 	int			 http_status;
@@ -65,6 +67,7 @@ struct ledger_request {
 	size_t			 body_len;
 	int			 replayed;
 	int			 conflict;
+	int			 over_quota;
 	char			 conflict_record[STORE_ID_MAX + 1];
 
 	struct ledger_request	*next;		/* the queue; ledger-owned */

@@ -20,7 +20,30 @@ void	api_log_inclusion(struct ctx *);
 void	api_log_consistency(struct ctx *);
 void	api_log_keys(struct ctx *);
 
-/* Refuses customer (read-only) keys with 403; returns 0 if refused. */
+/* api_balance.c */
+void	api_derive(struct ctx *);
+void	api_compare(struct ctx *);
+
+/* api_customers.c */
+void	api_customers(struct ctx *);
+void	api_customer(struct ctx *);
+void	api_usage(struct ctx *);
+void	api_gaps(struct ctx *);
+
+/* api_common.c: each returns 0 (or -1) after answering the refusal. */
+/* Refuses customer (read-only) keys with 403. */
 int	api_vendor_only(struct ctx *);
+/*
+ * Refuses a customer key reading another customer (403), and a customer
+ * id that cannot exist (404 CUSTOMER_NOT_FOUND).
+ */
+int	api_customer_access(struct ctx *, const char *customer_id);
+/* A query parameter as a decimal uint64: 1 present, 0 absent, -1. */
+int	api_query_u64(struct ctx *, const char *name, uint64_t *out);
+/* The same, also refusing a value outside min..max. */
+int	api_query_range(struct ctx *, const char *name, uint64_t min,
+	    uint64_t max, uint64_t *out);
+/* 503: the store failed or stayed busy. */
+void	api_unavailable(struct ctx *);
 
 #endif

@@ -12,16 +12,6 @@
 
 #define BATCH_MAX	1000
 
-int
-api_vendor_only(struct ctx *c)
-{
-	if (c->who.kind == STORE_KEY_VENDOR)
-		return 1;
-	response_error(c->resp, API_FORBIDDEN, NULL, NULL,
-	    "this key is read-only (customer key)");
-	return 0;
-}
-
 /* The Idempotency-Key header, or NULL; -1 after answering 400. */
 static int
 api_idempotency_key(struct ctx *c, const char **key)
@@ -46,6 +36,10 @@ api_ledger_answer(struct ctx *c, struct ledger_request *req, int rc)
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "the record could not be written; retry with the same "
 		    "Idempotency-Key");
+	} else if (req->over_quota) {
+		response_error(c->resp, API_QUOTA_EXCEEDED, NULL, NULL,
+		    "this tenant's monthly quota of deltas is used up; "
+		    "nothing was recorded (GET /api/v1/balance/usage)");
 	} else if (req->conflict) {
 		extra = json_object_new_object();
 		json_object_object_add(extra, "recordId",
@@ -233,8 +227,7 @@ void
 api_delta_status(struct ctx *c)
 {
 	struct status_lookup	*sl;
-	struct json_object	*data, *adj;
-	char			 when[TIMEFMT_LEN];
+	struct json_object	*data;
 	int			 rc;
 
 	/* Two notes and a proof: too big for a request thread's stack. */
@@ -263,20 +256,7 @@ api_delta_status(struct ctx *c)
 		    "this key may only read customer %s", c->who.customer_id);
 		goto out;
 	}
-	data = emit_delta_json(&sl->d);
-	json_object_object_add(data, "metadata", sl->d.metadata ?
-	    json_tokener_parse(sl->d.metadata) : NULL);
-	adj = NULL;
-	if (sl->d.adjusts[0] != '\0') {
-		adj = json_object_new_object();
-		json_object_object_add(adj, "recordId",
-		    json_object_new_string(sl->d.adjusts));
-	}
-	json_object_object_add(data, "adjusts", adj);
-	if (sl->d.verified_ms != 0)
-		timefmt_rfc3339(sl->d.verified_ms, when);
-	json_object_object_add(data, "verifiedAt", sl->d.verified_ms != 0 ?
-	    json_object_new_string(when) : NULL);
+	data = emit_record_json(&sl->d);
 	json_object_object_add(data, "proof", api_status_proof(sl));
 	response_success(c->resp, 200, data);
 out:

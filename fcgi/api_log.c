@@ -23,33 +23,6 @@ enum {
 	LOG_FROM_RANGE			/* from > to */
 };
 
-/*
- * A query parameter as a decimal uint64: 1 when present and valid, 0
- * when absent, -1 after answering 400.
- */
-static int
-api_query_u64(struct ctx *c, const char *name, uint64_t *out)
-{
-	char			 text[24], *end;
-	unsigned long long	 v;
-	int			 rc;
-
-	if ((rc = request_query(c->req, name, text, sizeof(text))) == 0)
-		return 0;
-	errno = 0;
-	if (rc > 0 && text[0] >= '0' && text[0] <= '9' &&
-	    (text[0] != '0' || text[1] == '\0')) {
-		v = strtoull(text, &end, 10);
-		if (errno == 0 && *end == '\0') {
-			*out = v;
-			return 1;
-		}
-	}
-	response_error(c->resp, API_VALIDATION_ERROR, name, NULL,
-	    "%s must be a non-negative integer", name);
-	return -1;
-}
-
 /* "0x" and 64 hex digits (the prefix may be left out). */
 static int
 api_query_hash(struct ctx *c, const char *name, uint8_t out[STORE_HASH_LEN])

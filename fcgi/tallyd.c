@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/conf.h"
+#include "../common/clockwait.h"
 #include "../common/log.h"
 #include "../store/store.h"
 #include "app.h"
@@ -32,14 +33,11 @@ static void *
 upkeep_main(void *arg)
 {
 	struct upkeep	*u = arg;
-	struct timespec	 until;
 	int		 rc;
 
 	pthread_mutex_lock(&u->lock);
 	while (!u->stop) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += CHECKPOINT_SECONDS;
-		pthread_cond_timedwait(&u->wake, &u->lock, &until);
+		clockwait(&u->wake, &u->lock, CHECKPOINT_SECONDS * 1000L);
 		if (u->stop)
 			break;
 		pthread_mutex_unlock(&u->lock);
@@ -113,7 +111,7 @@ main(int argc, char *argv[])
 	memset(&upkeep, 0, sizeof(upkeep));
 	upkeep.store = app.store;
 	pthread_mutex_init(&upkeep.lock, NULL);
-	pthread_cond_init(&upkeep.wake, NULL);
+	clockwait_init(&upkeep.wake);
 	if (pthread_create(&upkeep.thread, NULL, upkeep_main, &upkeep) != 0) {
 		log_error("tallyd: cannot start the upkeep thread");
 		goto out;

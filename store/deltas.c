@@ -1,4 +1,4 @@
-/* Deltas, customers and idempotency records. */
+/* Deltas and idempotency records. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,26 +6,9 @@
 #include "pack.h"
 
 #define DELTA_VERSION		1
-#define CUSTOMER_VERSION	1
 #define IDEM_VERSION		1
 
 static const char	log_size_key[] = "log.size";
-
-/* "tenant\0env\0customer" (+ "\0" + seq): the customer's key prefix. */
-static size_t
-customer_key(uint8_t *buf, size_t size, const char *tenant,
-    enum store_env env, const char *customer_id)
-{
-	size_t	tl = strlen(tenant), cl = strlen(customer_id);
-
-	if (tl + cl + 4 > size)
-		return 0;
-	memcpy(buf, tenant, tl + 1);
-	buf[tl + 1] = (uint8_t)('0' + env);
-	buf[tl + 2] = '\0';
-	memcpy(buf + tl + 3, customer_id, cl + 1);
-	return tl + cl + 4;
-}
 
 void
 store_delta_free(struct store_delta *d)
@@ -118,12 +101,12 @@ delta_unpack(const void *val, size_t vlen, struct store_delta *d)
 }
 
 int
-store_delta_append(struct store_txn *t, const struct store_delta *d)
+store_delta_append(struct store_txn *t, const struct store_delta *d,
+    __int128 amount)
 {
 	struct pack	pk = { 0 };
-	uint8_t		key[8], ck[STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 16];
+	uint8_t		key[8];
 	uint64_t	size;
-	size_t		cl;
 	int		rc;
 
 	if ((rc = store_log_size(t, &size)) != STORE_OK)
@@ -143,11 +126,7 @@ store_delta_append(struct store_txn *t, const struct store_delta *d)
 	if ((rc = store_kv_put_u64(t, STORE_DB_RECORDS, d->record_id,
 	    strlen(d->record_id), d->log_index, 1)) != STORE_OK)
 		return rc;
-	if ((cl = customer_key(ck, sizeof(ck) - 8, d->tenant, d->env,
-	    d->customer_id)) == 0)
-		return STORE_CORRUPT;
-	be64_put(ck + cl, d->seq);
-	return store_kv_put_u64(t, STORE_DB_CUSTLOG, ck, cl + 8, d->log_index, 1);
+	return store_customer_append(t, d, amount);
 }
 
 int
@@ -213,64 +192,6 @@ store_delta_each(struct store_txn *t, uint64_t from, store_delta_fn fn,
 	be64_put(key, from);
 	return store_kv_each(t, STORE_DB_DELTAS, key, sizeof(key),
 	    delta_each_record, &de);
-}
-
-int
-store_customer_get(struct store_txn *t, const char *tenant,
-    enum store_env env, const char *customer_id, struct store_customer *c)
-{
-	uint8_t		key[STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8];
-	struct unpack	u;
-	void		*val = NULL;
-	size_t		 klen, vlen;
-	uint64_t	 hi, lo;
-	int		 rc;
-
-	memset(c, 0, sizeof(*c));
-	if ((klen = customer_key(key, sizeof(key), tenant, env,
-	    customer_id)) == 0)
-		return STORE_NOTFOUND;
-	if ((rc = store_kv_get(t, STORE_DB_CUSTOMERS, key, klen, &val,
-	    &vlen)) != STORE_OK)
-		return rc;
-	unpack_init(&u, val, vlen);
-	if (unpack_u8(&u) != CUSTOMER_VERSION)
-		u.err = 1;
-	c->last_seq = unpack_u64(&u);
-	c->count = unpack_u64(&u);
-	hi = unpack_u64(&u);
-	lo = unpack_u64(&u);
-	c->sum = (__int128)((unsigned __int128)hi << 64 | lo);
-	c->first_ms = (int64_t)unpack_u64(&u);
-	c->last_ms = (int64_t)unpack_u64(&u);
-	free(val);
-	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
-}
-
-int
-store_customer_put(struct store_txn *t, const char *tenant,
-    enum store_env env, const char *customer_id,
-    const struct store_customer *c)
-{
-	uint8_t		key[STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8];
-	struct pack	pk = { 0 };
-	size_t		klen;
-	int		rc;
-
-	if ((klen = customer_key(key, sizeof(key), tenant, env,
-	    customer_id)) == 0)
-		return STORE_CORRUPT;
-	pack_u8(&pk, CUSTOMER_VERSION);
-	pack_u64(&pk, c->last_seq);
-	pack_u64(&pk, c->count);
-	pack_u64(&pk, (uint64_t)((unsigned __int128)c->sum >> 64));
-	pack_u64(&pk, (uint64_t)c->sum);
-	pack_u64(&pk, (uint64_t)c->first_ms);
-	pack_u64(&pk, (uint64_t)c->last_ms);
-	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_CUSTOMERS, key,
-	    klen, pk.buf, pk.len, 0);
-	pack_free(&pk);
-	return rc;
 }
 
 void

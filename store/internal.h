@@ -13,12 +13,15 @@ enum store_db {
 	STORE_DB_DELTAS,	/* logIndex -> delta */
 	STORE_DB_RECORDS,	/* recordId -> logIndex */
 	STORE_DB_CUSTOMERS,	/* tenant, env, customer -> running totals */
-	STORE_DB_CUSTLOG,	/* tenant, env, customer, seq -> logIndex */
+	STORE_DB_CUSTLOG,	/* tenant, env, customer, seq -> position */
 	STORE_DB_IDEMPOTENCY,	/* dedup key -> the original answer */
 	STORE_DB_TREE,		/* level, index -> Merkle subtree hash */
 	STORE_DB_LEAVES,	/* leaf hash -> logIndex */
 	STORE_DB_STH,		/* tree size -> signed tree head */
 	STORE_DB_SIGNKEYS,	/* keyId -> signing key (public half) */
+	STORE_DB_MONTHS,	/* tenant, env, customer, month -> totals */
+	STORE_DB_USAGE,		/* tenant, env, month -> deltas recorded */
+	STORE_DB_QUOTAS,	/* tenant, env -> deltas allowed per month */
 	STORE_DB_COUNT
 };
 
@@ -38,6 +41,9 @@ int	store_rc(int dbrc);
 /* put: STORE_EXISTS if unique is set and the key is taken. */
 int	store_kv_put(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, const void *val, size_t vlen, int unique);
+/* STORE_NOTFOUND if there is no such key. */
+int	store_kv_del(struct store_txn *, enum store_db, const void *key,
+	    size_t klen);
 /* get: *val is malloc'd and owned by the caller on STORE_OK. */
 int	store_kv_get(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, void **val, size_t *vlen);
@@ -60,5 +66,15 @@ int	store_kv_each(struct store_txn *, enum store_db, const void *from,
  */
 int	store_kv_seek(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, void **k, size_t *klen_out, void **v, size_t *vlen);
+
+/*
+ * "tenant\0env\0customer\0": a customer's key, and the prefix of its
+ * per-seq and per-month records.  Returns its length, 0 if over size.
+ */
+size_t	store_customer_key(uint8_t *buf, size_t size, const char *tenant,
+	    enum store_env env, const char *customer_id);
+/* Keeps every per-customer total current as d is appended. */
+int	store_customer_append(struct store_txn *, const struct store_delta *d,
+	    __int128 amount);
 
 #endif

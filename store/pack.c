@@ -72,6 +72,13 @@ pack_u64(struct pack *pk, uint64_t v)
 }
 
 void
+pack_i128(struct pack *pk, __int128 v)
+{
+	pack_u64(pk, (uint64_t)((unsigned __int128)v >> 64));
+	pack_u64(pk, (uint64_t)v);
+}
+
+void
 pack_bytes(struct pack *pk, const void *data, size_t len)
 {
 	uint8_t	*p;
@@ -145,6 +152,14 @@ unpack_u64(struct unpack *u)
 	const uint8_t	*p = unpack_take(u, 8);
 
 	return p ? be64_get(p) : 0;
+}
+
+__int128
+unpack_i128(struct unpack *u)
+{
+	uint64_t	hi = unpack_u64(u), lo = unpack_u64(u);
+
+	return (__int128)((unsigned __int128)hi << 64 | lo);
 }
 
 void

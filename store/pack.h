@@ -29,6 +29,8 @@ uint64_t be64_get(const uint8_t in[8]);
 void	pack_free(struct pack *);
 void	pack_u8(struct pack *, uint8_t);
 void	pack_u64(struct pack *, uint64_t);
+/* A signed 128-bit number (an amount in nano-units), in 16 bytes. */
+void	pack_i128(struct pack *, __int128);
 void	pack_bytes(struct pack *, const void *, size_t);
 /* A string of at most 65535 bytes, with a 16-bit length prefix. */
 void	pack_str(struct pack *, const char *);
@@ -39,6 +41,7 @@ void	pack_blob(struct pack *, const void *, size_t);
 void	unpack_init(struct unpack *, const void *, size_t);
 uint8_t	unpack_u8(struct unpack *);
 uint64_t unpack_u64(struct unpack *);
+__int128 unpack_i128(struct unpack *);
 void	unpack_bytes(struct unpack *, void *, size_t);
 /* Copies a packed string into dst (size bytes with its NUL). */
 void	unpack_str(struct unpack *, char *dst, size_t size);

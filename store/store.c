@@ -27,6 +27,9 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"leaves.db",
 	"sth.db",
 	"signkeys.db",
+	"months.db",
+	"usage.db",
+	"quotas.db",
 };
 
 const char *
@@ -275,6 +278,17 @@ store_kv_put(struct store_txn *t, enum store_db which, const void *key,
 	store_dbt(&v, val, vlen);
 	return store_rc(db->put(db, t->txn, &k, &v,
 	    unique ? DB_NOOVERWRITE : 0));
+}
+
+int
+store_kv_del(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen)
+{
+	DB	*db = t->st->db[which];
+	DBT	 k;
+
+	store_dbt(&k, key, klen);
+	return store_rc(db->del(db, t->txn, &k, 0));
 }
 
 int

@@ -160,10 +160,13 @@ void	store_delta_free(struct store_delta *);
 /* The log's size: the logIndex the next delta gets. */
 int	store_log_size(struct store_txn *, uint64_t *size);
 /*
- * Appends d at d->log_index, which must be the log's size, and indexes it
- * by recordId and by (customer, seq).  The caller updates the customer.
+ * Appends d at d->log_index, which must be the log's size, with seq one
+ * past its customer's last, indexes it by recordId, and brings every
+ * total that counts it up to date: the customer's, its month's, and its
+ * tenant's usage.  amount is d->delta in nano-units.
  */
-int	store_delta_append(struct store_txn *, const struct store_delta *);
+int	store_delta_append(struct store_txn *, const struct store_delta *d,
+	    __int128 amount);
 int	store_delta_get(struct store_txn *, uint64_t log_index,
 	    struct store_delta *);
 int	store_delta_find(struct store_txn *, const char *record_id,
@@ -176,7 +179,11 @@ typedef int	(*store_delta_fn)(const struct store_delta *, void *arg);
 int	store_delta_each(struct store_txn *, uint64_t from, store_delta_fn,
 	    void *arg);
 
-/* One customer's running state. */
+/*
+ * Per-customer totals, all of recorded deltas (verified or not): the
+ * reader subtracts what is not yet verified.  A customer's deltas are in
+ * log order and never go back in time, so seq order is time order.
+ */
 struct store_customer {
 	uint64_t	last_seq;
 	uint64_t	count;
@@ -186,9 +193,43 @@ struct store_customer {
 /* STORE_NOTFOUND (and a zeroed *c) for a customer with no delta yet. */
 int	store_customer_get(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, struct store_customer *c);
-int	store_customer_put(struct store_txn *, const char *tenant,
-	    enum store_env, const char *customer_id,
-	    const struct store_customer *c);
+/* Calls fn for each customer of tenant+env, by customerId, until non-zero. */
+typedef int	(*store_customer_fn)(const char *customer_id,
+		    const struct store_customer *, void *arg);
+int	store_customer_each(struct store_txn *, const char *tenant,
+	    enum store_env, store_customer_fn, void *arg);
+
+/* One delta's place in its customer's sequence. */
+struct store_custpos {
+	uint64_t	log_index;
+	int64_t		created_ms;
+	__int128	sum;		/* of the customer's deltas 1..seq */
+};
+int	store_custpos_get(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, uint64_t seq,
+	    struct store_custpos *);
+
+/* One customer's deltas in one UTC month (timefmt_month numbering). */
+struct store_month {
+	uint64_t	first_seq, last_seq;	/* a contiguous run */
+	uint64_t	count;
+	__int128	sum;
+};
+/* STORE_NOTFOUND (and a zeroed *m) for a month with no delta. */
+int	store_month_get(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, int month,
+	    struct store_month *m);
+
+/* Deltas a tenant recorded in a month, and its monthly quota. */
+int	store_usage_get(struct store_txn *, const char *tenant,
+	    enum store_env, int month, uint64_t *count);
+/* STORE_NOTFOUND: no quota, unlimited. */
+int	store_quota_get(struct store_txn *, const char *tenant,
+	    enum store_env, uint64_t *limit);
+int	store_quota_put(struct store_txn *, const char *tenant,
+	    enum store_env, uint64_t limit);
+int	store_quota_delete(struct store_txn *, const char *tenant,
+	    enum store_env);
 
 /*
  * Idempotency records: the answer first given to a deduplicated request,

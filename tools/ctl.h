@@ -16,4 +16,7 @@ int	ctl_signing_key(struct store *, const struct conf *, int argc,
 	    char *argv[]);
 int	ctl_verify(struct store *, int argc, char *argv[]);
 
+/* ctl_quota.c */
+int	ctl_quota(struct store *, int argc, char *argv[]);
+
 #endif

@@ -81,7 +81,9 @@ stack_ctl() { "$BIN/tallyctl" -c "$DIR/tally.conf" "$@"; }
 
 stack_start_tallyd() {
 	rm -f "$DIR/run/tallyd.sock"
-	"$BIN/tallyd" -c "$DIR/tally.conf" 2>>"$DIR/tallyd.log" &
+	# STACK_TALLYD_WRAP: a command prefix, such as env with a fake clock.
+	${STACK_TALLYD_WRAP:-} "$BIN/tallyd" -c "$DIR/tally.conf" \
+		2>>"$DIR/tallyd.log" &
 	TALLYD_PID=$!
 	STACK_PIDS+=("$TALLYD_PID")
 	stack_wait_socket "$DIR/run/tallyd.sock"

@@ -48,6 +48,8 @@ ctl_usage(void)
 	    "  export --tenant NAME [--env live|test] [--customer ID]\n"
 	    "  signing-key generate|rotate [--alg ecdsa-p256|rsa-3072]\n"
 	    "  signing-key list\n"
+	    "  quota set --tenant NAME [--env live|test] LIMIT|unlimited\n"
+	    "  quota list\n"
 	    "  verify\n");
 	exit(2);
 }
@@ -311,6 +313,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_signing_key(st, conf, argc, argv);
 	else if (strcmp(argv[0], "verify") == 0)
 		return ctl_verify(st, argc, argv);
+	else if (strcmp(argv[0], "quota") == 0)
+		return ctl_quota(st, argc, argv);
 	ctl_usage();
 	return 2;
 }

@@ -36,13 +36,16 @@ stack_conf
 stack_ctl init >/dev/null
 stack_ctl tenant add acme >/dev/null
 stack_ctl tenant add other >/dev/null
+stack_ctl tenant add quota >/dev/null
+stack_ctl quota set --tenant quota --env live 5 >/dev/null
 export TALLY_KEY_LIVE TALLY_KEY_TEST TALLY_KEY_REVOKED TALLY_KEY_CUSTOMER \
-	TALLY_KEY_OTHER
+	TALLY_KEY_OTHER TALLY_KEY_QUOTA
 TALLY_KEY_LIVE=$(stack_ctl key create --tenant acme --env live)
 TALLY_KEY_TEST=$(stack_ctl key create --tenant acme --env test)
 TALLY_KEY_REVOKED=$(stack_ctl key create --tenant acme --env live)
 TALLY_KEY_CUSTOMER=$(stack_ctl key create --tenant acme --customer customer_acme)
 TALLY_KEY_OTHER=$(stack_ctl key create --tenant other --env live)
+TALLY_KEY_QUOTA=$(stack_ctl key create --tenant quota --env live)
 stack_ctl key revoke "${TALLY_KEY_REVOKED%%.*}" >/dev/null
 
 stack_start_tallyd
@@ -53,14 +56,18 @@ stack_start_apache "$APACHE_PORT" "$APACHE_TLS"
 
 export TALLY_CACERT=$DIR/tls/cert.pem
 suite() {	# suite LABEL URL
-	echo "== check_http and check_log via $1 ($2)"
+	echo "== check_http, check_log and check_read via $1 ($2)"
 	check "check_http via $1" env TALLY_URL="$2" "$BIN/tests/check_http"
 	check "check_log via $1" env TALLY_URL="$2" "$BIN/tests/check_log"
+	check "check_read via $1" env TALLY_URL="$2" "$BIN/tests/check_read"
 }
 suite nginx-http "http://127.0.0.1:$NGINX_PORT"
 suite nginx-https "https://127.0.0.1:$NGINX_TLS"
 suite apache-http "http://127.0.0.1:$APACHE_PORT"
 suite apache-https "https://127.0.0.1:$APACHE_TLS"
+
+echo "== the README's worked example (customer_acme, simulated clock)"
+check "worked example" env B="${B:-build}" "$REPO/tests/e2e/acme.sh"
 
 # shellcheck source=log.sh
 source "$REPO/tests/e2e/log.sh"

@@ -1,0 +1,405 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "balance.h"
+#include "tlog.h"
+
+#define FIELD_MAX	96	/* longer than any valid scope value */
+
+/* Reads the scope fields, refusing any that is not a string. */
+static int
+scope_field(balance_field_fn get, void *arg, const char *name, char *out,
+    struct balance_error *err)
+{
+	int	rc = get(arg, name, out, FIELD_MAX);
+
+	if (rc < 0) {
+		err->field = name;
+		snprintf(err->message, sizeof(err->message),
+		    "%s must be a string of at most %d characters", name,
+		    FIELD_MAX - 1);
+	}
+	return rc;
+}
+
+static int
+scope_fail(struct balance_error *err, int combination, const char *field,
+    const char *message)
+{
+	err->combination = combination;
+	err->field = field;
+	snprintf(err->message, sizeof(err->message), "%s", message);
+	return -1;
+}
+
+static int
+scope_checkpoint(struct balance_scope *s, const char *id, const char *type,
+    int has_type, struct balance_error *err)
+{
+	if (has_type && strcmp(type, "checkpointId") != 0 &&
+	    strcmp(type, "proofRoot") != 0)
+		return scope_fail(err, 0, "startingCheckpointType",
+		    "startingCheckpointType must be checkpointId or proofRoot");
+	if (strlen(id) > BALANCE_CHECKPOINT_MAX || id[0] == '\0')
+		return scope_fail(err, 0, "startingCheckpoint",
+		    "startingCheckpoint must be a checkpointId or proofRoot");
+	s->kind = BALANCE_CHECKPOINT;
+	s->by_proof_root = has_type && strcmp(type, "proofRoot") == 0;
+	snprintf(s->checkpoint, sizeof(s->checkpoint), "%s", id);
+	return 0;
+}
+
+static void
+scope_month(struct balance_scope *s, enum balance_scope_kind kind, int month)
+{
+	s->kind = kind;
+	s->month = month;
+	s->start_ms = timefmt_month_start(month);
+	s->end_ms = timefmt_month_start(month + 1);
+}
+
+static int
+scope_custom(struct balance_scope *s, const char *start, const char *end,
+    struct balance_error *err)
+{
+	if (timefmt_parse_date(start, &s->start_ms) < 0)
+		return scope_fail(err, 0, "startDate", "startDate must be a "
+		    "date (YYYY-MM-DD) or an RFC 3339 UTC time");
+	if (timefmt_parse_date(end, &s->end_ms) < 0)
+		return scope_fail(err, 0, "endDate", "endDate must be a "
+		    "date (YYYY-MM-DD) or an RFC 3339 UTC time");
+	if (s->end_ms <= s->start_ms)
+		return scope_fail(err, 0, "endDate",
+		    "endDate must be after startDate (endDate is exclusive)");
+	s->kind = BALANCE_CUSTOM;
+	return 0;
+}
+
+int
+balance_scope_parse(balance_field_fn get, void *arg, int64_t now_ms,
+    struct balance_scope *s, struct balance_error *err)
+{
+	char	period[FIELD_MAX], preset[FIELD_MAX], start[FIELD_MAX];
+	char	end[FIELD_MAX], chk[FIELD_MAX], chktype[FIELD_MAX];
+	int	has_period, has_preset, has_start, has_end, has_chk, has_type;
+	int	month;
+
+	memset(s, 0, sizeof(*s));
+	memset(err, 0, sizeof(*err));
+	if ((has_period = scope_field(get, arg, "period", period, err)) < 0 ||
+	    (has_preset = scope_field(get, arg, "timePreset", preset,
+	    err)) < 0 ||
+	    (has_start = scope_field(get, arg, "startDate", start, err)) < 0 ||
+	    (has_end = scope_field(get, arg, "endDate", end, err)) < 0 ||
+	    (has_chk = scope_field(get, arg, "startingCheckpoint", chk,
+	    err)) < 0 ||
+	    (has_type = scope_field(get, arg, "startingCheckpointType",
+	    chktype, err)) < 0)
+		return -1;
+
+	if (has_chk) {
+		if (has_period || has_preset || has_start || has_end)
+			return scope_fail(err, 1, "startingCheckpoint",
+			    "startingCheckpoint combines with no other scope "
+			    "field");
+		return scope_checkpoint(s, chk, chktype, has_type, err);
+	}
+	if (has_type)
+		return scope_fail(err, 1, "startingCheckpointType",
+		    "startingCheckpointType needs startingCheckpoint");
+	if (has_period) {
+		if (has_preset || has_start || has_end)
+			return scope_fail(err, 1, "period", "period combines "
+			    "with no other scope field");
+		if (timefmt_parse_period(period, &month) < 0)
+			return scope_fail(err, 0, "period",
+			    "period must be a UTC month, YYYY-MM");
+		scope_month(s, BALANCE_PERIOD, month);
+		return 0;
+	}
+	if (has_preset && strcmp(preset, "current_month") != 0 &&
+	    strcmp(preset, "custom") != 0)
+		return scope_fail(err, 0, "timePreset",
+		    "timePreset must be current_month or custom");
+	if (has_preset && strcmp(preset, "current_month") == 0) {
+		if (has_start || has_end)
+			return scope_fail(err, 1, "timePreset", "startDate "
+			    "and endDate go only with timePreset=custom");
+		scope_month(s, BALANCE_CURRENT_MONTH, timefmt_month(now_ms));
+		return 0;
+	}
+	if (has_start != has_end || (has_preset && !has_start))
+		return scope_fail(err, 1, has_start ? "endDate" : "startDate",
+		    "startDate and endDate are both needed for a custom "
+		    "window");
+	if (has_start)
+		return scope_custom(s, start, end, err);
+	s->kind = BALANCE_ALL;
+	return 0;
+}
+
+static void
+scope_json_time(struct json_object *o, const char *name, int64_t ms)
+{
+	char	when[TIMEFMT_LEN];
+
+	timefmt_rfc3339(ms, when);
+	json_object_object_add(o, name, json_object_new_string(when));
+}
+
+struct json_object *
+balance_scope_json(const struct balance_scope *s)
+{
+	static const char *const types[] = {
+		"all", "period", "current_month", "custom", "checkpoint"
+	};
+	struct json_object	*o = json_object_new_object();
+	char			 period[TIMEFMT_PERIOD_LEN];
+
+	json_object_object_add(o, "type", json_object_new_string(
+	    types[s->kind]));
+	if (s->kind == BALANCE_PERIOD || s->kind == BALANCE_CURRENT_MONTH) {
+		timefmt_period(s->month, period);
+		json_object_object_add(o, "period",
+		    json_object_new_string(period));
+	}
+	if (s->kind != BALANCE_ALL && s->kind != BALANCE_CHECKPOINT) {
+		scope_json_time(o, "startDate", s->start_ms);
+		scope_json_time(o, "endDate", s->end_ms);
+	}
+	if (s->kind == BALANCE_CHECKPOINT) {
+		json_object_object_add(o, "startingCheckpoint",
+		    json_object_new_string(s->checkpoint));
+		json_object_object_add(o, "startingCheckpointType",
+		    json_object_new_string(s->by_proof_root ? "proofRoot" :
+		    "checkpointId"));
+	}
+	return o;
+}
+
+/* One customer, read in one transaction. */
+struct cust {
+	struct store_txn	*t;
+	const char		*tenant;
+	enum store_env		 env;
+	const char		*id;
+};
+
+static int
+cust_pos(const struct cust *c, uint64_t seq, struct store_custpos *p)
+{
+	int	rc;
+
+	rc = store_custpos_get(c->t, c->tenant, c->env, c->id, seq, p);
+	/* Every seq up to the customer's last has its position. */
+	return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+}
+
+/* The sum of the customer's deltas 1..seq. */
+static int
+cust_sum_through(const struct cust *c, uint64_t seq, decimal_t *sum)
+{
+	struct store_custpos	p;
+	int			rc;
+
+	*sum = 0;
+	if (seq == 0)
+		return STORE_OK;
+	if ((rc = cust_pos(c, seq, &p)) == STORE_OK)
+		*sum = p.sum;
+	return rc;
+}
+
+/*
+ * The last seq a signed head of size tree_size covers: log order is seq
+ * order, so the covered deltas are a prefix.  Usually all are covered.
+ */
+static int
+cust_verified(const struct cust *c, uint64_t last, uint64_t tree_size,
+    uint64_t *out)
+{
+	struct store_custpos	p;
+	uint64_t		lo = 0, hi = last, mid;
+	int			rc;
+
+	*out = 0;
+	if (last == 0)
+		return STORE_OK;
+	if ((rc = cust_pos(c, last, &p)) != STORE_OK)
+		return rc;
+	if (p.log_index < tree_size) {
+		*out = last;
+		return STORE_OK;
+	}
+	while (hi - lo > 1) {		/* lo covered (or 0), hi not */
+		mid = lo + (hi - lo) / 2;
+		if ((rc = cust_pos(c, mid, &p)) != STORE_OK)
+			return rc;
+		if (p.log_index < tree_size)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*out = lo;
+	return STORE_OK;
+}
+
+/* The first seq in 1..last+1 recorded at or after ms. */
+static int
+cust_seq_at(const struct cust *c, uint64_t last, int64_t ms, uint64_t *out)
+{
+	struct store_custpos	p;
+	uint64_t		lo = 0, hi = last + 1, mid;
+	int			rc;
+
+	while (hi - lo > 1) {		/* lo before ms (or 0), hi not */
+		mid = lo + (hi - lo) / 2;
+		if ((rc = cust_pos(c, mid, &p)) != STORE_OK)
+			return rc;
+		if (p.created_ms < ms)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*out = hi;
+	return STORE_OK;
+}
+
+static int
+balance_latest_receipt(const struct cust *c, struct balance *b)
+{
+	struct store_custpos	p;
+	struct store_delta	d;
+	int			rc;
+
+	if (b->count == 0)
+		return STORE_OK;
+	if ((rc = cust_pos(c, b->last_seq, &p)) != STORE_OK ||
+	    (rc = store_delta_get(c->t, p.log_index, &d)) != STORE_OK)
+		return rc;
+	snprintf(b->latest_receipt, sizeof(b->latest_receipt), "%s",
+	    d.receipt_id);
+	store_delta_free(&d);
+	return STORE_OK;
+}
+
+/* The scope as a run a..z of seqs (empty if z < a), from the totals. */
+static int
+balance_range(const struct cust *c, const struct balance_scope *s,
+    uint64_t last, struct store_month *m, uint64_t *a, uint64_t *z)
+{
+	int	rc;
+
+	*a = 1;
+	*z = last;
+	switch (s->kind) {
+	case BALANCE_ALL:
+		return STORE_OK;
+	case BALANCE_PERIOD:
+	case BALANCE_CURRENT_MONTH:
+		rc = store_month_get(c->t, c->tenant, c->env, c->id, s->month,
+		    m);
+		if (rc == STORE_NOTFOUND) {
+			*z = 0;
+			return STORE_OK;
+		}
+		*a = m->first_seq;
+		/* A month may have grown since the customer was read. */
+		if (m->last_seq < *z)
+			*z = m->last_seq;
+		return rc;
+	case BALANCE_CUSTOM:
+		if ((rc = cust_seq_at(c, last, s->start_ms, a)) != STORE_OK ||
+		    (rc = cust_seq_at(c, last, s->end_ms, z)) != STORE_OK)
+			return rc;
+		(*z)--;
+		return STORE_OK;
+	case BALANCE_CHECKPOINT:
+		break;
+	}
+	return BALANCE_NO_CHECKPOINT;
+}
+
+int
+balance_derive(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, const struct balance_scope *s,
+    struct balance *b)
+{
+	struct cust		c = { t, tenant, env, customer_id };
+	struct store_sth	head;
+	struct store_month	m;
+	uint64_t		a, z, verified, upto;
+	decimal_t		below;
+	int			rc;
+
+	memset(b, 0, sizeof(*b));
+	memset(&m, 0, sizeof(m));
+	/* The head first: every delta it covers is in the totals read next. */
+	rc = store_sth_latest(t, &head);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	b->tree_size = rc == STORE_OK ? head.size : 0;
+	if ((rc = store_customer_get(t, tenant, env, customer_id,
+	    &b->customer)) != STORE_OK)
+		return rc;
+	if (b->customer.count != b->customer.last_seq)
+		return STORE_CORRUPT;
+	if ((rc = balance_range(&c, s, b->customer.last_seq, &m, &a, &z)) !=
+	    STORE_OK ||
+	    (rc = cust_verified(&c, b->customer.last_seq, b->tree_size,
+	    &verified)) != STORE_OK)
+		return rc;
+
+	upto = z < verified ? z : verified;
+	b->first_seq = a;
+	b->last_seq = upto < a ? a - 1 : upto;
+	b->count = b->last_seq + 1 - a;
+	if (z > verified && z >= a)
+		b->pending = z - (verified > a - 1 ? verified : a - 1);
+
+	if (b->count == 0)
+		b->net = 0;
+	else if (s->kind == BALANCE_ALL && upto == b->customer.last_seq)
+		b->net = b->customer.sum;	/* the running total */
+	else if (m.count > 0 && upto == m.last_seq)
+		b->net = m.sum;			/* the month's total */
+	else {
+		if ((rc = cust_sum_through(&c, a - 1, &below)) != STORE_OK ||
+		    (rc = cust_sum_through(&c, upto, &b->net)) != STORE_OK)
+			return rc;
+		b->net -= below;
+	}
+	return balance_latest_receipt(&c, b);
+}
+
+int
+balance_each(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, uint64_t first, uint64_t last, int newest_first,
+    uint64_t limit, balance_delta_fn fn, void *arg)
+{
+	struct cust		c = { t, tenant, env, customer_id };
+	struct store_custpos	p;
+	struct store_delta	d;
+	uint64_t		seq, n;
+	int			rc = STORE_OK;
+
+	if (first == 0 || last < first)
+		return STORE_OK;
+	n = last - first + 1;
+	if (n > limit)
+		n = limit;
+	for (seq = newest_first ? last : first; n > 0; n--) {
+		if ((rc = cust_pos(&c, seq, &p)) != STORE_OK ||
+		    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
+			return rc;
+		if ((rc = tlog_delta_status(t, &d)) == STORE_OK)
+			rc = fn(&d, arg);
+		store_delta_free(&d);
+		if (rc != STORE_OK)
+			break;
+		seq = newest_first ? seq - 1 : seq + 1;
+	}
+	return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * Balances derived from the record (SPEC 3.4, 3.5, 3.9): which of a
+ * customer's deltas a question is about (the scope), and their count and
+ * exact sum, counting only deltas a signed tree head covers.
+ *
+ * Every answer is computed from the per-customer totals the ledger keeps
+ * (store.h) in O(log n) reads, whatever the customer's history: a
+ * customer's deltas form one sequence in log and time order, so a scope
+ * is a run of sequence numbers, the verified deltas are a prefix of the
+ * sequence, and the prefix sums give any run's sum.
+ */
+#ifndef TALLY_BALANCE_H
+#define TALLY_BALANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/decimal.h"
+#include "../common/timefmt.h"
+#include "../store/store.h"
+
+enum balance_scope_kind {
+	BALANCE_ALL,			/* no scope: every verified delta */
+	BALANCE_PERIOD,			/* period=YYYY-MM */
+	BALANCE_CURRENT_MONTH,		/* timePreset=current_month */
+	BALANCE_CUSTOM,			/* startDate/endDate */
+	BALANCE_CHECKPOINT		/* startingCheckpoint */
+};
+
+#define BALANCE_CHECKPOINT_MAX	80
+
+struct balance_scope {
+	enum balance_scope_kind	kind;
+	int			month;		/* PERIOD, CURRENT_MONTH */
+	int64_t			start_ms;	/* inclusive */
+	int64_t			end_ms;		/* exclusive */
+	char			checkpoint[BALANCE_CHECKPOINT_MAX + 1];
+	int			by_proof_root;	/* startingCheckpointType */
+};
+
+/* Why a scope was refused: a 400, with the field and the rule broken. */
+struct balance_error {
+	int		 combination;	/* INVALID_SCOPE_COMBINATION, else
+					   VALIDATION_ERROR */
+	const char	*field;
+	char		 message[200];
+};
+
+/*
+ * Reads one scope field by name into out: 1 when present, 0 when absent,
+ * -1 when present but not a string that fits.
+ */
+typedef int	(*balance_field_fn)(void *arg, const char *name, char *out,
+		    size_t outlen);
+
+/*
+ * Builds a scope from the fields period, timePreset, startDate, endDate,
+ * startingCheckpoint and startingCheckpointType, by the rules of SPEC
+ * 3.4; now_ms places current_month.  Returns 0, or -1 with err set.
+ */
+int	balance_scope_parse(balance_field_fn, void *arg, int64_t now_ms,
+	    struct balance_scope *, struct balance_error *err);
+/* The scope as the API reports it: {"type", "period", "startDate", ...}. */
+struct json_object *balance_scope_json(const struct balance_scope *);
+
+/* A customer's verified deltas in a scope. */
+struct balance {
+	uint64_t	tree_size;	/* the signed head it was computed at */
+	uint64_t	first_seq;	/* the verified run in scope: */
+	uint64_t	last_seq;	/* empty when last_seq < first_seq */
+	uint64_t	count;
+	uint64_t	pending;	/* in scope, not yet verified */
+	decimal_t	net;		/* their exact sum */
+	char		latest_receipt[STORE_ID_MAX + 1]; /* "" if none */
+	struct store_customer customer;	/* the customer's running totals */
+};
+
+/* balance_derive: the starting checkpoint of the scope does not exist. */
+#define BALANCE_NO_CHECKPOINT	(STORE_USER + 1)
+
+/*
+ * Computes b for customer_id of tenant+env.  STORE_NOTFOUND if the
+ * customer has no delta at all.  Runs in the caller's read transaction.
+ */
+int	balance_derive(struct store_txn *, const char *tenant, enum store_env,
+	    const char *customer_id, const struct balance_scope *,
+	    struct balance *b);
+
+/*
+ * Calls fn for the customer's deltas first..last (seqs), oldest first or
+ * newest first, at most limit of them, each with its status filled in.
+ */
+typedef int	(*balance_delta_fn)(struct store_delta *, void *arg);
+int	balance_each(struct store_txn *, const char *tenant, enum store_env,
+	    const char *customer_id, uint64_t first, uint64_t last,
+	    int newest_first, uint64_t limit, balance_delta_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,504 @@
+/* Reading balances (SPEC 3.4, 3.5): derive and compare. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../core/balance.h"
+#include "../core/ids.h"
+#include "api.h"
+
+#define DERIVE_LIMIT_MAX	1000
+#define DERIVE_LIMIT_DEFAULT	100
+/* Deltas a compare with theirDeltas may list and match, at most. */
+#define COMPARE_DELTAS_MAX	100000
+#define COMPARE_TOO_WIDE	(STORE_USER + 10)
+
+/* A scope field from the query string; an empty value counts as absent. */
+static int
+api_query_field(void *arg, const char *name, char *out, size_t outlen)
+{
+	struct ctx	*c = arg;
+	int		 rc = request_query(c->req, name, out, outlen);
+
+	return rc > 0 && out[0] == '\0' ? 0 : rc;
+}
+
+/* A scope field from the JSON body; null or "" counts as absent. */
+static int
+api_body_field(void *arg, const char *name, char *out, size_t outlen)
+{
+	struct ctx		*c = arg;
+	struct json_object	*v;
+	const char		*s;
+
+	if (!json_object_object_get_ex(c->body, name, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string) ||
+	    strlen(s = json_object_get_string(v)) >= outlen)
+		return -1;
+	memcpy(out, s, strlen(s) + 1);
+	return out[0] != '\0';
+}
+
+static int
+api_scope(struct ctx *c, balance_field_fn get, struct balance_scope *s)
+{
+	struct balance_error	err;
+
+	if (balance_scope_parse(get, c, timefmt_now_ms(), s, &err) == 0)
+		return 0;
+	response_error(c->resp, err.combination ?
+	    API_INVALID_SCOPE_COMBINATION : API_VALIDATION_ERROR, err.field,
+	    NULL, "%s", err.message);
+	return -1;
+}
+
+/* Exact decimal text into *v; 0, or -1 after answering 400. */
+static int
+api_amount(struct ctx *c, const char *name, const char *text, decimal_t *v)
+{
+	if (text != NULL && decimal_parse(text, strlen(text), v) == DECIMAL_OK)
+		return 0;
+	response_error(c->resp, API_VALIDATION_ERROR, name, NULL,
+	    "%s must be a number with at most 9 digits after the point",
+	    name);
+	return -1;
+}
+
+/* An amount in the query: 1 present, 0 absent, -1 after a 400. */
+static int
+api_query_amount(struct ctx *c, const char *name, decimal_t *v)
+{
+	char	text[DECIMAL_MAX];
+	int	rc;
+
+	if ((rc = api_query_field(c, name, text, sizeof(text))) == 0)
+		return 0;
+	return api_amount(c, name, rc > 0 ? text : NULL, v) < 0 ? -1 : 1;
+}
+
+/*
+ * An amount in the body: a JSON number, or a string holding one (some
+ * clients send amounts as strings to keep them exact).  1, 0, -1.
+ */
+static int
+api_body_amount(struct ctx *c, struct json_object *obj, const char *name,
+    const char *label, int required, decimal_t *v)
+{
+	struct json_object	*m;
+	const char		*text = NULL;
+
+	if (!json_object_object_get_ex(obj, name, &m) || m == NULL) {
+		if (!required)
+			return 0;
+		response_error(c->resp, API_VALIDATION_ERROR, label, NULL,
+		    "%s is required", label);
+		return -1;
+	}
+	if (json_object_is_type(m, json_type_int) ||
+	    json_object_is_type(m, json_type_double) ||
+	    json_object_is_type(m, json_type_string))
+		text = json_object_get_string(m);
+	return api_amount(c, label, text, v) < 0 ? -1 : 1;
+}
+
+/* The answer to a derive or compare: one balance, maybe a page of it. */
+struct reading {
+	struct ctx		*c;
+	const char		*customer;
+	struct balance_scope	 scope;
+	struct balance		 b;
+	uint64_t		 offset, limit;
+	int			 paged;
+	struct json_object	*deltas;	/* the page, when paged */
+};
+
+static int
+api_page_add(struct store_delta *d, void *arg)
+{
+	struct reading	*r = arg;
+
+	json_object_array_add(r->deltas, emit_record_json(d));
+	return STORE_OK;
+}
+
+static int
+api_reading_txn(struct store_txn *t, void *arg)
+{
+	struct reading	*r = arg;
+	int		 rc;
+
+	if ((rc = balance_derive(t, r->c->who.tenant, r->c->who.env,
+	    r->customer, &r->scope, &r->b)) != STORE_OK || !r->paged)
+		return rc;
+	/* A retried transaction starts its page again. */
+	json_object_put(r->deltas);
+	if ((r->deltas = json_object_new_array()) == NULL)
+		return STORE_NOMEM;
+	if (r->offset >= r->b.count)
+		return STORE_OK;
+	return balance_each(t, r->c->who.tenant, r->c->who.env, r->customer,
+	    r->b.first_seq + r->offset, r->b.last_seq, 0, r->limit,
+	    api_page_add, r);
+}
+
+/* Reads r with txn; 0, or -1 after answering the failure. */
+static int
+api_read_balance(struct reading *r, store_txn_fn txn, void *arg)
+{
+	int	rc;
+
+	rc = store_read(r->c->app->store, txn, arg);
+	if (rc == STORE_OK)
+		return 0;
+	if (rc == STORE_NOTFOUND)
+		response_error(r->c->resp, API_CUSTOMER_NOT_FOUND,
+		    "customerId", NULL, "no deltas recorded for customer %s",
+		    r->customer);
+	else if (rc == BALANCE_NO_CHECKPOINT)
+		response_error(r->c->resp, API_CHECKPOINT_NOT_FOUND,
+		    "startingCheckpoint", NULL, "no checkpoint %s",
+		    r->scope.checkpoint);
+	else if (rc == COMPARE_TOO_WIDE)
+		response_error(r->c->resp, API_SCOPE_TOO_WIDE, "theirDeltas",
+		    NULL, "theirDeltas can be matched against at most %d "
+		    "deltas: narrow the scope", COMPARE_DELTAS_MAX);
+	else
+		api_unavailable(r->c);
+	return -1;
+}
+
+static struct json_object *
+api_opt_receipt(const struct balance *b)
+{
+	return b->latest_receipt[0] != '\0' ?
+	    json_object_new_string(b->latest_receipt) : NULL;
+}
+
+void
+api_derive(struct ctx *c)
+{
+	struct reading		 r;
+	struct json_object	*data, *page;
+	decimal_t		 start = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.c = c;
+	r.customer = c->match.params[0];
+	r.limit = DERIVE_LIMIT_DEFAULT;
+	if (!api_customer_access(c, r.customer) ||
+	    api_scope(c, api_query_field, &r.scope) < 0 ||
+	    api_query_amount(c, "startingBalance", &start) < 0 ||
+	    api_query_range(c, "limit", 1, DERIVE_LIMIT_MAX, &r.limit) < 0 ||
+	    api_query_u64(c, "offset", &r.offset) < 0)
+		return;
+	r.paged = 1;
+	if (api_read_balance(&r, api_reading_txn, &r) < 0) {
+		json_object_put(r.deltas);
+		return;
+	}
+	data = json_object_new_object();
+	json_object_object_add(data, "customerId",
+	    json_object_new_string(r.customer));
+	json_object_object_add(data, "computedBalance",
+	    emit_decimal_json(start + r.b.net));
+	json_object_object_add(data, "startingBalance",
+	    emit_decimal_json(start));
+	json_object_object_add(data, "netChange", emit_decimal_json(r.b.net));
+	json_object_object_add(data, "deltasCount",
+	    json_object_new_uint64(r.b.count));
+	json_object_object_add(data, "deltaCount",
+	    json_object_new_uint64(r.b.count));
+	json_object_object_add(data, "pendingCount",
+	    json_object_new_uint64(r.b.pending));
+	json_object_object_add(data, "scope", balance_scope_json(&r.scope));
+	json_object_object_add(data, "latestReceiptId", api_opt_receipt(&r.b));
+	json_object_object_add(data, "treeSize",
+	    json_object_new_uint64(r.b.tree_size));
+	json_object_object_add(data, "deltas", r.deltas);
+	page = json_object_new_object();
+	json_object_object_add(page, "limit", json_object_new_uint64(r.limit));
+	json_object_object_add(page, "offset",
+	    json_object_new_uint64(r.offset));
+	json_object_object_add(page, "total", json_object_new_uint64(r.b.count));
+	json_object_object_add(data, "pagination", page);
+	response_success(c->resp, 200, data);
+}
+
+/* One side's amount for one referenceId (summed if it repeats). */
+struct entry {
+	const char	*reference;	/* NULL: a delta without referenceId */
+	char		 record_id[STORE_ID_MAX + 1];
+	decimal_t	 amount;
+	int		 side;		/* 0 the record (owns reference), 1 theirs */
+};
+
+struct comparing {
+	struct reading	 r;
+	int		 matched;	/* theirDeltas given */
+	struct entry	*e;
+	size_t		 n, cap;
+	size_t		 theirs;	/* e[0..theirs) are theirs */
+};
+
+static struct entry *
+api_entry_add(struct comparing *m)
+{
+	struct entry	*grown;
+	size_t		 cap;
+
+	if (m->n == m->cap) {
+		cap = m->cap ? m->cap * 2 : 256;
+		if ((grown = realloc(m->e, cap * sizeof(*grown))) == NULL)
+			return NULL;
+		m->e = grown;
+		m->cap = cap;
+	}
+	memset(&m->e[m->n], 0, sizeof(m->e[0]));
+	return &m->e[m->n++];
+}
+
+/* Drops the record's entries, keeping theirs. */
+static void
+api_entries_trim(struct comparing *m)
+{
+	while (m->n > m->theirs)
+		free((char *)m->e[--m->n].reference);
+}
+
+static int
+api_record_entry(struct store_delta *d, void *arg)
+{
+	struct comparing	*m = arg;
+	struct entry		*e;
+	decimal_t		 amount;
+
+	if (decimal_parse(d->delta, strlen(d->delta), &amount) != DECIMAL_OK)
+		return STORE_CORRUPT;
+	if ((e = api_entry_add(m)) == NULL ||
+	    (d->has_reference &&
+	    (e->reference = strdup(d->reference_id)) == NULL))
+		return STORE_NOMEM;
+	snprintf(e->record_id, sizeof(e->record_id), "%s", d->record_id);
+	e->amount = amount;
+	return STORE_OK;
+}
+
+static int
+api_compare_txn(struct store_txn *t, void *arg)
+{
+	struct comparing	*m = arg;
+	struct reading		*r = &m->r;
+	int			 rc;
+
+	if ((rc = balance_derive(t, r->c->who.tenant, r->c->who.env,
+	    r->customer, &r->scope, &r->b)) != STORE_OK || !m->matched)
+		return rc;
+	if (r->b.count > COMPARE_DELTAS_MAX)
+		return COMPARE_TOO_WIDE;
+	api_entries_trim(m);		/* a retried transaction starts again */
+	return balance_each(t, r->c->who.tenant, r->c->who.env, r->customer,
+	    r->b.first_seq, r->b.last_seq, 0, r->b.count, api_record_entry, m);
+}
+
+static int
+api_entry_cmp(const void *a, const void *b)
+{
+	const struct entry	*x = a, *y = b;
+
+	if (x->reference == NULL || y->reference == NULL)
+		return (x->reference == NULL) - (y->reference == NULL);
+	return strcmp(x->reference, y->reference);
+}
+
+/*
+ * The discrepancies between the record and their list, by referenceId
+ * (amounts of a repeated referenceId summed); the record's deltas that
+ * have no referenceId cannot be matched and are listed by recordId.
+ */
+static struct json_object *
+api_discrepancies(struct comparing *m)
+{
+	struct json_object	*list = json_object_new_array(), *o;
+	struct entry		*e = m->e;
+	decimal_t		 sum[2];
+	size_t			 i, j;
+	int			 has[2];
+
+	qsort(e, m->n, sizeof(e[0]), api_entry_cmp);
+	for (i = 0; i < m->n; i = j) {
+		sum[0] = sum[1] = 0;
+		has[0] = has[1] = 0;
+		j = i;
+		do {
+			sum[e[j].side] += e[j].amount;
+			has[e[j].side] = 1;
+			j++;
+		} while (j < m->n && e[i].reference != NULL &&
+		    api_entry_cmp(&e[i], &e[j]) == 0);
+		if (has[0] && has[1] && sum[0] == sum[1])
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "referenceId", e[i].reference ?
+		    json_object_new_string(e[i].reference) : NULL);
+		json_object_object_add(o, "kind", json_object_new_string(
+		    !has[0] ? "missing_in_record" : !has[1] ?
+		    "missing_in_theirs" : "amount_differs"));
+		json_object_object_add(o, "recorded", has[0] ?
+		    emit_decimal_json(sum[0]) : NULL);
+		json_object_object_add(o, "theirs", has[1] ?
+		    emit_decimal_json(sum[1]) : NULL);
+		if (e[i].reference == NULL)
+			json_object_object_add(o, "recordId",
+			    json_object_new_string(e[i].record_id));
+		json_object_array_add(list, o);
+	}
+	return list;
+}
+
+/* Their list: [{referenceId, delta}]; 0, or -1 after a 400. */
+static int
+api_their_deltas(struct ctx *c, struct comparing *m)
+{
+	struct json_object	*list, *item, *ref;
+	struct entry		*e;
+	char			 field[48];
+	size_t			 i, n;
+
+	if (!json_object_object_get_ex(c->body, "theirDeltas", &list) ||
+	    list == NULL)
+		return 0;
+	if (!json_object_is_type(list, json_type_array)) {
+		response_error(c->resp, API_VALIDATION_ERROR, "theirDeltas",
+		    NULL, "theirDeltas must be an array");
+		return -1;
+	}
+	m->matched = 1;
+	n = json_object_array_length(list);
+	for (i = 0; i < n; i++) {
+		item = json_object_array_get_idx(list, i);
+		snprintf(field, sizeof(field), "theirDeltas[%zu]", i);
+		if (!json_object_is_type(item, json_type_object) ||
+		    !json_object_object_get_ex(item, "referenceId", &ref) ||
+		    !json_object_is_type(ref, json_type_string)) {
+			response_error(c->resp, API_VALIDATION_ERROR, field,
+			    NULL, "%s must be {referenceId: string, delta: "
+			    "number}", field);
+			return -1;
+		}
+		if ((e = api_entry_add(m)) == NULL) {
+			response_error(c->resp, API_INTERNAL, NULL, NULL,
+			    "out of memory");
+			return -1;
+		}
+		e->side = 1;
+		e->reference = json_object_get_string(ref);
+		m->theirs = m->n;
+		snprintf(field, sizeof(field), "theirDeltas[%zu].delta", i);
+		if (api_body_amount(c, item, "delta", field, 1,
+		    &e->amount) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* |a - b| <= tolerance */
+static int
+api_within(decimal_t a, decimal_t b, decimal_t tolerance)
+{
+	decimal_t	d = a - b;
+
+	return (d < 0 ? -d : d) <= tolerance;
+}
+
+static int
+api_compare_input(struct ctx *c, struct comparing *m, decimal_t *yours,
+    decimal_t *theirs, int *has_theirs, decimal_t *start, decimal_t *tol)
+{
+	struct json_object	*id;
+
+	if (!json_object_object_get_ex(c->body, "customerId", &id) ||
+	    !json_object_is_type(id, json_type_string) ||
+	    !ids_customer_valid(json_object_get_string(id))) {
+		response_error(c->resp, API_VALIDATION_ERROR, "customerId",
+		    NULL, "customerId is required: 1 to 128 of A-Z a-z 0-9 "
+		    "_ . : -");
+		return -1;
+	}
+	m->r.customer = json_object_get_string(id);
+	if (!api_customer_access(c, m->r.customer) ||
+	    api_scope(c, api_body_field, &m->r.scope) < 0 ||
+	    api_body_amount(c, c->body, "yourBalance", "yourBalance", 1,
+	    yours) < 0 ||
+	    (*has_theirs = api_body_amount(c, c->body, "theirBalance",
+	    "theirBalance", 0, theirs)) < 0 ||
+	    api_body_amount(c, c->body, "startingBalance", "startingBalance",
+	    0, start) < 0 ||
+	    api_body_amount(c, c->body, "tolerance", "tolerance", 0, tol) < 0)
+		return -1;
+	if (*tol < 0) {
+		response_error(c->resp, API_VALIDATION_ERROR, "tolerance", NULL,
+		    "tolerance must not be negative");
+		return -1;
+	}
+	return api_their_deltas(c, m);
+}
+
+void
+api_compare(struct ctx *c)
+{
+	struct comparing	 m;
+	struct json_object	*data;
+	decimal_t		 yours = 0, theirs = 0, start = 0, tol = 0;
+	decimal_t		 neutral;
+	int			 has_theirs = 0, mine_ok, theirs_ok;
+	size_t			 i;
+
+	memset(&m, 0, sizeof(m));
+	m.r.c = c;
+	if (api_compare_input(c, &m, &yours, &theirs, &has_theirs, &start,
+	    &tol) < 0 || api_read_balance(&m.r, api_compare_txn, &m) < 0)
+		goto out;
+	neutral = start + m.r.b.net;
+	mine_ok = api_within(yours, neutral, tol);
+	theirs_ok = has_theirs && api_within(theirs, neutral, tol);
+	data = json_object_new_object();
+	json_object_object_add(data, "customerId",
+	    json_object_new_string(m.r.customer));
+	json_object_object_add(data, "neutralBalance",
+	    emit_decimal_json(neutral));
+	json_object_object_add(data, "yourBalance", emit_decimal_json(yours));
+	json_object_object_add(data, "theirBalance", has_theirs ?
+	    emit_decimal_json(theirs) : NULL);
+	json_object_object_add(data, "matchesYours",
+	    json_object_new_boolean(mine_ok));
+	json_object_object_add(data, "matchesTheirs", has_theirs ?
+	    json_object_new_boolean(theirs_ok) : NULL);
+	json_object_object_add(data, "match", json_object_new_boolean(
+	    mine_ok && (!has_theirs || theirs_ok)));
+	json_object_object_add(data, "yourDifference",
+	    emit_decimal_json(yours - neutral));
+	json_object_object_add(data, "theirDifference", has_theirs ?
+	    emit_decimal_json(theirs - neutral) : NULL);
+	json_object_object_add(data, "startingBalance",
+	    emit_decimal_json(start));
+	json_object_object_add(data, "tolerance", emit_decimal_json(tol));
+	json_object_object_add(data, "deltasCount",
+	    json_object_new_uint64(m.r.b.count));
+	json_object_object_add(data, "pendingCount",
+	    json_object_new_uint64(m.r.b.pending));
+	json_object_object_add(data, "scope", balance_scope_json(&m.r.scope));
+	json_object_object_add(data, "treeSize",
+	    json_object_new_uint64(m.r.b.tree_size));
+	if (m.matched)
+		json_object_object_add(data, "discrepancies",
+		    api_discrepancies(&m));
+	response_success(c->resp, 200, data);
+out:
+	for (i = 0; i < m.n; i++)
+		if (m.e[i].side == 0)
+			free((char *)m.e[i].reference);
+	free(m.e);
+}

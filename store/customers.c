@@ -1,0 +1,407 @@
+/*
+ * Per-customer totals, kept in the transaction that appends each delta:
+ * the running totals, the position and prefix sum of every delta in its
+ * customer's sequence, per-month totals, and each tenant's monthly usage
+ * against its quota.  Readers combine them so that no answer needs a
+ * walk over a customer's history.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/timefmt.h"
+#include "internal.h"
+#include "pack.h"
+
+#define CUSTOMER_VERSION	1
+#define CUSTPOS_VERSION		1
+#define MONTH_VERSION		1
+
+#define CKEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 16)
+
+size_t
+store_customer_key(uint8_t *buf, size_t size, const char *tenant,
+    enum store_env env, const char *customer_id)
+{
+	size_t	tl = strlen(tenant), cl = strlen(customer_id);
+
+	if (tl + cl + 4 > size)
+		return 0;
+	memcpy(buf, tenant, tl + 1);
+	buf[tl + 1] = (uint8_t)('0' + env);
+	buf[tl + 2] = '\0';
+	memcpy(buf + tl + 3, customer_id, cl + 1);
+	return tl + cl + 4;
+}
+
+/* "tenant\0env\0": the prefix of a tenant's customers, and its usage key. */
+static size_t
+tenant_key(uint8_t *buf, size_t size, const char *tenant, enum store_env env)
+{
+	size_t	klen = store_customer_key(buf, size, tenant, env, "");
+
+	return klen == 0 ? 0 : klen - 1;
+}
+
+static void
+be32_put(uint8_t *out, uint32_t v)
+{
+	out[0] = (uint8_t)(v >> 24);
+	out[1] = (uint8_t)(v >> 16);
+	out[2] = (uint8_t)(v >> 8);
+	out[3] = (uint8_t)v;
+}
+
+static int
+customer_decode(const void *val, size_t vlen, void *out)
+{
+	struct store_customer	*c = out;
+	struct unpack		 u;
+
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != CUSTOMER_VERSION)
+		u.err = 1;
+	c->last_seq = unpack_u64(&u);
+	c->count = unpack_u64(&u);
+	c->sum = unpack_i128(&u);
+	c->first_ms = (int64_t)unpack_u64(&u);
+	c->last_ms = (int64_t)unpack_u64(&u);
+	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
+}
+
+/* Reads a record of key into a decoder's struct; NOTFOUND leaves it. */
+static int
+record_get(struct store_txn *t, enum store_db db, const uint8_t *key,
+    size_t klen, int (*decode)(const void *, size_t, void *), void *out)
+{
+	void	*val = NULL;
+	size_t	 vlen;
+	int	 rc;
+
+	if ((rc = store_kv_get(t, db, key, klen, &val, &vlen)) != STORE_OK)
+		return rc;
+	rc = decode(val, vlen, out);
+	free(val);
+	return rc;
+}
+
+int
+store_customer_get(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, struct store_customer *c)
+{
+	uint8_t	key[CKEY_MAX];
+	size_t	klen;
+
+	memset(c, 0, sizeof(*c));
+	if ((klen = store_customer_key(key, sizeof(key), tenant, env,
+	    customer_id)) == 0)
+		return STORE_NOTFOUND;
+	return record_get(t, STORE_DB_CUSTOMERS, key, klen,
+	    customer_decode, c);
+}
+
+struct customer_each {
+	const uint8_t		*prefix;
+	size_t			 plen;
+	store_customer_fn	 fn;
+	void			*arg;
+};
+
+static int
+customer_each_record(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg)
+{
+	struct customer_each	*ce = arg;
+	struct store_customer	 c;
+	const char		*id = (const char *)key + ce->plen;
+	int			 rc;
+
+	if (klen <= ce->plen || memcmp(key, ce->prefix, ce->plen) != 0)
+		return -1;	/* past this tenant's customers */
+	if (((const char *)key)[klen - 1] != '\0' ||
+	    strlen(id) != klen - ce->plen - 1)
+		return STORE_CORRUPT;
+	if ((rc = customer_decode(val, vlen, &c)) != STORE_OK)
+		return rc;
+	return ce->fn(id, &c, ce->arg);
+}
+
+int
+store_customer_each(struct store_txn *t, const char *tenant,
+    enum store_env env, store_customer_fn fn, void *arg)
+{
+	uint8_t			prefix[CKEY_MAX];
+	struct customer_each	ce = { prefix, 0, fn, arg };
+	int			rc;
+
+	if ((ce.plen = tenant_key(prefix, sizeof(prefix), tenant, env)) ==
+	    (size_t)-1)
+		return STORE_OK;
+	rc = store_kv_each(t, STORE_DB_CUSTOMERS, prefix, ce.plen,
+	    customer_each_record, &ce);
+	return rc == -1 ? STORE_OK : rc;
+}
+
+static int
+custpos_decode(const void *val, size_t vlen, void *out)
+{
+	struct store_custpos	*p = out;
+	struct unpack		 u;
+
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != CUSTPOS_VERSION)
+		u.err = 1;
+	p->log_index = unpack_u64(&u);
+	p->created_ms = (int64_t)unpack_u64(&u);
+	p->sum = unpack_i128(&u);
+	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
+}
+
+int
+store_custpos_get(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, uint64_t seq,
+    struct store_custpos *p)
+{
+	uint8_t	key[CKEY_MAX + 8];
+	size_t	klen;
+
+	memset(p, 0, sizeof(*p));
+	if ((klen = store_customer_key(key, CKEY_MAX, tenant, env,
+	    customer_id)) == 0)
+		return STORE_NOTFOUND;
+	be64_put(key + klen, seq);
+	return record_get(t, STORE_DB_CUSTLOG, key, klen + 8, custpos_decode,
+	    p);
+}
+
+static int
+month_decode(const void *val, size_t vlen, void *out)
+{
+	struct store_month	*m = out;
+	struct unpack		 u;
+
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != MONTH_VERSION)
+		u.err = 1;
+	m->first_seq = unpack_u64(&u);
+	m->last_seq = unpack_u64(&u);
+	m->count = unpack_u64(&u);
+	m->sum = unpack_i128(&u);
+	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
+}
+
+/* The month record's key; 0 if the customer's key does not fit. */
+static size_t
+month_key(uint8_t key[CKEY_MAX + 4], const char *tenant, enum store_env env,
+    const char *customer_id, int month)
+{
+	size_t	klen;
+
+	if ((klen = store_customer_key(key, CKEY_MAX, tenant, env,
+	    customer_id)) == 0)
+		return 0;
+	be32_put(key + klen, (uint32_t)month);
+	return klen + 4;
+}
+
+int
+store_month_get(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, int month, struct store_month *m)
+{
+	uint8_t	key[CKEY_MAX + 4];
+	size_t	klen;
+
+	memset(m, 0, sizeof(*m));
+	if ((klen = month_key(key, tenant, env, customer_id, month)) == 0)
+		return STORE_NOTFOUND;
+	return record_get(t, STORE_DB_MONTHS, key, klen, month_decode, m);
+}
+
+static size_t
+usage_key(uint8_t key[CKEY_MAX + 4], const char *tenant, enum store_env env,
+    int month)
+{
+	size_t	klen;
+
+	if ((klen = tenant_key(key, CKEY_MAX, tenant, env)) == 0)
+		return 0;
+	be32_put(key + klen, (uint32_t)month);
+	return klen + 4;
+}
+
+int
+store_usage_get(struct store_txn *t, const char *tenant, enum store_env env,
+    int month, uint64_t *count)
+{
+	uint8_t	key[CKEY_MAX + 4];
+	size_t	klen;
+	int	rc;
+
+	*count = 0;
+	if ((klen = usage_key(key, tenant, env, month)) == 0)
+		return STORE_OK;
+	rc = store_kv_get_u64(t, STORE_DB_USAGE, key, klen, count);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+int
+store_quota_get(struct store_txn *t, const char *tenant, enum store_env env,
+    uint64_t *limit)
+{
+	uint8_t	key[CKEY_MAX];
+	size_t	klen;
+
+	*limit = 0;
+	if ((klen = tenant_key(key, sizeof(key), tenant, env)) == 0)
+		return STORE_NOTFOUND;
+	return store_kv_get_u64(t, STORE_DB_QUOTAS, key, klen, limit);
+}
+
+int
+store_quota_put(struct store_txn *t, const char *tenant, enum store_env env,
+    uint64_t limit)
+{
+	uint8_t	key[CKEY_MAX];
+	size_t	klen;
+
+	if ((klen = tenant_key(key, sizeof(key), tenant, env)) == 0)
+		return STORE_NOTFOUND;
+	return store_kv_put_u64(t, STORE_DB_QUOTAS, key, klen, limit, 0);
+}
+
+int
+store_quota_delete(struct store_txn *t, const char *tenant,
+    enum store_env env)
+{
+	uint8_t	key[CKEY_MAX];
+	size_t	klen;
+	int	rc;
+
+	if ((klen = tenant_key(key, sizeof(key), tenant, env)) == 0)
+		return STORE_NOTFOUND;
+	rc = store_kv_del(t, STORE_DB_QUOTAS, key, klen);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+static int
+customer_put(struct store_txn *t, const uint8_t *key, size_t klen,
+    const struct store_customer *c)
+{
+	struct pack	pk = { 0 };
+	int		rc;
+
+	pack_u8(&pk, CUSTOMER_VERSION);
+	pack_u64(&pk, c->last_seq);
+	pack_u64(&pk, c->count);
+	pack_i128(&pk, c->sum);
+	pack_u64(&pk, (uint64_t)c->first_ms);
+	pack_u64(&pk, (uint64_t)c->last_ms);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_CUSTOMERS, key,
+	    klen, pk.buf, pk.len, 0);
+	pack_free(&pk);
+	return rc;
+}
+
+static int
+custpos_add(struct store_txn *t, uint8_t *ckey, size_t klen, uint64_t seq,
+    const struct store_custpos *p)
+{
+	struct pack	pk = { 0 };
+	int		rc;
+
+	be64_put(ckey + klen, seq);
+	pack_u8(&pk, CUSTPOS_VERSION);
+	pack_u64(&pk, p->log_index);
+	pack_u64(&pk, (uint64_t)p->created_ms);
+	pack_i128(&pk, p->sum);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_CUSTLOG, ckey,
+	    klen + 8, pk.buf, pk.len, 1);
+	pack_free(&pk);
+	return rc;
+}
+
+static int
+month_add(struct store_txn *t, const struct store_delta *d, __int128 amount)
+{
+	struct store_month	m;
+	struct pack		pk = { 0 };
+	uint8_t			key[CKEY_MAX + 4];
+	size_t			klen;
+	int			rc;
+
+	if ((klen = month_key(key, d->tenant, d->env, d->customer_id,
+	    timefmt_month(d->created_ms))) == 0)
+		return STORE_CORRUPT;
+	memset(&m, 0, sizeof(m));
+	rc = record_get(t, STORE_DB_MONTHS, key, klen, month_decode, &m);
+	if (rc == STORE_NOTFOUND)
+		m.first_seq = d->seq;
+	else if (rc != STORE_OK)
+		return rc;
+	m.last_seq = d->seq;
+	m.count++;
+	m.sum += amount;
+	pack_u8(&pk, MONTH_VERSION);
+	pack_u64(&pk, m.first_seq);
+	pack_u64(&pk, m.last_seq);
+	pack_u64(&pk, m.count);
+	pack_i128(&pk, m.sum);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_MONTHS, key,
+	    klen, pk.buf, pk.len, 0);
+	pack_free(&pk);
+	return rc;
+}
+
+static int
+usage_add(struct store_txn *t, const struct store_delta *d)
+{
+	uint8_t		key[CKEY_MAX + 4];
+	uint64_t	count;
+	size_t		klen;
+	int		rc;
+
+	if ((klen = usage_key(key, d->tenant, d->env,
+	    timefmt_month(d->created_ms))) == 0)
+		return STORE_CORRUPT;
+	rc = store_kv_get_u64(t, STORE_DB_USAGE, key, klen, &count);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	return store_kv_put_u64(t, STORE_DB_USAGE, key, klen, count + 1, 0);
+}
+
+int
+store_customer_append(struct store_txn *t, const struct store_delta *d,
+    __int128 amount)
+{
+	struct store_customer	c;
+	struct store_custpos	p;
+	uint8_t			key[CKEY_MAX + 8];
+	size_t			klen;
+	int			rc;
+
+	if ((klen = store_customer_key(key, CKEY_MAX, d->tenant, d->env,
+	    d->customer_id)) == 0)
+		return STORE_CORRUPT;
+	memset(&c, 0, sizeof(c));
+	rc = record_get(t, STORE_DB_CUSTOMERS, key, klen, customer_decode,
+	    &c);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	/* Seq order must stay time order: readers search by time. */
+	if (d->seq != c.last_seq + 1 || d->created_ms < c.last_ms)
+		return STORE_CORRUPT;
+	c.last_seq = d->seq;
+	c.count++;
+	c.sum += amount;
+	if (c.count == 1)
+		c.first_ms = d->created_ms;
+	c.last_ms = d->created_ms;
+	if ((rc = customer_put(t, key, klen, &c)) != STORE_OK)
+		return rc;
+	p.log_index = d->log_index;
+	p.created_ms = d->created_ms;
+	p.sum = c.sum;
+	if ((rc = custpos_add(t, key, klen, d->seq, &p)) != STORE_OK ||
+	    (rc = month_add(t, d, amount)) != STORE_OK)
+		return rc;
+	return usage_add(t, d);
+}

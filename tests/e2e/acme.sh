@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The README's worked example, run for real: SaaS metering for
+# customer_acme.  A vendor flushes one day of API usage per day, from
+# 2026-01-27 to 2026-03-03, then derives the whole balance, one month and
+# a custom window through nginx, and compares its own figure.  tallyd
+# runs on a simulated clock (libfaketime) so 36 days pass in seconds;
+# nothing else is simulated.  Every figure is checked against a sum the
+# script computes itself, in integers.
+#
+#   tests/e2e/acme.sh          prints the example, exits 1 on a mismatch
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$REPO/${B:-build}
+DIR=$(mktemp -d /tmp/tally-acme.XXXXXX)
+# shellcheck source=../../tools/stack.sh
+source "$REPO/tools/stack.sh"
+trap 'stack_stop; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
+
+FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
+[ -n "$FAKETIME_LIB" ] || { echo "acme: libfaketime missing (make deps)" >&2; exit 1; }
+CLOCK=$DIR/clock
+echo "@2026-01-27 12:00:00" > "$CLOCK"
+export STACK_TALLYD_WRAP="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$CLOCK FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
+
+stack_conf
+stack_ctl init >/dev/null
+stack_ctl tenant add saas >/dev/null
+KEY=$(stack_ctl key create --tenant saas --env live)
+CUSTOMER_KEY=$(stack_ctl key create --tenant saas --env live --customer customer_acme)
+stack_start_tallyd
+PORT=$(stack_free_port)
+stack_start_nginx "$PORT" "$(stack_free_port)"
+URL=http://127.0.0.1:$PORT/api/v1
+
+failures=0
+say() { printf '%s\n' "$*"; }
+# expect LABEL WANT GOT
+expect() {
+	if [ "$2" = "$3" ]; then
+		say "   ok   $1 = $3"
+	else
+		say "   FAIL $1: want $2, got $3"
+		failures=$((failures + 1))
+	fi
+}
+# field JSON NAME: a top-level number or string of .data, as sent
+field() { grep -o "\"$2\":[^,}]*" <<<"$1" | head -1 | cut -d: -f2- | tr -d '"'; }
+# An amount held as an integer count of 1/10000 units, as Tally writes it.
+fmt() {
+	local v=$1 sign="" frac
+	if [ "$v" -lt 0 ]; then sign=-; v=$((-v)); fi
+	frac=$(printf '%04d' $((v % 10000)) | sed 's/0*$//')
+	say "$sign$((v / 10000))${frac:+.$frac}"
+}
+
+say "== customer_acme: one delta per day, 2026-01-27 .. 2026-03-03"
+say "   (usage: 1000 + 137*i API calls on day i, at 0.0025 per call)"
+total=0 jan=0 feb=0 window=0
+day=$(date -u -d 2026-01-27 +%s)
+for i in $(seq 0 35); do
+	date=$(date -u -d "@$((day + i * 86400))" +%F)
+	echo "@$date 12:00:00" > "$CLOCK"
+	calls=$((1000 + 137 * i))
+	amount=$((calls * 25))		# in 1/10000 units
+	body="{\"customerId\":\"customer_acme\",\"delta\":$(fmt $amount),\"reason\":\"API calls $date: $calls\",\"referenceId\":\"usage-$date\"}"
+	status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $KEY" \
+		-H 'Content-Type: application/json' -d "$body" "$URL/balance/delta")
+	[ "$status" = 201 ] || { say "   FAIL emit $date: HTTP $status"; failures=$((failures + 1)); }
+	total=$((total + amount))
+	case $date in
+	2026-01-*) jan=$((jan + amount)) ;;
+	2026-02-*) feb=$((feb + amount)) ;;
+	esac
+	[[ $date > 2026-02-09 && $date < 2026-02-17 ]] && window=$((window + amount))
+done
+say "   36 deltas emitted, the last: $body"
+
+# Only verified deltas count: wait until a signed tree head covers all.
+for _ in $(seq 100); do
+	r=$(curl -s -H "X-Api-Key: $KEY" "$URL/balance/derive/customer_acme")
+	[ "$(field "$r" pendingCount)" = 0 ] && break
+	sleep 0.1
+done
+
+say "== derive, no scope: every verified delta"
+say "   GET /api/v1/balance/derive/customer_acme"
+expect computedBalance "$(fmt $total)" "$(field "$r" computedBalance)"
+expect deltasCount 36 "$(field "$r" deltasCount)"
+expect pendingCount 0 "$(field "$r" pendingCount)"
+
+say "== derive one month"
+say "   GET /api/v1/balance/derive/customer_acme?period=2026-02"
+r=$(curl -s -H "X-Api-Key: $KEY" "$URL/balance/derive/customer_acme?period=2026-02")
+expect computedBalance "$(fmt $feb)" "$(field "$r" computedBalance)"
+expect deltasCount 28 "$(field "$r" deltasCount)"
+r=$(curl -s -H "X-Api-Key: $KEY" "$URL/balance/derive/customer_acme?period=2026-01&startingBalance=100")
+say "   GET /api/v1/balance/derive/customer_acme?period=2026-01&startingBalance=100"
+expect netChange "$(fmt $jan)" "$(field "$r" netChange)"
+expect computedBalance "$(fmt $((jan + 1000000)))" "$(field "$r" computedBalance)"
+
+say "== derive a custom window: 2026-02-10 (inclusive) to 2026-02-17 (exclusive)"
+say "   GET /api/v1/balance/derive/customer_acme?timePreset=custom&startDate=2026-02-10&endDate=2026-02-17"
+r=$(curl -s -H "X-Api-Key: $KEY" "$URL/balance/derive/customer_acme?timePreset=custom&startDate=2026-02-10&endDate=2026-02-17")
+expect computedBalance "$(fmt $window)" "$(field "$r" computedBalance)"
+expect deltasCount 7 "$(field "$r" deltasCount)"
+
+say "== compare: the vendor's invoice figure for February, and the customer's own"
+body="{\"customerId\":\"customer_acme\",\"period\":\"2026-02\",\"yourBalance\":$(fmt $feb),\"theirBalance\":$(fmt $((feb - 25)))}"
+say "   POST /api/v1/balance/compare $body"
+r=$(curl -s -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' -d "$body" "$URL/balance/compare")
+expect matchesYours true "$(field "$r" matchesYours)"
+expect matchesTheirs false "$(field "$r" matchesTheirs)"
+expect theirDifference -0.0025 "$(field "$r" theirDifference)"
+
+say "== the customer reads the same record with its own read-only key"
+r=$(curl -s -H "X-Api-Key: $CUSTOMER_KEY" "$URL/balance/derive/customer_acme?period=2026-02")
+expect "customer's computedBalance" "$(fmt $feb)" "$(field "$r" computedBalance)"
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $CUSTOMER_KEY" \
+	-H 'Content-Type: application/json' -d "$body" "$URL/balance/delta")
+expect "customer key emitting (refused)" 403 "$status"
+
+[ "$failures" -eq 0 ] && say "acme: worked example holds" && exit 0
+say "acme: $failures mismatches (state in $DIR with KEEP=1)"
+exit 1
