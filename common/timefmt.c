@@ -27,8 +27,8 @@ timefmt_rfc3339(int64_t ms, char out[TIMEFMT_LEN])
 		frac += 1000;
 		secs--;
 	}
-	gmtime_r(&secs, &tm);
-	if (strftime(out, TIMEFMT_LEN, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(out, TIMEFMT_LEN, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
 		snprintf(out, TIMEFMT_LEN, "0000-00-00T00:00:00.000Z");
 		return;
 	}
@@ -42,7 +42,8 @@ timefmt_month(int64_t ms)
 	time_t		secs;
 
 	secs = (time_t)(ms / 1000 - (ms % 1000 < 0));
-	gmtime_r(&secs, &tm);
+	if (gmtime_r(&secs, &tm) == NULL)
+		return 0;	/* beyond any calendar: no month */
 	return (tm.tm_year + 1900) * 12 + tm.tm_mon;
 }
 

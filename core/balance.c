@@ -38,16 +38,18 @@ static int
 scope_checkpoint(struct balance_scope *s, const char *id, const char *type,
     int has_type, struct balance_error *err)
 {
+	size_t	len = strlen(id);
+
 	if (has_type && strcmp(type, "checkpointId") != 0 &&
 	    strcmp(type, "proofRoot") != 0)
 		return scope_fail(err, 0, "startingCheckpointType",
 		    "startingCheckpointType must be checkpointId or proofRoot");
-	if (strlen(id) > BALANCE_CHECKPOINT_MAX || id[0] == '\0')
+	if (len > BALANCE_CHECKPOINT_MAX || len == 0)
 		return scope_fail(err, 0, "startingCheckpoint",
 		    "startingCheckpoint must be a checkpointId or proofRoot");
 	s->kind = BALANCE_CHECKPOINT;
 	s->by_proof_root = has_type && strcmp(type, "proofRoot") == 0;
-	snprintf(s->checkpoint, sizeof(s->checkpoint), "%s", id);
+	memcpy(s->checkpoint, id, len + 1);
 	return 0;
 }
 
