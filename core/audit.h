@@ -3,11 +3,17 @@
  * derived again from what it was derived from, and compared.  Each leaf
  * from its delta's fields; its hashes from the leaf; the whole tree
  * from the leaf hashes; every signed tree head's root from the tree and
- * its signature from the key it names.  Every mismatch is reported with
- * the index, size or key where it is; nothing is repaired.
+ * its signature from the key it names.  And every total the ledger
+ * keeps beside the log (store.h): each customer's running totals, the
+ * position and prefix sum of each of its deltas, its months, and each
+ * tenant's monthly usage, all from the deltas themselves.  Every
+ * mismatch is reported with the index, size, key, customer, seq or
+ * month where it is, as stored against expected; nothing is repaired.
  *
  * It reads in short transactions, so a running tallyd is not held up,
- * and checks the log as it was when the audit began.
+ * and checks the log as it was when the audit began.  Totals that grow
+ * while they are read are read again until they hold still; memory
+ * grows with the tenants and months, not with the deltas or customers.
  */
 #ifndef TALLY_AUDIT_H
 #define TALLY_AUDIT_H
@@ -21,15 +27,25 @@ struct audit_result {
 	uint64_t	nodes;		/* stored tree nodes compared */
 	uint64_t	heads;
 	uint64_t	keys;
+	uint64_t	customers;	/* customer totals compared */
+	uint64_t	positions;	/* per-delta positions compared */
+	uint64_t	months;		/* customer months compared */
+	uint64_t	usage;		/* tenant monthly usage compared */
+	uint64_t	busy;		/* totals left unchecked: they kept
+					   changing while read */
 	uint64_t	problems;
 };
 
-/* Receives one line per problem found, as it is found. */
+/*
+ * Receives one line per problem found, as soon as the read that found it
+ * is over: a read retried after a deadlock tells nothing twice.
+ */
 typedef void	(*audit_report_fn)(void *arg, const char *problem);
 
 /*
- * Runs the audit, telling report (if not NULL) of each problem.  Returns a store code: STORE_OK means the audit ran
- * to the end (res->problems says whether everything held).
+ * Runs the audit, telling report (if not NULL) of each problem.  Returns
+ * a store code: STORE_OK means the audit ran to the end (res->problems
+ * says whether everything held).
  */
 int	audit_run(struct store *, audit_report_fn, void *arg,
 	    struct audit_result *res);

@@ -51,6 +51,16 @@ be32_put(uint8_t *out, uint32_t v)
 	out[3] = (uint8_t)v;
 }
 
+static uint32_t
+be32_get(const uint8_t *in)
+{
+	return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 |
+	    (uint32_t)in[2] << 8 | in[3];
+}
+
+/* What a walk's record callback returns once past the prefix it walks. */
+#define EACH_PAST	(-1)
+
 static int
 customer_decode(const void *val, size_t vlen, void *out)
 {
@@ -100,7 +110,7 @@ store_customer_get(struct store_txn *t, const char *tenant,
 }
 
 struct customer_each {
-	const uint8_t		*prefix;
+	uint8_t			 prefix[CKEY_MAX];	/* "tenant\0env\0" */
 	size_t			 plen;
 	store_customer_fn	 fn;
 	void			*arg;
@@ -116,7 +126,7 @@ customer_each_record(const void *key, size_t klen, const void *val,
 	int			 rc;
 
 	if (klen <= ce->plen || memcmp(key, ce->prefix, ce->plen) != 0)
-		return -1;	/* past this tenant's customers */
+		return EACH_PAST;
 	if (((const char *)key)[klen - 1] != '\0' ||
 	    strlen(id) != klen - ce->plen - 1)
 		return STORE_CORRUPT;
@@ -126,19 +136,31 @@ customer_each_record(const void *key, size_t klen, const void *val,
 }
 
 int
+store_customer_each_from(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *from, store_customer_fn fn, void *arg)
+{
+	struct customer_each	ce;
+	uint8_t			start[CKEY_MAX];
+	size_t			slen;
+	int			rc;
+
+	ce.fn = fn;
+	ce.arg = arg;
+	/* Keys that cannot be built belong to no customer. */
+	if ((ce.plen = tenant_key(ce.prefix, sizeof(ce.prefix), tenant,
+	    env)) == 0 || (slen = store_customer_key(start, sizeof(start),
+	    tenant, env, from)) == 0)
+		return STORE_OK;
+	rc = store_kv_each(t, STORE_DB_CUSTOMERS, start, slen,
+	    customer_each_record, &ce);
+	return rc == EACH_PAST ? STORE_OK : rc;
+}
+
+int
 store_customer_each(struct store_txn *t, const char *tenant,
     enum store_env env, store_customer_fn fn, void *arg)
 {
-	uint8_t			prefix[CKEY_MAX];
-	struct customer_each	ce = { prefix, 0, fn, arg };
-	int			rc;
-
-	if ((ce.plen = tenant_key(prefix, sizeof(prefix), tenant, env)) ==
-	    (size_t)-1)
-		return STORE_OK;
-	rc = store_kv_each(t, STORE_DB_CUSTOMERS, prefix, ce.plen,
-	    customer_each_record, &ce);
-	return rc == -1 ? STORE_OK : rc;
+	return store_customer_each_from(t, tenant, env, "", fn, arg);
 }
 
 static int
@@ -214,6 +236,48 @@ store_month_get(struct store_txn *t, const char *tenant, enum store_env env,
 	if ((klen = month_key(key, tenant, env, customer_id, month)) == 0)
 		return STORE_NOTFOUND;
 	return record_get(t, STORE_DB_MONTHS, key, klen, month_decode, m);
+}
+
+struct month_each {
+	uint8_t		 prefix[CKEY_MAX];	/* the customer's key */
+	size_t		 plen;
+	store_month_fn	 fn;
+	void		*arg;
+};
+
+static int
+month_each_record(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg)
+{
+	struct month_each	*me = arg;
+	struct store_month	 m;
+	int			 rc;
+
+	if (klen < me->plen || memcmp(key, me->prefix, me->plen) != 0)
+		return EACH_PAST;
+	if (klen != me->plen + 4)
+		return STORE_CORRUPT;
+	if ((rc = month_decode(val, vlen, &m)) != STORE_OK)
+		return rc;
+	return me->fn((int)be32_get((const uint8_t *)key + me->plen), &m,
+	    me->arg);
+}
+
+int
+store_month_each(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, store_month_fn fn, void *arg)
+{
+	struct month_each	me;
+	int			rc;
+
+	me.fn = fn;
+	me.arg = arg;
+	if ((me.plen = store_customer_key(me.prefix, sizeof(me.prefix),
+	    tenant, env, customer_id)) == 0)
+		return STORE_OK;
+	rc = store_kv_each(t, STORE_DB_MONTHS, me.prefix, me.plen,
+	    month_each_record, &me);
+	return rc == EACH_PAST ? STORE_OK : rc;
 }
 
 static size_t
@@ -355,7 +419,7 @@ static int
 usage_add(struct store_txn *t, const struct store_delta *d)
 {
 	uint8_t		key[CKEY_MAX + 4];
-	uint64_t	count;
+	uint64_t	count = 0;
 	size_t		klen;
 	int		rc;
 
@@ -392,7 +456,7 @@ store_customer_append(struct store_txn *t, const struct store_delta *d,
 	c.last_seq = d->seq;
 	c.count++;
 	c.sum += amount;
-	if (c.count == 1)
+	if (d->seq == 1)
 		c.first_ms = d->created_ms;
 	c.last_ms = d->created_ms;
 	if ((rc = customer_put(t, key, klen, &c)) != STORE_OK)

@@ -198,6 +198,9 @@ typedef int	(*store_customer_fn)(const char *customer_id,
 		    const struct store_customer *, void *arg);
 int	store_customer_each(struct store_txn *, const char *tenant,
 	    enum store_env, store_customer_fn, void *arg);
+/* The same from customerId from on (inclusive), for a reader that resumes. */
+int	store_customer_each_from(struct store_txn *, const char *tenant,
+	    enum store_env, const char *from, store_customer_fn, void *arg);
 
 /* One delta's place in its customer's sequence. */
 struct store_custpos {
@@ -219,6 +222,12 @@ struct store_month {
 int	store_month_get(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, int month,
 	    struct store_month *m);
+/* Calls fn for each of the customer's months, in order, until non-zero. */
+typedef int	(*store_month_fn)(int month, const struct store_month *,
+		    void *arg);
+int	store_month_each(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, store_month_fn,
+	    void *arg);
 
 /* Deltas a tenant recorded in a month, and its monthly quota. */
 int	store_usage_get(struct store_txn *, const char *tenant,

@@ -15,6 +15,8 @@ Suite	*emit_suite(void);
 Suite	*ledger_suite(void);
 Suite	*tlog_suite(void);
 Suite	*vectors_suite(void);
+Suite	*balance_suite(void);
+Suite	*audit_suite(void);
 
 /* A fresh empty directory under $TMPDIR; removed with tmpdir_remove. */
 void	tmpdir_make(char *path, size_t len);

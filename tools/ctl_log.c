@@ -113,10 +113,16 @@ ctl_verify(struct store *st, int argc, char *argv[])
 	if ((rc = audit_run(st, ctl_verify_report, NULL, &res)) != STORE_OK)
 		return ctl_fail("verify", rc);
 	printf("verify: %llu leaves, %llu tree nodes, %llu signed tree heads, "
-	    "%llu signing keys: %s\n", (unsigned long long)res.leaves,
+	    "%llu signing keys, %llu customers (%llu positions, %llu months), "
+	    "%llu usage counters: %s\n", (unsigned long long)res.leaves,
 	    (unsigned long long)res.nodes, (unsigned long long)res.heads,
-	    (unsigned long long)res.keys, res.problems == 0 ?
+	    (unsigned long long)res.keys, (unsigned long long)res.customers,
+	    (unsigned long long)res.positions, (unsigned long long)res.months,
+	    (unsigned long long)res.usage, res.problems == 0 ?
 	    "everything holds" : "PROBLEMS FOUND");
+	if (res.busy != 0)
+		printf("verify: %llu totals kept changing while read and were "
+		    "not checked\n", (unsigned long long)res.busy);
 	if (res.problems != 0)
 		printf("verify: %llu problems\n",
 		    (unsigned long long)res.problems);
