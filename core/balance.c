@@ -1,8 +1,10 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "../common/hex.h"
 #include "balance.h"
 #include "tlog.h"
 
@@ -287,12 +289,38 @@ balance_latest_receipt(const struct cust *c, struct balance *b)
 	return STORE_OK;
 }
 
+/* The checkpoint a scope starts from; it must be this customer's. */
+static int
+balance_checkpoint(const struct cust *c, const struct balance_scope *s,
+    struct store_checkpoint *cp)
+{
+	uint8_t		 root[STORE_HASH_LEN];
+	const char	*hex = s->checkpoint;
+	int		 rc;
+
+	if (s->by_proof_root) {
+		if (strncmp(hex, "0x", 2) == 0)
+			hex += 2;
+		if (hex_decode(hex, root, sizeof(root)) < 0)
+			return BALANCE_NO_CHECKPOINT;
+		rc = store_checkpoint_by_root(c->t, root, cp);
+	} else
+		rc = store_checkpoint_get(c->t, s->checkpoint, cp);
+	if (rc == STORE_NOTFOUND || (rc == STORE_OK &&
+	    (strcmp(cp->tenant, c->tenant) != 0 || cp->env != c->env ||
+	    strcmp(cp->customer_id, c->id) != 0)))
+		return BALANCE_NO_CHECKPOINT;
+	return rc;
+}
+
 /* The scope as a run a..z of seqs (empty if z < a), from the totals. */
 static int
 balance_range(const struct cust *c, const struct balance_scope *s,
-    uint64_t last, struct store_month *m, uint64_t *a, uint64_t *z)
+    uint64_t last, struct store_month *m, uint64_t *a, uint64_t *z,
+    struct balance *b)
 {
-	int	rc;
+	struct store_checkpoint	*cp;
+	int			 rc;
 
 	*a = 1;
 	*z = last;
@@ -319,9 +347,17 @@ balance_range(const struct cust *c, const struct balance_scope *s,
 		(*z)--;
 		return STORE_OK;
 	case BALANCE_CHECKPOINT:
-		break;
+		/* Everything after what the checkpoint locked. */
+		if ((cp = malloc(sizeof(*cp))) == NULL)
+			return STORE_NOMEM;
+		if ((rc = balance_checkpoint(c, s, cp)) == STORE_OK) {
+			*a = cp->through_seq + 1;
+			b->checkpoint_ending = cp->starting + cp->net;
+		}
+		free(cp);
+		return rc;
 	}
-	return BALANCE_NO_CHECKPOINT;
+	return STORE_CORRUPT;
 }
 
 int
@@ -348,7 +384,8 @@ balance_derive(struct store_txn *t, const char *tenant, enum store_env env,
 		return rc;
 	if (b->customer.count != b->customer.last_seq)
 		return STORE_CORRUPT;
-	if ((rc = balance_range(&c, s, b->customer.last_seq, &m, &a, &z)) !=
+	if ((rc = balance_range(&c, s, b->customer.last_seq, &m, &a, &z,
+	    b)) !=
 	    STORE_OK ||
 	    (rc = cust_verified(&c, b->customer.last_seq, b->tree_size,
 	    &verified)) != STORE_OK)

@@ -72,10 +72,16 @@ struct balance {
 	uint64_t	pending;	/* in scope, not yet verified */
 	decimal_t	net;		/* their exact sum */
 	char		latest_receipt[STORE_ID_MAX + 1]; /* "" if none */
+	decimal_t	checkpoint_ending;	/* BALANCE_CHECKPOINT: its
+						   endingBalance */
 	struct store_customer customer;	/* the customer's running totals */
 };
 
-/* balance_derive: the starting checkpoint of the scope does not exist. */
+/*
+ * balance_derive: the scope's starting checkpoint does not exist, or is
+ * not this customer's.  A checkpoint scope covers every delta after the
+ * ones the checkpoint locked.
+ */
 #define BALANCE_NO_CHECKPOINT	(STORE_USER + 1)
 
 /*

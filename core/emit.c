@@ -8,6 +8,7 @@
 #include "../common/hex.h"
 #include "../common/jcs.h"
 #include "../common/timefmt.h"
+#include "../crypto/base64.h"
 #include "../crypto/hash.h"
 #include "../crypto/random.h"
 #include "apikey.h"
@@ -497,4 +498,18 @@ emit_record_json(const struct store_delta *d)
 	json_object_object_add(o, "verifiedAt", d->verified_ms != 0 ?
 	    json_object_new_string(when) : NULL);
 	return o;
+}
+
+struct json_object *
+emit_base64_json(const void *data, size_t len)
+{
+	struct json_object	*s;
+	char			*text;
+
+	if ((text = malloc(BASE64_LEN(len))) == NULL)
+		return NULL;
+	base64_encode(data, len, text);
+	s = json_object_new_string(text);
+	free(text);
+	return s;
 }

@@ -76,6 +76,8 @@ struct json_object *emit_amount_json(const char *decimal_text);
 struct json_object *emit_decimal_json(decimal_t);
 /* A hash as the API writes every hash: "0x" and lowercase hex. */
 struct json_object *emit_hash_json(const uint8_t hash[STORE_HASH_LEN]);
+/* Bytes as a base64 JSON string (signatures, statements). */
+struct json_object *emit_base64_json(const void *, size_t);
 /* An array of n hashes in that form (a Merkle proof). */
 struct json_object *emit_hashes_json(
     const uint8_t (*hashes)[STORE_HASH_LEN], size_t n);

@@ -22,6 +22,7 @@ struct integrator {
 	/* The signing key; replaced when tallyctl rotates it. */
 	struct sigkey		*key;
 	struct store_signkey	 key_rec;
+	pthread_mutex_t		 key_lock;	/* swap vs statement signing */
 	atomic_int		 ready;
 
 	pthread_t		 thread;
@@ -51,9 +52,11 @@ integrator_load_key(struct integrator *ig, const struct store_signkey *rec)
 		log_error("integrator: signing key %s: %s", rec->key_id, err);
 		return -1;
 	}
+	pthread_mutex_lock(&ig->key_lock);
 	sigkey_free(ig->key);
 	ig->key = key;
 	ig->key_rec = *rec;
+	pthread_mutex_unlock(&ig->key_lock);
 	log_info("integrator: signing with key %s (%s)", rec->key_id,
 	    rec->alg);
 	return 0;
@@ -76,6 +79,7 @@ integrator_open(struct integrator **out, struct store *st,
 	snprintf(ig->data_dir, sizeof(ig->data_dir), "%s", data_dir);
 	snprintf(ig->origin, sizeof(ig->origin), "%s", origin);
 	pthread_mutex_init(&ig->lock, NULL);
+	pthread_mutex_init(&ig->key_lock, NULL);
 	clockwait_init(&ig->wake);
 	if ((rc = tlog_key_active(st, &rec)) != STORE_OK) {
 		snprintf(err, errlen, "%s", rc == STORE_NOTFOUND ? "no signing "
@@ -272,6 +276,25 @@ integrator_close(struct integrator *ig)
 	}
 	sigkey_free(ig->key);
 	pthread_mutex_destroy(&ig->lock);
+	pthread_mutex_destroy(&ig->key_lock);
 	pthread_cond_destroy(&ig->wake);
 	free(ig);
+}
+
+int
+integrator_sign_statement(struct integrator *ig, const void *msg, size_t len,
+    uint8_t *sig, size_t *siglen, char key_id[STORE_KEYID_MAX + 1],
+    char alg[STORE_ALG_MAX + 1])
+{
+	int	rc = -1;
+
+	pthread_mutex_lock(&ig->key_lock);
+	if (ig->key != NULL &&
+	    sigkey_sign(ig->key, msg, len, sig, siglen) == 0) {
+		memcpy(key_id, ig->key_rec.key_id, STORE_KEYID_MAX + 1);
+		memcpy(alg, ig->key_rec.alg, STORE_ALG_MAX + 1);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&ig->key_lock);
+	return rc;
 }

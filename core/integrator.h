@@ -40,6 +40,13 @@ void	integrator_close(struct integrator *);
  * head's size after it.  Returns a store code.
  */
 int	integrator_step(struct integrator *, uint64_t *size);
+/*
+ * Signs msg (a checkpoint statement) with the key that signs heads now,
+ * naming it in key_id and alg; sig holds SIGKEY_SIG_MAX bytes.  0 or -1.
+ */
+int	integrator_sign_statement(struct integrator *, const void *msg,
+	    size_t len, uint8_t *sig, size_t *siglen,
+	    char key_id[STORE_KEYID_MAX + 1], char alg[STORE_ALG_MAX + 1]);
 /* 1 while a signing key is loaded and the last step succeeded. */
 int	integrator_ready(struct integrator *);
 

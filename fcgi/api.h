@@ -24,6 +24,14 @@ void	api_log_keys(struct ctx *);
 void	api_derive(struct ctx *);
 void	api_compare(struct ctx *);
 
+/* api_checkpoint.c */
+void	api_checkpoint_create(struct ctx *);
+void	api_checkpoints(struct ctx *);
+void	api_checkpoint_get(struct ctx *);
+void	api_receipt(struct ctx *);
+void	api_invoice_proof(struct ctx *);
+void	api_verify(struct ctx *);
+
 /* api_customers.c */
 void	api_customers(struct ctx *);
 void	api_customer(struct ctx *);
@@ -43,6 +51,13 @@ int	api_query_u64(struct ctx *, const char *name, uint64_t *out);
 /* The same, also refusing a value outside min..max. */
 int	api_query_range(struct ctx *, const char *name, uint64_t min,
 	    uint64_t max, uint64_t *out);
+/* Scope fields for balance_scope_parse, from the query or the body. */
+int	api_query_field(void *ctx, const char *name, char *out, size_t outlen);
+int	api_body_field(void *ctx, const char *name, char *out, size_t outlen);
+/* The request's scope; -1 after answering 400. */
+struct balance_scope;
+int	api_scope(struct ctx *, int (*field)(void *, const char *, char *,
+	    size_t), struct balance_scope *);
 /* 503: the store failed or stayed busy. */
 void	api_unavailable(struct ctx *);
 

@@ -15,46 +15,6 @@
 #define COMPARE_DELTAS_MAX	100000
 #define COMPARE_TOO_WIDE	(STORE_USER + 10)
 
-/* A scope field from the query string; an empty value counts as absent. */
-static int
-api_query_field(void *arg, const char *name, char *out, size_t outlen)
-{
-	struct ctx	*c = arg;
-	int		 rc = request_query(c->req, name, out, outlen);
-
-	return rc > 0 && out[0] == '\0' ? 0 : rc;
-}
-
-/* A scope field from the JSON body; null or "" counts as absent. */
-static int
-api_body_field(void *arg, const char *name, char *out, size_t outlen)
-{
-	struct ctx		*c = arg;
-	struct json_object	*v;
-	const char		*s;
-
-	if (!json_object_object_get_ex(c->body, name, &v) || v == NULL)
-		return 0;
-	if (!json_object_is_type(v, json_type_string) ||
-	    strlen(s = json_object_get_string(v)) >= outlen)
-		return -1;
-	memcpy(out, s, strlen(s) + 1);
-	return out[0] != '\0';
-}
-
-static int
-api_scope(struct ctx *c, balance_field_fn get, struct balance_scope *s)
-{
-	struct balance_error	err;
-
-	if (balance_scope_parse(get, c, timefmt_now_ms(), s, &err) == 0)
-		return 0;
-	response_error(c->resp, err.combination ?
-	    API_INVALID_SCOPE_COMBINATION : API_VALIDATION_ERROR, err.field,
-	    NULL, "%s", err.message);
-	return -1;
-}
-
 /* Exact decimal text into *v; 0, or -1 after answering 400. */
 static int
 api_amount(struct ctx *c, const char *name, const char *text, decimal_t *v)
@@ -170,6 +130,14 @@ api_read_balance(struct reading *r, store_txn_fn txn, void *arg)
 	return -1;
 }
 
+/* From a checkpoint, the balance starts where it ended, unless told. */
+static decimal_t
+api_start(const struct reading *r, int given, decimal_t start)
+{
+	return r->scope.kind == BALANCE_CHECKPOINT && !given ?
+	    r->b.checkpoint_ending : start;
+}
+
 static struct json_object *
 api_opt_receipt(const struct balance *b)
 {
@@ -183,6 +151,7 @@ api_derive(struct ctx *c)
 	struct reading		 r;
 	struct json_object	*data, *page;
 	decimal_t		 start = 0;
+	int			 given;
 
 	memset(&r, 0, sizeof(r));
 	r.c = c;
@@ -190,7 +159,7 @@ api_derive(struct ctx *c)
 	r.limit = DERIVE_LIMIT_DEFAULT;
 	if (!api_customer_access(c, r.customer) ||
 	    api_scope(c, api_query_field, &r.scope) < 0 ||
-	    api_query_amount(c, "startingBalance", &start) < 0 ||
+	    (given = api_query_amount(c, "startingBalance", &start)) < 0 ||
 	    api_query_range(c, "limit", 1, DERIVE_LIMIT_MAX, &r.limit) < 0 ||
 	    api_query_u64(c, "offset", &r.offset) < 0)
 		return;
@@ -199,6 +168,7 @@ api_derive(struct ctx *c)
 		json_object_put(r.deltas);
 		return;
 	}
+	start = api_start(&r, given, start);
 	data = json_object_new_object();
 	json_object_object_add(data, "customerId",
 	    json_object_new_string(r.customer));
@@ -415,7 +385,8 @@ api_within(decimal_t a, decimal_t b, decimal_t tolerance)
 
 static int
 api_compare_input(struct ctx *c, struct comparing *m, decimal_t *yours,
-    decimal_t *theirs, int *has_theirs, decimal_t *start, decimal_t *tol)
+    decimal_t *theirs, int *has_theirs, decimal_t *start, int *has_start,
+    decimal_t *tol)
 {
 	struct json_object	*id;
 
@@ -434,8 +405,8 @@ api_compare_input(struct ctx *c, struct comparing *m, decimal_t *yours,
 	    yours) < 0 ||
 	    (*has_theirs = api_body_amount(c, c->body, "theirBalance",
 	    "theirBalance", 0, theirs)) < 0 ||
-	    api_body_amount(c, c->body, "startingBalance", "startingBalance",
-	    0, start) < 0 ||
+	    (*has_start = api_body_amount(c, c->body, "startingBalance",
+	    "startingBalance", 0, start)) < 0 ||
 	    api_body_amount(c, c->body, "tolerance", "tolerance", 0, tol) < 0)
 		return -1;
 	if (*tol < 0) {
@@ -453,14 +424,17 @@ api_compare(struct ctx *c)
 	struct json_object	*data;
 	decimal_t		 yours = 0, theirs = 0, start = 0, tol = 0;
 	decimal_t		 neutral;
-	int			 has_theirs = 0, mine_ok, theirs_ok;
+	int			 has_theirs = 0, has_start = 0, mine_ok;
+	int			 theirs_ok;
 	size_t			 i;
 
 	memset(&m, 0, sizeof(m));
 	m.r.c = c;
 	if (api_compare_input(c, &m, &yours, &theirs, &has_theirs, &start,
-	    &tol) < 0 || api_read_balance(&m.r, api_compare_txn, &m) < 0)
+	    &has_start, &tol) < 0 ||
+	    api_read_balance(&m.r, api_compare_txn, &m) < 0)
 		goto out;
+	start = api_start(&m.r, has_start, start);
 	neutral = start + m.r.b.net;
 	mine_ok = api_within(yours, neutral, tol);
 	theirs_ok = has_theirs && api_within(theirs, neutral, tol);

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
+#include "../core/balance.h"
 #include "../core/ids.h"
 #include "api.h"
 
@@ -76,4 +79,44 @@ api_unavailable(struct ctx *c)
 {
 	response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 	    "the record could not be read, try again");
+}
+
+/* A scope field from the query string; an empty value counts as absent. */
+int
+api_query_field(void *arg, const char *name, char *out, size_t outlen)
+{
+	struct ctx	*c = arg;
+	int		 rc = request_query(c->req, name, out, outlen);
+
+	return rc > 0 && out[0] == '\0' ? 0 : rc;
+}
+
+/* A scope field from the JSON body; null or "" counts as absent. */
+int
+api_body_field(void *arg, const char *name, char *out, size_t outlen)
+{
+	struct ctx		*c = arg;
+	struct json_object	*v;
+	const char		*s;
+
+	if (!json_object_object_get_ex(c->body, name, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string) ||
+	    strlen(s = json_object_get_string(v)) >= outlen)
+		return -1;
+	memcpy(out, s, strlen(s) + 1);
+	return out[0] != '\0';
+}
+
+int
+api_scope(struct ctx *c, balance_field_fn get, struct balance_scope *s)
+{
+	struct balance_error	err;
+
+	if (balance_scope_parse(get, c, timefmt_now_ms(), s, &err) == 0)
+		return 0;
+	response_error(c->resp, err.combination ?
+	    API_INVALID_SCOPE_COMBINATION : API_VALIDATION_ERROR, err.field,
+	    NULL, "%s", err.message);
+	return -1;
 }

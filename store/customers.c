@@ -33,22 +33,13 @@ store_customer_key(uint8_t *buf, size_t size, const char *tenant,
 	return tl + cl + 4;
 }
 
-/* "tenant\0env\0": the prefix of a tenant's customers, and its usage key. */
-static size_t
-tenant_key(uint8_t *buf, size_t size, const char *tenant, enum store_env env)
+size_t
+store_tenant_key(uint8_t *buf, size_t size, const char *tenant,
+    enum store_env env)
 {
 	size_t	klen = store_customer_key(buf, size, tenant, env, "");
 
 	return klen == 0 ? 0 : klen - 1;
-}
-
-static void
-be32_put(uint8_t *out, uint32_t v)
-{
-	out[0] = (uint8_t)(v >> 24);
-	out[1] = (uint8_t)(v >> 16);
-	out[2] = (uint8_t)(v >> 8);
-	out[3] = (uint8_t)v;
 }
 
 static uint32_t
@@ -147,7 +138,7 @@ store_customer_each_from(struct store_txn *t, const char *tenant,
 	ce.fn = fn;
 	ce.arg = arg;
 	/* Keys that cannot be built belong to no customer. */
-	if ((ce.plen = tenant_key(ce.prefix, sizeof(ce.prefix), tenant,
+	if ((ce.plen = store_tenant_key(ce.prefix, sizeof(ce.prefix), tenant,
 	    env)) == 0 || (slen = store_customer_key(start, sizeof(start),
 	    tenant, env, from)) == 0)
 		return STORE_OK;
@@ -286,7 +277,7 @@ usage_key(uint8_t key[CKEY_MAX + 4], const char *tenant, enum store_env env,
 {
 	size_t	klen;
 
-	if ((klen = tenant_key(key, CKEY_MAX, tenant, env)) == 0)
+	if ((klen = store_tenant_key(key, CKEY_MAX, tenant, env)) == 0)
 		return 0;
 	be32_put(key + klen, (uint32_t)month);
 	return klen + 4;
@@ -315,7 +306,7 @@ store_quota_get(struct store_txn *t, const char *tenant, enum store_env env,
 	size_t	klen;
 
 	*limit = 0;
-	if ((klen = tenant_key(key, sizeof(key), tenant, env)) == 0)
+	if ((klen = store_tenant_key(key, sizeof(key), tenant, env)) == 0)
 		return STORE_NOTFOUND;
 	return store_kv_get_u64(t, STORE_DB_QUOTAS, key, klen, limit);
 }
@@ -327,7 +318,7 @@ store_quota_put(struct store_txn *t, const char *tenant, enum store_env env,
 	uint8_t	key[CKEY_MAX];
 	size_t	klen;
 
-	if ((klen = tenant_key(key, sizeof(key), tenant, env)) == 0)
+	if ((klen = store_tenant_key(key, sizeof(key), tenant, env)) == 0)
 		return STORE_NOTFOUND;
 	return store_kv_put_u64(t, STORE_DB_QUOTAS, key, klen, limit, 0);
 }
@@ -340,7 +331,7 @@ store_quota_delete(struct store_txn *t, const char *tenant,
 	size_t	klen;
 	int	rc;
 
-	if ((klen = tenant_key(key, sizeof(key), tenant, env)) == 0)
+	if ((klen = store_tenant_key(key, sizeof(key), tenant, env)) == 0)
 		return STORE_NOTFOUND;
 	rc = store_kv_del(t, STORE_DB_QUOTAS, key, klen);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;

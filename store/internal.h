@@ -22,6 +22,10 @@ enum store_db {
 	STORE_DB_MONTHS,	/* tenant, env, customer, month -> totals */
 	STORE_DB_USAGE,		/* tenant, env, month -> deltas recorded */
 	STORE_DB_QUOTAS,	/* tenant, env -> deltas allowed per month */
+	STORE_DB_CHECKPOINTS,	/* checkpointId -> checkpoint */
+	STORE_DB_CHKCUST,	/* customer, ~month, ~ordinal -> checkpointId */
+	STORE_DB_CHKTENANT,	/* tenant, env, ~ordinal -> checkpointId */
+	STORE_DB_CHKROOT,	/* proofRoot, ~ordinal -> checkpointId */
 	STORE_DB_COUNT
 };
 
@@ -73,6 +77,9 @@ int	store_kv_seek(struct store_txn *, enum store_db, const void *key,
  */
 size_t	store_customer_key(uint8_t *buf, size_t size, const char *tenant,
 	    enum store_env env, const char *customer_id);
+/* "tenant\0env\0": the prefix of everything of one tenant+env. */
+size_t	store_tenant_key(uint8_t *buf, size_t size, const char *tenant,
+	    enum store_env env);
 /* Keeps every per-customer total current as d is appended. */
 int	store_customer_append(struct store_txn *, const struct store_delta *d,
 	    __int128 amount);

@@ -24,6 +24,15 @@ be64_get(const uint8_t in[8])
 }
 
 void
+be32_put(uint8_t out[4], uint32_t v)
+{
+	out[0] = (uint8_t)(v >> 24);
+	out[1] = (uint8_t)(v >> 16);
+	out[2] = (uint8_t)(v >> 8);
+	out[3] = (uint8_t)v;
+}
+
+void
 pack_free(struct pack *pk)
 {
 	free(pk->buf);

@@ -25,6 +25,7 @@ struct unpack {
 /* A 64-bit big-endian number in 8 bytes: keys that sort numerically. */
 void	 be64_put(uint8_t out[8], uint64_t);
 uint64_t be64_get(const uint8_t in[8]);
+void	 be32_put(uint8_t out[4], uint32_t);
 
 void	pack_free(struct pack *);
 void	pack_u8(struct pack *, uint8_t);

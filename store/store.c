@@ -30,6 +30,10 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"months.db",
 	"usage.db",
 	"quotas.db",
+	"checkpoints.db",
+	"chkcust.db",
+	"chktenant.db",
+	"chkroot.db",
 };
 
 const char *

@@ -319,4 +319,54 @@ int	store_signkey_active(struct store_txn *, struct store_signkey *);
 typedef int	(*store_signkey_fn)(const struct store_signkey *, void *arg);
 int	store_signkey_each(struct store_txn *, store_signkey_fn, void *arg);
 
+/*
+ * Checkpoints: signed locks of one customer's month (SPEC 3.6, 4.4).
+ * Indexed by customer and month, by tenant, and by proof root, each
+ * newest first; they are never changed once added.
+ */
+#define STORE_STATEMENT_MAX	2048
+#define STORE_SIG_MAX		512
+struct store_checkpoint {
+	char		id[STORE_ID_MAX + 1];
+	char		tenant[STORE_TENANT_MAX + 1];
+	enum store_env	env;
+	char		customer_id[STORE_CUSTOMER_MAX + 1];
+	int		month;
+	uint64_t	first_seq;	/* the covered run of seqs: */
+	uint64_t	last_seq;	/* empty when last_seq < first_seq */
+	uint64_t	through_seq;	/* every seq up to it is behind it */
+	uint64_t	count;
+	__int128	starting, net;	/* nano-units */
+	uint8_t		proof_root[STORE_HASH_LEN];
+	char		previous[STORE_ID_MAX + 1];	/* "" if none */
+	uint64_t	tree_size;
+	uint8_t		root_hash[STORE_HASH_LEN];
+	char		key_id[STORE_KEYID_MAX + 1];
+	char		alg[STORE_ALG_MAX + 1];
+	int64_t		created_ms;
+	char		statement[STORE_STATEMENT_MAX];	/* the signed bytes */
+	uint8_t		sig[STORE_SIG_MAX];
+	size_t		sig_len;
+};
+/* STORE_EXISTS if the id is taken. */
+int	store_checkpoint_add(struct store_txn *, const struct store_checkpoint *);
+int	store_checkpoint_get(struct store_txn *, const char *id,
+	    struct store_checkpoint *);
+/* The newest checkpoint with this proof root. */
+int	store_checkpoint_by_root(struct store_txn *,
+	    const uint8_t root[STORE_HASH_LEN], struct store_checkpoint *);
+/* The customer's newest checkpoint of a month up to month (inclusive). */
+int	store_checkpoint_latest(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, int month,
+	    struct store_checkpoint *);
+/*
+ * Calls fn for the checkpoints of one customer (customer_id not NULL) or
+ * of a whole tenant+env, newest first, until fn returns non-zero.
+ */
+typedef int	(*store_checkpoint_fn)(const struct store_checkpoint *,
+		    void *arg);
+int	store_checkpoint_each(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, store_checkpoint_fn,
+	    void *arg);
+
 #endif

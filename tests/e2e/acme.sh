@@ -121,6 +121,60 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $CUSTOMER_KEY" \
 	-H 'Content-Type: application/json' -d "$body" "$URL/balance/delta")
 expect "customer key emitting (refused)" 403 "$status"
 
+# post PATH BODY: a vendor POST, the body of the answer
+post() {
+	curl -s -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' \
+		-d "$2" "$URL$1"
+}
+jqr() { jq -r "$1" <<<"$2"; }
+
+say "== lock January and February (the clock now reads 2026-03-03)"
+say "   POST /api/v1/balance/checkpoint {\"customerId\":\"customer_acme\",\"period\":\"2026-01\"}"
+jan_cp=$(post /balance/checkpoint '{"customerId":"customer_acme","period":"2026-01"}')
+JAN=$(jqr .data.checkpointId "$jan_cp")
+expect "January endingBalance" "$(fmt $jan)" "$(field "$jan_cp" endingBalance)"
+expect "January deltasCount" 5 "$(field "$jan_cp" deltasCount)"
+expect "January previousCheckpointId" null "$(jqr .data.previousCheckpointId "$jan_cp")"
+r=$(post /balance/checkpoint '{"customerId":"customer_acme","period":"2026-01"}')
+expect "January again, nothing new: same checkpointId" "$JAN" "$(jqr .data.checkpointId "$r")"
+feb_cp=$(post /balance/checkpoint '{"customerId":"customer_acme","period":"2026-02"}')
+FEB=$(jqr .data.checkpointId "$feb_cp")
+expect "February previousCheckpointId" "$JAN" "$(jqr .data.previousCheckpointId "$feb_cp")"
+expect "February startingBalance (January's end)" "$(fmt $jan)" "$(field "$feb_cp" startingBalance)"
+expect "February endingBalance" "$(fmt $((jan + feb)))" "$(field "$feb_cp" endingBalance)"
+r=$(post /balance/checkpoint '{"customerId":"customer_acme","period":"2026-01"}')
+expect "January after February is locked" VALIDATION_ERROR "$(jqr .error.code "$r")"
+r=$(post /balance/checkpoint '{"customerId":"customer_acme","period":"2026-04"}')
+expect "a future period" VALIDATION_ERROR "$(jqr .error.code "$r")"
+
+say "== March is open: a new delta makes a new checkpoint naming the old"
+mar_cp=$(post /balance/checkpoint '{"customerId":"customer_acme"}')
+MAR=$(jqr .data.checkpointId "$mar_cp")
+expect "March (default period) deltasCount" 3 "$(field "$mar_cp" deltasCount)"
+post /balance/delta '{"customerId":"customer_acme","delta":1.5,"reason":"late usage"}' >/dev/null
+mar2_cp=$(post /balance/checkpoint '{"customerId":"customer_acme","period":"2026-03"}')
+expect "March again: previousCheckpointId" "$MAR" "$(jqr .data.previousCheckpointId "$mar2_cp")"
+expect "March again: deltasCount" 4 "$(field "$mar2_cp" deltasCount)"
+expect "March again: same startingBalance" "$(field "$mar_cp" startingBalance)" "$(field "$mar2_cp" startingBalance)"
+
+say "== derive from a checkpoint: February's end plus everything after"
+r=$(curl -s -H "X-Api-Key: $KEY" "$URL/balance/derive/customer_acme?startingCheckpoint=$FEB")
+expect computedBalance "$(fmt $((total + 15000)))" "$(field "$r" computedBalance)"
+expect deltasCount 4 "$(field "$r" deltasCount)"
+
+say "== the public verify endpoint: no key, no customer data"
+root=$(jqr .data.proofRoot "$feb_cp")
+r=$(curl -s "$URL/verify/$root?source=invoice")
+expect verified true "$(jqr .data.verified "$r")"
+expect checkpointId "$FEB" "$(jqr .data.checkpointId "$r")"
+leak=no
+for secret in customer_acme "$(fmt $feb)" "$(fmt $jan)" "API calls" saas; do
+	grep -qF "$secret" <<<"$r" && leak=$secret
+done
+expect "customer data in the public answer" no "$leak"
+r=$(curl -s -w ' %{http_code}' "$URL/verify/0x$(openssl rand -hex 32)")
+expect "a random root" "false 404" "$(jqr .error.verified "${r% *}") ${r##* }"
+
 [ "$failures" -eq 0 ] && say "acme: worked example holds" && exit 0
 say "acme: $failures mismatches (state in $DIR with KEEP=1)"
 exit 1

@@ -1,0 +1,340 @@
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../common/hex.h"
+#include "../common/jcs.h"
+#include "../common/sbuf.h"
+#include "../common/timefmt.h"
+#include "../crypto/merkle.h"
+#include "../crypto/random.h"
+#include "apikey.h"
+#include "balance.h"
+#include "checkpoint.h"
+#include "emit.h"
+
+static void
+add_string(struct sbuf *sb, const char *name, const char *value)
+{
+	sbuf_addf(sb, ",\"%s\":", name);
+	jcs_string(value, strlen(value), sb);
+}
+
+static void
+add_time(struct sbuf *sb, const char *name, int64_t ms)
+{
+	char	when[TIMEFMT_LEN];
+
+	timefmt_rfc3339(ms, when);
+	add_string(sb, name, when);
+}
+
+static void
+add_amount(struct sbuf *sb, const char *name, decimal_t v)
+{
+	char	text[DECIMAL_MAX];
+
+	decimal_format(v, text);
+	add_string(sb, name, text);
+}
+
+static void
+add_hash(struct sbuf *sb, const char *name, const uint8_t h[STORE_HASH_LEN])
+{
+	char	hex[2 + 2 * STORE_HASH_LEN + 1] = "0x";
+
+	hex_encode(h, STORE_HASH_LEN, hex + 2);
+	add_string(sb, name, hex);
+}
+
+int
+checkpoint_statement(struct store_checkpoint *c)
+{
+	struct sbuf	sb = { 0 };
+	char		period[TIMEFMT_PERIOD_LEN];
+	int		rc = -1;
+
+	timefmt_period(c->month, period);
+	/* Members in JCS order; amounts as strings, so none is rounded. */
+	sbuf_adds(&sb, "{\"checkpointId\":");
+	jcs_string(c->id, strlen(c->id), &sb);
+	add_time(&sb, "createdAt", c->created_ms);
+	add_string(&sb, "customerId", c->customer_id);
+	sbuf_addf(&sb, ",\"deltasCount\":%llu", (unsigned long long)c->count);
+	add_time(&sb, "endDate", timefmt_month_start(c->month + 1));
+	add_amount(&sb, "endingBalance", c->starting + c->net);
+	add_string(&sb, "env", apikey_env_name(c->env));
+	add_amount(&sb, "netChange", c->net);
+	add_string(&sb, "period", period);
+	if (c->previous[0] != '\0')
+		add_string(&sb, "previousCheckpointId", c->previous);
+	else
+		sbuf_adds(&sb, ",\"previousCheckpointId\":null");
+	add_hash(&sb, "proofRoot", c->proof_root);
+	add_hash(&sb, "rootHash", c->root_hash);
+	add_time(&sb, "startDate", timefmt_month_start(c->month));
+	add_amount(&sb, "startingBalance", c->starting);
+	add_string(&sb, "tenant", c->tenant);
+	sbuf_addf(&sb, ",\"treeSize\":%llu,\"version\":1}",
+	    (unsigned long long)c->tree_size);
+	if (!sb.oom && sb.len < sizeof(c->statement)) {
+		memcpy(c->statement, sb.buf, sb.len);
+		c->statement[sb.len] = '\0';
+		rc = 0;
+	}
+	sbuf_free(&sb);
+	return rc;
+}
+
+static void
+json_time(struct json_object *o, const char *name, int64_t ms)
+{
+	char	when[TIMEFMT_LEN];
+
+	timefmt_rfc3339(ms, when);
+	json_object_object_add(o, name, json_object_new_string(when));
+}
+
+struct json_object *
+checkpoint_json(const struct store_checkpoint *c)
+{
+	struct json_object	*o = json_object_new_object();
+	char			 period[TIMEFMT_PERIOD_LEN];
+
+	timefmt_period(c->month, period);
+	json_object_object_add(o, "checkpointId",
+	    json_object_new_string(c->id));
+	json_object_object_add(o, "status", json_object_new_string("VERIFIED"));
+	json_object_object_add(o, "customerId",
+	    json_object_new_string(c->customer_id));
+	json_object_object_add(o, "period", json_object_new_string(period));
+	json_time(o, "startDate", timefmt_month_start(c->month));
+	json_time(o, "endDate", timefmt_month_start(c->month + 1));
+	json_object_object_add(o, "startingBalance",
+	    emit_decimal_json(c->starting));
+	json_object_object_add(o, "deltasCount",
+	    json_object_new_uint64(c->count));
+	json_object_object_add(o, "netChange", emit_decimal_json(c->net));
+	json_object_object_add(o, "endingBalance",
+	    emit_decimal_json(c->starting + c->net));
+	json_object_object_add(o, "proofRoot", emit_hash_json(c->proof_root));
+	json_object_object_add(o, "merkleRoot", emit_hash_json(c->proof_root));
+	json_object_object_add(o, "itemsRoot", emit_hash_json(c->proof_root));
+	json_object_object_add(o, "previousCheckpointId", c->previous[0] ?
+	    json_object_new_string(c->previous) : NULL);
+	json_object_object_add(o, "treeSize",
+	    json_object_new_uint64(c->tree_size));
+	json_object_object_add(o, "rootHash", emit_hash_json(c->root_hash));
+	json_object_object_add(o, "keyId", json_object_new_string(c->key_id));
+	json_object_object_add(o, "alg", json_object_new_string(c->alg));
+	json_object_object_add(o, "signature", emit_base64_json(c->sig, c->sig_len));
+	json_object_object_add(o, "statement", emit_base64_json(
+	    (const uint8_t *)c->statement, strlen(c->statement)));
+	json_time(o, "createdAt", c->created_ms);
+	return o;
+}
+
+void
+checkpoint_job_free(struct checkpoint_job *job)
+{
+	free(job->list);
+	job->list = NULL;
+	job->n = job->cap = 0;
+}
+
+static int
+job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
+{
+	struct store_checkpoint	*grown;
+	size_t			 cap;
+
+	if (job->n == job->cap) {
+		cap = job->cap ? job->cap * 2 : 4;
+		if ((grown = realloc(job->list, cap * sizeof(*grown))) == NULL)
+			return STORE_NOMEM;
+		job->list = grown;
+		job->cap = cap;
+	}
+	job->list[job->n++] = *c;
+	return STORE_OK;
+}
+
+/* The Merkle root over the leaf hashes of seqs first..last. */
+static int
+proof_root(struct store_txn *t, const struct checkpoint_job *job,
+    const char *customer, const struct balance *b, uint8_t *root)
+{
+	struct merkle_array	 arr = { NULL, 0 };
+	merkle_hash		*leaves = NULL;
+	struct store_custpos	 p;
+	struct store_delta	 d;
+	uint64_t		 seq;
+	int			 rc = STORE_OK;
+
+	if (b->count > 0 &&
+	    (leaves = calloc(b->count, sizeof(*leaves))) == NULL)
+		return STORE_NOMEM;
+	for (seq = b->first_seq; seq <= b->last_seq; seq++) {
+		if ((rc = store_custpos_get(t, job->tenant, job->env, customer,
+		    seq, &p)) != STORE_OK ||
+		    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
+			goto out;
+		memcpy(leaves[seq - b->first_seq], d.leaf_hash, STORE_HASH_LEN);
+		store_delta_free(&d);
+	}
+	arr.leaves = (const merkle_hash *)leaves;
+	arr.size = b->count;
+	rc = merkle_root(merkle_array_node, &arr, b->count, root) == 0 ?
+	    STORE_OK : STORE_CORRUPT;
+out:
+	free(leaves);
+	return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+}
+
+/*
+ * The newest checkpoint before the new one.  Its month decides the
+ * starting balance: the same month is covered again from the same start,
+ * an earlier month's end is this month's start.
+ */
+static int
+predecessor(struct store_txn *t, struct checkpoint_job *job,
+    const char *customer, struct store_checkpoint *prev)
+{
+	int	rc;
+
+	rc = store_checkpoint_latest(t, job->tenant, job->env, customer,
+	    INT_MAX, prev);
+	if (rc == STORE_OK && prev->month > job->month) {
+		snprintf(job->later, sizeof(job->later), "%s", customer);
+		return CHECKPOINT_LATER;
+	}
+	return rc;
+}
+
+/* The last verified seq recorded before the month ends. */
+static int
+through(struct store_txn *t, const struct checkpoint_job *job,
+    const char *customer, uint64_t *seq)
+{
+	struct balance_scope	upto = { .kind = BALANCE_CUSTOM };
+	struct balance		b;
+	int			rc;
+
+	upto.start_ms = INT64_MIN;
+	upto.end_ms = timefmt_month_start(job->month + 1);
+	if ((rc = balance_derive(t, job->tenant, job->env, customer, &upto,
+	    &b)) == STORE_OK)
+		*seq = b.last_seq;
+	return rc;
+}
+
+static int
+lock_customer(struct store_txn *t, struct checkpoint_job *job,
+    const char *customer)
+{
+	struct balance_scope	 month = { .kind = BALANCE_PERIOD };
+	struct store_checkpoint	*c = NULL, prev;
+	struct store_sth	 head;
+	struct balance		 b;
+	char			 hex[33];
+	int			 rc, has_prev;
+
+	month.month = job->month;
+	if ((rc = balance_derive(t, job->tenant, job->env, customer, &month,
+	    &b)) != STORE_OK)
+		return rc;
+	rc = predecessor(t, job, customer, &prev);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	has_prev = rc == STORE_OK;
+	if (has_prev && prev.month == job->month && prev.count == b.count &&
+	    prev.first_seq == b.first_seq && prev.last_seq == b.last_seq)
+		return job_add(job, &prev);	/* nothing new: the same one */
+	if ((rc = store_sth_get(t, b.tree_size, &head)) != STORE_OK)
+		return rc == STORE_NOTFOUND ? CHECKPOINT_NO_HEAD : rc;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return STORE_NOMEM;
+	if (random_hex(hex, 16) < 0) {
+		rc = STORE_IO;
+		goto out;
+	}
+	snprintf(c->id, sizeof(c->id), "chk_%s", hex);
+	snprintf(c->tenant, sizeof(c->tenant), "%s", job->tenant);
+	c->env = job->env;
+	snprintf(c->customer_id, sizeof(c->customer_id), "%s", customer);
+	c->month = job->month;
+	c->first_seq = b.first_seq;
+	c->last_seq = b.last_seq;
+	c->count = b.count;
+	c->net = b.net;
+	if (has_prev) {
+		snprintf(c->previous, sizeof(c->previous), "%s", prev.id);
+		c->starting = prev.month == job->month ? prev.starting :
+		    prev.starting + prev.net;
+	}
+	c->tree_size = head.size;
+	memcpy(c->root_hash, head.root, STORE_HASH_LEN);
+	c->created_ms = timefmt_now_ms();
+	if ((rc = through(t, job, customer, &c->through_seq)) != STORE_OK ||
+	    (rc = proof_root(t, job, customer, &b, c->proof_root)) !=
+	    STORE_OK)
+		goto out;
+	if (checkpoint_statement(c) < 0) {
+		rc = STORE_NOMEM;
+		goto out;
+	}
+	if (job->sign(job->sign_arg, c->statement, strlen(c->statement),
+	    c->sig, &c->sig_len, c->key_id, c->alg) < 0) {
+		rc = CHECKPOINT_NO_SIGNER;
+		goto out;
+	}
+	if ((rc = store_checkpoint_add(t, c)) == STORE_OK)
+		rc = job_add(job, c);
+out:
+	free(c);
+	return rc;
+}
+
+struct listing {
+	struct store_txn	*t;
+	struct checkpoint_job	*job;
+};
+
+/* Every customer with deltas in the month gets a checkpoint. */
+static int
+lock_listed(const char *customer, const struct store_customer *sc, void *arg)
+{
+	struct listing		*l = arg;
+	struct store_month	 m;
+	int			 rc;
+
+	(void)sc;
+	rc = store_month_get(l->t, l->job->tenant, l->job->env, customer,
+	    l->job->month, &m);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	return rc != STORE_OK ? rc : lock_customer(l->t, l->job, customer);
+}
+
+static int
+checkpoint_txn(struct store_txn *t, void *arg)
+{
+	struct checkpoint_job	*job = arg;
+	struct listing		 l = { t, job };
+
+	job->n = 0;			/* a retried transaction starts again */
+	job->later[0] = '\0';
+	if (job->customer_id != NULL)
+		return lock_customer(t, job, job->customer_id);
+	return store_customer_each(t, job->tenant, job->env, lock_listed, &l);
+}
+
+int
+checkpoint_make(struct store *st, struct checkpoint_job *job)
+{
+	return store_write(st, checkpoint_txn, job);
+}

@@ -1,0 +1,629 @@
+/*
+ * Checkpoints and receipts (SPEC 3.6-3.8): locking a month, reading
+ * checkpoints, the receipt bundle a customer verifies offline, the
+ * invoice proof, and the public verify endpoint.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "../common/hex.h"
+#include "../common/jcs.h"
+#include "../core/balance.h"
+#include "../core/checkpoint.h"
+#include "../core/ids.h"
+#include "../core/tlog.h"
+#include "../crypto/hash.h"
+#include "../crypto/sigkey.h"
+#include "api.h"
+
+#define LIST_LIMIT_MAX		1000
+#define LIST_LIMIT_DEFAULT	100
+#define RECEIPT_DELTAS_MAX	100000
+#define COVER_WAIT_MS		2000	/* for a head over recent deltas */
+
+/* The UTC month a scope names; -1 after answering 400. */
+static int
+api_month(struct ctx *c, const struct balance_scope *s, int *month)
+{
+	int	now = timefmt_month(timefmt_now_ms());
+
+	switch (s->kind) {
+	case BALANCE_ALL:
+		*month = now;
+		break;
+	case BALANCE_PERIOD:
+	case BALANCE_CURRENT_MONTH:
+		*month = s->month;
+		break;
+	case BALANCE_CUSTOM:
+		*month = timefmt_month(s->start_ms);
+		if (s->start_ms == timefmt_month_start(*month) &&
+		    s->end_ms == timefmt_month_start(*month + 1))
+			break;
+		/* FALLTHROUGH */
+	default:
+		response_error(c->resp, API_VALIDATION_ERROR, "period", NULL,
+		    "a checkpoint locks one UTC month: give period=YYYY-MM, "
+		    "or startDate and endDate at its bounds");
+		return -1;
+	}
+	if (*month > now) {
+		response_error(c->resp, API_VALIDATION_ERROR, "period", NULL,
+		    "period is in the future");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+api_sign(void *arg, const void *msg, size_t len, uint8_t *sig, size_t *siglen,
+    char key_id[STORE_KEYID_MAX + 1], char alg[STORE_ALG_MAX + 1])
+{
+	struct integrator	*ig = arg;
+
+	return ig == NULL ? -1 : integrator_sign_statement(ig, msg, len, sig,
+	    siglen, key_id, alg);
+}
+
+static int
+api_sizes_txn(struct store_txn *t, void *arg)
+{
+	uint64_t		*sizes = arg;
+	struct store_sth	 head;
+	int			 rc;
+
+	if ((rc = store_log_size(t, &sizes[0])) != STORE_OK)
+		return rc;
+	rc = store_sth_latest(t, &head);
+	sizes[1] = rc == STORE_OK ? head.size : 0;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/*
+ * Waits (briefly) until a signed head covers every delta recorded before
+ * the request, so a checkpoint made right after emits includes them.
+ */
+static void
+api_wait_covered(struct ctx *c)
+{
+	uint64_t	sizes[2], want;
+	int		waited;
+
+	if (store_read(c->app->store, api_sizes_txn, sizes) != STORE_OK)
+		return;
+	want = sizes[0];
+	for (waited = 0; sizes[1] < want && waited < COVER_WAIT_MS;
+	    waited += 20) {
+		usleep(20000);
+		if (store_read(c->app->store, api_sizes_txn, sizes) !=
+		    STORE_OK)
+			return;
+	}
+}
+
+static void
+api_checkpoint_failed(struct ctx *c, const struct checkpoint_job *job, int rc)
+{
+	switch (rc) {
+	case STORE_NOTFOUND:
+		response_error(c->resp, API_CUSTOMER_NOT_FOUND, "customerId",
+		    NULL, "no deltas recorded for customer %s",
+		    job->customer_id);
+		break;
+	case CHECKPOINT_LATER:
+		response_error(c->resp, API_VALIDATION_ERROR, "period", NULL,
+		    "customer %s has a checkpoint of a later period; periods "
+		    "are locked in order", job->later);
+		break;
+	default:
+		api_unavailable(c);
+	}
+}
+
+void
+api_checkpoint_create(struct ctx *c)
+{
+	struct checkpoint_job	 job;
+	struct balance_scope	 scope;
+	struct json_object	*id, *data, *list;
+	size_t			 i;
+	int			 rc;
+
+	if (!api_vendor_only(c))
+		return;
+	memset(&job, 0, sizeof(job));
+	job.tenant = c->who.tenant;
+	job.env = c->who.env;
+	job.sign = api_sign;
+	job.sign_arg = c->app->integrator;
+	if (json_object_object_get_ex(c->body, "customerId", &id) &&
+	    id != NULL) {
+		if (!json_object_is_type(id, json_type_string) ||
+		    !ids_customer_valid(json_object_get_string(id))) {
+			response_error(c->resp, API_VALIDATION_ERROR,
+			    "customerId", NULL, "customerId must be 1 to 128 "
+			    "of A-Z a-z 0-9 _ . : -");
+			return;
+		}
+		job.customer_id = json_object_get_string(id);
+	}
+	if (api_scope(c, api_body_field, &scope) < 0 ||
+	    api_month(c, &scope, &job.month) < 0)
+		return;
+	api_wait_covered(c);
+	if ((rc = checkpoint_make(c->app->store, &job)) != STORE_OK) {
+		api_checkpoint_failed(c, &job, rc);
+		goto out;
+	}
+	if (job.customer_id != NULL) {
+		response_success(c->resp, 201, checkpoint_json(&job.list[0]));
+		goto out;
+	}
+	list = json_object_new_array();
+	for (i = 0; i < job.n; i++)
+		json_object_array_add(list, checkpoint_json(&job.list[i]));
+	data = json_object_new_object();
+	json_object_object_add(data, "checkpoints", list);
+	json_object_object_add(data, "count", json_object_new_uint64(job.n));
+	response_success(c->resp, 201, data);
+out:
+	checkpoint_job_free(&job);
+}
+
+/* A checkpoint of this key's tenant+env that this key may read. */
+static int
+api_checkpoint_visible(struct ctx *c, const struct store_checkpoint *cp)
+{
+	return strcmp(cp->tenant, c->who.tenant) == 0 &&
+	    cp->env == c->who.env;
+}
+
+struct listing {
+	struct ctx		*c;
+	const char		*customer;	/* NULL: the whole tenant */
+	int			 month;		/* -1: any */
+	uint64_t		 limit, offset, total;
+	struct json_object	*list;
+};
+
+static int
+api_listed(const struct store_checkpoint *cp, void *arg)
+{
+	struct listing	*l = arg;
+
+	if (l->month >= 0 && cp->month != l->month)
+		return STORE_OK;
+	if (l->total++ >= l->offset &&
+	    json_object_array_length(l->list) < l->limit)
+		json_object_array_add(l->list, checkpoint_json(cp));
+	return STORE_OK;
+}
+
+static int
+api_list_txn(struct store_txn *t, void *arg)
+{
+	struct listing	*l = arg;
+
+	l->total = 0;
+	json_object_put(l->list);	/* a retried transaction starts again */
+	if ((l->list = json_object_new_array()) == NULL)
+		return STORE_NOMEM;
+	return store_checkpoint_each(t, l->c->who.tenant, l->c->who.env,
+	    l->customer, api_listed, l);
+}
+
+/* period=YYYY-MM in the query into *month (-1 if absent); -1 on 400. */
+static int
+api_query_period(struct ctx *c, int *month)
+{
+	char	text[16];
+	int	rc;
+
+	*month = -1;
+	if ((rc = api_query_field(c, "period", text, sizeof(text))) == 0)
+		return 0;
+	if (rc > 0 && timefmt_parse_period(text, month) == 0)
+		return 0;
+	response_error(c->resp, API_VALIDATION_ERROR, "period", NULL,
+	    "period must be a UTC month, YYYY-MM");
+	return -1;
+}
+
+void
+api_checkpoints(struct ctx *c)
+{
+	struct listing		 l;
+	struct json_object	*data, *page;
+	char			 customer[STORE_CUSTOMER_MAX + 1];
+	int			 rc;
+
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	l.limit = LIST_LIMIT_DEFAULT;
+	rc = api_query_field(c, "customerId", customer, sizeof(customer));
+	if (rc > 0)
+		l.customer = customer;
+	else if (c->who.kind == STORE_KEY_CUSTOMER)
+		l.customer = c->who.customer_id;	/* only its own */
+	if (rc < 0 || (l.customer != NULL &&
+	    !api_customer_access(c, l.customer)) ||
+	    api_query_period(c, &l.month) < 0 ||
+	    api_query_range(c, "limit", 1, LIST_LIMIT_MAX, &l.limit) < 0 ||
+	    api_query_u64(c, "offset", &l.offset) < 0) {
+		if (rc < 0)
+			response_error(c->resp, API_VALIDATION_ERROR,
+			    "customerId", NULL, "customerId is too long");
+		return;
+	}
+	if (store_read(c->app->store, api_list_txn, &l) != STORE_OK) {
+		json_object_put(l.list);
+		api_unavailable(c);
+		return;
+	}
+	data = json_object_new_object();
+	json_object_object_add(data, "checkpoints", l.list);
+	page = json_object_new_object();
+	json_object_object_add(page, "limit", json_object_new_uint64(l.limit));
+	json_object_object_add(page, "offset", json_object_new_uint64(l.offset));
+	json_object_object_add(page, "total", json_object_new_uint64(l.total));
+	json_object_object_add(data, "pagination", page);
+	response_success(c->resp, 200, data);
+}
+
+struct lookup {
+	const char		*id;
+	struct store_checkpoint	 cp;
+};
+
+static int
+api_lookup_txn(struct store_txn *t, void *arg)
+{
+	struct lookup	*lk = arg;
+
+	return store_checkpoint_get(t, lk->id, &lk->cp);
+}
+
+void
+api_checkpoint_get(struct ctx *c)
+{
+	struct lookup	*lk;
+	int		 rc;
+
+	if ((lk = calloc(1, sizeof(*lk))) == NULL) {
+		api_unavailable(c);
+		return;
+	}
+	lk->id = c->match.params[0];
+	rc = store_read(c->app->store, api_lookup_txn, lk);
+	if (rc == STORE_NOTFOUND || (rc == STORE_OK &&
+	    !api_checkpoint_visible(c, &lk->cp)))
+		response_error(c->resp, API_CHECKPOINT_NOT_FOUND,
+		    "checkpointId", NULL, "no checkpoint %.64s", lk->id);
+	else if (rc != STORE_OK)
+		api_unavailable(c);
+	else if (api_customer_access(c, lk->cp.customer_id))
+		response_success(c->resp, 200, checkpoint_json(&lk->cp));
+	free(lk);
+}
+
+struct receipt {
+	struct ctx		*c;
+	const char		*customer;
+	int			 month;		/* -1: the newest */
+	struct store_checkpoint	 cp;
+	struct store_sth	 head;
+	struct json_object	*deltas;
+};
+
+/* The checkpoint a receipt or invoice proof is about. */
+static int
+api_receipt_checkpoint(struct store_txn *t, struct receipt *r)
+{
+	int	rc;
+
+	rc = store_checkpoint_latest(t, r->c->who.tenant, r->c->who.env,
+	    r->customer, r->month < 0 ? INT_MAX : r->month, &r->cp);
+	if (rc == STORE_OK && r->month >= 0 && r->cp.month != r->month)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+static struct json_object *
+api_receipt_delta(struct store_txn *t, const struct receipt *r,
+    const struct store_delta *d, int *rc)
+{
+	struct json_object	*o;
+	merkle_hash		 proof[MERKLE_PROOF_MAX];
+	size_t			 len;
+
+	if (merkle_inclusion_proof(tlog_node, t, d->log_index,
+	    r->cp.tree_size, proof, &len) != 0) {
+		*rc = STORE_CORRUPT;
+		return NULL;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "recordId",
+	    json_object_new_string(d->record_id));
+	json_object_object_add(o, "logIndex",
+	    json_object_new_uint64(d->log_index));
+	json_object_object_add(o, "leafHash", emit_hash_json(d->leaf_hash));
+	json_object_object_add(o, "contentHash",
+	    emit_hash_json(d->content_hash));
+	json_object_object_add(o, "leaf", json_tokener_parse(d->leaf_data));
+	json_object_object_add(o, "inclusionProof",
+	    emit_hashes_json(proof, len));
+	return o;
+}
+
+static int
+api_receipt_txn(struct store_txn *t, void *arg)
+{
+	struct receipt		*r = arg;
+	struct store_custpos	 p;
+	struct store_delta	 d;
+	struct json_object	*o;
+	uint64_t		 seq;
+	int			 rc;
+
+	json_object_put(r->deltas);	/* a retried transaction starts again */
+	r->deltas = NULL;
+	if ((rc = api_receipt_checkpoint(t, r)) != STORE_OK)
+		return rc;
+	if (r->cp.count > RECEIPT_DELTAS_MAX)
+		return STORE_USER;
+	if ((rc = store_sth_get(t, r->cp.tree_size, &r->head)) != STORE_OK)
+		return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+	if ((r->deltas = json_object_new_array()) == NULL)
+		return STORE_NOMEM;
+	for (seq = r->cp.first_seq; seq <= r->cp.last_seq; seq++) {
+		if ((rc = store_custpos_get(t, r->cp.tenant, r->cp.env,
+		    r->customer, seq, &p)) != STORE_OK ||
+		    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
+			return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+		o = api_receipt_delta(t, r, &d, &rc);
+		store_delta_free(&d);
+		if (o == NULL)
+			return rc;
+		json_object_array_add(r->deltas, o);
+	}
+	return STORE_OK;
+}
+
+/* Reads r's checkpoint (with deltas if txn says so); 0, or -1 after 4xx/5xx. */
+static int
+api_receipt_read(struct receipt *r, store_txn_fn txn)
+{
+	int	rc;
+
+	rc = store_read(r->c->app->store, txn, r);
+	if (rc == STORE_OK)
+		return 0;
+	if (rc == STORE_NOTFOUND)
+		response_error(r->c->resp, API_CHECKPOINT_NOT_FOUND, "period",
+		    NULL, "no checkpoint of customer %s%s", r->customer,
+		    r->month < 0 ? "" : " for that period");
+	else if (rc == STORE_USER)
+		response_error(r->c->resp, API_SCOPE_TOO_WIDE, "period", NULL,
+		    "a receipt holds at most %d deltas", RECEIPT_DELTAS_MAX);
+	else
+		api_unavailable(r->c);
+	return -1;
+}
+
+void
+api_receipt(struct ctx *c)
+{
+	struct receipt		*r;
+	struct json_object	*data;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		api_unavailable(c);
+		return;
+	}
+	r->c = c;
+	r->customer = c->match.params[0];
+	if (!api_customer_access(c, r->customer) ||
+	    api_query_period(c, &r->month) < 0 ||
+	    api_receipt_read(r, api_receipt_txn) < 0)
+		goto out;
+	data = json_object_new_object();
+	json_object_object_add(data, "version", json_object_new_int(1));
+	json_object_object_add(data, "checkpointId",
+	    json_object_new_string(r->cp.id));
+	json_object_object_add(data, "statement", emit_base64_json(
+	    r->cp.statement, strlen(r->cp.statement)));
+	json_object_object_add(data, "signature",
+	    emit_base64_json(r->cp.sig, r->cp.sig_len));
+	json_object_object_add(data, "keyId",
+	    json_object_new_string(r->cp.key_id));
+	json_object_object_add(data, "alg", json_object_new_string(r->cp.alg));
+	json_object_object_add(data, "checkpoint", checkpoint_json(&r->cp));
+	json_object_object_add(data, "treeHead",
+	    json_object_new_string(r->head.note));
+	json_object_object_add(data, "deltas", r->deltas);
+	r->deltas = NULL;
+	response_success(c->resp, 200, data);
+out:
+	json_object_put(r->deltas);
+	free(r);
+}
+
+static int
+api_invoice_txn(struct store_txn *t, void *arg)
+{
+	return api_receipt_checkpoint(t, arg);
+}
+
+/* "https://host" of this request, as the client reached us. */
+static void
+api_base_url(struct ctx *c, char *out, size_t len)
+{
+	const char	*https = request_param(c->req, "HTTPS");
+	const char	*host = request_param(c->req, "HTTP_HOST");
+
+	snprintf(out, len, "%s://%s", https != NULL &&
+	    strcasecmp(https, "on") == 0 ? "https" : "http",
+	    host != NULL ? host : "localhost");
+}
+
+void
+api_invoice_proof(struct ctx *c)
+{
+	struct receipt		*r;
+	struct balance_scope	 scope;
+	struct json_object	*data;
+	char			 base[300], url[800], root[2 + 64 + 1] = "0x";
+	char			 period[TIMEFMT_PERIOD_LEN];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		api_unavailable(c);
+		return;
+	}
+	r->c = c;
+	r->customer = c->match.params[0];
+	r->month = -1;
+	if (!api_customer_access(c, r->customer) ||
+	    api_scope(c, api_query_field, &scope) < 0 ||
+	    (scope.kind != BALANCE_ALL && api_month(c, &scope,
+	    &r->month) < 0) ||
+	    api_receipt_read(r, api_invoice_txn) < 0)
+		goto out;
+	api_base_url(c, base, sizeof(base));
+	hex_encode(r->cp.proof_root, STORE_HASH_LEN, root + 2);
+	timefmt_period(r->cp.month, period);
+	data = json_object_new_object();
+	json_object_object_add(data, "customerId",
+	    json_object_new_string(r->customer));
+	json_object_object_add(data, "period", json_object_new_string(period));
+	json_object_object_add(data, "checkpointId",
+	    json_object_new_string(r->cp.id));
+	json_object_object_add(data, "proofRoot", json_object_new_string(root));
+	snprintf(url, sizeof(url), "%s/api/v1/verify/%s", base, root);
+	json_object_object_add(data, "verifyUrl", json_object_new_string(url));
+	json_object_object_add(data, "verificationApiUrl",
+	    json_object_new_string(url));
+	snprintf(url, sizeof(url), "%s/api/v1/balance/receipt/%s?period=%s",
+	    base, r->customer, period);
+	json_object_object_add(data, "receiptUrl", json_object_new_string(url));
+	json_object_object_add(data, "accessHint", json_object_new_string(
+	    "fetch receiptUrl with a read-only key for this customer "
+	    "(X-Api-Key) and check it offline with tally-verify"));
+	json_object_object_add(data, "customerLinkUrl", NULL);
+	json_object_object_add(data, "customerLinkHost", NULL);
+	response_success(c->resp, 200, data);
+out:
+	free(r);
+}
+
+struct public_check {
+	const char		*ref;
+	struct store_checkpoint	 cp;
+	int			 verified;
+};
+
+/* Whether the stored signature holds, with the key it names. */
+static int
+api_signature_holds(struct store_txn *t, const struct store_checkpoint *cp)
+{
+	struct store_signkey	 rec;
+	struct sigkey		*key = NULL;
+	int			 ok;
+
+	if (store_signkey_get(t, cp->key_id, &rec) != STORE_OK ||
+	    sigkey_from_public_pem(rec.pem, strlen(rec.pem), &key) < 0)
+		return 0;
+	ok = sigkey_verify(key, cp->statement, strlen(cp->statement),
+	    cp->sig, cp->sig_len) == 0;
+	sigkey_free(key);
+	return ok;
+}
+
+static int
+api_public_txn(struct store_txn *t, void *arg)
+{
+	struct public_check	*pc = arg;
+	uint8_t			 root[STORE_HASH_LEN];
+	const char		*hex = pc->ref;
+	int			 rc;
+
+	if (strncmp(pc->ref, "chk_", 4) == 0)
+		rc = store_checkpoint_get(t, pc->ref, &pc->cp);
+	else {
+		if (strncmp(hex, "0x", 2) == 0)
+			hex += 2;
+		if (strlen(hex) != 2 * STORE_HASH_LEN ||
+		    hex_decode(hex, root, sizeof(root)) < 0)
+			return STORE_NOTFOUND;
+		rc = store_checkpoint_by_root(t, root, &pc->cp);
+	}
+	if (rc == STORE_OK)
+		pc->verified = api_signature_holds(t, &pc->cp);
+	return rc;
+}
+
+/*
+ * Public: anyone holding a proof root or checkpoint id learns that Tally
+ * signed it, and when, and over which log head; never an amount, reason,
+ * metadata or customer id, so the statement itself is only hashed.
+ */
+void
+api_verify(struct ctx *c)
+{
+	struct public_check	*pc;
+	struct json_object	*data, *extra;
+	uint8_t			 digest[STORE_HASH_LEN];
+	char			 period[TIMEFMT_PERIOD_LEN], when[TIMEFMT_LEN];
+	int			 rc;
+
+	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
+		api_unavailable(c);
+		return;
+	}
+	pc->ref = c->match.params[0];
+	rc = store_read(c->app->store, api_public_txn, pc);
+	if (rc == STORE_NOTFOUND) {
+		extra = json_object_new_object();
+		json_object_object_add(extra, "verified",
+		    json_object_new_boolean(0));
+		response_error(c->resp, API_CHECKPOINT_NOT_FOUND, NULL, extra,
+		    "no checkpoint with that proof root or id");
+		goto out;
+	} else if (rc != STORE_OK ||
+	    hash_sha256(pc->cp.statement, strlen(pc->cp.statement),
+	    digest) < 0) {
+		api_unavailable(c);
+		goto out;
+	}
+	timefmt_period(pc->cp.month, period);
+	timefmt_rfc3339(pc->cp.created_ms, when);
+	data = json_object_new_object();
+	json_object_object_add(data, "verified",
+	    json_object_new_boolean(pc->verified));
+	json_object_object_add(data, "proofRoot",
+	    emit_hash_json(pc->cp.proof_root));
+	json_object_object_add(data, "checkpointId",
+	    json_object_new_string(pc->cp.id));
+	json_object_object_add(data, "period", json_object_new_string(period));
+	json_object_object_add(data, "recordedAt",
+	    json_object_new_string(when));
+	json_object_object_add(data, "treeSize",
+	    json_object_new_uint64(pc->cp.tree_size));
+	json_object_object_add(data, "rootHash",
+	    emit_hash_json(pc->cp.root_hash));
+	json_object_object_add(data, "keyId",
+	    json_object_new_string(pc->cp.key_id));
+	json_object_object_add(data, "alg", json_object_new_string(pc->cp.alg));
+	json_object_object_add(data, "signature",
+	    emit_base64_json(pc->cp.sig, pc->cp.sig_len));
+	json_object_object_add(data, "statement", NULL);
+	json_object_object_add(data, "statementHash", emit_hash_json(digest));
+	response_success(c->resp, 200, data);
+out:
+	free(pc);
+}
