@@ -6,6 +6,7 @@
 
 #include "../common/hex.h"
 #include "balance.h"
+#include "emit.h"
 #include "tlog.h"
 
 #define FIELD_MAX	96	/* longer than any valid scope value */
@@ -144,15 +145,6 @@ balance_scope_parse(balance_field_fn get, void *arg, int64_t now_ms,
 	return 0;
 }
 
-static void
-scope_json_time(struct json_object *o, const char *name, int64_t ms)
-{
-	char	when[TIMEFMT_LEN];
-
-	timefmt_rfc3339(ms, when);
-	json_object_object_add(o, name, json_object_new_string(when));
-}
-
 struct json_object *
 balance_scope_json(const struct balance_scope *s)
 {
@@ -170,8 +162,9 @@ balance_scope_json(const struct balance_scope *s)
 		    json_object_new_string(period));
 	}
 	if (s->kind != BALANCE_ALL && s->kind != BALANCE_CHECKPOINT) {
-		scope_json_time(o, "startDate", s->start_ms);
-		scope_json_time(o, "endDate", s->end_ms);
+		json_object_object_add(o, "startDate",
+		    emit_time_json(s->start_ms));
+		json_object_object_add(o, "endDate", emit_time_json(s->end_ms));
 	}
 	if (s->kind == BALANCE_CHECKPOINT) {
 		json_object_object_add(o, "startingCheckpoint",

@@ -89,15 +89,6 @@ checkpoint_statement(struct store_checkpoint *c)
 	return rc;
 }
 
-static void
-json_time(struct json_object *o, const char *name, int64_t ms)
-{
-	char	when[TIMEFMT_LEN];
-
-	timefmt_rfc3339(ms, when);
-	json_object_object_add(o, name, json_object_new_string(when));
-}
-
 struct json_object *
 checkpoint_json(const struct store_checkpoint *c)
 {
@@ -111,8 +102,10 @@ checkpoint_json(const struct store_checkpoint *c)
 	json_object_object_add(o, "customerId",
 	    json_object_new_string(c->customer_id));
 	json_object_object_add(o, "period", json_object_new_string(period));
-	json_time(o, "startDate", timefmt_month_start(c->month));
-	json_time(o, "endDate", timefmt_month_start(c->month + 1));
+	json_object_object_add(o, "startDate",
+	    emit_time_json(timefmt_month_start(c->month)));
+	json_object_object_add(o, "endDate",
+	    emit_time_json(timefmt_month_start(c->month + 1)));
 	json_object_object_add(o, "startingBalance",
 	    emit_decimal_json(c->starting));
 	json_object_object_add(o, "deltasCount",
@@ -133,7 +126,7 @@ checkpoint_json(const struct store_checkpoint *c)
 	json_object_object_add(o, "signature", emit_base64_json(c->sig, c->sig_len));
 	json_object_object_add(o, "statement", emit_base64_json(
 	    (const uint8_t *)c->statement, strlen(c->statement)));
-	json_time(o, "createdAt", c->created_ms);
+	json_object_object_add(o, "createdAt", emit_time_json(c->created_ms));
 	return o;
 }
 

@@ -513,3 +513,12 @@ emit_base64_json(const void *data, size_t len)
 	free(text);
 	return s;
 }
+
+struct json_object *
+emit_time_json(int64_t ms)
+{
+	char	when[TIMEFMT_LEN];
+
+	timefmt_rfc3339(ms, when);
+	return json_object_new_string(when);
+}

@@ -76,6 +76,8 @@ struct json_object *emit_amount_json(const char *decimal_text);
 struct json_object *emit_decimal_json(decimal_t);
 /* A hash as the API writes every hash: "0x" and lowercase hex. */
 struct json_object *emit_hash_json(const uint8_t hash[STORE_HASH_LEN]);
+/* A time as the API writes every time: RFC 3339 UTC with ms. */
+struct json_object *emit_time_json(int64_t ms);
 /* Bytes as a base64 JSON string (signatures, statements). */
 struct json_object *emit_base64_json(const void *, size_t);
 /* An array of n hashes in that form (a Merkle proof). */

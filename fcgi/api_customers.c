@@ -18,15 +18,6 @@
 
 static const struct balance_scope all_deltas = { .kind = BALANCE_ALL };
 
-static void
-api_time(struct json_object *o, const char *name, int64_t ms)
-{
-	char	when[TIMEFMT_LEN];
-
-	timefmt_rfc3339(ms, when);
-	json_object_object_add(o, name, json_object_new_string(when));
-}
-
 /* The fields a customer's summary and detail share. */
 static void
 api_customer_totals(struct json_object *o, const char *id,
@@ -79,8 +70,9 @@ api_customer_row(const char *id, const struct store_customer *sc, void *arg)
 		return rc;
 	o = json_object_new_object();
 	api_customer_totals(o, id, &b);
-	api_time(o, "firstDeltaAt", sc->first_ms);
-	api_time(o, "lastDeltaAt", sc->last_ms);
+	json_object_object_add(o, "firstDeltaAt",
+	    emit_time_json(sc->first_ms));
+	json_object_object_add(o, "lastDeltaAt", emit_time_json(sc->last_ms));
 	json_object_array_add(l->list, o);
 	return STORE_OK;
 }
