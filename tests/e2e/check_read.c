@@ -803,6 +803,140 @@ START_TEST(other_tenant_sees_nothing)
 }
 END_TEST
 
+/* Locks the current month of a fresh customer; its checkpointId in id. */
+static void
+lock_month(char *cust, size_t len, const char *name, char *id, size_t idlen)
+{
+	struct reply	r;
+	char		body[256];
+
+	tenths(cust, len, name);
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\"}", cust);
+	post(&r, "/api/v1/balance/checkpoint", env_key("TALLY_KEY_LIVE"),
+	    NULL, body);
+	assert_ok(&r, 201);
+	ck_assert_str_eq(get_str(r.json, "data.status"), "VERIFIED");
+	ck_assert_int_eq(get_int(r.json, "data.deltasCount"), 10);
+	ck_assert_str_eq(num(r.json, "data.endingBalance"), "1");
+	ck_assert_str_eq(get_str(r.json, "data.proofRoot"),
+	    get_str(r.json, "data.merkleRoot"));
+	ck_assert_ptr_nonnull(get_str(r.json, "data.signature"));
+	ck_assert_ptr_nonnull(get_str(r.json, "data.statement"));
+	snprintf(id, idlen, "%s", get_str(r.json, "data.checkpointId"));
+	reply_free(&r);
+}
+
+START_TEST(checkpoints_read_back)
+{
+	const char		*key = env_key("TALLY_KEY_LIVE");
+	struct json_object	*list;
+	struct reply		 r;
+	char			 cust[96], id[64];
+
+	lock_month(cust, sizeof(cust), "chk", id, sizeof(id));
+	fetch(&r, key, "/api/v1/balance/checkpoints/%s", id);
+	assert_ok(&r, 200);
+	ck_assert_str_eq(get_str(r.json, "data.customerId"), cust);
+	reply_free(&r);
+	fetch(&r, key, "/api/v1/balance/checkpoints?customerId=%s", cust);
+	assert_ok(&r, 200);
+	list = get(r.json, "data.checkpoints");
+	ck_assert_int_eq(json_object_array_length(list), 1);
+	ck_assert_str_eq(get_str(json_object_array_get_idx(list, 0),
+	    "checkpointId"), id);
+	ck_assert_int_eq(get_int(r.json, "data.pagination.total"), 1);
+	reply_free(&r);
+	fetch(&r, key, "/api/v1/balance/checkpoints?customerId=%s&"
+	    "period=2020-01", cust);
+	assert_ok(&r, 200);
+	ck_assert_int_eq(get_int(r.json, "data.pagination.total"), 0);
+	reply_free(&r);
+	fetch(&r, key, "/api/v1/balance/receipt/%s", cust);
+	assert_ok(&r, 200);
+	ck_assert_str_eq(get_str(r.json, "data.checkpointId"), id);
+	ck_assert_int_eq(json_object_array_length(get(r.json, "data.deltas")),
+	    10);
+	ck_assert_ptr_nonnull(get_str(r.json, "data.treeHead"));
+	reply_free(&r);
+	fetch(&r, key, "/api/v1/balance/invoice-proof/%s", cust);
+	assert_ok(&r, 200);
+	ck_assert_str_eq(get_str(r.json, "data.checkpointId"), id);
+	ck_assert_ptr_nonnull(strstr(get_str(r.json, "data.verifyUrl"),
+	    "/api/v1/verify/0x"));
+	reply_free(&r);
+	fetch(&r, key, "/api/v1/balance/receipt/%s?period=2020-01", cust);
+	assert_error(&r, 404, "CHECKPOINT_NOT_FOUND");
+	reply_free(&r);
+	fetch(&r, key, "/api/v1/balance/checkpoints/chk_nope%s", run_id);
+	assert_error(&r, 404, "CHECKPOINT_NOT_FOUND");
+	reply_free(&r);
+	/* Every customer with deltas this month, in one call. */
+	post(&r, "/api/v1/balance/checkpoint", key, NULL, "{}");
+	assert_ok(&r, 201);
+	ck_assert_int_ge(get_int(r.json, "data.count"), 1);
+	reply_free(&r);
+}
+END_TEST
+
+START_TEST(checkpoint_refusals)
+{
+	static const char *const bodies[] = {
+		"{\"period\":\"2026-13\"}",
+		"{\"period\":\"2999-01\"}",
+		"{\"startDate\":\"2026-01-01\",\"endDate\":\"2026-01-15\"}",
+		"{\"startingCheckpoint\":\"chk_x\"}",
+		"{\"customerId\":\"bad id\"}",
+		"{\"customerId\":7}",
+	};
+	const char	*key = env_key("TALLY_KEY_LIVE");
+	struct reply	 r;
+	char		 cust[96], id[64], body[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		post(&r, "/api/v1/balance/checkpoint", key, NULL, bodies[i]);
+		assert_error(&r, 400, "VALIDATION_ERROR");
+		reply_free(&r);
+	}
+	snprintf(body, sizeof(body), "{\"customerId\":\"nobody-%s\"}",
+	    run_id);
+	post(&r, "/api/v1/balance/checkpoint", key, NULL, body);
+	assert_error(&r, 404, "CUSTOMER_NOT_FOUND");
+	reply_free(&r);
+
+	/* Another tenant sees nothing of it; a customer key only its own. */
+	lock_month(cust, sizeof(cust), "chk-private", id, sizeof(id));
+	fetch(&r, env_key("TALLY_KEY_OTHER"), "/api/v1/balance/checkpoints/%s",
+	    id);
+	assert_error(&r, 404, "CHECKPOINT_NOT_FOUND");
+	reply_free(&r);
+	fetch(&r, env_key("TALLY_KEY_OTHER"), "/api/v1/balance/receipt/%s",
+	    cust);
+	assert_error(&r, 404, "CHECKPOINT_NOT_FOUND");
+	reply_free(&r);
+	fetch(&r, env_key("TALLY_KEY_CUSTOMER"),
+	    "/api/v1/balance/checkpoints/%s", id);
+	assert_error(&r, 403, "FORBIDDEN");
+	reply_free(&r);
+	fetch(&r, env_key("TALLY_KEY_CUSTOMER"), "/api/v1/balance/receipt/%s",
+	    cust);
+	assert_error(&r, 403, "FORBIDDEN");
+	reply_free(&r);
+	fetch(&r, env_key("TALLY_KEY_CUSTOMER"),
+	    "/api/v1/balance/checkpoints?customerId=%s", cust);
+	assert_error(&r, 403, "FORBIDDEN");
+	reply_free(&r);
+	snprintf(body, sizeof(body), "{\"customerId\":\"customer_acme\"}");
+	post(&r, "/api/v1/balance/checkpoint", env_key("TALLY_KEY_CUSTOMER"),
+	    NULL, body);
+	assert_error(&r, 403, "FORBIDDEN");
+	reply_free(&r);
+	fetch(&r, env_key("TALLY_KEY_CUSTOMER"), "/api/v1/balance/checkpoints");
+	assert_ok(&r, 200);	/* its own customer's, if any */
+	reply_free(&r);
+}
+END_TEST
+
 static Suite *
 read_suite(void)
 {
@@ -823,6 +957,8 @@ read_suite(void)
 	tcase_add_test(tc, quota_exceeded);
 	tcase_add_test(tc, customer_key_reads_only_its_own);
 	tcase_add_test(tc, other_tenant_sees_nothing);
+	tcase_add_test(tc, checkpoints_read_back);
+	tcase_add_test(tc, checkpoint_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }
