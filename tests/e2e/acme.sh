@@ -30,9 +30,11 @@ stack_ctl tenant add saas >/dev/null
 KEY=$(stack_ctl key create --tenant saas --env live)
 CUSTOMER_KEY=$(stack_ctl key create --tenant saas --env live --customer customer_acme)
 stack_start_tallyd
-PORT=$(stack_free_port)
-stack_start_nginx "$PORT" "$(stack_free_port)"
-URL=http://127.0.0.1:$PORT/api/v1
+PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
+stack_start_nginx "$PORT" "$TLS_PORT"
+# Everything over HTTPS, trusting the stack's own certificate.
+export CURL_CA_BUNDLE=$DIR/tls/cert.pem
+URL=https://127.0.0.1:$TLS_PORT/api/v1
 
 failures=0
 say() { printf '%s\n' "$*"; }
@@ -174,6 +176,37 @@ done
 expect "customer data in the public answer" no "$leak"
 r=$(curl -s -w ' %{http_code}' "$URL/verify/0x$(openssl rand -hex 32)")
 expect "a random root" "false 404" "$(jqr .error.verified "${r% *}") ${r##* }"
+
+say "== the customer fetches its receipts over HTTPS and checks them offline"
+say "   (docs/verify.md, step by step)"
+curl -s "$URL/keys" > "$DIR/keys.json"
+for p in 2026-01 2026-02; do
+	curl -s -H "X-Api-Key: $CUSTOMER_KEY" \
+		"$URL/balance/receipt/customer_acme?period=$p" > "$DIR/$p.json"
+done
+verify() { "$BIN/tally-verify" "$@" > "$DIR/verify.out" 2>&1; echo $?; }
+expect "tally-verify 2026-01.json --keys keys.json" 0 "$(verify "$DIR/2026-01.json" --keys "$DIR/keys.json")"
+expect "tally-verify 2026-02.json --previous 2026-01.json" 0 \
+	"$(verify "$DIR/2026-02.json" --keys "$DIR/keys.json" --previous "$DIR/2026-01.json")"
+sed 's/^/      /' "$DIR/verify.out"
+jq -r --arg k "$(jq -r .data.keyId "$DIR/2026-02.json")" \
+	'.data.keys[] | select(.keyId == $k) | .pem' "$DIR/keys.json" > "$DIR/key.pem"
+jq -r .data.statement "$DIR/2026-02.json" | base64 -d > "$DIR/statement.json"
+jq -r .data.signature "$DIR/2026-02.json" | base64 -d > "$DIR/statement.sig"
+expect "openssl dgst -verify on the statement" "Verified OK" \
+	"$(openssl dgst -sha256 -verify "$DIR/key.pem" -signature "$DIR/statement.sig" "$DIR/statement.json")"
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null |
+	openssl ec -pubout > "$DIR/other.pem" 2>/dev/null
+expect "the receipt under another key" 1 "$(verify "$DIR/2026-02.json" --key "$DIR/other.pem")"
+grep -q '^FAIL.*signature' "$DIR/verify.out" || expect "a FAIL line naming the signature" yes no
+expect "the months out of order (--previous 2026-02 for 2026-01)" 1 \
+	"$(verify "$DIR/2026-01.json" --keys "$DIR/keys.json" --previous "$DIR/2026-02.json")"
+post /balance/delta '{"customerId":"customer_beta","delta":4,"reason":"usage"}' >/dev/null
+post /balance/checkpoint '{"customerId":"customer_beta"}' >/dev/null
+curl -s -H "X-Api-Key: $KEY" "$URL/balance/receipt/customer_beta" > "$DIR/beta.json"
+expect "customer_beta's own receipt" 0 "$(verify "$DIR/beta.json" --keys "$DIR/keys.json")"
+expect "another customer's receipt as --previous" 1 \
+	"$(verify "$DIR/2026-02.json" --keys "$DIR/keys.json" --previous "$DIR/beta.json")"
 
 [ "$failures" -eq 0 ] && say "acme: worked example holds" && exit 0
 say "acme: $failures mismatches (state in $DIR with KEEP=1)"

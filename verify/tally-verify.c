@@ -1,0 +1,241 @@
+/*
+ * tally-verify: checks a checkpoint receipt offline, with nothing but
+ * the log's public key (SPEC 4.5, docs/receipt.md).
+ *
+ *   tally-verify RECEIPT.json (--key KEY.pem | --keys KEYS.json)
+ *       [--previous PREV.json]
+ *   tally-verify --head NOTE_FILE (--key KEY.pem | --keys KEYS.json)
+ *
+ * Prints one line per check and a summary; exits 0 only if every check
+ * holds, 1 if one failed, 2 for bad usage or a file it cannot read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "verify.h"
+
+struct args {
+	const char	*receipt, *head, *key, *keys, *previous;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: tally-verify RECEIPT.json (--key KEY.pem | "
+	    "--keys KEYS.json) [--previous PREV.json]\n"
+	    "       tally-verify --head NOTE_FILE (--key KEY.pem | "
+	    "--keys KEYS.json)\n");
+}
+
+/* Fills a from argv; -1 (with a message) for anything but one form. */
+static int
+args_parse(int argc, char *argv[], struct args *a)
+{
+	const char	**slot;
+	int		  i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		slot = NULL;
+		if (strcmp(argv[i], "--key") == 0)
+			slot = &a->key;
+		else if (strcmp(argv[i], "--keys") == 0)
+			slot = &a->keys;
+		else if (strcmp(argv[i], "--previous") == 0)
+			slot = &a->previous;
+		else if (strcmp(argv[i], "--head") == 0)
+			slot = &a->head;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "tally-verify: unknown option %s\n",
+			    argv[i]);
+			return -1;
+		} else
+			slot = &a->receipt;
+		if (slot != &a->receipt && ++i == argc) {
+			fprintf(stderr, "tally-verify: %s needs a file\n",
+			    argv[i - 1]);
+			return -1;
+		}
+		if (*slot != NULL) {
+			fprintf(stderr, "tally-verify: %s given twice\n",
+			    slot == &a->receipt ? "a receipt" : argv[i - 1]);
+			return -1;
+		}
+		*slot = argv[i];
+	}
+	if ((a->key == NULL) == (a->keys == NULL)) {
+		fprintf(stderr, "tally-verify: give one of --key or --keys\n");
+		return -1;
+	}
+	if ((a->receipt == NULL) == (a->head == NULL) ||
+	    (a->head != NULL && a->previous != NULL)) {
+		fprintf(stderr, "tally-verify: give a receipt, or --head "
+		    "alone\n");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads all of path, at most max bytes, into *out (malloc'd, with a NUL
+ * after the *len bytes).  Returns 0, or -1 with a message printed.
+ */
+static int
+read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	char	*buf = NULL, *nb;
+	size_t	 cap = 0, n = 0;
+	ssize_t	 got;
+	int	 fd;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		fprintf(stderr, "tally-verify: %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 65536;
+			if (cap > max + 1)
+				cap = max + 1;
+			if (n == cap)
+				break;	/* max + 1 read: too large */
+			if ((nb = realloc(buf, cap + 1)) == NULL) {
+				fprintf(stderr, "tally-verify: %s: out of "
+				    "memory\n", path);
+				goto err;
+			}
+			buf = nb;
+		}
+		if ((got = read(fd, buf + n, cap - n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "tally-verify: %s: %s\n", path,
+			    strerror(errno));
+			goto err;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	if (n > max) {
+		fprintf(stderr, "tally-verify: %s: larger than %zu bytes\n",
+		    path, max);
+		goto err;
+	}
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		goto err;
+	buf[n] = '\0';
+	close(fd);
+	*out = buf;
+	*len = n;
+	return 0;
+err:
+	close(fd);
+	free(buf);
+	return -1;
+}
+
+static int
+load_keys(const struct args *a, struct keyring **keys)
+{
+	const char	*path = a->key != NULL ? a->key : a->keys;
+	char		*text, err[VERIFY_LINE_MAX];
+	size_t		 len;
+	int		 rc;
+
+	if (read_file(path, VERIFY_SMALL_MAX, &text, &len) < 0)
+		return -1;
+	rc = a->key != NULL ?
+	    keyring_from_pem(text, len, keys, err, sizeof(err)) :
+	    keyring_from_json(text, len, keys, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "tally-verify: %s: %s\n", path, err);
+	free(text);
+	return rc;
+}
+
+static int
+run_head(const struct args *a, const struct keyring *keys)
+{
+	struct report	 rep;
+	char		*text;
+	size_t		 len;
+
+	if (read_file(a->head, VERIFY_SMALL_MAX, &text, &len) < 0)
+		return VERIFY_EXIT_USAGE;
+	report_init(&rep, stdout);
+	verify_head(&rep, text, len, keys);
+	free(text);
+	return report_finish(&rep);
+}
+
+static int
+run_receipt(const struct args *a, const struct keyring *keys)
+{
+	struct report	 rep;
+	struct receipt	*r = NULL, *prev = NULL;
+	char		*text = NULL, *ptext = NULL;
+	char		 err[VERIFY_LINE_MAX], perr[VERIFY_LINE_MAX];
+	size_t		 len, plen;
+	int		 status = VERIFY_EXIT_USAGE;
+
+	if (read_file(a->receipt, VERIFY_RECEIPT_MAX, &text, &len) < 0 ||
+	    (a->previous != NULL && read_file(a->previous,
+	    VERIFY_RECEIPT_MAX, &ptext, &plen) < 0))
+		goto out;
+	report_init(&rep, stdout);
+	if (receipt_parse(text, len, &r, err, sizeof(err)) < 0) {
+		report_begin(&rep, CHECK_RECEIPT);
+		report_fail(&rep, "%s", err);
+		report_end(&rep, "%s", "");
+		status = report_finish(&rep);
+		goto out;
+	}
+	if (ptext != NULL && receipt_parse(ptext, plen, &prev, perr,
+	    sizeof(perr)) < 0)
+		verify_receipt(&rep, r, keys, NULL, perr);
+	else
+		verify_receipt(&rep, r, keys, prev, NULL);
+	status = report_finish(&rep);
+out:
+	receipt_free(r);
+	receipt_free(prev);
+	free(text);
+	free(ptext);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args	 a;
+	struct keyring	*keys = NULL;
+	int		 status;
+
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		return VERIFY_EXIT_OK;
+	}
+	if (args_parse(argc, argv, &a) < 0) {
+		usage(stderr);
+		return VERIFY_EXIT_USAGE;
+	}
+	if (load_keys(&a, &keys) < 0)
+		return VERIFY_EXIT_USAGE;
+	status = a.head != NULL ? run_head(&a, keys) : run_receipt(&a, keys);
+	keyring_free(keys);
+	/* Output is the verdict: a write error must not pass as success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "tally-verify: cannot write the report\n");
+		return VERIFY_EXIT_USAGE;
+	}
+	return status;
+}
