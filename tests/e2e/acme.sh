@@ -208,6 +208,15 @@ expect "customer_beta's own receipt" 0 "$(verify "$DIR/beta.json" --keys "$DIR/k
 expect "another customer's receipt as --previous" 1 \
 	"$(verify "$DIR/2026-02.json" --keys "$DIR/keys.json" --previous "$DIR/beta.json")"
 
+say "== every single-character change to the served January receipt is caught"
+if B="$BIN" "$REPO/tests/verify/run.sh" "$DIR/2026-01.json" \
+	--keys "$DIR/keys.json" > "$DIR/tamper.out" 2>&1; then
+	say "   ok   $(tail -1 "$DIR/tamper.out")"
+else
+	say "   FAIL tamper loop:"; grep -i fail "$DIR/tamper.out" | head -5
+	failures=$((failures + 1))
+fi
+
 [ "$failures" -eq 0 ] && say "acme: worked example holds" && exit 0
 say "acme: $failures mismatches (state in $DIR with KEEP=1)"
 exit 1
