@@ -258,7 +258,12 @@ scan_key(struct scan *s, struct keyset *ks)
 	char			*key, **nk;
 	size_t			 len, i, *nl;
 
-	if ((key = malloc((size_t)(s->end - from) + 1)) == NULL)
+	/* Sized by the key itself: never by the rest of the input. */
+	if (scan_string(s, NULL, &len) < 0)
+		return -1;
+	len = (size_t)(s->p - from);
+	s->p = from;
+	if ((key = malloc(len + 1)) == NULL)
 		return scan_fail(s, "out of memory");
 	if (scan_string(s, key, &len) < 0) {
 		free(key);
