@@ -174,6 +174,10 @@ for secret in customer_acme "$(fmt $feb)" "$(fmt $jan)" "API calls" saas; do
 	grep -qF "$secret" <<<"$r" && leak=$secret
 done
 expect "customer data in the public answer" no "$leak"
+r=$(curl -s "$URL/verify/$FEB")
+expect "by checkpointId: proofRoot" "$root" "$(jqr .data.proofRoot "$r")"
+statement_hash=$(jqr .data.statement "$feb_cp" | base64 -d | sha256sum | cut -c1-64)
+expect "statementHash = SHA-256 of the signed statement" "0x$statement_hash" "$(jqr .data.statementHash "$r")"
 r=$(curl -s -w ' %{http_code}' "$URL/verify/0x$(openssl rand -hex 32)")
 expect "a random root" "false 404" "$(jqr .error.verified "${r% *}") ${r##* }"
 
