@@ -19,6 +19,8 @@ conf_defaults(struct conf *c)
 	c->log_level = LOG_LEVEL_INFO;
 	snprintf(c->log_origin, sizeof(c->log_origin), "tally.local/log");
 	c->sth_interval_ms = 100;
+	c->rate_limit = 10000;
+	c->rate_burst = 20000;
 }
 
 /* A C2SP key name: printable ASCII, no space and no '+'. */
@@ -117,6 +119,18 @@ conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 		return log_level_parse(value, &c->log_level);
 	if (strcmp(key, "log_origin") == 0)
 		return conf_origin(c->log_origin, sizeof(c->log_origin), value);
+	if (strcmp(key, "rate_limit") == 0) {
+		if (conf_int(value, 10, 0, 1000000, &v) < 0)
+			return -1;
+		c->rate_limit = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "rate_burst") == 0) {
+		if (conf_int(value, 10, 0, 1000000, &v) < 0)
+			return -1;
+		c->rate_burst = (unsigned)v;
+		return 0;
+	}
 	if (strcmp(key, "sth_interval_ms") == 0) {
 		if (conf_int(value, 10, 10, 250, &v) < 0)
 			return -1;

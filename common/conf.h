@@ -25,6 +25,9 @@ struct conf {
 	/* The log's name: first line of every signed tree head, key name. */
 	char		log_origin[CONF_ORIGIN_MAX + 1];
 	int		sth_interval_ms;	/* how often heads are signed */
+	/* Requests per second per API key, and the burst above it (0: off). */
+	unsigned	rate_limit;
+	unsigned	rate_burst;
 };
 
 void	conf_defaults(struct conf *);

@@ -159,6 +159,60 @@ ledger_leaf(struct store_delta *d, struct sbuf *leaf)
 #define LEDGER_REJECT	(STORE_USER + 1)	/* nested: undo, not fatal */
 #define LEDGER_QUOTA	(STORE_USER + 2)	/* over the tenant's quota */
 
+/* The time of the customer's last delta that is not a correction, or -1. */
+static int
+ledger_last_regular(struct store_txn *t, const struct principal *who,
+    const char *customer, uint64_t seq, int64_t *when)
+{
+	struct store_custpos	p;
+	struct store_delta	d;
+	int			r, correction;
+
+	for (*when = -1; seq > 0; seq--) {
+		if ((r = store_custpos_get(t, who->tenant, who->env, customer,
+		    seq, &p)) != STORE_OK ||
+		    (r = store_delta_get(t, p.log_index, &d)) != STORE_OK)
+			return r;
+		correction = d.adjusts[0] != '\0';
+		store_delta_free(&d);
+		if (!correction) {
+			*when = p.created_ms;
+			break;
+		}
+	}
+	return STORE_OK;
+}
+
+/*
+ * LEDGER_REJECT with CADENCE_LIMIT if the customer's cadence does not
+ * allow another delta yet.  Corrections are exempt and do not move the
+ * window: they fix a delta, they are not the next one.
+ */
+static int
+ledger_cadence(struct store_txn *t, const struct principal *who,
+    struct ledger_item *it, uint64_t last_seq, int64_t now)
+{
+	uint64_t	interval;
+	int64_t		last;
+	int		r, own;
+
+	if (it->in.adjusts != EMIT_ADJUSTS_NONE)
+		return STORE_OK;
+	if ((r = store_cadence_get(t, who->tenant, who->env,
+	    it->in.customer_id, &interval, &own)) != STORE_OK ||
+	    interval == 0 ||
+	    (r = ledger_last_regular(t, who, it->in.customer_id, last_seq,
+	    &last)) != STORE_OK || last < 0 || now - last >= (int64_t)interval)
+		return r;
+	it->err_code = "CADENCE_LIMIT";
+	it->err.field = NULL;
+	it->retry_after = (last + (int64_t)interval - now + 999) / 1000;
+	snprintf(it->err.message, sizeof(it->err.message), "this customer's "
+	    "cadence is one delta per %llu s: the next is allowed in %lld s",
+	    (unsigned long long)(interval / 1000), it->retry_after);
+	return LEDGER_REJECT;
+}
+
 /* LEDGER_QUOTA if one more delta this month exceeds the tenant's quota. */
 static int
 ledger_quota(struct store_txn *t, const struct principal *who, int64_t now)
@@ -213,7 +267,9 @@ ledger_record(struct store_txn *t, void *arg)
 	d.created_ms = timefmt_now_ms();
 	if (d.created_ms < cust.last_ms)
 		d.created_ms = cust.last_ms;
-	if ((r = ledger_quota(t, rc->who, d.created_ms)) != STORE_OK)
+	if ((r = ledger_cadence(t, rc->who, it, cust.last_seq,
+	    d.created_ms)) != STORE_OK ||
+	    (r = ledger_quota(t, rc->who, d.created_ms)) != STORE_OK)
 		return r;
 	if ((r = ledger_leaf(&d, &leaf)) != STORE_OK)
 		goto out;
@@ -308,12 +364,13 @@ ledger_dedup_reference(struct store_txn *t, const struct principal *who,
 	return ledger_dedup(t, key, klen, it->in.fingerprint, idem, found);
 }
 
-/* An item that failed validation, before or while being recorded. */
+/* An item refused, before or while being recorded: invalid unless told. */
 static void
 ledger_item_invalid(struct ledger_item *it)
 {
 	it->outcome = LEDGER_FAILED;
-	it->err_code = "VALIDATION_ERROR";
+	if (it->err_code == NULL)
+		it->err_code = "VALIDATION_ERROR";
 }
 
 static void
@@ -409,6 +466,10 @@ ledger_batch_json(const struct ledger_request *req)
 			    json_object_new_string(it->err.message));
 			json_object_object_add(err, "field", it->err.field ?
 			    json_object_new_string(it->err.field) : NULL);
+			if (it->retry_after > 0)
+				json_object_object_add(err,
+				    "retryAfterSeconds",
+				    json_object_new_int64(it->retry_after));
 			json_object_object_add(res, "error", err);
 		}
 		if (it->outcome == LEDGER_REPLAYED)
@@ -522,6 +583,8 @@ ledger_request_reset(struct ledger_request *req)
 	req->conflict_record[0] = '\0';
 	for (i = 0; i < req->nitems; i++) {
 		req->items[i].outcome = LEDGER_FAILED;
+		req->items[i].err_code = NULL;
+		req->items[i].retry_after = 0;
 		req->items[i].record_id[0] = '\0';
 		req->items[i].receipt_id[0] = '\0';
 		if (req->items[i].valid)

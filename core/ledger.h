@@ -38,6 +38,7 @@ struct ledger_item {
 	/* Results. */
 	enum ledger_outcome	 outcome;
 	const char		*err_code;	/* API error code if failed */
+	long long		 retry_after;	/* CADENCE_LIMIT: seconds */
 	char			 record_id[STORE_ID_MAX + 1];
 	char			 receipt_id[STORE_ID_MAX + 1];
 	enum store_delta_status	 status;

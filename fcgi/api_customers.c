@@ -1,4 +1,5 @@
 /* Customers, usage and gaps (SPEC 3.9). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "../core/balance.h"
+#include "../core/checkpoint.h"
 #include "api.h"
 
 #define CUSTOMERS_LIMIT_MAX	100
@@ -137,6 +139,10 @@ struct detail {
 	struct balance		 b;
 	uint64_t		 page, limit, total;
 	struct json_object	*items;
+	struct store_checkpoint	 latest;	/* when has_latest */
+	int			 has_latest;
+	uint64_t		 cadence_ms;	/* 0: unlimited */
+	int			 cadence_own;	/* the customer's own setting */
 };
 
 static int
@@ -157,8 +163,15 @@ api_customer_txn(struct store_txn *t, void *arg)
 	int		 rc;
 
 	if ((rc = balance_derive(t, dt->c->who.tenant, dt->c->who.env,
-	    dt->customer, &dt->scope, &dt->b)) != STORE_OK)
+	    dt->customer, &dt->scope, &dt->b)) != STORE_OK ||
+	    (rc = store_cadence_get(t, dt->c->who.tenant, dt->c->who.env,
+	    dt->customer, &dt->cadence_ms, &dt->cadence_own)) != STORE_OK)
 		return rc;
+	rc = store_checkpoint_latest(t, dt->c->who.tenant, dt->c->who.env,
+	    dt->customer, INT_MAX, &dt->latest);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	dt->has_latest = rc == STORE_OK;
 	json_object_put(dt->items);	/* a retried transaction starts again */
 	if ((dt->items = json_object_new_array()) == NULL)
 		return STORE_NOMEM;
@@ -170,6 +183,19 @@ api_customer_txn(struct store_txn *t, void *arg)
 	return balance_each(t, dt->c->who.tenant, dt->c->who.env, dt->customer,
 	    dt->b.first_seq, newest - skip, 1, dt->limit, api_activity_add,
 	    dt);
+}
+
+/* {intervalSeconds (null: unlimited), source: customer or tenant} */
+static struct json_object *
+api_cadence_json(const struct detail *dt)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "intervalSeconds", dt->cadence_ms ?
+	    json_object_new_uint64(dt->cadence_ms / 1000) : NULL);
+	json_object_object_add(o, "source", json_object_new_string(
+	    dt->cadence_own ? "customer" : "tenant"));
+	return o;
 }
 
 void
@@ -216,7 +242,9 @@ api_customer(struct ctx *c)
 	data = json_object_new_object();
 	api_customer_totals(data, dt.customer, &dt.b);
 	json_object_object_add(data, "scope", balance_scope_json(&dt.scope));
-	json_object_object_add(data, "latestCheckpoint", NULL);
+	json_object_object_add(data, "latestCheckpoint", dt.has_latest ?
+	    checkpoint_json(&dt.latest) : NULL);
+	json_object_object_add(data, "cadence", api_cadence_json(&dt));
 	act = json_object_new_object();
 	json_object_object_add(act, "items", dt.items);
 	dt.items = NULL;
@@ -280,25 +308,108 @@ api_usage(struct ctx *c)
 	response_success(c->resp, 200, data);
 }
 
+#define WINDOWS_MAX	10000	/* cadence windows one gaps answer checks */
+
 struct gaps {
 	const struct principal	*who;
 	const char		*customer;
 	struct balance		 b;
+	/* Cadence windows (window=day|hour), when asked for. */
+	int64_t			 len_ms;		/* 0: not asked */
+	int64_t			 start_ms, end_ms;	/* 0: from the data */
+	struct json_object	*missing;
 };
+
+static int64_t
+api_floor(int64_t ms, int64_t len)
+{
+	return ms - ((ms % len) + len) % len;
+}
+
+/* Windows of len_ms from start to end in which no delta was recorded. */
+static int
+api_gap_windows(struct store_txn *t, struct gaps *g)
+{
+	struct balance_scope	w = { .kind = BALANCE_CUSTOM };
+	struct balance		b;
+	struct json_object	*o;
+	int			rc;
+
+	json_object_put(g->missing);	/* a retried transaction starts again */
+	if ((g->missing = json_object_new_array()) == NULL)
+		return STORE_NOMEM;
+	for (w.start_ms = g->start_ms; w.start_ms < g->end_ms;
+	    w.start_ms += g->len_ms) {
+		w.end_ms = w.start_ms + g->len_ms;
+		if ((rc = balance_derive(t, g->who->tenant, g->who->env,
+		    g->customer, &w, &b)) != STORE_OK)
+			return rc;
+		if (b.count + b.pending > 0)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "start", emit_time_json(w.start_ms));
+		json_object_object_add(o, "end", emit_time_json(w.end_ms));
+		json_object_array_add(g->missing, o);
+	}
+	return STORE_OK;
+}
 
 static int
 api_gaps_txn(struct store_txn *t, void *arg)
 {
 	struct gaps	*g = arg;
+	int		 rc;
 
-	return balance_derive(t, g->who->tenant, g->who->env, g->customer,
-	    &all_deltas, &g->b);
+	if ((rc = balance_derive(t, g->who->tenant, g->who->env, g->customer,
+	    &all_deltas, &g->b)) != STORE_OK || g->len_ms == 0)
+		return rc;
+	/* By default from the first delta's window to the present one. */
+	if (g->start_ms == 0)
+		g->start_ms = api_floor(g->b.customer.first_ms, g->len_ms);
+	if (g->end_ms == 0)
+		g->end_ms = api_floor(timefmt_now_ms(), g->len_ms) + g->len_ms;
+	if (g->end_ms > g->start_ms &&
+	    (g->end_ms - g->start_ms) / g->len_ms > WINDOWS_MAX)
+		return STORE_USER;
+	return api_gap_windows(t, g);
+}
+
+/* window=day|hour and optional startDate/endDate; -1 after a 400. */
+static int
+api_gaps_window(struct ctx *c, struct gaps *g)
+{
+	char	text[40];
+	int	rc;
+
+	if ((rc = api_query_field(c, "window", text, sizeof(text))) == 0)
+		return 0;
+	if (rc < 0 || (strcmp(text, "day") != 0 && strcmp(text, "hour") != 0)) {
+		response_error(c->resp, API_VALIDATION_ERROR, "window", NULL,
+		    "window must be day or hour");
+		return -1;
+	}
+	g->len_ms = strcmp(text, "day") == 0 ? 86400000 : 3600000;
+	if ((rc = api_query_field(c, "startDate", text, sizeof(text))) != 0 &&
+	    (rc < 0 || timefmt_parse_date(text, &g->start_ms) < 0)) {
+		response_error(c->resp, API_VALIDATION_ERROR, "startDate", NULL,
+		    "startDate must be a date or an RFC 3339 UTC time");
+		return -1;
+	}
+	if ((rc = api_query_field(c, "endDate", text, sizeof(text))) != 0 &&
+	    (rc < 0 || timefmt_parse_date(text, &g->end_ms) < 0)) {
+		response_error(c->resp, API_VALIDATION_ERROR, "endDate", NULL,
+		    "endDate must be a date or an RFC 3339 UTC time");
+		return -1;
+	}
+	return 0;
 }
 
 /*
  * Tally numbers a customer's deltas itself, without holes, so the only
  * sequence numbers missing from the verified record are those no signed
- * tree head covers yet: at most one run, at the end.
+ * tree head covers yet: at most one run, at the end.  With window=, it
+ * also lists the windows of that length in which no delta was recorded:
+ * the skipped intervals of periodic metering.
  */
 void
 api_gaps(struct ctx *c)
@@ -316,7 +427,8 @@ api_gaps(struct ctx *c)
 	if (!api_vendor_only(c) || !api_customer_access(c, g.customer) ||
 	    api_query_range(c, "fromSequence", 1, UINT64_MAX, &from) < 0 ||
 	    api_query_range(c, "toSequence", 1, UINT64_MAX, &to) < 0 ||
-	    api_query_range(c, "limit", 1, GAPS_LIMIT_MAX, &limit) < 0)
+	    api_query_range(c, "limit", 1, GAPS_LIMIT_MAX, &limit) < 0 ||
+	    api_gaps_window(c, &g) < 0)
 		return;
 	if (to < from) {
 		response_error(c->resp, API_VALIDATION_ERROR, "toSequence",
@@ -327,10 +439,14 @@ api_gaps(struct ctx *c)
 	if (rc == STORE_NOTFOUND) {
 		response_error(c->resp, API_CUSTOMER_NOT_FOUND, "customerId",
 		    NULL, "no deltas recorded for customer %s", g.customer);
-		return;
+		goto out;
+	} else if (rc == STORE_USER) {
+		response_error(c->resp, API_SCOPE_TOO_WIDE, "startDate", NULL,
+		    "at most %d windows at once", WINDOWS_MAX);
+		goto out;
 	} else if (rc != STORE_OK) {
 		api_unavailable(c);
-		return;
+		goto out;
 	}
 	last = g.b.last_seq + g.b.pending;
 	lo = from > g.b.last_seq + 1 ? from : g.b.last_seq + 1;
@@ -346,13 +462,22 @@ api_gaps(struct ctx *c)
 	json_object_object_add(data, "customerId",
 	    json_object_new_string(g.customer));
 	json_object_object_add(data, "gaps", list);
-	json_object_object_add(data, "complete",
-	    json_object_new_boolean(lo > hi));
+	json_object_object_add(data, "complete", json_object_new_boolean(
+	    lo > hi && (g.missing == NULL ||
+	    json_object_array_length(g.missing) == 0)));
 	json_object_object_add(data, "lastSequence",
 	    json_object_new_uint64(last));
 	json_object_object_add(data, "verifiedThrough",
 	    json_object_new_uint64(g.b.last_seq));
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(g.b.tree_size));
+	if (g.len_ms != 0) {
+		json_object_object_add(data, "window", json_object_new_string(
+		    g.len_ms == 86400000 ? "day" : "hour"));
+		json_object_object_add(data, "missingWindows", g.missing);
+		g.missing = NULL;
+	}
 	response_success(c->resp, 200, data);
+out:
+	json_object_put(g.missing);
 }

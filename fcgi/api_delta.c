@@ -50,6 +50,17 @@ api_ledger_answer(struct ctx *c, struct ledger_request *req, int rc)
 		    "(record %s)", req->idem_key ? "Idempotency-Key" :
 		    "referenceId", req->conflict_record);
 	} else if (req->body == NULL && !req->batch &&
+	    it->outcome == LEDGER_FAILED && it->retry_after > 0) {
+		/* The shape PacSpace's SDKs map to their cadence error. */
+		extra = json_object_new_object();
+		json_object_object_add(extra, "retryAfterSeconds",
+		    json_object_new_int64(it->retry_after));
+		json_object_object_add(extra, "customerId",
+		    json_object_new_string(it->in.customer_id));
+		response_retry_after(c->resp, it->retry_after);
+		response_error(c->resp, API_CADENCE_LIMIT, NULL, extra, "%s",
+		    it->err.message);
+	} else if (req->body == NULL && !req->batch &&
 	    it->outcome == LEDGER_FAILED) {
 		response_error(c->resp, API_VALIDATION_ERROR, it->err.field,
 		    NULL, "%s", it->err.message);

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "../common/jsonin.h"
+#include "../common/timefmt.h"
 #include "api.h"
 #include "app.h"
 
@@ -51,6 +52,25 @@ app_is_json(const char *ctype)
 	return *ctype == '\0' || *ctype == ';';
 }
 
+/* The key's rate limit; -1 after answering 429. */
+static int
+app_rate(struct ctx *c)
+{
+	struct json_object	*extra;
+	long long		 wait;
+
+	if ((wait = ratelimit_take(c->app->ratelimit, c->who.public_id,
+	    timefmt_now_ms())) == 0)
+		return 0;
+	extra = json_object_new_object();
+	json_object_object_add(extra, "retryAfterSeconds",
+	    json_object_new_int64(wait));
+	response_retry_after(c->resp, wait);
+	response_error(c->resp, API_RATE_LIMITED, NULL, extra,
+	    "this key's rate limit is reached; retry in %lld s", wait);
+	return -1;
+}
+
 static int
 app_authenticate(struct ctx *c)
 {
@@ -58,7 +78,7 @@ app_authenticate(struct ctx *c)
 
 	switch (apikey_authenticate(c->app->store, key, &c->who)) {
 	case APIKEY_OK:
-		return 0;
+		return app_rate(c);
 	case APIKEY_INVALID:
 		response_error(c->resp, API_INVALID_API_KEY, NULL, NULL,
 		    key == NULL ? "missing X-Api-Key header" :

@@ -10,6 +10,7 @@
 #include "../core/apikey.h"
 #include "../core/integrator.h"
 #include "../core/ledger.h"
+#include "../core/ratelimit.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -21,6 +22,7 @@ struct app {
 	struct store	*store;
 	struct ledger	*ledger;	/* the only way deltas are written */
 	struct integrator *integrator;	/* signs tree heads; NULL in tests */
+	struct ratelimit *ratelimit;	/* per key; NULL: no limit */
 };
 
 /* Everything a handler may look at, for one request. */

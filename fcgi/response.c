@@ -26,6 +26,7 @@ static const struct {
 	[API_UNSUPPORTED_MEDIA_TYPE] =	{ 415, "UNSUPPORTED_MEDIA_TYPE" },
 	[API_QUOTA_EXCEEDED] =		{ 402, "QUOTA_EXCEEDED" },
 	[API_RATE_LIMITED] =		{ 429, "RATE_LIMITED" },
+	[API_CADENCE_LIMIT] =		{ 429, "CADENCE_LIMIT" },
 	[API_SERVICE_UNAVAILABLE] =	{ 503, "SERVICE_UNAVAILABLE" },
 	[API_INTERNAL] =		{ 500, "INTERNAL" },
 };
@@ -160,6 +161,15 @@ response_success_raw(struct response *resp, int status, const char *data,
 }
 
 void
+response_retry_after(struct response *resp, long long seconds)
+{
+	char	text[24];
+
+	snprintf(text, sizeof(text), "%lld", seconds < 1 ? 1 : seconds);
+	response_header(resp, "Retry-After", text);
+}
+
+void
 response_error(struct response *resp, enum api_error err, const char *field,
     struct json_object *extra, const char *fmt, ...)
 {
@@ -173,7 +183,7 @@ response_error(struct response *resp, enum api_error err, const char *field,
 
 	/* SPEC 1: a 503 always says when to come back. */
 	if (err == API_SERVICE_UNAVAILABLE)
-		response_header(resp, "Retry-After", "1");
+		response_retry_after(resp, 1);
 	env = json_object_new_object();
 	error = json_object_new_object();
 	if (env == NULL || error == NULL) {

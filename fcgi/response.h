@@ -27,6 +27,7 @@ enum api_error {
 	API_UNSUPPORTED_MEDIA_TYPE,
 	API_QUOTA_EXCEEDED,
 	API_RATE_LIMITED,
+	API_CADENCE_LIMIT,
 	API_SERVICE_UNAVAILABLE,
 	API_INTERNAL
 };
@@ -65,6 +66,8 @@ void		 response_success_raw(struct response *, int status,
  * recordId, ...); its ownership passes to the response.  A
  * SERVICE_UNAVAILABLE error also gets "Retry-After: 1".
  */
+/* Retry-After: seconds (at least 1), for a 429 or 503. */
+void		 response_retry_after(struct response *, long long seconds);
 void		 response_error(struct response *, enum api_error,
 		    const char *field, struct json_object *extra,
 		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -98,6 +98,11 @@ main(int argc, char *argv[])
 		log_error("tallyd: %s", err);
 		goto out;
 	}
+	if (ratelimit_open(&app.ratelimit, conf.rate_limit,
+	    conf.rate_burst) < 0) {
+		log_error("tallyd: out of memory");
+		goto out;
+	}
 	if ((rc = ledger_open(&app.ledger, app.store)) != STORE_OK) {
 		log_error("tallyd: cannot start the ledger: %s",
 		    store_strerror(rc));
@@ -135,6 +140,7 @@ main(int argc, char *argv[])
 out:
 	ledger_close(app.ledger);
 	integrator_close(app.integrator);
+	ratelimit_close(app.ratelimit);
 	store_close(app.store);
 	log_info("tallyd: stopped");
 	return status;

@@ -26,6 +26,7 @@ enum store_db {
 	STORE_DB_CHKCUST,	/* customer, ~month, ~ordinal -> checkpointId */
 	STORE_DB_CHKTENANT,	/* tenant, env, ~ordinal -> checkpointId */
 	STORE_DB_CHKROOT,	/* proofRoot, ~ordinal -> checkpointId */
+	STORE_DB_CADENCE,	/* tenant, env, customer ("": all) -> ms */
 	STORE_DB_COUNT
 };
 

@@ -34,6 +34,7 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"chkcust.db",
 	"chktenant.db",
 	"chkroot.db",
+	"cadence.db",
 };
 
 const char *

@@ -320,6 +320,23 @@ typedef int	(*store_signkey_fn)(const struct store_signkey *, void *arg);
 int	store_signkey_each(struct store_txn *, store_signkey_fn, void *arg);
 
 /*
+ * Recording cadence: the least time between two deltas of a customer, in
+ * ms (0: unlimited), set for a tenant+env (customer_id "") and overridden
+ * per customer.
+ */
+int	store_cadence_put(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, uint64_t interval_ms);
+/* The customer's cadence, else the tenant's, else 0; *own if its own. */
+int	store_cadence_get(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, uint64_t *interval_ms,
+	    int *own);
+/* Calls fn for each setting of tenant+env ("" first), until non-zero. */
+typedef int	(*store_cadence_fn)(const char *customer_id,
+		    uint64_t interval_ms, void *arg);
+int	store_cadence_each(struct store_txn *, const char *tenant,
+	    enum store_env, store_cadence_fn, void *arg);
+
+/*
  * Checkpoints: signed locks of one customer's month (SPEC 3.6, 4.4).
  * Indexed by customer and month, by tenant, and by proof root, each
  * newest first; they are never changed once added.

@@ -16,7 +16,8 @@ int	ctl_signing_key(struct store *, const struct conf *, int argc,
 	    char *argv[]);
 int	ctl_verify(struct store *, int argc, char *argv[]);
 
-/* ctl_quota.c */
+/* ctl_policy.c */
 int	ctl_quota(struct store *, int argc, char *argv[]);
+int	ctl_cadence(struct store *, int argc, char *argv[]);
 
 #endif

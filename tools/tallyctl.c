@@ -50,6 +50,9 @@ ctl_usage(void)
 	    "  signing-key list\n"
 	    "  quota set --tenant NAME [--env live|test] LIMIT|unlimited\n"
 	    "  quota list\n"
+	    "  cadence set --tenant NAME [--env live|test] [--customer ID] "
+	    "unlimited|DURATION (90s 15m 1h 24h 7d)\n"
+	    "  cadence list\n"
 	    "  verify\n");
 	exit(2);
 }
@@ -315,6 +318,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_verify(st, argc, argv);
 	else if (strcmp(argv[0], "quota") == 0)
 		return ctl_quota(st, argc, argv);
+	else if (strcmp(argv[0], "cadence") == 0)
+		return ctl_cadence(st, argc, argv);
 	ctl_usage();
 	return 2;
 }

@@ -28,6 +28,7 @@ stack_conf
 stack_ctl init >/dev/null
 stack_ctl tenant add saas >/dev/null
 KEY=$(stack_ctl key create --tenant saas --env live)
+stack_ctl cadence set --tenant saas --customer customer_daily 24h >/dev/null
 CUSTOMER_KEY=$(stack_ctl key create --tenant saas --env live --customer customer_acme)
 stack_start_tallyd
 PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
@@ -63,7 +64,8 @@ total=0 jan=0 feb=0 window=0
 day=$(date -u -d 2026-01-27 +%s)
 for i in $(seq 0 35); do
 	date=$(date -u -d "@$((day + i * 86400))" +%F)
-	echo "@$date 12:00:00" > "$CLOCK"
+	# A second later each day, so a 24h cadence always has its 24 hours.
+	echo "@$date 12:00:$(printf %02d "$i")" > "$CLOCK"
 	calls=$((1000 + 137 * i))
 	amount=$((calls * 25))		# in 1/10000 units
 	body="{\"customerId\":\"customer_acme\",\"delta\":$(fmt $amount),\"reason\":\"API calls $date: $calls\",\"referenceId\":\"usage-$date\"}"
@@ -76,6 +78,12 @@ for i in $(seq 0 35); do
 	2026-02-*) feb=$((feb + amount)) ;;
 	esac
 	[[ $date > 2026-02-09 && $date < 2026-02-17 ]] && window=$((window + amount))
+	# customer_daily, on a 24h cadence, flushes daily too: but not 02-14.
+	if [ "$date" != 2026-02-14 ]; then
+		curl -s -o /dev/null -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' \
+			-d "{\"customerId\":\"customer_daily\",\"delta\":1,\"reason\":\"day $date\"}" \
+			"$URL/balance/delta"
+	fi
 done
 say "   36 deltas emitted, the last: $body"
 
@@ -129,6 +137,19 @@ post() {
 		-d "$2" "$URL$1"
 }
 jqr() { jq -r "$1" <<<"$2"; }
+
+say "== the daily flush: customer_daily on a 24h cadence skipped one day"
+say "   GET /api/v1/balance/gaps/customer_daily?window=day&startDate=2026-02-01&endDate=2026-03-01"
+r=$(curl -s -H "X-Api-Key: $KEY" "$URL/balance/gaps/customer_daily?window=day&startDate=2026-02-01&endDate=2026-03-01")
+expect "missing windows" '[{"start":"2026-02-14T00:00:00.000Z","end":"2026-02-15T00:00:00.000Z"}]' \
+	"$(jq -c .data.missingWindows <<<"$r")"
+expect complete false "$(jqr .data.complete "$r")"
+r=$(post /balance/delta '{"customerId":"customer_daily","delta":1,"reason":"twice today"}')
+expect "a second delta the same day" "CADENCE_LIMIT customer_daily" \
+	"$(jq -r '.error.code + " " + .error.customerId' <<<"$r")"
+wait_s=$(jqr .error.retryAfterSeconds "$r")
+[ "$wait_s" -gt 86000 ] && [ "$wait_s" -le 86400 ] ||
+	expect "retryAfterSeconds within a day" "86000..86400" "$wait_s"
 
 say "== lock January and February (the clock now reads 2026-03-03)"
 say "   POST /api/v1/balance/checkpoint {\"customerId\":\"customer_acme\",\"period\":\"2026-01\"}"

@@ -937,6 +937,78 @@ START_TEST(checkpoint_refusals)
 }
 END_TEST
 
+/* Tenant "cadence" allows one delta per hour per customer (run.sh). */
+START_TEST(cadence_limit)
+{
+	const char		*key = env_key("TALLY_KEY_CADENCE");
+	struct json_object	*item;
+	struct reply		 r;
+	char			 cust[96], other[96], body[384], rec[64];
+	long long		 wait;
+
+	customer(cust, sizeof(cust), "hourly");
+	customer(other, sizeof(other), "hourly-other");
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":5,"
+	    "\"reason\":\"hour 1\",\"referenceId\":\"h1\"}", cust);
+	post(&r, "/api/v1/balance/delta", key, NULL, body);
+	assert_ok(&r, 201);
+	snprintf(rec, sizeof(rec), "%s", get_str(r.json, "data.recordId"));
+	reply_free(&r);
+
+	/* Too soon: 429 with when, for whom; nothing stored. */
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":5,"
+	    "\"reason\":\"hour 1 again\"}", cust);
+	post(&r, "/api/v1/balance/delta", key, NULL, body);
+	assert_error(&r, 429, "CADENCE_LIMIT");
+	wait = get_int(r.json, "error.retryAfterSeconds");
+	ck_assert_msg(wait > 3500 && wait <= 3600, "retryAfterSeconds %lld",
+	    wait);
+	ck_assert_str_eq(get_str(r.json, "error.customerId"), cust);
+	reply_free(&r);
+
+	/* The replay of the first is answered from its idempotency record. */
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":5,"
+	    "\"reason\":\"hour 1\",\"referenceId\":\"h1\"}", cust);
+	post(&r, "/api/v1/balance/delta", key, NULL, body);
+	assert_ok(&r, 201);
+	ck_assert_str_eq(r.replayed, "true");
+	ck_assert_str_eq(get_str(r.json, "data.recordId"), rec);
+	reply_free(&r);
+
+	/* A correction is exempt; another customer is not affected. */
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":-1,"
+	    "\"reason\":\"fix\",\"adjusts\":{\"recordId\":\"%s\"}}", cust,
+	    rec);
+	post(&r, "/api/v1/balance/delta", key, NULL, body);
+	assert_ok(&r, 201);
+	reply_free(&r);
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":1,"
+	    "\"reason\":\"r\"}", other);
+	post(&r, "/api/v1/balance/delta", key, NULL, body);
+	assert_ok(&r, 201);
+	reply_free(&r);
+
+	/* In a batch: that item fails with the same code and wait. */
+	snprintf(body, sizeof(body), "{\"deltas\":[{\"customerId\":\"%s\","
+	    "\"delta\":2,\"reason\":\"again\"}]}", cust);
+	post(&r, "/api/v1/balance/delta/batch", key, NULL, body);
+	assert_ok(&r, 200);
+	item = json_object_array_get_idx(get(r.json, "data.results"), 0);
+	ck_assert_str_eq(get_str(item, "status"), "FAILED");
+	ck_assert_str_eq(get_str(item, "error.code"), "CADENCE_LIMIT");
+	ck_assert_int_gt(get_int(item, "error.retryAfterSeconds"), 3500);
+	reply_free(&r);
+
+	fetch(&r, key, "/api/v1/balance/customers/%s", cust);
+	assert_ok(&r, 200);
+	ck_assert_int_eq(get_int(r.json, "data.cadence.intervalSeconds"), 3600);
+	ck_assert_str_eq(get_str(r.json, "data.cadence.source"), "tenant");
+	ck_assert_int_eq(get_int(r.json, "data.totalDeltas") +
+	    get_int(r.json, "data.pendingCount"), 2);
+	reply_free(&r);
+}
+END_TEST
+
 static Suite *
 read_suite(void)
 {
@@ -959,6 +1031,7 @@ read_suite(void)
 	tcase_add_test(tc, other_tenant_sees_nothing);
 	tcase_add_test(tc, checkpoints_read_back);
 	tcase_add_test(tc, checkpoint_refusals);
+	tcase_add_test(tc, cadence_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -38,14 +38,17 @@ stack_ctl tenant add acme >/dev/null
 stack_ctl tenant add other >/dev/null
 stack_ctl tenant add quota >/dev/null
 stack_ctl quota set --tenant quota --env live 5 >/dev/null
+stack_ctl tenant add cadence >/dev/null
+stack_ctl cadence set --tenant cadence 1h >/dev/null
 export TALLY_KEY_LIVE TALLY_KEY_TEST TALLY_KEY_REVOKED TALLY_KEY_CUSTOMER \
-	TALLY_KEY_OTHER TALLY_KEY_QUOTA
+	TALLY_KEY_OTHER TALLY_KEY_QUOTA TALLY_KEY_CADENCE
 TALLY_KEY_LIVE=$(stack_ctl key create --tenant acme --env live)
 TALLY_KEY_TEST=$(stack_ctl key create --tenant acme --env test)
 TALLY_KEY_REVOKED=$(stack_ctl key create --tenant acme --env live)
 TALLY_KEY_CUSTOMER=$(stack_ctl key create --tenant acme --customer customer_acme)
 TALLY_KEY_OTHER=$(stack_ctl key create --tenant other --env live)
 TALLY_KEY_QUOTA=$(stack_ctl key create --tenant quota --env live)
+TALLY_KEY_CADENCE=$(stack_ctl key create --tenant cadence --env live)
 stack_ctl key revoke "${TALLY_KEY_REVOKED%%.*}" >/dev/null
 
 stack_start_tallyd
@@ -68,6 +71,9 @@ suite apache-https "https://127.0.0.1:$APACHE_TLS"
 
 echo "== the README's worked example (customer_acme, simulated clock)"
 check "worked example" env B="${B:-build}" "$REPO/tests/e2e/acme.sh"
+
+echo "== rate limits per key (a tallyd of its own, 5 requests a second)"
+check "rate limits" env B="${B:-build}" "$REPO/tests/e2e/ratelimit.sh"
 
 # shellcheck source=log.sh
 source "$REPO/tests/e2e/log.sh"
