@@ -4,6 +4,7 @@
 #include "../common/timefmt.h"
 #include "../core/apikey.h"
 #include "../core/ids.h"
+#include "../core/ratelimit.h"
 #include "check.h"
 
 static char		 dir[256];
@@ -126,6 +127,36 @@ START_TEST(customer_keys_and_unknown_tenant)
 }
 END_TEST
 
+START_TEST(ratelimit_buckets)
+{
+	struct ratelimit	*rl;
+	int			 i;
+
+	ck_assert_int_eq(ratelimit_open(&rl, 2, 4), 0);
+	/* A full burst, then the wait for one more token: 0.5 s, so 1 s. */
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(ratelimit_take(rl, "a", 1000), 0);
+	ck_assert_int_eq(ratelimit_take(rl, "a", 1000), 1);
+	/* Another key has its own bucket. */
+	ck_assert_int_eq(ratelimit_take(rl, "b", 1000), 0);
+	/* Tokens come back at the rate, never above the burst. */
+	ck_assert_int_eq(ratelimit_take(rl, "a", 1500), 0);
+	ck_assert_int_ne(ratelimit_take(rl, "a", 1500), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(ratelimit_take(rl, "a", 100000), 0);
+	ck_assert_int_ne(ratelimit_take(rl, "a", 100000), 0);
+	/* A clock that steps back refills nothing and breaks nothing. */
+	ck_assert_int_ne(ratelimit_take(rl, "a", 50000), 0);
+	ratelimit_close(rl);
+
+	ck_assert_int_eq(ratelimit_open(&rl, 0, 0), 0);
+	for (i = 0; i < 1000; i++)
+		ck_assert_int_eq(ratelimit_take(rl, "a", 1000), 0);
+	ratelimit_close(rl);
+	ck_assert_int_eq(ratelimit_take(NULL, "a", 1000), 0);
+}
+END_TEST
+
 Suite *
 core_suite(void)
 {
@@ -134,6 +165,7 @@ core_suite(void)
 
 	tcase_add_test(ids, ids_rules);
 	tcase_add_test(ids, parse_shapes);
+	tcase_add_test(ids, ratelimit_buckets);
 	tcase_add_checked_fixture(keys, setup, teardown);
 	tcase_add_test(keys, create_authenticate_revoke);
 	tcase_add_test(keys, customer_keys_and_unknown_tenant);

@@ -221,6 +221,52 @@ START_TEST(concurrent_updates_not_lost)
 }
 END_TEST
 
+struct cadence {
+	const char	*customer;
+	uint64_t	 ms;
+	int		 own;
+};
+
+static int
+cadence_set(struct store_txn *t, void *arg)
+{
+	struct cadence	*c = arg;
+
+	return store_cadence_put(t, "acme", STORE_ENV_LIVE, c->customer,
+	    c->ms);
+}
+
+static int
+cadence_get(struct store_txn *t, void *arg)
+{
+	struct cadence	*c = arg;
+
+	return store_cadence_get(t, "acme", STORE_ENV_LIVE, c->customer,
+	    &c->ms, &c->own);
+}
+
+/* A customer's own setting, else the tenant's, else unlimited (0). */
+START_TEST(cadence_default_and_override)
+{
+	struct cadence	c = { "cust", 0, 0 };
+	struct cadence	set_default = { "", 86400000, 0 };
+	struct cadence	set_own = { "cust", 0, 0 };
+
+	ck_assert_int_eq(store_read(st, cadence_get, &c), STORE_OK);
+	ck_assert(c.ms == 0 && !c.own);
+	ck_assert_int_eq(store_write(st, cadence_set, &set_default), STORE_OK);
+	ck_assert_int_eq(store_read(st, cadence_get, &c), STORE_OK);
+	ck_assert(c.ms == 86400000 && !c.own);
+	/* An override of "unlimited" is the customer's own, not absent. */
+	ck_assert_int_eq(store_write(st, cadence_set, &set_own), STORE_OK);
+	ck_assert_int_eq(store_read(st, cadence_get, &c), STORE_OK);
+	ck_assert(c.ms == 0 && c.own);
+	c.customer = "other";
+	ck_assert_int_eq(store_read(st, cadence_get, &c), STORE_OK);
+	ck_assert(c.ms == 86400000 && !c.own);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -234,6 +280,7 @@ store_suite(void)
 	tcase_add_test(tc, callback_error_aborts);
 	tcase_add_test(tc, key_round_trip);
 	tcase_add_test(tc, concurrent_updates_not_lost);
+	tcase_add_test(tc, cadence_default_and_override);
 	suite_add_tcase(s, tc);
 	return s;
 }
