@@ -3,9 +3,11 @@
  * directory named by $TALLY_VECTORS and recomputed here from their
  * inputs with Tally's own code: each leaf from its delta's fields, the
  * hashes from the leaf, every root and proof from the leaf hashes, each
- * key ID from its public key, and both signed heads.  Nothing here
- * trusts a value it can recompute, and signatures are verified, never
- * compared (mkvectors signs anew each time it runs).
+ * key ID from its public key, both signed heads, and the checkpoint:
+ * its statement rebuilt with checkpoint_statement from the leaves, its
+ * signatures, and the receipt bundle.  Nothing here trusts a value it
+ * can recompute, and signatures are verified, never compared (a new
+ * signature of the same bytes is new bytes).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,8 +23,10 @@
 #include "../common/jsonin.h"
 #include "../common/sbuf.h"
 #include "../common/timefmt.h"
+#include "../core/checkpoint.h"
 #include "../core/emit.h"
 #include "../core/tlog.h"
+#include "../crypto/base64.h"
 #include "../crypto/hash.h"
 #include "../crypto/merkle.h"
 #include "../crypto/note.h"
@@ -33,6 +37,24 @@
 #define VEC_NAME	"tally.example/vectors"
 #define VEC_FILE_MAX	(1 << 20)
 #define VEC_LEAVES_MAX	64
+
+/*
+ * The checkpoint of the statement vectors, as tests/vectors/README.md
+ * states its fixed choices: customer_acme's February 2026 in tenant
+ * demo, env live, its first (no predecessor, starting at 0), at the
+ * full tree.  Its exact sum of the vector deltas, worked by hand.
+ */
+#define VEC_CHK_TENANT		"demo"
+#define VEC_CHK_CUSTOMER	"customer_acme"
+#define VEC_CHK_PERIOD		"2026-02"
+#define VEC_CHK_ID		"chk_00000000000000000000000000000001"
+#define VEC_CHK_CREATED		"2026-03-01T00:00:00.000Z"
+#define VEC_CHK_NET		"844.266666667"
+/* The statement signature of keys.json's keys[i]. */
+static const char *const vec_sig_file[] = {
+	"statement-ecdsa.sig", "statement-rsa.sig"
+};
+#define VEC_RECEIPT		"receipt-ecdsa.json"	/* keys[0]'s */
 
 /* The whole of file name in the vectors directory, NUL-terminated. */
 static char *
@@ -255,9 +277,14 @@ vec_leaf_check(struct json_object *o, uint64_t index, merkle_hash leaf)
 	sbuf_free(&canon);
 }
 
-/* Checks every leaf; the leaf hashes, as recomputed, into leaves. */
+/*
+ * Checks every leaf; the leaf hashes, as recomputed, into leaves and,
+ * unless lines is NULL, the lines as objects into lines (the caller's,
+ * to put).
+ */
 static size_t
-vec_leaves(merkle_hash leaves[VEC_LEAVES_MAX])
+vec_leaves_lines(merkle_hash leaves[VEC_LEAVES_MAX],
+    struct json_object **lines)
 {
 	struct json_object	*o;
 	char			*text, *p, *nl, where[64];
@@ -272,12 +299,21 @@ vec_leaves(merkle_hash leaves[VEC_LEAVES_MAX])
 		snprintf(where, sizeof(where), "leaves.jsonl line %zu", n + 1);
 		o = vec_parse(p, (size_t)(nl - p), where);
 		vec_leaf_check(o, n, leaves[n]);
-		json_object_put(o);
+		if (lines != NULL)
+			lines[n] = o;
+		else
+			json_object_put(o);
 		n++;
 	}
 	free(text);
 	ck_assert_msg(n > 0, "leaves.jsonl has no leaves");
 	return n;
+}
+
+static size_t
+vec_leaves(merkle_hash leaves[VEC_LEAVES_MAX])
+{
+	return vec_leaves_lines(leaves, NULL);
 }
 
 START_TEST(vectors_leaves)
@@ -524,6 +560,264 @@ START_TEST(vectors_notes)
 }
 END_TEST
 
+/*
+ * The checkpoint the statement vectors are of, made from the checked
+ * leaves the way core/checkpoint.c makes one: the customer's deltas of
+ * the month below treeSize (here the full tree) in log order, their
+ * exact sum, the RFC 9162 root of their leaf hashes, and the statement
+ * by checkpoint_statement.  Fills leaves, lines (to put) and covered
+ * (their log indexes, *ncov of them); the caller frees the checkpoint.
+ */
+static struct store_checkpoint *
+vec_checkpoint(merkle_hash leaves[VEC_LEAVES_MAX],
+    struct json_object *lines[VEC_LEAVES_MAX], size_t *np,
+    size_t covered[VEC_LEAVES_MAX], size_t *ncov)
+{
+	struct store_checkpoint	*c;
+	struct merkle_array	 arr, mine;
+	merkle_hash		 hashes[VEC_LEAVES_MAX];
+	const char		*amount, *env;
+	char			 where[64], net[DECIMAL_MAX];
+	decimal_t		 v;
+	size_t			 n, i, k = 0;
+
+	n = vec_leaves_lines(leaves, lines);
+	ck_assert_ptr_nonnull(c = calloc(1, sizeof(*c)));
+	snprintf(c->id, sizeof(c->id), "%s", VEC_CHK_ID);
+	snprintf(c->tenant, sizeof(c->tenant), "%s", VEC_CHK_TENANT);
+	c->env = STORE_ENV_LIVE;
+	snprintf(c->customer_id, sizeof(c->customer_id), "%s",
+	    VEC_CHK_CUSTOMER);
+	ck_assert_int_eq(timefmt_parse_period(VEC_CHK_PERIOD, &c->month), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(where, sizeof(where), "leaves.jsonl line %zu", i + 1);
+		env = vec_string(lines[i], "env", where);
+		if (strcmp(vec_string(lines[i], "tenant", where),
+		    VEC_CHK_TENANT) != 0 || strcmp(env, "live") != 0 ||
+		    strcmp(vec_string(lines[i], "customerId", where),
+		    VEC_CHK_CUSTOMER) != 0 || timefmt_month(vec_time(
+		    vec_string(lines[i], "createdAt", where), where)) !=
+		    c->month)
+			continue;
+		amount = vec_string(lines[i], "delta", where);
+		ck_assert_int_eq(decimal_parse(amount, strlen(amount), &v),
+		    DECIMAL_OK);
+		c->net += v;
+		memcpy(hashes[k], leaves[i], MERKLE_HASH_LEN);
+		covered[k++] = i;
+	}
+	decimal_format(c->net, net);
+	ck_assert_msg(strcmp(net, VEC_CHK_NET) == 0, "the covered deltas "
+	    "sum to %s, not %s", net, VEC_CHK_NET);
+	c->count = k;
+	c->starting = 0;
+	c->previous[0] = '\0';
+	mine.leaves = hashes;
+	mine.size = k;
+	ck_assert_int_eq(merkle_root(merkle_array_node, &mine, k,
+	    c->proof_root), 0);
+	arr.leaves = leaves;
+	arr.size = n;
+	c->tree_size = n;
+	ck_assert_int_eq(merkle_root(merkle_array_node, &arr, n,
+	    c->root_hash), 0);
+	c->created_ms = vec_time(VEC_CHK_CREATED, "the checkpoint");
+	ck_assert_int_eq(checkpoint_statement(c), 0);
+	*np = n;
+	*ncov = k;
+	return c;
+}
+
+static void
+vec_put_lines(struct json_object **lines, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		json_object_put(lines[i]);
+}
+
+/* statement.json is, byte for byte, what the server writes for it. */
+START_TEST(vectors_statement)
+{
+	merkle_hash		 leaves[VEC_LEAVES_MAX];
+	struct json_object	*lines[VEC_LEAVES_MAX];
+	struct store_checkpoint	*c;
+	size_t			 n, covered[VEC_LEAVES_MAX], ncov, len;
+	char			*text;
+
+	c = vec_checkpoint(leaves, lines, &n, covered, &ncov);
+	ck_assert_uint_eq(ncov, 5);
+	text = vec_read("statement.json", &len);
+	ck_assert_msg(len == strlen(c->statement) &&
+	    memcmp(text, c->statement, len) == 0, "statement.json\n  %s\n"
+	    "is not checkpoint_statement's\n  %s", text, c->statement);
+	free(text);
+	free(c);
+	vec_put_lines(lines, n);
+}
+END_TEST
+
+/* The signature in file name (base64 and a newline) into sig. */
+static size_t
+vec_sig(const char *name, uint8_t sig[SIGKEY_SIG_MAX])
+{
+	char	*text;
+	size_t	 len, siglen;
+
+	text = vec_read(name, &len);
+	ck_assert_msg(len > 0 && text[len - 1] == '\n', "%s: not one line",
+	    name);
+	ck_assert_msg(base64_decode(text, len - 1, sig, SIGKEY_SIG_MAX,
+	    &siglen) == 0, "%s: not base64 of a signature", name);
+	free(text);
+	return siglen;
+}
+
+/*
+ * Each statement signature verifies with its key from keys.json over
+ * statement.json; not with the other key, not over a changed byte.
+ */
+START_TEST(vectors_statement_sigs)
+{
+	struct json_object	*top, *keys;
+	struct sigkey		*key[2];
+	uint8_t			 sig[SIGKEY_SIG_MAX];
+	char			*st;
+	size_t			 i, len, siglen;
+
+	keys = vec_keys(&top);
+	for (i = 0; i < 2; i++)
+		key[i] = vec_key(keys, i, NULL);
+	st = vec_read("statement.json", &len);
+	for (i = 0; i < 2; i++) {
+		siglen = vec_sig(vec_sig_file[i], sig);
+		ck_assert_msg(sigkey_verify(key[i], st, len, sig, siglen) ==
+		    0, "%s: does not verify over statement.json with %s",
+		    vec_sig_file[i], sigkey_alg_name(sigkey_alg(key[i])));
+		ck_assert_msg(sigkey_verify(key[1 - i], st, len, sig,
+		    siglen) != 0, "%s: verifies with the other key",
+		    vec_sig_file[i]);
+		st[len - 1] ^= 1;
+		ck_assert_msg(sigkey_verify(key[i], st, len, sig, siglen) !=
+		    0, "%s: verifies over a changed statement",
+		    vec_sig_file[i]);
+		st[len - 1] ^= 1;
+	}
+	free(st);
+	for (i = 0; i < 2; i++)
+		sigkey_free(key[i]);
+	json_object_put(top);
+}
+END_TEST
+
+/*
+ * receipt-ecdsa.json is the receipt bundle the server answers for the
+ * checkpoint (docs/receipt.md): the statement and signature of the
+ * files above, keys[0]'s key ID, checkpoint_json of the checkpoint, the
+ * ECDSA head, and each covered delta with its leaf, hashes and
+ * inclusion proof in the full tree.
+ */
+START_TEST(vectors_receipt)
+{
+	merkle_hash		 leaves[VEC_LEAVES_MAX], h;
+	merkle_hash		 got[MERKLE_PROOF_MAX], want[MERKLE_PROOF_MAX];
+	struct json_object	*lines[VEC_LEAVES_MAX], *top, *data, *o, *a;
+	struct json_object	*ktop, *keys, *cj;
+	struct merkle_array	 arr;
+	struct store_checkpoint	*c;
+	struct sbuf		 leaf = { 0 };
+	uint8_t			 sig[SIGKEY_SIG_MAX];
+	uint8_t			 st[STORE_STATEMENT_MAX];
+	const char		*text, *data_text;
+	char			*note, where[96];
+	size_t			 n, covered[VEC_LEAVES_MAX], ncov, k, len;
+	size_t			 glen, wlen;
+	uint64_t		 m;
+
+	c = vec_checkpoint(leaves, lines, &n, covered, &ncov);
+	arr.leaves = leaves;
+	arr.size = n;
+	top = vec_parse_file(VEC_RECEIPT);
+	ck_assert_msg(json_object_object_get_ex(top, "success", &o) &&
+	    json_object_get_boolean(o), VEC_RECEIPT ": not a success");
+	data = vec_member(top, "data", json_type_object, 0, VEC_RECEIPT);
+	ck_assert_uint_eq(vec_u64(data, "version", VEC_RECEIPT), 1);
+	ck_assert_str_eq(vec_string(data, "checkpointId", VEC_RECEIPT),
+	    c->id);
+
+	text = vec_string(data, "statement", VEC_RECEIPT);
+	ck_assert_msg(base64_decode(text, strlen(text), st, sizeof(st) - 1,
+	    &len) == 0, VEC_RECEIPT ": statement is not base64");
+	st[len] = '\0';
+	ck_assert_msg(strcmp((char *)st, c->statement) == 0, VEC_RECEIPT
+	    ": statement is not statement.json's");
+
+	/* Signed with keys[0], as statement-ecdsa.sig is. */
+	c->sig_len = vec_sig(vec_sig_file[0], c->sig);
+	text = vec_string(data, "signature", VEC_RECEIPT);
+	ck_assert_msg(base64_decode(text, strlen(text), sig, sizeof(sig),
+	    &len) == 0 && len == c->sig_len && memcmp(sig, c->sig, len) == 0,
+	    VEC_RECEIPT ": signature is not %s's", vec_sig_file[0]);
+	keys = vec_keys(&ktop);
+	o = json_object_array_get_idx(keys, 0);
+	snprintf(c->key_id, sizeof(c->key_id), "%s",
+	    vec_string(o, "keyId", "keys.json"));
+	snprintf(c->alg, sizeof(c->alg), "%s",
+	    vec_string(o, "alg", "keys.json"));
+	ck_assert_str_eq(vec_string(data, "keyId", VEC_RECEIPT), c->key_id);
+	ck_assert_str_eq(vec_string(data, "alg", VEC_RECEIPT), c->alg);
+	note = vec_read(vec_string(o, "note", "keys.json"), NULL);
+	ck_assert_msg(strcmp(vec_string(data, "treeHead", VEC_RECEIPT),
+	    note) == 0, VEC_RECEIPT ": treeHead is not %s",
+	    vec_string(o, "note", "keys.json"));
+	free(note);
+
+	/* The checkpoint, compared as text: its amounts are JSON numbers. */
+	o = vec_member(data, "checkpoint", json_type_object, 0, VEC_RECEIPT);
+	cj = checkpoint_json(c);
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    json_object_to_json_string_ext(cj, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(cj);
+
+	a = vec_member(data, "deltas", json_type_array, 0, VEC_RECEIPT);
+	ck_assert_uint_eq(json_object_array_length(a), ncov);
+	for (k = 0; k < ncov; k++) {
+		m = covered[k];
+		snprintf(where, sizeof(where), VEC_RECEIPT " deltas[%zu] "
+		    "(leaf %llu)", k, (unsigned long long)m);
+		o = json_object_array_get_idx(a, k);
+		ck_assert_msg(*vec_string(o, "recordId", where) != '\0',
+		    "%s: empty recordId", where);
+		ck_assert_uint_eq(vec_u64(o, "logIndex", where), m);
+		vec_hash(o, "leafHash", h, where);
+		vec_hash_eq(h, leaves[m], "leafHash", where);
+		ck_assert_int_eq(jcs_serialize(vec_member(o, "leaf",
+		    json_type_object, 0, where), &leaf), 0);
+		data_text = vec_string(lines[m], "leafData", where);
+		ck_assert_msg(strcmp(leaf.buf, data_text) == 0, "%s: leaf is "
+		    "not the vector's leafData", where);
+		sbuf_free(&leaf);
+		ck_assert_int_eq(hash_sha256(data_text, strlen(data_text),
+		    want[0]), 0);
+		vec_hash(o, "contentHash", h, where);
+		vec_hash_eq(h, want[0], "contentHash", where);
+		glen = vec_proof(o, "inclusionProof", got, where);
+		ck_assert_int_eq(merkle_inclusion_proof(merkle_array_node,
+		    &arr, m, n, want, &wlen), 0);
+		vec_proof_eq(got, glen, want, wlen, where);
+		ck_assert_msg(merkle_verify_inclusion(leaves[m], m, n, got,
+		    glen, c->root_hash) == 0, "%s: does not verify", where);
+	}
+	json_object_put(ktop);
+	json_object_put(top);
+	free(c);
+	vec_put_lines(lines, n);
+}
+END_TEST
+
 Suite *
 vectors_suite(void)
 {
@@ -534,6 +828,9 @@ vectors_suite(void)
 	tcase_add_test(tc, vectors_tree);
 	tcase_add_test(tc, vectors_keys);
 	tcase_add_test(tc, vectors_notes);
+	tcase_add_test(tc, vectors_statement);
+	tcase_add_test(tc, vectors_statement_sigs);
+	tcase_add_test(tc, vectors_receipt);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,15 +3,20 @@
  *
  *   mkvectors DIR
  *
- * Inputs: the fixed deltas in the table below and the two committed
- * private keys DIR/ecdsa-p256.pem and DIR/rsa-3072.pem (public test
- * keys, never for production).  Outputs, in DIR: leaves.jsonl,
- * tree.json, keys.json, head-ecdsa.note and head-rsa.note.  Everything
- * is a function of the inputs except the two signatures: ECDSA and
- * RSA-PSS signing are randomized, so each run signs the same heads with
- * new bytes.  tests/check_vectors.c and recompute.sh verify them; they
- * never compare signature bytes.  README.md in DIR says what each file
- * holds and how to recompute it.
+ * Inputs: the fixed deltas in the table below, the fixed checkpoint
+ * below it, and the two committed private keys DIR/ecdsa-p256.pem and
+ * DIR/rsa-3072.pem (public test keys, never for production).  Outputs,
+ * in DIR: leaves.jsonl, tree.json, keys.json, head-ecdsa.note and
+ * head-rsa.note; the checkpoint's statement.json, statement-ecdsa.sig,
+ * statement-rsa.sig and receipt-ecdsa.json.  Everything is a function
+ * of the inputs except the signatures: ECDSA and RSA-PSS signing are
+ * randomized, so a new signature of the same bytes is new bytes.  A
+ * head or statement signature already in DIR that verifies over exactly
+ * the bytes this run would sign is kept, so that rerunning with
+ * unchanged inputs changes no file; delete it to sign anew.
+ * tests/check_vectors.c and recompute.sh verify signatures; they never
+ * compare signature bytes.  README.md in DIR says what each file holds
+ * and how to recompute it.
  */
 #include <err.h>
 #include <inttypes.h>
@@ -22,13 +27,16 @@
 
 #include <json-c/json.h>
 
+#include "../../common/decimal.h"
 #include "../../common/hex.h"
 #include "../../common/jcs.h"
 #include "../../common/jsonin.h"
 #include "../../common/sbuf.h"
 #include "../../common/timefmt.h"
+#include "../../core/checkpoint.h"
 #include "../../core/emit.h"
 #include "../../core/tlog.h"
+#include "../../crypto/base64.h"
 #include "../../crypto/hash.h"
 #include "../../crypto/merkle.h"
 #include "../../crypto/note.h"
@@ -83,13 +91,30 @@ static const struct vec_delta {
 };
 #define VEC_N	(sizeof(vec_deltas) / sizeof(vec_deltas[0]))
 
+/*
+ * The checkpoint of the statement vectors: customer_acme's deltas of
+ * February 2026, its first checkpoint (no predecessor, starting at 0),
+ * bound to the head of the full tree.  The id and the time are fixed
+ * rather than random and now.  A receipt's recordId is only the API's
+ * handle (nothing signs it): here "rec_" and the logIndex in hex.
+ */
+#define VEC_CHK_CUSTOMER	"customer_acme"
+#define VEC_CHK_PERIOD		"2026-02"
+#define VEC_CHK_ID		"chk_00000000000000000000000000000001"
+#define VEC_CHK_CREATED		"2026-03-01T00:00:00.000Z"
+#define VEC_RECORD_ID		"rec_%032zx"	/* %zx: logIndex */
+
 static const struct vec_key {
 	const char	*pem;		/* private key, in DIR */
 	const char	*note;		/* the head it signs, in DIR */
+	const char	*sig;		/* its statement's signature */
+	const char	*receipt;	/* its receipt bundle, or NULL */
 } vec_keys[] = {
-	{ "ecdsa-p256.pem", "head-ecdsa.note" },
-	{ "rsa-3072.pem", "head-rsa.note" },
+	{ "ecdsa-p256.pem", "head-ecdsa.note", "statement-ecdsa.sig",
+	  "receipt-ecdsa.json" },
+	{ "rsa-3072.pem", "head-rsa.note", "statement-rsa.sig", NULL },
 };
+#define VEC_NKEYS	(sizeof(vec_keys) / sizeof(vec_keys[0]))
 
 static const char	*vec_dir;
 
@@ -123,6 +148,30 @@ vec_write_json(const char *name, struct json_object *obj)
 	vec_write(name, out.buf);
 	sbuf_free(&out);
 	json_object_put(obj);
+}
+
+/*
+ * The text of file name in DIR, NUL-terminated, into buf; its length,
+ * or -1 if there is no such file or it does not fit.
+ */
+static long
+vec_read_old(const char *name, char *buf, size_t size)
+{
+	char	 path[1024];
+	FILE	*f;
+	size_t	 len;
+
+	snprintf(path, sizeof(path), "%s/%s", vec_dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	len = fread(buf, 1, size, f);
+	if (ferror(f) || len == size) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return (long)len;
 }
 
 /* "2026-02-01T00:00:00.000Z" to ms since the epoch; exactly that form. */
@@ -221,19 +270,18 @@ vec_leaf(size_t i, merkle_hash leaf_hash)
 	return o;
 }
 
+/* Writes leaves.jsonl; its lines, as objects, into lines (the caller's). */
 static void
-vec_leaves(merkle_hash *leaves)
+vec_leaves(merkle_hash *leaves, struct json_object **lines)
 {
 	struct sbuf		 out = { 0 };
-	struct json_object	*o;
 	size_t			 i;
 
 	for (i = 0; i < VEC_N; i++) {
-		o = vec_leaf(i, leaves[i]);
-		sbuf_adds(&out, json_object_to_json_string_ext(o,
+		lines[i] = vec_leaf(i, leaves[i]);
+		sbuf_adds(&out, json_object_to_json_string_ext(lines[i],
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		sbuf_addc(&out, '\n');
-		json_object_put(o);
 	}
 	if (out.oom)
 		errx(1, "out of memory");
@@ -305,14 +353,60 @@ vec_tree(const merkle_hash *leaves, merkle_hash full_root)
 	vec_write_json("tree.json", t);
 }
 
-/* Signs the full tree's head with each key; writes keys.json. */
+/* Loads the private key of each row of vec_keys into keys. */
 static void
-vec_heads(const merkle_hash full_root)
+vec_load_keys(struct sigkey **keys)
+{
+	char	path[1024], err[512];
+	size_t	i;
+
+	for (i = 0; i < VEC_NKEYS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", vec_dir, vec_keys[i].pem);
+		if (sigkey_load_private(path, &keys[i], err, sizeof(err)) < 0)
+			errx(1, "%s", err);
+	}
+}
+
+/*
+ * Whether the note in file name is a head that key signed and that
+ * differs from fresh (the same head, just signed) only in its
+ * signature: one signature line, by the key's name.  If so it is kept
+ * and copied into fresh, so that a run with unchanged inputs leaves the
+ * files as they were.
+ */
+static int
+vec_keep_note(const char *name, const struct sigkey *key, char *fresh)
+{
+	struct note_checkpoint	 got;
+	char			 old[NOTE_MAX];
+	const char		*sig;
+	size_t			 pre;
+	long			 len;
+
+	if ((len = vec_read_old(name, old, sizeof(old))) < 0 ||
+	    note_open(old, (size_t)len, key, VEC_NAME, &got) != NOTE_OK)
+		return 0;
+	/* The body, the blank line, and "— name " of the signature line. */
+	if ((sig = strstr(fresh, "\n\n")) == NULL)
+		return 0;
+	pre = (size_t)(sig - fresh) + 2 + strlen("\xe2\x80\x94 " VEC_NAME " ");
+	if (strncmp(old, fresh, pre) != 0 || strchr(old + pre, '\n') !=
+	    old + len - 1)
+		return 0;
+	memcpy(fresh, old, (size_t)len + 1);
+	return 1;
+}
+
+/*
+ * Signs the full tree's head with each key, into notes (and their
+ * files), unless the head already there is that one; writes keys.json.
+ */
+static void
+vec_heads(const merkle_hash full_root, struct sigkey **keys,
+    char notes[][NOTE_MAX])
 {
 	struct note_checkpoint	 cp;
-	struct sigkey		*key;
-	struct json_object	*keys, *o, *top;
-	char			 path[1024], err[512], note[NOTE_MAX];
+	struct json_object	*arr, *o, *top;
 	char			 pem[SIGKEY_PEM_MAX], id[STORE_KEYID_MAX + 1];
 	size_t			 i;
 
@@ -320,22 +414,24 @@ vec_heads(const merkle_hash full_root)
 	snprintf(cp.origin, sizeof(cp.origin), "%s", VEC_NAME);
 	cp.size = VEC_N;
 	memcpy(cp.root, full_root, MERKLE_HASH_LEN);
-	keys = json_object_new_array();
-	for (i = 0; i < sizeof(vec_keys) / sizeof(vec_keys[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", vec_dir, vec_keys[i].pem);
-		if (sigkey_load_private(path, &key, err, sizeof(err)) < 0)
-			errx(1, "%s", err);
-		if (sigkey_public_pem(key, pem, sizeof(pem)) < 0 ||
-		    tlog_key_id(key, VEC_NAME, id) < 0)
-			errx(1, "%s: cannot encode the public key", path);
-		if (note_sign(&cp, key, VEC_NAME, note, sizeof(note)) !=
+	arr = json_object_new_array();
+	for (i = 0; i < VEC_NKEYS; i++) {
+		if (sigkey_public_pem(keys[i], pem, sizeof(pem)) < 0 ||
+		    tlog_key_id(keys[i], VEC_NAME, id) < 0)
+			errx(1, "%s: cannot encode the public key",
+			    vec_keys[i].pem);
+		if (note_sign(&cp, keys[i], VEC_NAME, notes[i], NOTE_MAX) !=
 		    NOTE_OK)
-			errx(1, "%s: cannot sign", path);
-		vec_write(vec_keys[i].note, note);
+			errx(1, "%s: cannot sign", vec_keys[i].pem);
+		if (vec_keep_note(vec_keys[i].note, keys[i], notes[i]))
+			printf("mkvectors: kept %s/%s\n", vec_dir,
+			    vec_keys[i].note);
+		else
+			vec_write(vec_keys[i].note, notes[i]);
 		o = json_object_new_object();
 		json_object_object_add(o, "keyId", json_object_new_string(id));
-		json_object_object_add(o, "alg",
-		    json_object_new_string(sigkey_alg_name(sigkey_alg(key))));
+		json_object_object_add(o, "alg", json_object_new_string(
+		    sigkey_alg_name(sigkey_alg(keys[i]))));
 		json_object_object_add(o, "name",
 		    json_object_new_string(VEC_NAME));
 		json_object_object_add(o, "pem", json_object_new_string(pem));
@@ -343,26 +439,242 @@ vec_heads(const merkle_hash full_root)
 		    json_object_new_string(vec_keys[i].pem));
 		json_object_object_add(o, "note",
 		    json_object_new_string(vec_keys[i].note));
-		json_object_array_add(keys, o);
-		sigkey_free(key);
+		json_object_array_add(arr, o);
 	}
 	top = json_object_new_object();
-	json_object_object_add(top, "keys", keys);
+	json_object_object_add(top, "keys", arr);
 	vec_write_json("keys.json", top);
+}
+
+/* A string member of a leaves.jsonl line (vec_leaf made it one). */
+static const char *
+vec_line_string(struct json_object *line, const char *name)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(line, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		errx(1, "a leaf line without \"%s\"", name);
+	return json_object_get_string(v);
+}
+
+/*
+ * The checkpoint of VEC_CHK_CUSTOMER's VEC_CHK_PERIOD at the full tree,
+ * as the server makes it (core/checkpoint.c): the customer's deltas of
+ * the month below treeSize in log order, their exact sum, the Merkle
+ * root of their leaf hashes, and the statement by checkpoint_statement
+ * itself.  Their log indexes go into covered, their number into *ncov.
+ * The caller frees the checkpoint.
+ */
+static struct store_checkpoint *
+vec_checkpoint(struct json_object **lines, const merkle_hash *leaves,
+    const merkle_hash full_root, size_t *covered, size_t *ncov)
+{
+	struct store_checkpoint	*c;
+	struct merkle_array	 mine;
+	merkle_hash		 hashes[VEC_N];
+	const char		*amount;
+	decimal_t		 v;
+	size_t			 i, n = 0;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		err(1, NULL);
+	snprintf(c->id, sizeof(c->id), "%s", VEC_CHK_ID);
+	snprintf(c->tenant, sizeof(c->tenant), "%s", VEC_TENANT);
+	c->env = STORE_ENV_LIVE;
+	snprintf(c->customer_id, sizeof(c->customer_id), "%s",
+	    VEC_CHK_CUSTOMER);
+	if (timefmt_parse_period(VEC_CHK_PERIOD, &c->month) < 0)
+		errx(1, "%s: not a period", VEC_CHK_PERIOD);
+	/* Every vector delta is of tenant demo, env live. */
+	for (i = 0; i < VEC_N; i++) {
+		if (strcmp(vec_line_string(lines[i], "customerId"),
+		    VEC_CHK_CUSTOMER) != 0 || timefmt_month(vec_time(
+		    vec_line_string(lines[i], "createdAt"))) != c->month)
+			continue;
+		amount = vec_line_string(lines[i], "delta");
+		if (decimal_parse(amount, strlen(amount), &v) != DECIMAL_OK)
+			errx(1, "row %zu: delta %s is not exact", i, amount);
+		c->net += v;
+		memcpy(hashes[n], leaves[i], MERKLE_HASH_LEN);
+		covered[n++] = i;
+	}
+	mine.leaves = hashes;
+	mine.size = n;
+	if (merkle_root(merkle_array_node, &mine, n, c->proof_root) != 0)
+		errx(1, "proofRoot failed");
+	c->count = n;
+	c->starting = 0;
+	c->previous[0] = '\0';
+	c->tree_size = VEC_N;
+	memcpy(c->root_hash, full_root, MERKLE_HASH_LEN);
+	c->created_ms = vec_time(VEC_CHK_CREATED);
+	if (checkpoint_statement(c) < 0)
+		errx(1, "cannot make the statement");
+	*ncov = n;
+	return c;
+}
+
+/* One entry of a receipt's deltas: the leaf at index, proved in the tree. */
+static struct json_object *
+vec_receipt_delta(struct json_object *line, const merkle_hash *leaves,
+    size_t index)
+{
+	struct merkle_array	 arr = { leaves, VEC_N };
+	struct json_object	*o, *leaf;
+	merkle_hash		 proof[MERKLE_PROOF_MAX], content;
+	const char		*data;
+	char			 id[STORE_ID_MAX + 1], jerr[160];
+	size_t			 len;
+
+	if (merkle_inclusion_proof(merkle_array_node, &arr, index, VEC_N,
+	    proof, &len) != 0)
+		errx(1, "inclusion proof of %zu failed", index);
+	data = vec_line_string(line, "leafData");
+	if (jsonin_parse(data, strlen(data), &leaf, jerr, sizeof(jerr)) < 0)
+		errx(1, "leaf %zu: %s", index, jerr);
+	if (hash_sha256(data, strlen(data), content) < 0)
+		errx(1, "SHA-256 failed");
+	snprintf(id, sizeof(id), VEC_RECORD_ID, index);
+	o = json_object_new_object();
+	json_object_object_add(o, "recordId", json_object_new_string(id));
+	json_object_object_add(o, "logIndex", json_object_new_uint64(index));
+	json_object_object_add(o, "leafHash", emit_hash_json(leaves[index]));
+	json_object_object_add(o, "contentHash", emit_hash_json(content));
+	json_object_object_add(o, "leaf", leaf);
+	json_object_object_add(o, "inclusionProof",
+	    emit_hashes_json(proof, len));
+	return o;
+}
+
+/*
+ * The receipt bundle of c, signed by key i, as GET
+ * /api/v1/balance/receipt answers it (docs/receipt.md): the envelope
+ * and its data, with c's checkpoint as checkpoint_json gives it.
+ */
+static void
+vec_receipt(struct store_checkpoint *c, size_t i, const char *note,
+    struct json_object **lines, const merkle_hash *leaves,
+    const size_t *covered, size_t ncov)
+{
+	struct json_object	*data, *deltas, *top;
+	size_t			 k;
+
+	deltas = json_object_new_array();
+	for (k = 0; k < ncov; k++)
+		json_object_array_add(deltas, vec_receipt_delta(
+		    lines[covered[k]], leaves, covered[k]));
+	data = json_object_new_object();
+	json_object_object_add(data, "version", json_object_new_int(1));
+	json_object_object_add(data, "checkpointId",
+	    json_object_new_string(c->id));
+	json_object_object_add(data, "statement",
+	    emit_base64_json(c->statement, strlen(c->statement)));
+	json_object_object_add(data, "signature",
+	    emit_base64_json(c->sig, c->sig_len));
+	json_object_object_add(data, "keyId",
+	    json_object_new_string(c->key_id));
+	json_object_object_add(data, "alg", json_object_new_string(c->alg));
+	json_object_object_add(data, "checkpoint", checkpoint_json(c));
+	json_object_object_add(data, "treeHead", json_object_new_string(note));
+	json_object_object_add(data, "deltas", deltas);
+	top = json_object_new_object();
+	json_object_object_add(top, "success", json_object_new_boolean(1));
+	json_object_object_add(top, "data", data);
+	vec_write_json(vec_keys[i].receipt, top);
+}
+
+/*
+ * Whether file name holds (base64, one line) a signature of c's
+ * statement by key; if so it is kept, into c->sig.
+ */
+static int
+vec_keep_sig(const char *name, const struct sigkey *key,
+    struct store_checkpoint *c)
+{
+	char	old[BASE64_LEN(STORE_SIG_MAX) + 1];
+	uint8_t	sig[STORE_SIG_MAX];
+	size_t	siglen;
+	long	len;
+
+	if ((len = vec_read_old(name, old, sizeof(old))) < 1 ||
+	    old[len - 1] != '\n' ||
+	    base64_decode(old, (size_t)len - 1, sig, sizeof(sig),
+	    &siglen) < 0 ||
+	    sigkey_verify(key, c->statement, strlen(c->statement), sig,
+	    siglen) != 0)
+		return 0;
+	memcpy(c->sig, sig, siglen);
+	c->sig_len = siglen;
+	return 1;
+}
+
+/*
+ * Writes the statement, its signature by each key (base64, one line;
+ * one still valid is kept) and, for the keys that have one, the receipt
+ * bundle.
+ */
+static void
+vec_statement(struct json_object **lines, const merkle_hash *leaves,
+    const merkle_hash full_root, struct sigkey **keys, char notes[][NOTE_MAX])
+{
+	struct store_checkpoint	*c;
+	struct sbuf		 out = { 0 };
+	char			 b64[BASE64_LEN(STORE_SIG_MAX)];
+	size_t			 covered[VEC_N], ncov, i;
+
+	c = vec_checkpoint(lines, leaves, full_root, covered, &ncov);
+	vec_write("statement.json", c->statement);
+	for (i = 0; i < VEC_NKEYS; i++) {
+		if (vec_keep_sig(vec_keys[i].sig, keys[i], c))
+			printf("mkvectors: kept %s/%s\n", vec_dir,
+			    vec_keys[i].sig);
+		else {
+			if (sigkey_sign(keys[i], c->statement,
+			    strlen(c->statement), c->sig, &c->sig_len) < 0)
+				errx(1, "%s: cannot sign the statement",
+				    vec_keys[i].pem);
+			base64_encode(c->sig, c->sig_len, b64);
+			sbuf_adds(&out, b64);
+			sbuf_addc(&out, '\n');
+			if (out.oom)
+				errx(1, "out of memory");
+			vec_write(vec_keys[i].sig, out.buf);
+			sbuf_free(&out);
+		}
+		if (vec_keys[i].receipt == NULL)
+			continue;
+		if (tlog_key_id(keys[i], VEC_NAME, c->key_id) < 0)
+			errx(1, "%s: no key ID", vec_keys[i].pem);
+		snprintf(c->alg, sizeof(c->alg), "%s",
+		    sigkey_alg_name(sigkey_alg(keys[i])));
+		vec_receipt(c, i, notes[i], lines, leaves, covered, ncov);
+	}
+	free(c);
 }
 
 int
 main(int argc, char *argv[])
 {
-	merkle_hash	leaves[VEC_N], root;
+	merkle_hash		 leaves[VEC_N], root;
+	struct json_object	*lines[VEC_N];
+	struct sigkey		*keys[VEC_NKEYS];
+	static char		 notes[VEC_NKEYS][NOTE_MAX];
+	size_t			 i;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: mkvectors DIR\n");
 		return 2;
 	}
 	vec_dir = argv[1];
-	vec_leaves(leaves);
+	vec_load_keys(keys);
+	vec_leaves(leaves, lines);
 	vec_tree(leaves, root);
-	vec_heads(root);
+	vec_heads(root, keys, notes);
+	vec_statement(lines, leaves, root, keys, notes);
+	for (i = 0; i < VEC_N; i++)
+		json_object_put(lines[i]);
+	for (i = 0; i < VEC_NKEYS; i++)
+		sigkey_free(keys[i]);
 	return 0;
 }

@@ -12,6 +12,13 @@
 #     private key's
 #   - head-*.note: origin, size and root are the full tree's, the key ID
 #     is the key's, and the signature verifies with openssl dgst
+#   - statement.json: the JCS bytes of the checkpoint statement rebuilt
+#     from the leaves and the checkpoint's fixed choices (sums exact, in
+#     integer nano-units; proofRoot the RFC 9162 root of the covered leaf
+#     hashes), byte for byte; statement-*.sig verify with openssl dgst
+#   - receipt-ecdsa.json: its statement, signature, key, tree head and
+#     deltas are the vectors', each inclusion proof verifies; and when
+#     $TALLY_VERIFY names the tally-verify binary, it accepts the receipt
 #
 # It prints one line per check (-q: only the failures) and a summary
 # line, and exits 0 only if every check holds.
@@ -32,7 +39,7 @@ bad() { fail=$((fail + 1)); printf 'FAIL %s\n' "$*"; }
 # same WHAT GOT WANT
 same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: is $2, should be $3"; fi; }
 
-for tool in jq openssl od base64; do
+for tool in jq openssl od base64 cmp; do
 	command -v $tool >/dev/null || { echo "recompute.sh: needs $tool" >&2; exit 2; }
 done
 tmp=$(mktemp -d) || exit 2
@@ -217,10 +224,12 @@ nkeys=$(jq '.keys | arrays | length' "$dir/keys.json")
 same "keys.json: two keys" "$nkeys" 2
 # key FIELD: that field of keys.json entry $k.
 key() { jq -r --argjson k "$k" ".keys[\$k].$1" "$dir/keys.json"; }
+KALG=() KID=() KSIGOPT=()	# per key, for the statement below
 for ((k = 0; k < nkeys; k++)); do
 	alg=$(key alg) id=$(key keyId) note=$dir/$(key note)
 	w="key $id ($alg)"
 	pub=$tmp/$k.pem
+	KALG[k]=$alg KID[k]=$id
 	key pem >"$pub"
 	same "$w: name" "$(key name)" "$name"
 	# Compared as SHA-256 of the DER public keys, to keep lines short.
@@ -241,6 +250,7 @@ for ((k = 0; k < nkeys; k++)); do
 		want=unknown-alg sigopt=() ;;
 	esac
 	same "$w: keyId" "$id" "${want:0:8}"
+	KSIGOPT[k]=${sigopt[*]-}
 
 	# The note: origin, size, base64 root, a blank line, then
 	# "— <name> <base64(key ID || signature)>".
@@ -263,8 +273,207 @@ for ((k = 0; k < nkeys; k++)); do
 	fi
 done
 
+# --- The checkpoint statement (SPEC 4.4, docs/receipt.md) ----------------
+# The checkpoint's own choices, as mkvectors.c makes them: whose and which
+# month, a fixed id and time, the customer's first checkpoint (no
+# predecessor, starting at 0), bound to the head of the full tree.
+chk_id=chk_00000000000000000000000000000001
+chk_tenant=demo chk_env=live chk_customer=customer_acme chk_period=2026-02
+chk_created=2026-03-01T00:00:00.000Z
+chk_starting=0
+
+# nano TEXT: an exact amount in its shortest form ("-33.333333333", "0.1",
+# "1000"; |TEXT| <= 10^9) as an integer of nano-units (10^-9).  Integer
+# arithmetic only: no float ever holds an amount.  Fails on any other
+# spelling (trailing zeros, "+", exponent, "-0", a tenth decimal).
+nano() {
+	local sign int frac
+	[[ $1 =~ ^(-?)(0|[1-9][0-9]{0,9})(\.[0-9]{0,8}[1-9])?$ ]] &&
+	    [ "$1" != -0 ] || return 1
+	sign=${BASH_REMATCH[1]} int=${BASH_REMATCH[2]}
+	frac=${BASH_REMATCH[3]#.}000000000
+	((10#$int <= 1000000000)) || return 1
+	printf '%s%d' "$sign" $((10#$int * 1000000000 + 10#${frac:0:9}))
+}
+# dec NANO: nano-units back to the shortest exact decimal ("844.266666667").
+dec() {
+	local v=$1 sign='' f
+	((v < 0)) && sign=- v=$((-v))
+	printf -v f '%09d' $((v % 1000000000))
+	while [[ $f == *0 ]]; do f=${f%0}; done
+	printf '%s%d%s' "$sign" $((v / 1000000000)) "${f:+.$f}"
+}
+
+# The month's bounds: start inclusive, end exclusive, RFC 3339 with ms.
+y=$((10#${chk_period%-*})) m=$((10#${chk_period#*-}))
+chk_start=$(printf '%04d-%02d-01T00:00:00.000Z' $y $m)
+if ((m == 12)); then y=$((y + 1)) m=1; else m=$((m + 1)); fi
+chk_end=$(printf '%04d-%02d-01T00:00:00.000Z' $y $m)
+
+# Covered: the customer's deltas of the month below treeSize (all N
+# here), in log order.  Times are all in the one canonical form, so they
+# compare as text.
+mapfile -t C < <(jq -r '[.tenant, .env, .customerId, .delta, .createdAt]
+    | @tsv' "$leaves" 2>/dev/null)
+cov=() CL=() net=0
+for ((i = 0; i < N; i++)); do
+	IFS=$'\t' read -r t e c amount at <<<"${C[i]-}"
+	if [ "$t $e $c" != "$chk_tenant $chk_env $chk_customer" ] ||
+	    [[ $at < $chk_start || ! $at < $chk_end ]]; then
+		continue
+	fi
+	if v=$(nano "$amount"); then
+		net=$((net + v))
+	else
+		bad "leaf $i: delta \"$amount\" is not exact and shortest"
+	fi
+	cov+=("$i")
+	CL+=("${L[i]}")
+done
+# proofRoot: the RFC 9162 root over the covered leaf hashes, with the
+# tree's own mth (over L, so L is the covered hashes for the while).
+Lall=("${L[@]}")
+L=("${CL[@]}")
+mth 0 ${#CL[@]}
+proof_root=$H
+L=("${Lall[@]}")
+starting=$(nano "$chk_starting")
+
+st=$dir/statement.json
+jq -e 'type == "object"' "$st" >/dev/null 2>&1 ||
+    bad "statement.json: not a JSON object"
+# stv MEMBER: that member of statement.json, as text.
+stv() { jq -r --arg m "$1" '.[$m] | tostring' "$st" 2>/dev/null; }
+same "statement: deltasCount (leaves ${cov[*]})" "$(stv deltasCount)" \
+    ${#cov[@]}
+same "statement: netChange, the exact sum" "$(stv netChange)" "$(dec $net)"
+same "statement: endingBalance" "$(stv endingBalance)" \
+    "$(dec $((starting + net)))"
+same "statement: proofRoot" "$(stv proofRoot)" "0x$proof_root"
+same "statement: treeSize and rootHash, the full tree's" \
+    "$(stv treeSize) $(stv rootHash)" "$N 0x${R[N]}"
+same "statement: startDate and endDate of $chk_period" \
+    "$(stv startDate) $(stv endDate)" "$chk_start $chk_end"
+# The JCS bytes: jq -S sorts the members and -c writes them compactly;
+# for these members (ASCII strings, small integers, null) that is
+# exactly RFC 8785.  -j: no newline after it, none in the file either.
+jq -ncjS --argjson version 1 --arg checkpointId $chk_id \
+    --arg tenant $chk_tenant --arg env $chk_env \
+    --arg customerId $chk_customer --arg period $chk_period \
+    --arg startDate "$chk_start" --arg endDate "$chk_end" \
+    --arg startingBalance "$(dec "$starting")" \
+    --argjson deltasCount ${#cov[@]} --arg netChange "$(dec $net)" \
+    --arg endingBalance "$(dec $((starting + net)))" \
+    --arg proofRoot "0x$proof_root" --argjson previousCheckpointId null \
+    --argjson treeSize "$N" --arg rootHash "0x${R[N]}" \
+    --arg createdAt $chk_created '$ARGS.named' >"$tmp/statement"
+if cmp -s "$tmp/statement" "$st"; then
+	ok "statement.json: the JCS statement, byte for byte"
+else
+	bad "statement.json: differs from the statement rebuilt" \
+	    "($(cmp "$tmp/statement" "$st" 2>&1 | head -n 1))"
+fi
+
+# Each key's signature over exactly those bytes; none over others.
+{ cat "$st"; printf x; } >"$tmp/changed" 2>/dev/null
+for ((k = 0; k < nkeys; k++)); do
+	case ${KALG[k]} in
+	ecdsa-p256) f=statement-ecdsa.sig ;;
+	rsa-3072) f=statement-rsa.sig ;;
+	*) f=unknown-alg ;;
+	esac
+	w="$f (key ${KID[k]})"
+	base64 -d <"$dir/$f" >"$tmp/sig" 2>/dev/null
+	# shellcheck disable=SC2086 # the options are words
+	if openssl dgst -sha256 ${KSIGOPT[k]} -verify "$tmp/$k.pem" \
+	    -signature "$tmp/sig" "$st" >/dev/null 2>&1; then
+		ok "$w: verifies over statement.json"
+	else
+		bad "$w: does not verify over statement.json"
+	fi
+	# shellcheck disable=SC2086
+	if openssl dgst -sha256 ${KSIGOPT[k]} -verify "$tmp/$k.pem" \
+	    -signature "$tmp/sig" "$tmp/changed" >/dev/null 2>&1; then
+		bad "$w: verifies over other bytes too"
+	else
+		ok "$w: refuses a changed statement"
+	fi
+done
+
+# --- The receipt bundle ---------------------------------------------------
+# The ECDSA key's bundle holds exactly the files above: the statement
+# (base64), its signature, the key, the head, and the covered deltas with
+# their leaves and inclusion proofs in the full tree.
+receipt=$dir/receipt-ecdsa.json
+for ((k = 0; k < nkeys; k++)); do [ "${KALG[k]}" = ecdsa-p256 ] && break; done
+# rv FILTER: jq -r of the receipt's data.
+rv() { jq -r ".data | $1" "$receipt" 2>/dev/null; }
+same "receipt: success envelope" \
+    "$(jq -r .success "$receipt" 2>/dev/null)" true
+same "receipt: version, checkpointId, keyId, alg" \
+    "$(rv '"\(.version) \(.checkpointId) \(.keyId) \(.alg)"')" \
+    "1 $chk_id ${KID[k]-} ecdsa-p256"
+rv .statement | base64 -d >"$tmp/rstatement" 2>/dev/null
+if cmp -s "$tmp/rstatement" "$st"; then
+	ok "receipt: statement is base64 of statement.json"
+else
+	bad "receipt: statement is not base64 of statement.json"
+fi
+same "receipt: signature is statement-ecdsa.sig" "$(rv .signature)" \
+    "$(cat "$dir/statement-ecdsa.sig")"
+jq -j .data.treeHead "$receipt" >"$tmp/rhead" 2>/dev/null
+if cmp -s "$tmp/rhead" "$dir/head-ecdsa.note"; then
+	ok "receipt: treeHead is head-ecdsa.note"
+else
+	bad "receipt: treeHead is not head-ecdsa.note"
+fi
+# The checkpoint's members that are not amounts, against the statement's
+# (jq would read its JSON-number amounts as floats; tally-verify checks
+# those exactly).
+chkm='[.checkpointId, .customerId, .period, .startDate, .endDate,
+    .deltasCount, .proofRoot, .previousCheckpointId, .treeSize, .rootHash,
+    .createdAt] | map(tostring) | join(" ")'
+same "receipt: checkpoint agrees with the statement" \
+    "$(rv ".checkpoint | $chkm")" "$(jq -r "$chkm" "$st" 2>/dev/null)"
+same "receipt: deltas are the covered leaves" \
+    "$(rv '[.deltas[].logIndex] | map(tostring) | join(" ")')" "${cov[*]}"
+mapfile -t RL < <(jq -cS '.data.deltas[].leaf' "$receipt" 2>/dev/null)
+mapfile -t RD < <(rv "$jqh"'.deltas[] | "\(.logIndex) \(.leafHash | unhash) " +
+    "\(.contentHash | unhash) " + (.inclusionProof | map(unhash) | join(" "))')
+for ((j = 0; j < ${#cov[@]}; j++)); do
+	i=${cov[j]} w="receipt: deltas[$j] (leaf $i)"
+	read -r index leaf content proof <<<"${RD[j]-}"
+	same "$w: leaf is the vector's leafData" "${RL[j]-}" "${D[i]}"
+	same "$w: leafHash and contentHash" "$leaf $content" \
+	    "${L[i]} $(printf '%s' "${D[i]}" | sha)"
+	# shellcheck disable=SC2086
+	if [ "$index" = "$i" ] && inclusion "$i" "$N" "${L[i]}" "${R[N]}" $proof
+	then
+		ok "$w: inclusion proof verifies"
+	else
+		bad "$w: inclusion proof does not verify"
+	fi
+done
+
+# tally-verify, when given, must accept the receipt with keys.json (the
+# shape of GET /api/v1/keys; the members it does not know it ignores).
+if [ -n "${TALLY_VERIFY:-}" ]; then
+	if [ ! -x "$TALLY_VERIFY" ]; then
+		bad "TALLY_VERIFY=$TALLY_VERIFY is not an executable"
+	elif out=$("$TALLY_VERIFY" "$receipt" --keys "$dir/keys.json" \
+	    2>&1); then
+		ok "receipt: $TALLY_VERIFY accepts it"
+	else
+		bad "receipt: $TALLY_VERIFY refuses it:"
+		printf '%s\n' "$out" | grep -v '^ok ' | sed 's/^/     /'
+	fi
+elif [ $quiet = 0 ]; then
+	echo "skip receipt: tally-verify (set TALLY_VERIFY to run it)"
+fi
+
 if ((fail == 0)); then
-	echo "recompute.sh: all $pass checks of $N leaves, tree, keys and heads hold"
+	echo "recompute.sh: all $pass checks of $N leaves, tree, keys, heads," \
+	    "statement and receipt hold"
 	exit 0
 fi
 echo "recompute.sh: $fail of $((pass + fail)) checks FAILED"
