@@ -9,23 +9,13 @@
 #include "../crypto/hash.h"
 #include "../crypto/note.h"
 #include "apikey.h"
-#include "audit.h"
+#include "audit_internal.h"
 #include "emit.h"
 #include "tlog.h"
 
-#define AUDIT_CHUNK	4096		/* leaves or seqs per read */
-#define AUDIT_CUSTOMERS	256		/* customers listed per read */
 #define AUDIT_TRIES	20		/* reads of totals that keep changing */
-#define AUDIT_LINE	640		/* one problem, as told */
-#define AUDIT_NAME	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
 #define AUDIT_HOLE	(STORE_USER + 1)	/* the log has a gap: stop */
-#define AUDIT_DONE	(STORE_USER + 2)	/* chunk complete */
 #define AUDIT_AGAIN	(STORE_USER + 3)	/* totals changed while read */
-
-struct audit_key {
-	struct sigkey		*key;
-	struct store_signkey	 rec;
-};
 
 /* Deltas of one tenant, env and month: counted from the log, and stored. */
 struct audit_usage {
@@ -95,7 +85,8 @@ struct audit_listed {
 
 struct audit {
 	struct store		*st;
-	store_txn_fn		 fn;		/* what audit_read runs */
+	store_txn_fn		 fn;		/* what audit_read_with runs */
+	void			*fnarg;		/* and with what */
 	audit_report_fn		 report;
 	void			*arg;
 	struct audit_result	*res;
@@ -137,10 +128,6 @@ struct audit {
 };
 
 static void
-audit_problem(struct audit *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
 audit_tell(struct audit *a, const char *line)
 {
 	a->res->problems++;
@@ -148,7 +135,7 @@ audit_tell(struct audit *a, const char *line)
 		a->report(a->arg, line);
 }
 
-static void
+void
 audit_problem(struct audit *a, const char *fmt, ...)
 {
 	char	line[AUDIT_LINE];
@@ -171,17 +158,17 @@ audit_attempt(struct store_txn *t, void *arg)
 
 	a->pending.len = 0;	/* a retried read finds them again */
 	a->txn = t;
-	return a->fn(t, a);
+	return a->fn(t, a->fnarg);
 }
 
-/* Runs fn in a read, then tells what its last attempt found. */
-static int
-audit_read(struct audit *a, store_txn_fn fn)
+int
+audit_read_with(struct audit *a, store_txn_fn fn, void *arg)
 {
 	size_t	off;
 	int	rc;
 
 	a->fn = fn;
+	a->fnarg = arg;
 	a->in_read = 1;
 	rc = store_read(a->st, audit_attempt, a);
 	a->in_read = 0;
@@ -195,8 +182,14 @@ audit_read(struct audit *a, store_txn_fn fn)
 	return rc;
 }
 
-/* "tenant/env/customerId", as problems name a customer. */
-static void
+/* Runs fn(txn, a) in a read, then tells what its last attempt found. */
+static int
+audit_read(struct audit *a, store_txn_fn fn)
+{
+	return audit_read_with(a, fn, a);
+}
+
+void
 audit_name(char out[AUDIT_NAME], const char *tenant, enum store_env env,
     const char *id)
 {
@@ -254,7 +247,7 @@ audit_begin(struct store_txn *t, void *arg)
 	return store_signkey_each(t, audit_add_key, a);
 }
 
-static const struct audit_key *
+const struct audit_key *
 audit_find_key(const struct audit *a, const char *key_id)
 {
 	size_t	i;
@@ -1349,6 +1342,8 @@ audit_run(struct store *st, audit_report_fn report, void *arg,
 	for (i = 0; i < a->ntenants; i++)
 		for (env = STORE_ENV_TEST; env <= STORE_ENV_LIVE; env++)
 			if ((rc = audit_customers(a, a->tenants[i],
+			    (enum store_env)env)) != STORE_OK ||
+			    (rc = audit_checkpoints(a, res, a->tenants[i],
 			    (enum store_env)env)) != STORE_OK)
 				goto out;
 out:

@@ -6,14 +6,19 @@
  * its signature from the key it names.  And every total the ledger
  * keeps beside the log (store.h): each customer's running totals, the
  * position and prefix sum of each of its deltas, its months, and each
- * tenant's monthly usage, all from the deltas themselves.  Every
- * mismatch is reported with the index, size, key, customer, seq or
- * month where it is, as stored against expected; nothing is repaired.
+ * tenant's monthly usage, all from the deltas themselves.  And every
+ * checkpoint (SPEC 4.4): its statement from its fields, its signature,
+ * its deltas' count, sum and proof root from the log, its starting
+ * balance from its predecessor, its root from the head it names, and
+ * its indexes.  Every mismatch is reported with the index, size, key,
+ * customer, seq, month or checkpoint where it is, as stored against
+ * expected; nothing is repaired.
  *
  * It reads in short transactions, so a running tallyd is not held up,
  * and checks the log as it was when the audit began.  Totals that grow
  * while they are read are read again until they hold still; memory
  * grows with the tenants and months, not with the deltas or customers.
+ * Checkpoints made while the audit runs may or may not be checked.
  */
 #ifndef TALLY_AUDIT_H
 #define TALLY_AUDIT_H
@@ -31,6 +36,7 @@ struct audit_result {
 	uint64_t	positions;	/* per-delta positions compared */
 	uint64_t	months;		/* customer months compared */
 	uint64_t	usage;		/* tenant monthly usage compared */
+	uint64_t	checkpoints;	/* checkpoints checked */
 	uint64_t	busy;		/* totals left unchecked: they kept
 					   changing while read */
 	uint64_t	problems;

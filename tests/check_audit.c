@@ -3,8 +3,11 @@
  * log (core/audit.c): a real store with deltas of several customers,
  * tenants, envs and months holds; then one stored total at a time is
  * altered past every Tally API, as tests/e2e/flipleaf.c alters a leaf,
- * and the audit must name exactly that total, and nothing else.
+ * and the audit must name exactly that total, and nothing else.  The
+ * same for checkpoints (core/audit_checkpoints.c): made over that store
+ * with checkpoint_make, then one record or index entry altered.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "../core/audit.h"
+#include "../core/checkpoint.h"
 #include "../core/emit.h"
 #include "../core/integrator.h"
 #include "../core/ledger.h"
@@ -606,6 +610,445 @@ START_TEST(undecodable)
 }
 END_TEST
 
+/*
+ * Checkpoints over the store of setup, with heads signed by a key made
+ * in its data directory:
+ *   K1 acme/live/c1 2025-11  seqs 1..2, net 1.25, start 0
+ *   K2 acme/live/c1 2025-12  seq 3, net 10, start 1.25 (after K1)
+ *   K3 acme/live/c2 2025-12  seqs 1..2, net 3.5, start 0
+ *   K4 acme/live/c1 2026-01  seq 4, net 0.000000001, start 11.25 (after K2)
+ * then c1 gets a delta of 5 on 2026-01-25 (leaf 9, seq 5), signed too:
+ *   K5 acme/live/c1 2026-01  seqs 4..5, start 11.25 again (after K4)
+ *   K6 beta/live/x 2026-02   no deltas, start 0
+ *   K7 beta/live/x 2026-03   no deltas, K6's proofRoot (after K6)
+ */
+enum { K1, K2, K3, K4, K5, K6, K7, NCHK };
+static char	chk[NCHK][STORE_ID_MAX + 1];
+static char	chkwhat[NCHK][320];	/* as problems name it */
+static char	chkkey[STORE_KEYID_MAX + 1];
+
+static int
+chk_sign(void *arg, const void *msg, size_t len, uint8_t *sig,
+    size_t *siglen, char key_id[STORE_KEYID_MAX + 1],
+    char alg[STORE_ALG_MAX + 1])
+{
+	return integrator_sign_statement(arg, msg, len, sig, siglen, key_id,
+	    alg);
+}
+
+/* Signs heads until one covers the whole log. */
+static void
+chk_heads(struct integrator *ig)
+{
+	uint64_t	size = 0;
+	int		i;
+
+	for (i = 0; i < 4 && size < ndeltas; i++)
+		ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	ck_assert_uint_eq(size, ndeltas);
+}
+
+/* Locks a month of tenant's live env; the n checkpoints made are chk[k..]. */
+static void
+chk_lock(struct integrator *ig, const char *tenant, const char *customer,
+    const char *period, int k, size_t n)
+{
+	struct checkpoint_job	job;
+	size_t			i;
+
+	memset(&job, 0, sizeof(job));
+	job.tenant = tenant;
+	job.env = STORE_ENV_LIVE;
+	job.customer_id = customer;
+	ck_assert_int_eq(timefmt_parse_period(period, &job.month), 0);
+	job.sign = chk_sign;
+	job.sign_arg = ig;
+	ck_assert_int_eq(checkpoint_make(st, &job), STORE_OK);
+	ck_assert_uint_eq(job.n, n);
+	for (i = 0; i < n; i++) {
+		snprintf(chk[k + i], sizeof(chk[0]), "%s", job.list[i].id);
+		snprintf(chkwhat[k + i], sizeof(chkwhat[0]), "%s (%s/live/%s "
+		    "%s)", job.list[i].id, tenant, job.list[i].customer_id,
+		    period);
+	}
+	checkpoint_job_free(&job);
+}
+
+static void
+chk_setup(void)
+{
+	static const struct delta_in late = {
+		"acme", STORE_ENV_LIVE, "c1", "5", "2026-01-25T00:00:00Z"
+	};
+	struct store_signkey	 k;
+	struct integrator	*ig;
+	char			 err[256];
+
+	setup();
+	ck_assert_msg(tlog_key_generate(st, dir, "tally.test/log",
+	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == STORE_OK, "%s",
+	    err);
+	snprintf(chkkey, sizeof(chkkey), "%s", k.key_id);
+	ck_assert_msg(integrator_open(&ig, st, dir, "tally.test/log", err,
+	    sizeof(err)) == 0, "%s", err);
+	chk_heads(ig);
+	chk_lock(ig, "acme", "c1", "2025-11", K1, 1);
+	chk_lock(ig, "acme", NULL, "2025-12", K2, 2);
+	chk_lock(ig, "acme", "c1", "2026-01", K4, 1);
+	ck_assert_int_eq(store_write(st, append_txn, (void *)&late), STORE_OK);
+	ndeltas++;
+	chk_heads(ig);
+	chk_lock(ig, "acme", "c1", "2026-01", K5, 1);
+	chk_lock(ig, "beta", "x", "2026-02", K6, 1);
+	chk_lock(ig, "beta", "x", "2026-03", K7, 1);
+	integrator_close(ig);
+}
+
+/* Whether problem matches want; a want ending in '*' is a prefix. */
+static int
+problem_is(const char *problem, const char *want)
+{
+	size_t	len = strlen(want);
+
+	if (len > 0 && want[len - 1] == '*')
+		return strncmp(problem, want, len - 1) == 0;
+	return strcmp(problem, want) == 0;
+}
+
+/* Exactly n problems, the wants, in any order (some name random ids). */
+static void
+audit_finds_n(int n, ...)
+{
+	struct audit_result	 res;
+	const char		*want;
+	va_list			 ap;
+	int			 got, used[16] = { 0 }, i, j;
+
+	got = audit(&res);
+	for (i = 0; i < got && i < 16; i++)
+		if (got != n || getenv("TALLY_TEST_LOG") != NULL)
+			fprintf(stderr, "audit: %s\n", reported[i]);
+	ck_assert_int_eq(got, n);
+	va_start(ap, n);
+	for (i = 0; i < n; i++) {
+		want = va_arg(ap, const char *);
+		for (j = 0; j < n; j++)
+			if (!used[j] && problem_is(reported[j], want))
+				break;
+		ck_assert_msg(j < n, "no problem \"%s\"", want);
+		used[j] = 1;
+	}
+	va_end(ap);
+}
+
+/* "checkpoint <K (customer month)>: " followed by what. */
+static const char *
+chk_says(int k, const char *what)
+{
+	static char	lines[8][1024];
+	static int	next;
+	char		*line = lines[next++ % 8];
+
+	snprintf(line, sizeof(lines[0]), "checkpoint %s: %s", chkwhat[k],
+	    what);
+	return line;
+}
+
+/* The packed checkpoint record (store/checkpoints.c), field by field. */
+enum chk_field {
+	F_ID, F_TENANT, F_ENV, F_CUSTOMER, F_MONTH, F_FIRST, F_LAST, F_THROUGH,
+	F_COUNT, F_STARTING, F_NET, F_PROOF, F_PREVIOUS, F_TREE, F_ROOT, F_KEY,
+	F_ALG, F_CREATED, F_STATEMENT, F_SIG
+};
+
+/* Where field f's bytes start in record v, past any length prefix. */
+static size_t
+chk_field(const uint8_t *v, size_t len, enum chk_field f)
+{
+	/* s string, b blob, 1 byte, 8 u64, w i128, h hash. */
+	static const char	layout[] = "ss1s88888wwhs8hss8sb";
+	size_t			off = 1, n = 0;
+	int			i;
+
+	for (i = 0; i <= (int)f; i++) {
+		off += n;
+		ck_assert_uint_lt(off + 4, len);
+		switch (layout[i]) {
+		case 's':
+			n = (size_t)v[off] << 8 | v[off + 1];
+			off += 2;
+			break;
+		case 'b':
+			n = (size_t)v[off] << 24 | (size_t)v[off + 1] << 16 |
+			    (size_t)v[off + 2] << 8 | v[off + 3];
+			off += 4;
+			break;
+		case '1':
+			n = 1;
+			break;
+		case '8':
+			n = 8;
+			break;
+		case 'w':
+			n = 16;
+			break;
+		default:
+			n = 32;
+		}
+	}
+	return off;
+}
+
+/* One change to a checkpoint record, at bytes at into a field. */
+struct chk_edit {
+	enum chk_field	 field;
+	size_t		 at;
+	int64_t		 add;		/* to the 64-bit number there */
+	uint8_t		 flip;		/* xor of the byte there */
+	const char	*set;		/* bytes copied there */
+};
+
+static void
+raw_chk_edit(int k, const struct chk_edit *e)
+{
+	struct raw	 r;
+	DBT		 key, v;
+	uint8_t		*p;
+	uint64_t	 x = 0;
+	int		 i;
+
+	raw_open(&r, "checkpoints.db");
+	dbt(&key, chk[k], strlen(chk[k]));
+	memset(&v, 0, sizeof(v));
+	v.flags = DB_DBT_MALLOC;
+	ck_assert_int_eq(r.db->get(r.db, r.txn, &key, &v, DB_RMW), 0);
+	p = (uint8_t *)v.data + chk_field(v.data, v.size, e->field) + e->at;
+	if (e->add != 0) {
+		for (i = 0; i < 8; i++)
+			x = x << 8 | p[i];
+		be_put(p, x + (uint64_t)e->add, 8);
+	}
+	p[0] ^= e->flip;
+	if (e->set != NULL)
+		memcpy(p, e->set, strlen(e->set));
+	ck_assert_int_eq(r.db->put(r.db, r.txn, &key, &v, 0), 0);
+	free(v.data);
+	raw_close(&r);
+}
+
+/* Deletes the one entry of an index file that names checkpoint k. */
+static void
+raw_del_naming(const char *file, int k)
+{
+	struct raw	 r;
+	DBC		*c;
+	DBT		 key, v;
+	size_t		 len = strlen(chk[k]);
+	int		 rc, n = 0;
+
+	raw_open(&r, file);
+	ck_assert_int_eq(r.db->cursor(r.db, r.txn, &c, 0), 0);
+	memset(&key, 0, sizeof(key));
+	memset(&v, 0, sizeof(v));
+	while ((rc = c->get(c, &key, &v, DB_NEXT)) == 0)
+		if (v.size == len && memcmp(v.data, chk[k], len) == 0) {
+			ck_assert_int_eq(c->del(c, 0), 0);
+			n++;
+		}
+	ck_assert_int_eq(rc, DB_NOTFOUND);
+	c->close(c);
+	ck_assert_int_eq(n, 1);
+	raw_close(&r);
+}
+
+START_TEST(checkpoints_hold)
+{
+	struct audit_result	res;
+
+	/*
+	 * K4 holds though January's index leads to K5, and K6 though the
+	 * root index leads to K7: each is the newest that fits.  Each
+	 * checkpoint is checked once, found through both of its indexes.
+	 */
+	ck_assert_int_eq(audit(&res), 0);
+	ck_assert_int_eq(res.checkpoints, NCHK);
+	ck_assert_int_eq(res.leaves, NDELTAS + 1);
+	ck_assert_int_eq(res.customers, 4);
+	ck_assert_int_eq(res.busy, 0);
+}
+END_TEST
+
+/* A field the statement holds: the statement and the log disagree. */
+START_TEST(checkpoint_net)
+{
+	raw_chk_edit(K2, &(struct chk_edit){ .field = F_NET, .at = 8,
+	    .add = 1 });
+	/* K4 starts from K2, but from what K2 signed: K4 is not told. */
+	audit_finds_n(2, chk_says(K2, "its statement and its fields differ "
+	    "at byte *"), chk_says(K2, "netChange: stored 10.000000001, "
+	    "expected 10"));
+}
+END_TEST
+
+START_TEST(checkpoint_proof_root)
+{
+	char	line[1100];
+
+	raw_chk_edit(K1, &(struct chk_edit){ .field = F_PROOF, .flip = 1 });
+	snprintf(line, sizeof(line), "%s*", chk_says(K1, "proofRoot: stored "
+	    "0x"));
+	audit_finds_n(3, chk_says(K1, "its statement and its fields differ "
+	    "at byte *"), chk_says(K1, "the proofRoot index does not lead to "
+	    "it"), line);
+}
+END_TEST
+
+START_TEST(checkpoint_statement_byte)
+{
+	char	line[400];
+
+	/* "{\"checkpointId\":\"chk_…": a byte of the id. */
+	raw_chk_edit(K4, &(struct chk_edit){ .field = F_STATEMENT, .at = 22,
+	    .flip = 1 });
+	snprintf(line, sizeof(line), "its signature does not verify with key "
+	    "%s", chkkey);
+	audit_finds_n(2, chk_says(K4, "its statement and its fields differ "
+	    "at byte 22, in checkpointId: *"), chk_says(K4, line));
+}
+END_TEST
+
+START_TEST(checkpoint_signature)
+{
+	char	line[400];
+
+	raw_chk_edit(K3, &(struct chk_edit){ .field = F_SIG, .at = 10,
+	    .flip = 0x80 });
+	snprintf(line, sizeof(line), "its signature does not verify with key "
+	    "%s", chkkey);
+	audit_finds_n(1, chk_says(K3, line));
+}
+END_TEST
+
+START_TEST(checkpoint_previous)
+{
+	char	line[400];
+
+	/* K1 ends at 1.25; K5 starts where K4 started, at 11.25. */
+	raw_chk_edit(K5, &(struct chk_edit){ .field = F_PREVIOUS,
+	    .set = chk[K1] });
+	snprintf(line, sizeof(line), "startingBalance: stored 11.25, expected "
+	    "1.25, the end of previous checkpoint %s", chk[K1]);
+	audit_finds_n(2, chk_says(K5, "its statement and its fields differ "
+	    "at byte *"), chk_says(K5, line));
+	raw_chk_edit(K5, &(struct chk_edit){ .field = F_PREVIOUS,
+	    .set = chk[K3] });
+	snprintf(line, sizeof(line), "previous checkpoint %s is customer "
+	    "acme/live/c2's", chk[K3]);
+	audit_finds_n(2, chk_says(K5, "its statement and its fields differ "
+	    "at byte *"), chk_says(K5, line));
+	raw_chk_edit(K5, &(struct chk_edit){ .field = F_PREVIOUS,
+	    .set = "chk_00000000000000000000000000000000" });
+	audit_finds_n(2, chk_says(K5, "its statement and its fields differ "
+	    "at byte *"), chk_says(K5, "previous checkpoint "
+	    "chk_00000000000000000000000000000000 does not exist"));
+}
+END_TEST
+
+/* Fields recomputed from the log: the through seq is not signed. */
+START_TEST(checkpoint_seqs)
+{
+	raw_chk_edit(K5, &(struct chk_edit){ .field = F_THROUGH, .add = 1 });
+	audit_finds_n(1, chk_says(K5, "through seq: stored 6, expected 5"));
+	raw_chk_edit(K5, &(struct chk_edit){ .field = F_THROUGH, .add = -1 });
+	raw_chk_edit(K3, &(struct chk_edit){ .field = F_COUNT, .add = 1 });
+	audit_finds_n(2, chk_says(K3, "its statement and its fields differ "
+	    "at byte *"), chk_says(K3, "deltas: stored seqs 1..2, count 3; "
+	    "expected seqs 1..2, count 2"));
+	raw_chk_edit(K3, &(struct chk_edit){ .field = F_COUNT, .add = -1 });
+	raw_chk_edit(K3, &(struct chk_edit){ .field = F_FIRST, .add = 1 });
+	audit_finds_n(1, chk_says(K3, "deltas: stored seqs 2..2, count 2; "
+	    "expected seqs 1..2, count 2"));
+}
+END_TEST
+
+START_TEST(checkpoint_head)
+{
+	char	line[1100];
+
+	raw_chk_edit(K6, &(struct chk_edit){ .field = F_TREE, .add = 5 });
+	audit_finds_n(2, chk_says(K6, "its statement and its fields differ "
+	    "at byte *"), chk_says(K6, "treeSize 15: no signed tree head of "
+	    "that size"));
+	raw_chk_edit(K6, &(struct chk_edit){ .field = F_TREE, .add = -5 });
+	raw_chk_edit(K7, &(struct chk_edit){ .field = F_ROOT, .at = 31,
+	    .flip = 1 });
+	snprintf(line, sizeof(line), "%s*", chk_says(K7, "rootHash: stored "
+	    "0x"));
+	audit_finds_n(2, chk_says(K7, "its statement and its fields differ "
+	    "at byte *"), line);
+	ck_assert_ptr_nonnull(strstr(reported[1], ", the head of size 10 "
+	    "has 0x"));
+}
+END_TEST
+
+/* Each index must lead to each checkpoint, or the other index tells. */
+START_TEST(checkpoint_indexes)
+{
+	struct audit_result	res;
+	char			line[400];
+
+	raw_del_naming("chkroot.db", K1);
+	audit_finds_n(1, chk_says(K1, "the proofRoot index does not lead to "
+	    "it"));
+	/* K5 is January's newest: the index by month finds it for K4. */
+	raw_del_naming("chkcust.db", K4);
+	audit_finds_n(2, chk_says(K1, "the proofRoot index does not lead to "
+	    "it"), chk_says(K4, "found through the tenant index, but not "
+	    "through its customer's index"));
+	raw_del_naming("chkcust.db", K5);
+	snprintf(line, sizeof(line), "its customer's index leads to %s "
+	    "instead", chkwhat[K2]);
+	audit_finds_n(5, chk_says(K5, line), chk_says(K4, line),
+	    chk_says(K1, "the proofRoot index does not lead to it"),
+	    chk_says(K5, "found through the tenant index, but not through "
+	    "its customer's index"), chk_says(K4, "found through the tenant "
+	    "index, but not through its customer's index"));
+	/* Not listed by its tenant: found through its customer, checked. */
+	raw_del_naming("chktenant.db", K2);
+	audit_finds_n(6, chk_says(K5, line), chk_says(K4, line),
+	    chk_says(K1, "the proofRoot index does not lead to it"),
+	    chk_says(K5, "found through the tenant index, but not through "
+	    "its customer's index"), chk_says(K4, "found through the tenant "
+	    "index, but not through its customer's index"), chk_says(K2,
+	    "found through its customer's index, but not through the tenant "
+	    "index"));
+	audit(&res);
+	ck_assert_int_eq(res.checkpoints, NCHK);
+}
+END_TEST
+
+/* A record that does not decode: the indexes cannot be read past it. */
+START_TEST(checkpoint_undecodable)
+{
+	struct audit_result	res;
+	uint8_t			val[3] = { 1, 2, 3 };
+	char			line[400];
+
+	raw_put("checkpoints.db", chk[K3], strlen(chk[K3]), val,
+	    sizeof(val));
+	snprintf(line, sizeof(line), "checkpoints of acme/live: after %s, the "
+	    "tenant index names a checkpoint whose record is missing or does "
+	    "not decode; the index cannot be read past it", chk[K4]);
+	ck_assert_int_eq(audit(&res), 2);
+	ck_assert_str_eq(reported[0], line);
+	ck_assert_str_eq(reported[1], "customer acme/live/c2: its checkpoint "
+	    "index names a checkpoint whose record is missing or does not "
+	    "decode");
+	/* K2 and K1, past it, are found through c1's index, and checked. */
+	ck_assert_int_eq(res.checkpoints, NCHK - 1);
+}
+END_TEST
+
 Suite *
 audit_suite(void)
 {
@@ -631,6 +1074,21 @@ audit_suite(void)
 	tcase_add_test(tc, usage_counter);
 	tcase_add_test(tc, tenant_missing);
 	tcase_add_test(tc, undecodable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("checkpoints");
+	tcase_add_checked_fixture(tc, chk_setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, checkpoints_hold);
+	tcase_add_test(tc, checkpoint_net);
+	tcase_add_test(tc, checkpoint_proof_root);
+	tcase_add_test(tc, checkpoint_statement_byte);
+	tcase_add_test(tc, checkpoint_signature);
+	tcase_add_test(tc, checkpoint_previous);
+	tcase_add_test(tc, checkpoint_seqs);
+	tcase_add_test(tc, checkpoint_head);
+	tcase_add_test(tc, checkpoint_indexes);
+	tcase_add_test(tc, checkpoint_undecodable);
 	suite_add_tcase(s, tc);
 	return s;
 }

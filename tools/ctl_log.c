@@ -114,12 +114,13 @@ ctl_verify(struct store *st, int argc, char *argv[])
 		return ctl_fail("verify", rc);
 	printf("verify: %llu leaves, %llu tree nodes, %llu signed tree heads, "
 	    "%llu signing keys, %llu customers (%llu positions, %llu months), "
-	    "%llu usage counters: %s\n", (unsigned long long)res.leaves,
-	    (unsigned long long)res.nodes, (unsigned long long)res.heads,
-	    (unsigned long long)res.keys, (unsigned long long)res.customers,
+	    "%llu usage counters, %llu checkpoints: %s\n",
+	    (unsigned long long)res.leaves, (unsigned long long)res.nodes,
+	    (unsigned long long)res.heads, (unsigned long long)res.keys,
+	    (unsigned long long)res.customers,
 	    (unsigned long long)res.positions, (unsigned long long)res.months,
-	    (unsigned long long)res.usage, res.problems == 0 ?
-	    "everything holds" : "PROBLEMS FOUND");
+	    (unsigned long long)res.usage, (unsigned long long)res.checkpoints,
+	    res.problems == 0 ? "everything holds" : "PROBLEMS FOUND");
 	if (res.busy != 0)
 		printf("verify: %llu totals kept changing while read and were "
 		    "not checked\n", (unsigned long long)res.busy);
