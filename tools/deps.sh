@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libfcgi-dev libjson-c-dev libdb5.3-dev db5.3-util
 libssl-dev openssl check libcurl4-openssl-dev curl nginx apache2 ca-certificates
-jq libfaketime"
+jq libfaketime wrk"
 
 missing=""
 for p in $PKGS; do
