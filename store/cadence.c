@@ -44,7 +44,6 @@ store_cadence_get(struct store_txn *t, const char *tenant, enum store_env env,
 
 struct cadence_each {
 	size_t			 plen;
-	const uint8_t		*prefix;
 	store_cadence_fn	 fn;
 	void			*arg;
 };
@@ -56,9 +55,8 @@ cadence_entry(const void *key, size_t klen, const void *val, size_t vlen,
 	struct cadence_each	*ce = arg;
 	const char		*id = (const char *)key + ce->plen;
 
-	if (klen <= ce->plen || memcmp(key, ce->prefix, ce->plen) != 0)
-		return -1;
-	if (vlen != 8 || ((const char *)key)[klen - 1] != '\0' ||
+	if (klen <= ce->plen || vlen != 8 ||
+	    ((const char *)key)[klen - 1] != '\0' ||
 	    strlen(id) != klen - ce->plen - 1)
 		return STORE_CORRUPT;
 	return ce->fn(id, be64_get(val), ce->arg);
@@ -69,13 +67,11 @@ store_cadence_each(struct store_txn *t, const char *tenant, enum store_env env,
     store_cadence_fn fn, void *arg)
 {
 	uint8_t			prefix[STORE_TENANT_MAX + 8];
-	struct cadence_each	ce = { 0, prefix, fn, arg };
-	int			rc;
+	struct cadence_each	ce = { 0, fn, arg };
 
 	if ((ce.plen = store_tenant_key(prefix, sizeof(prefix), tenant,
 	    env)) == 0)
 		return STORE_OK;
-	rc = store_kv_each(t, STORE_DB_CADENCE, prefix, ce.plen,
-	    cadence_entry, &ce);
-	return rc == -1 ? STORE_OK : rc;
+	return store_kv_each_prefix(t, STORE_DB_CADENCE, prefix, ce.plen,
+	    NULL, 0, cadence_entry, &ce);
 }

@@ -206,8 +206,6 @@ store_checkpoint_latest(struct store_txn *t, const char *tenant,
 
 struct each {
 	struct store_txn	*t;
-	size_t			 plen;
-	const uint8_t		*prefix;
 	store_checkpoint_fn	 fn;
 	void			*arg;
 };
@@ -221,8 +219,8 @@ each_entry(const void *key, size_t klen, const void *val, size_t vlen,
 	char			 id[STORE_ID_MAX + 1];
 	int			 rc;
 
-	if (klen < e->plen || memcmp(key, e->prefix, e->plen) != 0)
-		return -1;		/* past the prefix: done */
+	(void)key;
+	(void)klen;
 	if (vlen > STORE_ID_MAX)
 		return STORE_CORRUPT;
 	memcpy(id, val, vlen);
@@ -238,15 +236,14 @@ store_checkpoint_each(struct store_txn *t, const char *tenant,
     void *arg)
 {
 	uint8_t		prefix[IKEY_MAX];
-	struct each	e = { t, 0, prefix, fn, arg };
-	int		rc;
+	struct each	e = { t, fn, arg };
+	size_t		plen;
 
-	e.plen = customer_id != NULL ?
+	plen = customer_id != NULL ?
 	    store_customer_key(prefix, sizeof(prefix), tenant, env,
 	    customer_id) : store_tenant_key(prefix, sizeof(prefix), tenant, env);
-	if (e.plen == 0)
+	if (plen == 0)
 		return STORE_OK;
-	rc = store_kv_each(t, customer_id != NULL ? STORE_DB_CHKCUST :
-	    STORE_DB_CHKTENANT, prefix, e.plen, each_entry, &e);
-	return rc == -1 ? STORE_OK : rc;
+	return store_kv_each_prefix(t, customer_id != NULL ? STORE_DB_CHKCUST :
+	    STORE_DB_CHKTENANT, prefix, plen, NULL, 0, each_entry, &e);
 }

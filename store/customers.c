@@ -42,16 +42,6 @@ store_tenant_key(uint8_t *buf, size_t size, const char *tenant,
 	return klen == 0 ? 0 : klen - 1;
 }
 
-static uint32_t
-be32_get(const uint8_t *in)
-{
-	return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 |
-	    (uint32_t)in[2] << 8 | in[3];
-}
-
-/* What a walk's record callback returns once past the prefix it walks. */
-#define EACH_PAST	(-1)
-
 static int
 customer_decode(const void *val, size_t vlen, void *out)
 {
@@ -101,8 +91,7 @@ store_customer_get(struct store_txn *t, const char *tenant,
 }
 
 struct customer_each {
-	uint8_t			 prefix[CKEY_MAX];	/* "tenant\0env\0" */
-	size_t			 plen;
+	size_t			 plen;		/* of "tenant\0env\0" */
 	store_customer_fn	 fn;
 	void			*arg;
 };
@@ -116,9 +105,7 @@ customer_each_record(const void *key, size_t klen, const void *val,
 	const char		*id = (const char *)key + ce->plen;
 	int			 rc;
 
-	if (klen <= ce->plen || memcmp(key, ce->prefix, ce->plen) != 0)
-		return EACH_PAST;
-	if (((const char *)key)[klen - 1] != '\0' ||
+	if (klen <= ce->plen || ((const char *)key)[klen - 1] != '\0' ||
 	    strlen(id) != klen - ce->plen - 1)
 		return STORE_CORRUPT;
 	if ((rc = customer_decode(val, vlen, &c)) != STORE_OK)
@@ -131,20 +118,18 @@ store_customer_each_from(struct store_txn *t, const char *tenant,
     enum store_env env, const char *from, store_customer_fn fn, void *arg)
 {
 	struct customer_each	ce;
-	uint8_t			start[CKEY_MAX];
+	uint8_t			prefix[CKEY_MAX], start[CKEY_MAX];
 	size_t			slen;
-	int			rc;
 
 	ce.fn = fn;
 	ce.arg = arg;
 	/* Keys that cannot be built belong to no customer. */
-	if ((ce.plen = store_tenant_key(ce.prefix, sizeof(ce.prefix), tenant,
+	if ((ce.plen = store_tenant_key(prefix, sizeof(prefix), tenant,
 	    env)) == 0 || (slen = store_customer_key(start, sizeof(start),
 	    tenant, env, from)) == 0)
 		return STORE_OK;
-	rc = store_kv_each(t, STORE_DB_CUSTOMERS, start, slen,
-	    customer_each_record, &ce);
-	return rc == EACH_PAST ? STORE_OK : rc;
+	return store_kv_each_prefix(t, STORE_DB_CUSTOMERS, prefix, ce.plen,
+	    start, slen, customer_each_record, &ce);
 }
 
 int
@@ -230,8 +215,7 @@ store_month_get(struct store_txn *t, const char *tenant, enum store_env env,
 }
 
 struct month_each {
-	uint8_t		 prefix[CKEY_MAX];	/* the customer's key */
-	size_t		 plen;
+	size_t		 plen;		/* of the customer's key */
 	store_month_fn	 fn;
 	void		*arg;
 };
@@ -244,8 +228,6 @@ month_each_record(const void *key, size_t klen, const void *val,
 	struct store_month	 m;
 	int			 rc;
 
-	if (klen < me->plen || memcmp(key, me->prefix, me->plen) != 0)
-		return EACH_PAST;
 	if (klen != me->plen + 4)
 		return STORE_CORRUPT;
 	if ((rc = month_decode(val, vlen, &m)) != STORE_OK)
@@ -259,16 +241,15 @@ store_month_each(struct store_txn *t, const char *tenant, enum store_env env,
     const char *customer_id, store_month_fn fn, void *arg)
 {
 	struct month_each	me;
-	int			rc;
+	uint8_t			prefix[CKEY_MAX];
 
 	me.fn = fn;
 	me.arg = arg;
-	if ((me.plen = store_customer_key(me.prefix, sizeof(me.prefix),
+	if ((me.plen = store_customer_key(prefix, sizeof(prefix),
 	    tenant, env, customer_id)) == 0)
 		return STORE_OK;
-	rc = store_kv_each(t, STORE_DB_MONTHS, me.prefix, me.plen,
-	    month_each_record, &me);
-	return rc == EACH_PAST ? STORE_OK : rc;
+	return store_kv_each_prefix(t, STORE_DB_MONTHS, prefix, me.plen,
+	    NULL, 0, month_each_record, &me);
 }
 
 static size_t

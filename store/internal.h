@@ -66,6 +66,14 @@ typedef int	(*store_kv_fn)(const void *key, size_t klen, const void *val,
 int	store_kv_each(struct store_txn *, enum store_db, const void *from,
 	    size_t fromlen, store_kv_fn, void *arg);
 /*
+ * store_kv_each over the records whose key starts with prefix, from the
+ * first key >= from (from NULL: the prefix itself): fn never sees a key
+ * outside the prefix, and the walk ends at the prefix's last record.
+ */
+int	store_kv_each_prefix(struct store_txn *, enum store_db,
+	    const void *prefix, size_t plen, const void *from, size_t fromlen,
+	    store_kv_fn, void *arg);
+/*
  * The record with the least key >= key, or with key NULL the last one:
  * *k and *v are malloc'd and owned by the caller on STORE_OK.
  */

@@ -26,6 +26,7 @@ struct unpack {
 void	 be64_put(uint8_t out[8], uint64_t);
 uint64_t be64_get(const uint8_t in[8]);
 void	 be32_put(uint8_t out[4], uint32_t);
+uint32_t be32_get(const uint8_t in[4]);
 
 void	pack_free(struct pack *);
 void	pack_u8(struct pack *, uint8_t);

@@ -394,6 +394,42 @@ out:
 	return rc;
 }
 
+#define PREFIX_PAST	(STORE_USER - 1)	/* never a callback's result */
+
+struct prefix_walk {
+	const void	*prefix;
+	size_t		 plen;
+	store_kv_fn	 fn;
+	void		*arg;
+};
+
+static int
+store_prefix_record(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg)
+{
+	struct prefix_walk	*pw = arg;
+
+	if (klen < pw->plen || memcmp(key, pw->prefix, pw->plen) != 0)
+		return PREFIX_PAST;
+	return pw->fn(key, klen, val, vlen, pw->arg);
+}
+
+int
+store_kv_each_prefix(struct store_txn *t, enum store_db which,
+    const void *prefix, size_t plen, const void *from, size_t fromlen,
+    store_kv_fn fn, void *arg)
+{
+	struct prefix_walk	pw = { prefix, plen, fn, arg };
+	int			rc;
+
+	if (from == NULL) {
+		from = prefix;
+		fromlen = plen;
+	}
+	rc = store_kv_each(t, which, from, fromlen, store_prefix_record, &pw);
+	return rc == PREFIX_PAST ? STORE_OK : rc;
+}
+
 int
 store_kv_seek(struct store_txn *t, enum store_db which, const void *key,
     size_t klen, void **kout, size_t *klen_out, void **vout, size_t *vlen)
