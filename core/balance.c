@@ -264,24 +264,6 @@ cust_seq_at(const struct cust *c, uint64_t last, int64_t ms, uint64_t *out)
 	return STORE_OK;
 }
 
-static int
-balance_latest_receipt(const struct cust *c, struct balance *b)
-{
-	struct store_custpos	p;
-	struct store_delta	d;
-	int			rc;
-
-	if (b->count == 0)
-		return STORE_OK;
-	if ((rc = cust_pos(c, b->last_seq, &p)) != STORE_OK ||
-	    (rc = store_delta_get(c->t, p.log_index, &d)) != STORE_OK)
-		return rc;
-	snprintf(b->latest_receipt, sizeof(b->latest_receipt), "%s",
-	    d.receipt_id);
-	store_delta_free(&d);
-	return STORE_OK;
-}
-
 /* The checkpoint a scope starts from; it must be this customer's. */
 static int
 balance_checkpoint(const struct cust *c, const struct balance_scope *s,
@@ -403,7 +385,28 @@ balance_derive(struct store_txn *t, const char *tenant, enum store_env env,
 			return rc;
 		b->net -= below;
 	}
-	return balance_latest_receipt(&c, b);
+	return STORE_OK;
+}
+
+int
+balance_latest_receipt(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, struct balance *b)
+{
+	struct cust		c = { t, tenant, env, customer_id };
+	struct store_custpos	p;
+	struct store_delta	d;
+	int			rc;
+
+	b->latest_receipt[0] = '\0';
+	if (b->count == 0)
+		return STORE_OK;
+	if ((rc = cust_pos(&c, b->last_seq, &p)) != STORE_OK ||
+	    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
+		return rc;
+	snprintf(b->latest_receipt, sizeof(b->latest_receipt), "%s",
+	    d.receipt_id);
+	store_delta_free(&d);
+	return STORE_OK;
 }
 
 int

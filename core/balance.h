@@ -71,7 +71,8 @@ struct balance {
 	uint64_t	count;
 	uint64_t	pending;	/* in scope, not yet verified */
 	decimal_t	net;		/* their exact sum */
-	char		latest_receipt[STORE_ID_MAX + 1]; /* "" if none */
+	char		latest_receipt[STORE_ID_MAX + 1]; /* "" if none: set
+						   by balance_latest_receipt */
 	decimal_t	checkpoint_ending;	/* BALANCE_CHECKPOINT: its
 						   endingBalance */
 	struct store_customer customer;	/* the customer's running totals */
@@ -91,6 +92,13 @@ struct balance {
 int	balance_derive(struct store_txn *, const char *tenant, enum store_env,
 	    const char *customer_id, const struct balance_scope *,
 	    struct balance *b);
+
+/*
+ * Fills b->latest_receipt, the receipt of the newest delta b counts: one
+ * more read, so only for the callers that report it.
+ */
+int	balance_latest_receipt(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, struct balance *b);
 
 /*
  * Calls fn for the customer's deltas first..last (seqs), oldest first or

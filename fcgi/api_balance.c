@@ -71,8 +71,7 @@ struct reading {
 	struct balance_scope	 scope;
 	struct balance		 b;
 	uint64_t		 offset, limit;
-	int			 paged;
-	struct json_object	*deltas;	/* the page, when paged */
+	struct json_object	*deltas;	/* derive: the page */
 };
 
 static int
@@ -91,7 +90,9 @@ api_reading_txn(struct store_txn *t, void *arg)
 	int		 rc;
 
 	if ((rc = balance_derive(t, r->c->who.tenant, r->c->who.env,
-	    r->customer, &r->scope, &r->b)) != STORE_OK || !r->paged)
+	    r->customer, &r->scope, &r->b)) != STORE_OK ||
+	    (rc = balance_latest_receipt(t, r->c->who.tenant, r->c->who.env,
+	    r->customer, &r->b)) != STORE_OK)
 		return rc;
 	/* A retried transaction starts its page again. */
 	json_object_put(r->deltas);
@@ -163,7 +164,6 @@ api_derive(struct ctx *c)
 	    api_query_range(c, "limit", 1, DERIVE_LIMIT_MAX, &r.limit) < 0 ||
 	    api_query_u64(c, "offset", &r.offset) < 0)
 		return;
-	r.paged = 1;
 	if (api_read_balance(&r, api_reading_txn, &r) < 0) {
 		json_object_put(r.deltas);
 		return;

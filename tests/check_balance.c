@@ -700,9 +700,11 @@ static int
 derive_txn(struct store_txn *t, void *arg)
 {
 	struct derive_call	*c = arg;
+	int			 rc;
 
-	return balance_derive(t, c->tenant, c->env, c->customer, c->scope,
-	    c->b);
+	rc = balance_derive(t, c->tenant, c->env, c->customer, c->scope, c->b);
+	return rc != STORE_OK ? rc :
+	    balance_latest_receipt(t, c->tenant, c->env, c->customer, c->b);
 }
 
 static int
