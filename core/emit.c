@@ -449,11 +449,9 @@ struct json_object *
 emit_delta_json(const struct store_delta *d)
 {
 	struct json_object	*o = json_object_new_object();
-	char			 when[TIMEFMT_LEN];
 
 	if (o == NULL)
 		return NULL;
-	timefmt_rfc3339(d->created_ms, when);
 	json_object_object_add(o, "recordId",
 	    json_object_new_string(d->record_id));
 	json_object_object_add(o, "receiptId",
@@ -473,7 +471,7 @@ emit_delta_json(const struct store_delta *d)
 	json_object_object_add(o, "contentHash",
 	    emit_hash_json(d->content_hash));
 	json_object_object_add(o, "leafHash", emit_hash_json(d->leaf_hash));
-	json_object_object_add(o, "createdAt", json_object_new_string(when));
+	json_object_object_add(o, "createdAt", emit_time_json(d->created_ms));
 	return o;
 }
 
@@ -481,7 +479,6 @@ struct json_object *
 emit_record_json(const struct store_delta *d)
 {
 	struct json_object	*o, *adj = NULL;
-	char			 when[TIMEFMT_LEN];
 
 	if ((o = emit_delta_json(d)) == NULL)
 		return NULL;
@@ -493,10 +490,8 @@ emit_record_json(const struct store_delta *d)
 		    json_object_new_string(d->adjusts));
 	}
 	json_object_object_add(o, "adjusts", adj);
-	if (d->verified_ms != 0)
-		timefmt_rfc3339(d->verified_ms, when);
 	json_object_object_add(o, "verifiedAt", d->verified_ms != 0 ?
-	    json_object_new_string(when) : NULL);
+	    emit_time_json(d->verified_ms) : NULL);
 	return o;
 }
 

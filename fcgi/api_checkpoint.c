@@ -578,7 +578,7 @@ api_verify(struct ctx *c)
 	struct public_check	*pc;
 	struct json_object	*data, *extra;
 	uint8_t			 digest[STORE_HASH_LEN];
-	char			 period[TIMEFMT_PERIOD_LEN], when[TIMEFMT_LEN];
+	char			 period[TIMEFMT_PERIOD_LEN];
 	int			 rc;
 
 	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
@@ -601,7 +601,6 @@ api_verify(struct ctx *c)
 		goto out;
 	}
 	timefmt_period(pc->cp.month, period);
-	timefmt_rfc3339(pc->cp.created_ms, when);
 	data = json_object_new_object();
 	json_object_object_add(data, "verified",
 	    json_object_new_boolean(pc->verified));
@@ -611,7 +610,7 @@ api_verify(struct ctx *c)
 	    json_object_new_string(pc->cp.id));
 	json_object_object_add(data, "period", json_object_new_string(period));
 	json_object_object_add(data, "recordedAt",
-	    json_object_new_string(when));
+	    emit_time_json(pc->cp.created_ms));
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(pc->cp.tree_size));
 	json_object_object_add(data, "rootHash",

@@ -10,7 +10,6 @@
 #include <json-c/json.h>
 
 #include "../common/hex.h"
-#include "../common/timefmt.h"
 #include "../core/tlog.h"
 #include "api.h"
 
@@ -70,7 +69,6 @@ api_log_checkpoint(struct ctx *c)
 {
 	struct store_sth	 h;
 	struct json_object	*data;
-	char			 when[TIMEFMT_LEN];
 	int			 rc;
 
 	if ((rc = store_read(c->app->store, api_latest_txn, &h)) !=
@@ -78,12 +76,11 @@ api_log_checkpoint(struct ctx *c)
 		api_log_unavailable(c, rc);
 		return;
 	}
-	timefmt_rfc3339(h.signed_ms, when);
 	data = json_object_new_object();
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(h.size));
 	json_object_object_add(data, "rootHash", emit_hash_json(h.root));
-	json_object_object_add(data, "signedAt", json_object_new_string(when));
+	json_object_object_add(data, "signedAt", emit_time_json(h.signed_ms));
 	json_object_object_add(data, "keyId", json_object_new_string(h.key_id));
 	json_object_object_add(data, "checkpoint", api_note_json(&h));
 	response_success(c->resp, 200, data);
@@ -287,18 +284,15 @@ static int
 api_key_json(const struct store_signkey *k, void *arg)
 {
 	struct json_object	*o = json_object_new_object();
-	char			 when[TIMEFMT_LEN];
 
 	json_object_object_add(o, "keyId", json_object_new_string(k->key_id));
 	json_object_object_add(o, "name", json_object_new_string(k->name));
 	json_object_object_add(o, "alg", json_object_new_string(k->alg));
 	json_object_object_add(o, "pem", json_object_new_string(k->pem));
-	timefmt_rfc3339(k->valid_from_ms, when);
-	json_object_object_add(o, "validFrom", json_object_new_string(when));
-	if (k->valid_to_ms != 0)
-		timefmt_rfc3339(k->valid_to_ms, when);
+	json_object_object_add(o, "validFrom",
+	    emit_time_json(k->valid_from_ms));
 	json_object_object_add(o, "validTo", k->valid_to_ms != 0 ?
-	    json_object_new_string(when) : NULL);
+	    emit_time_json(k->valid_to_ms) : NULL);
 	json_object_array_add(arg, o);
 	return 0;
 }
