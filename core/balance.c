@@ -209,6 +209,36 @@ cust_sum_through(const struct cust *c, uint64_t seq, decimal_t *sum)
 	return rc;
 }
 
+/* Which ordering of a customer's positions a search follows. */
+enum cust_order { BY_LOG_INDEX, BY_TIME };
+
+/*
+ * The first seq in 1..last+1 whose position is at or past at (in
+ * logIndex or createdAt), by binary search: both grow with seq.
+ */
+static int
+cust_search(const struct cust *c, uint64_t last, enum cust_order order,
+    int64_t at, uint64_t *out)
+{
+	struct store_custpos	p;
+	uint64_t		lo = 0, hi = last + 1, mid;
+	int64_t			key;
+	int			rc;
+
+	while (hi - lo > 1) {		/* lo before at (or 0), hi not */
+		mid = lo + (hi - lo) / 2;
+		if ((rc = cust_pos(c, mid, &p)) != STORE_OK)
+			return rc;
+		key = order == BY_TIME ? p.created_ms : (int64_t)p.log_index;
+		if (key < at)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*out = hi;
+	return STORE_OK;
+}
+
 /*
  * The last seq a signed head of size tree_size covers: log order is seq
  * order, so the covered deltas are a prefix.  Usually all are covered.
@@ -218,7 +248,6 @@ cust_verified(const struct cust *c, uint64_t last, uint64_t tree_size,
     uint64_t *out)
 {
 	struct store_custpos	p;
-	uint64_t		lo = 0, hi = last, mid;
 	int			rc;
 
 	*out = 0;
@@ -230,38 +259,18 @@ cust_verified(const struct cust *c, uint64_t last, uint64_t tree_size,
 		*out = last;
 		return STORE_OK;
 	}
-	while (hi - lo > 1) {		/* lo covered (or 0), hi not */
-		mid = lo + (hi - lo) / 2;
-		if ((rc = cust_pos(c, mid, &p)) != STORE_OK)
-			return rc;
-		if (p.log_index < tree_size)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	*out = lo;
-	return STORE_OK;
+	/* last is not covered: the first that is not lies in 1..last. */
+	if ((rc = cust_search(c, last - 1, BY_LOG_INDEX, (int64_t)tree_size,
+	    out)) == STORE_OK)
+		(*out)--;
+	return rc;
 }
 
 /* The first seq in 1..last+1 recorded at or after ms. */
 static int
 cust_seq_at(const struct cust *c, uint64_t last, int64_t ms, uint64_t *out)
 {
-	struct store_custpos	p;
-	uint64_t		lo = 0, hi = last + 1, mid;
-	int			rc;
-
-	while (hi - lo > 1) {		/* lo before ms (or 0), hi not */
-		mid = lo + (hi - lo) / 2;
-		if ((rc = cust_pos(c, mid, &p)) != STORE_OK)
-			return rc;
-		if (p.created_ms < ms)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	*out = hi;
-	return STORE_OK;
+	return cust_search(c, last, BY_TIME, ms, out);
 }
 
 /* The checkpoint a scope starts from; it must be this customer's. */
