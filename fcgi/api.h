@@ -58,6 +58,8 @@ int	api_body_field(void *ctx, const char *name, char *out, size_t outlen);
 struct balance_scope;
 int	api_scope(struct ctx *, int (*field)(void *, const char *, char *,
 	    size_t), struct balance_scope *);
+/* period=YYYY-MM in the query into *month (-1 if absent); -1 on 400. */
+int	api_query_period(struct ctx *, int *month);
 /* 503: the store failed or stayed busy. */
 void	api_unavailable(struct ctx *);
 

@@ -218,23 +218,6 @@ api_list_txn(struct store_txn *t, void *arg)
 	    l->customer, api_listed, l);
 }
 
-/* period=YYYY-MM in the query into *month (-1 if absent); -1 on 400. */
-static int
-api_query_period(struct ctx *c, int *month)
-{
-	char	text[16];
-	int	rc;
-
-	*month = -1;
-	if ((rc = api_query_field(c, "period", text, sizeof(text))) == 0)
-		return 0;
-	if (rc > 0 && timefmt_parse_period(text, month) == 0)
-		return 0;
-	response_error(c->resp, API_VALIDATION_ERROR, "period", NULL,
-	    "period must be a UTC month, YYYY-MM");
-	return -1;
-}
-
 void
 api_checkpoints(struct ctx *c)
 {

@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/timefmt.h"
 #include "../core/balance.h"
 #include "../core/ids.h"
 #include "api.h"
@@ -118,5 +119,22 @@ api_scope(struct ctx *c, balance_field_fn get, struct balance_scope *s)
 	response_error(c->resp, err.combination ?
 	    API_INVALID_SCOPE_COMBINATION : API_VALIDATION_ERROR, err.field,
 	    NULL, "%s", err.message);
+	return -1;
+}
+
+/* period=YYYY-MM in the query into *month (-1 if absent); -1 on 400. */
+int
+api_query_period(struct ctx *c, int *month)
+{
+	char	text[16];
+	int	rc;
+
+	*month = -1;
+	if ((rc = api_query_field(c, "period", text, sizeof(text))) == 0)
+		return 0;
+	if (rc > 0 && timefmt_parse_period(text, month) == 0)
+		return 0;
+	response_error(c->resp, API_VALIDATION_ERROR, "period", NULL,
+	    "period must be a UTC month, YYYY-MM");
 	return -1;
 }

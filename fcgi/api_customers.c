@@ -203,7 +203,6 @@ api_customer(struct ctx *c)
 {
 	struct detail		 dt;
 	struct json_object	*data, *act, *page;
-	char			 period[TIMEFMT_PERIOD_LEN + 1];
 	int			 rc;
 
 	memset(&dt, 0, sizeof(dt));
@@ -215,21 +214,11 @@ api_customer(struct ctx *c)
 	if (!api_customer_access(c, dt.customer) ||
 	    api_query_range(c, "deltaPage", 1, UINT32_MAX, &dt.page) < 0 ||
 	    api_query_range(c, "deltaLimit", 1, ACTIVITY_LIMIT_MAX,
-	    &dt.limit) < 0)
+	    &dt.limit) < 0 ||
+	    api_query_period(c, &dt.scope.month) < 0)
 		return;
-	rc = request_query(c->req, "period", period, sizeof(period));
-	if (rc > 0 && period[0] != '\0') {
-		if (timefmt_parse_period(period, &dt.scope.month) < 0) {
-			response_error(c->resp, API_VALIDATION_ERROR, "period",
-			    NULL, "period must be a UTC month, YYYY-MM");
-			return;
-		}
+	if (dt.scope.month >= 0)
 		dt.scope.kind = BALANCE_PERIOD;
-	} else if (rc < 0) {
-		response_error(c->resp, API_VALIDATION_ERROR, "period", NULL,
-		    "period must be a UTC month, YYYY-MM");
-		return;
-	}
 	rc = store_read(c->app->store, api_customer_txn, &dt);
 	if (rc == STORE_NOTFOUND) {
 		response_error(c->resp, API_CUSTOMER_NOT_FOUND, "customerId",
