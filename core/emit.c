@@ -351,6 +351,33 @@ emit_input_free(struct emit_input *in)
 	in->metadata = NULL;
 }
 
+struct json_object *
+emit_batch_deltas(struct json_object *body, struct emit_error *err)
+{
+	struct json_object	*deltas = NULL;
+	size_t			 n;
+
+	memset(err, 0, sizeof(*err));
+	json_object_object_foreach(body, key, val) {
+		(void)val;
+		if (strcmp(key, "deltas") != 0) {
+			snprintf(err->unknown, sizeof(err->unknown), "%s", key);
+			emit_fail(err, err->unknown, "unknown field '%.64s'",
+			    key);
+			return NULL;
+		}
+	}
+	if (!json_object_object_get_ex(body, "deltas", &deltas) ||
+	    !json_object_is_type(deltas, json_type_array) ||
+	    (n = json_object_array_length(deltas)) < 1 ||
+	    n > EMIT_BATCH_MAX) {
+		emit_fail(err, "deltas", "deltas must be an array of 1 to %d "
+		    "deltas", EMIT_BATCH_MAX);
+		return NULL;
+	}
+	return deltas;
+}
+
 int
 emit_idempotency_key_valid(const char *key)
 {

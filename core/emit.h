@@ -56,6 +56,17 @@ struct emit_error {
 int	emit_parse(struct json_object *obj, struct emit_input *in,
 	    struct emit_error *err);
 void	emit_input_free(struct emit_input *);
+
+#define EMIT_BATCH_MAX	1000
+
+/*
+ * The deltas of a batch body (SPEC 3.2), which must be {"deltas": [...]}
+ * with 1 to EMIT_BATCH_MAX items and no other member.  Returns the array,
+ * borrowed from body, or NULL with err set.  Each item is then checked on
+ * its own with emit_parse, so that one bad item fails only itself.
+ */
+struct json_object *emit_batch_deltas(struct json_object *body,
+	    struct emit_error *err);
 /* Checks an Idempotency-Key header value: 1-255 printable ASCII. */
 int	emit_idempotency_key_valid(const char *);
 

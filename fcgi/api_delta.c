@@ -10,8 +10,6 @@
 #include "../crypto/hash.h"
 #include "api.h"
 
-#define BATCH_MAX	1000
-
 /* The Idempotency-Key header, or NULL; -1 after answering 400. */
 static int
 api_idempotency_key(struct ctx *c, const char **key)
@@ -122,29 +120,21 @@ api_emit_batch(struct ctx *c)
 {
 	struct ledger_request	 req;
 	struct ledger_item	*items = NULL;
-	struct json_object	*deltas = NULL;
+	struct json_object	*deltas;
+	struct emit_error	 err;
 	const char		*key;
-	size_t			 n = 0, i;
+	size_t			 n, i;
 	int			 rc;
 
 	if (!api_vendor_only(c) || api_idempotency_key(c, &key) < 0)
 		return;
 	memset(&req, 0, sizeof(req));
-	json_object_object_foreach(c->body, name, val) {
-		(void)val;
-		if (strcmp(name, "deltas") != 0) {
-			response_error(c->resp, API_VALIDATION_ERROR, name,
-			    NULL, "unknown field '%.64s'", name);
-			return;
-		}
-	}
-	if (!json_object_object_get_ex(c->body, "deltas", &deltas) ||
-	    !json_object_is_type(deltas, json_type_array) ||
-	    (n = json_object_array_length(deltas)) < 1 || n > BATCH_MAX) {
-		response_error(c->resp, API_VALIDATION_ERROR, "deltas", NULL,
-		    "deltas must be an array of 1 to %d deltas", BATCH_MAX);
+	if ((deltas = emit_batch_deltas(c->body, &err)) == NULL) {
+		response_error(c->resp, API_VALIDATION_ERROR, err.field, NULL,
+		    "%s", err.message);
 		return;
 	}
+	n = json_object_array_length(deltas);
 	if ((items = calloc(n, sizeof(*items))) == NULL ||
 	    api_batch_fingerprint(c->body, req.fingerprint) < 0) {
 		response_error(c->resp, API_INTERNAL, NULL, NULL,

@@ -38,6 +38,13 @@ static const struct route routes[] = {
 	{ HTTP_GET,  "/api/v1/keys",		api_log_keys, ROUTE_PUBLIC },
 };
 
+enum router_rc
+app_route(const struct request *req, struct route_match *m)
+{
+	return req->path_too_long ? ROUTER_NOT_FOUND : router_match(routes,
+	    sizeof(routes) / sizeof(routes[0]), req->method, req->path, m);
+}
+
 /* "application/json", any case, optionally followed by parameters. */
 static int
 app_is_json(const char *ctype)
@@ -126,9 +133,7 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	c.req = req;
 	c.resp = resp;
 
-	switch (req->path_too_long ? ROUTER_NOT_FOUND : router_match(routes,
-	    sizeof(routes) / sizeof(routes[0]), req->method, req->path,
-	    &c.match)) {
+	switch (app_route(req, &c.match)) {
 	case ROUTER_NOT_FOUND:
 		response_error(resp, API_NOT_FOUND, NULL, NULL,
 		    "no such endpoint");

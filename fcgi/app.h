@@ -36,5 +36,7 @@ struct ctx {
 };
 
 void	app_handle(struct app *, const struct request *, struct response *);
+/* The route of a request, as app_handle finds it (m->allow for a 405). */
+enum router_rc app_route(const struct request *, struct route_match *m);
 
 #endif

@@ -39,6 +39,10 @@ report_init(struct report *rep, FILE *out)
 }
 
 static void
+report_line(struct report *, const char *, enum check, const char *,
+    va_list) __attribute__((format(printf, 4, 0)));
+
+static void
 report_line(struct report *rep, const char *tag, enum check c,
     const char *fmt, va_list ap)
 {
@@ -76,6 +80,10 @@ report_fail(struct report *rep, const char *fmt, ...)
 }
 
 /* For the "N more" line, which has no caller's va_list to pass on. */
+static void
+report_tail(struct report *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 report_tail(struct report *rep, const char *tag, const char *fmt, ...)
 {
