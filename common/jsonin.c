@@ -14,11 +14,21 @@
 
 #include "jsonin.h"
 
+/* An integer literal beyond 64 bits: see scan_integer. */
+struct wide {
+	size_t			 ordinal;	/* among all integer literals */
+	const unsigned char	*text;
+	size_t			 len;
+};
+
 struct scan {
 	const unsigned char	*start, *p, *end;
 	int			 depth;
 	char			*err;
 	size_t			 errlen;
+	size_t			 nints;		/* integer literals so far */
+	struct wide		*wide;
+	size_t			 nwide, capwide;
 };
 
 /* The decoded keys of one object, to find a repeated one. */
@@ -66,15 +76,53 @@ scan_digits(struct scan *s)
 	return s->p > from ? 0 : scan_fail(s, "expected a digit");
 }
 
+/*
+ * An integer literal (from, with its sign) ends at s->p.  json-c
+ * saturates one beyond 64 bits to INT64_MIN or UINT64_MAX, silently
+ * changing its value: 56786233710500000000, the RFC 8785 form of the
+ * double 5.67862337105e19, would read back as 18446744073709551615.
+ * Such a literal is noted here, and jsonin_parse puts the double it
+ * denotes in its place (to I-JSON and RFC 8785 every number is a
+ * double), keeping its text.
+ */
+static int
+scan_integer(struct scan *s, const unsigned char *from, int neg)
+{
+	const char	*max = neg ? "9223372036854775808" :
+			    "18446744073709551615";
+	const unsigned char *digits = from + neg;
+	size_t		 n = (size_t)(s->p - digits), mlen = strlen(max), cap;
+	struct wide	*nw;
+
+	s->nints++;
+	if (n < mlen || (n == mlen && memcmp(digits, max, n) <= 0))
+		return 0;
+	if (s->nwide == s->capwide) {
+		cap = s->capwide ? s->capwide * 2 : 8;
+		if ((nw = realloc(s->wide, cap * sizeof(*nw))) == NULL)
+			return scan_fail(s, "out of memory");
+		s->wide = nw;
+		s->capwide = cap;
+	}
+	s->wide[s->nwide].ordinal = s->nints - 1;
+	s->wide[s->nwide].text = from;
+	s->wide[s->nwide++].len = (size_t)(s->p - from);
+	return 0;
+}
+
 static int
 scan_number(struct scan *s)
 {
+	const unsigned char	*from = s->p;
+
 	if (*s->p == '-')
 		s->p++;
 	if (s->p < s->end && *s->p == '0')
 		s->p++;
 	else if (scan_digits(s) < 0)
 		return -1;
+	if (s->p == s->end || (*s->p != '.' && *s->p != 'e' && *s->p != 'E'))
+		return scan_integer(s, from, *from == '-');
 	if (s->p < s->end && *s->p == '.') {
 		s->p++;
 		if (scan_digits(s) < 0)
@@ -402,12 +450,99 @@ scan_value(struct scan *s)
 	}
 }
 
+/* Walks json-c's integers in document order, the scanner's order. */
+struct widen {
+	const struct scan	*s;
+	size_t			 ints, next;
+	int			 oom;
+};
+
+/*
+ * The double to put in v's place if v is the next integer scan_integer
+ * noted, else NULL; descends into arrays and objects, replacing there.
+ */
+static struct json_object *
+widen(struct widen *w, struct json_object *v)
+{
+	const struct wide	*wd;
+	struct json_object	*r;
+	size_t			 i, n;
+	char			*text;
+
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		if (w->next == w->s->nwide ||
+		    w->s->wide[w->next].ordinal != w->ints++)
+			return NULL;
+		wd = &w->s->wide[w->next++];
+		if ((text = strndup((const char *)wd->text, wd->len)) == NULL)
+			break;
+		r = json_object_new_double_s(strtod(text, NULL), text);
+		free(text);
+		if (r == NULL)
+			break;
+		return r;
+	case json_type_array:
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			if ((r = widen(w, json_object_array_get_idx(v, i))) !=
+			    NULL)
+				json_object_array_put_idx(v, i, r);
+		return NULL;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val)
+			if ((r = widen(w, val)) != NULL)
+				json_object_object_add(v, key, r);
+		return NULL;
+	}
+	default:
+		return NULL;
+	}
+	w->oom = 1;
+	return NULL;
+}
+
+/* Builds the tree of text, valid JSON by now; 0, or -1 with err set. */
+static int
+jsonin_build(const char *text, size_t len, const struct scan *s,
+    struct json_object **out, char *err, size_t errlen)
+{
+	struct json_tokener	*tok;
+	struct json_object	*r;
+	struct widen		 w = { s, 0, 0, 0 };
+
+	if ((tok = json_tokener_new_ex(JSONIN_DEPTH + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*out = json_tokener_parse_ex(tok, text, (int)len);
+	/* A bare top-level number ends only at a terminator: give it one. */
+	if (*out == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		*out = json_tokener_parse_ex(tok, "", 1);
+	if (json_tokener_get_error(tok) != json_tokener_success)
+		snprintf(err, errlen, "could not parse JSON");
+	else if (s->nwide > 0) {
+		if ((r = widen(&w, *out)) != NULL) {
+			json_object_put(*out);
+			*out = r;
+		}
+		if (w.oom)
+			snprintf(err, errlen, "out of memory");
+	}
+	json_tokener_free(tok);
+	if (err[0] == '\0')
+		return 0;
+	json_object_put(*out);
+	*out = NULL;
+	return -1;
+}
+
 int
 jsonin_parse(const char *text, size_t len, struct json_object **out,
     char *err, size_t errlen)
 {
-	struct json_tokener	*tok;
-	struct scan		 s;
+	struct scan	s;
+	int		rc = -1;
 
 	*out = NULL;
 	err[0] = '\0';
@@ -421,25 +556,13 @@ jsonin_parse(const char *text, size_t len, struct json_object **out,
 	s.err = err;
 	s.errlen = errlen;
 	if (scan_value(&s) < 0)
-		return -1;
+		goto out;
 	scan_ws(&s);
 	if (s.p != s.end)
-		return scan_fail(&s, "unexpected data after the document");
-
-	/* Valid by now: json-c only builds the tree. */
-	if ((tok = json_tokener_new_ex(JSONIN_DEPTH + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	*out = json_tokener_parse_ex(tok, text, (int)len);
-	/* A bare top-level number ends only at a terminator: give it one. */
-	if (*out == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-		*out = json_tokener_parse_ex(tok, "", 1);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(*out);
-		*out = NULL;
-		snprintf(err, errlen, "could not parse JSON");
-	}
-	json_tokener_free(tok);
-	return err[0] == '\0' ? 0 : -1;
+		scan_fail(&s, "unexpected data after the document");
+	else
+		rc = jsonin_build(text, len, &s, out, err, errlen);
+out:
+	free(s.wide);
+	return rc;
 }

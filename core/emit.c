@@ -157,13 +157,18 @@ emit_delta(struct json_object *obj, struct emit_input *in,
 static int
 emit_exact_numbers(struct json_object *v)
 {
-	int64_t	iv;
-	size_t	i, n;
+	const char	*text;
+	int64_t		 iv;
+	size_t		 i, n;
 
 	switch (json_object_get_type(v)) {
 	case json_type_int:
 		iv = json_object_get_int64(v);
 		return iv > -EMIT_INT_EXACT && iv < EMIT_INT_EXACT;
+	case json_type_double:
+		/* jsonin reads an integer beyond 64 bits as a double. */
+		text = json_object_get_string(v);
+		return text[strspn(text, "-0123456789")] != '\0';
 	case json_type_array:
 		n = json_object_array_length(v);
 		for (i = 0; i < n; i++)

@@ -160,6 +160,61 @@ START_TEST(jsonin_accepts_and_rejects)
 }
 END_TEST
 
+/*
+ * An integer literal beyond 64 bits is the double it denotes, not the
+ * value json-c saturates it to: the canonical form of a double from 2^63
+ * to 10^21 is such a literal, and must read back as itself (found by
+ * tests/fuzz/jcs, corpus/jcs/wide-integers).
+ */
+START_TEST(jsonin_wide_integers)
+{
+	static const struct {
+		const char	*in, *jcs;
+		enum json_type	 type;
+	} cases[] = {
+		{ "56786233710500000000", "56786233710500000000",
+		  json_type_double },
+		{ "-9300000000000000000", "-9300000000000000000",
+		  json_type_double },
+		{ "295147905179352830000", "295147905179352830000",
+		  json_type_double },
+		{ "18446744073709551616", "18446744073709552000",
+		  json_type_double },
+		{ "18446744073709551615", "18446744073709552000",
+		  json_type_int },
+		{ "-9223372036854775808", "-9223372036854776000",
+		  json_type_int },
+		{ "-9223372036854775809", "-9223372036854776000",
+		  json_type_double },
+	};
+	struct json_object	*obj, *v;
+	struct sbuf		 sb = { 0 };
+	char			 err[160], text[64];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* At the top, and inside a document with its neighbours. */
+		snprintf(text, sizeof(text), "{\"a\":[%s,1]}", cases[i].in);
+		ck_assert_int_eq(jsonin_parse(text, strlen(text), &obj, err,
+		    sizeof(err)), 0);
+		v = json_object_array_get_idx(json_object_object_get(obj, "a"),
+		    0);
+		ck_assert_msg(json_object_is_type(v, cases[i].type),
+		    "case %zu: type %d", i, json_object_get_type(v));
+		ck_assert(json_object_get_double(v) == strtod(cases[i].in,
+		    NULL));
+		json_object_put(obj);
+		ck_assert_int_eq(jsonin_parse(cases[i].in, strlen(cases[i].in),
+		    &obj, err, sizeof(err)), 0);
+		sb.len = 0;
+		ck_assert_int_eq(jcs_serialize(obj, &sb), 0);
+		ck_assert_str_eq(sb.buf, cases[i].jcs);
+		json_object_put(obj);
+	}
+	sbuf_free(&sb);
+}
+END_TEST
+
 START_TEST(decimal_exact)
 {
 	static const struct {
@@ -326,6 +381,7 @@ common_suite(void)
 	tcase_add_test(tc, hex_round_trip);
 	tcase_add_test(tc, timefmt_forms);
 	tcase_add_test(tc, jsonin_accepts_and_rejects);
+	tcase_add_test(tc, jsonin_wide_integers);
 	tcase_add_test(tc, decimal_exact);
 	tcase_add_test(tc, jcs_rfc8785_examples);
 	tcase_add_test(tc, jcs_number_forms);
