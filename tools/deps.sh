@@ -3,9 +3,11 @@
 # one is missing, so `make deps` is cheap on a machine that has them all.
 set -eu
 
+# clang-14 and libclang-rt-14-dev (its sanitizer and libFuzzer runtimes,
+# only recommended by clang) are for make fuzz.
 PKGS="build-essential pkg-config libfcgi-dev libjson-c-dev libdb5.3-dev db5.3-util
 libssl-dev openssl check libcurl4-openssl-dev curl nginx apache2 ca-certificates
-jq libfaketime wrk"
+jq libfaketime wrk clang-14 libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
