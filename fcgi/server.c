@@ -124,14 +124,20 @@ server_listen(const char *spec, unsigned mode)
 	return server_listen_tcp(spec);
 }
 
-/* Reads the body into w->body; a body too large is drained, not kept. */
-static void
+/*
+ * Reads the body into w->body; a body too large is drained, not kept.
+ * Returns -1 when the body ended early: the client went away mid-body
+ * (a web server that streams bodies, as Apache does, then cuts the
+ * stream short), and what did arrive must not be acted on.
+ */
+static int
 server_read_body(FCGX_Request *r, struct worker *w, struct request *req)
 {
-	char	scratch[16384];
-	size_t	got = 0;
-	long	dropped = 0;
-	int	n;
+	const char	*cl = request_param(req, "CONTENT_LENGTH");
+	char		 scratch[16384];
+	size_t		 got = 0;
+	long		 dropped = 0;
+	int		 n;
 
 	while (got <= APP_BODY_MAX_LARGE &&
 	    (n = FCGX_GetStr(w->body + got, (int)(APP_BODY_MAX_LARGE + 1 -
@@ -146,6 +152,10 @@ server_read_body(FCGX_Request *r, struct worker *w, struct request *req)
 	}
 	req->body = w->body;
 	req->body_len = got;
+	if (FCGX_GetError(r->in) != 0)
+		return -1;
+	return req->body_too_large || cl == NULL || *cl == '\0' ||
+	    strtoull(cl, NULL, 10) == got ? 0 : -1;
 }
 
 static double
@@ -200,9 +210,12 @@ server_serve(FCGX_Request *r, struct worker *w)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	request_init(&req, r->envp);
-	server_read_body(r, w, &req);
 	response_init(&resp);
-	app_handle(w->app, &req, &resp);
+	if (server_read_body(r, w, &req) < 0)
+		response_error(&resp, API_INVALID_JSON, NULL, NULL,
+		    "the request body ended before its Content-Length");
+	else
+		app_handle(w->app, &req, &resp);
 	server_write(r, &req, &resp);
 	server_log_safe(path, sizeof(path), req.path);
 	server_log_safe(method, sizeof(method), req.method_name);
