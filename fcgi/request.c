@@ -125,25 +125,26 @@ int
 request_query(const struct request *req, const char *name, char *out,
     size_t outlen)
 {
-	const char	*p = req->query, *amp, *eq;
-	size_t		 nlen = strlen(name), plen;
+	const char	*p = req->query, *amp, *eq, *value = NULL;
+	size_t		 nlen = strlen(name), plen, vlen = 0;
 
-	while (*p != '\0') {
+	for (; *p != '\0'; p += plen + (p[plen] == '&')) {
 		amp = strchr(p, '&');
 		plen = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', plen);
-		if ((eq != NULL ? (size_t)(eq - p) : plen) == nlen &&
-		    strncmp(p, name, nlen) == 0) {
-			if (eq == NULL) {
-				out[0] = '\0';
-				return 1;
-			}
-			return request_decode(eq + 1, plen - nlen - 1, out,
-			    outlen, 1) < 0 ? -1 : 1;
-		}
-		p += plen;
-		if (*p == '&')
-			p++;
+		if ((eq != NULL ? (size_t)(eq - p) : plen) != nlen ||
+		    strncmp(p, name, nlen) != 0)
+			continue;
+		/*
+		 * A repeated parameter is refused, as a repeated JSON key
+		 * is: frameworks disagree on which copy wins.
+		 */
+		if (value != NULL)
+			return -1;
+		value = eq != NULL ? eq + 1 : p + plen;
+		vlen = eq != NULL ? plen - nlen - 1 : 0;
 	}
-	return 0;
+	if (value == NULL)
+		return 0;
+	return request_decode(value, vlen, out, outlen, 1) < 0 ? -1 : 1;
 }

@@ -46,7 +46,7 @@ const char	*request_param(const struct request *, const char *name);
 /*
  * Finds name in the query string and percent-decodes its value into out.
  * Returns 1 when found, 0 when absent, -1 when the value is malformed or
- * does not fit.
+ * does not fit, or the name is given more than once.
  */
 int		 request_query(const struct request *, const char *name,
 		    char *out, size_t outlen);

@@ -11,7 +11,7 @@ START_TEST(request_from_params)
 {
 	char *params[] = {
 		"REQUEST_METHOD=POST",
-		"REQUEST_URI=/api/v1/x%2Fy?a=1&b=two+words&c=%41%42&d&e=%zz",
+		"REQUEST_URI=/api/v1/x%2Fy?a=1&b=two+words&c=%41%42&d&e=%zz&f=1&f=1",
 		"HTTP_X_REQUEST_ID=abc-1",
 		NULL
 	};
@@ -35,6 +35,8 @@ START_TEST(request_from_params)
 	ck_assert_int_eq(request_query(&req, "e", val, sizeof(val)), -1);
 	ck_assert_int_eq(request_query(&req, "z", val, sizeof(val)), 0);
 	ck_assert_int_eq(request_query(&req, "b", val, 4), -1);
+	/* Given twice, even alike: which one would count? */
+	ck_assert_int_eq(request_query(&req, "f", val, sizeof(val)), -1);
 }
 END_TEST
 
