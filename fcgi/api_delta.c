@@ -103,14 +103,20 @@ out:
 }
 
 /* The whole batch's fingerprint: SHA-256 of the body's JCS form. */
+/*
+ * -2 when the body has no JCS form: a number beyond a double (1e400)
+ * in any item, which that item's own check would refuse anyway.
+ */
 static int
 api_batch_fingerprint(struct json_object *body, uint8_t *out)
 {
 	struct sbuf	sb = { 0 };
 	int		rc;
 
-	rc = jcs_serialize(body, &sb) < 0 ? -1 :
-	    hash_sha256(sb.buf, sb.len, out);
+	if (jcs_serialize(body, &sb) < 0)
+		rc = sb.oom ? -1 : -2;
+	else
+		rc = hash_sha256(sb.buf, sb.len, out);
 	sbuf_free(&sb);
 	return rc;
 }
@@ -136,9 +142,15 @@ api_emit_batch(struct ctx *c)
 	}
 	n = json_object_array_length(deltas);
 	if ((items = calloc(n, sizeof(*items))) == NULL ||
-	    api_batch_fingerprint(c->body, req.fingerprint) < 0) {
+	    (rc = api_batch_fingerprint(c->body, req.fingerprint)) == -1) {
 		response_error(c->resp, API_INTERNAL, NULL, NULL,
 		    "out of memory");
+		goto out;
+	}
+	if (rc == -2) {
+		response_error(c->resp, API_VALIDATION_ERROR, "deltas", NULL,
+		    "deltas hold a number with no exact JSON form (such as "
+		    "1e400)");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
