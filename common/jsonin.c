@@ -159,18 +159,15 @@ scan_hex4(struct scan *s, unsigned *out)
 	return 0;
 }
 
-/* One UTF-8 sequence: shortest form, no surrogates, at most U+10FFFF. */
-static int
-scan_utf8(struct scan *s)
+size_t
+jsonin_utf8_len(const unsigned char *p, size_t avail)
 {
-	const unsigned char	*p = s->p;
-	unsigned		 c = *p, cp, min;
-	int			 n, i;
+	unsigned	c = *p, cp, min;
+	size_t		n, i;
 
-	if (c < 0x80) {
-		s->p++;
-		return 0;
-	} else if (c >= 0xc2 && c <= 0xdf) {
+	if (c < 0x80)
+		return 1;
+	else if (c >= 0xc2 && c <= 0xdf) {
 		n = 1;
 		cp = c & 0x1f;
 		min = 0x80;
@@ -183,17 +180,27 @@ scan_utf8(struct scan *s)
 		cp = c & 0x07;
 		min = 0x10000;
 	} else
-		return scan_fail(s, "invalid UTF-8");
-	if (s->end - p <= n)
-		return scan_fail(s, "invalid UTF-8");
+		return 0;
+	if (avail <= n)
+		return 0;
 	for (i = 1; i <= n; i++) {
 		if ((p[i] & 0xc0) != 0x80)
-			return scan_fail(s, "invalid UTF-8");
+			return 0;
 		cp = cp << 6 | (p[i] & 0x3f);
 	}
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+static int
+scan_utf8(struct scan *s)
+{
+	size_t	n = jsonin_utf8_len(s->p, (size_t)(s->end - s->p));
+
+	if (n == 0)
 		return scan_fail(s, "invalid UTF-8");
-	s->p += n + 1;
+	s->p += n;
 	return 0;
 }
 

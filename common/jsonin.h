@@ -20,4 +20,11 @@ struct json_object;
 int	jsonin_parse(const char *text, size_t len, struct json_object **out,
 	    char *err, size_t errlen);
 
+/*
+ * The length of the UTF-8 sequence at p (avail > 0 bytes there): 1 to 4,
+ * or 0 when it is not the shortest form of a scalar value (overlong,
+ * surrogate, beyond U+10FFFF, cut short).
+ */
+size_t	jsonin_utf8_len(const unsigned char *p, size_t avail);
+
 #endif

@@ -38,6 +38,24 @@ emit_fail(struct emit_error *err, const char *field, const char *fmt, ...)
 }
 
 /*
+ * An unknown field, named in err: cut short at a character boundary, so
+ * that the answer that quotes it stays UTF-8.
+ */
+static void
+emit_unknown(struct emit_error *err, const char *key)
+{
+	size_t	len = strlen(key);
+
+	if (len >= sizeof(err->unknown))
+		for (len = sizeof(err->unknown) - 1; len > 0 &&
+		    ((unsigned char)key[len] & 0xc0) == 0x80; len--)
+			;
+	memcpy(err->unknown, key, len);
+	err->unknown[len] = '\0';
+	emit_fail(err, err->unknown, "unknown field '%s'", err->unknown);
+}
+
+/*
  * Characters (code points) of valid UTF-8; -1 if it holds a NUL, -2 if
  * control characters are refused and it holds one (C0, DEL or C1).
  */
@@ -321,9 +339,8 @@ emit_parse(struct json_object *obj, struct emit_input *in,
 			known |= strcmp(key, emit_fields[i]) == 0;
 		if (!known) {
 			/* A copy: the key dies with the parsed body. */
-			snprintf(err->unknown, sizeof(err->unknown), "%s", key);
-			return emit_fail(err, err->unknown,
-			    "unknown field '%.64s'", key);
+			emit_unknown(err, key);
+			return -1;
 		}
 	}
 	if (emit_string(obj, "customerId", 1, in->customer_id,
@@ -366,9 +383,7 @@ emit_batch_deltas(struct json_object *body, struct emit_error *err)
 	json_object_object_foreach(body, key, val) {
 		(void)val;
 		if (strcmp(key, "deltas") != 0) {
-			snprintf(err->unknown, sizeof(err->unknown), "%s", key);
-			emit_fail(err, err->unknown, "unknown field '%.64s'",
-			    key);
+			emit_unknown(err, key);
 			return NULL;
 		}
 	}

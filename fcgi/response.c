@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/jsonin.h"
 #include "response.h"
 
 static const struct {
@@ -169,17 +170,38 @@ response_retry_after(struct response *resp, long long seconds)
 	response_header(resp, "Retry-After", text);
 }
 
+/*
+ * A message or a field may quote the client (an id from the path, an
+ * unknown key cut short): bytes that are not UTF-8 become '?', so that
+ * every answer is UTF-8 (SPEC 1), which json-c does not see to.
+ */
+static void
+response_utf8(char *s)
+{
+	size_t	len = strlen(s), n;
+
+	while (len > 0) {
+		if ((n = jsonin_utf8_len((const unsigned char *)s, len)) == 0) {
+			*s = '?';
+			n = 1;
+		}
+		s += n;
+		len -= n;
+	}
+}
+
 void
 response_error(struct response *resp, enum api_error err, const char *field,
     struct json_object *extra, const char *fmt, ...)
 {
 	struct json_object	*env, *error;
-	char			 msg[512];
+	char			 msg[512], name[128];
 	va_list			 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	response_utf8(msg);
 
 	/* SPEC 1: a 503 always says when to come back. */
 	if (err == API_SERVICE_UNAVAILABLE)
@@ -197,9 +219,12 @@ response_error(struct response *resp, enum api_error err, const char *field,
 	json_object_object_add(error, "code",
 	    json_object_new_string(api_errors[err].code));
 	json_object_object_add(error, "message", json_object_new_string(msg));
-	if (field != NULL)
+	if (field != NULL) {
+		snprintf(name, sizeof(name), "%s", field);
+		response_utf8(name);
 		json_object_object_add(error, "field",
-		    json_object_new_string(field));
+		    json_object_new_string(name));
+	}
 	if (extra != NULL) {
 		json_object_object_foreach(extra, k, v)
 			json_object_object_add(error, k, json_object_get(v));
