@@ -130,4 +130,57 @@ stack_stop() {
 		stack_kill "$pid"
 	done
 	STACK_PIDS=()
+	stack_keep
+}
+
+# The secrets sweep of tests/e2e/run.sh.  With TALLY_E2E_SECRETS (a file)
+# and TALLY_E2E_LOGS (a directory) exported, every test script lists each
+# secret it creates (API key secrets, webhook secrets, private keys) and
+# keeps its logs before it removes its DIR, so that one sweep at the end
+# can show that no log of the whole run holds any of them.  Unset, as
+# in make run, these do nothing.
+
+# stack_secret SECRET...: secrets that must never reach a log.
+stack_secret() {
+	local s
+	[ -n "${TALLY_E2E_SECRETS:-}" ] || return 0
+	for s in "$@"; do
+		[ -z "$s" ] || printf '%s\n' "$s" >> "$TALLY_E2E_SECRETS"
+	done
+}
+
+# stack_key ARGS...: `tallyctl key create ARGS`, its secret listed.
+stack_key() {
+	local key
+	key=$(stack_ctl key create "$@") || return
+	stack_secret "${key#*.}"
+	printf '%s\n' "$key"
+}
+
+# Lists the base64 lines of DIR's private keys (TLS, log signing) and
+# keeps a copy of DIR's logs; stack_stop does it, after every process
+# has written its last line and before a test removes DIR.
+stack_keep() {
+	local pem
+	[ -n "${TALLY_E2E_LOGS:-}" ] && [ -n "${TALLY_E2E_SECRETS:-}" ] ||
+		return 0
+	for pem in "$DIR"/tls/key.pem "$DIR"/db/keys/*.pem; do
+		grep -qs "PRIVATE KEY" "$pem" || continue
+		# Lines long enough to be found nowhere by chance.
+		grep -v -- ----- "$pem" | grep -E '^.{16,}$' \
+			>> "$TALLY_E2E_SECRETS" || true
+	done
+	mkdir -p "$TALLY_E2E_LOGS/${DIR##*/}"
+	cp "$DIR"/*.log "$TALLY_E2E_LOGS/${DIR##*/}/" 2>/dev/null || true
+}
+
+# stack_sweep DIR...: fails when a *.log under DIR holds a listed secret,
+# naming the logs, never the secret.
+stack_sweep() {
+	local hits
+	[ -s "$TALLY_E2E_SECRETS" ] || { stack_log "sweep: no secrets listed"; return 1; }
+	hits=$(grep -rlF -f "$TALLY_E2E_SECRETS" --include='*.log' "$@") ||
+		return 0
+	stack_log "secrets found in: $hits"
+	return 1
 }

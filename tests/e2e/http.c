@@ -65,8 +65,9 @@ on_header(char *line, size_t size, size_t n, void *arg)
 }
 
 /*
- * One request.  key and ctype may be NULL; extra is one more header
- * line or NULL.  The reply's body is parsed as JSON when it is JSON.
+ * One request.  key and ctype may be NULL; extra is more header lines
+ * ('\n' between them) or NULL.  The reply's body is parsed as JSON when
+ * it is JSON.
  */
 void
 http(struct reply *r, const char *method, const char *path, const char *key,
@@ -76,7 +77,8 @@ http(struct reply *r, const char *method, const char *path, const char *key,
 	struct curl_slist	*hdrs = NULL;
 	const char		*base = getenv("TALLY_URL"),
 				*ca = getenv("TALLY_CACERT");
-	char			 url[2048], line[512];
+	const char		*p, *nl;
+	char			 url[8192], line[8192];
 	CURLcode		 rc;
 
 	memset(r, 0, sizeof(*r));
@@ -85,6 +87,8 @@ http(struct reply *r, const char *method, const char *path, const char *key,
 	curl = curl_easy_init();
 	ck_assert_ptr_nonnull(curl);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	/* Dot segments reach the server as written, to be refused there. */
+	curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
@@ -101,8 +105,12 @@ http(struct reply *r, const char *method, const char *path, const char *key,
 		snprintf(line, sizeof(line), "Content-Type: %s", ctype);
 		hdrs = curl_slist_append(hdrs, line);
 	}
-	if (extra != NULL)
-		hdrs = curl_slist_append(hdrs, extra);
+	for (p = extra; p != NULL && *p != '\0'; p = nl ? nl + 1 : "") {
+		nl = strchr(p, '\n');
+		snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - p) :
+		    (int)strlen(p), p);
+		hdrs = curl_slist_append(hdrs, line);
+	}
 	/* No "Expect: 100-continue" round trip for large bodies. */
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);

@@ -24,7 +24,10 @@ struct reply {
 /* Unique per run: makes customer ids and keys of one run distinct. */
 extern char	run_id[32];
 
-/* One request; key, ctype, body and extra (a header line) may be NULL. */
+/*
+ * One request; key, ctype, body and extra (header lines, '\n' between
+ * them) may be NULL.  The path is sent as given, dot segments included.
+ */
 void	http(struct reply *, const char *method, const char *path,
 	    const char *key, const char *ctype, const char *body,
 	    size_t bodylen, const char *extra);

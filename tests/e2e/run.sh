@@ -69,6 +69,16 @@ suite nginx-https "https://127.0.0.1:$NGINX_TLS"
 suite apache-http "http://127.0.0.1:$APACHE_PORT"
 suite apache-https "https://127.0.0.1:$APACHE_TLS"
 
+echo "== hostile input through nginx and Apache: refused, and nothing recorded"
+# shellcheck source=hostile.sh
+source "$REPO/tests/e2e/hostile.sh"
+hostile_begin "http://127.0.0.1:$NGINX_PORT"
+check "check_hostile via nginx-http" env TALLY_FRONT=nginx \
+	TALLY_URL="http://127.0.0.1:$NGINX_PORT" "$BIN/tests/check_hostile"
+check "check_hostile via apache-http" env TALLY_FRONT=apache \
+	TALLY_URL="http://127.0.0.1:$APACHE_PORT" "$BIN/tests/check_hostile"
+hostile_end "http://127.0.0.1:$NGINX_PORT"
+
 echo "== the README's worked example (customer_acme, simulated clock)"
 check "worked example" env B="${B:-build}" "$REPO/tests/e2e/acme.sh"
 
