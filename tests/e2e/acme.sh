@@ -27,9 +27,9 @@ export STACK_TALLYD_WRAP="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify
 stack_conf
 stack_ctl init >/dev/null
 stack_ctl tenant add saas >/dev/null
-KEY=$(stack_ctl key create --tenant saas --env live)
+KEY=$(stack_key --tenant saas --env live)
 stack_ctl cadence set --tenant saas --customer customer_daily 24h >/dev/null
-CUSTOMER_KEY=$(stack_ctl key create --tenant saas --env live --customer customer_acme)
+CUSTOMER_KEY=$(stack_key --tenant saas --env live --customer customer_acme)
 stack_start_tallyd
 PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
 stack_start_nginx "$PORT" "$TLS_PORT"

@@ -16,8 +16,8 @@ stack_conf
 printf 'rate_limit = 5\nrate_burst = 5\n' >> "$DIR/tally.conf"
 stack_ctl init >/dev/null
 stack_ctl tenant add rate >/dev/null
-A=$(stack_ctl key create --tenant rate)
-B=$(stack_ctl key create --tenant rate)
+A=$(stack_key --tenant rate)
+B=$(stack_key --tenant rate)
 stack_start_tallyd
 PORT=$(stack_free_port)
 stack_start_nginx "$PORT" "$(stack_free_port)"
