@@ -21,6 +21,10 @@ conf_defaults(struct conf *c)
 	c->sth_interval_ms = 100;
 	c->rate_limit = 10000;
 	c->rate_burst = 20000;
+	c->webhook_timeout_ms = 10000;
+	c->webhook_retry_ms = 10000;
+	c->webhook_attempts = 12;
+	c->webhook_concurrency = 32;
 }
 
 /* A C2SP key name: printable ASCII, no space and no '+'. */
@@ -62,6 +66,18 @@ conf_int(const char *value, int base, long min, long max, long *out)
 	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* A decimal int option within min..max. */
+static int
+conf_int_field(const char *value, long min, long max, int *out)
+{
+	long	v;
+
+	if (conf_int(value, 10, min, max, &v) < 0)
+		return -1;
+	*out = (int)v;
 	return 0;
 }
 
@@ -131,6 +147,24 @@ conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 		c->rate_burst = (unsigned)v;
 		return 0;
 	}
+	if (strcmp(key, "webhook_allow_private") == 0) {
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return -1;
+		c->webhook_allow_private = strcmp(value, "yes") == 0;
+		return 0;
+	}
+	if (strcmp(key, "webhook_timeout_ms") == 0)
+		return conf_int_field(value, 100, 600000, &c->webhook_timeout_ms);
+	if (strcmp(key, "webhook_retry_ms") == 0)
+		return conf_int_field(value, 10, 3600000, &c->webhook_retry_ms);
+	if (strcmp(key, "webhook_attempts") == 0)
+		return conf_int_field(value, 1, 100, &c->webhook_attempts);
+	if (strcmp(key, "webhook_ca_file") == 0)
+		return conf_path(c->webhook_ca_file,
+		    sizeof(c->webhook_ca_file), dir, value);
+	if (strcmp(key, "webhook_concurrency") == 0)
+		return conf_int_field(value, 1, 1024,
+		    &c->webhook_concurrency);
 	if (strcmp(key, "sth_interval_ms") == 0) {
 		if (conf_int(value, 10, 10, 250, &v) < 0)
 			return -1;

@@ -28,6 +28,14 @@ struct conf {
 	/* Requests per second per API key, and the burst above it (0: off). */
 	unsigned	rate_limit;
 	unsigned	rate_burst;
+	/* Webhook delivery (SPEC 5). */
+	int		webhook_allow_private;	/* loopback, private targets */
+	int		webhook_timeout_ms;	/* one attempt, all of it */
+	int		webhook_retry_ms;	/* wait after the 1st failure */
+	int		webhook_attempts;	/* before an event FAILED */
+	int		webhook_concurrency;	/* attempts in flight */
+	/* CA certificates for HTTPS targets; "": the system's. */
+	char		webhook_ca_file[CONF_PATH_MAX];
 };
 
 void	conf_defaults(struct conf *);

@@ -15,6 +15,7 @@
 #include "balance.h"
 #include "checkpoint.h"
 #include "emit.h"
+#include "webhook.h"
 
 static void
 add_string(struct sbuf *sb, const char *name, const char *value)
@@ -226,7 +227,7 @@ through(struct store_txn *t, const struct checkpoint_job *job,
 
 static int
 lock_customer(struct store_txn *t, struct checkpoint_job *job,
-    const char *customer)
+    const struct webhook_targets *tg, const char *customer)
 {
 	struct balance_scope	 month = { .kind = BALANCE_PERIOD };
 	struct store_checkpoint	*c = NULL, prev;
@@ -285,7 +286,8 @@ lock_customer(struct store_txn *t, struct checkpoint_job *job,
 		rc = CHECKPOINT_NO_SIGNER;
 		goto out;
 	}
-	if ((rc = store_checkpoint_add(t, c)) == STORE_OK)
+	if ((rc = store_checkpoint_add(t, c)) == STORE_OK &&
+	    (rc = webhook_checkpoint_verified(t, tg, c)) == STORE_OK)
 		rc = job_add(job, c);
 out:
 	free(c);
@@ -293,8 +295,9 @@ out:
 }
 
 struct listing {
-	struct store_txn	*t;
-	struct checkpoint_job	*job;
+	struct store_txn		*t;
+	struct checkpoint_job		*job;
+	const struct webhook_targets	*tg;
 };
 
 /* Every customer with deltas in the month gets a checkpoint. */
@@ -310,20 +313,30 @@ lock_listed(const char *customer, const struct store_customer *sc, void *arg)
 	    l->job->month, &m);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
-	return rc != STORE_OK ? rc : lock_customer(l->t, l->job, customer);
+	return rc != STORE_OK ? rc : lock_customer(l->t, l->job, l->tg,
+	    customer);
 }
 
 static int
 checkpoint_txn(struct store_txn *t, void *arg)
 {
 	struct checkpoint_job	*job = arg;
-	struct listing		 l = { t, job };
+	struct webhook_targets	*tg;
+	struct listing		 l = { t, job, NULL };
+	int			 rc;
 
 	job->n = 0;			/* a retried transaction starts again */
 	job->later[0] = '\0';
+	if ((rc = webhook_targets_load(t, &tg)) != STORE_OK)
+		return rc;
+	l.tg = tg;
 	if (job->customer_id != NULL)
-		return lock_customer(t, job, job->customer_id);
-	return store_customer_each(t, job->tenant, job->env, lock_listed, &l);
+		rc = lock_customer(t, job, tg, job->customer_id);
+	else
+		rc = store_customer_each(t, job->tenant, job->env, lock_listed,
+		    &l);
+	webhook_targets_free(tg);
+	return rc;
 }
 
 int

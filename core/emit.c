@@ -350,14 +350,15 @@ emit_parse(struct json_object *obj, struct emit_input *in,
 	if (!ids_customer_valid(in->customer_id))
 		return emit_fail(err, "customerId", "customerId must be 1 to "
 		    "128 of A-Z a-z 0-9 _ . : -");
+	if (emit_string(obj, "referenceId", 0, in->reference_id,
+	    sizeof(in->reference_id), 1, EMIT_REFERENCE_CHARS, 0, err,
+	    &in->has_reference) < 0)
+		return -1;
+	in->identified = 1;
 	if (emit_delta(obj, in, err) < 0)
 		return -1;
 	if (emit_string(obj, "reason", 1, in->reason, sizeof(in->reason), 1,
 	    EMIT_REASON_CHARS, 1, err, &present) < 0)
-		return -1;
-	if (emit_string(obj, "referenceId", 0, in->reference_id,
-	    sizeof(in->reference_id), 1, EMIT_REFERENCE_CHARS, 0, err,
-	    &in->has_reference) < 0)
 		return -1;
 	if (emit_metadata(obj, in, err) < 0 || emit_adjusts(obj, in, err) < 0)
 		return -1;
@@ -540,6 +541,21 @@ emit_record_json(const struct store_delta *d)
 	json_object_object_add(o, "verifiedAt", d->verified_ms != 0 ?
 	    emit_time_json(d->verified_ms) : NULL);
 	return o;
+}
+
+char *
+emit_json_text(struct json_object *obj, size_t *len)
+{
+	const char	*text;
+	char		*copy = NULL;
+
+	text = obj ? json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len) :
+	    NULL;
+	if (text != NULL && (copy = malloc(*len + 1)) != NULL)
+		memcpy(copy, text, *len + 1);
+	json_object_put(obj);
+	return copy;
 }
 
 struct json_object *

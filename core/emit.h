@@ -27,6 +27,8 @@ enum emit_adjusts {
 
 struct emit_input {
 	char		 customer_id[STORE_CUSTOMER_MAX + 1];
+	/* customerId and referenceId are valid, even if what follows fails. */
+	int		 identified;
 	decimal_t	 amount;
 	char		 delta[STORE_DECIMAL_MAX];	/* canonical text */
 	char		 reason[STORE_REASON_MAX + 1];
@@ -81,6 +83,11 @@ int	emit_leaf(const struct store_delta *, struct sbuf *out);
 struct json_object *emit_delta_json(const struct store_delta *);
 /* All of a recorded delta: the above, metadata, adjusts and verifiedAt. */
 struct json_object *emit_record_json(const struct store_delta *);
+/*
+ * obj (consumed) as the compact JSON text the API sends: malloc'd, NUL-
+ * terminated, *len without the NUL; NULL out of memory.
+ */
+char	*emit_json_text(struct json_object *obj, size_t *len);
 /* A JSON number holding an exact decimal text, written as is. */
 struct json_object *emit_amount_json(const char *decimal_text);
 /* An exact amount as such a number. */

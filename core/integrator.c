@@ -11,6 +11,7 @@
 #include "../crypto/note.h"
 #include "integrator.h"
 #include "tlog.h"
+#include "webhook.h"
 
 #define STEP_NOTHING	(STORE_USER + 1)	/* no new leaf: sign nothing */
 #define STEP_STOP	(STORE_USER + 2)	/* batch full */
@@ -40,6 +41,7 @@ struct step {
 	struct merkle_edge	 edge;
 	uint64_t		 from, to;
 	struct store_sth	 head;
+	struct webhook_targets	*targets;
 };
 
 static int
@@ -150,6 +152,30 @@ integrator_sign(struct step *s)
 }
 
 static int
+integrator_event(const struct store_delta *d, void *arg)
+{
+	struct step	*s = arg;
+
+	if (d->log_index >= s->to)
+		return STEP_STOP;
+	return webhook_delta_verified(s->txn, s->targets, d, &s->head);
+}
+
+/* delta.verified for each leaf the new head covers, if anyone listens. */
+static int
+integrator_events(struct step *s)
+{
+	int	rc;
+
+	webhook_targets_free(s->targets);
+	if ((rc = webhook_targets_load(s->txn, &s->targets)) != STORE_OK ||
+	    webhook_targets_none(s->targets))
+		return rc;
+	rc = store_delta_each(s->txn, s->from, integrator_event, s);
+	return rc == STEP_STOP ? STORE_OK : rc;
+}
+
+static int
 integrator_txn(struct store_txn *t, void *arg)
 {
 	struct step		*s = arg;
@@ -185,7 +211,9 @@ integrator_txn(struct store_txn *t, void *arg)
 		return rc < 0 ? STORE_CORRUPT : rc;
 	if (s->edge.size != s->to)
 		return STORE_CORRUPT;
-	return integrator_sign(s);
+	if ((rc = integrator_sign(s)) != STORE_OK)
+		return rc;
+	return integrator_events(s);
 }
 
 /* One step; *added is how many leaves its head added. */
@@ -209,6 +237,7 @@ integrator_round(struct integrator *ig, uint64_t *size, uint64_t *added)
 		rc = STORE_OK;
 	*size = s->from + *added;
 	atomic_store(&ig->ready, rc == STORE_OK);
+	webhook_targets_free(s->targets);
 	free(s);
 	return rc;
 }

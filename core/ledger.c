@@ -10,6 +10,7 @@
 #include "../common/timefmt.h"
 #include "../crypto/hash.h"
 #include "ledger.h"
+#include "webhook.h"
 
 /* Bounds on one group commit: enough to share a flush widely. */
 #define GROUP_REQUESTS	512
@@ -49,21 +50,6 @@ ledger_key(char *buf, size_t size, char kind, const struct principal *who,
 }
 
 #define KEY_MAX	(2 * STORE_REFERENCE_MAX + STORE_TENANT_MAX + 16)
-
-static char *
-ledger_json_text(struct json_object *obj, size_t *len)
-{
-	const char	*text;
-	char		*copy = NULL;
-
-	text = obj ? json_object_to_json_string_length(obj,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len) :
-	    NULL;
-	if (text != NULL && (copy = malloc(*len + 1)) != NULL)
-		memcpy(copy, text, *len + 1);
-	json_object_put(obj);
-	return copy;
-}
 
 struct record_ctx {
 	const struct principal	*who;
@@ -277,7 +263,7 @@ ledger_record(struct store_txn *t, void *arg)
 		goto out;
 
 	free(rc->body);
-	rc->body = ledger_json_text(emit_delta_json(&d), &rc->body_len);
+	rc->body = emit_json_text(emit_delta_json(&d), &rc->body_len);
 	if (rc->body == NULL) {
 		r = STORE_NOMEM;
 		goto out;
@@ -485,6 +471,43 @@ ledger_batch_json(const struct ledger_request *req)
 	return data;
 }
 
+/* delta.failed for each item refused, in the batch's own transaction. */
+static int
+ledger_batch_events(struct store_txn *t, const struct ledger_request *req)
+{
+	struct webhook_targets	 *tg = NULL;
+	struct webhook_failure	  f;
+	const struct ledger_item *it;
+	size_t			  i;
+	int			  rc = STORE_OK;
+
+	for (i = 0; i < req->nitems && rc == STORE_OK; i++) {
+		it = &req->items[i];
+		if (it->outcome != LEDGER_FAILED &&
+		    it->outcome != LEDGER_CONFLICT)
+			continue;
+		if (tg == NULL &&
+		    (rc = webhook_targets_load(t, &tg)) != STORE_OK)
+			break;
+		memset(&f, 0, sizeof(f));
+		f.tenant = req->who->tenant;
+		f.env = req->who->env;
+		f.index = i;
+		if (it->in.identified) {
+			f.customer_id = it->in.customer_id;
+			f.reference_id = it->in.has_reference ?
+			    it->in.reference_id : NULL;
+		}
+		f.delta = it->valid ? it->in.delta : NULL;
+		f.code = it->err_code;
+		f.message = it->err.message;
+		f.field = it->err.field;
+		rc = webhook_delta_failed(t, tg, &f);
+	}
+	webhook_targets_free(tg);
+	return rc;
+}
+
 /* A single emit: dedup by Idempotency-Key, else by referenceId. */
 static int
 ledger_single(struct store_txn *t, struct ledger_request *req)
@@ -551,8 +574,10 @@ ledger_request_run(struct store_txn *t, void *arg)
 			if ((r = ledger_batch_item(t, req->who,
 			    &req->items[i])) != STORE_OK)
 				return r;
+		if ((r = ledger_batch_events(t, req)) != STORE_OK)
+			return r;
 		req->http_status = 200;
-		req->body = ledger_json_text(ledger_batch_json(req),
+		req->body = emit_json_text(ledger_batch_json(req),
 		    &req->body_len);
 		if (req->body == NULL)
 			return STORE_NOMEM;

@@ -1,5 +1,9 @@
+#include <sys/uio.h>
+
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "hash.h"
 
@@ -12,6 +16,37 @@ hash_sha256(const void *data, size_t len, uint8_t out[HASH_LEN])
 	    outlen != HASH_LEN)
 		return -1;
 	return 0;
+}
+
+int
+hash_hmac_sha256(const void *key, size_t keylen, const struct iovec *parts,
+    int n, uint8_t out[HASH_LEN])
+{
+	EVP_MAC		*mac;
+	EVP_MAC_CTX	*ctx = NULL;
+	OSSL_PARAM	 params[2];
+	size_t		 outlen = 0;
+	int		 i, rc = -1;
+
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (ctx = EVP_MAC_CTX_new(mac)) == NULL)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(ctx, key, keylen, params) != 1)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (EVP_MAC_update(ctx, parts[i].iov_base,
+		    parts[i].iov_len) != 1)
+			goto out;
+	if (EVP_MAC_final(ctx, out, &outlen, HASH_LEN) == 1 &&
+	    outlen == HASH_LEN)
+		rc = 0;
+out:
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return rc;
 }
 
 int

@@ -38,6 +38,10 @@ void	api_customer(struct ctx *);
 void	api_usage(struct ctx *);
 void	api_gaps(struct ctx *);
 
+/* api_webhooks.c */
+void	api_webhooks(struct ctx *);
+void	api_webhook_retry(struct ctx *);
+
 /* api_common.c: each returns 0 (or -1) after answering the refusal. */
 /* Refuses customer (read-only) keys with 403. */
 int	api_vendor_only(struct ctx *);
@@ -60,6 +64,22 @@ int	api_scope(struct ctx *, int (*field)(void *, const char *, char *,
 	    size_t), struct balance_scope *);
 /* period=YYYY-MM in the query into *month (-1 if absent); -1 on 400. */
 int	api_query_period(struct ctx *, int *month);
+/*
+ * A list paged by limit and offset: a walk offers each item it would
+ * list to api_page_wants, which counts it and says whether it is on the
+ * page; the answer is {name: [...], pagination: {limit, offset, total}}.
+ */
+struct api_page {
+	uint64_t		 limit, offset, total;
+	struct json_object	*list;
+};
+/* limit (1 to max, else dflt) and offset from the query; -1 on 400. */
+int	api_page_query(struct ctx *, struct api_page *, uint64_t dflt,
+	    uint64_t max);
+/* Empties the page, for a walk that starts (again); a store code. */
+int	api_page_start(struct api_page *);
+int	api_page_wants(struct api_page *);
+void	api_page_answer(struct ctx *, struct api_page *, const char *name);
 /* 503: the store failed or stayed busy. */
 void	api_unavailable(struct ctx *);
 

@@ -188,8 +188,7 @@ struct listing {
 	struct ctx		*c;
 	const char		*customer;	/* NULL: the whole tenant */
 	int			 month;		/* -1: any */
-	uint64_t		 limit, offset, total;
-	struct json_object	*list;
+	struct api_page		 page;
 };
 
 static int
@@ -197,11 +196,9 @@ api_listed(const struct store_checkpoint *cp, void *arg)
 {
 	struct listing	*l = arg;
 
-	if (l->month >= 0 && cp->month != l->month)
-		return STORE_OK;
-	if (l->total++ >= l->offset &&
-	    json_object_array_length(l->list) < l->limit)
-		json_object_array_add(l->list, checkpoint_json(cp));
+	if ((l->month < 0 || cp->month == l->month) &&
+	    api_page_wants(&l->page))
+		json_object_array_add(l->page.list, checkpoint_json(cp));
 	return STORE_OK;
 }
 
@@ -209,11 +206,10 @@ static int
 api_list_txn(struct store_txn *t, void *arg)
 {
 	struct listing	*l = arg;
+	int		 rc;
 
-	l->total = 0;
-	json_object_put(l->list);	/* a retried transaction starts again */
-	if ((l->list = json_object_new_array()) == NULL)
-		return STORE_NOMEM;
+	if ((rc = api_page_start(&l->page)) != STORE_OK)
+		return rc;
 	return store_checkpoint_each(t, l->c->who.tenant, l->c->who.env,
 	    l->customer, api_listed, l);
 }
@@ -222,13 +218,11 @@ void
 api_checkpoints(struct ctx *c)
 {
 	struct listing		 l;
-	struct json_object	*data, *page;
 	char			 customer[STORE_CUSTOMER_MAX + 1];
 	int			 rc;
 
 	memset(&l, 0, sizeof(l));
 	l.c = c;
-	l.limit = LIST_LIMIT_DEFAULT;
 	rc = api_query_field(c, "customerId", customer, sizeof(customer));
 	if (rc > 0)
 		l.customer = customer;
@@ -237,26 +231,18 @@ api_checkpoints(struct ctx *c)
 	if (rc < 0 || (l.customer != NULL &&
 	    !api_customer_access(c, l.customer)) ||
 	    api_query_period(c, &l.month) < 0 ||
-	    api_query_range(c, "limit", 1, LIST_LIMIT_MAX, &l.limit) < 0 ||
-	    api_query_u64(c, "offset", &l.offset) < 0) {
+	    api_page_query(c, &l.page, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX) < 0) {
 		if (rc < 0)
 			response_error(c->resp, API_VALIDATION_ERROR,
 			    "customerId", NULL, "customerId is too long");
 		return;
 	}
 	if (store_read(c->app->store, api_list_txn, &l) != STORE_OK) {
-		json_object_put(l.list);
+		json_object_put(l.page.list);
 		api_unavailable(c);
 		return;
 	}
-	data = json_object_new_object();
-	json_object_object_add(data, "checkpoints", l.list);
-	page = json_object_new_object();
-	json_object_object_add(page, "limit", json_object_new_uint64(l.limit));
-	json_object_object_add(page, "offset", json_object_new_uint64(l.offset));
-	json_object_object_add(page, "total", json_object_new_uint64(l.total));
-	json_object_object_add(data, "pagination", page);
-	response_success(c->resp, 200, data);
+	api_page_answer(c, &l.page, "checkpoints");
 }
 
 struct lookup {

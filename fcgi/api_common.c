@@ -138,3 +138,47 @@ api_query_period(struct ctx *c, int *month)
 	    "period must be a UTC month, YYYY-MM");
 	return -1;
 }
+
+int
+api_page_query(struct ctx *c, struct api_page *pg, uint64_t dflt, uint64_t max)
+{
+	pg->limit = dflt;
+	pg->offset = 0;
+	if (api_query_range(c, "limit", 1, max, &pg->limit) < 0 ||
+	    api_query_u64(c, "offset", &pg->offset) < 0)
+		return -1;
+	return 0;
+}
+
+int
+api_page_start(struct api_page *pg)
+{
+	pg->total = 0;
+	json_object_put(pg->list);
+	return (pg->list = json_object_new_array()) == NULL ? STORE_NOMEM :
+	    STORE_OK;
+}
+
+int
+api_page_wants(struct api_page *pg)
+{
+	return pg->total++ >= pg->offset &&
+	    json_object_array_length(pg->list) < pg->limit;
+}
+
+void
+api_page_answer(struct ctx *c, struct api_page *pg, const char *name)
+{
+	struct json_object	*data, *page;
+
+	data = json_object_new_object();
+	json_object_object_add(data, name, pg->list);
+	pg->list = NULL;
+	page = json_object_new_object();
+	json_object_object_add(page, "limit", json_object_new_uint64(pg->limit));
+	json_object_object_add(page, "offset",
+	    json_object_new_uint64(pg->offset));
+	json_object_object_add(page, "total", json_object_new_uint64(pg->total));
+	json_object_object_add(data, "pagination", page);
+	response_success(c->resp, 200, data);
+}

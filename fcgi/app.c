@@ -28,6 +28,9 @@ static const struct route routes[] = {
 	{ HTTP_GET,  "/api/v1/balance/checkpoints/*", api_checkpoint_get, 0 },
 	{ HTTP_GET,  "/api/v1/balance/receipt/*", api_receipt, 0 },
 	{ HTTP_GET,  "/api/v1/balance/invoice-proof/*", api_invoice_proof, 0 },
+	{ HTTP_GET,  "/api/v1/balance/webhooks", api_webhooks, 0 },
+	{ HTTP_POST, "/api/v1/balance/webhooks/*/retry", api_webhook_retry,
+	    ROUTE_OPTIONAL_BODY },
 	{ HTTP_GET,  "/api/v1/verify/*",	api_verify,  ROUTE_PUBLIC },
 	{ HTTP_GET,  "/api/v1/log/checkpoint",	api_log_checkpoint,
 	    ROUTE_PUBLIC },
@@ -157,7 +160,9 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	}
 	if (!(c.match.route->flags & ROUTE_PUBLIC) && app_authenticate(&c) < 0)
 		return;
-	if (req->method == HTTP_POST && app_parse_body(&c) < 0)
+	if (req->method == HTTP_POST && (req->body_len > 0 ||
+	    !(c.match.route->flags & ROUTE_OPTIONAL_BODY)) &&
+	    app_parse_body(&c) < 0)
 		goto out;
 	c.match.route->handler(&c);
 out:

@@ -15,6 +15,7 @@ typedef void	(*route_handler)(struct ctx *);
 
 #define ROUTE_PUBLIC		0x01	/* no API key needed */
 #define ROUTE_LARGE_BODY	0x02	/* body up to 1 MiB, not 64 KiB */
+#define ROUTE_OPTIONAL_BODY	0x04	/* a POST that may have no body */
 
 struct route {
 	enum http_method	 method;

@@ -14,6 +14,8 @@
 #include "../common/conf.h"
 #include "../common/clockwait.h"
 #include "../common/log.h"
+#include "../deliver/courier.h"
+#include "../deliver/sender.h"
 #include "../store/store.h"
 #include "app.h"
 #include "server.h"
@@ -65,6 +67,11 @@ main(int argc, char *argv[])
 	const char	*conf_path = NULL;
 	char		 err[256];
 	int		 ch, fd, rc, status = 1;
+	struct courier	*courier = NULL;
+
+	/* The courier's webhook sender: tallyd again, in a mode of its own. */
+	if ((argc == 2 || argc == 3) && strcmp(argv[1], "--sender") == 0)
+		return sender_main(COURIER_SENDER_FD, argv[2]);
 
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
 		if (ch != 'c')
@@ -113,6 +120,12 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
+	/* /proc/self/exe: this very binary, even if its path changes. */
+	if (courier_start(&courier, app.store, &conf, "/proc/self/exe") < 0) {
+		log_error("tallyd: cannot start the webhook courier");
+		goto out;
+	}
+
 	memset(&upkeep, 0, sizeof(upkeep));
 	upkeep.store = app.store;
 	pthread_mutex_init(&upkeep.lock, NULL);
@@ -138,6 +151,7 @@ main(int argc, char *argv[])
 	if (strncmp(conf.listen, "unix:", 5) == 0)
 		unlink(conf.listen + 5);
 out:
+	courier_stop(courier);
 	ledger_close(app.ledger);
 	integrator_close(app.integrator);
 	ratelimit_close(app.ratelimit);

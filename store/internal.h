@@ -27,6 +27,10 @@ enum store_db {
 	STORE_DB_CHKTENANT,	/* tenant, env, ~ordinal -> checkpointId */
 	STORE_DB_CHKROOT,	/* proofRoot, ~ordinal -> checkpointId */
 	STORE_DB_CADENCE,	/* tenant, env, customer ("": all) -> ms */
+	STORE_DB_WEBHOOKS,	/* endpointId -> webhook endpoint */
+	STORE_DB_EVENTS,	/* eventId -> webhook event and its delivery */
+	STORE_DB_EVDUE,		/* nextAttempt, eventId: events to deliver */
+	STORE_DB_EVLIST,	/* tenant, env, ~createdAt, eventId */
 	STORE_DB_COUNT
 };
 
@@ -46,6 +50,10 @@ int	store_rc(int dbrc);
 /* put: STORE_EXISTS if unique is set and the key is taken. */
 int	store_kv_put(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, const void *val, size_t vlen, int unique);
+/* put of a packed record under a string key; frees the pack. */
+struct pack;
+int	store_put_packed(struct store_txn *, enum store_db, const char *key,
+	    struct pack *, int unique);
 /* STORE_NOTFOUND if there is no such key. */
 int	store_kv_del(struct store_txn *, enum store_db, const void *key,
 	    size_t klen);

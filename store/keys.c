@@ -8,18 +8,6 @@
 #define TENANT_VERSION	1
 #define KEY_VERSION	1
 
-static int
-store_put_packed(struct store_txn *t, enum store_db which, const char *key,
-    struct pack *pk, int unique)
-{
-	int	rc;
-
-	rc = pk->err ? STORE_NOMEM : store_kv_put(t, which, key, strlen(key),
-	    pk->buf, pk->len, unique);
-	pack_free(pk);
-	return rc;
-}
-
 static void
 tenant_pack(struct pack *pk, const struct store_tenant *tn)
 {

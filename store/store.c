@@ -35,6 +35,10 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"chktenant.db",
 	"chkroot.db",
 	"cadence.db",
+	"webhooks.db",
+	"events.db",
+	"evdue.db",
+	"evlist.db",
 };
 
 const char *
@@ -270,6 +274,18 @@ store_dbt(DBT *d, const void *data, size_t len)
 	memset(d, 0, sizeof(*d));
 	d->data = (void *)(uintptr_t)data;
 	d->size = (u_int32_t)len;
+}
+
+int
+store_put_packed(struct store_txn *t, enum store_db which, const char *key,
+    struct pack *pk, int unique)
+{
+	int	rc;
+
+	rc = pk->err ? STORE_NOMEM : store_kv_put(t, which, key, strlen(key),
+	    pk->buf, pk->len, unique);
+	pack_free(pk);
+	return rc;
 }
 
 int

@@ -386,4 +386,82 @@ int	store_checkpoint_each(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, store_checkpoint_fn,
 	    void *arg);
 
+/*
+ * Webhooks (SPEC 5): endpoints per tenant+env, and the outbox.  An event
+ * is written once per endpoint, in the transaction of the state change
+ * it reports, with the exact body every attempt sends; it is kept with
+ * its delivery state and listed newest first per tenant+env.
+ */
+#define STORE_URL_MAX		2048
+#define STORE_WHSEC_MAX		80	/* "whsec_" and 64 hex digits */
+#define STORE_EVENT_NAME_MAX	31
+#define STORE_EVENT_ERROR_MAX	160
+#define STORE_EVENT_BODY_MAX	(32 * 1024)
+
+struct store_webhook {
+	char		id[STORE_ID_MAX + 1];		/* whk_... */
+	char		tenant[STORE_TENANT_MAX + 1];
+	enum store_env	env;
+	char		url[STORE_URL_MAX + 1];
+	char		secret[STORE_WHSEC_MAX + 1];
+	/* The secret before the last rotation, still signing until then. */
+	char		old_secret[STORE_WHSEC_MAX + 1];
+	int64_t		old_until_ms;
+	int64_t		created_ms;
+};
+/* STORE_EXISTS if the id is taken. */
+int	store_webhook_add(struct store_txn *, const struct store_webhook *);
+int	store_webhook_update(struct store_txn *, const struct store_webhook *);
+int	store_webhook_get(struct store_txn *, const char *id,
+	    struct store_webhook *);
+int	store_webhook_delete(struct store_txn *, const char *id);
+/* Calls fn for every endpoint, by id, until fn returns non-zero. */
+typedef int	(*store_webhook_fn)(const struct store_webhook *, void *arg);
+int	store_webhook_each(struct store_txn *, store_webhook_fn, void *arg);
+
+enum store_event_status {
+	STORE_EVENT_QUEUED = 0,		/* waiting for its next attempt */
+	STORE_EVENT_DELIVERED = 1,	/* the receiver answered 2xx */
+	STORE_EVENT_FAILED = 2		/* every attempt failed */
+};
+
+struct store_event {
+	char			 id[STORE_ID_MAX + 1];	/* evt_... */
+	char			 tenant[STORE_TENANT_MAX + 1];
+	enum store_env		 env;
+	char			 webhook_id[STORE_ID_MAX + 1];
+	char			 url[STORE_URL_MAX + 1];
+	char			 name[STORE_EVENT_NAME_MAX + 1];
+	enum store_event_status	 status;
+	uint64_t		 attempts;	/* made in all */
+	uint64_t		 retry_base;	/* attempts before a manual retry */
+	int			 last_code;	/* HTTP status, 0: none */
+	char			 last_error[STORE_EVENT_ERROR_MAX + 1];
+	int64_t			 created_ms;
+	int64_t			 next_ms;	/* next attempt, if QUEUED */
+	int64_t			 done_ms;	/* delivered or given up */
+	char			*body;		/* owned */
+	size_t			 body_len;
+};
+void	store_event_free(struct store_event *);
+/* STORE_EXISTS if the id is taken. */
+int	store_event_add(struct store_txn *, const struct store_event *);
+/* Rewrites the event's delivery state (and its place in the due queue). */
+int	store_event_update(struct store_txn *, const struct store_event *);
+int	store_event_get(struct store_txn *, const char *id,
+	    struct store_event *);
+/*
+ * Calls fn for the queued events due by now_ms, soonest first, until fn
+ * returns non-zero; fn gets each event's id.
+ */
+typedef int	(*store_event_id_fn)(const char *id, void *arg);
+int	store_event_due(struct store_txn *, int64_t now_ms,
+	    store_event_id_fn fn, void *arg);
+/* The time of the soonest queued event; STORE_NOTFOUND if none. */
+int	store_event_next(struct store_txn *, int64_t *next_ms);
+/* Calls fn for tenant+env's events, newest first, until non-zero. */
+typedef int	(*store_event_fn)(const struct store_event *, void *arg);
+int	store_event_each(struct store_txn *, const char *tenant,
+	    enum store_env, store_event_fn fn, void *arg);
+
 #endif

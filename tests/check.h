@@ -17,6 +17,7 @@ Suite	*tlog_suite(void);
 Suite	*vectors_suite(void);
 Suite	*balance_suite(void);
 Suite	*audit_suite(void);
+Suite	*webhook_suite(void);
 
 /* A fresh empty directory under $TMPDIR; removed with tmpdir_remove. */
 void	tmpdir_make(char *path, size_t len);

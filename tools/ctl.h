@@ -20,4 +20,8 @@ int	ctl_verify(struct store *, int argc, char *argv[]);
 int	ctl_quota(struct store *, int argc, char *argv[]);
 int	ctl_cadence(struct store *, int argc, char *argv[]);
 
+/* ctl_webhook.c */
+int	ctl_webhook(struct store *, const struct conf *, int argc,
+	    char *argv[]);
+
 #endif

@@ -53,6 +53,9 @@ ctl_usage(void)
 	    "  cadence set --tenant NAME [--env live|test] [--customer ID] "
 	    "unlimited|DURATION (90s 15m 1h 24h 7d)\n"
 	    "  cadence list\n"
+	    "  webhook add --tenant NAME [--env live|test] URL\n"
+	    "  webhook list [--tenant NAME]\n"
+	    "  webhook remove|rotate-secret WEBHOOKID\n"
 	    "  verify\n");
 	exit(2);
 }
@@ -320,6 +323,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_quota(st, argc, argv);
 	else if (strcmp(argv[0], "cadence") == 0)
 		return ctl_cadence(st, argc, argv);
+	else if (strcmp(argv[0], "webhook") == 0)
+		return ctl_webhook(st, conf, argc, argv);
 	ctl_usage();
 	return 2;
 }

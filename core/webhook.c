@@ -1,0 +1,410 @@
+#include <sys/uio.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "../common/hex.h"
+#include "../common/netaddr.h"
+#include "../common/timefmt.h"
+#include "../crypto/hash.h"
+#include "../crypto/random.h"
+#include "checkpoint.h"
+#include "emit.h"
+#include "webhook.h"
+
+#define ID_BYTES	16	/* evt_, whk_: 128 random bits */
+#define SECRET_BYTES	32
+
+struct webhook_targets {
+	struct store_webhook	*list;
+	size_t			 n, cap;
+};
+
+static int
+targets_add(const struct store_webhook *w, void *arg)
+{
+	struct webhook_targets	*tg = arg;
+	struct store_webhook	*grown;
+
+	if (tg->n == tg->cap) {
+		tg->cap = tg->cap ? 2 * tg->cap : 4;
+		if ((grown = reallocarray(tg->list, tg->cap,
+		    sizeof(*grown))) == NULL)
+			return STORE_NOMEM;
+		tg->list = grown;
+	}
+	tg->list[tg->n++] = *w;
+	return STORE_OK;
+}
+
+int
+webhook_targets_load(struct store_txn *t, struct webhook_targets **out)
+{
+	struct webhook_targets	*tg;
+	int			 rc;
+
+	if ((*out = tg = calloc(1, sizeof(*tg))) == NULL)
+		return STORE_NOMEM;
+	if ((rc = store_webhook_each(t, targets_add, tg)) != STORE_OK) {
+		webhook_targets_free(tg);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void
+webhook_targets_free(struct webhook_targets *tg)
+{
+	if (tg == NULL)
+		return;
+	free(tg->list);
+	free(tg);
+}
+
+int
+webhook_targets_none(const struct webhook_targets *tg)
+{
+	return tg->n == 0;
+}
+
+/* The event's envelope around data (consumed), as the bytes to send. */
+static char *
+event_body(const char *id, const char *name, const char *tenant,
+    int64_t created_ms, struct json_object *data, size_t *len)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL) {
+		json_object_put(data);
+		return NULL;
+	}
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "event", json_object_new_string(name));
+	json_object_object_add(o, "tenantId", json_object_new_string(tenant));
+	json_object_object_add(o, "createdAt", emit_time_json(created_ms));
+	json_object_object_add(o, "data", data);
+	return emit_json_text(o, len);
+}
+
+/*
+ * Writes one event per endpoint of tenant+env; data is built for each,
+ * since a JSON object has one parent.
+ */
+static int
+fan_out(struct store_txn *t, const struct webhook_targets *tg,
+    const char *tenant, enum store_env env, const char *name,
+    struct json_object *(*build)(const void *), const void *arg)
+{
+	struct store_event	e;
+	char			hex[2 * ID_BYTES + 1];
+	size_t			i;
+	int			rc = STORE_OK;
+
+	for (i = 0; i < tg->n && rc == STORE_OK; i++) {
+		if (tg->list[i].env != env ||
+		    strcmp(tg->list[i].tenant, tenant) != 0)
+			continue;
+		memset(&e, 0, sizeof(e));
+		if (random_hex(hex, ID_BYTES) < 0)
+			return STORE_IO;
+		snprintf(e.id, sizeof(e.id), "evt_%s", hex);
+		snprintf(e.tenant, sizeof(e.tenant), "%s", tenant);
+		e.env = env;
+		snprintf(e.webhook_id, sizeof(e.webhook_id), "%s",
+		    tg->list[i].id);
+		snprintf(e.url, sizeof(e.url), "%s", tg->list[i].url);
+		snprintf(e.name, sizeof(e.name), "%s", name);
+		e.status = STORE_EVENT_QUEUED;
+		e.created_ms = e.next_ms = timefmt_now_ms();
+		if ((e.body = event_body(e.id, name, tenant, e.created_ms,
+		    build(arg), &e.body_len)) == NULL)
+			return STORE_NOMEM;
+		rc = store_event_add(t, &e);
+		store_event_free(&e);
+	}
+	return rc;
+}
+
+struct verified {
+	const struct store_delta	*d;
+	const struct store_sth		*head;
+};
+
+static struct json_object *
+verified_data(const void *arg)
+{
+	const struct verified		*v = arg;
+	const struct store_delta	*d = v->d;
+	struct json_object		*o, *proof;
+	char				 seq[24];
+
+	o = json_object_new_object();
+	json_object_object_add(o, "recordId",
+	    json_object_new_string(d->record_id));
+	json_object_object_add(o, "receiptId",
+	    json_object_new_string(d->receipt_id));
+	json_object_object_add(o, "customerId",
+	    json_object_new_string(d->customer_id));
+	json_object_object_add(o, "delta", emit_amount_json(d->delta));
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->seq);
+	json_object_object_add(o, "sequenceNumber",
+	    json_object_new_string(seq));
+	json_object_object_add(o, "referenceId", d->has_reference ?
+	    json_object_new_string(d->reference_id) : NULL);
+	json_object_object_add(o, "verificationReference",
+	    emit_hash_json(d->leaf_hash));
+	json_object_object_add(o, "blockTimestamp",
+	    emit_time_json(v->head->signed_ms));
+	proof = json_object_new_object();
+	json_object_object_add(proof, "leafHash", emit_hash_json(d->leaf_hash));
+	json_object_object_add(proof, "contentHash",
+	    emit_hash_json(d->content_hash));
+	json_object_object_add(proof, "logIndex",
+	    json_object_new_uint64(d->log_index));
+	json_object_object_add(proof, "treeSize",
+	    json_object_new_uint64(v->head->size));
+	json_object_object_add(proof, "rootHash",
+	    emit_hash_json(v->head->root));
+	json_object_object_add(o, "proof", proof);
+	return o;
+}
+
+int
+webhook_delta_verified(struct store_txn *t, const struct webhook_targets *tg,
+    const struct store_delta *d, const struct store_sth *head)
+{
+	struct verified	v = { d, head };
+
+	return fan_out(t, tg, d->tenant, d->env, "delta.verified",
+	    verified_data, &v);
+}
+
+static struct json_object *
+optional_string(const char *s)
+{
+	return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *
+failed_data(const void *arg)
+{
+	const struct webhook_failure	*f = arg;
+	struct json_object		*o, *err;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "index", json_object_new_uint64(f->index));
+	json_object_object_add(o, "customerId",
+	    optional_string(f->customer_id));
+	json_object_object_add(o, "referenceId",
+	    optional_string(f->reference_id));
+	json_object_object_add(o, "delta", f->delta != NULL ?
+	    emit_amount_json(f->delta) : NULL);
+	err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(f->code));
+	json_object_object_add(err, "message",
+	    json_object_new_string(f->message));
+	json_object_object_add(err, "field", optional_string(f->field));
+	json_object_object_add(o, "error", err);
+	return o;
+}
+
+int
+webhook_delta_failed(struct store_txn *t, const struct webhook_targets *tg,
+    const struct webhook_failure *f)
+{
+	return fan_out(t, tg, f->tenant, f->env, "delta.failed", failed_data,
+	    f);
+}
+
+static struct json_object *
+checkpoint_data(const void *arg)
+{
+	return checkpoint_json(arg);
+}
+
+int
+webhook_checkpoint_verified(struct store_txn *t,
+    const struct webhook_targets *tg, const struct store_checkpoint *c)
+{
+	return fan_out(t, tg, c->tenant, c->env, "checkpoint.verified",
+	    checkpoint_data, c);
+}
+
+/*
+ * http(s)://host[:port][/path][?query]: no credentials (they would be
+ * shown by `webhook list`), no fragment, printable ASCII only.
+ */
+static int
+url_check(const char *url, int allow_private, char *err, size_t errlen)
+{
+	const char	*p, *host, *end;
+	char		 name[256];
+	size_t		 len;
+
+	for (p = url; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || *p == '#') {
+			snprintf(err, errlen, "the URL may hold printable "
+			    "ASCII only, without spaces or a fragment");
+			return -1;
+		}
+	if (p - url > STORE_URL_MAX) {
+		snprintf(err, errlen, "the URL is longer than %d bytes",
+		    STORE_URL_MAX);
+		return -1;
+	}
+	if (strncasecmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else {
+		snprintf(err, errlen, "the URL must start with https:// or "
+		    "http://");
+		return -1;
+	}
+	end = host + strcspn(host, "/?");
+	if (memchr(host, '@', (size_t)(end - host)) != NULL) {
+		snprintf(err, errlen, "the URL may not hold credentials");
+		return -1;
+	}
+	if (*host == '[') {
+		p = memchr(host, ']', (size_t)(end - host));
+		host++;
+	} else
+		p = memchr(host, ':', (size_t)(end - host));
+	len = (size_t)((p != NULL ? p : end) - host);
+	if (len == 0 || len >= sizeof(name)) {
+		snprintf(err, errlen, "the URL has no host");
+		return -1;
+	}
+	memcpy(name, host, len);
+	name[len] = '\0';
+	if (!allow_private && netaddr_literal_private(name)) {
+		snprintf(err, errlen, "%s is not a public address (see "
+		    "webhook_allow_private in tally.conf)", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+new_secret(char out[STORE_WHSEC_MAX + 1])
+{
+	char	hex[2 * SECRET_BYTES + 1];
+
+	if (random_hex(hex, SECRET_BYTES) < 0)
+		return -1;
+	snprintf(out, STORE_WHSEC_MAX + 1, "whsec_%s", hex);
+	explicit_bzero(hex, sizeof(hex));
+	return 0;
+}
+
+int
+webhook_endpoint_new(struct store_webhook *w, const char *tenant,
+    enum store_env env, const char *url, int allow_private, char *err,
+    size_t errlen)
+{
+	char	hex[2 * ID_BYTES + 1];
+
+	memset(w, 0, sizeof(*w));
+	if (url_check(url, allow_private, err, errlen) < 0)
+		return -1;
+	if (random_hex(hex, ID_BYTES) < 0 || new_secret(w->secret) < 0) {
+		snprintf(err, errlen, "no random bytes");
+		return -1;
+	}
+	snprintf(w->id, sizeof(w->id), "whk_%s", hex);
+	snprintf(w->tenant, sizeof(w->tenant), "%s", tenant);
+	w->env = env;
+	snprintf(w->url, sizeof(w->url), "%s", url);
+	w->created_ms = timefmt_now_ms();
+	return 0;
+}
+
+int
+webhook_endpoint_rotate(struct store_webhook *w, int64_t now_ms)
+{
+	memcpy(w->old_secret, w->secret, sizeof(w->old_secret));
+	w->old_until_ms = now_ms + WEBHOOK_OVERLAP_MS;
+	return new_secret(w->secret);
+}
+
+/* Appends ",v1=<hex>" (without the comma first) for one secret. */
+static int
+sign_with(const char *secret, const char *timestamp, const void *body,
+    size_t len, char *out, size_t outlen)
+{
+	struct iovec	parts[3];
+	uint8_t		mac[HASH_LEN];
+	char		hex[2 * HASH_LEN + 1];
+	size_t		used = strlen(out);
+
+	parts[0].iov_base = (void *)(uintptr_t)timestamp;
+	parts[0].iov_len = strlen(timestamp);
+	parts[1].iov_base = (void *)(uintptr_t)".";
+	parts[1].iov_len = 1;
+	parts[2].iov_base = (void *)(uintptr_t)body;
+	parts[2].iov_len = len;
+	if (hash_hmac_sha256(secret, strlen(secret), parts, 3, mac) < 0)
+		return -1;
+	hex_encode(mac, sizeof(mac), hex);
+	snprintf(out + used, outlen - used, "%sv1=%s", used ? "," : "", hex);
+	return 0;
+}
+
+int
+webhook_sign(const struct store_webhook *w, int64_t now_ms,
+    const char *timestamp, const void *body, size_t len,
+    char out[WEBHOOK_SIG_MAX + 1])
+{
+	out[0] = '\0';
+	if (sign_with(w->secret, timestamp, body, len, out,
+	    WEBHOOK_SIG_MAX + 1) < 0)
+		return -1;
+	if (w->old_secret[0] != '\0' && now_ms < w->old_until_ms)
+		return sign_with(w->old_secret, timestamp, body, len, out,
+		    WEBHOOK_SIG_MAX + 1);
+	return 0;
+}
+
+const char *
+webhook_status_name(enum store_event_status s)
+{
+	switch (s) {
+	case STORE_EVENT_DELIVERED:
+		return "VERIFIED";
+	case STORE_EVENT_FAILED:
+		return "FAILED";
+	default:
+		return "QUEUED";
+	}
+}
+
+struct json_object *
+webhook_event_json(const struct store_event *e)
+{
+	struct json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "eventId", json_object_new_string(e->id));
+	json_object_object_add(o, "event", json_object_new_string(e->name));
+	json_object_object_add(o, "url", json_object_new_string(e->url));
+	json_object_object_add(o, "status",
+	    json_object_new_string(webhook_status_name(e->status)));
+	json_object_object_add(o, "attempts",
+	    json_object_new_uint64(e->attempts));
+	json_object_object_add(o, "lastStatusCode", e->last_code != 0 ?
+	    json_object_new_int(e->last_code) : NULL);
+	json_object_object_add(o, "lastError", e->last_error[0] != '\0' ?
+	    json_object_new_string(e->last_error) : NULL);
+	json_object_object_add(o, "nextAttemptAt",
+	    e->status == STORE_EVENT_QUEUED ? emit_time_json(e->next_ms) :
+	    NULL);
+	json_object_object_add(o, "createdAt", emit_time_json(e->created_ms));
+	json_object_object_add(o, "completedAt", e->done_ms != 0 ?
+	    emit_time_json(e->done_ms) : NULL);
+	return o;
+}
