@@ -88,6 +88,9 @@ check "worked example" env B="${B:-build}" "$REPO/tests/e2e/acme.sh"
 echo "== rate limits per key (a tallyd of its own, 5 requests a second)"
 check "rate limits" env B="${B:-build}" "$REPO/tests/e2e/ratelimit.sh"
 
+echo "== webhooks (a tallyd of its own, a receiver on loopback)"
+check "webhooks" env B="${B:-build}" "$REPO/tests/e2e/webhooks.sh"
+
 # shellcheck source=log.sh
 source "$REPO/tests/e2e/log.sh"
 
