@@ -26,10 +26,14 @@
 
 extern char	**environ;
 
-/* An attempt in flight; the slot's index is the job id. */
+/* An attempt in flight, then answered; the slot's index is the job id. */
+enum slot_state { SLOT_FREE, SLOT_SENT, SLOT_ANSWERED };
 struct slot {
-	int	used;
-	char	event_id[STORE_ID_MAX + 1];
+	enum slot_state	state;
+	char		event_id[STORE_ID_MAX + 1];
+	int		code;		/* HTTP status; 0: none */
+	int		final;		/* no attempt can succeed */
+	char		error[STORE_EVENT_ERROR_MAX + 1];
 };
 
 struct courier {
@@ -99,61 +103,86 @@ backoff_ms(const struct courier *co, uint64_t failures)
 	return wait * (80 + (int64_t)(r % 41)) / 100;
 }
 
-struct outcome {
-	struct courier	*co;
-	const char	*id;
-	int		 code;		/* HTTP status; 0: none */
-	const char	*error;
-	int		 final;		/* no attempt can succeed */
-	int64_t		 now_ms;
-};
-
-static int
-outcome_txn(struct store_txn *t, void *arg)
+static void
+answer(struct slot *sl, int code, const char *error, int final)
 {
-	struct outcome		*o = arg;
-	struct store_event	 e;
-	int			 rc;
+	sl->state = SLOT_ANSWERED;
+	sl->code = code;
+	sl->final = final;
+	if (error[0] == '\0' && (code < 200 || code >= 300))
+		snprintf(sl->error, sizeof(sl->error), "HTTP %d", code);
+	else
+		snprintf(sl->error, sizeof(sl->error), "%s", error);
+}
 
-	if ((rc = store_event_get(t, o->id, &e)) != STORE_OK)
+/* One answer into its event: delivered, failed, or when to try again. */
+static int
+outcome(struct store_txn *t, const struct courier *co, const struct slot *sl,
+    int64_t now_ms)
+{
+	struct store_event	e;
+	int			rc;
+
+	if ((rc = store_event_get(t, sl->event_id, &e)) != STORE_OK)
 		return rc;
 	if (e.status != STORE_EVENT_QUEUED)
 		goto out;		/* settled meanwhile */
 	e.attempts++;
-	e.last_code = o->code;
-	snprintf(e.last_error, sizeof(e.last_error), "%s", o->error);
-	if (o->code >= 200 && o->code < 300) {
+	e.last_code = sl->code;
+	snprintf(e.last_error, sizeof(e.last_error), "%s", sl->error);
+	if (sl->code >= 200 && sl->code < 300) {
 		e.status = STORE_EVENT_DELIVERED;
-		e.done_ms = o->now_ms;
-	} else if (o->final ||
-	    e.attempts - e.retry_base >= (uint64_t)o->co->attempts) {
+		e.done_ms = now_ms;
+	} else if (sl->final ||
+	    e.attempts - e.retry_base >= (uint64_t)co->attempts) {
 		e.status = STORE_EVENT_FAILED;
-		e.done_ms = o->now_ms;
+		e.done_ms = now_ms;
 	} else
-		e.next_ms = o->now_ms + backoff_ms(o->co,
-		    e.attempts - e.retry_base);
+		e.next_ms = now_ms + backoff_ms(co, e.attempts - e.retry_base);
 	rc = store_event_update(t, &e);
 out:
 	store_event_free(&e);
 	return rc;
 }
 
-static void
-record(struct courier *co, const char *id, int code, const char *error,
-    int final)
+static int
+outcomes_txn(struct store_txn *t, void *arg)
 {
-	struct outcome	o = { co, id, code, error, final, timefmt_now_ms() };
-	char		status[32];
-	int		rc;
+	struct courier	*co = arg;
+	int64_t		 now_ms = timefmt_now_ms();
+	int		 i, rc;
 
-	if (error[0] == '\0' && (code < 200 || code >= 300)) {
-		snprintf(status, sizeof(status), "HTTP %d", code);
-		o.error = status;
-	}
-	if ((rc = store_write(co->store, outcome_txn, &o)) != STORE_OK)
-		log_error("courier: %s: %s", id, store_strerror(rc));
-	else
-		log_debug("courier: %s: %d %s", id, code, o.error);
+	for (i = 0; i < co->nslots; i++)
+		if (co->slots[i].state == SLOT_ANSWERED &&
+		    (rc = outcome(t, co, &co->slots[i], now_ms)) != STORE_OK)
+			return rc;
+	return STORE_OK;
+}
+
+/*
+ * Every answer waiting, in one commit, so that deliveries do not each
+ * cost a flush.  Should the commit fail, the events stay due as they
+ * were and are simply sent again.
+ */
+static void
+record_answers(struct courier *co)
+{
+	int	i, n = 0, rc;
+
+	for (i = 0; i < co->nslots; i++)
+		n += co->slots[i].state == SLOT_ANSWERED;
+	if (n == 0)
+		return;
+	if ((rc = store_write(co->store, outcomes_txn, co)) != STORE_OK)
+		log_error("courier: recording %d answers: %s", n,
+		    store_strerror(rc));
+	for (i = 0; i < co->nslots; i++)
+		if (co->slots[i].state == SLOT_ANSWERED) {
+			log_debug("courier: %s: %d %s", co->slots[i].event_id,
+			    co->slots[i].code, co->slots[i].error);
+			co->slots[i].state = SLOT_FREE;
+			co->nbusy--;
+		}
 }
 
 /* Every attempt in flight ends, unanswered, with the sender. */
@@ -168,12 +197,9 @@ sender_gone(struct courier *co)
 	log_warn("courier: the sender (pid %ld) exited; restarting it",
 	    (long)co->pid);
 	for (i = 0; i < co->nslots; i++)
-		if (co->slots[i].used) {
-			co->slots[i].used = 0;
-			record(co, co->slots[i].event_id, 0,
-			    "the sender process exited", 0);
-		}
-	co->nbusy = 0;
+		if (co->slots[i].state == SLOT_SENT)
+			answer(&co->slots[i], 0, "the sender process exited",
+			    0);
 	co->respawn_ms = timefmt_now_ms() + RESPAWN_MS;
 }
 
@@ -251,18 +277,17 @@ dispatch(struct courier *co, const char *id, int64_t now_ms)
 			log_error("courier: %s: %s", id, store_strerror(rc));
 		goto out;
 	}
-	if (!a.have_endpoint || a.w.env != a.e.env ||
-	    strcmp(a.w.tenant, a.e.tenant) != 0) {
-		record(co, id, 0, "the endpoint was removed", 1);
-		goto out;
-	}
-	for (i = 0; co->slots[i].used; i++)
+	for (i = 0; co->slots[i].state != SLOT_FREE; i++)
 		continue;	/* the caller saw a free slot */
-	if (send_job(co, i, &a) < 0) {
+	if (!a.have_endpoint || a.w.env != a.e.env ||
+	    strcmp(a.w.tenant, a.e.tenant) != 0)
+		answer(&co->slots[i], 0, "the endpoint was removed", 1);
+	else if (send_job(co, i, &a) == 0)
+		co->slots[i].state = SLOT_SENT;
+	else {
 		log_error("courier: %s: could not hand it to the sender", id);
 		goto out;
 	}
-	co->slots[i].used = 1;
 	snprintf(co->slots[i].event_id, sizeof(co->slots[i].event_id), "%s",
 	    id);
 	co->nbusy++;
@@ -285,7 +310,7 @@ due_event(const char *id, void *arg)
 	int		 i;
 
 	for (i = 0; i < d->co->nslots; i++)
-		if (d->co->slots[i].used &&
+		if (d->co->slots[i].state != SLOT_FREE &&
 		    strcmp(d->co->slots[i].event_id, id) == 0)
 			return STORE_OK;
 	snprintf(d->ids[d->n], sizeof(d->ids[0]), "%s", id);
@@ -319,7 +344,7 @@ fill(struct courier *co)
 	free(d.ids);
 }
 
-/* Records each answer waiting; -1 once the sender has gone. */
+/* Takes each answer waiting; -1 once the sender has gone. */
 static int
 take_results(struct courier *co)
 {
@@ -334,13 +359,12 @@ take_results(struct courier *co)
 		if (n <= 0)
 			return -1;
 		if (wire_result_decode(buf, (size_t)n, &r) < 0 ||
-		    r.id >= (uint64_t)co->nslots || !co->slots[r.id].used) {
+		    r.id >= (uint64_t)co->nslots ||
+		    co->slots[r.id].state != SLOT_SENT) {
 			log_error("courier: a malformed answer from the sender");
 			return -1;
 		}
-		co->slots[r.id].used = 0;
-		co->nbusy--;
-		record(co, co->slots[r.id].event_id, r.code, r.error, 0);
+		answer(&co->slots[r.id], r.code, r.error, 0);
 	}
 }
 
@@ -362,6 +386,7 @@ courier_main(void *arg)
 		if (poll(&pfd, co->fd >= 0, TICK_MS) > 0 &&
 		    take_results(co) < 0)
 			sender_gone(co);
+		record_answers(co);
 	}
 	return NULL;
 }
