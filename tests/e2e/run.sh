@@ -95,38 +95,8 @@ check "webhooks" env B="${B:-build}" "$REPO/tests/e2e/webhooks.sh"
 source "$REPO/tests/e2e/log.sh"
 
 echo "== kill -9 during a stream of writes: nothing acknowledged is lost or doubled"
-stack_ctl tenant add crash >/dev/null
-CRASH_KEY=$(stack_ctl key create --tenant crash)
-"$BIN/tests/crash" write "http://127.0.0.1:$NGINX_PORT" "$CRASH_KEY" \
-	"$DIR/crash.acks" 16 400 &
-writer=$!
-kills=0
-while [ "$kills" -lt 5 ]; do
-	sleep "0.$((1 + RANDOM % 4))"
-	kill -0 "$writer" 2>/dev/null || break
-	kill -KILL "$TALLYD_PID"
-	wait "$TALLYD_PID" 2>/dev/null || true
-	kills=$((kills + 1))
-	stack_start_tallyd
-done
-check "crash writer got every delta acknowledged" wait "$writer"
-echo "tallyd killed $kills times mid-stream; $(wc -l < "$DIR/crash.acks") acknowledged"
-check "at least 3 kills landed mid-stream" test "$kills" -ge 3
-stack_ctl export --tenant crash > "$DIR/crash.export"
-check "crash: store matches acknowledgements" \
-	"$BIN/tests/crash" check "$DIR/crash.acks" "$DIR/crash.export"
-crash_all_verified() {	# every acknowledged crash delta VERIFIED, within 10 s
-	local acked
-	acked=$(wc -l < "$DIR/crash.acks")
-	for _ in $(seq 200); do
-		[ "$(stack_ctl export --tenant crash |
-			grep -c '"status":"VERIFIED"')" -eq "$acked" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-check "crash: every delta VERIFIED after the kills" crash_all_verified
-check "crash: tallyctl verify holds" stack_ctl verify
+check "crash test, 5 cycles (make crashtest: 50)" env B="${B:-build}" \
+	"$REPO/tests/e2e/crash.sh" 5
 
 log_checks "http://127.0.0.1:$NGINX_PORT"
 
