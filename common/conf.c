@@ -14,6 +14,7 @@ conf_defaults(struct conf *c)
 	snprintf(c->listen, sizeof(c->listen), "unix:/run/tally/tallyd.sock");
 	c->listen_mode = 0660;
 	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/tally");
+	snprintf(c->user, sizeof(c->user), "tally");
 	c->threads = 16;
 	c->cache_mb = 32;
 	c->log_level = LOG_LEVEL_INFO;
@@ -37,6 +38,21 @@ conf_origin(char *dst, size_t len, const char *value)
 		return -1;
 	for (p = value; *p != '\0'; p++)
 		if (*p <= ' ' || *p > '~' || *p == '+')
+			return -1;
+	snprintf(dst, len, "%s", value);
+	return 0;
+}
+
+/* A user name: 1-32 of A-Z a-z 0-9 . _ -, not starting with '-'. */
+static int
+conf_user(char *dst, size_t len, const char *value)
+{
+	const char	*p;
+
+	if (*value == '\0' || *value == '-' || strlen(value) >= len)
+		return -1;
+	for (p = value; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("._-", *p) == NULL)
 			return -1;
 	snprintf(dst, len, "%s", value);
 	return 0;
@@ -119,6 +135,8 @@ conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 	}
 	if (strcmp(key, "data_dir") == 0)
 		return conf_path(c->data_dir, sizeof(c->data_dir), dir, value);
+	if (strcmp(key, "user") == 0)
+		return conf_user(c->user, sizeof(c->user), value);
 	if (strcmp(key, "threads") == 0) {
 		if (conf_int(value, 10, 1, 256, &v) < 0)
 			return -1;

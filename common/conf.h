@@ -13,12 +13,15 @@
 
 #define CONF_PATH_MAX	512
 #define CONF_ORIGIN_MAX	255
+#define CONF_USER_MAX	32
 
 struct conf {
 	/* "unix:/path", "HOST:PORT", or "stdin" (socket inherited on fd 0). */
 	char		listen[CONF_PATH_MAX];
 	unsigned	listen_mode;		/* unix socket permissions */
 	char		data_dir[CONF_PATH_MAX];
+	/* Whom tallyd and tallyctl become when started as root. */
+	char		user[CONF_USER_MAX + 1];
 	int		threads;		/* request threads */
 	int		cache_mb;		/* Berkeley DB cache */
 	enum log_level	log_level;

@@ -14,6 +14,7 @@
 #include "../common/conf.h"
 #include "../common/clockwait.h"
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../deliver/courier.h"
 #include "../deliver/sender.h"
 #include "../store/store.h"
@@ -66,7 +67,7 @@ main(int argc, char *argv[])
 	struct upkeep	 upkeep;
 	const char	*conf_path = NULL;
 	char		 err[256];
-	int		 ch, fd, rc, status = 1;
+	int		 ch, fd = -1, rc, status = 1;
 	struct courier	*courier = NULL;
 
 	/* The courier's webhook sender: tallyd again, in a mode of its own. */
@@ -91,15 +92,25 @@ main(int argc, char *argv[])
 	umask(077);
 
 	memset(&app, 0, sizeof(app));
+	server_block_signals();
+	/* Bound first: a TCP port below 1024 needs root. */
+	if ((fd = server_listen(conf.listen, conf.listen_mode)) < 0)
+		return 1;
+	/*
+	 * Then, before opening anything else, become the user: every file
+	 * tallyd opens (the store, the signing keys) is then one the user
+	 * can open again at the next start.
+	 */
+	if (priv_drop(conf.user, conf.data_dir, 0, err, sizeof(err)) < 0) {
+		log_error("tallyd: %s", err);
+		goto out;
+	}
 	if ((rc = store_open(&app.store, conf.data_dir, conf.cache_mb, 0)) !=
 	    STORE_OK) {
 		log_error("tallyd: store %s: %s", conf.data_dir,
 		    store_strerror(rc));
-		return 1;
-	}
-	server_block_signals();
-	if ((fd = server_listen(conf.listen, conf.listen_mode)) < 0)
 		goto out;
+	}
 	if (integrator_open(&app.integrator, app.store, conf.data_dir,
 	    conf.log_origin, err, sizeof(err)) < 0) {
 		log_error("tallyd: %s", err);
@@ -134,8 +145,8 @@ main(int argc, char *argv[])
 		log_error("tallyd: cannot start the upkeep thread");
 		goto out;
 	}
-	log_info("tallyd: listening on %s, data in %s", conf.listen,
-	    conf.data_dir);
+	log_info("tallyd: listening on %s, data in %s, uid %u", conf.listen,
+	    conf.data_dir, (unsigned)getuid());
 	status = server_run(fd, conf.threads, &app) == 0 ? 0 : 1;
 	/* No request thread is left: record what is queued, then stop. */
 	ledger_close(app.ledger);
@@ -148,9 +159,9 @@ main(int argc, char *argv[])
 	pthread_cond_signal(&upkeep.wake);
 	pthread_mutex_unlock(&upkeep.lock);
 	pthread_join(upkeep.thread, NULL);
-	if (strncmp(conf.listen, "unix:", 5) == 0)
-		unlink(conf.listen + 5);
 out:
+	if (fd >= 0 && strncmp(conf.listen, "unix:", 5) == 0)
+		unlink(conf.listen + 5);
 	courier_stop(courier);
 	ledger_close(app.ledger);
 	integrator_close(app.integrator);

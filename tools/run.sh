@@ -15,6 +15,12 @@ source "$REPO/tools/stack.sh"
 
 mkdir -p "$DIR"
 [ -f "$DIR/tally.conf" ] || stack_conf
+# Data made while tallyd and tallyctl still ran as root: they now become
+# STACK_USER and refuse files that are not its own, so hand it over once.
+if [ "$(id -u)" -eq 0 ] && [ -d "$DIR/db" ] &&
+	[ "$(stat -c %u "$DIR/db")" -eq 0 ]; then
+	chown -R "$STACK_USER:" "$DIR/db"
+fi
 stack_ctl init >/dev/null  # idempotent: makes the signing key once
 stack_ctl tenant list | grep -q '^demo ' || stack_ctl tenant add demo >/dev/null
 if [ ! -s "$DIR/demo.key" ]; then

@@ -6,6 +6,9 @@
 # Inputs: REPO (checkout), BIN (build directory), DIR (state directory).
 
 STACK_PIDS=()
+# Whom tallyd and tallyctl become when started as root: tally.conf's
+# `user`, which stack_conf leaves at its default.
+STACK_USER=tally
 
 stack_log() { printf '%s\n' "$*" >&2; }
 
@@ -81,6 +84,9 @@ stack_ctl() { "$BIN/tallyctl" -c "$DIR/tally.conf" "$@"; }
 
 stack_start_tallyd() {
 	rm -f "$DIR/run/tallyd.sock"
+	# Run as root, tallyd becomes STACK_USER after binding its socket,
+	# and must still be able to remove it when it stops.
+	[ "$(id -u)" -ne 0 ] || chown "$STACK_USER" "$DIR/run"
 	# STACK_TALLYD_WRAP: a command prefix, such as env with a fake clock.
 	${STACK_TALLYD_WRAP:-} "$BIN/tallyd" -c "$DIR/tally.conf" \
 		2>>"$DIR/tallyd.log" &

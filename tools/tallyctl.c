@@ -25,6 +25,7 @@
 
 #include "../common/conf.h"
 #include "../common/log.h"
+#include "../common/priv.h"
 #include "../common/timefmt.h"
 #include "../common/hex.h"
 #include "../core/apikey.h"
@@ -359,6 +360,15 @@ main(int argc, char *argv[])
 	init = strcmp(argv[0], "init") == 0;
 	if (init && argc != 1)
 		ctl_usage();
+	/*
+	 * Root becomes tallyd's user too, so that nothing tallyctl creates
+	 * (environment files, logs, keys, backups) is root's.
+	 */
+	if (priv_drop(conf.user, conf.data_dir, init ? PRIV_DATA_CREATE : 0,
+	    err, sizeof(err)) < 0) {
+		fprintf(stderr, "tallyctl: %s\n", err);
+		return 1;
+	}
 	if ((rc = store_open(&st, conf.data_dir, conf.cache_mb,
 	    init ? STORE_CREATE : 0)) != STORE_OK) {
 		fprintf(stderr, "tallyctl: %s: %s\n", conf.data_dir,

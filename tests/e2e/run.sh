@@ -100,6 +100,10 @@ check "crash test, 5 cycles (make crashtest: 50)" env B="${B:-build}" \
 
 log_checks "http://127.0.0.1:$NGINX_PORT"
 
+# shellcheck source=privs.sh
+source "$REPO/tests/e2e/privs.sh"
+priv_checks
+
 whoami_ok() {	# whoami_ok URL KEY: 200 with the key's tenant
 	curl -sf -H "X-Api-Key: $2" "$1/api/v1/auth/whoami" |
 		grep -q '"tenant":"acme"'
