@@ -47,6 +47,8 @@ struct store_txn {
 
 /* Berkeley DB's result translated once, here, into the store's own. */
 int	store_rc(int dbrc);
+/* Berkeley DB's error messages, into Tally's log. */
+void	store_errcall(const DB_ENV *, const char *prefix, const char *msg);
 /* put: STORE_EXISTS if unique is set and the key is taken. */
 int	store_kv_put(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, const void *val, size_t vlen, int unique);

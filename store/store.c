@@ -75,7 +75,7 @@ store_rc(int dbrc)
 	}
 }
 
-static void
+void
 store_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
 	(void)env;

@@ -46,6 +46,16 @@ void		 store_close(struct store *);
 const char	*store_strerror(int);
 /* Flushes the cache and writes a checkpoint, bounding recovery time. */
 int		 store_checkpoint(struct store *);
+/*
+ * A hot backup, taken while other processes keep writing: copies every
+ * database, then the log, into target (an empty directory the caller
+ * made and may write) and runs catastrophic recovery on the copy, so
+ * that target is then a complete environment as it stood at one moment
+ * of the call, ready to be opened as a data directory.  Only the store:
+ * files of the data directory that are not Berkeley DB's are the
+ * caller's to copy.  One backup at a time.
+ */
+int		 store_backup(struct store *, const char *target);
 
 /*
  * Runs fn(txn, arg) in a transaction.  A callback result of STORE_OK

@@ -16,6 +16,9 @@ int	ctl_signing_key(struct store *, const struct conf *, int argc,
 	    char *argv[]);
 int	ctl_verify(struct store *, int argc, char *argv[]);
 
+/* ctl_backup.c */
+int	ctl_backup(struct store *, const struct conf *, int argc, char *argv[]);
+
 /* ctl_policy.c */
 int	ctl_quota(struct store *, int argc, char *argv[]);
 int	ctl_cadence(struct store *, int argc, char *argv[]);

@@ -13,6 +13,7 @@
  *   tallyctl [-c tally.conf] signing-key generate|rotate [--alg ALG]
  *   tallyctl [-c tally.conf] signing-key list
  *   tallyctl [-c tally.conf] verify
+ *   tallyctl [-c tally.conf] backup DIR
  */
 #include <sys/stat.h>
 
@@ -57,7 +58,8 @@ ctl_usage(void)
 	    "  webhook add --tenant NAME [--env live|test] URL\n"
 	    "  webhook list [--tenant NAME]\n"
 	    "  webhook remove|rotate-secret WEBHOOKID\n"
-	    "  verify\n");
+	    "  verify\n"
+	    "  backup DIR\n");
 	exit(2);
 }
 
@@ -324,6 +326,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_quota(st, argc, argv);
 	else if (strcmp(argv[0], "cadence") == 0)
 		return ctl_cadence(st, argc, argv);
+	else if (strcmp(argv[0], "backup") == 0)
+		return ctl_backup(st, conf, argc, argv);
 	else if (strcmp(argv[0], "webhook") == 0)
 		return ctl_webhook(st, conf, argc, argv);
 	ctl_usage();

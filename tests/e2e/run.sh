@@ -98,6 +98,9 @@ echo "== kill -9 during a stream of writes: nothing acknowledged is lost or doub
 check "crash test, 5 cycles (make crashtest: 50)" env B="${B:-build}" \
 	"$REPO/tests/e2e/crash.sh" 5
 
+echo "== tallyctl backup while tallyd serves writes, restored and verified"
+check "hot backup" env B="${B:-build}" "$REPO/tests/e2e/backup.sh"
+
 log_checks "http://127.0.0.1:$NGINX_PORT"
 
 # shellcheck source=privs.sh
