@@ -21,7 +21,6 @@ struct ledger {
 	pthread_t		 thread;
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 work;		/* the queue is not empty */
-	pthread_cond_t		 done;		/* some request finished */
 	struct ledger_request	*head, *tail;
 	int			 stop;
 };
@@ -54,9 +53,23 @@ ledger_key(char *buf, size_t size, char kind, const struct principal *who,
 struct record_ctx {
 	const struct principal	*who;
 	struct ledger_item	*item;
+	int			 answer;	/* render the 201 body */
 	char			*body;		/* the delta's data JSON */
 	size_t			 body_len;
 };
+
+/* The delta recordId names; *d is the caller's to free on STORE_OK. */
+static int
+ledger_delta_by_id(struct store_txn *t, const char *record_id,
+    struct store_delta *d)
+{
+	uint64_t	index;
+	int		r;
+
+	if ((r = store_delta_find(t, record_id, &index)) != STORE_OK)
+		return r;
+	return store_delta_get(t, index, d);
+}
 
 /* Finds what an "adjusts" names; it must be a delta of this customer. */
 static int
@@ -66,7 +79,6 @@ ledger_adjusts(struct store_txn *t, struct record_ctx *rc, char *record_id)
 	struct store_delta	 d;
 	struct store_idem	 idem;
 	char			 key[KEY_MAX];
-	uint64_t		 index;
 	size_t			 klen;
 	int			 r;
 
@@ -83,9 +95,7 @@ ledger_adjusts(struct store_txn *t, struct record_ctx *rc, char *record_id)
 	}
 	if (strlen(in->adjusts_id) > STORE_ID_MAX)
 		return STORE_NOTFOUND;
-	if ((r = store_delta_find(t, in->adjusts_id, &index)) != STORE_OK)
-		return r;
-	if ((r = store_delta_get(t, index, &d)) != STORE_OK)
+	if ((r = ledger_delta_by_id(t, in->adjusts_id, &d)) != STORE_OK)
 		return r;
 	r = strcmp(d.tenant, rc->who->tenant) == 0 && d.env == rc->who->env &&
 	    strcmp(d.customer_id, in->customer_id) == 0 ? STORE_OK :
@@ -215,14 +225,33 @@ ledger_quota(struct store_txn *t, const struct principal *who, int64_t now)
 	return used < limit ? STORE_OK : LEDGER_QUOTA;
 }
 
-/* Records one delta; runs nested, so a rejection undoes only it. */
-static int
-ledger_record(struct store_txn *t, void *arg)
+/*
+ * The idempotency record of a 201: no body, only the recordId.  The body
+ * is the delta's as first answered, rebuilt from the stored delta on a
+ * replay (ledger_replay_body), which keeps the record small.
+ */
+static void
+ledger_idem_created(struct store_idem *idem, const uint8_t *fingerprint,
+    const char *record_id)
 {
-	struct record_ctx	*rc = arg;
+	memset(idem, 0, sizeof(*idem));
+	memcpy(idem->fingerprint, fingerprint, STORE_HASH_LEN);
+	idem->status = 201;
+	snprintf(idem->record_id, sizeof(idem->record_id), "%s", record_id);
+}
+
+/*
+ * Records one delta.  Every rejection (LEDGER_REJECT, LEDGER_QUOTA) comes
+ * before its first write, so a rejected item leaves nothing to undo and
+ * needs no nested transaction of its own; an error fails the request,
+ * whose transaction is undone whole.
+ */
+static int
+ledger_record(struct store_txn *t, struct record_ctx *rc)
+{
 	struct ledger_item	*it = rc->item;
 	const struct emit_input	*in = &it->in;
-	struct store_customer	 cust;
+	struct store_slot	 slot;
 	struct store_delta	 d;
 	struct store_idem	 idem;
 	struct sbuf		 leaf = { 0 };
@@ -242,41 +271,35 @@ ledger_record(struct store_txn *t, void *arg)
 		} else if (r != STORE_OK)
 			return r;
 	}
-	r = store_customer_get(t, rc->who->tenant, rc->who->env,
-	    in->customer_id, &cust);
-	if (r != STORE_OK && r != STORE_NOTFOUND)
+	if ((r = store_delta_slot(t, rc->who->tenant, rc->who->env,
+	    in->customer_id, &slot)) != STORE_OK)
 		return r;
-	if ((r = store_log_size(t, &d.log_index)) != STORE_OK)
-		return r;
-	d.seq = cust.last_seq + 1;
+	d.log_index = slot.log_index;
+	d.seq = slot.cust.last_seq + 1;
 	/* Never before the customer's last delta, even if the clock is. */
 	d.created_ms = timefmt_now_ms();
-	if (d.created_ms < cust.last_ms)
-		d.created_ms = cust.last_ms;
-	if ((r = ledger_cadence(t, rc->who, it, cust.last_seq,
+	if (d.created_ms < slot.cust.last_ms)
+		d.created_ms = slot.cust.last_ms;
+	if ((r = ledger_cadence(t, rc->who, it, slot.cust.last_seq,
 	    d.created_ms)) != STORE_OK ||
 	    (r = ledger_quota(t, rc->who, d.created_ms)) != STORE_OK)
 		return r;
 	if ((r = ledger_leaf(&d, &leaf)) != STORE_OK)
 		goto out;
-	if ((r = store_delta_append(t, &d, in->amount)) != STORE_OK)
+	if ((r = store_delta_append(t, &slot, &d, in->amount)) != STORE_OK)
 		goto out;
 
-	free(rc->body);
-	rc->body = emit_json_text(emit_delta_json(&d), &rc->body_len);
-	if (rc->body == NULL) {
-		r = STORE_NOMEM;
-		goto out;
+	if (rc->answer) {
+		free(rc->body);
+		rc->body = emit_json_text(emit_delta_json(&d), &rc->body_len);
+		if (rc->body == NULL) {
+			r = STORE_NOMEM;
+			goto out;
+		}
 	}
 	if (in->has_reference) {
 		/* The first delta to use a referenceId keeps it. */
-		memset(&idem, 0, sizeof(idem));
-		memcpy(idem.fingerprint, in->fingerprint, STORE_HASH_LEN);
-		idem.status = 201;
-		snprintf(idem.record_id, sizeof(idem.record_id), "%s",
-		    d.record_id);
-		idem.body = rc->body;
-		idem.body_len = rc->body_len;
+		ledger_idem_created(&idem, in->fingerprint, d.record_id);
 		klen = ledger_key(key, sizeof(key), 'R', rc->who,
 		    in->customer_id, in->reference_id);
 		r = klen == 0 ? STORE_CORRUPT :
@@ -301,11 +324,9 @@ ledger_original(struct store_txn *t, struct ledger_item *it,
     const char *record_id)
 {
 	struct store_delta	d;
-	uint64_t		index;
 	int			r;
 
-	if ((r = store_delta_find(t, record_id, &index)) != STORE_OK ||
-	    (r = store_delta_get(t, index, &d)) != STORE_OK)
+	if ((r = ledger_delta_by_id(t, record_id, &d)) != STORE_OK)
 		return r;
 	snprintf(it->record_id, sizeof(it->record_id), "%s", d.record_id);
 	snprintf(it->receipt_id, sizeof(it->receipt_id), "%s", d.receipt_id);
@@ -359,22 +380,48 @@ ledger_item_invalid(struct ledger_item *it)
 		it->err_code = "VALIDATION_ERROR";
 }
 
-static void
-ledger_answer_idem(struct ledger_request *req, struct store_idem *idem,
-    int found)
+/*
+ * The 201 body of a compact idempotency record: the stored delta, which
+ * never changes (its status there stays QUEUED: heads that cover it are
+ * looked up apart), renders byte for byte as it was first answered.
+ */
+static int
+ledger_replay_body(struct store_txn *t, struct ledger_request *req,
+    const char *record_id)
 {
+	struct store_delta	d;
+	int			r;
+
+	if ((r = ledger_delta_by_id(t, record_id, &d)) != STORE_OK)
+		return r == STORE_NOTFOUND ? STORE_CORRUPT : r;
+	req->body = emit_json_text(emit_delta_json(&d), &req->body_len);
+	store_delta_free(&d);
+	return req->body == NULL ? STORE_NOMEM : STORE_OK;
+}
+
+static int
+ledger_answer_idem(struct store_txn *t, struct ledger_request *req,
+    struct store_idem *idem, int found)
+{
+	int	r = STORE_OK;
+
 	if (found == 1) {
 		req->replayed = 1;
 		req->http_status = idem->status;
-		req->body = idem->body;
-		req->body_len = idem->body_len;
-		idem->body = NULL;
+		if (idem->body_len == 0)
+			r = ledger_replay_body(t, req, idem->record_id);
+		else {
+			req->body = idem->body;
+			req->body_len = idem->body_len;
+			idem->body = NULL;
+		}
 	} else {
 		req->conflict = 1;
 		snprintf(req->conflict_record, sizeof(req->conflict_record),
 		    "%s", idem->record_id);
 	}
 	store_idem_free(idem);
+	return r;
 }
 
 /* One batch item: dedup by referenceId, else record it. */
@@ -382,7 +429,7 @@ static int
 ledger_batch_item(struct store_txn *t, const struct principal *who,
     struct ledger_item *it)
 {
-	struct record_ctx	rc = { who, it, NULL, 0 };
+	struct record_ctx	rc = { who, it, 0, NULL, 0 };
 	struct store_idem	idem;
 	int			r, found = 0;
 
@@ -410,8 +457,7 @@ ledger_batch_item(struct store_txn *t, const struct principal *who,
 			return r;
 		}
 	}
-	r = store_nested(t, ledger_record, &rc);
-	free(rc.body);
+	r = ledger_record(t, &rc);
 	if (r == LEDGER_REJECT) {
 		ledger_item_invalid(it);
 		return STORE_OK;
@@ -513,7 +559,7 @@ static int
 ledger_single(struct store_txn *t, struct ledger_request *req)
 {
 	struct ledger_item	*it = &req->items[0];
-	struct record_ctx	 rc = { req->who, it, NULL, 0 };
+	struct record_ctx	 rc = { req->who, it, 1, NULL, 0 };
 	struct store_idem	 idem;
 	int			 r, found = 0;
 
@@ -521,12 +567,10 @@ ledger_single(struct store_txn *t, struct ledger_request *req)
 		if ((r = ledger_dedup_reference(t, req->who, it, &idem,
 		    &found)) != STORE_OK)
 			return r;
-		if (found) {
-			ledger_answer_idem(req, &idem, found);
-			return STORE_OK;
-		}
+		if (found)
+			return ledger_answer_idem(t, req, &idem, found);
 	}
-	r = store_nested(t, ledger_record, &rc);
+	r = ledger_record(t, &rc);
 	if (r == LEDGER_REJECT) {
 		ledger_item_invalid(it);
 		return STORE_OK;
@@ -561,10 +605,8 @@ ledger_request_run(struct store_txn *t, void *arg)
 		if ((r = ledger_dedup(t, key, klen, fp, &idem, &found)) !=
 		    STORE_OK)
 			return r;
-		if (found) {
-			ledger_answer_idem(req, &idem, found);
-			return STORE_OK;
-		}
+		if (found)
+			return ledger_answer_idem(t, req, &idem, found);
 	}
 	if (!req->batch) {
 		if ((r = ledger_single(t, req)) != STORE_OK)
@@ -584,13 +626,13 @@ ledger_request_run(struct store_txn *t, void *arg)
 	}
 	if (req->body == NULL || req->replayed || klen == 0)
 		return STORE_OK;
-	memset(&idem, 0, sizeof(idem));
-	memcpy(idem.fingerprint, fp, STORE_HASH_LEN);
-	idem.status = req->http_status;
-	snprintf(idem.record_id, sizeof(idem.record_id), "%s",
-	    req->items[0].record_id);
-	idem.body = req->body;
-	idem.body_len = req->body_len;
+	/* A batch's answer cannot be rebuilt from one delta: keep it. */
+	ledger_idem_created(&idem, fp, req->items[0].record_id);
+	if (req->batch) {
+		idem.status = req->http_status;
+		idem.body = req->body;
+		idem.body_len = req->body_len;
+	}
 	return store_idem_add(t, key, klen, &idem);
 }
 
@@ -679,8 +721,8 @@ ledger_main(void *arg)
 				req->rc = rc;
 			}
 			req->done = 1;
+			pthread_cond_signal(req->wake);
 		}
-		pthread_cond_broadcast(&l->done);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
@@ -697,7 +739,6 @@ ledger_open(struct ledger **out, struct store *st)
 	l->st = st;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->work, NULL);
-	pthread_cond_init(&l->done, NULL);
 	if (pthread_create(&l->thread, NULL, ledger_main, l) != 0) {
 		free(l);
 		return STORE_NOMEM;
@@ -718,13 +759,22 @@ ledger_close(struct ledger *l)
 	pthread_join(l->thread, NULL);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->work);
-	pthread_cond_destroy(&l->done);
 	free(l);
 }
 
+/*
+ * Each submitter waits on a condition of its own, so that a commit wakes
+ * exactly the requests it finished, not also those queued behind them
+ * only to find theirs not done: each needless wake-up is two context
+ * switches, the largest cost of a request in a VM.
+ */
 int
 ledger_submit(struct ledger *l, struct ledger_request *req)
 {
+	pthread_cond_t	wake;
+
+	pthread_cond_init(&wake, NULL);
+	req->wake = &wake;
 	req->next = NULL;
 	req->done = 0;
 	req->rc = STORE_IO;
@@ -736,8 +786,9 @@ ledger_submit(struct ledger *l, struct ledger_request *req)
 	l->tail = req;
 	pthread_cond_signal(&l->work);
 	while (!req->done)
-		pthread_cond_wait(&l->done, &l->lock);
+		pthread_cond_wait(&wake, &l->lock);
 	pthread_mutex_unlock(&l->lock);
+	pthread_cond_destroy(&wake);
 	return req->rc;
 }
 

@@ -17,6 +17,7 @@
 #ifndef TALLY_LEDGER_H
 #define TALLY_LEDGER_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "apikey.h"
@@ -72,6 +73,7 @@ struct ledger_request {
 	char			 conflict_record[STORE_ID_MAX + 1];
 
 	struct ledger_request	*next;		/* the queue; ledger-owned */
+	pthread_cond_t		*wake;		/* the submitter's; ledger-owned */
 	int			 done;
 };
 

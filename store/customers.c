@@ -405,10 +405,10 @@ usage_add(struct store_txn *t, const struct store_delta *d)
 }
 
 int
-store_customer_append(struct store_txn *t, const struct store_delta *d,
-    __int128 amount)
+store_customer_append(struct store_txn *t, const struct store_customer *prev,
+    const struct store_delta *d, __int128 amount)
 {
-	struct store_customer	c;
+	struct store_customer	c = *prev;
 	struct store_custpos	p;
 	uint8_t			key[CKEY_MAX + 8];
 	size_t			klen;
@@ -417,11 +417,6 @@ store_customer_append(struct store_txn *t, const struct store_delta *d,
 	if ((klen = store_customer_key(key, CKEY_MAX, d->tenant, d->env,
 	    d->customer_id)) == 0)
 		return STORE_CORRUPT;
-	memset(&c, 0, sizeof(c));
-	rc = record_get(t, STORE_DB_CUSTOMERS, key, klen, customer_decode,
-	    &c);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		return rc;
 	/* Seq order must stay time order: readers search by time. */
 	if (d->seq != c.last_seq + 1 || d->created_ms < c.last_ms)
 		return STORE_CORRUPT;

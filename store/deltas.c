@@ -101,17 +101,26 @@ delta_unpack(const void *val, size_t vlen, struct store_delta *d)
 }
 
 int
-store_delta_append(struct store_txn *t, const struct store_delta *d,
-    __int128 amount)
+store_delta_slot(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, struct store_slot *slot)
+{
+	int	rc;
+
+	if ((rc = store_log_size(t, &slot->log_index)) != STORE_OK)
+		return rc;
+	rc = store_customer_get(t, tenant, env, customer_id, &slot->cust);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+int
+store_delta_append(struct store_txn *t, const struct store_slot *slot,
+    const struct store_delta *d, __int128 amount)
 {
 	struct pack	pk = { 0 };
 	uint8_t		key[8];
-	uint64_t	size;
 	int		rc;
 
-	if ((rc = store_log_size(t, &size)) != STORE_OK)
-		return rc;
-	if (size != d->log_index)
+	if (slot->log_index != d->log_index)
 		return STORE_CORRUPT;
 	delta_pack(&pk, d);
 	be64_put(key, d->log_index);
@@ -121,12 +130,12 @@ store_delta_append(struct store_txn *t, const struct store_delta *d,
 	if (rc != STORE_OK)
 		return rc;
 	if ((rc = store_kv_put_u64(t, STORE_DB_META, log_size_key,
-	    sizeof(log_size_key), size + 1, 0)) != STORE_OK)
+	    sizeof(log_size_key), d->log_index + 1, 0)) != STORE_OK)
 		return rc;
 	if ((rc = store_kv_put_u64(t, STORE_DB_RECORDS, d->record_id,
 	    strlen(d->record_id), d->log_index, 1)) != STORE_OK)
 		return rc;
-	return store_customer_append(t, d, amount);
+	return store_customer_append(t, &slot->cust, d, amount);
 }
 
 int

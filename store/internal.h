@@ -99,8 +99,9 @@ size_t	store_customer_key(uint8_t *buf, size_t size, const char *tenant,
 /* "tenant\0env\0": the prefix of everything of one tenant+env. */
 size_t	store_tenant_key(uint8_t *buf, size_t size, const char *tenant,
 	    enum store_env env);
-/* Keeps every per-customer total current as d is appended. */
-int	store_customer_append(struct store_txn *, const struct store_delta *d,
+/* Keeps every per-customer total current as d is appended after prev. */
+int	store_customer_append(struct store_txn *,
+	    const struct store_customer *prev, const struct store_delta *d,
 	    __int128 amount);
 
 #endif

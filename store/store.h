@@ -170,13 +170,16 @@ void	store_delta_free(struct store_delta *);
 /* The log's size: the logIndex the next delta gets. */
 int	store_log_size(struct store_txn *, uint64_t *size);
 /*
- * Appends d at d->log_index, which must be the log's size, with seq one
- * past its customer's last, indexes it by recordId, and brings every
- * total that counts it up to date: the customer's, its month's, and its
- * tenant's usage.  amount is d->delta in nano-units.
+ * Appends d at d->log_index, which must be the slot's (the log's size),
+ * with seq one past its customer's last, indexes it by recordId, and
+ * brings every total that counts it up to date: the customer's, its
+ * month's, and its tenant's usage.  amount is d->delta in nano-units.
+ * slot is store_delta_slot's for d's customer, in this transaction, with
+ * nothing appended since.
  */
-int	store_delta_append(struct store_txn *, const struct store_delta *d,
-	    __int128 amount);
+struct store_slot;
+int	store_delta_append(struct store_txn *, const struct store_slot *,
+	    const struct store_delta *d, __int128 amount);
 int	store_delta_get(struct store_txn *, uint64_t log_index,
 	    struct store_delta *);
 int	store_delta_find(struct store_txn *, const char *record_id,
@@ -203,6 +206,17 @@ struct store_customer {
 /* STORE_NOTFOUND (and a zeroed *c) for a customer with no delta yet. */
 int	store_customer_get(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, struct store_customer *c);
+/*
+ * Where a customer's next delta goes: the log's size and the customer's
+ * totals so far (zero for a new one), read once for the writer to number
+ * the delta and for store_delta_append to update.
+ */
+struct store_slot {
+	uint64_t		log_index;
+	struct store_customer	cust;
+};
+int	store_delta_slot(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, struct store_slot *);
 /* Calls fn for each customer of tenant+env, by customerId, until non-zero. */
 typedef int	(*store_customer_fn)(const char *customer_id,
 		    const struct store_customer *, void *arg);

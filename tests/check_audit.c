@@ -74,19 +74,18 @@ static int
 append_txn(struct store_txn *t, void *arg)
 {
 	const struct delta_in	*in = arg;
-	struct store_customer	 c;
+	struct store_slot	 slot;
 	struct store_delta	 d;
 	struct sbuf		 leaf = { 0 };
 	decimal_t		 amount;
 	int			 rc;
 
 	memset(&d, 0, sizeof(d));
-	if ((rc = store_log_size(t, &d.log_index)) != STORE_OK)
+	if ((rc = store_delta_slot(t, in->tenant, in->env, in->customer,
+	    &slot)) != STORE_OK)
 		return rc;
-	rc = store_customer_get(t, in->tenant, in->env, in->customer, &c);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		return rc;
-	d.seq = c.last_seq + 1;
+	d.log_index = slot.log_index;
+	d.seq = slot.cust.last_seq + 1;
 	snprintf(d.record_id, sizeof(d.record_id), "rec_%llu",
 	    (unsigned long long)d.log_index);
 	snprintf(d.receipt_id, sizeof(d.receipt_id), "rcpt_%llu",
@@ -105,7 +104,7 @@ append_txn(struct store_txn *t, void *arg)
 	d.leaf_len = leaf.len;
 	ck_assert_int_eq(hash_sha256(leaf.buf, leaf.len, d.content_hash), 0);
 	ck_assert_int_eq(merkle_leaf_hash(leaf.buf, leaf.len, d.leaf_hash), 0);
-	rc = store_delta_append(t, &d, amount);
+	rc = store_delta_append(t, &slot, &d, amount);
 	sbuf_free(&leaf);
 	return rc;
 }

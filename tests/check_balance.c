@@ -632,6 +632,7 @@ row_delta(const struct row *r, struct store_delta *d, char *leaf,
 static int
 rows_append_txn(struct store_txn *t, void *arg)
 {
+	struct store_slot	slot;
 	struct store_delta	d;
 	char			leaf[32];
 	uint64_t		size;
@@ -645,7 +646,9 @@ rows_append_txn(struct store_txn *t, void *arg)
 		if (size != rows[i].log_index)
 			return STORE_USER + 50;
 		row_delta(&rows[i], &d, leaf, sizeof(leaf));
-		if ((rc = store_delta_append(t, &d, rows[i].amount)) !=
+		if ((rc = store_delta_slot(t, d.tenant, d.env, d.customer_id,
+		    &slot)) != STORE_OK ||
+		    (rc = store_delta_append(t, &slot, &d, rows[i].amount)) !=
 		    STORE_OK)
 			return rc;
 	}
@@ -1980,8 +1983,13 @@ static int
 bad_append_txn(struct store_txn *t, void *arg)
 {
 	struct bad_append	*ba = arg;
+	struct store_slot	 slot;
+	int			 rc;
 
-	return store_delta_append(t, &ba->d, ba->amount);
+	if ((rc = store_delta_slot(t, ba->d.tenant, ba->d.env,
+	    ba->d.customer_id, &slot)) != STORE_OK)
+		return rc;
+	return store_delta_append(t, &slot, &ba->d, ba->amount);
 }
 
 START_TEST(totals_append_keeps_order)
