@@ -663,7 +663,7 @@ gen_compare(void)
 		"period", "timePreset", "startDate", "endDate",
 		"startingCheckpoint", "startingCheckpointType",
 	};
-	char	 what[96];
+	char	 what[96], *long_id;
 	size_t	 i, j;
 	int	 k;
 
@@ -716,8 +716,10 @@ gen_compare(void)
 	    "VALIDATION_ERROR", "tolerance");
 	body_case(2, "customerId not an id", "customerId", "\"bad id!\"",
 	    "VALIDATION_ERROR", "customerId");
-	body_case(2, "customerId of 129", "customerId",
-	    quoted(repeat("c", 129)), "VALIDATION_ERROR", "customerId");
+	long_id = quoted(repeat("c", 129));
+	body_case(2, "customerId of 129", "customerId", long_id,
+	    "VALIDATION_ERROR", "customerId");
+	free(long_id);
 	body_case(2, "period 2026-13", "period", "\"2026-13\"",
 	    "VALIDATION_ERROR", "period");
 	body_case(2, "timePreset yesterday", "timePreset", "\"yesterday\"",
@@ -760,7 +762,7 @@ gen_checkpoint(void)
 		{ "customerId", "\"hostile_nobody\"", "CUSTOMER_NOT_FOUND",
 		    "customerId" },
 	};
-	char	 what[96];
+	char	 what[96], *long_id;
 	size_t	 i;
 	int	 k;
 
@@ -779,8 +781,10 @@ gen_checkpoint(void)
 		body_case(3, what, more[i].name, more[i].value, more[i].code,
 		    more[i].field);
 	}
-	body_case(3, "customerId of 129", "customerId",
-	    quoted(repeat("c", 129)), "VALIDATION_ERROR", "customerId");
+	long_id = quoted(repeat("c", 129));
+	body_case(3, "customerId of 129", "customerId", long_id,
+	    "VALIDATION_ERROR", "customerId");
+	free(long_id);
 }
 
 /* A body of exactly size bytes: {"pad":"…"} plus first, if any. */
@@ -971,6 +975,8 @@ gen_headers(void)
 		c->headers = xasprintf("X-Request-Id: %s", s);
 		expect(c, 404, "NOT_FOUND", "recordId");
 		c->rid = ids[i].echoed ? s : "";
+		if (!ids[i].echoed)
+			free(s);
 	}
 }
 
