@@ -16,7 +16,7 @@ conf_defaults(struct conf *c)
 	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/tally");
 	snprintf(c->user, sizeof(c->user), "tally");
 	c->threads = 16;
-	c->cache_mb = 32;
+	c->cache_mb = 20;
 	c->log_level = LOG_LEVEL_INFO;
 	snprintf(c->log_origin, sizeof(c->log_origin), "tally.local/log");
 	c->sth_interval_ms = 100;

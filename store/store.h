@@ -266,7 +266,8 @@ int	store_quota_delete(struct store_txn *, const char *tenant,
 
 /*
  * Idempotency records: the answer first given to a deduplicated request,
- * kept forever under a key the caller builds.  Replays return it.
+ * kept forever under a key the caller builds.  Replays return it; an
+ * empty body is one the caller rebuilds (the ledger: from record_id).
  */
 struct store_idem {
 	uint8_t		 fingerprint[STORE_HASH_LEN];
