@@ -58,7 +58,7 @@ spawn(struct courier *co)
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
 	sigset_t			 none;
-	char				*argv[] = { co->exe, "--sender",
+	char				*argv[] = { "tallyd", "--sender",
 	    co->ca_file[0] ? co->ca_file : NULL, NULL };
 	int				 sv[2], rc;
 

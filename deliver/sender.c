@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -198,6 +199,8 @@ sender_main(int fd, const char *cas)
 
 	/* Nothing of tallyd's but the courier's socket and stdio. */
 	closefrom(fd + 1);
+	/* Spawned from /proc/self/exe, it would show as "exe" in ps. */
+	prctl(PR_SET_NAME, "tallyd-sender");
 	ca_file = cas;
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
