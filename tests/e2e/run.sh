@@ -80,7 +80,10 @@ echo "== hostile input through nginx and Apache: refused, and nothing recorded"
 # shellcheck source=hostile.sh
 source "$REPO/tests/e2e/hostile.sh"
 hostile_begin "http://127.0.0.1:$NGINX_PORT"
-check "check_hostile via nginx-http" env TALLY_FRONT=nginx \
+# Under ASan (E2E_FRONTS=2) through Apache only: it hands tallyd every
+# case nginx does, and bodies cut short besides.
+[ "${E2E_FRONTS:-4}" -lt 4 ] ||
+	check "check_hostile via nginx-http" env TALLY_FRONT=nginx \
 	TALLY_URL="http://127.0.0.1:$NGINX_PORT" "$BIN/tests/check_hostile"
 check "check_hostile via apache-http" env TALLY_FRONT=apache \
 	TALLY_URL="http://127.0.0.1:$APACHE_PORT" "$BIN/tests/check_hostile"
