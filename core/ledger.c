@@ -465,10 +465,28 @@ ledger_batch_item(struct store_txn *t, const struct principal *who,
 	return r;
 }
 
+/* Why an item failed, as the batch answers it and delta.failed says it. */
+static struct json_object *
+ledger_item_error(const struct ledger_item *it)
+{
+	struct json_object	*err = json_object_new_object();
+
+	json_object_object_add(err, "code",
+	    json_object_new_string(it->err_code));
+	json_object_object_add(err, "message",
+	    json_object_new_string(it->err.message));
+	json_object_object_add(err, "field", it->err.field ?
+	    json_object_new_string(it->err.field) : NULL);
+	if (it->retry_after > 0)
+		json_object_object_add(err, "retryAfterSeconds",
+		    json_object_new_int64(it->retry_after));
+	return err;
+}
+
 static struct json_object *
 ledger_batch_json(const struct ledger_request *req)
 {
-	struct json_object	*data, *results, *res, *err;
+	struct json_object	*data, *results, *res;
 	const struct ledger_item *it;
 	size_t			 i, failed = 0;
 	int			 ok;
@@ -490,20 +508,9 @@ ledger_batch_json(const struct ledger_request *req)
 		    json_object_new_string(it->record_id) : NULL);
 		json_object_object_add(res, "receiptId", it->receipt_id[0] ?
 		    json_object_new_string(it->receipt_id) : NULL);
-		if (!ok) {
-			err = json_object_new_object();
-			json_object_object_add(err, "code",
-			    json_object_new_string(it->err_code));
-			json_object_object_add(err, "message",
-			    json_object_new_string(it->err.message));
-			json_object_object_add(err, "field", it->err.field ?
-			    json_object_new_string(it->err.field) : NULL);
-			if (it->retry_after > 0)
-				json_object_object_add(err,
-				    "retryAfterSeconds",
-				    json_object_new_int64(it->retry_after));
-			json_object_object_add(res, "error", err);
-		}
+		if (!ok)
+			json_object_object_add(res, "error",
+			    ledger_item_error(it));
 		if (it->outcome == LEDGER_REPLAYED)
 			json_object_object_add(res, "idempotent",
 			    json_object_new_boolean(1));
@@ -545,10 +552,9 @@ ledger_batch_events(struct store_txn *t, const struct ledger_request *req)
 			    it->in.reference_id : NULL;
 		}
 		f.delta = it->valid ? it->in.delta : NULL;
-		f.code = it->err_code;
-		f.message = it->err.message;
-		f.field = it->err.field;
+		f.error = ledger_item_error(it);
 		rc = webhook_delta_failed(t, tg, &f);
+		json_object_put(f.error);
 	}
 	webhook_targets_free(tg);
 	return rc;

@@ -194,7 +194,7 @@ static struct json_object *
 failed_data(const void *arg)
 {
 	const struct webhook_failure	*f = arg;
-	struct json_object		*o, *err;
+	struct json_object		*o;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "index", json_object_new_uint64(f->index));
@@ -204,12 +204,7 @@ failed_data(const void *arg)
 	    optional_string(f->reference_id));
 	json_object_object_add(o, "delta", f->delta != NULL ?
 	    emit_amount_json(f->delta) : NULL);
-	err = json_object_new_object();
-	json_object_object_add(err, "code", json_object_new_string(f->code));
-	json_object_object_add(err, "message",
-	    json_object_new_string(f->message));
-	json_object_object_add(err, "field", optional_string(f->field));
-	json_object_object_add(o, "error", err);
+	json_object_object_add(o, "error", json_object_get(f->error));
 	return o;
 }
 

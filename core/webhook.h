@@ -45,7 +45,7 @@ struct webhook_failure {
 	const char	*customer_id;	/* NULL if it could not be read */
 	const char	*reference_id;	/* NULL if none */
 	const char	*delta;		/* canonical text, NULL if invalid */
-	const char	*code, *message, *field;
+	struct json_object *error;	/* as the batch answered it */
 };
 int	webhook_delta_failed(struct store_txn *,
 	    const struct webhook_targets *, const struct webhook_failure *);
