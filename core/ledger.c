@@ -18,11 +18,14 @@
 
 struct ledger {
 	struct store		*st;
-	pthread_t		 thread;
+	pthread_t		 writer, flusher;
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 work;		/* the queue is not empty */
-	struct ledger_request	*head, *tail;
+	pthread_cond_t		 flush;		/* written is not empty */
+	struct ledger_request	*head, *tail;	/* submitted */
+	struct ledger_request	*written, *written_tail; /* to flush */
 	int			 stop;
+	int			 writer_done;
 };
 
 /* Dedup keys: 'K' for Idempotency-Key, 'R' for a customer's referenceId. */
@@ -685,11 +688,34 @@ ledger_group_run(struct store_txn *t, void *arg)
 	return STORE_OK;
 }
 
+/* Tells each request of a list that it is finished.  Holds l->lock. */
+static void
+ledger_finish(struct ledger_request *list, int rc)
+{
+	struct ledger_request	*req, *next;
+
+	for (req = list; req != NULL; req = next) {
+		next = req->next;
+		if (rc != STORE_OK) {
+			ledger_request_reset(req);
+			req->rc = rc;
+		}
+		req->done = 1;
+		pthread_cond_signal(req->wake);
+	}
+}
+
+/*
+ * The writer: runs each group's transaction and commits it to the log
+ * buffer, then hands the group to the flusher and goes on with the next
+ * one while the disk works.  Committing without the flush releases the
+ * group's locks at once, so the next group does not wait for the disk.
+ */
 static void *
-ledger_main(void *arg)
+ledger_writer(void *arg)
 {
 	struct ledger		*l = arg;
-	struct ledger_request	*group, *req, *last;
+	struct ledger_request	*group, *last;
 	size_t			 nreq, nitems;
 	int			 rc;
 
@@ -715,20 +741,59 @@ ledger_main(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&l->lock);
 
-		rc = store_write(l->st, ledger_group_run, group);
+		rc = store_write_deferred(l->st, ledger_group_run, group);
 		if (rc != STORE_OK)
 			log_error("ledger: group of %zu requests failed: %s",
 			    nreq, store_strerror(rc));
 
 		pthread_mutex_lock(&l->lock);
-		for (req = group; req != NULL; req = req->next) {
-			if (rc != STORE_OK) {
-				ledger_request_reset(req);
-				req->rc = rc;
-			}
-			req->done = 1;
-			pthread_cond_signal(req->wake);
+		if (rc != STORE_OK) {
+			/* Nothing was committed: nothing to wait for. */
+			ledger_finish(group, rc);
+			continue;
 		}
+		if (l->written_tail != NULL)
+			l->written_tail->next = group;
+		else
+			l->written = group;
+		l->written_tail = last;
+		pthread_cond_signal(&l->flush);
+	}
+	l->writer_done = 1;
+	pthread_cond_signal(&l->flush);
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/*
+ * The flusher: one fsync for every group committed since the last, then
+ * the answers.  A failed flush fails its requests even though their
+ * commits may reach the disk later: a retry then finds them (by
+ * Idempotency-Key or referenceId), which is what an error invites.
+ */
+static void *
+ledger_flusher(void *arg)
+{
+	struct ledger		*l = arg;
+	struct ledger_request	*list;
+	int			 rc;
+
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		while (l->written == NULL && !l->writer_done)
+			pthread_cond_wait(&l->flush, &l->lock);
+		if (l->written == NULL)
+			break;
+		list = l->written;
+		l->written = l->written_tail = NULL;
+		pthread_mutex_unlock(&l->lock);
+
+		if ((rc = store_flush(l->st)) != STORE_OK)
+			log_error("ledger: log flush failed: %s",
+			    store_strerror(rc));
+
+		pthread_mutex_lock(&l->lock);
+		ledger_finish(list, rc);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
@@ -745,12 +810,25 @@ ledger_open(struct ledger **out, struct store *st)
 	l->st = st;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->work, NULL);
-	if (pthread_create(&l->thread, NULL, ledger_main, l) != 0) {
-		free(l);
-		return STORE_NOMEM;
+	pthread_cond_init(&l->flush, NULL);
+	if (pthread_create(&l->flusher, NULL, ledger_flusher, l) != 0)
+		goto err;
+	if (pthread_create(&l->writer, NULL, ledger_writer, l) != 0) {
+		pthread_mutex_lock(&l->lock);
+		l->writer_done = 1;
+		pthread_cond_signal(&l->flush);
+		pthread_mutex_unlock(&l->lock);
+		pthread_join(l->flusher, NULL);
+		goto err;
 	}
 	*out = l;
 	return STORE_OK;
+err:
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->work);
+	pthread_cond_destroy(&l->flush);
+	free(l);
+	return STORE_NOMEM;
 }
 
 void
@@ -762,9 +840,11 @@ ledger_close(struct ledger *l)
 	l->stop = 1;
 	pthread_cond_signal(&l->work);
 	pthread_mutex_unlock(&l->lock);
-	pthread_join(l->thread, NULL);
+	pthread_join(l->writer, NULL);
+	pthread_join(l->flusher, NULL);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->work);
+	pthread_cond_destroy(&l->flush);
 	free(l);
 }
 

@@ -4,10 +4,11 @@
  * Request threads validate and fingerprint a request (emit.h), then hand
  * it to ledger_submit(), which blocks.  A single writer thread takes
  * every request waiting at that moment and records them all in one
- * transaction, one nested transaction per request, with one synchronous
- * commit: the flush that makes them durable is shared by the group.
- * Only after that commit returns are the submitters woken, so no answer
- * is ever sent for a delta that is not on disk.
+ * transaction, one nested transaction per request, and commits it to the
+ * log buffer; a flusher thread then makes every group committed since
+ * its last flush durable with one fsync, while the writer already works
+ * on the next group.  Only after that flush are the submitters woken, so
+ * no answer is ever sent for a delta that is not on disk.
  *
  * Because one thread assigns sequence numbers and log indexes, they are
  * gapless and in commit order; and because the idempotency check and the
@@ -77,9 +78,9 @@ struct ledger_request {
 	int			 done;
 };
 
-/* Starts the writer thread.  Returns a store code. */
+/* Starts the writer and flusher threads.  Returns a store code. */
 int	ledger_open(struct ledger **, struct store *);
-/* Records what is queued, then stops the writer. */
+/* Records and flushes what is queued, then stops both threads. */
 void	ledger_close(struct ledger *);
 /* Queues req and waits until it is durable (or failed); returns req->rc. */
 int	ledger_submit(struct ledger *, struct ledger_request *);

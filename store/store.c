@@ -155,7 +155,8 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 	 * DB_REGISTER with DB_RECOVER runs recovery exactly when a process
 	 * that had the environment open died without closing it, so tallyd
 	 * and tallyctl can share it and a kill -9 heals at the next open.
-	 * Commits are synchronous: no DB_TXN_NOSYNC, ever.
+	 * Commits are synchronous, or flushed by store_flush before anyone
+	 * is told of them (store_write_deferred).
 	 */
 	rc = st->env->open(st->env, dir, DB_CREATE | DB_INIT_LOCK |
 	    DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD |
@@ -210,8 +211,15 @@ store_backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* How store_run ends a transaction whose callback succeeded. */
+enum store_end {
+	STORE_END_ABORT,	/* a reader: nothing to keep */
+	STORE_END_SYNC,		/* commit; the log is on disk on return */
+	STORE_END_DEFER		/* commit to the log buffer: store_flush */
+};
+
 static int
-store_run(struct store *st, store_txn_fn fn, void *arg, int commit,
+store_run(struct store *st, store_txn_fn fn, void *arg, enum store_end end,
     u_int32_t flags)
 {
 	struct store_txn	t;
@@ -224,16 +232,17 @@ store_run(struct store *st, store_txn_fn fn, void *arg, int commit,
 	 * read locks.  Read-committed writers only read what they never
 	 * rewrite, and must not hold up others while they flush.
 	 */
-	t.get_flags = commit && !(flags & DB_READ_COMMITTED) ? DB_RMW : 0;
+	t.get_flags = end != STORE_END_ABORT && !(flags & DB_READ_COMMITTED) ?
+	    DB_RMW : 0;
 	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
 		if ((dbrc = st->env->txn_begin(st->env, NULL, &t.txn, flags)) !=
 		    0)
 			return store_rc(dbrc);
 		rc = fn(&t, arg);
-		if (rc == STORE_OK && commit) {
-			/* Synchronous: the log is on disk when this returns. */
-			rc = store_rc(t.txn->commit(t.txn, 0));
-		} else
+		if (rc == STORE_OK && end != STORE_END_ABORT)
+			rc = store_rc(t.txn->commit(t.txn,
+			    end == STORE_END_DEFER ? DB_TXN_NOSYNC : 0));
+		else
 			t.txn->abort(t.txn);
 		if (rc != STORE_CONFLICT)
 			return rc;
@@ -245,19 +254,31 @@ store_run(struct store *st, store_txn_fn fn, void *arg, int commit,
 int
 store_write(struct store *st, store_txn_fn fn, void *arg)
 {
-	return store_run(st, fn, arg, 1, 0);
+	return store_run(st, fn, arg, STORE_END_SYNC, 0);
+}
+
+int
+store_write_deferred(struct store *st, store_txn_fn fn, void *arg)
+{
+	return store_run(st, fn, arg, STORE_END_DEFER, 0);
+}
+
+int
+store_flush(struct store *st)
+{
+	return store_rc(st->env->log_flush(st->env, NULL));
 }
 
 int
 store_read(struct store *st, store_txn_fn fn, void *arg)
 {
-	return store_run(st, fn, arg, 0, DB_READ_COMMITTED);
+	return store_run(st, fn, arg, STORE_END_ABORT, DB_READ_COMMITTED);
 }
 
 int
 store_write_committed(struct store *st, store_txn_fn fn, void *arg)
 {
-	return store_run(st, fn, arg, 1, DB_READ_COMMITTED);
+	return store_run(st, fn, arg, STORE_END_SYNC, DB_READ_COMMITTED);
 }
 
 int

@@ -78,6 +78,19 @@ int		 store_read(struct store *, store_txn_fn, void *arg);
 int		 store_write_committed(struct store *, store_txn_fn,
 		    void *arg);
 /*
+ * store_write without waiting for the disk: on STORE_OK the commit is in
+ * the log buffer, its locks are released and other transactions see it,
+ * but it is durable only when a store_flush() called after this returned
+ * has returned.  For a writer that prepares its next transaction while
+ * the last one is flushed (the ledger): nobody may be told of the write
+ * before that flush.  A reader may see it a flush earlier, as in any
+ * database that releases locks before the log is on disk.
+ */
+int		 store_write_deferred(struct store *, store_txn_fn,
+		    void *arg);
+/* Makes every commit so far durable (one fsync shared by all of them). */
+int		 store_flush(struct store *);
+/*
  * Runs fn in a transaction nested in parent: its writes join the parent
  * on STORE_OK and vanish otherwise, so one item of a group can fail
  * without undoing the rest.  Durable only when the parent commits.
