@@ -16,6 +16,7 @@
 #include "ids.h"
 
 #define EMIT_INT_EXACT	9007199254740992LL	/* 2^53, exclusive */
+#define EMIT_ID_BYTES	16			/* random bytes of an id */
 
 static const char *const emit_fields[] = {
 	"customerId", "delta", "reason", "referenceId", "metadata", "adjusts",
@@ -307,18 +308,24 @@ emit_fingerprint(struct emit_input *in)
 	return rc;
 }
 
+/*
+ * One call to the generator for all three: each call costs a getpid()
+ * system call (OpenSSL's fork check), dear in a VM.
+ */
 static int
 emit_ids(struct emit_input *in)
 {
-	char	hex[33];
+	uint8_t	rnd[2 * EMIT_ID_BYTES + sizeof(in->salt)];
+	char	hex[2 * EMIT_ID_BYTES + 1];
 
-	if (random_hex(hex, 16) < 0)
+	if (random_bytes(rnd, sizeof(rnd)) < 0)
 		return -1;
+	hex_encode(rnd, EMIT_ID_BYTES, hex);
 	snprintf(in->record_id, sizeof(in->record_id), "rec_%s", hex);
-	if (random_hex(hex, 16) < 0)
-		return -1;
+	hex_encode(rnd + EMIT_ID_BYTES, EMIT_ID_BYTES, hex);
 	snprintf(in->receipt_id, sizeof(in->receipt_id), "rcpt_%s", hex);
-	return random_bytes(in->salt, sizeof(in->salt));
+	memcpy(in->salt, rnd + 2 * EMIT_ID_BYTES, sizeof(in->salt));
+	return 0;
 }
 
 int

@@ -1,5 +1,7 @@
 #include <sys/uio.h>
 
+#include <pthread.h>
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -7,12 +9,27 @@
 
 #include "hash.h"
 
+/*
+ * SHA-256 fetched once: EVP_sha256() makes every digest look the
+ * algorithm up again, under a lock, and a delta takes several digests.
+ */
+static EVP_MD		*hash_md;
+static pthread_once_t	 hash_md_once = PTHREAD_ONCE_INIT;
+
+static void
+hash_md_fetch(void)
+{
+	hash_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 int
 hash_sha256(const void *data, size_t len, uint8_t out[HASH_LEN])
 {
 	unsigned int	outlen = 0;
 
-	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1 ||
+	pthread_once(&hash_md_once, hash_md_fetch);
+	if (hash_md == NULL ||
+	    EVP_Digest(data, len, out, &outlen, hash_md, NULL) != 1 ||
 	    outlen != HASH_LEN)
 		return -1;
 	return 0;

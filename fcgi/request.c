@@ -1,6 +1,10 @@
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/hex.h"
 #include "../crypto/random.h"
 #include "request.h"
 
@@ -25,6 +29,39 @@ request_param(const struct request *req, const char *name)
 		if (strncmp(*p, name, len) == 0 && (*p)[len] == '=')
 			return *p + len + 1;
 	return NULL;
+}
+
+/*
+ * Our own request ids only find a request in the logs: they must be
+ * unique, not secret.  A random prefix drawn once per process and a
+ * counter make one without a call to the random generator (and its
+ * system call) per request.
+ */
+static uint8_t			request_id_prefix[8];
+static pthread_once_t		request_id_once = PTHREAD_ONCE_INIT;
+static atomic_uint_least64_t	request_id_count;
+
+static void
+request_id_init(void)
+{
+	/* Should the generator fail, the counter alone is unique. */
+	if (random_bytes(request_id_prefix, sizeof(request_id_prefix)) < 0)
+		memset(request_id_prefix, 0, sizeof(request_id_prefix));
+}
+
+static void
+request_id_new(char out[REQUEST_ID_MAX + 1])
+{
+	uint8_t		raw[16];
+	uint64_t	n;
+	int		i;
+
+	pthread_once(&request_id_once, request_id_init);
+	n = atomic_fetch_add(&request_id_count, 1);
+	memcpy(raw, request_id_prefix, sizeof(request_id_prefix));
+	for (i = 15; i >= 8; i--, n >>= 8)
+		raw[i] = (uint8_t)n;
+	hex_encode(raw, sizeof(raw), out);
 }
 
 /* An id is echoed only if it cannot inject anything into a header or log. */
@@ -75,8 +112,8 @@ request_init(struct request *req, char *const *params)
 	id = request_param(req, "HTTP_X_REQUEST_ID");
 	if (id != NULL && request_id_safe(id))
 		snprintf(req->id, sizeof(req->id), "%s", id);
-	else if (random_hex(req->id, 16) < 0)
-		snprintf(req->id, sizeof(req->id), "unknown");
+	else
+		request_id_new(req->id);
 }
 
 static int
