@@ -8,8 +8,6 @@
 #define DELTA_VERSION		1
 #define IDEM_VERSION		1
 
-static const char	log_size_key[] = "log.size";
-
 void
 store_delta_free(struct store_delta *d)
 {
@@ -18,14 +16,28 @@ store_delta_free(struct store_delta *d)
 	d->metadata = d->leaf_data = NULL;
 }
 
+/*
+ * One past the last index: the deltas are the log's only record of its
+ * size, so an append writes nothing else.  (Data directories made before
+ * keep a stale "log.size" in meta.db, which nothing reads.)
+ */
 int
 store_log_size(struct store_txn *t, uint64_t *size)
 {
+	uint8_t	key[8];
+	size_t	klen;
 	int	rc;
 
-	rc = store_kv_get_u64(t, STORE_DB_META, log_size_key,
-	    sizeof(log_size_key), size);
-	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+	*size = 0;
+	rc = store_kv_last_key(t, STORE_DB_DELTAS, key, sizeof(key), &klen);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	if (klen != sizeof(key))
+		return STORE_CORRUPT;
+	*size = be64_get(key) + 1;
+	return STORE_OK;
 }
 
 static void
@@ -128,9 +140,6 @@ store_delta_append(struct store_txn *t, const struct store_slot *slot,
 	    sizeof(key), pk.buf, pk.len, 1);
 	pack_free(&pk);
 	if (rc != STORE_OK)
-		return rc;
-	if ((rc = store_kv_put_u64(t, STORE_DB_META, log_size_key,
-	    sizeof(log_size_key), d->log_index + 1, 0)) != STORE_OK)
 		return rc;
 	if ((rc = store_kv_put_u64(t, STORE_DB_RECORDS, d->record_id,
 	    strlen(d->record_id), d->log_index, 1)) != STORE_OK)

@@ -89,6 +89,9 @@ int	store_kv_each_prefix(struct store_txn *, enum store_db,
  */
 int	store_kv_seek(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, void **k, size_t *klen_out, void **v, size_t *vlen);
+/* The last key (at most size bytes), without reading its value. */
+int	store_kv_last_key(struct store_txn *, enum store_db, void *key,
+	    size_t size, size_t *klen);
 
 /*
  * "tenant\0env\0customer\0": a customer's key, and the prefix of its

@@ -508,3 +508,27 @@ out:
 	*vlen = v.size;
 	return STORE_OK;
 }
+
+int
+store_kv_last_key(struct store_txn *t, enum store_db which, void *key,
+    size_t size, size_t *klen)
+{
+	DB	*db = t->st->db[which];
+	DBC	*cur = NULL;
+	DBT	 k, v;
+	int	 rc, dbrc;
+
+	if ((dbrc = db->cursor(db, t->txn, &cur, 0)) != 0)
+		return store_rc(dbrc);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = key;
+	k.ulen = (u_int32_t)size;
+	k.flags = DB_DBT_USERMEM;
+	v.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;	/* 0 bytes of it */
+	rc = store_rc(cur->get(cur, &k, &v, DB_LAST | t->get_flags));
+	cur->close(cur);
+	if (rc == STORE_OK)
+		*klen = k.size;
+	return rc;
+}
