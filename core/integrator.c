@@ -1,3 +1,5 @@
+#include <sys/prctl.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -263,6 +265,7 @@ integrator_main(void *arg)
 	uint64_t		 size, added;
 	int			 rc;
 
+	prctl(PR_SET_NAME, "tally-integrate");
 	pthread_mutex_lock(&ig->lock);
 	while (!ig->stop) {
 		pthread_mutex_unlock(&ig->lock);

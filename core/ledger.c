@@ -1,3 +1,5 @@
+#include <sys/prctl.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -719,6 +721,7 @@ ledger_writer(void *arg)
 	size_t			 nreq, nitems;
 	int			 rc;
 
+	prctl(PR_SET_NAME, "tally-writer");
 	pthread_mutex_lock(&l->lock);
 	for (;;) {
 		while (l->head == NULL && !l->stop)
@@ -778,6 +781,7 @@ ledger_flusher(void *arg)
 	struct ledger_request	*list;
 	int			 rc;
 
+	prctl(PR_SET_NAME, "tally-flusher");
 	pthread_mutex_lock(&l->lock);
 	for (;;) {
 		while (l->written == NULL && !l->writer_done)

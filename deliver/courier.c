@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -374,6 +375,7 @@ courier_main(void *arg)
 	struct courier	*co = arg;
 	struct pollfd	 pfd;
 
+	prctl(PR_SET_NAME, "tally-courier");
 	while (!atomic_load(&co->stop)) {
 		if (co->fd < 0 && timefmt_now_ms() >= co->respawn_ms &&
 		    spawn(co) < 0)

@@ -1,6 +1,7 @@
 /*
  * tallyd: the FastCGI responder.  Usage: tallyd [-c tally.conf]
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -38,6 +39,7 @@ upkeep_main(void *arg)
 	struct upkeep	*u = arg;
 	int		 rc;
 
+	prctl(PR_SET_NAME, "tally-upkeep");
 	pthread_mutex_lock(&u->lock);
 	while (!u->stop) {
 		clockwait(&u->wake, &u->lock, CHECKPOINT_SECONDS * 1000L);
