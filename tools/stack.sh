@@ -12,6 +12,18 @@ STACK_USER=tally
 
 stack_log() { printf '%s\n' "$*" >&2; }
 
+# stack_check NAME COMMAND...: a shell-level assertion for the tests,
+# counted in their $passed and $failed; a failure is named and the run
+# goes on.
+stack_check() {
+	if "${@:2}"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $1" >&2
+	fi
+}
+
 # A loopback TCP port nobody listens on, below the kernel's ephemeral
 # range, so that no outgoing connection of the tests can be holding it.
 stack_free_port() {

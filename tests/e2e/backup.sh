@@ -31,17 +31,17 @@ mkdir "$DIR/backups"
 BACKUP=$DIR/backups/one
 
 writer_start 4
-check "the client is writing" wait_acked 500
+stack_check "the client is writing" wait_acked 500
 before=$(acked)
-check "tallyctl backup while tallyd serves writes" stack_ctl backup "$BACKUP"
+stack_check "tallyctl backup while tallyd serves writes" stack_ctl backup "$BACKUP"
 during=$(($(acked) - before))
 wait_acked $(($(acked) + 100)) || true
 writer_stop
 echo "backup: taken after $before acknowledged deltas, $during more" \
 	"acknowledged while it ran, $(acked) in all"
-check "tallyd went on acknowledging during the backup" test "$during" -gt 0
-check "backup files are 0600" test -z "$(find "$BACKUP" -type f ! -perm 600)"
-check "backup directories are 0700" \
+stack_check "tallyd went on acknowledging during the backup" test "$during" -gt 0
+stack_check "backup files are 0600" test -z "$(find "$BACKUP" -type f ! -perm 600)"
+stack_check "backup directories are 0700" \
 	test -z "$(find "$BACKUP" -type d ! -perm 700)"
 
 # Restore: the backup becomes the data_dir of a new configuration.
@@ -49,16 +49,16 @@ mkdir -m 755 "$DIR/restore"
 cp -a "$BACKUP" "$DIR/restore/db"
 echo "data_dir = db" > "$DIR/restore/tally.conf"
 restored() { "$BIN/tallyctl" -c "$DIR/restore/tally.conf" "$@"; }
-check "tallyctl verify holds on the restored backup" restored verify
+stack_check "tallyctl verify holds on the restored backup" restored verify
 restored export --tenant crash > "$DIR/restored.export"
-check "restored: every delta acknowledged before the backup, nothing unacknowledged" \
+stack_check "restored: every delta acknowledged before the backup, nothing unacknowledged" \
 	"$BIN/tests/crash" check "$DIR/acks" "$DIR/restored.export" "$before"
 
 mkdir "$DIR/backups/full"
 touch "$DIR/backups/full/something"
-check "a non-empty target is refused" refused "$DIR/backups/full" "not empty"
+stack_check "a non-empty target is refused" refused "$DIR/backups/full" "not empty"
 mkdir -m 555 "$DIR/locked"
-check "an unwritable target is refused" refused "$DIR/locked" \
+stack_check "an unwritable target is refused" refused "$DIR/locked" \
 	"Permission denied (tallyctl runs as "
 
 if [ "$failed" -eq 0 ]; then

@@ -55,7 +55,7 @@ started=$SECONDS
 writer_start "${CRASH_THREADS:-8}"
 cycles=0 busy=0
 while [ "$cycles" -lt "$CYCLES" ] && kill -0 "$writer" 2>/dev/null; do
-	check "tallyd serves again before kill $((cycles + 1))" ready
+	stack_check "tallyd serves again before kill $((cycles + 1))" ready
 	before=$(acked)
 	sleep "$(printf '0.%03d' $((50 + RANDOM % 450)))"
 	crash_kill_tallyd
@@ -69,18 +69,18 @@ sleep 1
 writer_stop
 echo "crash: $cycles kills in $((SECONDS - started)) s," \
 	"$busy of them after new acknowledgements; $(acked) deltas acknowledged"
-check "all $CYCLES kills landed while the client was writing" \
+stack_check "all $CYCLES kills landed while the client was writing" \
 	test "$cycles" -eq "$CYCLES"
-check "most kills interrupted a stream of acknowledgements" \
+stack_check "most kills interrupted a stream of acknowledgements" \
 	test $((2 * busy)) -ge "$cycles"
 
-check "every acknowledged delta VERIFIED" all_verified
+stack_check "every acknowledged delta VERIFIED" all_verified
 stack_ctl export --tenant crash > "$DIR/export"
-check "the store holds exactly what was acknowledged" \
+stack_check "the store holds exactly what was acknowledged" \
 	"$BIN/tests/crash" check "$DIR/acks" "$DIR/export"
-check "derived balances are the client's sums" \
+stack_check "derived balances are the client's sums" \
 	"$BIN/tests/crash" balance "$URL" "$KEY" "$DIR/acks"
-check "tallyctl verify holds" stack_ctl verify
+stack_check "tallyctl verify holds" stack_ctl verify
 
 if [ "$failed" -eq 0 ]; then
 	echo "crash: PASS: $cycles kill -9 cycles, $(acked) acknowledged deltas, all present once, balances exact"

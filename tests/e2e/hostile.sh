@@ -31,15 +31,15 @@ hostile_begin() {	# hostile_begin URL
 	export TALLY_KEY_HOSTILE TALLY_STATE_DIR=$DIR
 	TALLY_KEY_HOSTILE=$(stack_key --tenant hostile --env live)
 	HOSTILE_PID=$TALLYD_PID
-	check "hostile: seed" hostile_seed "$1"
+	stack_check "hostile: seed" hostile_seed "$1"
 	hostile_snapshot "$1" "$DIR/hostile.before"
 }
 
 hostile_end() {		# hostile_end URL
 	hostile_snapshot "$1" "$DIR/hostile.after"
-	check "hostile: nothing was recorded" \
+	stack_check "hostile: nothing was recorded" \
 		cmp -s "$DIR/hostile.before" "$DIR/hostile.after"
-	check "hostile: tallyctl verify holds" stack_ctl verify
-	check "hostile: tallyd is the same process" bash -c \
+	stack_check "hostile: tallyctl verify holds" stack_ctl verify
+	stack_check "hostile: tallyd is the same process" bash -c \
 		'[ "$1" = "$2" ] && kill -0 "$1"' _ "$HOSTILE_PID" "$TALLYD_PID"
 }

@@ -69,47 +69,47 @@ log_checks() {	# log_checks URL
 	local url=$1 old_id new_id size
 	echo "== signed tree heads verify with openssl and the published key"
 	log_json "$url" /api/v1/log/checkpoint .checkpoint > "$DIR/head-1.note"
-	check "head verifies with openssl" head_verifies "$url" "$DIR/head-1.note"
-	check "a tampered head does not verify" tampered_head_fails "$url" \
+	stack_check "head verifies with openssl" head_verifies "$url" "$DIR/head-1.note"
+	stack_check "a tampered head does not verify" tampered_head_fails "$url" \
 		"$DIR/head-1.note"
 	old_id=$(note_key_id "$DIR/head-1.note")
-	check "the note's key id is the head's keyId" test "$old_id" = \
+	stack_check "the note's key id is the head's keyId" test "$old_id" = \
 		"$(log_json "$url" /api/v1/log/checkpoint .keyId)"
 
 	echo "== signing-key rotate: new heads use the new key, old ones still verify"
-	check "rotate to an RSA-PSS 3072 key" stack_ctl signing-key rotate --alg rsa-3072
+	stack_check "rotate to an RSA-PSS 3072 key" stack_ctl signing-key rotate --alg rsa-3072
 	size=$(log_json "$url" /api/v1/log/checkpoint .treeSize)
 	emit_one "$url" "$TALLY_KEY_LIVE" "rotation_customer"
-	check "a head after the rotation" log_wait_size "$url" $((size + 1))
+	stack_check "a head after the rotation" log_wait_size "$url" $((size + 1))
 	log_json "$url" /api/v1/log/checkpoint .checkpoint > "$DIR/head-2.note"
 	new_id=$(note_key_id "$DIR/head-2.note")
-	check "the new head is signed by another key" test "$new_id" != "$old_id"
-	check "the new head verifies (RSA-PSS)" head_verifies "$url" "$DIR/head-2.note"
-	check "the old head still verifies" head_verifies "$url" "$DIR/head-1.note"
-	check "the old key is retired in /keys" bash -c 'curl -sf "$1/api/v1/keys" |
+	stack_check "the new head is signed by another key" test "$new_id" != "$old_id"
+	stack_check "the new head verifies (RSA-PSS)" head_verifies "$url" "$DIR/head-2.note"
+	stack_check "the old head still verifies" head_verifies "$url" "$DIR/head-1.note"
+	stack_check "the old key is retired in /keys" bash -c 'curl -sf "$1/api/v1/keys" |
 		jq -e --arg k "$2" ".data.keys[] | select(.keyId == \$k) | .validTo != null" >/dev/null' \
 		_ "$url" "$old_id"
-	check "signing-key list shows both" test "$(stack_ctl signing-key list | wc -l)" -ge 2
-	check "tallyctl verify holds after rotation" stack_ctl verify
+	stack_check "signing-key list shows both" test "$(stack_ctl signing-key list | wc -l)" -ge 2
+	stack_check "tallyctl verify holds after rotation" stack_ctl verify
 
 	echo "== a private key file others can read is refused"
 	stack_kill "$TALLYD_PID"
 	local keyfile
 	keyfile=$DIR/db/keys/$new_id.pem
-	check "key file is 0600" test "$(stat -c %a "$keyfile")" = 600
+	stack_check "key file is 0600" test "$(stat -c %a "$keyfile")" = 600
 	chmod 640 "$keyfile"
-	check "tallyd refuses a 0640 key" bash -c '! "$1/tallyd" -c "$2/tally.conf" \
+	stack_check "tallyd refuses a 0640 key" bash -c '! "$1/tallyd" -c "$2/tally.conf" \
 		2> "$2/refused.log"' _ "$BIN" "$DIR"
-	check "and says why" grep -q "chmod 600" "$DIR/refused.log"
+	stack_check "and says why" grep -q "chmod 600" "$DIR/refused.log"
 	chmod 600 "$keyfile"
 
 	echo "== tallyctl verify finds a flipped byte and names the leaf"
-	check "verify holds before" stack_ctl verify
-	check "flip a byte of leaf 3" "$BIN/tests/flipleaf" "$DIR/db" 3
-	check "verify fails" bash -c '! "$1" -c "$2/tally.conf" verify > "$2/verify.out"' \
+	stack_check "verify holds before" stack_ctl verify
+	stack_check "flip a byte of leaf 3" "$BIN/tests/flipleaf" "$DIR/db" 3
+	stack_check "verify fails" bash -c '! "$1" -c "$2/tally.conf" verify > "$2/verify.out"' \
 		_ "$BIN/tallyctl" "$DIR"
-	check "and names leaf 3" grep -q "^FAIL leaf 3: " "$DIR/verify.out"
-	check "and nothing else" test "$(grep -c '^FAIL' "$DIR/verify.out")" = \
+	stack_check "and names leaf 3" grep -q "^FAIL leaf 3: " "$DIR/verify.out"
+	stack_check "and nothing else" test "$(grep -c '^FAIL' "$DIR/verify.out")" = \
 		"$(grep -c '^FAIL leaf 3:' "$DIR/verify.out")"
 	stack_start_tallyd
 }

@@ -18,24 +18,24 @@ priv_checks() {
 	fi
 	uid=$(id -u "$STACK_USER")
 	gid=$(id -g "$STACK_USER")
-	check "tallyd's real, effective, saved and fs uids are $STACK_USER's" \
+	stack_check "tallyd's real, effective, saved and fs uids are $STACK_USER's" \
 		test "$(proc_ids Uid)" = "$uid $uid $uid $uid"
-	check "tallyd's gids are $STACK_USER's" \
+	stack_check "tallyd's gids are $STACK_USER's" \
 		test "$(proc_ids Gid)" = "$gid $gid $gid $gid"
-	check "tallyd's only group is $STACK_USER's" \
+	stack_check "tallyd's only group is $STACK_USER's" \
 		test "$(proc_field Groups)" = "$gid"
-	check "tallyd holds no capability" test "$(proc_field CapPrm)" = \
+	stack_check "tallyd holds no capability" test "$(proc_field CapPrm)" = \
 		0000000000000000
-	check "the data directory is $STACK_USER's, 0700" \
+	stack_check "the data directory is $STACK_USER's, 0700" \
 		test "$(stat -c '%U %a' "$DIR/db")" = "$STACK_USER 700"
-	check "every file in it is $STACK_USER's" \
+	stack_check "every file in it is $STACK_USER's" \
 		test -z "$(find "$DIR/db" ! -user "$STACK_USER")"
-	check "no file in it is open to group or others" \
+	stack_check "no file in it is open to group or others" \
 		test -z "$(find "$DIR/db" -perm /077)"
-	check "signing keys are 0600, their directory 0700" test -z \
+	stack_check "signing keys are 0600, their directory 0700" test -z \
 		"$(find "$DIR/db/keys" \( -type f ! -perm 600 \) -o \( -type d ! -perm 700 \))"
 	touch "$DIR/db/root-owned"
-	check "a root-owned file in the data directory is refused, with the fix" \
+	stack_check "a root-owned file in the data directory is refused, with the fix" \
 		bash -c '! out=$("$1" -c "$2/tally.conf" tenant list 2>&1) &&
 			grep -q "root-owned is not owned by .*: chown -R" <<<"$out"' _ \
 		"$BIN/tallyctl" "$DIR"

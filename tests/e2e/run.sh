@@ -16,15 +16,6 @@ export TALLY_E2E_SECRETS=$DIR/secrets.list TALLY_E2E_LOGS=$DIR/logs
 
 passed=0
 failed=0
-check() {	# check NAME COMMAND...: a shell-level assertion
-	if "${@:2}"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $1" >&2
-	fi
-}
-
 finish() {
 	stack_stop
 	if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then
@@ -63,9 +54,9 @@ stack_start_apache "$APACHE_PORT" "$APACHE_TLS"
 export TALLY_CACERT=$DIR/tls/cert.pem
 suite() {	# suite LABEL URL
 	echo "== check_http, check_log and check_read via $1 ($2)"
-	check "check_http via $1" env TALLY_URL="$2" "$BIN/tests/check_http"
-	check "check_log via $1" env TALLY_URL="$2" "$BIN/tests/check_log"
-	check "check_read via $1" env TALLY_URL="$2" "$BIN/tests/check_read"
+	stack_check "check_http via $1" env TALLY_URL="$2" "$BIN/tests/check_http"
+	stack_check "check_log via $1" env TALLY_URL="$2" "$BIN/tests/check_log"
+	stack_check "check_read via $1" env TALLY_URL="$2" "$BIN/tests/check_read"
 }
 suite nginx-http "http://127.0.0.1:$NGINX_PORT"
 suite apache-https "https://127.0.0.1:$APACHE_TLS"
@@ -83,30 +74,30 @@ hostile_begin "http://127.0.0.1:$NGINX_PORT"
 # Under ASan (E2E_FRONTS=2) through Apache only: it hands tallyd every
 # case nginx does, and bodies cut short besides.
 [ "${E2E_FRONTS:-4}" -lt 4 ] ||
-	check "check_hostile via nginx-http" env TALLY_FRONT=nginx \
+	stack_check "check_hostile via nginx-http" env TALLY_FRONT=nginx \
 	TALLY_URL="http://127.0.0.1:$NGINX_PORT" "$BIN/tests/check_hostile"
-check "check_hostile via apache-http" env TALLY_FRONT=apache \
+stack_check "check_hostile via apache-http" env TALLY_FRONT=apache \
 	TALLY_URL="http://127.0.0.1:$APACHE_PORT" "$BIN/tests/check_hostile"
 hostile_end "http://127.0.0.1:$NGINX_PORT"
 
 echo "== the README's worked example (customer_acme, simulated clock)"
-check "worked example" env B="${B:-build}" "$REPO/tests/e2e/acme.sh"
+stack_check "worked example" env B="${B:-build}" "$REPO/tests/e2e/acme.sh"
 
 echo "== rate limits per key (a tallyd of its own, 5 requests a second)"
-check "rate limits" env B="${B:-build}" "$REPO/tests/e2e/ratelimit.sh"
+stack_check "rate limits" env B="${B:-build}" "$REPO/tests/e2e/ratelimit.sh"
 
 echo "== webhooks (a tallyd of its own, a receiver on loopback)"
-check "webhooks" env B="${B:-build}" "$REPO/tests/e2e/webhooks.sh"
+stack_check "webhooks" env B="${B:-build}" "$REPO/tests/e2e/webhooks.sh"
 
 # shellcheck source=log.sh
 source "$REPO/tests/e2e/log.sh"
 
 echo "== kill -9 during a stream of writes: nothing acknowledged is lost or doubled"
-check "crash test, 5 cycles (make crashtest: 50)" env B="${B:-build}" \
+stack_check "crash test, 5 cycles (make crashtest: 50)" env B="${B:-build}" \
 	"$REPO/tests/e2e/crash.sh" 5
 
 echo "== tallyctl backup while tallyd serves writes, restored and verified"
-check "hot backup" env B="${B:-build}" "$REPO/tests/e2e/backup.sh"
+stack_check "hot backup" env B="${B:-build}" "$REPO/tests/e2e/backup.sh"
 
 log_checks "http://127.0.0.1:$NGINX_PORT"
 
@@ -121,16 +112,16 @@ whoami_ok() {	# whoami_ok URL KEY: 200 with the key's tenant
 
 echo "== restart: SIGTERM, start again; tenants and keys are kept"
 stack_kill "$TALLYD_PID"
-check "tallyd left no socket behind" test ! -e "$DIR/run/tallyd.sock"
+stack_check "tallyd left no socket behind" test ! -e "$DIR/run/tallyd.sock"
 stack_start_tallyd
-check "key works after restart" whoami_ok "http://127.0.0.1:$NGINX_PORT" "$TALLY_KEY_LIVE"
+stack_check "key works after restart" whoami_ok "http://127.0.0.1:$NGINX_PORT" "$TALLY_KEY_LIVE"
 
 echo "== crash: kill -9, start again; the store recovers"
 kill -KILL "$TALLYD_PID"
 wait "$TALLYD_PID" 2>/dev/null || true
 stack_start_tallyd
-check "key works after kill -9" whoami_ok "http://127.0.0.1:$APACHE_PORT" "$TALLY_KEY_LIVE"
-check "revoked key stays revoked" test "$(curl -s -o /dev/null -w '%{http_code}' \
+stack_check "key works after kill -9" whoami_ok "http://127.0.0.1:$APACHE_PORT" "$TALLY_KEY_LIVE"
+stack_check "revoked key stays revoked" test "$(curl -s -o /dev/null -w '%{http_code}' \
 	-H "X-Api-Key: $TALLY_KEY_REVOKED" "http://127.0.0.1:$NGINX_PORT/api/v1/auth/whoami")" = 401
 
 stack_stop
@@ -142,28 +133,28 @@ run_once() {	# starts tools/run.sh, checks it, stops it with SIGTERM
 	TALLY_VAR=$RUNDIR PORT=$RUN_PORT TLS_PORT=$RUN_TLS B=${B:-build} \
 		"$REPO/tools/run.sh" > "$DIR/makerun-$1.out" 2>&1 &
 	local pid=$!
-	check "make run ($1) listens" stack_wait_port "$RUN_PORT"
-	check "make run ($1) key file is 0600" \
+	stack_check "make run ($1) listens" stack_wait_port "$RUN_PORT"
+	stack_check "make run ($1) key file is 0600" \
 		test "$(stat -c %a "$RUNDIR/demo.key")" = 600
-	check "make run ($1) whoami" bash -c 'curl -sf -H "X-Api-Key: $(cat "$1")" \
+	stack_check "make run ($1) whoami" bash -c 'curl -sf -H "X-Api-Key: $(cat "$1")" \
 		"$2/api/v1/auth/whoami" | grep -q "\"tenant\":\"demo\""' _ \
 		"$RUNDIR/demo.key" "http://127.0.0.1:$RUN_PORT"
 	kill -TERM "$pid"
-	check "make run ($1) exits 0 on SIGTERM" wait "$pid"
-	check "make run ($1) stopped nginx" bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$RUN_PORT"
-	check "make run ($1) stopped tallyd" test ! -e "$RUNDIR/run/tallyd.sock"
+	stack_check "make run ($1) exits 0 on SIGTERM" wait "$pid"
+	stack_check "make run ($1) stopped nginx" bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$RUN_PORT"
+	stack_check "make run ($1) stopped tallyd" test ! -e "$RUNDIR/run/tallyd.sock"
 }
 run_once first
 first_key=$(cat "$RUNDIR/demo.key")
-check "first run printed the key" grep -qF "$first_key" "$DIR/makerun-first.out"
+stack_check "first run printed the key" grep -qF "$first_key" "$DIR/makerun-first.out"
 run_once second
-check "second run kept the key" test "$(cat "$RUNDIR/demo.key")" = "$first_key"
-check "second run did not print the key" bash -c '! grep -qF "$1" "$2"' _ \
+stack_check "second run kept the key" test "$(cat "$RUNDIR/demo.key")" = "$first_key"
+stack_check "second run did not print the key" bash -c '! grep -qF "$1" "$2"' _ \
 	"$first_key" "$DIR/makerun-second.out"
 
 echo "== secrets: no API key secret, webhook secret or private key in any log"
 stack_secret "$(cut -d. -f2- "$RUNDIR/demo.key")"
-check "none of $(wc -l < "$TALLY_E2E_SECRETS") secrets in a log of the run" \
+stack_check "none of $(wc -l < "$TALLY_E2E_SECRETS") secrets in a log of the run" \
 	stack_sweep "$DIR"
 
 echo "== sanitizers (make asan): no report in any log of the run"
@@ -171,7 +162,7 @@ sanitizer_quiet() {
 	! grep -rlE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
 		--include='*.log' --include='*.out' "$DIR"
 }
-check "no ASan, LSan or UBSan report from any server" sanitizer_quiet
+stack_check "no ASan, LSan or UBSan report from any server" sanitizer_quiet
 
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

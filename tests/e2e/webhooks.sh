@@ -38,15 +38,6 @@ finish() {
 }
 trap finish EXIT
 
-check() {	# check NAME COMMAND...
-	if "${@:2}"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $1" >&2
-	fi
-}
-
 # eventually SECONDS COMMAND...: until the command holds, or time is up.
 eventually() {
 	local deadline=$((SECONDS + $1))
@@ -140,10 +131,10 @@ URL=http://127.0.0.1:$PORT
 recv_start
 
 echo "== 1. private targets are refused unless tally.conf allows them"
-check "webhook add refuses a loopback address" \
+stack_check "webhook add refuses a loopback address" \
 	bash -c '! "$1" -c "$2" webhook add --tenant hooks "http://127.0.0.1:$3/" 2>/dev/null' \
 	_ "$BIN/tallyctl" "$DIR/tally.conf" "$RPORT"
-check "webhook add refuses credentials in the URL" \
+stack_check "webhook add refuses credentials in the URL" \
 	bash -c '! "$1" -c "$2" webhook add --tenant hooks "https://u:p@example.com/" 2>/dev/null' \
 	_ "$BIN/tallyctl" "$DIR/tally.conf"
 read -r LOCAL_ID LOCAL_SECRET < <(stack_ctl webhook add --tenant hooks "http://localhost:$RPORT/hook" 2>/dev/null)
@@ -153,13 +144,13 @@ refused() {
 	deliveries | jq -e 'select(.attempts >= 1 and
 	    (.lastError | test("not public")))' >/dev/null
 }
-check "a name resolving to loopback is refused at delivery" eventually 20 refused
-check "the receiver got nothing" test ! -s "$RDIR/log"
+stack_check "a name resolving to loopback is refused at delivery" eventually 20 refused
+stack_check "the receiver got nothing" test ! -s "$RDIR/log"
 stack_ctl webhook remove "$LOCAL_ID" >/dev/null
 removed() {
 	deliveries FAILED | jq -e 'select(.lastError == "the endpoint was removed")' >/dev/null
 }
-check "events of a removed endpoint fail" eventually 20 removed
+stack_check "events of a removed endpoint fail" eventually 20 removed
 
 echo "== 2. every event arrives, signed"
 stack_kill "$TALLYD_PID"
@@ -177,14 +168,14 @@ batch=$(api POST /api/v1/balance/delta/batch '{"deltas":[
 	{"customerId":"c1","delta":0,"reason":"zero","referenceId":"b-2"},
 	{"customerId":"c2","delta":3,"reason":"ok"}]}')
 records+=($(jq -r '.data.results[] | select(.status != "FAILED") | .recordId' <<<"$batch"))
-check "22 deltas recorded" test "${#records[@]}" -eq 22
-check "every delta.verified arrives" eventually 30 delivered "${records[@]}"
+stack_check "22 deltas recorded" test "${#records[@]}" -eq 22
+stack_check "every delta.verified arrives" eventually 30 delivered "${records[@]}"
 checkpoint=$(api POST /api/v1/balance/checkpoint '{"customerId":"c1"}')
 chk_id=$(jq -r '.data.checkpoints[0].checkpointId // .data.checkpointId' <<<"$checkpoint")
 chk_arrived() { grep -lq "\"checkpointId\":\"$chk_id\"" "$RDIR"/req/*.body; }
-check "checkpoint.verified arrives" eventually 30 chk_arrived
+stack_check "checkpoint.verified arrives" eventually 30 chk_arrived
 failed_arrived() { answered 200 | grep ' delta.failed ' >/dev/null; }
-check "delta.failed arrives for the refused item" eventually 30 failed_arrived
+stack_check "delta.failed arrives for the refused item" eventually 30 failed_arrived
 fbody=$(grep -l '"event":"delta.failed"' "$RDIR"/req/*.body | sed -n 1p)
 failed_body() {
 	jq -e '.data.index == 1 and .data.referenceId == "b-2" and
@@ -192,7 +183,7 @@ failed_body() {
 	    .data.error.code == "VALIDATION_ERROR" and
 	    .data.error.field == "delta"' "$fbody" >/dev/null
 }
-check "delta.failed names the item and its error" failed_body
+stack_check "delta.failed names the item and its error" failed_body
 
 # One delta.verified body against the delta as the API shows it.
 first=${records[0]}
@@ -214,7 +205,7 @@ body_matches() {
 	    (.data.proof.rootHash | test("^0x[0-9a-f]{64}$")) and
 	    .data.blockTimestamp == $d.verifiedAt' "$RDIR/req/$n.body" >/dev/null
 }
-check "delta.verified body matches the delta" body_matches
+stack_check "delta.verified body matches the delta" body_matches
 headers_match() {
 	local id
 	id=$(jq -r .id "$RDIR/req/$n.body")
@@ -222,11 +213,11 @@ headers_match() {
 	grep -qi '^X-Webhook-Event: delta.verified' "$RDIR/req/$n.head" &&
 	grep -qi '^Content-Type: application/json' "$RDIR/req/$n.head"
 }
-check "X-Event-ID, X-Webhook-Event, Content-Type" headers_match
+stack_check "X-Event-ID, X-Webhook-Event, Content-Type" headers_match
 all_signed() {	# hookrecv's HMAC verdict: one signature, by secret 0
 	[ -z "$(awk '$5 != "0"' "$RDIR/log")" ]
 }
-check "hookrecv: every signature verifies with the secret" all_signed
+stack_check "hookrecv: every signature verifies with the secret" all_signed
 openssl_agrees() {	# openssl dgst -hmac: the same bytes, the same value
 	local f n1
 	for f in "$RDIR"/req/*.head; do
@@ -235,12 +226,12 @@ openssl_agrees() {	# openssl dgst -hmac: the same bytes, the same value
 			return 1
 	done
 }
-check "openssl dgst -hmac: every signature verifies" openssl_agrees
+stack_check "openssl dgst -hmac: every signature verifies" openssl_agrees
 forged_fails() {	# the check can fail: another secret does not verify
 	[ "$(carried_sigs "$n")" != "$(openssl_sig "$n" "whsec_not_it")" ]
 }
-check "a wrong secret does not verify" forged_fails
-check "deliveries: all VERIFIED with one attempt" bash -c '
+stack_check "a wrong secret does not verify" forged_fails
+stack_check "deliveries: all VERIFIED with one attempt" bash -c '
 	[ "$(jq -s "map(select(.attempts == 1 and .lastStatusCode == 200)) |
 	    length" <<<"$1")" -ge 24 ]' _ "$(deliveries VERIFIED)"
 
@@ -252,27 +243,27 @@ retrying() {
 	deliveries QUEUED | jq -s -e 'map(select(.attempts >= 2 and
 	    .lastStatusCode == null)) | length >= 5' >/dev/null
 }
-check "attempts at a receiver that is down are listed" eventually 30 retrying
+stack_check "attempts at a receiver that is down are listed" eventually 30 retrying
 recv_mode fail
 recv_start
 for i in $(seq 5); do down+=("$(emit c2 "0.$i")"); done
 failing() { [ "$(answered 503 | wc -l)" -ge 10 ]; }
-check "a failing receiver gets attempts (503)" eventually 30 failing
+stack_check "a failing receiver gets attempts (503)" eventually 30 failing
 listed_503() {
 	deliveries QUEUED | jq -s -e 'map(select(.lastStatusCode == 503 and
 	    .lastError == "HTTP 503")) | length >= 1' >/dev/null
 }
-check "deliveries show lastStatusCode 503" eventually 10 listed_503
+stack_check "deliveries show lastStatusCode 503" eventually 10 listed_503
 recv_mode ok
-check "every event arrives once the receiver is up" eventually 60 delivered "${down[@]}"
+stack_check "every event arrives once the receiver is up" eventually 60 delivered "${down[@]}"
 same_ids() {	# each event answered 503 was later answered 200, same id
 	local id
 	for id in $(answered 503 | awk '{ print $3 }' | sort -u); do
 		answered 200 | grep " $id " >/dev/null || return 1
 	done
 }
-check "retries carry the same X-Event-ID" same_ids
-check "the retried events list their attempts" bash -c '
+stack_check "retries carry the same X-Event-ID" same_ids
+stack_check "the retried events list their attempts" bash -c '
 	[ "$(jq -s "map(select(.attempts >= 2)) | length" <<<"$1")" -ge 10 ]' \
 	_ "$(deliveries VERIFIED)"
 
@@ -294,11 +285,11 @@ recv_mode hang
 hung_before=$(answered hang | wc -l)
 hang_ms=$(timed_emits 50)
 hung_now() { [ "$(answered hang | wc -l)" -gt "$hung_before" ]; }
-check "deliveries hang meanwhile" eventually 10 hung_now
+stack_check "deliveries hang meanwhile" eventually 10 hung_now
 echo "webhooks: 50 emits took $base_ms ms with a receiver that answers, $hang_ms ms with one that hangs"
 # Had an emit waited for a delivery, an attempt would have timed out
 # (30 s) before the emits ended: none has.
-check "50 emits answered while deliveries hang, none timed out yet" \
+stack_check "50 emits answered while deliveries hang, none timed out yet" \
 	bash -c '[ -z "$(jq -c "select(.lastError // \"\" | test(\"[Tt]imeout|timed out\"))" <<<"$1")" ]' \
 	_ "$(deliveries)"
 # The hung attempts end when the receiver restarts; they are made again.
@@ -306,23 +297,23 @@ recv_mode ok
 recv_stop
 recv_start
 settled() { [ -z "$(deliveries QUEUED)" ]; }
-check "the hung events are delivered after all" eventually 60 settled
+stack_check "the hung events are delivered after all" eventually 60 settled
 
 echo "== 5. secret rotation: both signatures for the overlap"
 SECRET2=$(stack_ctl webhook rotate-secret "$HOOK_ID" 2>/dev/null)
 stack_secret "$SECRET2"
 printf '%s\n%s\n' "$SECRET2" "$SECRET1" > "$RDIR/secrets"
-check "webhook list shows no secret" bash -c '! "$1" -c "$2" webhook list |
+stack_check "webhook list shows no secret" bash -c '! "$1" -c "$2" webhook list |
 	grep -qe "$3" -e "$4"' _ "$BIN/tallyctl" "$DIR/tally.conf" "$SECRET1" "$SECRET2"
 rotated=$(emit c1 7)
-check "the delta after the rotation arrives" eventually 30 delivered "$rotated"
+stack_check "the delta after the rotation arrives" eventually 30 delivered "$rotated"
 n=$(basename "$(grep -l "\"recordId\":\"$rotated\"" "$RDIR"/req/*.body | sed -n 1p)" .body)
-check "hookrecv: new secret first, then the old" \
+stack_check "hookrecv: new secret first, then the old" \
 	test "$(awk -v n="$n" '$1 == n { print $5 }' "$RDIR/log")" = "0,1"
 both_openssl() {
 	[ "$(carried_sigs "$n")" = "$(openssl_sig "$n" "$SECRET2"; openssl_sig "$n" "$SECRET1")" ]
 }
-check "openssl dgst -hmac agrees with both" both_openssl
+stack_check "openssl dgst -hmac agrees with both" both_openssl
 
 echo "== 6. kill -9 mid-delivery: of the sender, then of tallyd"
 recv_mode hang
@@ -330,30 +321,30 @@ hung_before=$(answered hang | wc -l)
 k1=()
 for i in 1 2 3; do k1+=("$(emit c1 "1$i")"); done
 hung3() { [ "$(answered hang | wc -l)" -ge $((hung_before + 3)) ]; }
-check "three deliveries in flight" eventually 20 hung3
+stack_check "three deliveries in flight" eventually 20 hung3
 sender=$(pgrep -P "$TALLYD_PID" -x tallyd || pgrep -P "$TALLYD_PID")
-check "the sender is a process of its own" test -n "$sender"
+stack_check "the sender is a process of its own" test -n "$sender"
 kill -KILL "$sender"
 recv_mode ok
-check "after kill -9 of the sender, all arrive" eventually 60 delivered "${k1[@]}"
+stack_check "after kill -9 of the sender, all arrive" eventually 60 delivered "${k1[@]}"
 respawned() {
 	local s
 	s=$(pgrep -P "$TALLYD_PID") && [ -n "$s" ] && [ "$s" != "$sender" ]
 }
-check "the sender was started again" eventually 10 respawned
+stack_check "the sender was started again" eventually 10 respawned
 recv_mode hang
 hung_before=$(answered hang | wc -l)
 k2=()
 for i in 1 2 3; do k2+=("$(emit c2 "2$i")"); done
-check "three more deliveries in flight" eventually 20 hung3
+stack_check "three more deliveries in flight" eventually 20 hung3
 sender=$(pgrep -P "$TALLYD_PID")
 kill -KILL "$TALLYD_PID"
 wait "$TALLYD_PID" 2>/dev/null || true
 sender_exits() { ! kill -0 "$sender" 2>/dev/null; }
-check "the sender exits with tallyd" eventually 10 sender_exits
+stack_check "the sender exits with tallyd" eventually 10 sender_exits
 recv_mode ok
 stack_start_tallyd
-check "after kill -9 of tallyd, all arrive" eventually 60 delivered "${k2[@]}"
+stack_check "after kill -9 of tallyd, all arrive" eventually 60 delivered "${k2[@]}"
 
 echo "== 7. an HTTPS target, its certificate verified"
 PPORT=$(stack_free_port)
@@ -391,31 +382,31 @@ tls_arrived() {	# the request came through the proxy, signed with its secret
 	done
 	return 1
 }
-check "delivered over HTTPS, signed with that endpoint's secret" eventually 30 tls_arrived
+stack_check "delivered over HTTPS, signed with that endpoint's secret" eventually 30 tls_arrived
 stack_ctl webhook remove "$TLS_ID" >/dev/null
 
 echo "== 8. the deliveries API"
-check "every event is delivered or failed by design" bash -c '
+stack_check "every event is delivered or failed by design" bash -c '
 	[ -z "$(jq -c "select(.status != \"VERIFIED\" and
 	    .lastError != \"the endpoint was removed\")" <<<"$1")" ]' _ "$(deliveries)"
 one=$(deliveries VERIFIED | jq -r 'select(.url | endswith("/hook")) | .eventId' | sed -n 1p)
 retried=$(api POST "/api/v1/balance/webhooks/$one/retry")
-check "retry queues a delivered event again" answers "$retried" \
+stack_check "retry queues a delivered event again" answers "$retried" \
 	'.success and .data.status == "QUEUED"'
 twice() { [ "$(answered 200 | grep -c " $one ")" -ge 2 ]; }
-check "the retried event is sent again, same id" eventually 30 twice
-check "retry of an unknown event: 404" answers \
+stack_check "the retried event is sent again, same id" eventually 30 twice
+stack_check "retry of an unknown event: 404" answers \
 	"$(api POST /api/v1/balance/webhooks/evt_nope/retry)" '.error.code == "NOT_FOUND"'
-check "status filter is checked: 400" answers \
+stack_check "status filter is checked: 400" answers \
 	"$(api GET '/api/v1/balance/webhooks?status=DONE')" '.error.field == "status"'
-check "paging: limit and offset" answers \
+stack_check "paging: limit and offset" answers \
 	"$(api GET '/api/v1/balance/webhooks?limit=2&offset=1')" \
 	'(.data.deliveries | length) == 2 and .data.pagination.offset == 1 and
 	 .data.pagination.total > 40'
-check "customer keys may not list deliveries: 403" bash -c '
+stack_check "customer keys may not list deliveries: 403" bash -c '
 	curl -s -H "X-Api-Key: $1" "$2/api/v1/balance/webhooks" |
 	jq -e ".error.code == \"FORBIDDEN\"" >/dev/null' _ "$CUSTOMER_KEY" "$URL"
-check "tallyctl verify holds" stack_ctl verify
+stack_check "tallyctl verify holds" stack_ctl verify
 
 echo "webhooks: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

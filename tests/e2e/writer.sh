@@ -9,11 +9,8 @@ DIR=$(mktemp -d "/tmp/tally-$NAME.XXXXXX")
 # shellcheck source=../../tools/stack.sh
 source "$REPO/tools/stack.sh"
 
+passed=0
 failed=0
-check() {	# check NAME COMMAND...: counts a failure, goes on
-	"${@:2}" || { failed=$((failed + 1)); echo "FAIL: $1" >&2; }
-}
-
 writer=
 finish() {	# finish EXIT_STATUS
 	[ -z "$writer" ] || kill -KILL "$writer" 2>/dev/null || true
@@ -50,7 +47,7 @@ writer_start() {
 # Each of the client's threads finishes the request it has begun.
 writer_stop() {
 	kill -TERM "$writer"
-	check "the client got every request acknowledged" wait "$writer"
+	stack_check "the client got every request acknowledged" wait "$writer"
 	writer=
 	cat "$DIR/writer.out"
 }
