@@ -1,9 +1,11 @@
 /*
- * Fuzzes tally-verify's receipt parser, receipt_parse, and then every
- * check it runs on what parsed, against the public test keys of
+ * Fuzzes tally-verify's two readers of untrusted text with each input:
+ * the receipt parser, receipt_parse, then every check it runs on what
+ * parsed; and --head, verify_head, which takes a bare signed note or a
+ * GET /log/checkpoint answer.  Against the public test keys of
  * tests/vectors ($TALLY_VECTORS, else the path from the repository's
- * root), with the report written to /dev/null so that its formatting of
- * untrusted text runs too.
+ * root), with the reports written to /dev/null so that their formatting
+ * of untrusted text runs too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +70,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct receipt	*r = NULL;
 	struct report	 rep;
 	char		 err[VERIFY_LINE_MAX] = "";
+
+	report_init(&rep, devnull);
+	verify_head(&rep, (const char *)data, size, keys);
+	report_finish(&rep);
 
 	if (receipt_parse((const char *)data, size, &r, err,
 	    sizeof(err)) < 0) {
