@@ -340,6 +340,15 @@ fill(struct courier *co)
 		return;
 	if ((rc = store_read(co->store, due_txn, &d)) != STORE_OK)
 		log_error("courier: outbox: %s", store_strerror(rc));
+	/*
+	 * The ledger commits before its flush (store_write_deferred), so
+	 * an event read here may not be on disk yet: none leaves before
+	 * it is.  Usually the flush is already done, or shared.
+	 */
+	if (d.n > 0 && (rc = store_flush(co->store)) != STORE_OK) {
+		log_error("courier: outbox: %s", store_strerror(rc));
+		d.n = 0;
+	}
 	for (i = 0; i < d.n && co->fd >= 0; i++)
 		dispatch(co, d.ids[i], now_ms);
 	free(d.ids);
