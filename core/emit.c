@@ -16,7 +16,8 @@
 #include "ids.h"
 
 #define EMIT_INT_EXACT	9007199254740992LL	/* 2^53, exclusive */
-#define EMIT_ID_BYTES	16			/* random bytes of an id */
+#define EMIT_ID_BYTES	16			/* bytes of an id (hex-encoded) */
+#define EMIT_ID_TIME_BYTES 6			/* ... of them a recordId's time */
 
 static const char *const emit_fields[] = {
 	"customerId", "delta", "reason", "referenceId", "metadata", "adjusts",
@@ -319,8 +320,11 @@ emit_fingerprint(struct emit_input *in)
 static int
 emit_ids(struct emit_input *in)
 {
-	uint8_t		rnd[EMIT_ID_BYTES - 6 + EMIT_ID_BYTES +
+	/* The record's random part, the receipt id, the salt: one draw. */
+	uint8_t		rnd[EMIT_ID_BYTES - EMIT_ID_TIME_BYTES + EMIT_ID_BYTES +
 			    sizeof(in->salt)];
+	uint8_t		*receipt = rnd + EMIT_ID_BYTES - EMIT_ID_TIME_BYTES;
+	uint8_t		*salt = receipt + EMIT_ID_BYTES;
 	uint8_t		id[EMIT_ID_BYTES];
 	char		hex[2 * EMIT_ID_BYTES + 1];
 	uint64_t	now = (uint64_t)timefmt_now_ms();
@@ -328,14 +332,15 @@ emit_ids(struct emit_input *in)
 
 	if (random_bytes(rnd, sizeof(rnd)) < 0)
 		return -1;
-	for (i = 5; i >= 0; i--, now >>= 8)
+	for (i = EMIT_ID_TIME_BYTES - 1; i >= 0; i--, now >>= 8)
 		id[i] = (uint8_t)now;
-	memcpy(id + 6, rnd, EMIT_ID_BYTES - 6);
+	memcpy(id + EMIT_ID_TIME_BYTES, rnd, EMIT_ID_BYTES -
+	    EMIT_ID_TIME_BYTES);
 	hex_encode(id, EMIT_ID_BYTES, hex);
 	snprintf(in->record_id, sizeof(in->record_id), "rec_%s", hex);
-	hex_encode(rnd + EMIT_ID_BYTES - 6, EMIT_ID_BYTES, hex);
+	hex_encode(receipt, EMIT_ID_BYTES, hex);
 	snprintf(in->receipt_id, sizeof(in->receipt_id), "rcpt_%s", hex);
-	memcpy(in->salt, rnd + 2 * EMIT_ID_BYTES - 6, sizeof(in->salt));
+	memcpy(in->salt, salt, sizeof(in->salt));
 	return 0;
 }
 

@@ -635,20 +635,18 @@ rows_append_txn(struct store_txn *t, void *arg)
 	struct store_slot	slot;
 	struct store_delta	d;
 	char			leaf[32];
-	uint64_t		size;
 	size_t			i;
 	int			rc;
 
 	(void)arg;
 	for (i = nwritten; i < nrows; i++) {
-		if ((rc = store_log_size(t, &size)) != STORE_OK)
-			return rc;
-		if (size != rows[i].log_index)
-			return STORE_USER + 50;
 		row_delta(&rows[i], &d, leaf, sizeof(leaf));
 		if ((rc = store_delta_slot(t, d.tenant, d.env, d.customer_id,
-		    &slot)) != STORE_OK ||
-		    (rc = store_delta_append(t, &slot, &d, rows[i].amount)) !=
+		    &slot)) != STORE_OK)
+			return rc;
+		if (slot.log_index != rows[i].log_index)
+			return STORE_USER + 50;
+		if ((rc = store_delta_append(t, &slot, &d, rows[i].amount)) !=
 		    STORE_OK)
 			return rc;
 	}
