@@ -61,6 +61,9 @@ struct chk_one {
 	int			 run_known;	/* lo and hi */
 	int			 sums_known;	/* edge and net */
 	uint64_t		 lo, hi;	/* its run: seqs lo+1..hi */
+	uint64_t		 start;		/* version 2: its predecessor's
+						   end (or start) + 1 */
+	int			 start_known;
 	uint64_t		 next;		/* the run's next seq to read */
 	struct merkle_edge	 edge, saved;
 	decimal_t		 net, saved_net;
@@ -387,6 +390,9 @@ chk_previous(struct chk *x, struct store_txn *t)
 		want = p->month == c->month ? p->starting :
 		    p->starting + p->net;
 	}
+	o->start = checkpoint_run_start(c->previous[0] != '\0' ? p : NULL,
+	    c->month);
+	o->start_known = 1;
 	if (c->starting == want)
 		return STORE_OK;
 	decimal_format(c->starting, v1);
@@ -471,9 +477,10 @@ chk_seq_before(struct chk *x, struct store_txn *t, uint64_t last,
 }
 
 /*
- * Its run as the log has it: the month's seqs below treeSize, those
- * after the last before the month began through the last before it
- * ended (which is also the through seq).
+ * Its run as the log has it, through the last seq recorded before the
+ * month ended below treeSize (which is also the through seq): from its
+ * predecessor's end for a version 2 checkpoint (SPEC 3.6), and for one
+ * of version 1, from the first seq recorded in the month.
  */
 static int
 chk_run_ends(struct chk *x, struct store_txn *t)
@@ -488,8 +495,11 @@ chk_run_ends(struct chk *x, struct store_txn *t)
 		return STORE_OK;	/* the log walk tells */
 	if (rc != STORE_OK)
 		return rc;
-	if ((rc = chk_seq_before(x, t, cust.last_seq,
-	    timefmt_month_start(c->month), &o->lo)) == STORE_OK &&
+	if (c->version >= 2 && !o->start_known)
+		return STORE_OK;	/* its predecessor's problem was told */
+	o->lo = o->start - 1;
+	if ((c->version >= 2 || (rc = chk_seq_before(x, t, cust.last_seq,
+	    timefmt_month_start(c->month), &o->lo)) == STORE_OK) &&
 	    (rc = chk_seq_before(x, t, cust.last_seq,
 	    timefmt_month_start(c->month + 1), &o->hi)) == STORE_OK)
 		o->run_known = 1;
@@ -503,7 +513,7 @@ chk_record_read(struct store_txn *t, void *arg)
 	struct chk_one	*o = &x->one;
 	int		 rc;
 
-	o->found = o->run_known = 0;
+	o->found = o->run_known = o->start_known = 0;
 	rc = store_checkpoint_get(t, x->id, &o->c);
 	if (rc == STORE_NOTFOUND || rc == STORE_CORRUPT) {
 		audit_problem(x->a, "checkpoint %s: %s", x->id,

@@ -353,7 +353,6 @@ balance_derive(struct store_txn *t, const char *tenant, enum store_env env,
 	struct store_sth	head;
 	struct store_month	m;
 	uint64_t		a, z, verified, upto;
-	decimal_t		below;
 	int			rc;
 
 	memset(b, 0, sizeof(*b));
@@ -388,13 +387,27 @@ balance_derive(struct store_txn *t, const char *tenant, enum store_env env,
 		b->net = b->customer.sum;	/* the running total */
 	else if (m.count > 0 && upto == m.last_seq)
 		b->net = m.sum;			/* the month's total */
-	else {
-		if ((rc = cust_sum_through(&c, a - 1, &below)) != STORE_OK ||
-		    (rc = cust_sum_through(&c, upto, &b->net)) != STORE_OK)
-			return rc;
-		b->net -= below;
-	}
+	else
+		return balance_run_sum(t, tenant, env, customer_id, a, upto,
+		    &b->net);
 	return STORE_OK;
+}
+
+int
+balance_run_sum(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, uint64_t first, uint64_t last, decimal_t *sum)
+{
+	struct cust	c = { t, tenant, env, customer_id };
+	decimal_t	below;
+	int		rc;
+
+	*sum = 0;
+	if (first == 0 || last < first)
+		return STORE_OK;
+	if ((rc = cust_sum_through(&c, first - 1, &below)) == STORE_OK &&
+	    (rc = cust_sum_through(&c, last, sum)) == STORE_OK)
+		*sum -= below;
+	return rc;
 }
 
 int

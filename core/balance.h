@@ -94,6 +94,14 @@ int	balance_derive(struct store_txn *, const char *tenant, enum store_env,
 	    struct balance *b);
 
 /*
+ * The exact sum of the customer's deltas first..last (seqs; 0 for an
+ * empty run, last < first), from the running totals in two reads.
+ */
+int	balance_run_sum(struct store_txn *, const char *tenant, enum store_env,
+	    const char *customer_id, uint64_t first, uint64_t last,
+	    decimal_t *sum);
+
+/*
  * Fills b->latest_receipt, the receipt of the newest delta b counts: one
  * more read, so only for the callers that report it.
  */

@@ -51,11 +51,23 @@ add_hash(struct sbuf *sb, const char *name, const uint8_t h[STORE_HASH_LEN])
 	add_string(sb, name, hex);
 }
 
+static void
+add_seq(struct sbuf *sb, const char *name, uint64_t seq)
+{
+	sbuf_addf(sb, ",\"%s\":%llu", name, (unsigned long long)seq);
+}
+
+/*
+ * Version 1 covered the month's deltas; version 2 names the run of seqs
+ * it covers and carries a fresh salt, so that nothing public (the
+ * statement's hash, its signature) confirms a guessed customer or amount.
+ */
 int
 checkpoint_statement(struct store_checkpoint *c)
 {
 	struct sbuf	sb = { 0 };
 	char		period[TIMEFMT_PERIOD_LEN];
+	char		salt[2 * STORE_HASH_LEN + 1];
 	int		rc = -1;
 
 	timefmt_period(c->month, period);
@@ -64,10 +76,14 @@ checkpoint_statement(struct store_checkpoint *c)
 	jcs_string(c->id, strlen(c->id), &sb);
 	add_time(&sb, "createdAt", c->created_ms);
 	add_string(&sb, "customerId", c->customer_id);
-	sbuf_addf(&sb, ",\"deltasCount\":%llu", (unsigned long long)c->count);
+	add_seq(&sb, "deltasCount", c->count);
 	add_time(&sb, "endDate", timefmt_month_start(c->month + 1));
 	add_amount(&sb, "endingBalance", c->starting + c->net);
 	add_string(&sb, "env", apikey_env_name(c->env));
+	if (c->version >= 2)
+		add_seq(&sb, "firstSequence", c->first_seq);
+	if (c->version >= 2)
+		add_seq(&sb, "lastSequence", c->last_seq);
 	add_amount(&sb, "netChange", c->net);
 	add_string(&sb, "period", period);
 	if (c->previous[0] != '\0')
@@ -76,11 +92,15 @@ checkpoint_statement(struct store_checkpoint *c)
 		sbuf_adds(&sb, ",\"previousCheckpointId\":null");
 	add_hash(&sb, "proofRoot", c->proof_root);
 	add_hash(&sb, "rootHash", c->root_hash);
+	if (c->version >= 2) {
+		hex_encode(c->salt, STORE_HASH_LEN, salt);
+		add_string(&sb, "salt", salt);
+	}
 	add_time(&sb, "startDate", timefmt_month_start(c->month));
 	add_amount(&sb, "startingBalance", c->starting);
 	add_string(&sb, "tenant", c->tenant);
-	sbuf_addf(&sb, ",\"treeSize\":%llu,\"version\":1}",
-	    (unsigned long long)c->tree_size);
+	add_seq(&sb, "treeSize", c->tree_size);
+	sbuf_addf(&sb, ",\"version\":%d}", c->version);
 	if (!sb.oom && sb.len < sizeof(c->statement)) {
 		memcpy(c->statement, sb.buf, sb.len);
 		c->statement[sb.len] = '\0';
@@ -88,6 +108,19 @@ checkpoint_statement(struct store_checkpoint *c)
 	}
 	sbuf_free(&sb);
 	return rc;
+}
+
+/* An amount as a JSON number (as PacSpace clients read it) and, under
+ * name + "Exact", as the exact decimal string no parser rounds. */
+static void
+add_amount_json(struct json_object *o, const char *name, decimal_t v)
+{
+	char	text[DECIMAL_MAX], exact[64];
+
+	decimal_format(v, text);
+	snprintf(exact, sizeof(exact), "%sExact", name);
+	json_object_object_add(o, name, emit_decimal_json(v));
+	json_object_object_add(o, exact, json_object_new_string(text));
 }
 
 struct json_object *
@@ -107,13 +140,17 @@ checkpoint_json(const struct store_checkpoint *c)
 	    emit_time_json(timefmt_month_start(c->month)));
 	json_object_object_add(o, "endDate",
 	    emit_time_json(timefmt_month_start(c->month + 1)));
-	json_object_object_add(o, "startingBalance",
-	    emit_decimal_json(c->starting));
+	if (c->version >= 2) {
+		json_object_object_add(o, "firstSequence",
+		    json_object_new_uint64(c->first_seq));
+		json_object_object_add(o, "lastSequence",
+		    json_object_new_uint64(c->last_seq));
+	}
+	add_amount_json(o, "startingBalance", c->starting);
 	json_object_object_add(o, "deltasCount",
 	    json_object_new_uint64(c->count));
-	json_object_object_add(o, "netChange", emit_decimal_json(c->net));
-	json_object_object_add(o, "endingBalance",
-	    emit_decimal_json(c->starting + c->net));
+	add_amount_json(o, "netChange", c->net);
+	add_amount_json(o, "endingBalance", c->starting + c->net);
 	json_object_object_add(o, "proofRoot", emit_hash_json(c->proof_root));
 	json_object_object_add(o, "merkleRoot", emit_hash_json(c->proof_root));
 	json_object_object_add(o, "itemsRoot", emit_hash_json(c->proof_root));
@@ -156,10 +193,9 @@ job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
 	return STORE_OK;
 }
 
-/* The Merkle root over the leaf hashes of seqs first..last. */
+/* The Merkle root over the leaf hashes of the customer's seqs c covers. */
 static int
-proof_root(struct store_txn *t, const struct checkpoint_job *job,
-    const char *customer, const struct balance *b, uint8_t *root)
+proof_root(struct store_txn *t, struct store_checkpoint *c)
 {
 	struct merkle_array	 arr = { NULL, 0 };
 	merkle_hash		*leaves = NULL;
@@ -168,50 +204,57 @@ proof_root(struct store_txn *t, const struct checkpoint_job *job,
 	uint64_t		 seq;
 	int			 rc = STORE_OK;
 
-	if (b->count > 0 &&
-	    (leaves = calloc(b->count, sizeof(*leaves))) == NULL)
+	if (c->count > 0 &&
+	    (leaves = calloc(c->count, sizeof(*leaves))) == NULL)
 		return STORE_NOMEM;
-	for (seq = b->first_seq; seq <= b->last_seq; seq++) {
-		if ((rc = store_custpos_get(t, job->tenant, job->env, customer,
-		    seq, &p)) != STORE_OK ||
+	for (seq = c->first_seq; seq <= c->last_seq; seq++) {
+		if ((rc = store_custpos_get(t, c->tenant, c->env,
+		    c->customer_id, seq, &p)) != STORE_OK ||
 		    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
 			goto out;
-		memcpy(leaves[seq - b->first_seq], d.leaf_hash, STORE_HASH_LEN);
+		memcpy(leaves[seq - c->first_seq], d.leaf_hash, STORE_HASH_LEN);
 		store_delta_free(&d);
 	}
 	arr.leaves = (const merkle_hash *)leaves;
-	arr.size = b->count;
-	rc = merkle_root(merkle_array_node, &arr, b->count, root) == 0 ?
-	    STORE_OK : STORE_CORRUPT;
+	arr.size = c->count;
+	rc = merkle_root(merkle_array_node, &arr, c->count, c->proof_root) ==
+	    0 ? STORE_OK : STORE_CORRUPT;
 out:
 	free(leaves);
 	return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
 }
 
 /*
- * The newest checkpoint before the new one.  Its month decides the
- * starting balance: the same month is covered again from the same start,
- * an earlier month's end is this month's start.
+ * The customer's newest checkpoint, if any (*has_prev).  A later month
+ * than the job's is CHECKPOINT_LATER: months are locked in order.
  */
 static int
 predecessor(struct store_txn *t, struct checkpoint_job *job,
-    const char *customer, struct store_checkpoint *prev)
+    const char *customer, struct store_checkpoint *prev, int *has_prev)
 {
 	int	rc;
 
+	*has_prev = 0;
 	rc = store_checkpoint_latest(t, job->tenant, job->env, customer,
 	    INT_MAX, prev);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
 	if (rc == STORE_OK && prev->month > job->month) {
 		snprintf(job->later, sizeof(job->later), "%s", customer);
 		return CHECKPOINT_LATER;
 	}
+	*has_prev = rc == STORE_OK;
 	return rc;
 }
 
-/* The last verified seq recorded before the month ends. */
+/*
+ * The last seq recorded before the month ends that a signed head covers,
+ * and that head's size.  Seqs are in time and log order, so every seq up
+ * to it is recorded before the month's end and verified.
+ */
 static int
 through(struct store_txn *t, const struct checkpoint_job *job,
-    const char *customer, uint64_t *seq)
+    const char *customer, uint64_t *seq, uint64_t *tree_size)
 {
 	struct balance_scope	upto = { .kind = BALANCE_CUSTOM };
 	struct balance		b;
@@ -220,62 +263,92 @@ through(struct store_txn *t, const struct checkpoint_job *job,
 	upto.start_ms = INT64_MIN;
 	upto.end_ms = timefmt_month_start(job->month + 1);
 	if ((rc = balance_derive(t, job->tenant, job->env, customer, &upto,
-	    &b)) == STORE_OK)
+	    &b)) == STORE_OK) {
 		*seq = b.last_seq;
+		*tree_size = b.tree_size;
+	}
 	return rc;
 }
 
-static int
-lock_customer(struct store_txn *t, struct checkpoint_job *job,
-    const struct webhook_targets *tg, const char *customer)
+uint64_t
+checkpoint_run_start(const struct store_checkpoint *prev, int month)
 {
-	struct balance_scope	 month = { .kind = BALANCE_PERIOD };
-	struct store_checkpoint	*c = NULL, prev;
-	struct store_sth	 head;
-	struct balance		 b;
-	char			 hex[33];
-	int			 rc, has_prev;
+	if (prev == NULL)
+		return 1;
+	if (prev->month == month && (prev->version >= 2 || prev->count > 0))
+		return prev->first_seq;
+	return prev->through_seq + 1;
+}
 
-	month.month = job->month;
-	if ((rc = balance_derive(t, job->tenant, job->env, customer, &month,
-	    &b)) != STORE_OK)
-		return rc;
-	rc = predecessor(t, job, customer, &prev);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		return rc;
-	has_prev = rc == STORE_OK;
-	if (has_prev && prev.month == job->month && prev.count == b.count &&
-	    prev.first_seq == b.first_seq && prev.last_seq == b.last_seq)
-		return job_add(job, &prev);	/* nothing new: the same one */
-	if ((rc = store_sth_get(t, b.tree_size, &head)) != STORE_OK)
+/* A fresh checkpoint of the run first..last, its head and balances. */
+static int
+checkpoint_new(struct store_txn *t, struct checkpoint_job *job,
+    const char *customer, const struct store_checkpoint *prev, int has_prev,
+    uint64_t first, uint64_t last, uint64_t tree_size,
+    struct store_checkpoint *c)
+{
+	struct store_sth	head;
+	char			hex[33];
+	int			rc;
+
+	if ((rc = store_sth_get(t, tree_size, &head)) != STORE_OK)
 		return rc == STORE_NOTFOUND ? CHECKPOINT_NO_HEAD : rc;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return STORE_NOMEM;
-	if (random_hex(hex, 16) < 0) {
-		rc = STORE_IO;
-		goto out;
-	}
+	if (random_hex(hex, 16) < 0 ||
+	    random_bytes(c->salt, sizeof(c->salt)) < 0)
+		return STORE_IO;
 	snprintf(c->id, sizeof(c->id), "chk_%s", hex);
 	snprintf(c->tenant, sizeof(c->tenant), "%s", job->tenant);
 	c->env = job->env;
 	snprintf(c->customer_id, sizeof(c->customer_id), "%s", customer);
+	c->version = 2;
 	c->month = job->month;
-	c->first_seq = b.first_seq;
-	c->last_seq = b.last_seq;
-	c->count = b.count;
-	c->net = b.net;
+	c->first_seq = first;
+	c->last_seq = c->through_seq = last;
+	c->count = last + 1 - first;
 	if (has_prev) {
-		snprintf(c->previous, sizeof(c->previous), "%s", prev.id);
-		c->starting = prev.month == job->month ? prev.starting :
-		    prev.starting + prev.net;
+		snprintf(c->previous, sizeof(c->previous), "%s", prev->id);
+		c->starting = prev->month == job->month ? prev->starting :
+		    prev->starting + prev->net;
 	}
 	c->tree_size = head.size;
 	memcpy(c->root_hash, head.root, STORE_HASH_LEN);
 	c->created_ms = timefmt_now_ms();
-	if ((rc = through(t, job, customer, &c->through_seq)) != STORE_OK ||
-	    (rc = proof_root(t, job, customer, &b, c->proof_root)) !=
-	    STORE_OK)
+	if ((rc = balance_run_sum(t, job->tenant, job->env, customer, first,
+	    last, &c->net)) != STORE_OK)
+		return rc;
+	return proof_root(t, c);
+}
+
+/*
+ * Locks the job's month for one customer: the same checkpoint again if
+ * nothing was recorded before the month's end since it was made, else a
+ * new one.  With only_if_due, a customer whose chain already covers
+ * every such delta is passed over (checkpoint-all, no delta that month).
+ */
+static int
+lock_customer(struct store_txn *t, struct checkpoint_job *job,
+    const struct webhook_targets *tg, const char *customer, int only_if_due)
+{
+	struct store_checkpoint	*c = NULL, prev;
+	uint64_t		 first, last, tree_size;
+	int			 rc, has_prev;
+
+	if ((rc = predecessor(t, job, customer, &prev, &has_prev)) !=
+	    STORE_OK ||
+	    (rc = through(t, job, customer, &last, &tree_size)) != STORE_OK)
+		return only_if_due && rc == CHECKPOINT_LATER ? STORE_OK : rc;
+	if (has_prev && prev.month == job->month && prev.through_seq == last)
+		return job_add(job, &prev);	/* nothing new: the same one */
+	first = checkpoint_run_start(has_prev ? &prev : NULL, job->month);
+	if (last + 1 < first)
+		last = first - 1;	/* nothing verified past its start yet */
+	if (only_if_due && last + 1 == first)
+		return STORE_OK;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return STORE_NOMEM;
+	if ((rc = checkpoint_new(t, job, customer, &prev, has_prev, first,
+	    last, tree_size, c)) != STORE_OK)
 		goto out;
 	if (checkpoint_statement(c) < 0) {
 		rc = STORE_NOMEM;
@@ -300,7 +373,10 @@ struct listing {
 	const struct webhook_targets	*tg;
 };
 
-/* Every customer with deltas in the month gets a checkpoint. */
+/*
+ * Every customer with deltas in the month gets a checkpoint, and so does
+ * one with none that month whose chain leaves earlier deltas uncovered.
+ */
 static int
 lock_listed(const char *customer, const struct store_customer *sc, void *arg)
 {
@@ -311,10 +387,10 @@ lock_listed(const char *customer, const struct store_customer *sc, void *arg)
 	(void)sc;
 	rc = store_month_get(l->t, l->job->tenant, l->job->env, customer,
 	    l->job->month, &m);
-	if (rc == STORE_NOTFOUND)
-		return STORE_OK;
-	return rc != STORE_OK ? rc : lock_customer(l->t, l->job, l->tg,
-	    customer);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	return lock_customer(l->t, l->job, l->tg, customer,
+	    rc == STORE_NOTFOUND);
 }
 
 static int
@@ -331,7 +407,7 @@ checkpoint_txn(struct store_txn *t, void *arg)
 		return rc;
 	l.tg = tg;
 	if (job->customer_id != NULL)
-		rc = lock_customer(t, job, tg, job->customer_id);
+		rc = lock_customer(t, job, tg, job->customer_id, 0);
 	else
 		rc = store_customer_each(t, job->tenant, job->env, lock_listed,
 		    &l);

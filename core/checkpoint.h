@@ -1,16 +1,23 @@
 /*
  * Checkpoints (SPEC 3.6, 4.4): a signed lock of one customer's UTC
- * month.  It covers the month's deltas a signed tree head covers, names
- * that head, the Merkle root of the covered leaf hashes (proofRoot), the
- * balances, and the customer's checkpoint before it; the statement of
- * all that, in canonical JSON, is signed with the log's key.  The exact
- * format is docs/receipt.md.
+ * month.  A customer's checkpoints form one chain, and each covers a run
+ * of the customer's seqs without a gap: from just after its
+ * predecessor's run (from 1 for the first) through the last delta
+ * recorded before the month's end that a signed tree head covers.  A
+ * delta recorded in a month after that month was locked is so carried
+ * into the next checkpoint; none is ever left outside the chain.  The
+ * checkpoint names that head, the Merkle root of the covered leaf hashes
+ * (proofRoot), the balances and its predecessor; the statement of all
+ * that, in canonical JSON with a fresh salt, is signed with the log's
+ * key.  The exact format is docs/receipt.md.
  *
- * Checkpointing an unchanged month again returns the checkpoint made
- * before; after new deltas a new one names it as its predecessor and
- * covers the whole month again.  A month before one already locked
- * cannot be locked any more, so each customer's checkpoints form one
- * chain.
+ * Checkpointing a month again with nothing new returns the checkpoint
+ * made before; after new deltas a new one names it as its predecessor,
+ * replaces it and starts where it started.  A month before one already
+ * locked cannot be locked any more.
+ *
+ * Checkpoints made before version 2 (a record's version 1) covered
+ * their month's deltas only; they are kept and verify as they were.
  */
 #ifndef TALLY_CHECKPOINT_H
 #define TALLY_CHECKPOINT_H
@@ -55,6 +62,14 @@ struct checkpoint_job {
 int	checkpoint_make(struct store *, struct checkpoint_job *);
 void	checkpoint_job_free(struct checkpoint_job *);
 
+/*
+ * The first seq a new checkpoint of month covers, after prev (NULL for
+ * none): right after prev's run, or, re-locking prev's own month, where
+ * prev started, since it replaces it.  A version 1 prev covered its
+ * month's deltas only: everything up to its through seq is behind it,
+ * and an empty one covered nothing of its own.
+ */
+uint64_t checkpoint_run_start(const struct store_checkpoint *prev, int month);
 /* Writes c's statement (JCS, SPEC 4.4) into c->statement; 0 or -1. */
 int	checkpoint_statement(struct store_checkpoint *c);
 /* The API's view of a checkpoint (SPEC 3.6). */

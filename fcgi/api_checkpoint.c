@@ -285,6 +285,7 @@ struct receipt {
 	struct ctx		*c;
 	const char		*customer;
 	int			 month;		/* -1: the newest */
+	char			 id[STORE_ID_MAX + 1];	/* "": by month */
 	struct store_checkpoint	 cp;
 	struct store_sth	 head;
 	struct json_object	*deltas;
@@ -296,6 +297,15 @@ api_receipt_checkpoint(struct store_txn *t, struct receipt *r)
 {
 	int	rc;
 
+	if (r->id[0] != '\0') {
+		rc = store_checkpoint_get(t, r->id, &r->cp);
+		/* Another customer's is as unknown as none. */
+		if (rc == STORE_OK && (strcmp(r->cp.tenant,
+		    r->c->who.tenant) != 0 || r->cp.env != r->c->who.env ||
+		    strcmp(r->cp.customer_id, r->customer) != 0))
+			rc = STORE_NOTFOUND;
+		return rc;
+	}
 	rc = store_checkpoint_latest(t, r->c->who.tenant, r->c->who.env,
 	    r->customer, r->month < 0 ? INT_MAX : r->month, &r->cp);
 	if (rc == STORE_OK && r->month >= 0 && r->cp.month != r->month)
@@ -327,6 +337,10 @@ api_receipt_delta(struct store_txn *t, const struct receipt *r,
 	json_object_object_add(o, "leaf", json_tokener_parse(d->leaf_data));
 	json_object_object_add(o, "inclusionProof",
 	    emit_hashes_json(proof, len));
+	/* Recorded before its month: carried in from an earlier one. */
+	if (d->created_ms < timefmt_month_start(r->cp.month))
+		json_object_object_add(o, "carriedIn",
+		    json_object_new_boolean(1));
 	return o;
 }
 
@@ -373,7 +387,11 @@ api_receipt_read(struct receipt *r, store_txn_fn txn)
 	rc = store_read(r->c->app->store, txn, r);
 	if (rc == STORE_OK)
 		return 0;
-	if (rc == STORE_NOTFOUND)
+	if (rc == STORE_NOTFOUND && r->id[0] != '\0')
+		response_error(r->c->resp, API_CHECKPOINT_NOT_FOUND,
+		    "checkpointId", NULL, "no checkpoint %s of customer %s",
+		    r->id, r->customer);
+	else if (rc == STORE_NOTFOUND)
 		response_error(r->c->resp, API_CHECKPOINT_NOT_FOUND, "period",
 		    NULL, "no checkpoint of customer %s%s", r->customer,
 		    r->month < 0 ? "" : " for that period");
@@ -383,6 +401,30 @@ api_receipt_read(struct receipt *r, store_txn_fn txn)
 	else
 		api_unavailable(r->c);
 	return -1;
+}
+
+/*
+ * ?checkpointId=: that checkpoint exactly, a predecessor a re-lock
+ * replaced included; it combines with no period.  0, or -1 after a 400.
+ */
+static int
+api_query_checkpoint(struct ctx *c, struct receipt *r)
+{
+	int	rc;
+
+	rc = api_query_field(c, "checkpointId", r->id, sizeof(r->id));
+	if (rc < 0 || (rc > 0 && strncmp(r->id, "chk_", 4) != 0)) {
+		response_error(c->resp, API_VALIDATION_ERROR, "checkpointId",
+		    NULL, "checkpointId must be a chk_ id");
+		return -1;
+	}
+	if (rc > 0 && r->month >= 0) {
+		response_error(c->resp, API_INVALID_SCOPE_COMBINATION,
+		    "checkpointId", NULL, "checkpointId combines with no "
+		    "period");
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -399,10 +441,12 @@ api_receipt(struct ctx *c)
 	r->customer = c->match.params[0];
 	if (!api_customer_access(c, r->customer) ||
 	    api_query_period(c, &r->month) < 0 ||
+	    api_query_checkpoint(c, r) < 0 ||
 	    api_receipt_read(r, api_receipt_txn) < 0)
 		goto out;
 	data = json_object_new_object();
-	json_object_object_add(data, "version", json_object_new_int(1));
+	/* Format 2 (docs/receipt.md): "carriedIn" marks, version 2 statements. */
+	json_object_object_add(data, "version", json_object_new_int(2));
 	json_object_object_add(data, "checkpointId",
 	    json_object_new_string(r->cp.id));
 	json_object_object_add(data, "statement", emit_base64_json(
@@ -477,8 +521,8 @@ api_invoice_proof(struct ctx *c)
 	json_object_object_add(data, "verifyUrl", json_object_new_string(url));
 	json_object_object_add(data, "verificationApiUrl",
 	    json_object_new_string(url));
-	snprintf(url, sizeof(url), "%s/api/v1/balance/receipt/%s?period=%s",
-	    base, r->customer, period);
+	snprintf(url, sizeof(url), "%s/api/v1/balance/receipt/%s"
+	    "?checkpointId=%s", base, r->customer, r->cp.id);
 	json_object_object_add(data, "receiptUrl", json_object_new_string(url));
 	json_object_object_add(data, "accessHint", json_object_new_string(
 	    "fetch receiptUrl with a read-only key for this customer "
@@ -587,10 +631,15 @@ api_verify(struct ctx *c)
 	json_object_object_add(data, "keyId",
 	    json_object_new_string(pc->cp.key_id));
 	json_object_object_add(data, "alg", json_object_new_string(pc->cp.alg));
-	json_object_object_add(data, "signature",
-	    emit_base64_json(pc->cp.sig, pc->cp.sig_len));
+	/*
+	 * A version 1 statement has no salt: its hash and signature would
+	 * confirm a guessed customer and amount, so they stay private.
+	 */
+	json_object_object_add(data, "signature", pc->cp.version >= 2 ?
+	    emit_base64_json(pc->cp.sig, pc->cp.sig_len) : NULL);
 	json_object_object_add(data, "statement", NULL);
-	json_object_object_add(data, "statementHash", emit_hash_json(digest));
+	json_object_object_add(data, "statementHash", pc->cp.version >= 2 ?
+	    emit_hash_json(digest) : NULL);
 	response_success(c->resp, 200, data);
 out:
 	free(pc);

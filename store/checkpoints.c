@@ -9,7 +9,11 @@
 #include "internal.h"
 #include "pack.h"
 
-#define CHECKPOINT_VERSION	1
+/*
+ * Record versions: 1 for checkpoints whose statement is of version 1
+ * (a month's deltas); 2 adds the statement's version and its salt.
+ */
+#define CHECKPOINT_VERSION	2
 #define IKEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 24)
 
 static const char	ordinal_key[] = "checkpoints.count";
@@ -38,6 +42,8 @@ checkpoint_pack(struct pack *pk, const struct store_checkpoint *c)
 	pack_u64(pk, (uint64_t)c->created_ms);
 	pack_str(pk, c->statement);
 	pack_blob(pk, c->sig, c->sig_len);
+	pack_u8(pk, (uint8_t)c->version);
+	pack_bytes(pk, c->salt, STORE_HASH_LEN);
 }
 
 static int
@@ -45,11 +51,12 @@ checkpoint_unpack(const void *val, size_t vlen, struct store_checkpoint *c)
 {
 	struct unpack	 u;
 	char		*sig;
-	uint8_t		 env;
+	uint8_t		 env, record;
 
 	memset(c, 0, sizeof(*c));
 	unpack_init(&u, val, vlen);
-	if (unpack_u8(&u) != CHECKPOINT_VERSION)
+	record = unpack_u8(&u);
+	if (record < 1 || record > CHECKPOINT_VERSION)
 		return STORE_CORRUPT;
 	unpack_str(&u, c->id, sizeof(c->id));
 	unpack_str(&u, c->tenant, sizeof(c->tenant));
@@ -76,7 +83,13 @@ checkpoint_unpack(const void *val, size_t vlen, struct store_checkpoint *c)
 	else
 		u.err = 1;
 	free(sig);
-	if (u.err || u.left || env > STORE_ENV_LIVE)
+	c->version = 1;
+	if (record >= 2) {
+		c->version = unpack_u8(&u);
+		unpack_bytes(&u, c->salt, STORE_HASH_LEN);
+	}
+	if (u.err || u.left || env > STORE_ENV_LIVE || c->version < 1 ||
+	    c->version > 2)
 		return STORE_CORRUPT;
 	c->env = (enum store_env)env;
 	return STORE_OK;

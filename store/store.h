@@ -391,6 +391,8 @@ struct store_checkpoint {
 	uint64_t	last_seq;	/* empty when last_seq < first_seq */
 	uint64_t	through_seq;	/* every seq up to it is behind it */
 	uint64_t	count;
+	int		version;	/* of the statement: 1 month, 2 run */
+	uint8_t		salt[STORE_HASH_LEN];	/* version 2: fresh, random */
 	__int128	starting, net;	/* nano-units */
 	uint8_t		proof_root[STORE_HASH_LEN];
 	char		previous[STORE_ID_MAX + 1];	/* "" if none */

@@ -932,13 +932,19 @@ START_TEST(checkpoint_previous)
 {
 	char	line[400];
 
-	/* K1 ends at 1.25; K5 starts where K4 started, at 11.25. */
+	/*
+	 * K1 ends at 1.25 and seq 2; K5 starts where K4 started, at 11.25
+	 * and seq 4.  After K1 its run would start at seq 3 (SPEC 3.6).
+	 */
 	raw_chk_edit(K5, &(struct chk_edit){ .field = F_PREVIOUS,
 	    .set = chk[K1] });
 	snprintf(line, sizeof(line), "startingBalance: stored 11.25, expected "
 	    "1.25, the end of previous checkpoint %s", chk[K1]);
-	audit_finds_n(2, chk_says(K5, "its statement and its fields differ "
-	    "at byte *"), chk_says(K5, line));
+	audit_finds_n(5, chk_says(K5, "its statement and its fields differ "
+	    "at byte *"), chk_says(K5, line), chk_says(K5, "deltas: stored "
+	    "seqs 4..5, count 2; expected seqs 3..5, count 3"),
+	    chk_says(K5, "netChange: stored 5.000000001, expected "
+	    "15.000000001"), chk_says(K5, "proofRoot: stored *"));
 	raw_chk_edit(K5, &(struct chk_edit){ .field = F_PREVIOUS,
 	    .set = chk[K3] });
 	snprintf(line, sizeof(line), "previous checkpoint %s is customer "
@@ -965,7 +971,8 @@ START_TEST(checkpoint_seqs)
 	    "expected seqs 1..2, count 2"));
 	raw_chk_edit(K3, &(struct chk_edit){ .field = F_COUNT, .add = -1 });
 	raw_chk_edit(K3, &(struct chk_edit){ .field = F_FIRST, .add = 1 });
-	audit_finds_n(1, chk_says(K3, "deltas: stored seqs 2..2, count 2; "
+	audit_finds_n(2, chk_says(K3, "its statement and its fields differ "
+	    "at byte *"), chk_says(K3, "deltas: stored seqs 2..2, count 2; "
 	    "expected seqs 1..2, count 2"));
 }
 END_TEST

@@ -583,6 +583,7 @@ vec_checkpoint(merkle_hash leaves[VEC_LEAVES_MAX],
 
 	n = vec_leaves_lines(leaves, lines);
 	ck_assert_ptr_nonnull(c = calloc(1, sizeof(*c)));
+	c->version = 1;		/* the vectors pin down statement version 1 */
 	snprintf(c->id, sizeof(c->id), "%s", VEC_CHK_ID);
 	snprintf(c->tenant, sizeof(c->tenant), "%s", VEC_CHK_TENANT);
 	c->env = STORE_ENV_LIVE;

@@ -81,6 +81,8 @@ static const struct {
 	{ "treeSize", "treeSize", 1, 0 },
 	{ "rootHash", "rootHash", 1, 0 },
 	{ "createdAt", "createdAt", 1, 0 },
+	{ "firstSequence", "firstSequence", 0, 0 },
+	{ "lastSequence", "lastSequence", 0, 0 },
 	{ "version", "version", 0, 0 },
 	{ "tenant", "tenant", 0, 0 },
 	{ "env", "env", 0, 0 }
@@ -164,11 +166,22 @@ check_statement(struct report *rep, const struct receipt *r)
 		report_failed(rep);
 		return;
 	}
-	report_end(rep, "%s of %s/%s %s, period %s: %llu deltas, tree size "
-	    "%llu; checkpoint agrees", safe(st->checkpoint_id, t1),
-	    safe(st->tenant, t2), st->env, safe(st->customer_id, t3),
-	    safe(st->period, t4), (unsigned long long)st->deltas_count,
-	    (unsigned long long)st->tree_size);
+	if (st->version >= 2)
+		report_end(rep, "%s of %s/%s %s, period %s: %llu deltas, "
+		    "sequences %llu..%llu, tree size %llu; checkpoint agrees",
+		    safe(st->checkpoint_id, t1), safe(st->tenant, t2), st->env,
+		    safe(st->customer_id, t3), safe(st->period, t4),
+		    (unsigned long long)st->deltas_count,
+		    (unsigned long long)st->first_seq,
+		    (unsigned long long)st->last_seq,
+		    (unsigned long long)st->tree_size);
+	else
+		report_end(rep, "%s of %s/%s %s, period %s: %llu deltas, tree "
+		    "size %llu; checkpoint agrees (statement version 1)",
+		    safe(st->checkpoint_id, t1), safe(st->tenant, t2), st->env,
+		    safe(st->customer_id, t3), safe(st->period, t4),
+		    (unsigned long long)st->deltas_count,
+		    (unsigned long long)st->tree_size);
 }
 
 /* Check 2: the statement's signature, with the key keyId names. */
@@ -279,8 +292,18 @@ delta_owner(struct report *rep, const struct receipt *r,
 			    "statement's %s", where, safe(d->customer_id, t1),
 			    safe(st->customer_id, t2));
 	}
-	if ((d->have & RD_CREATED) && (d->created_ms < st->start_ms ||
-	    d->created_ms >= st->end_ms)) {
+	/*
+	 * Version 2 covers a run of seqs: a delta recorded before the month
+	 * (after its own month was locked) is carried in, never one after.
+	 */
+	if ((d->have & RD_CREATED) && st->version >= 2 &&
+	    d->created_ms >= st->end_ms) {
+		timefmt_rfc3339(d->created_ms, w1);
+		timefmt_rfc3339(st->end_ms, w3);
+		report_fail(rep, "%s: leaf.createdAt: %s is not before the "
+		    "period's end, %s", where, w1, w3);
+	} else if ((d->have & RD_CREATED) && st->version < 2 &&
+	    (d->created_ms < st->start_ms || d->created_ms >= st->end_ms)) {
 		timefmt_rfc3339(d->created_ms, w1);
 		timefmt_rfc3339(st->start_ms, w2);
 		timefmt_rfc3339(st->end_ms, w3);
@@ -313,14 +336,55 @@ delta_hashes(struct report *rep, const struct rdelta *d, const char *where)
 	}
 }
 
+/* The seqs from..to (inclusive) are missing from the receipt. */
+static void
+seq_missing(struct report *rep, uint64_t from, uint64_t to)
+{
+	if (from == to)
+		report_fail(rep, "sequence %llu missing",
+		    (unsigned long long)from);
+	else
+		report_fail(rep, "sequences %llu..%llu missing",
+		    (unsigned long long)from, (unsigned long long)to);
+}
+
+/*
+ * Version 2: the deltas are exactly the statement's run, each seq once
+ * and in order, so a delta left out is named by its sequence number.
+ */
+static void
+delta_run(struct report *rep, const struct statement *st,
+    const struct rdelta *d, const char *where, uint64_t *next)
+{
+	if (d->seq > st->last_seq) {
+		report_fail(rep, "%s: leaf.sequenceNumber %llu is past the "
+		    "statement's lastSequence %llu", where,
+		    (unsigned long long)d->seq,
+		    (unsigned long long)st->last_seq);
+		return;
+	}
+	if (d->seq < st->first_seq) {
+		report_fail(rep, "%s: leaf.sequenceNumber %llu is before the "
+		    "statement's firstSequence %llu", where,
+		    (unsigned long long)d->seq,
+		    (unsigned long long)st->first_seq);
+		return;
+	}
+	if (d->seq > *next)
+		seq_missing(rep, *next, d->seq - 1);
+	if (d->seq >= *next)
+		*next = d->seq + 1;
+}
+
 static void
 check_deltas(struct report *rep, const struct receipt *r)
 {
 	const struct statement	*st = &r->st;
 	const struct rdelta	*d;
 	char			 where[VERIFY_WHERE_MAX];
-	uint64_t		 seq = 0, index = 0;
-	int			 have_seq = 0, have_index = 0;
+	uint64_t		 seq = 0, index = 0, next = st->first_seq;
+	uint64_t		 carried = 0;
+	int			 have_seq = 0, have_index = 0, all_seqs = 1;
 	size_t			 i;
 
 	check_begin(rep, r, CHECK_DELTAS);
@@ -332,6 +396,12 @@ check_deltas(struct report *rep, const struct receipt *r)
 		d = &r->deltas[i];
 		receipt_where(r, i, where);
 		delta_owner(rep, r, d, where);
+		if ((d->have & RD_CREATED) && d->created_ms < st->start_ms)
+			carried++;
+		if (!(d->have & RD_SEQ))
+			all_seqs = 0;
+		else if (st->version >= 2)
+			delta_run(rep, st, d, where, &next);
 		if (d->have & RD_SEQ) {
 			if (have_seq && d->seq <= seq)
 				report_fail(rep, "%s: leaf.sequenceNumber %llu "
@@ -357,9 +427,20 @@ check_deltas(struct report *rep, const struct receipt *r)
 		}
 		delta_hashes(rep, d, where);
 	}
-	report_end(rep, "%zu deltas of %s, in %s, in log order; contentHash "
-	    "and leafHash recomputed from each leaf", r->ndeltas,
-	    st->customer_id, st->period);
+	if (st->version >= 2 && all_seqs && next <= st->last_seq)
+		seq_missing(rep, next, st->last_seq);
+	if (st->version < 2) {
+		report_end(rep, "%zu deltas of %s, in %s, in log order; "
+		    "contentHash and leafHash recomputed from each leaf",
+		    r->ndeltas, st->customer_id, st->period);
+		return;
+	}
+	report_end(rep, "%zu deltas of %s, sequences %llu..%llu without a "
+	    "gap, in log order (%llu carried in, recorded before %s); "
+	    "contentHash and leafHash recomputed from each leaf", r->ndeltas,
+	    st->customer_id, (unsigned long long)st->first_seq,
+	    (unsigned long long)st->last_seq, (unsigned long long)carried,
+	    st->period);
 }
 
 /* The first delta without the parts in mask, or ndeltas. */
@@ -546,27 +627,81 @@ chain_first(struct report *rep, const struct receipt *r)
 		report_fail(rep, "startingBalance %s, but a first checkpoint "
 		    "(previousCheckpointId null) starts at 0",
 		    amount(r->st.starting, a1));
+	if (r->st.version >= 2 && r->st.first_seq != 1)
+		report_fail(rep, "firstSequence %llu, but a first checkpoint "
+		    "(previousCheckpointId null) starts at sequence 1: "
+		    "sequences 1..%llu are in no checkpoint",
+		    (unsigned long long)r->st.first_seq,
+		    (unsigned long long)r->st.first_seq - 1);
 	report_end(rep, "first checkpoint of the customer: startingBalance "
-	    "0");
+	    "0%s", r->st.version >= 2 ? ", from sequence 1" : "");
 }
 
-/* The predecessor's statement is the server's: its signature holds. */
-static int
-chain_signed(const struct receipt *prev, const struct keyring *keys)
+/*
+ * The predecessor is checked in full, as if given alone, not only its
+ * signature: a predecessor whose amounts were changed is no link of a
+ * chain.  Returns how many of its checks failed.
+ */
+static unsigned
+chain_prev_failures(const struct receipt *prev, const struct keyring *keys)
 {
-	const struct sigkey	*key;
-	char			 origin[NOTE_ORIGIN_MAX + 1];
+	struct report	quiet;
 
-	if (prev->st.bytes == NULL || !prev->have_sig)
-		return -1;
-	if (prev->tree_head == NULL || keyring_origin(prev->tree_head,
-	    prev->tree_head_len, origin) < 0)
-		origin[0] = '\0';
-	if ((key = keyring_find(keys, prev->key_id, origin)) == NULL &&
-	    (key = keyring_given(keys)) == NULL)
-		return -1;
-	return sigkey_verify(key, prev->st.bytes, prev->st.len, prev->sig,
-	    prev->siglen);
+	report_init(&quiet, NULL);
+	verify_receipt(&quiet, prev, keys, NULL, NULL);
+	return quiet.failed;
+}
+
+/* The highest seq of the receipt's deltas, 0 for none. */
+static uint64_t
+last_seq_held(const struct receipt *r)
+{
+	uint64_t	last = 0;
+	size_t		i;
+
+	for (i = 0; i < r->ndeltas; i++)
+		if ((r->deltas[i].have & RD_SEQ) && r->deltas[i].seq > last)
+			last = r->deltas[i].seq;
+	return last;
+}
+
+/*
+ * Version 2: the runs join without a gap (SPEC 3.6).  A re-lock of the
+ * predecessor's month starts where it started; a later month right
+ * after its end.  A version 1 predecessor names no run: its end is the
+ * last seq it holds.
+ */
+static void
+chain_run(struct report *rep, const struct receipt *r,
+    const struct receipt *prev)
+{
+	const struct statement	*st = &r->st, *ps = &prev->st;
+	uint64_t		 want;
+
+	if (st->version < 2)
+		return;
+	if (ps->version >= 2)
+		want = ps->month == st->month ? ps->first_seq :
+		    ps->last_seq + 1;
+	else if (prev->ndeltas > 0 && ps->month < st->month)
+		want = last_seq_held(prev) + 1;
+	else
+		return;		/* nothing of its own to join to */
+	if (st->first_seq > want)
+		report_fail(rep, "firstSequence %llu, but the predecessor "
+		    "ends at %llu: sequence%s %llu..%llu in no checkpoint",
+		    (unsigned long long)st->first_seq,
+		    (unsigned long long)want - 1,
+		    st->first_seq - want > 1 ? "s" : "",
+		    (unsigned long long)want,
+		    (unsigned long long)st->first_seq - 1);
+	else if (st->first_seq < want)
+		report_fail(rep, "firstSequence %llu, but the predecessor "
+		    "covers through %llu: sequences %llu..%llu in two "
+		    "checkpoints", (unsigned long long)st->first_seq,
+		    (unsigned long long)want - 1,
+		    (unsigned long long)st->first_seq,
+		    (unsigned long long)want - 1);
 }
 
 /* The chain rule of docs/receipt.md, on balances. */
@@ -599,6 +734,7 @@ check_chain(struct report *rep, const struct receipt *r,
 {
 	const struct statement	*st = &r->st, *ps;
 	char			 t1[TEXT_MAX], t2[TEXT_MAX], t3[TEXT_MAX];
+	unsigned		 failed;
 
 	if (prev == NULL && prev_err == NULL) {
 		if (st->usable)
@@ -612,11 +748,10 @@ check_chain(struct report *rep, const struct receipt *r,
 		return;
 	}
 	ps = &prev->st;
-	if (!ps->usable)
-		report_fail(rep, "--previous: its statement is unusable");
-	else if (chain_signed(prev, keys) != 0)
-		report_fail(rep, "--previous: its statement signature does "
-		    "not verify");
+	if ((failed = chain_prev_failures(prev, keys)) > 0)
+		report_fail(rep, "--previous %s: %u of its checks fail (run "
+		    "tally-verify on it alone to see which)",
+		    safe(prev->checkpoint_id, t1), failed);
 	if (!st->usable || !ps->usable) {
 		report_cancel(rep, "no usable statement");
 		return;
@@ -635,9 +770,11 @@ check_chain(struct report *rep, const struct receipt *r,
 		    "%s", safe(st->previous_id, t1),
 		    safe(ps->checkpoint_id, t2));
 	chain_balance(rep, st, ps);
-	report_end(rep, "predecessor %s (%s): startingBalance %s chains",
-	    safe(ps->checkpoint_id, t1), safe(ps->period, t2),
-	    amount(st->starting, t3));
+	chain_run(rep, r, prev);
+	report_end(rep, "predecessor %s (%s), verified in full: "
+	    "startingBalance %s chains%s", safe(ps->checkpoint_id, t1),
+	    safe(ps->period, t2), amount(st->starting, t3),
+	    st->version >= 2 ? ", sequences join without a gap" : "");
 }
 
 void

@@ -163,12 +163,20 @@ st_hash(struct receipt *r, const char *name, merkle_hash out)
 		st_bad(r, name, why);
 }
 
-static const char *const st_names[] = {
-	"version", "checkpointId", "tenant", "env", "customerId", "period",
-	"startDate", "endDate", "startingBalance", "netChange",
-	"endingBalance", "deltasCount", "proofRoot", "previousCheckpointId",
-	"treeSize", "rootHash", "createdAt"
+/* The members of each statement version: from which version on. */
+static const struct {
+	const char	*name;
+	uint64_t	 since;
+} st_names[] = {
+	{ "version", 1 }, { "checkpointId", 1 }, { "tenant", 1 },
+	{ "env", 1 }, { "customerId", 1 }, { "period", 1 },
+	{ "startDate", 1 }, { "endDate", 1 }, { "startingBalance", 1 },
+	{ "netChange", 1 }, { "endingBalance", 1 }, { "deltasCount", 1 },
+	{ "proofRoot", 1 }, { "previousCheckpointId", 1 }, { "treeSize", 1 },
+	{ "rootHash", 1 }, { "createdAt", 1 }, { "firstSequence", 2 },
+	{ "lastSequence", 2 }, { "salt", 2 }
 };
+#define ST_NAMES	(sizeof(st_names) / sizeof(st_names[0]))
 
 /* The format fixes the member set: a member it does not name is signed
  * text no verifier would look at. */
@@ -180,10 +188,11 @@ st_unknown(struct receipt *r)
 
 	json_object_object_foreach(r->st.obj, key, val) {
 		(void)val;
-		for (i = 0; i < sizeof(st_names) / sizeof(st_names[0]); i++)
-			if (strcmp(key, st_names[i]) == 0)
+		for (i = 0; i < ST_NAMES; i++)
+			if (strcmp(key, st_names[i].name) == 0 &&
+			    st_names[i].since <= r->st.version)
 				break;
-		if (i < sizeof(st_names) / sizeof(st_names[0]))
+		if (i < ST_NAMES)
 			continue;
 		report_text(key, strlen(key), name, sizeof(name));
 		receipt_problem(r, CHECK_STATEMENT, "statement: unknown member "
@@ -196,12 +205,18 @@ static void
 st_values(struct receipt *r)
 {
 	struct statement	*st = &r->st;
-	uint64_t		 version;
 	char			 want[TIMEFMT_LEN];
 
-	if (st_uint(r, "version", &version) == 0 && version != 1)
-		st_bad(r, "version", "not 1: a format this verifier does not "
-		    "know");
+	if (st->version == 2 && st->usable && st->first_seq == 0)
+		st_bad(r, "firstSequence", "sequence numbers start at 1");
+	if (st->version == 2 && st->usable && st->last_seq + 1 - st->first_seq !=
+	    st->deltas_count)
+		receipt_problem(r, CHECK_STATEMENT, "statement: deltasCount: "
+		    "%llu, but firstSequence..lastSequence (%llu..%llu) holds "
+		    "%llu", (unsigned long long)st->deltas_count,
+		    (unsigned long long)st->first_seq,
+		    (unsigned long long)st->last_seq,
+		    (unsigned long long)(st->last_seq + 1 - st->first_seq));
 	if (st->env != NULL && strcmp(st->env, "live") != 0 &&
 	    strcmp(st->env, "test") != 0)
 		st_bad(r, "env", "neither live nor test");
@@ -227,12 +242,35 @@ st_values(struct receipt *r)
 	}
 }
 
+/* Version 2: the run of seqs, and a salt of 64 lowercase hex digits. */
+static void
+st_run(struct receipt *r)
+{
+	struct statement	*st = &r->st;
+	const char		*salt = NULL;
+
+	(void)st_uint(r, "firstSequence", &st->first_seq);
+	(void)st_uint(r, "lastSequence", &st->last_seq);
+	st_string(r, "salt", 0, &salt);
+	if (salt != NULL && (strlen(salt) != SALT_HEX ||
+	    strspn(salt, "0123456789abcdef") != SALT_HEX))
+		st_bad(r, "salt", "not 64 lowercase hex digits");
+	if (st->usable && st->last_seq + 1 < st->first_seq)
+		st_bad(r, "lastSequence", "before firstSequence - 1");
+}
+
 static void
 st_members(struct receipt *r)
 {
 	struct statement	*st = &r->st;
 
 	st->usable = 1;
+	if (st_uint(r, "version", &st->version) == 0 && st->version != 1 &&
+	    st->version != 2)
+		st_bad(r, "version", "neither 1 nor 2: a format this verifier "
+		    "does not know");
+	if (st->version == 2)
+		st_run(r);
 	st_string(r, "checkpointId", FIELD_NONEMPTY, &st->checkpoint_id);
 	st_string(r, "tenant", FIELD_NONEMPTY, &st->tenant);
 	st_string(r, "env", 0, &st->env);
@@ -309,9 +347,9 @@ receipt_head(struct receipt *r, struct json_object *data)
 	if (field_member(data, "version", &v, why, sizeof(why)) < 0 ||
 	    field_uint(v, UINT64_MAX, &version, why, sizeof(why)) < 0)
 		receipt_problem(r, CHECK_STATEMENT, "version: %s", why);
-	else if (version != 1)
-		receipt_problem(r, CHECK_STATEMENT, "version: not 1: a format "
-		    "this verifier does not know");
+	else if (version != 1 && version != 2)
+		receipt_problem(r, CHECK_STATEMENT, "version: neither 1 nor 2: "
+		    "a format this verifier does not know");
 	if (field_member(data, "checkpointId", &v, why, sizeof(why)) < 0 ||
 	    field_string(v, VERIFY_ID_MAX, FIELD_NONEMPTY, &r->checkpoint_id,
 	    why, sizeof(why)) < 0)
@@ -452,9 +490,10 @@ leaf_members(struct receipt *r, const char *where, struct json_object *leaf,
 			receipt_problem(r, CHECK_DELTAS, "%s: leaf.delta: %s",
 			    where, why);
 	}
-	(void)leaf_string(r, where, leaf, "reason", LEAF_TEXT_MAX, 0, &s);
+	(void)leaf_string(r, where, leaf, "reason", LEAF_TEXT_MAX, 0,
+	    &d->reason);
 	(void)leaf_string(r, where, leaf, "referenceId", LEAF_TEXT_MAX,
-	    FIELD_NULLABLE, &s);
+	    FIELD_NULLABLE, &d->reference_id);
 	if ((v = leaf_get(r, where, leaf, "metadata")) != NULL &&
 	    !json_object_is_type(v, json_type_null) &&
 	    !json_object_is_type(v, json_type_object))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/hex.h"
+#include "../common/timefmt.h"
 #include "verify.h"
 
 static const char *const check_names[CHECK_MAX] = {
@@ -204,4 +205,51 @@ report_hash(const merkle_hash h, char out[VERIFY_HEX_LEN])
 	out[0] = '0';
 	out[1] = 'x';
 	hex_encode(h, MERKLE_HASH_LEN, out + 2);
+}
+
+/* One cell of --list: untrusted text, printable, cut to width. */
+static const char *
+list_cell(const char *s, size_t width, char *out, size_t outlen)
+{
+	if (s == NULL)
+		return "?";
+	report_text(s, strlen(s), out, outlen < width + 1 ? outlen :
+	    width + 1);
+	return out;
+}
+
+void
+report_list(FILE *out, const struct receipt *r)
+{
+	const struct rdelta	*d;
+	char			 when[TIMEFMT_LEN], amt[DECIMAL_MAX];
+	char			 reason[41], ref[33];
+	size_t			 i;
+
+	fprintf(out, "%8s  %-10s  %16s  %-40s  %-32s\n", "sequence", "date",
+	    "amount", "reason", "referenceId");
+	for (i = 0; i < r->ndeltas; i++) {
+		d = &r->deltas[i];
+		if (d->have & RD_CREATED)
+			timefmt_rfc3339(d->created_ms, when);
+		else
+			snprintf(when, sizeof(when), "?");
+		when[10] = '\0';			/* the date alone */
+		if (d->have & RD_AMOUNT)
+			decimal_format(d->amount, amt);
+		else
+			snprintf(amt, sizeof(amt), "?");
+		if (d->have & RD_SEQ)
+			fprintf(out, "%8llu", (unsigned long long)d->seq);
+		else
+			fprintf(out, "%8s", "?");
+		fprintf(out, "  %-10s  %16s  %-40s  %-32s%s\n", when, amt,
+		    list_cell(d->reason, 40, reason, sizeof(reason)),
+		    d->reference_id == NULL && d->reason != NULL ? "-" :
+		    list_cell(d->reference_id, 32, ref, sizeof(ref)),
+		    (d->have & RD_CREATED) && r->st.usable &&
+		    d->created_ms < r->st.start_ms ?
+		    "  carried in (recorded before the period)" : "");
+	}
+	fprintf(out, "%zu deltas\n\n", r->ndeltas);
 }

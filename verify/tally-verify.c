@@ -3,8 +3,9 @@
  * the log's public key (SPEC 4.5, docs/receipt.md).
  *
  *   tally-verify RECEIPT.json (--key KEY.pem | --keys KEYS.json)
- *       [--previous PREV.json]
+ *       [--previous PREV.json] [--list]
  *   tally-verify --head NOTE_FILE (--key KEY.pem | --keys KEYS.json)
+ *   tally-verify --version
  *
  * Prints one line per check and a summary; exits 0 only if every check
  * holds, 1 if one failed, 2 for bad usage or a file it cannot read.
@@ -16,19 +17,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/version.h"
 #include "verify.h"
 
 struct args {
 	const char	*receipt, *head, *key, *keys, *previous;
+	int		 list;		/* --list: the deltas as a table */
 };
 
 static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: tally-verify RECEIPT.json (--key KEY.pem | "
-	    "--keys KEYS.json) [--previous PREV.json]\n"
+	    "--keys KEYS.json) [--previous PREV.json] [--list]\n"
 	    "       tally-verify --head NOTE_FILE (--key KEY.pem | "
-	    "--keys KEYS.json)\n");
+	    "--keys KEYS.json)\n"
+	    "       tally-verify --version\n");
 }
 
 /* Fills a from argv; -1 (with a message) for anything but one form. */
@@ -41,6 +45,10 @@ args_parse(int argc, char *argv[], struct args *a)
 	memset(a, 0, sizeof(*a));
 	for (i = 1; i < argc; i++) {
 		slot = NULL;
+		if (strcmp(argv[i], "--list") == 0) {
+			a->list = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--key") == 0)
 			slot = &a->key;
 		else if (strcmp(argv[i], "--keys") == 0)
@@ -72,7 +80,7 @@ args_parse(int argc, char *argv[], struct args *a)
 		return -1;
 	}
 	if ((a->receipt == NULL) == (a->head == NULL) ||
-	    (a->head != NULL && a->previous != NULL)) {
+	    (a->head != NULL && (a->previous != NULL || a->list))) {
 		fprintf(stderr, "tally-verify: give a receipt, or --head "
 		    "alone\n");
 		return -1;
@@ -198,6 +206,8 @@ run_receipt(const struct args *a, const struct keyring *keys)
 		status = report_finish(&rep);
 		goto out;
 	}
+	if (a->list)
+		report_list(stdout, r);
 	if (ptext != NULL && receipt_parse(ptext, plen, &prev, perr,
 	    sizeof(perr)) < 0)
 		verify_receipt(&rep, r, keys, NULL, perr);
@@ -222,6 +232,11 @@ main(int argc, char *argv[])
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
+		return VERIFY_EXIT_OK;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("tally-verify %s (receipt formats 1 to %d)\n",
+		    TALLY_VERSION, TALLY_RECEIPT_FORMAT);
 		return VERIFY_EXIT_OK;
 	}
 	if (args_parse(argc, argv, &a) < 0) {

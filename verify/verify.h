@@ -101,6 +101,14 @@ void	report_text(const char *, size_t len, char *out, size_t outlen);
 /* "0x" and lowercase hex of a hash, into out. */
 void	report_hash(const merkle_hash, char out[VERIFY_HEX_LEN]);
 
+struct receipt;
+/*
+ * --list: the receipt's deltas as a table a person reads (sequence,
+ * date, amount, reason, referenceId, and a mark for each carried in
+ * from before the period), with what was unusable shown as "?".
+ */
+void	report_list(FILE *out, const struct receipt *);
+
 /* field.c: typed access to untrusted JSON.  why says what is wrong. */
 
 #define FIELD_NULLABLE	0x01	/* null is allowed: *out becomes NULL */
@@ -157,6 +165,8 @@ struct statement {
 	const char		*checkpoint_id, *tenant, *env, *customer_id;
 	const char		*period;
 	const char		*previous_id;	/* NULL: the first */
+	uint64_t		 version;	/* 1: a month; 2: a run */
+	uint64_t		 first_seq, last_seq;	/* version 2 */
 	int			 month;
 	int64_t			 start_ms, end_ms, created_ms;
 	decimal_t		 starting, net, ending;
@@ -185,6 +195,7 @@ struct rdelta {
 	uint64_t	 seq;
 	decimal_t	 amount;
 	int64_t		 created_ms;
+	const char	*reason, *reference_id;	/* NULL if unusable */
 	merkle_hash	*proof;				/* owned */
 	size_t		 proof_len;
 };

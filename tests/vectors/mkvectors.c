@@ -479,6 +479,7 @@ vec_checkpoint(struct json_object **lines, const merkle_hash *leaves,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		err(1, NULL);
+	c->version = 1;		/* the vectors pin down statement version 1 */
 	snprintf(c->id, sizeof(c->id), "%s", VEC_CHK_ID);
 	snprintf(c->tenant, sizeof(c->tenant), "%s", VEC_TENANT);
 	c->env = STORE_ENV_LIVE;
