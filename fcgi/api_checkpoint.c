@@ -445,8 +445,9 @@ api_receipt(struct ctx *c)
 	    api_receipt_read(r, api_receipt_txn) < 0)
 		goto out;
 	data = json_object_new_object();
-	/* Format 2 (docs/receipt.md): "carriedIn" marks, version 2 statements. */
-	json_object_object_add(data, "version", json_object_new_int(2));
+	/* The format is the statement's version (docs/receipt.md). */
+	json_object_object_add(data, "version",
+	    json_object_new_int(r->cp.version));
 	json_object_object_add(data, "checkpointId",
 	    json_object_new_string(r->cp.id));
 	json_object_object_add(data, "statement", emit_base64_json(

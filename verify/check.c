@@ -630,8 +630,9 @@ chain_first(struct report *rep, const struct receipt *r)
 	if (r->st.version >= 2 && r->st.first_seq != 1)
 		report_fail(rep, "firstSequence %llu, but a first checkpoint "
 		    "(previousCheckpointId null) starts at sequence 1: "
-		    "sequences 1..%llu are in no checkpoint",
+		    "sequence%s 1..%llu in no checkpoint",
 		    (unsigned long long)r->st.first_seq,
+		    r->st.first_seq > 2 ? "s" : "",
 		    (unsigned long long)r->st.first_seq - 1);
 	report_end(rep, "first checkpoint of the customer: startingBalance "
 	    "0%s", r->st.version >= 2 ? ", from sequence 1" : "");

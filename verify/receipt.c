@@ -332,6 +332,12 @@ receipt_statement(struct receipt *r, struct json_object *data)
 	}
 	st_members(r);
 	st_canonical(r);
+	/* A bundle's format is its statement's version: one reading. */
+	if (r->st.version != 0 && r->version != r->st.version)
+		receipt_problem(r, CHECK_STATEMENT, "version: %llu, but the "
+		    "statement is of version %llu",
+		    (unsigned long long)r->version,
+		    (unsigned long long)r->st.version);
 }
 
 /* The bundle's own members, beside the statement and the deltas. */
@@ -341,13 +347,12 @@ receipt_head(struct receipt *r, struct json_object *data)
 	struct json_object	*v;
 	enum sigkey_alg		 alg;
 	uint8_t			*sig = NULL;
-	uint64_t		 version;
 	char			 why[WHY_MAX];
 
 	if (field_member(data, "version", &v, why, sizeof(why)) < 0 ||
-	    field_uint(v, UINT64_MAX, &version, why, sizeof(why)) < 0)
+	    field_uint(v, UINT64_MAX, &r->version, why, sizeof(why)) < 0)
 		receipt_problem(r, CHECK_STATEMENT, "version: %s", why);
-	else if (version != 1 && version != 2)
+	else if (r->version != 1 && r->version != 2)
 		receipt_problem(r, CHECK_STATEMENT, "version: neither 1 nor 2: "
 		    "a format this verifier does not know");
 	if (field_member(data, "checkpointId", &v, why, sizeof(why)) < 0 ||

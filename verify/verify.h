@@ -206,6 +206,7 @@ struct receipt {
 	struct json_object	*root;		/* the file; owned */
 	struct json_object	*data;		/* the bundle, in root */
 	struct json_object	*checkpoint;	/* borrowed from root */
+	uint64_t		 version;	/* the bundle's format */
 	struct statement	 st;
 	const char		*checkpoint_id;	/* the bundle's */
 	int			 have_sig;

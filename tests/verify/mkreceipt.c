@@ -4,7 +4,10 @@
  * several tenants and customers interleaved, signed tree heads, period
  * statements signed with a fresh log key, inclusion proofs.
  *
- *   mkreceipt -d DIR [-a ecdsa-p256|rsa-3072] [-n N]
+ *   mkreceipt -d DIR [-a ecdsa-p256|rsa-3072] [-n N] [-s 1|2]
+ *
+ * -s is the statement version (docs/receipt.md): 2, the default, covers
+ * runs of sequence numbers; 1 makes the month receipts of old servers.
  *
  * DIR must exist and hold no signing.pem.  Written there:
  *   signing.pem     the private key (0600), key.pem its public half
@@ -18,6 +21,13 @@
  *   badchain.json   2026-02 chained to jan by id, but starting at jan's
  *                   endingBalance + 1: signed and consistent in itself,
  *                   only the chain check can tell
+ *   late.json       (-s 2) 2026-03 chained to feb, not feb2: it carries
+ *                   in the deltas of February recorded after feb
+ *   gap.json        (-s 2) the same, but starting after feb2's run: signed
+ *                   and consistent in itself, only the chain check can
+ *                   tell the deltas left out
+ *   nofirst.json    (-s 2) customer_acme's 2026-01 from seq 2, as if it
+ *                   were the first checkpoint: sequence 1 in none
  *   head.note       the newest signed tree head, as the note
  *   head.json       GET /api/v1/log/checkpoint's answer for it
  */
@@ -68,6 +78,7 @@ struct mk {
 	size_t			 size, cap;
 	uint64_t		 seq[3];	/* per customer, the last */
 	unsigned		 n;		/* leaves appended */
+	int			 version;	/* of the statements */
 	char			 note[NOTE_MAX];	/* newest head */
 	uint64_t		 note_size;
 	merkle_hash		 note_root;
@@ -77,6 +88,7 @@ struct mk {
 struct mk_checkpoint {
 	char		id[40];
 	decimal_t	starting, ending;
+	uint64_t	first, last;	/* its run of seqs */
 };
 
 static const char *const mk_amounts[] = {
@@ -298,18 +310,41 @@ struct mk_period {
 	const struct mk_checkpoint *previous;	/* NULL: the first */
 	int		 same_month;		/* previous is of this month */
 	decimal_t	 bias;			/* added to startingBalance */
+	uint64_t	 start;			/* version 2: the run's first
+						   seq, if not the chain's */
 	int64_t		 created_ms;
 };
 
+/* Version 2: the run of seqs and a fresh salt. */
+static void
+mk_statement_run(struct json_object *o, const struct mk_checkpoint *c)
+{
+	uint8_t	salt[32];
+	char	hex[2 * sizeof(salt) + 1];
+
+	if (random_bytes(salt, sizeof(salt)) < 0)
+		errx(1, "random");
+	hex_encode(salt, sizeof(salt), hex);
+	json_object_object_add(o, "firstSequence",
+	    json_object_new_uint64(c->first));
+	json_object_object_add(o, "lastSequence",
+	    json_object_new_uint64(c->last));
+	json_object_object_add(o, "salt", json_object_new_string(hex));
+}
+
 static struct json_object *
-mk_statement(const struct mk_period *p, const char *id, int month,
-    decimal_t starting, decimal_t net, uint64_t count,
-    const merkle_hash proof_root, uint64_t size, const merkle_hash root)
+mk_statement(const struct mk *mk, const struct mk_period *p,
+    const struct mk_checkpoint *c, int month, decimal_t starting,
+    decimal_t net, uint64_t count, const merkle_hash proof_root)
 {
 	struct json_object	*o = json_object_new_object();
+	const char		*id = c->id;
 	char			 when[TIMEFMT_LEN], text[DECIMAL_MAX];
 
-	json_object_object_add(o, "version", json_object_new_int(1));
+	json_object_object_add(o, "version",
+	    json_object_new_int(mk->version));
+	if (mk->version >= 2)
+		mk_statement_run(o, c);
 	json_object_object_add(o, "checkpointId", json_object_new_string(id));
 	json_object_object_add(o, "tenant", json_object_new_string(MK_TENANT));
 	json_object_object_add(o, "env", json_object_new_string("live"));
@@ -333,8 +368,9 @@ mk_statement(const struct mk_period *p, const char *id, int month,
 	json_object_object_add(o, "proofRoot", mk_hash_json(proof_root));
 	json_object_object_add(o, "previousCheckpointId", p->previous ?
 	    json_object_new_string(p->previous->id) : NULL);
-	json_object_object_add(o, "treeSize", json_object_new_uint64(size));
-	json_object_object_add(o, "rootHash", mk_hash_json(root));
+	json_object_object_add(o, "treeSize",
+	    json_object_new_uint64(mk->note_size));
+	json_object_object_add(o, "rootHash", mk_hash_json(mk->note_root));
 	timefmt_rfc3339(p->created_ms, when);
 	json_object_object_add(o, "createdAt", json_object_new_string(when));
 	return o;
@@ -348,7 +384,8 @@ mk_checkpoint_json(struct json_object *st, const char *key_id,
 	static const char *const copy[] = {
 		"checkpointId", "customerId", "period", "startDate", "endDate",
 		"deltasCount", "proofRoot", "previousCheckpointId",
-		"treeSize", "rootHash", "createdAt"
+		"treeSize", "rootHash", "createdAt", "firstSequence",
+		"lastSequence"
 	};
 	static const char *const amounts[] = {
 		"startingBalance", "netChange", "endingBalance"
@@ -358,10 +395,9 @@ mk_checkpoint_json(struct json_object *st, const char *key_id,
 
 	json_object_object_add(o, "status", json_object_new_string(
 	    "VERIFIED"));
-	for (i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
-		json_object_object_get_ex(st, copy[i], &v);
-		json_object_object_add(o, copy[i], json_object_get(v));
-	}
+	for (i = 0; i < sizeof(copy) / sizeof(copy[0]); i++)
+		if (json_object_object_get_ex(st, copy[i], &v))
+			json_object_object_add(o, copy[i], json_object_get(v));
 	for (i = 0; i < sizeof(amounts) / sizeof(amounts[0]); i++) {
 		json_object_object_get_ex(st, amounts[i], &v);
 		json_object_object_add(o, amounts[i],
@@ -398,6 +434,9 @@ mk_receipt(struct mk *mk, const struct mk_period *p, const char *file,
 
 	if (timefmt_parse_period(p->period, &month) < 0)
 		errx(1, "period %s", p->period);
+	/* Version 2 (SPEC 3.6): from after the predecessor's run. */
+	out->first = p->start != 0 ? p->start : p->previous == NULL ? 1 :
+	    p->same_month ? p->previous->first : p->previous->last + 1;
 	if ((all = calloc(mk->note_size, sizeof(*all))) == NULL ||
 	    (mine = calloc(mk->note_size, sizeof(*mine))) == NULL)
 		err(1, NULL);
@@ -410,8 +449,11 @@ mk_receipt(struct mk *mk, const struct mk_period *p, const char *file,
 
 		if (strcmp(d->tenant, MK_TENANT) != 0 ||
 		    d->env != STORE_ENV_LIVE ||
-		    strcmp(d->customer_id, p->customer) != 0 ||
-		    timefmt_month(d->created_ms) != month)
+		    strcmp(d->customer_id, p->customer) != 0)
+			continue;
+		if (mk->version < 2 ? timefmt_month(d->created_ms) != month :
+		    d->seq < out->first ||
+		    d->created_ms >= timefmt_month_start(month + 1))
 			continue;
 		memcpy(mine[n++], mk->log[i].leaf_hash, MERKLE_HASH_LEN);
 		decimal_parse(d->delta, strlen(d->delta), &v);
@@ -426,9 +468,9 @@ mk_receipt(struct mk *mk, const struct mk_period *p, const char *file,
 		starting = p->same_month ? p->previous->starting :
 		    p->previous->ending;
 	starting += p->bias;
+	out->last = out->first + n - 1;
 	mk_random_id("chk_", out->id, sizeof(out->id));
-	st = mk_statement(p, out->id, month, starting, net, n, proof_root,
-	    mk->note_size, mk->note_root);
+	st = mk_statement(mk, p, out, month, starting, net, n, proof_root);
 	memset(&bytes, 0, sizeof(bytes));
 	if (jcs_serialize(st, &bytes) < 0 ||
 	    sigkey_sign(mk->key, bytes.buf, bytes.len, sig, &siglen) < 0)
@@ -440,7 +482,8 @@ mk_receipt(struct mk *mk, const struct mk_period *p, const char *file,
 	base64_encode((const uint8_t *)bytes.buf, bytes.len, stmt64);
 
 	data = json_object_new_object();
-	json_object_object_add(data, "version", json_object_new_int(1));
+	json_object_object_add(data, "version",
+	    json_object_new_int(mk->version));
 	json_object_object_add(data, "checkpointId",
 	    json_object_new_string(out->id));
 	json_object_object_add(data, "statement",
@@ -528,7 +571,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: mkreceipt -d DIR [-a ecdsa-p256|rsa-3072] "
-	    "[-n N]\n");
+	    "[-n N] [-s 1|2]\n");
 	exit(2);
 }
 
@@ -536,7 +579,7 @@ int
 main(int argc, char *argv[])
 {
 	struct mk		 mk;
-	struct mk_checkpoint	 jan, feb, feb2, mar, globex, bad;
+	struct mk_checkpoint	 jan, feb, feb2, mar, globex, bad, late, gap;
 	struct mk_period	 p;
 	enum sigkey_alg		 alg = SIGKEY_ECDSA_P256;
 	int64_t			 m1, m2, m3;
@@ -545,8 +588,14 @@ main(int argc, char *argv[])
 	int			 c;
 
 	memset(&mk, 0, sizeof(mk));
-	while ((c = getopt(argc, argv, "a:d:n:")) != -1)
+	mk.version = 2;
+	while ((c = getopt(argc, argv, "a:d:n:s:")) != -1)
 		switch (c) {
+		case 's':
+			mk.version = atoi(optarg);
+			if (mk.version != 1 && mk.version != 2)
+				usage();
+			break;
 		case 'a':
 			if (sigkey_alg_parse(optarg, &alg) < 0)
 				usage();
@@ -609,6 +658,17 @@ main(int argc, char *argv[])
 	p.same_month = 0;
 	p.created_ms = m3 + 5 * MK_DAY_MS + 500;
 	mk_receipt(&mk, &p, "mar.json", &mar);
+	if (mk.version >= 2) {
+		/* March after feb alone: February's later deltas carried in. */
+		p.previous = &feb;
+		mk_receipt(&mk, &p, "late.json", &late);
+		p.start = feb2.last + 1;
+		mk_receipt(&mk, &p, "gap.json", &gap);
+		p.period = "2026-01";
+		p.previous = NULL;
+		p.start = 2;
+		mk_receipt(&mk, &p, "nofirst.json", &late);
+	}
 	mk_head_files(&mk, p.created_ms - 200);
 
 	sigkey_free(mk.key);

@@ -236,11 +236,30 @@ for alg in ecdsa-p256 rsa-3072; do
 	"$MK" -d "$DIR/$alg" -a "$alg" -n 8 ||
 	    { fail mkreceipt "$alg"; exit 1; }
 done
-mkdir -p "$DIR/other"
+mkdir -p "$DIR/other" "$DIR/v1"
 "$MK" -d "$DIR/other" -n 3 || { fail mkreceipt other; exit 1; }
+# Receipts of statement version 1, as servers before it made them.
+"$MK" -d "$DIR/v1" -n 8 -s 1 || { fail mkreceipt v1; exit 1; }
 E=$DIR/ecdsa-p256
 R=$DIR/rsa-3072
 OK='^verified: [0-9]+ checks, all hold'
+
+echo "== receipts of statement version 1 still verify"
+V1=$DIR/v1
+for r in jan feb feb2 mar; do
+	expect "v1 $r" 0 "$OK" "$V1/$r.json" --key "$V1/key.pem"
+done
+expect "v1 feb chains to jan" 0 '^ok   chain: predecessor' \
+    "$V1/feb.json" --key "$V1/key.pem" --previous "$V1/jan.json"
+expect "v1 feb2 chains to feb" 0 '^ok   chain: predecessor' \
+    "$V1/feb2.json" --keys "$V1/keys.json" --previous "$V1/feb.json"
+jq '.data.version = 2' "$V1/jan.json" >"$DIR/v1b2.json"
+expect "v1 statement in a format 2 bundle" 1 '^FAIL statement: version' \
+    "$DIR/v1b2.json" --key "$V1/key.pem"
+jq '.data.version = 1' "$DIR/ecdsa-p256/jan.json" >"$DIR/v2b1.json"
+expect "v2 statement in a format 1 bundle" 1 '^FAIL statement: version' \
+    "$DIR/v2b1.json" --key "$DIR/ecdsa-p256/key.pem"
+tamper_all "$V1/feb.json" --key "$V1/key.pem" --previous "$V1/jan.json"
 
 for d in "$E" "$R"; do
 	a=$(basename "$d")
@@ -329,6 +348,38 @@ for d in "$E" "$R"; do
 	expect "$a a newer tree head" 1 '^FAIL treeHead: size' \
 	    "$DIR/head.json" --key "$d/key.pem"
 
+	echo "== $a: runs of sequence numbers (statement version 2)"
+	expect "$a late deltas carried in" 0 \
+	    '^ok   deltas: .*2 carried in' \
+	    "$d/late.json" --key "$d/key.pem" --previous "$d/feb.json"
+	expect "$a late: runs join" 0 'sequences join without a gap' \
+	    "$d/late.json" --key "$d/key.pem" --previous "$d/feb.json"
+	expect "$a --list marks the carried in" 0 \
+	    'carried in \(recorded before the period\)' \
+	    "$d/late.json" --key "$d/key.pem" --list
+	expect "$a a chain with a gap" 1 \
+	    '^FAIL chain: firstSequence [0-9]+, but the predecessor ends at [0-9]+: sequences [0-9]+\.\.[0-9]+ in no checkpoint' \
+	    "$d/gap.json" --key "$d/key.pem" --previous "$d/feb.json"
+	expect "$a a gap is whole in itself" 0 "$OK" \
+	    "$d/gap.json" --key "$d/key.pem"
+	expect "$a a first checkpoint starts at 1" 1 \
+	    '^FAIL chain: firstSequence 2, but a first checkpoint' \
+	    "$d/nofirst.json" --key "$d/key.pem"
+	for i in 0 3 7; do
+		jq "del(.data.deltas[$i])" "$d/jan.json" >"$DIR/del.json"
+		expect "$a delta $i removed: named" 1 \
+		    "^FAIL deltas: sequence $((i + 1)) missing" \
+		    "$DIR/del.json" --key "$d/key.pem"
+	done
+	jq '.data.deltas[0].leaf.delta = "999"' "$d/feb.json" >"$DIR/pv.json"
+	expect "$a previous with a changed amount" 1 \
+	    '^FAIL chain: --previous .* of its checks fail' \
+	    "$d/late.json" --key "$d/key.pem" --previous "$DIR/pv.json"
+	jq '.data.checkpoint.previousCheckpointId |= .' "$d/feb.json" \
+	    >"$DIR/pv.json"
+	expect "$a previous reformatted still chains" 0 "$OK" \
+	    "$d/late.json" --key "$d/key.pem" --previous "$DIR/pv.json"
+
 	echo "== $a: standalone tree heads (--head)"
 	expect "$a head note --key" 0 '^ok   treeHead:' \
 	    --head "$d/head.note" --key "$d/key.pem"
@@ -415,7 +466,7 @@ hj "metadata a number" '.data.deltas[0].leaf.metadata = 5' deltas
 hj "metadata with 1e999" '.data.deltas[0].leaf.metadata = {"a": 1e999}' \
     deltas
 # jq cannot write a repeated key: the JSON reader must refuse one.
-sed -E '0,/"version": ?1,/s//"version":1,"version":1,/' "$E/jan.json" \
+sed -E '0,/"version": ?2,/s//"version":2,"version":2,/' "$E/jan.json" \
     >"$DIR/h.json"
 hostile "repeated key" receipt
 
