@@ -83,6 +83,9 @@ hostile_end "http://127.0.0.1:$NGINX_PORT"
 echo "== the README's worked example (customer_acme, simulated clock)"
 stack_check "worked example" env B="${B:-build}" "$REPO/tests/e2e/acme.sh"
 
+echo "== checkpoint chains cover every delta; salted statements (simulated clock)"
+stack_check "checkpoint chains" env B="${B:-build}" "$REPO/tests/e2e/chain.sh"
+
 echo "== rate limits per key (a tallyd of its own, 5 requests a second)"
 stack_check "rate limits" env B="${B:-build}" "$REPO/tests/e2e/ratelimit.sh"
 
