@@ -2,7 +2,9 @@
  * Fuzzes tally-verify's two readers of untrusted text with each input:
  * the receipt parser, receipt_parse, then every check it runs on what
  * parsed; and --head, verify_head, which takes a bare signed note or a
- * GET /log/checkpoint answer.  Against the public test keys of
+ * GET /log/checkpoint answer.  A receipt is also checked as its own
+ * predecessor (--previous, which verifies it in full again and joins
+ * the runs) and listed (--list).  Against the public test keys of
  * tests/vectors ($TALLY_VECTORS, else the path from the repository's
  * root), with the reports written to /dev/null so that their formatting
  * of untrusted text runs too.
@@ -85,6 +87,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	report_init(&rep, devnull);
 	verify_receipt(&rep, r, keys, NULL, NULL);
 	report_finish(&rep);
+	report_init(&rep, devnull);
+	verify_receipt(&rep, r, keys, r, NULL);
+	report_finish(&rep);
+	report_list(devnull, r);
 	receipt_free(r);
 	return 0;
 }
