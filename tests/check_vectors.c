@@ -3,9 +3,11 @@
  * directory named by $TALLY_VECTORS and recomputed here from their
  * inputs with Tally's own code: each leaf from its delta's fields, the
  * hashes from the leaf, every root and proof from the leaf hashes, each
- * key ID from its public key, both signed heads, and the checkpoint:
- * its statement rebuilt with checkpoint_statement from the leaves, its
- * signatures, and the receipt bundle.  Nothing here trusts a value it
+ * key ID from its public key, both signed heads, and the checkpoint in
+ * each statement version (1, as old receipts hold it, and 2, as servers
+ * write it now): its statement rebuilt with checkpoint_statement from
+ * the leaves, its signatures, and the receipt bundle.  Nothing here
+ * trusts a value it
  * can recompute, and signatures are verified, never compared (a new
  * signature of the same bytes is new bytes).
  */
@@ -50,11 +52,27 @@
 #define VEC_CHK_ID		"chk_00000000000000000000000000000001"
 #define VEC_CHK_CREATED		"2026-03-01T00:00:00.000Z"
 #define VEC_CHK_NET		"844.266666667"
-/* The statement signature of keys.json's keys[i]. */
-static const char *const vec_sig_file[] = {
-	"statement-ecdsa.sig", "statement-rsa.sig"
+#define VEC_CHK_SALT		"tally test vector statement salt"
+#define VEC_CHK_NCOV		5	/* leaves 0, 1, 3, 5, 6: seqs 1..5 */
+
+/*
+ * The checkpoint's files per statement version: its statement, the
+ * statement's signature by keys.json's keys[i], and the receipt bundle
+ * with keys[0].  Each test of the checkpoint runs once per row.
+ */
+static const struct vec_version {
+	int		 version;
+	const char	*statement;
+	const char	*sig[2];
+	const char	*receipt;
+} vec_versions[] = {
+	{ 1, "statement.json", { "statement-ecdsa.sig", "statement-rsa.sig" },
+	  "receipt-ecdsa.json" },
+	{ 2, "statement-v2.json",
+	  { "statement-v2-ecdsa.sig", "statement-v2-rsa.sig" },
+	  "receipt-v2-ecdsa.json" },
 };
-#define VEC_RECEIPT		"receipt-ecdsa.json"	/* keys[0]'s */
+#define VEC_NVERSIONS	(sizeof(vec_versions) / sizeof(vec_versions[0]))
 
 /* The whole of file name in the vectors directory, NUL-terminated. */
 static char *
@@ -561,29 +579,57 @@ START_TEST(vectors_notes)
 END_TEST
 
 /*
- * The checkpoint the statement vectors are of, made from the checked
- * leaves the way core/checkpoint.c makes one: the customer's deltas of
- * the month below treeSize (here the full tree) in log order, their
- * exact sum, the RFC 9162 root of their leaf hashes, and the statement
+ * Whether c covers the leaf of line, as core/checkpoint.c decides it:
+ * one of c's tenant, env and customer recorded before the month's end,
+ * and in version 1 not before its start.  Version 2 covers the run of
+ * seqs from c->first_seq (1: the customer's first checkpoint), so it
+ * would carry in a delta of an earlier month.
+ */
+static int
+vec_covers(const struct store_checkpoint *c, struct json_object *line,
+    const char *where)
+{
+	int64_t	at;
+
+	if (strcmp(vec_string(line, "tenant", where), c->tenant) != 0 ||
+	    strcmp(vec_string(line, "env", where), "live") != 0 ||
+	    strcmp(vec_string(line, "customerId", where), c->customer_id) !=
+	    0)
+		return 0;
+	at = vec_time(vec_string(line, "createdAt", where), where);
+	if (at >= timefmt_month_start(c->month + 1))
+		return 0;
+	return c->version >= 2 || at >= timefmt_month_start(c->month);
+}
+
+/*
+ * The checkpoint the statement vectors of version version are of, made
+ * from the checked leaves the way core/checkpoint.c makes one: the
+ * deltas it covers below treeSize (here the full tree) in log order
+ * (version 2: seqs 1..lastSequence without a gap), their exact sum, the
+ * RFC 9162 root of their leaf hashes, the fixed salt, and the statement
  * by checkpoint_statement.  Fills leaves, lines (to put) and covered
  * (their log indexes, *ncov of them); the caller frees the checkpoint.
  */
 static struct store_checkpoint *
-vec_checkpoint(merkle_hash leaves[VEC_LEAVES_MAX],
+vec_checkpoint(int version, merkle_hash leaves[VEC_LEAVES_MAX],
     struct json_object *lines[VEC_LEAVES_MAX], size_t *np,
     size_t covered[VEC_LEAVES_MAX], size_t *ncov)
 {
 	struct store_checkpoint	*c;
 	struct merkle_array	 arr, mine;
 	merkle_hash		 hashes[VEC_LEAVES_MAX];
-	const char		*amount, *env;
+	const char		*amount;
 	char			 where[64], net[DECIMAL_MAX];
 	decimal_t		 v;
 	size_t			 n, i, k = 0;
 
 	n = vec_leaves_lines(leaves, lines);
 	ck_assert_ptr_nonnull(c = calloc(1, sizeof(*c)));
-	c->version = 1;		/* the vectors pin down statement version 1 */
+	c->version = version;
+	c->first_seq = 1;
+	ck_assert_int_eq(hash_sha256(VEC_CHK_SALT, strlen(VEC_CHK_SALT),
+	    c->salt), 0);
 	snprintf(c->id, sizeof(c->id), "%s", VEC_CHK_ID);
 	snprintf(c->tenant, sizeof(c->tenant), "%s", VEC_CHK_TENANT);
 	c->env = STORE_ENV_LIVE;
@@ -592,18 +638,18 @@ vec_checkpoint(merkle_hash leaves[VEC_LEAVES_MAX],
 	ck_assert_int_eq(timefmt_parse_period(VEC_CHK_PERIOD, &c->month), 0);
 	for (i = 0; i < n; i++) {
 		snprintf(where, sizeof(where), "leaves.jsonl line %zu", i + 1);
-		env = vec_string(lines[i], "env", where);
-		if (strcmp(vec_string(lines[i], "tenant", where),
-		    VEC_CHK_TENANT) != 0 || strcmp(env, "live") != 0 ||
-		    strcmp(vec_string(lines[i], "customerId", where),
-		    VEC_CHK_CUSTOMER) != 0 || timefmt_month(vec_time(
-		    vec_string(lines[i], "createdAt", where), where)) !=
-		    c->month)
+		if (!vec_covers(c, lines[i], where))
 			continue;
 		amount = vec_string(lines[i], "delta", where);
 		ck_assert_int_eq(decimal_parse(amount, strlen(amount), &v),
 		    DECIMAL_OK);
 		c->net += v;
+		c->last_seq = c->through_seq = vec_u64(lines[i],
+		    "sequenceNumber", where);
+		ck_assert_msg(version < 2 || c->last_seq == c->first_seq + k,
+		    "%s: sequence %llu leaves a gap in the run from %llu",
+		    where, (unsigned long long)c->last_seq,
+		    (unsigned long long)c->first_seq);
 		memcpy(hashes[k], leaves[i], MERKLE_HASH_LEN);
 		covered[k++] = i;
 	}
@@ -638,21 +684,26 @@ vec_put_lines(struct json_object **lines, size_t n)
 		json_object_put(lines[i]);
 }
 
-/* statement.json is, byte for byte, what the server writes for it. */
+/*
+ * Each version's statement file is, byte for byte, what the server
+ * writes for it (_i: the row of vec_versions).
+ */
 START_TEST(vectors_statement)
 {
+	const struct vec_version *vv = &vec_versions[_i];
 	merkle_hash		 leaves[VEC_LEAVES_MAX];
 	struct json_object	*lines[VEC_LEAVES_MAX];
 	struct store_checkpoint	*c;
 	size_t			 n, covered[VEC_LEAVES_MAX], ncov, len;
 	char			*text;
 
-	c = vec_checkpoint(leaves, lines, &n, covered, &ncov);
-	ck_assert_uint_eq(ncov, 5);
-	text = vec_read("statement.json", &len);
+	c = vec_checkpoint(vv->version, leaves, lines, &n, covered, &ncov);
+	ck_assert_uint_eq(ncov, VEC_CHK_NCOV);
+	text = vec_read(vv->statement, &len);
 	ck_assert_msg(len == strlen(c->statement) &&
-	    memcmp(text, c->statement, len) == 0, "statement.json\n  %s\n"
-	    "is not checkpoint_statement's\n  %s", text, c->statement);
+	    memcmp(text, c->statement, len) == 0, "%s\n  %s\n"
+	    "is not checkpoint_statement's\n  %s", vv->statement, text,
+	    c->statement);
 	free(text);
 	free(c);
 	vec_put_lines(lines, n);
@@ -676,11 +727,13 @@ vec_sig(const char *name, uint8_t sig[SIGKEY_SIG_MAX])
 }
 
 /*
- * Each statement signature verifies with its key from keys.json over
- * statement.json; not with the other key, not over a changed byte.
+ * Each statement signature of a version verifies with its key from
+ * keys.json over that version's statement; not with the other key, not
+ * over a changed byte.
  */
 START_TEST(vectors_statement_sigs)
 {
+	const struct vec_version *vv = &vec_versions[_i];
 	struct json_object	*top, *keys;
 	struct sigkey		*key[2];
 	uint8_t			 sig[SIGKEY_SIG_MAX];
@@ -690,19 +743,18 @@ START_TEST(vectors_statement_sigs)
 	keys = vec_keys(&top);
 	for (i = 0; i < 2; i++)
 		key[i] = vec_key(keys, i, NULL);
-	st = vec_read("statement.json", &len);
+	st = vec_read(vv->statement, &len);
 	for (i = 0; i < 2; i++) {
-		siglen = vec_sig(vec_sig_file[i], sig);
+		siglen = vec_sig(vv->sig[i], sig);
 		ck_assert_msg(sigkey_verify(key[i], st, len, sig, siglen) ==
-		    0, "%s: does not verify over statement.json with %s",
-		    vec_sig_file[i], sigkey_alg_name(sigkey_alg(key[i])));
+		    0, "%s: does not verify over %s with %s", vv->sig[i],
+		    vv->statement, sigkey_alg_name(sigkey_alg(key[i])));
 		ck_assert_msg(sigkey_verify(key[1 - i], st, len, sig,
 		    siglen) != 0, "%s: verifies with the other key",
-		    vec_sig_file[i]);
+		    vv->sig[i]);
 		st[len - 1] ^= 1;
 		ck_assert_msg(sigkey_verify(key[i], st, len, sig, siglen) !=
-		    0, "%s: verifies over a changed statement",
-		    vec_sig_file[i]);
+		    0, "%s: verifies over a changed statement", vv->sig[i]);
 		st[len - 1] ^= 1;
 	}
 	free(st);
@@ -713,69 +765,116 @@ START_TEST(vectors_statement_sigs)
 END_TEST
 
 /*
- * receipt-ecdsa.json is the receipt bundle the server answers for the
- * checkpoint (docs/receipt.md): the statement and signature of the
- * files above, keys[0]'s key ID, checkpoint_json of the checkpoint, the
- * ECDSA head, and each covered delta with its leaf, hashes and
- * inclusion proof in the full tree.
+ * Entry o of a receipt's deltas is the leaf at index m of the n leaves,
+ * as the server writes it: its leaf, hashes and inclusion proof in the
+ * full tree, and carriedIn (true) exactly when it was recorded before
+ * c's startDate.
+ */
+static void
+vec_receipt_delta(struct json_object *o, struct json_object *line,
+    const merkle_hash *leaves, size_t n, uint64_t m,
+    const struct store_checkpoint *c, const char *where)
+{
+	struct merkle_array	 arr = { leaves, n };
+	merkle_hash		 h;
+	merkle_hash		 got[MERKLE_PROOF_MAX], want[MERKLE_PROOF_MAX];
+	struct sbuf		 leaf = { 0 };
+	struct json_object	*carried;
+	const char		*data;
+	size_t			 glen, wlen;
+	int			 before;
+
+	ck_assert_msg(*vec_string(o, "recordId", where) != '\0',
+	    "%s: empty recordId", where);
+	ck_assert_uint_eq(vec_u64(o, "logIndex", where), m);
+	vec_hash(o, "leafHash", h, where);
+	vec_hash_eq(h, leaves[m], "leafHash", where);
+	ck_assert_int_eq(jcs_serialize(vec_member(o, "leaf",
+	    json_type_object, 0, where), &leaf), 0);
+	data = vec_string(line, "leafData", where);
+	ck_assert_msg(strcmp(leaf.buf, data) == 0, "%s: leaf is not the "
+	    "vector's leafData", where);
+	sbuf_free(&leaf);
+	ck_assert_int_eq(hash_sha256(data, strlen(data), want[0]), 0);
+	vec_hash(o, "contentHash", h, where);
+	vec_hash_eq(h, want[0], "contentHash", where);
+	glen = vec_proof(o, "inclusionProof", got, where);
+	ck_assert_int_eq(merkle_inclusion_proof(merkle_array_node, &arr, m, n,
+	    want, &wlen), 0);
+	vec_proof_eq(got, glen, want, wlen, where);
+	ck_assert_msg(merkle_verify_inclusion(leaves[m], m, n, got, glen,
+	    c->root_hash) == 0, "%s: does not verify", where);
+	before = vec_time(vec_string(line, "createdAt", where), where) <
+	    timefmt_month_start(c->month);
+	if (json_object_object_get_ex(o, "carriedIn", NULL)) {
+		carried = vec_member(o, "carriedIn", json_type_boolean, 0,
+		    where);
+		ck_assert_msg(before && json_object_get_boolean(carried),
+		    "%s: carriedIn on a delta of the period", where);
+	} else
+		ck_assert_msg(!before, "%s: recorded before startDate, and "
+		    "no carriedIn", where);
+}
+
+/*
+ * Each version's receipt is the bundle the server answers for the
+ * checkpoint (docs/receipt.md, fcgi/api_checkpoint.c): of the
+ * statement's version, the statement and signature of that version's
+ * files, keys[0]'s key ID, checkpoint_json of the checkpoint, the ECDSA
+ * head, and each covered delta (vec_receipt_delta).
  */
 START_TEST(vectors_receipt)
 {
-	merkle_hash		 leaves[VEC_LEAVES_MAX], h;
-	merkle_hash		 got[MERKLE_PROOF_MAX], want[MERKLE_PROOF_MAX];
+	const struct vec_version *vv = &vec_versions[_i];
+	const char		*name = vv->receipt;
+	merkle_hash		 leaves[VEC_LEAVES_MAX];
 	struct json_object	*lines[VEC_LEAVES_MAX], *top, *data, *o, *a;
 	struct json_object	*ktop, *keys, *cj;
-	struct merkle_array	 arr;
 	struct store_checkpoint	*c;
-	struct sbuf		 leaf = { 0 };
 	uint8_t			 sig[SIGKEY_SIG_MAX];
 	uint8_t			 st[STORE_STATEMENT_MAX];
-	const char		*text, *data_text;
+	const char		*text;
 	char			*note, where[96];
 	size_t			 n, covered[VEC_LEAVES_MAX], ncov, k, len;
-	size_t			 glen, wlen;
-	uint64_t		 m;
 
-	c = vec_checkpoint(leaves, lines, &n, covered, &ncov);
-	arr.leaves = leaves;
-	arr.size = n;
-	top = vec_parse_file(VEC_RECEIPT);
+	c = vec_checkpoint(vv->version, leaves, lines, &n, covered, &ncov);
+	top = vec_parse_file(name);
 	ck_assert_msg(json_object_object_get_ex(top, "success", &o) &&
-	    json_object_get_boolean(o), VEC_RECEIPT ": not a success");
-	data = vec_member(top, "data", json_type_object, 0, VEC_RECEIPT);
-	ck_assert_uint_eq(vec_u64(data, "version", VEC_RECEIPT), 1);
-	ck_assert_str_eq(vec_string(data, "checkpointId", VEC_RECEIPT),
-	    c->id);
+	    json_object_get_boolean(o), "%s: not a success", name);
+	data = vec_member(top, "data", json_type_object, 0, name);
+	/* The bundle's format is its statement's version. */
+	ck_assert_uint_eq(vec_u64(data, "version", name), vv->version);
+	ck_assert_str_eq(vec_string(data, "checkpointId", name), c->id);
 
-	text = vec_string(data, "statement", VEC_RECEIPT);
+	text = vec_string(data, "statement", name);
 	ck_assert_msg(base64_decode(text, strlen(text), st, sizeof(st) - 1,
-	    &len) == 0, VEC_RECEIPT ": statement is not base64");
+	    &len) == 0, "%s: statement is not base64", name);
 	st[len] = '\0';
-	ck_assert_msg(strcmp((char *)st, c->statement) == 0, VEC_RECEIPT
-	    ": statement is not statement.json's");
+	ck_assert_msg(strcmp((char *)st, c->statement) == 0, "%s: statement "
+	    "is not %s's", name, vv->statement);
 
-	/* Signed with keys[0], as statement-ecdsa.sig is. */
-	c->sig_len = vec_sig(vec_sig_file[0], c->sig);
-	text = vec_string(data, "signature", VEC_RECEIPT);
+	/* Signed with keys[0], as its sig[0] is. */
+	c->sig_len = vec_sig(vv->sig[0], c->sig);
+	text = vec_string(data, "signature", name);
 	ck_assert_msg(base64_decode(text, strlen(text), sig, sizeof(sig),
 	    &len) == 0 && len == c->sig_len && memcmp(sig, c->sig, len) == 0,
-	    VEC_RECEIPT ": signature is not %s's", vec_sig_file[0]);
+	    "%s: signature is not %s's", name, vv->sig[0]);
 	keys = vec_keys(&ktop);
 	o = json_object_array_get_idx(keys, 0);
 	snprintf(c->key_id, sizeof(c->key_id), "%s",
 	    vec_string(o, "keyId", "keys.json"));
 	snprintf(c->alg, sizeof(c->alg), "%s",
 	    vec_string(o, "alg", "keys.json"));
-	ck_assert_str_eq(vec_string(data, "keyId", VEC_RECEIPT), c->key_id);
-	ck_assert_str_eq(vec_string(data, "alg", VEC_RECEIPT), c->alg);
+	ck_assert_str_eq(vec_string(data, "keyId", name), c->key_id);
+	ck_assert_str_eq(vec_string(data, "alg", name), c->alg);
 	note = vec_read(vec_string(o, "note", "keys.json"), NULL);
-	ck_assert_msg(strcmp(vec_string(data, "treeHead", VEC_RECEIPT),
-	    note) == 0, VEC_RECEIPT ": treeHead is not %s",
+	ck_assert_msg(strcmp(vec_string(data, "treeHead", name), note) == 0,
+	    "%s: treeHead is not %s", name,
 	    vec_string(o, "note", "keys.json"));
 	free(note);
 
 	/* The checkpoint, compared as text: its amounts are JSON numbers. */
-	o = vec_member(data, "checkpoint", json_type_object, 0, VEC_RECEIPT);
+	o = vec_member(data, "checkpoint", json_type_object, 0, name);
 	cj = checkpoint_json(c);
 	ck_assert_str_eq(json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
@@ -783,34 +882,13 @@ START_TEST(vectors_receipt)
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(cj);
 
-	a = vec_member(data, "deltas", json_type_array, 0, VEC_RECEIPT);
+	a = vec_member(data, "deltas", json_type_array, 0, name);
 	ck_assert_uint_eq(json_object_array_length(a), ncov);
 	for (k = 0; k < ncov; k++) {
-		m = covered[k];
-		snprintf(where, sizeof(where), VEC_RECEIPT " deltas[%zu] "
-		    "(leaf %llu)", k, (unsigned long long)m);
-		o = json_object_array_get_idx(a, k);
-		ck_assert_msg(*vec_string(o, "recordId", where) != '\0',
-		    "%s: empty recordId", where);
-		ck_assert_uint_eq(vec_u64(o, "logIndex", where), m);
-		vec_hash(o, "leafHash", h, where);
-		vec_hash_eq(h, leaves[m], "leafHash", where);
-		ck_assert_int_eq(jcs_serialize(vec_member(o, "leaf",
-		    json_type_object, 0, where), &leaf), 0);
-		data_text = vec_string(lines[m], "leafData", where);
-		ck_assert_msg(strcmp(leaf.buf, data_text) == 0, "%s: leaf is "
-		    "not the vector's leafData", where);
-		sbuf_free(&leaf);
-		ck_assert_int_eq(hash_sha256(data_text, strlen(data_text),
-		    want[0]), 0);
-		vec_hash(o, "contentHash", h, where);
-		vec_hash_eq(h, want[0], "contentHash", where);
-		glen = vec_proof(o, "inclusionProof", got, where);
-		ck_assert_int_eq(merkle_inclusion_proof(merkle_array_node,
-		    &arr, m, n, want, &wlen), 0);
-		vec_proof_eq(got, glen, want, wlen, where);
-		ck_assert_msg(merkle_verify_inclusion(leaves[m], m, n, got,
-		    glen, c->root_hash) == 0, "%s: does not verify", where);
+		snprintf(where, sizeof(where), "%s deltas[%zu] (leaf %zu)",
+		    name, k, covered[k]);
+		vec_receipt_delta(json_object_array_get_idx(a, k),
+		    lines[covered[k]], leaves, n, covered[k], c, where);
 	}
 	json_object_put(ktop);
 	json_object_put(top);
@@ -829,9 +907,10 @@ vectors_suite(void)
 	tcase_add_test(tc, vectors_tree);
 	tcase_add_test(tc, vectors_keys);
 	tcase_add_test(tc, vectors_notes);
-	tcase_add_test(tc, vectors_statement);
-	tcase_add_test(tc, vectors_statement_sigs);
-	tcase_add_test(tc, vectors_receipt);
+	/* The checkpoint's tests, once per statement version. */
+	tcase_add_loop_test(tc, vectors_statement, 0, VEC_NVERSIONS);
+	tcase_add_loop_test(tc, vectors_statement_sigs, 0, VEC_NVERSIONS);
+	tcase_add_loop_test(tc, vectors_receipt, 0, VEC_NVERSIONS);
 	suite_add_tcase(s, tc);
 	return s;
 }

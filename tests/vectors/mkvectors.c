@@ -7,8 +7,10 @@
  * below it, and the two committed private keys DIR/ecdsa-p256.pem and
  * DIR/rsa-3072.pem (public test keys, never for production).  Outputs,
  * in DIR: leaves.jsonl, tree.json, keys.json, head-ecdsa.note and
- * head-rsa.note; the checkpoint's statement.json, statement-ecdsa.sig,
- * statement-rsa.sig and receipt-ecdsa.json.  Everything is a function
+ * head-rsa.note; and the checkpoint once per statement version (see
+ * vec_statements): version 1's statement.json, statement-ecdsa.sig,
+ * statement-rsa.sig and receipt-ecdsa.json, version 2's the same with
+ * "-v2" after "statement" and "receipt".  Everything is a function
  * of the inputs except the signatures: ECDSA and RSA-PSS signing are
  * randomized, so a new signature of the same bytes is new bytes.  A
  * head or statement signature already in DIR that verifies over exactly
@@ -103,18 +105,38 @@ static const struct vec_delta {
 #define VEC_CHK_ID		"chk_00000000000000000000000000000001"
 #define VEC_CHK_CREATED		"2026-03-01T00:00:00.000Z"
 #define VEC_RECORD_ID		"rec_%032zx"	/* %zx: logIndex */
+/* Version 2's salt is fixed too, like the leaves': SHA-256 of this. */
+#define VEC_CHK_SALT		"tally test vector statement salt"
 
 static const struct vec_key {
 	const char	*pem;		/* private key, in DIR */
 	const char	*note;		/* the head it signs, in DIR */
-	const char	*sig;		/* its statement's signature */
-	const char	*receipt;	/* its receipt bundle, or NULL */
 } vec_keys[] = {
-	{ "ecdsa-p256.pem", "head-ecdsa.note", "statement-ecdsa.sig",
-	  "receipt-ecdsa.json" },
-	{ "rsa-3072.pem", "head-rsa.note", "statement-rsa.sig", NULL },
+	{ "ecdsa-p256.pem", "head-ecdsa.note" },
+	{ "rsa-3072.pem", "head-rsa.note" },
 };
 #define VEC_NKEYS	(sizeof(vec_keys) / sizeof(vec_keys[0]))
+
+/*
+ * The checkpoint once per statement version, in files of its own:
+ * version 2 is what servers write now; version 1 is kept so that old
+ * statements and receipts are still pinned down.  Per key (in vec_keys'
+ * order) the statement's signature and, where not NULL, its receipt.
+ */
+static const struct vec_statement {
+	int		 version;
+	const char	*statement;
+	const char	*sig[VEC_NKEYS];
+	const char	*receipt[VEC_NKEYS];
+} vec_statements[] = {
+	{ 1, "statement.json",
+	  { "statement-ecdsa.sig", "statement-rsa.sig" },
+	  { "receipt-ecdsa.json", NULL } },
+	{ 2, "statement-v2.json",
+	  { "statement-v2-ecdsa.sig", "statement-v2-rsa.sig" },
+	  { "receipt-v2-ecdsa.json", NULL } },
+};
+#define VEC_NSTATEMENTS	(sizeof(vec_statements) / sizeof(vec_statements[0]))
 
 static const char	*vec_dir;
 
@@ -459,15 +481,36 @@ vec_line_string(struct json_object *line, const char *name)
 }
 
 /*
- * The checkpoint of VEC_CHK_CUSTOMER's VEC_CHK_PERIOD at the full tree,
- * as the server makes it (core/checkpoint.c): the customer's deltas of
- * the month below treeSize in log order, their exact sum, the Merkle
- * root of their leaf hashes, and the statement by checkpoint_statement
- * itself.  Their log indexes go into covered, their number into *ncov.
- * The caller frees the checkpoint.
+ * Whether c covers row v, as the server decides it (core/checkpoint.c):
+ * a delta of c's customer recorded before the month's end, and in
+ * version 1 not before its start.  Version 2 covers the run of seqs
+ * from c->first_seq, which is 1 here (the customer's first checkpoint),
+ * so it would carry in a delta of an earlier month.
+ */
+static int
+vec_covers(const struct store_checkpoint *c, const struct vec_delta *v)
+{
+	int64_t	at;
+
+	if (strcmp(v->customer, c->customer_id) != 0)
+		return 0;
+	at = vec_time(v->created);
+	if (at >= timefmt_month_start(c->month + 1))
+		return 0;
+	return c->version >= 2 || at >= timefmt_month_start(c->month);
+}
+
+/*
+ * The checkpoint of VEC_CHK_CUSTOMER's VEC_CHK_PERIOD at the full tree
+ * in statement version version, as the server makes it: the deltas it
+ * covers below treeSize in log order (version 2: seqs 1..last without a
+ * gap, and the fixed salt), their exact sum, the Merkle root of their
+ * leaf hashes, and the statement by checkpoint_statement itself.  Their
+ * log indexes go into covered, their number into *ncov.  The caller
+ * frees the checkpoint.
  */
 static struct store_checkpoint *
-vec_checkpoint(struct json_object **lines, const merkle_hash *leaves,
+vec_checkpoint(int version, const merkle_hash *leaves,
     const merkle_hash full_root, size_t *covered, size_t *ncov)
 {
 	struct store_checkpoint	*c;
@@ -479,7 +522,10 @@ vec_checkpoint(struct json_object **lines, const merkle_hash *leaves,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		err(1, NULL);
-	c->version = 1;		/* the vectors pin down statement version 1 */
+	c->version = version;
+	c->first_seq = 1;
+	if (hash_sha256(VEC_CHK_SALT, strlen(VEC_CHK_SALT), c->salt) < 0)
+		errx(1, "SHA-256 failed");
 	snprintf(c->id, sizeof(c->id), "%s", VEC_CHK_ID);
 	snprintf(c->tenant, sizeof(c->tenant), "%s", VEC_TENANT);
 	c->env = STORE_ENV_LIVE;
@@ -489,14 +535,16 @@ vec_checkpoint(struct json_object **lines, const merkle_hash *leaves,
 		errx(1, "%s: not a period", VEC_CHK_PERIOD);
 	/* Every vector delta is of tenant demo, env live. */
 	for (i = 0; i < VEC_N; i++) {
-		if (strcmp(vec_line_string(lines[i], "customerId"),
-		    VEC_CHK_CUSTOMER) != 0 || timefmt_month(vec_time(
-		    vec_line_string(lines[i], "createdAt"))) != c->month)
+		if (!vec_covers(c, &vec_deltas[i]))
 			continue;
-		amount = vec_line_string(lines[i], "delta");
+		amount = vec_deltas[i].delta;
 		if (decimal_parse(amount, strlen(amount), &v) != DECIMAL_OK)
 			errx(1, "row %zu: delta %s is not exact", i, amount);
+		if (version >= 2 && vec_deltas[i].seq != c->first_seq + n)
+			errx(1, "row %zu: seq %" PRIu64 " leaves a gap", i,
+			    vec_deltas[i].seq);
 		c->net += v;
+		c->last_seq = c->through_seq = vec_deltas[i].seq;
 		memcpy(hashes[n], leaves[i], MERKLE_HASH_LEN);
 		covered[n++] = i;
 	}
@@ -516,10 +564,14 @@ vec_checkpoint(struct json_object **lines, const merkle_hash *leaves,
 	return c;
 }
 
-/* One entry of a receipt's deltas: the leaf at index, proved in the tree. */
+/*
+ * One entry of a receipt's deltas: the leaf at index, proved in the
+ * tree, marked carriedIn where recorded before start_ms (the period's
+ * startDate), as fcgi/api_checkpoint.c marks it.
+ */
 static struct json_object *
 vec_receipt_delta(struct json_object *line, const merkle_hash *leaves,
-    size_t index)
+    size_t index, int64_t start_ms)
 {
 	struct merkle_array	 arr = { leaves, VEC_N };
 	struct json_object	*o, *leaf;
@@ -545,16 +597,20 @@ vec_receipt_delta(struct json_object *line, const merkle_hash *leaves,
 	json_object_object_add(o, "leaf", leaf);
 	json_object_object_add(o, "inclusionProof",
 	    emit_hashes_json(proof, len));
+	if (vec_time(vec_line_string(line, "createdAt")) < start_ms)
+		json_object_object_add(o, "carriedIn",
+		    json_object_new_boolean(1));
 	return o;
 }
 
 /*
- * The receipt bundle of c, signed by key i, as GET
+ * The receipt bundle of c, signed with c's key, into file name, as GET
  * /api/v1/balance/receipt answers it (docs/receipt.md): the envelope
- * and its data, with c's checkpoint as checkpoint_json gives it.
+ * and its data, of the statement's version, with c's checkpoint as
+ * checkpoint_json gives it.
  */
 static void
-vec_receipt(struct store_checkpoint *c, size_t i, const char *note,
+vec_receipt(struct store_checkpoint *c, const char *name, const char *note,
     struct json_object **lines, const merkle_hash *leaves,
     const size_t *covered, size_t ncov)
 {
@@ -564,9 +620,11 @@ vec_receipt(struct store_checkpoint *c, size_t i, const char *note,
 	deltas = json_object_new_array();
 	for (k = 0; k < ncov; k++)
 		json_object_array_add(deltas, vec_receipt_delta(
-		    lines[covered[k]], leaves, covered[k]));
+		    lines[covered[k]], leaves, covered[k],
+		    timefmt_month_start(c->month)));
 	data = json_object_new_object();
-	json_object_object_add(data, "version", json_object_new_int(1));
+	json_object_object_add(data, "version",
+	    json_object_new_int(c->version));
 	json_object_object_add(data, "checkpointId",
 	    json_object_new_string(c->id));
 	json_object_object_add(data, "statement",
@@ -582,7 +640,7 @@ vec_receipt(struct store_checkpoint *c, size_t i, const char *note,
 	top = json_object_new_object();
 	json_object_object_add(top, "success", json_object_new_boolean(1));
 	json_object_object_add(top, "data", data);
-	vec_write_json(vec_keys[i].receipt, top);
+	vec_write_json(name, top);
 }
 
 /*
@@ -611,25 +669,25 @@ vec_keep_sig(const char *name, const struct sigkey *key,
 }
 
 /*
- * Writes the statement, its signature by each key (base64, one line;
+ * Writes s's statement, its signature by each key (base64, one line;
  * one still valid is kept) and, for the keys that have one, the receipt
  * bundle.
  */
 static void
-vec_statement(struct json_object **lines, const merkle_hash *leaves,
-    const merkle_hash full_root, struct sigkey **keys, char notes[][NOTE_MAX])
+vec_statement(const struct vec_statement *s, struct json_object **lines,
+    const merkle_hash *leaves, const merkle_hash full_root,
+    struct sigkey **keys, char notes[][NOTE_MAX])
 {
 	struct store_checkpoint	*c;
 	struct sbuf		 out = { 0 };
 	char			 b64[BASE64_LEN(STORE_SIG_MAX)];
 	size_t			 covered[VEC_N], ncov, i;
 
-	c = vec_checkpoint(lines, leaves, full_root, covered, &ncov);
-	vec_write("statement.json", c->statement);
+	c = vec_checkpoint(s->version, leaves, full_root, covered, &ncov);
+	vec_write(s->statement, c->statement);
 	for (i = 0; i < VEC_NKEYS; i++) {
-		if (vec_keep_sig(vec_keys[i].sig, keys[i], c))
-			printf("mkvectors: kept %s/%s\n", vec_dir,
-			    vec_keys[i].sig);
+		if (vec_keep_sig(s->sig[i], keys[i], c))
+			printf("mkvectors: kept %s/%s\n", vec_dir, s->sig[i]);
 		else {
 			if (sigkey_sign(keys[i], c->statement,
 			    strlen(c->statement), c->sig, &c->sig_len) < 0)
@@ -640,16 +698,17 @@ vec_statement(struct json_object **lines, const merkle_hash *leaves,
 			sbuf_addc(&out, '\n');
 			if (out.oom)
 				errx(1, "out of memory");
-			vec_write(vec_keys[i].sig, out.buf);
+			vec_write(s->sig[i], out.buf);
 			sbuf_free(&out);
 		}
-		if (vec_keys[i].receipt == NULL)
+		if (s->receipt[i] == NULL)
 			continue;
 		if (tlog_key_id(keys[i], VEC_NAME, c->key_id) < 0)
 			errx(1, "%s: no key ID", vec_keys[i].pem);
 		snprintf(c->alg, sizeof(c->alg), "%s",
 		    sigkey_alg_name(sigkey_alg(keys[i])));
-		vec_receipt(c, i, notes[i], lines, leaves, covered, ncov);
+		vec_receipt(c, s->receipt[i], notes[i], lines, leaves, covered,
+		    ncov);
 	}
 	free(c);
 }
@@ -672,7 +731,9 @@ main(int argc, char *argv[])
 	vec_leaves(leaves, lines);
 	vec_tree(leaves, root);
 	vec_heads(root, keys, notes);
-	vec_statement(lines, leaves, root, keys, notes);
+	for (i = 0; i < VEC_NSTATEMENTS; i++)
+		vec_statement(&vec_statements[i], lines, leaves, root, keys,
+		    notes);
 	for (i = 0; i < VEC_N; i++)
 		json_object_put(lines[i]);
 	for (i = 0; i < VEC_NKEYS; i++)
