@@ -39,14 +39,16 @@ api_ledger_answer(struct ctx *c, struct ledger_request *req, int rc)
 		    "this tenant's monthly quota of deltas is used up; "
 		    "nothing was recorded (GET /api/v1/balance/usage)");
 	} else if (req->conflict) {
+		/* A batch whose first item failed has no original delta. */
 		extra = json_object_new_object();
 		json_object_object_add(extra, "recordId",
-		    json_object_new_string(req->conflict_record));
+		    req->conflict_record[0] != '\0' ?
+		    json_object_new_string(req->conflict_record) : NULL);
 		response_error(c->resp, API_IDEMPOTENCY_KEY_REUSED,
-		    req->idem_key ? "Idempotency-Key" : "referenceId", extra,
-		    "this %s was already used for a different request "
-		    "(record %s)", req->idem_key ? "Idempotency-Key" :
-		    "referenceId", req->conflict_record);
+		    req->conflict_field, extra, "this %s was already used "
+		    "for a different request (record %s)", req->conflict_field,
+		    req->conflict_record[0] != '\0' ? req->conflict_record :
+		    "none");
 	} else if (req->body == NULL && !req->batch &&
 	    it->outcome == LEDGER_FAILED && it->retry_after > 0) {
 		/* The shape PacSpace's SDKs map to their cadence error. */
