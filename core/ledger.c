@@ -731,6 +731,10 @@ ledger_batch(struct store_txn *t, struct ledger_request *req)
 		if ((r = ledger_dedup_header(t, req, req->fingerprint, &hk)) !=
 		    STORE_OK)
 			goto out;
+		/* Bound before batches were fingerprinted by meaning. */
+		if (hk.bound == LEDGER_OTHER && hash_equal(hk.idem.fingerprint,
+		    req->legacy_fingerprint, STORE_HASH_LEN))
+			hk.bound = LEDGER_SAME;
 		if (hk.bound != LEDGER_FREE) {
 			r = ledger_answer_idem(t, req, &hk,
 			    hk.bound == LEDGER_OTHER);

@@ -54,6 +54,8 @@ struct ledger_request {
 	const char		*idem_key;	/* Idempotency-Key, or NULL */
 	int			 batch;
 	uint8_t			 fingerprint[STORE_HASH_LEN]; /* batch */
+	/* A batch's, as batch keys were bound before it was by meaning. */
+	uint8_t			 legacy_fingerprint[STORE_HASH_LEN];
 	struct ledger_item	*items;
 	size_t			 nitems;
 

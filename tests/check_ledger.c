@@ -425,6 +425,50 @@ START_TEST(batch_mixed_items)
 }
 END_TEST
 
+/* A keyed batch of one item, with the two fingerprints given. */
+static void
+keyed_batch(struct ledger_request *req, struct ledger_item *it, int fp,
+    int legacy)
+{
+	unit_item_from(it, "{\"customerId\":\"k\",\"delta\":1,\"reason\":"
+	    "\"r\"}");
+	memset(req, 0, sizeof(*req));
+	req->who = &who;
+	req->idem_key = "batch-key";
+	req->batch = 1;
+	req->items = it;
+	req->nitems = 1;
+	memset(req->fingerprint, fp, sizeof(req->fingerprint));
+	memset(req->legacy_fingerprint, legacy,
+	    sizeof(req->legacy_fingerprint));
+	ck_assert_int_eq(ledger_submit(led, req), STORE_OK);
+}
+
+/*
+ * A batch key bound before batches were fingerprinted by meaning holds
+ * the fingerprint of the body's JCS form: a retry matching that one
+ * still replays.
+ */
+START_TEST(batch_key_legacy_fingerprint)
+{
+	struct ledger_request	req, again;
+	struct ledger_item	it, it2;
+
+	keyed_batch(&req, &it, 1, 9);
+	ck_assert(!req.replayed);
+	keyed_batch(&again, &it2, 2, 1);
+	ck_assert(again.replayed);
+	ck_assert_mem_eq(again.body, req.body, req.body_len);
+	done(&again, &it2);
+	keyed_batch(&again, &it2, 3, 4);
+	ck_assert(again.conflict);
+	ck_assert_str_eq(again.conflict_field, "Idempotency-Key");
+	done(&again, &it2);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 1);
+}
+END_TEST
+
 START_TEST(adjusts_must_be_same_customer)
 {
 	struct ledger_request	req, fix;
@@ -502,6 +546,7 @@ ledger_suite(void)
 	tcase_add_test(tc, concurrent_duplicates_record_once);
 	tcase_add_test(tc, sums_are_exact);
 	tcase_add_test(tc, batch_mixed_items);
+	tcase_add_test(tc, batch_key_legacy_fingerprint);
 	tcase_add_test(tc, adjusts_must_be_same_customer);
 	tcase_add_test(tc, stored_leaf_hashes);
 	suite_add_tcase(s, tc);

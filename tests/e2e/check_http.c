@@ -522,6 +522,57 @@ START_TEST(batch_results_per_index)
 }
 END_TEST
 
+/* POSTs a batch under key: an item of amount, then an invalid one. */
+static void
+post_keyed_batch(struct reply *r, const char *key, const char *amount,
+    int reordered)
+{
+	char	body[512];
+
+	if (reordered)
+		snprintf(body, sizeof(body), "{\"deltas\":[{\"reason\":\"a\","
+		    "\"delta\":%s,\"customerId\":\"bkey_%s\"},{\"reason\":"
+		    "\"a\",\"delta\":\"x\",\"customerId\":\"bkey_%s\"}]}",
+		    amount, run_id, run_id);
+	else
+		snprintf(body, sizeof(body), "{\"deltas\":[{\"customerId\":"
+		    "\"bkey_%s\",\"delta\":%s,\"reason\":\"a\"},{\"customerId\":"
+		    "\"bkey_%s\",\"delta\":\"x\",\"reason\":\"a\"}]}", run_id,
+		    amount, run_id);
+	post(r, "/api/v1/balance/delta/batch", env_key("TALLY_KEY_LIVE"), key,
+	    body);
+}
+
+/*
+ * A batch's Idempotency-Key replays the batch by its meaning, as a single
+ * emit's does: fields in another order are the same batch; an amount
+ * that differs only past a double's 17 digits is another one (409).
+ */
+START_TEST(batch_key_by_meaning)
+{
+	struct reply	first, r;
+	char		key[64];
+
+	snprintf(key, sizeof(key), "batch-key-%s", run_id);
+	post_keyed_batch(&first, key, "987654321.123456789", 0);
+	assert_ok(&first, 200);
+	ck_assert_int_eq(get_int(first.json, "data.totalQueued"), 1);
+	post_keyed_batch(&r, key, "987654321.123456789", 1);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(r.replayed, "true");
+	ck_assert_str_eq(r.body, first.body);
+	reply_free(&r);
+	post_keyed_batch(&r, key, "987654321.123456788", 0);
+	assert_error(&r, 409, "IDEMPOTENCY_KEY_REUSED");
+	ck_assert_str_eq(get_str(r.json, "error.field"), "Idempotency-Key");
+	ck_assert_str_eq(get_str(r.json, "error.recordId"), get_str(
+	    json_object_array_get_idx(get(first.json, "data.results"), 0),
+	    "recordId"));
+	reply_free(&r);
+	reply_free(&first);
+}
+END_TEST
+
 START_TEST(request_layer_errors)
 {
 	struct reply	 r;
@@ -620,6 +671,7 @@ http_suite(void)
 	tcase_add_test(tc, either_key_taken_conflicts);
 	tcase_add_test(tc, concurrent_same_key_records_once);
 	tcase_add_test(tc, batch_results_per_index);
+	tcase_add_test(tc, batch_key_by_meaning);
 	tcase_add_test(tc, request_layer_errors);
 	tcase_add_test(tc, customer_key_cannot_write);
 	suite_add_tcase(s, tc);
