@@ -269,6 +269,41 @@ START_TEST(either_key_conflicts)
 }
 END_TEST
 
+/* Binds Idempotency-Key key as ledger_key lays it out, past the ledger. */
+static int
+bind_key_txn(struct store_txn *t, void *arg)
+{
+	const struct store_idem	*idem = arg;
+	static const char	 k[] = "K\0acme\0" "1\0legacy-key";
+
+	return store_idem_add(t, k, sizeof(k) - 1, idem);
+}
+
+/*
+ * Data from before both keys were always checked: the header bound to
+ * one delta, the referenceId (same request) to another.  Neither is the
+ * answer: a conflict naming the one the referenceId holds.
+ */
+START_TEST(legacy_keys_on_two_deltas_conflict)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+	struct store_idem	idem;
+	const char		*body = "{\"customerId\":\"a\",\"delta\":4,"
+				    "\"reason\":\"r\",\"referenceId\":\"old\"}";
+
+	ck_assert_int_eq(emit(&req, &it, NULL, body), STORE_OK);
+	memset(&idem, 0, sizeof(idem));
+	memcpy(idem.fingerprint, it.in.fingerprint, sizeof(idem.fingerprint));
+	idem.status = 201;
+	snprintf(idem.record_id, sizeof(idem.record_id), "rec_second");
+	ck_assert_int_eq(store_write(st, bind_key_txn, &idem), STORE_OK);
+	conflicts("legacy-key", body, "referenceId", it.in.record_id);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 1);
+}
+END_TEST
+
 #define RACERS	32
 
 struct racer {
@@ -543,6 +578,7 @@ ledger_suite(void)
 	tcase_add_test(tc, header_retry_of_reference_replays);
 	tcase_add_test(tc, reference_retry_of_header_replays);
 	tcase_add_test(tc, either_key_conflicts);
+	tcase_add_test(tc, legacy_keys_on_two_deltas_conflict);
 	tcase_add_test(tc, concurrent_duplicates_record_once);
 	tcase_add_test(tc, sums_are_exact);
 	tcase_add_test(tc, batch_mixed_items);
