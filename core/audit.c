@@ -11,6 +11,7 @@
 #include "apikey.h"
 #include "audit_internal.h"
 #include "emit.h"
+#include "ledger.h"
 #include "tlog.h"
 
 #define AUDIT_TRIES	20		/* reads of totals that keep changing */
@@ -127,28 +128,56 @@ struct audit {
 	struct audit_cust	 cust;
 };
 
+/* line: the finding's kind as one digit, then its text. */
 static void
 audit_tell(struct audit *a, const char *line)
 {
-	a->res->problems++;
+	enum audit_finding	kind = (enum audit_finding)(line[0] - '0');
+
+	if (kind == AUDIT_WARNING)
+		a->res->warnings++;
+	else
+		a->res->problems++;
 	if (a->report != NULL)
-		a->report(a->arg, line);
+		a->report(a->arg, kind, line + 1);
 }
 
-void
-audit_problem(struct audit *a, const char *fmt, ...)
+static void
+audit_vfind(struct audit *a, enum audit_finding kind, const char *fmt,
+    va_list ap)
 {
-	char	line[AUDIT_LINE];
-	va_list	ap;
+	char	line[AUDIT_LINE + 1];
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
+	line[0] = (char)('0' + kind);
+	vsnprintf(line + 1, sizeof(line) - 1, fmt, ap);
 	/* A read may be retried: what it found is told when it is over. */
 	if (a->in_read)
 		sbuf_add(&a->pending, line, strlen(line) + 1);
 	else
 		audit_tell(a, line);
+}
+
+void
+audit_problem(struct audit *a, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	audit_vfind(a, AUDIT_PROBLEM, fmt, ap);
+	va_end(ap);
+}
+
+static void audit_warning(struct audit *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+static void
+audit_warning(struct audit *a, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	audit_vfind(a, AUDIT_WARNING, fmt, ap);
+	va_end(ap);
 }
 
 static int
@@ -433,6 +462,41 @@ audit_leaf_totals(struct audit *a, const struct store_delta *d)
 	return STORE_OK;
 }
 
+/*
+ * The delta's referenceId, which names one delta of its customer forever
+ * (SPEC 3.1): the ledger binds it to the first delta recorded with it.
+ * Bound to another delta, this one is a duplicate recorded before every
+ * request's referenceId was checked.  It is on the signed log for good,
+ * so it is a warning, naming both, never a repair.  One lookup a delta
+ * keeps the audit linear in the log and its memory flat.
+ */
+static int
+audit_leaf_reference(struct audit *a, const struct store_delta *d)
+{
+	char	owner[STORE_ID_MAX + 1], name[AUDIT_NAME];
+	int	rc;
+
+	if (!d->has_reference)
+		return STORE_OK;
+	rc = ledger_reference_owner(a->txn, d->tenant, d->env, d->customer_id,
+	    d->reference_id, owner);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;	/* not recorded through the ledger */
+	audit_name(name, d->tenant, d->env, d->customer_id);
+	if (rc == STORE_CORRUPT)
+		audit_problem(a, "leaf %llu: customer %s: the binding of its "
+		    "referenceId does not decode",
+		    (unsigned long long)d->log_index, name);
+	else if (rc != STORE_OK)
+		return rc;
+	else if (strcmp(owner, d->record_id) != 0)
+		audit_warning(a, "leaf %llu: customer %s: referenceId \"%s\" "
+		    "is on %s and on %s, recorded after it: two deltas for "
+		    "one referenceId", (unsigned long long)d->log_index, name,
+		    d->reference_id, owner, d->record_id);
+	return STORE_OK;
+}
+
 static int
 audit_delta(const struct store_delta *d, void *arg)
 {
@@ -450,7 +514,8 @@ audit_delta(const struct store_delta *d, void *arg)
 	}
 	a->res->leaves++;
 	if ((rc = audit_leaf_hashes(a, d, leaf)) != STORE_OK ||
-	    (rc = audit_leaf_totals(a, d)) != STORE_OK)
+	    (rc = audit_leaf_totals(a, d)) != STORE_OK ||
+	    (rc = audit_leaf_reference(a, d)) != STORE_OK)
 		return rc;
 	audit_usage_key(&a->batch[a->nbatch++], d);
 	if ((rc = merkle_edge_append(&a->edge, leaf, audit_node, a)) != 0)

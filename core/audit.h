@@ -40,18 +40,33 @@ struct audit_result {
 	uint64_t	busy;		/* totals left unchecked: they kept
 					   changing while read */
 	uint64_t	problems;
+	uint64_t	warnings;
 };
 
 /*
- * Receives one line per problem found, as soon as the read that found it
- * is over: a read retried after a deadlock tells nothing twice.
+ * What a finding is.  A problem: something stored is not what it must
+ * be.  A warning: everything holds, but the record keeps something the
+ * ledger no longer lets in, such as two deltas of a customer with one
+ * referenceId, recorded before every request's referenceId was checked
+ * (SPEC 3.1).  Both are told, neither repaired: a recorded delta is on
+ * the signed log for good, and is corrected by another ("adjusts").
  */
-typedef void	(*audit_report_fn)(void *arg, const char *problem);
+enum audit_finding {
+	AUDIT_PROBLEM,
+	AUDIT_WARNING
+};
 
 /*
- * Runs the audit, telling report (if not NULL) of each problem.  Returns
+ * Receives one line per finding, as soon as the read that found it is
+ * over: a read retried after a deadlock tells nothing twice.
+ */
+typedef void	(*audit_report_fn)(void *arg, enum audit_finding,
+		    const char *line);
+
+/*
+ * Runs the audit, telling report (if not NULL) of each finding.  Returns
  * a store code: STORE_OK means the audit ran to the end (res->problems
- * says whether everything held).
+ * says whether everything held; res->warnings counts the warnings).
  */
 int	audit_run(struct store *, audit_report_fn, void *arg,
 	    struct audit_result *res);

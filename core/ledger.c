@@ -32,16 +32,16 @@ struct ledger {
 
 /* Dedup keys: 'K' for Idempotency-Key, 'R' for a customer's referenceId. */
 static size_t
-ledger_key(char *buf, size_t size, char kind, const struct principal *who,
-    const char *customer, const char *value)
+ledger_key(char *buf, size_t size, char kind, const char *tenant,
+    enum store_env env, const char *customer, const char *value)
 {
 	struct sbuf	sb = { 0 };
 	size_t		len;
 
 	sbuf_addc(&sb, kind);
 	sbuf_add(&sb, "", 1);
-	sbuf_add(&sb, who->tenant, strlen(who->tenant) + 1);
-	sbuf_addc(&sb, (char)('0' + who->env));
+	sbuf_add(&sb, tenant, strlen(tenant) + 1);
+	sbuf_addc(&sb, (char)('0' + env));
 	sbuf_add(&sb, "", 1);
 	if (customer != NULL)
 		sbuf_add(&sb, customer, strlen(customer) + 1);
@@ -55,13 +55,53 @@ ledger_key(char *buf, size_t size, char kind, const struct principal *who,
 
 #define KEY_MAX	(2 * STORE_REFERENCE_MAX + STORE_TENANT_MAX + 16)
 
+/*
+ * One dedup key of a request (SPEC 3.1), looked up: free, bound to the
+ * same request (same fingerprint), or bound to another one.
+ */
+enum ledger_bound {
+	LEDGER_FREE,
+	LEDGER_SAME,
+	LEDGER_OTHER
+};
+
+struct ledger_dedup {
+	const char		*field;		/* which key, as the API says */
+	char			 key[KEY_MAX];
+	size_t			 klen;		/* 0: the request has none */
+	enum ledger_bound	 bound;
+	struct store_idem	 idem;		/* when bound; caller frees */
+};
+
 struct record_ctx {
 	const struct principal	*who;
 	struct ledger_item	*item;
+	const struct ledger_dedup *ref;		/* its referenceId's key */
 	int			 answer;	/* render the 201 body */
 	char			*body;		/* the delta's data JSON */
 	size_t			 body_len;
 };
+
+int
+ledger_reference_owner(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, const char *reference_id,
+    char record_id[STORE_ID_MAX + 1])
+{
+	struct store_idem	idem;
+	char			key[KEY_MAX];
+	size_t			klen;
+	int			r;
+
+	klen = ledger_key(key, sizeof(key), 'R', tenant, env, customer_id,
+	    reference_id);
+	if (klen == 0)
+		return STORE_NOTFOUND;
+	if ((r = store_idem_get(t, key, klen, &idem)) != STORE_OK)
+		return r;
+	snprintf(record_id, STORE_ID_MAX + 1, "%s", idem.record_id);
+	store_idem_free(&idem);
+	return STORE_OK;
+}
 
 /* The delta recordId names; *d is the caller's to free on STORE_OK. */
 static int
@@ -82,22 +122,11 @@ ledger_adjusts(struct store_txn *t, struct record_ctx *rc, char *record_id)
 {
 	const struct emit_input	*in = &rc->item->in;
 	struct store_delta	 d;
-	struct store_idem	 idem;
-	char			 key[KEY_MAX];
-	size_t			 klen;
 	int			 r;
 
-	if (in->adjusts == EMIT_ADJUSTS_REFERENCE) {
-		klen = ledger_key(key, sizeof(key), 'R', rc->who,
-		    in->customer_id, in->adjusts_id);
-		if (klen == 0)
-			return STORE_NOTFOUND;
-		if ((r = store_idem_get(t, key, klen, &idem)) != STORE_OK)
-			return r;
-		snprintf(record_id, STORE_ID_MAX + 1, "%s", idem.record_id);
-		store_idem_free(&idem);
-		return STORE_OK;
-	}
+	if (in->adjusts == EMIT_ADJUSTS_REFERENCE)
+		return ledger_reference_owner(t, rc->who->tenant, rc->who->env,
+		    in->customer_id, in->adjusts_id, record_id);
 	if (strlen(in->adjusts_id) > STORE_ID_MAX)
 		return STORE_NOTFOUND;
 	if ((r = ledger_delta_by_id(t, in->adjusts_id, &d)) != STORE_OK)
@@ -245,6 +274,17 @@ ledger_idem_created(struct store_idem *idem, const uint8_t *fingerprint,
 	snprintf(idem->record_id, sizeof(idem->record_id), "%s", record_id);
 }
 
+/* Binds a free dedup key to the delta that answers its request. */
+static int
+ledger_dedup_bind(struct store_txn *t, const struct ledger_dedup *dk,
+    const uint8_t *fingerprint, const char *record_id)
+{
+	struct store_idem	idem;
+
+	ledger_idem_created(&idem, fingerprint, record_id);
+	return store_idem_add(t, dk->key, dk->klen, &idem);
+}
+
 /*
  * Records one delta.  Every rejection (LEDGER_REJECT, LEDGER_QUOTA) comes
  * before its first write, so a rejected item leaves nothing to undo and
@@ -258,10 +298,7 @@ ledger_record(struct store_txn *t, struct record_ctx *rc)
 	const struct emit_input	*in = &it->in;
 	struct store_slot	 slot;
 	struct store_delta	 d;
-	struct store_idem	 idem;
 	struct sbuf		 leaf = { 0 };
-	char			 key[KEY_MAX];
-	size_t			 klen;
 	int			 r;
 
 	ledger_fill(&d, rc->who, in);
@@ -302,18 +339,13 @@ ledger_record(struct store_txn *t, struct record_ctx *rc)
 			goto out;
 		}
 	}
-	if (in->has_reference) {
-		/* The first delta to use a referenceId keeps it. */
-		ledger_idem_created(&idem, in->fingerprint, d.record_id);
-		klen = ledger_key(key, sizeof(key), 'R', rc->who,
-		    in->customer_id, in->reference_id);
-		r = klen == 0 ? STORE_CORRUPT :
-		    store_idem_add(t, key, klen, &idem);
-		if (r == STORE_EXISTS)
-			r = STORE_OK;
-		if (r != STORE_OK)
-			goto out;
-	}
+	/*
+	 * The referenceId was found free in this transaction: it names this
+	 * delta from now on, whatever else the request carried.
+	 */
+	if (rc->ref->klen > 0 && (r = ledger_dedup_bind(t, rc->ref,
+	    in->fingerprint, d.record_id)) != STORE_OK)
+		goto out;
 	it->outcome = LEDGER_RECORDED;
 	snprintf(it->record_id, sizeof(it->record_id), "%s", d.record_id);
 	snprintf(it->receipt_id, sizeof(it->receipt_id), "%s", d.receipt_id);
@@ -341,39 +373,48 @@ ledger_original(struct store_txn *t, struct ledger_item *it,
 }
 
 /*
- * Looks a dedup key up.  STORE_OK with *found set to 1 (same request) or
- * 2 (a different one); *idem is filled when found.
+ * Looks dk's key up for a request of that fingerprint.  On STORE_OK,
+ * dk->bound says what it found and dk->idem holds the binding.
  */
 static int
-ledger_dedup(struct store_txn *t, const char *key, size_t klen,
-    const uint8_t *fingerprint, struct store_idem *idem, int *found)
+ledger_dedup_find(struct store_txn *t, struct ledger_dedup *dk,
+    const uint8_t *fingerprint)
 {
 	int	r;
 
-	*found = 0;
-	r = store_idem_get(t, key, klen, idem);
+	dk->bound = LEDGER_FREE;
+	if (dk->klen == 0)
+		return STORE_CORRUPT;
+	r = store_idem_get(t, dk->key, dk->klen, &dk->idem);
 	if (r == STORE_NOTFOUND)
 		return STORE_OK;
 	if (r != STORE_OK)
 		return r;
-	*found = hash_equal(idem->fingerprint, fingerprint, STORE_HASH_LEN) ?
-	    1 : 2;
+	dk->bound = hash_equal(dk->idem.fingerprint, fingerprint,
+	    STORE_HASH_LEN) ? LEDGER_SAME : LEDGER_OTHER;
 	return STORE_OK;
 }
 
-/* Looks the item's referenceId up, as ledger_dedup does a key. */
+/* The request's Idempotency-Key (tenant + env), looked up. */
+static int
+ledger_dedup_header(struct store_txn *t, const struct ledger_request *req,
+    const uint8_t *fingerprint, struct ledger_dedup *dk)
+{
+	dk->field = "Idempotency-Key";
+	dk->klen = ledger_key(dk->key, sizeof(dk->key), 'K', req->who->tenant,
+	    req->who->env, NULL, req->idem_key);
+	return ledger_dedup_find(t, dk, fingerprint);
+}
+
+/* The item's referenceId (tenant + env + customer), looked up. */
 static int
 ledger_dedup_reference(struct store_txn *t, const struct principal *who,
-    const struct ledger_item *it, struct store_idem *idem, int *found)
+    const struct ledger_item *it, struct ledger_dedup *dk)
 {
-	char	key[KEY_MAX];
-	size_t	klen;
-
-	klen = ledger_key(key, sizeof(key), 'R', who, it->in.customer_id,
-	    it->in.reference_id);
-	if (klen == 0)
-		return STORE_CORRUPT;
-	return ledger_dedup(t, key, klen, it->in.fingerprint, idem, found);
+	dk->field = "referenceId";
+	dk->klen = ledger_key(dk->key, sizeof(dk->key), 'R', who->tenant,
+	    who->env, it->in.customer_id, it->in.reference_id);
+	return ledger_dedup_find(t, dk, it->in.fingerprint);
 }
 
 /* An item refused, before or while being recorded: invalid unless told. */
@@ -383,6 +424,23 @@ ledger_item_invalid(struct ledger_item *it)
 	it->outcome = LEDGER_FAILED;
 	if (it->err_code == NULL)
 		it->err_code = "VALIDATION_ERROR";
+}
+
+/*
+ * A batch item whose referenceId names another delta: refused, naming
+ * that delta as the original.  Its own ids stay empty: nothing of it
+ * was recorded.
+ */
+static void
+ledger_item_conflict(struct ledger_item *it, const char *original)
+{
+	it->outcome = LEDGER_CONFLICT;
+	it->err_code = "IDEMPOTENCY_KEY_REUSED";
+	it->err.field = "referenceId";
+	snprintf(it->conflict_record, sizeof(it->conflict_record), "%s",
+	    original);
+	snprintf(it->err.message, sizeof(it->err.message), "referenceId "
+	    "already used by %s with different content", original);
 }
 
 /*
@@ -404,29 +462,29 @@ ledger_replay_body(struct store_txn *t, struct ledger_request *req,
 	return req->body == NULL ? STORE_NOMEM : STORE_OK;
 }
 
+/*
+ * Answers a request from the binding of dk: the original answer again,
+ * or (conflict) a 409 naming the original delta.
+ */
 static int
 ledger_answer_idem(struct store_txn *t, struct ledger_request *req,
-    struct store_idem *idem, int found)
+    struct ledger_dedup *dk, int conflict)
 {
-	int	r = STORE_OK;
-
-	if (found == 1) {
-		req->replayed = 1;
-		req->http_status = idem->status;
-		if (idem->body_len == 0)
-			r = ledger_replay_body(t, req, idem->record_id);
-		else {
-			req->body = idem->body;
-			req->body_len = idem->body_len;
-			idem->body = NULL;
-		}
-	} else {
+	if (conflict) {
 		req->conflict = 1;
+		req->conflict_field = dk->field;
 		snprintf(req->conflict_record, sizeof(req->conflict_record),
-		    "%s", idem->record_id);
+		    "%s", dk->idem.record_id);
+		return STORE_OK;
 	}
-	store_idem_free(idem);
-	return r;
+	req->replayed = 1;
+	req->http_status = dk->idem.status;
+	if (dk->idem.body_len == 0)
+		return ledger_replay_body(t, req, dk->idem.record_id);
+	req->body = dk->idem.body;
+	req->body_len = dk->idem.body_len;
+	dk->idem.body = NULL;
+	return STORE_OK;
 }
 
 /* One batch item: dedup by referenceId, else record it. */
@@ -434,39 +492,29 @@ static int
 ledger_batch_item(struct store_txn *t, const struct principal *who,
     struct ledger_item *it)
 {
-	struct record_ctx	rc = { who, it, 0, NULL, 0 };
-	struct store_idem	idem;
-	int			r, found = 0;
+	struct ledger_dedup	rk;
+	struct record_ctx	rc = { who, it, &rk, 0, NULL, 0 };
+	int			r = STORE_OK;
 
 	if (!it->valid) {
 		ledger_item_invalid(it);
 		return STORE_OK;
 	}
-	if (it->in.has_reference) {
-		if ((r = ledger_dedup_reference(t, who, it, &idem, &found)) !=
-		    STORE_OK)
-			return r;
-		if (found) {
-			r = ledger_original(t, it, idem.record_id);
-			store_idem_free(&idem);
-			if (found == 2) {
-				it->outcome = LEDGER_CONFLICT;
-				it->err_code = "IDEMPOTENCY_KEY_REUSED";
-				it->err.field = "referenceId";
-				snprintf(it->err.message,
-				    sizeof(it->err.message), "referenceId "
-				    "already used by %s with different "
-				    "content", it->record_id);
-			} else
-				it->outcome = LEDGER_REPLAYED;
-			return r;
-		}
-	}
-	r = ledger_record(t, &rc);
-	if (r == LEDGER_REJECT) {
+	memset(&rk, 0, sizeof(rk));
+	if (it->in.has_reference &&
+	    (r = ledger_dedup_reference(t, who, it, &rk)) != STORE_OK)
+		goto out;
+	if (rk.bound == LEDGER_SAME) {
+		it->outcome = LEDGER_REPLAYED;
+		r = ledger_original(t, it, rk.idem.record_id);
+	} else if (rk.bound == LEDGER_OTHER)
+		ledger_item_conflict(it, rk.idem.record_id);
+	else if ((r = ledger_record(t, &rc)) == LEDGER_REJECT) {
 		ledger_item_invalid(it);
-		return STORE_OK;
+		r = STORE_OK;
 	}
+out:
+	store_idem_free(&rk.idem);
 	return r;
 }
 
@@ -482,6 +530,10 @@ ledger_item_error(const struct ledger_item *it)
 	    json_object_new_string(it->err.message));
 	json_object_object_add(err, "field", it->err.field ?
 	    json_object_new_string(it->err.field) : NULL);
+	/* The delta that holds the key: the original this one repeats. */
+	if (it->conflict_record[0] != '\0')
+		json_object_object_add(err, "recordId",
+		    json_object_new_string(it->conflict_record));
 	if (it->retry_after > 0)
 		json_object_object_add(err, "retryAfterSeconds",
 		    json_object_new_int64(it->retry_after));
@@ -565,27 +617,53 @@ ledger_batch_events(struct store_txn *t, const struct ledger_request *req)
 	return rc;
 }
 
-/* A single emit: dedup by Idempotency-Key, else by referenceId. */
+/*
+ * Which binding answers a single emit, from what its two keys say (SPEC
+ * 3.1): NULL for a new request, else the key whose binding answers, with
+ * *conflict set when the answer is a 409 naming that binding's delta.
+ */
+static struct ledger_dedup *
+ledger_single_match(struct ledger_dedup *hk, struct ledger_dedup *rk,
+    int *conflict)
+{
+	*conflict = 1;
+	if (hk->bound == LEDGER_OTHER)
+		return hk;
+	if (rk->bound == LEDGER_OTHER)
+		return rk;
+	/*
+	 * Both bound to this request, but to two deltas: only data recorded
+	 * before both keys were always checked holds that (a retry with a
+	 * header of a delta first sent without it).  Answering either would
+	 * hide the other; the referenceId names one delta forever, so that
+	 * is the original the conflict names.
+	 */
+	if (hk->bound == LEDGER_SAME && rk->bound == LEDGER_SAME &&
+	    strcmp(hk->idem.record_id, rk->idem.record_id) != 0)
+		return rk;
+	*conflict = 0;
+	if (hk->bound == LEDGER_SAME)
+		return hk;
+	return rk->bound == LEDGER_SAME ? rk : NULL;
+}
+
+/* A new single emit: records it and binds both its keys to it. */
 static int
-ledger_single(struct store_txn *t, struct ledger_request *req)
+ledger_single_record(struct store_txn *t, struct ledger_request *req,
+    const struct ledger_dedup *hk, const struct ledger_dedup *rk)
 {
 	struct ledger_item	*it = &req->items[0];
-	struct record_ctx	 rc = { req->who, it, 1, NULL, 0 };
-	struct store_idem	 idem;
-	int			 r, found = 0;
+	struct record_ctx	 rc = { req->who, it, rk, 1, NULL, 0 };
+	int			 r;
 
-	if (req->idem_key == NULL && it->in.has_reference) {
-		if ((r = ledger_dedup_reference(t, req->who, it, &idem,
-		    &found)) != STORE_OK)
-			return r;
-		if (found)
-			return ledger_answer_idem(t, req, &idem, found);
-	}
 	r = ledger_record(t, &rc);
 	if (r == LEDGER_REJECT) {
 		ledger_item_invalid(it);
 		return STORE_OK;
 	}
+	if (r == STORE_OK && hk->klen > 0)
+		r = ledger_dedup_bind(t, hk, it->in.fingerprint,
+		    it->record_id);
 	if (r != STORE_OK) {
 		free(rc.body);
 		return r;
@@ -596,55 +674,105 @@ ledger_single(struct store_txn *t, struct ledger_request *req)
 	return STORE_OK;
 }
 
+/*
+ * A single emit: both keys it carries are looked up, whichever it
+ * carries, and one answer follows from the two (ledger_single_match).
+ * A replay also binds the other key when it is free, to the delta that
+ * answered: the key has now been answered with that delta, so a later
+ * request under it with another body must be a conflict, not a second
+ * delta, and a retry is found by either key alone.
+ */
+static int
+ledger_single(struct store_txn *t, struct ledger_request *req)
+{
+	struct ledger_item	*it = &req->items[0];
+	const uint8_t		*fp = it->in.fingerprint;
+	struct ledger_dedup	 hk, rk, *match, *other;
+	int			 r = STORE_OK, conflict;
+
+	memset(&hk, 0, sizeof(hk));
+	memset(&rk, 0, sizeof(rk));
+	if (req->idem_key != NULL &&
+	    (r = ledger_dedup_header(t, req, fp, &hk)) != STORE_OK)
+		goto out;
+	if (it->in.has_reference &&
+	    (r = ledger_dedup_reference(t, req->who, it, &rk)) != STORE_OK)
+		goto out;
+	if ((match = ledger_single_match(&hk, &rk, &conflict)) == NULL) {
+		r = ledger_single_record(t, req, &hk, &rk);
+		goto out;
+	}
+	other = match == &hk ? &rk : &hk;
+	if (!conflict && other->klen > 0 && other->bound == LEDGER_FREE &&
+	    (r = ledger_dedup_bind(t, other, fp, match->idem.record_id)) !=
+	    STORE_OK)
+		goto out;
+	r = ledger_answer_idem(t, req, match, conflict);
+out:
+	store_idem_free(&hk.idem);
+	store_idem_free(&rk.idem);
+	return r;
+}
+
+/*
+ * A batch: its Idempotency-Key replays the whole answer, which cannot be
+ * rebuilt from one delta and so is kept; else each item on its own.
+ */
+static int
+ledger_batch(struct store_txn *t, struct ledger_request *req)
+{
+	struct ledger_dedup	hk;
+	struct store_idem	idem;
+	size_t			i;
+	int			r = STORE_OK;
+
+	memset(&hk, 0, sizeof(hk));
+	if (req->idem_key != NULL) {
+		if ((r = ledger_dedup_header(t, req, req->fingerprint, &hk)) !=
+		    STORE_OK)
+			goto out;
+		/* Bound before batches were fingerprinted by meaning. */
+		if (hk.bound == LEDGER_OTHER && hash_equal(hk.idem.fingerprint,
+		    req->legacy_fingerprint, STORE_HASH_LEN))
+			hk.bound = LEDGER_SAME;
+		if (hk.bound != LEDGER_FREE) {
+			r = ledger_answer_idem(t, req, &hk,
+			    hk.bound == LEDGER_OTHER);
+			goto out;
+		}
+	}
+	for (i = 0; i < req->nitems; i++)
+		if ((r = ledger_batch_item(t, req->who, &req->items[i])) !=
+		    STORE_OK)
+			goto out;
+	if ((r = ledger_batch_events(t, req)) != STORE_OK)
+		goto out;
+	req->http_status = 200;
+	req->body = emit_json_text(ledger_batch_json(req), &req->body_len);
+	if (req->body == NULL) {
+		r = STORE_NOMEM;
+		goto out;
+	}
+	if (hk.klen > 0) {
+		ledger_idem_created(&idem, req->fingerprint,
+		    req->items[0].record_id);
+		idem.status = req->http_status;
+		idem.body = req->body;
+		idem.body_len = req->body_len;
+		r = store_idem_add(t, hk.key, hk.klen, &idem);
+	}
+out:
+	store_idem_free(&hk.idem);
+	return r;
+}
+
 /* Everything one request writes; runs nested in the group's commit. */
 static int
 ledger_request_run(struct store_txn *t, void *arg)
 {
 	struct ledger_request	*req = arg;
-	struct store_idem	 idem;
-	char			 key[KEY_MAX];
-	const uint8_t		*fp;
-	size_t			 klen = 0, i;
-	int			 r, found = 0;
 
-	fp = req->batch ? req->fingerprint : req->items[0].in.fingerprint;
-	if (req->idem_key != NULL) {
-		klen = ledger_key(key, sizeof(key), 'K', req->who, NULL,
-		    req->idem_key);
-		if (klen == 0)
-			return STORE_CORRUPT;
-		if ((r = ledger_dedup(t, key, klen, fp, &idem, &found)) !=
-		    STORE_OK)
-			return r;
-		if (found)
-			return ledger_answer_idem(t, req, &idem, found);
-	}
-	if (!req->batch) {
-		if ((r = ledger_single(t, req)) != STORE_OK)
-			return r;
-	} else {
-		for (i = 0; i < req->nitems; i++)
-			if ((r = ledger_batch_item(t, req->who,
-			    &req->items[i])) != STORE_OK)
-				return r;
-		if ((r = ledger_batch_events(t, req)) != STORE_OK)
-			return r;
-		req->http_status = 200;
-		req->body = emit_json_text(ledger_batch_json(req),
-		    &req->body_len);
-		if (req->body == NULL)
-			return STORE_NOMEM;
-	}
-	if (req->body == NULL || req->replayed || klen == 0)
-		return STORE_OK;
-	/* A batch's answer cannot be rebuilt from one delta: keep it. */
-	ledger_idem_created(&idem, fp, req->items[0].record_id);
-	if (req->batch) {
-		idem.status = req->http_status;
-		idem.body = req->body;
-		idem.body_len = req->body_len;
-	}
-	return store_idem_add(t, key, klen, &idem);
+	return req->batch ? ledger_batch(t, req) : ledger_single(t, req);
 }
 
 /* Forgets a request's results, for a first run or a retried commit. */
@@ -659,12 +787,14 @@ ledger_request_reset(struct ledger_request *req)
 	req->http_status = 0;
 	req->replayed = req->conflict = req->over_quota = 0;
 	req->conflict_record[0] = '\0';
+	req->conflict_field = NULL;
 	for (i = 0; i < req->nitems; i++) {
 		req->items[i].outcome = LEDGER_FAILED;
 		req->items[i].err_code = NULL;
 		req->items[i].retry_after = 0;
 		req->items[i].record_id[0] = '\0';
 		req->items[i].receipt_id[0] = '\0';
+		req->items[i].conflict_record[0] = '\0';
 		if (req->items[i].valid)
 			req->items[i].err.field = NULL;
 	}

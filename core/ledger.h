@@ -44,6 +44,8 @@ struct ledger_item {
 	char			 record_id[STORE_ID_MAX + 1];
 	char			 receipt_id[STORE_ID_MAX + 1];
 	enum store_delta_status	 status;
+	/* LEDGER_CONFLICT: the delta holding its referenceId. */
+	char			 conflict_record[STORE_ID_MAX + 1];
 };
 
 struct ledger_request {
@@ -52,6 +54,8 @@ struct ledger_request {
 	const char		*idem_key;	/* Idempotency-Key, or NULL */
 	int			 batch;
 	uint8_t			 fingerprint[STORE_HASH_LEN]; /* batch */
+	/* A batch's, as batch keys were bound before it was by meaning. */
+	uint8_t			 legacy_fingerprint[STORE_HASH_LEN];
 	struct ledger_item	*items;
 	size_t			 nitems;
 
@@ -60,7 +64,14 @@ struct ledger_request {
 	 * JSON, owned, free with ledger_request_free) are set, or for a
 	 * single emit that failed, items[0] says why.  replayed is set
 	 * when the body is an earlier answer; conflict_record names the
-	 * original of an IDEMPOTENCY_KEY_REUSED.  over_quota is set when
+	 * original of an IDEMPOTENCY_KEY_REUSED and conflict_field the key
+	 * ("Idempotency-Key" or "referenceId") that names it.  For a single
+	 * emit both keys are always checked (SPEC 3.1): it is a replay if
+	 * either is bound to the same request and neither to another
+	 * request or another delta, a conflict if either is, and a new
+	 * delta binds both.  A batch's items are deduplicated by their
+	 * referenceIds alone, its Idempotency-Key replays the whole answer.
+	 * over_quota is set when
 	 * the request would take its tenant past the month's quota: then
 	 * nothing of it is recorded, not even a batch's other items.
 	 */
@@ -72,6 +83,7 @@ struct ledger_request {
 	int			 conflict;
 	int			 over_quota;
 	char			 conflict_record[STORE_ID_MAX + 1];
+	const char		*conflict_field;
 
 	struct ledger_request	*next;		/* the queue; ledger-owned */
 	pthread_cond_t		*wake;		/* the submitter's; ledger-owned */
@@ -85,5 +97,14 @@ void	ledger_close(struct ledger *);
 /* Queues req and waits until it is durable (or failed); returns req->rc. */
 int	ledger_submit(struct ledger *, struct ledger_request *);
 void	ledger_request_free(struct ledger_request *);
+
+/*
+ * The recordId of the delta that holds a customer's referenceId: the
+ * first one recorded with it, which a referenceId names forever.
+ * STORE_NOTFOUND if no delta holds it.
+ */
+int	ledger_reference_owner(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, const char *reference_id,
+	    char record_id[STORE_ID_MAX + 1]);
 
 #endif

@@ -39,14 +39,16 @@ api_ledger_answer(struct ctx *c, struct ledger_request *req, int rc)
 		    "this tenant's monthly quota of deltas is used up; "
 		    "nothing was recorded (GET /api/v1/balance/usage)");
 	} else if (req->conflict) {
+		/* A batch whose first item failed has no original delta. */
 		extra = json_object_new_object();
 		json_object_object_add(extra, "recordId",
-		    json_object_new_string(req->conflict_record));
+		    req->conflict_record[0] != '\0' ?
+		    json_object_new_string(req->conflict_record) : NULL);
 		response_error(c->resp, API_IDEMPOTENCY_KEY_REUSED,
-		    req->idem_key ? "Idempotency-Key" : "referenceId", extra,
-		    "this %s was already used for a different request "
-		    "(record %s)", req->idem_key ? "Idempotency-Key" :
-		    "referenceId", req->conflict_record);
+		    req->conflict_field, extra, "this %s was already used "
+		    "for a different request (record %s)", req->conflict_field,
+		    req->conflict_record[0] != '\0' ? req->conflict_record :
+		    "none");
 	} else if (req->body == NULL && !req->batch &&
 	    it->outcome == LEDGER_FAILED && it->retry_after > 0) {
 		/* The shape PacSpace's SDKs map to their cadence error. */
@@ -102,21 +104,61 @@ out:
 	ledger_request_free(&req);
 }
 
-/* The whole batch's fingerprint: SHA-256 of the body's JCS form. */
 /*
- * -2 when the body has no JCS form: a number beyond a double (1e400)
- * in any item, which that item's own check would refuse anyway.
+ * SHA-256 of obj's JCS form: 0, -1 out of memory, or -2 when it has no
+ * JCS form (a number beyond a double, 1e400).
  */
 static int
-api_batch_fingerprint(struct json_object *body, uint8_t *out)
+api_jcs_hash(struct json_object *obj, uint8_t *out)
 {
 	struct sbuf	sb = { 0 };
 	int		rc;
 
-	if (jcs_serialize(body, &sb) < 0)
+	if (jcs_serialize(obj, &sb) < 0)
 		rc = sb.oom ? -1 : -2;
 	else
 		rc = hash_sha256(sb.buf, sb.len, out);
+	sbuf_free(&sb);
+	return rc;
+}
+
+/*
+ * The whole batch's fingerprint, by meaning as a single emit's is: over
+ * each item in order, its own fingerprint when it is valid (amounts as
+ * exact decimals), else the hash of its JCS form (it records nothing),
+ * behind a byte telling the two apart.  The JCS form of the whole body
+ * is not enough: it writes numbers as doubles, so two batches whose
+ * amounts differ past a double's 17 digits were one request, a replay
+ * where a single emit is a 409.  Batches keyed before were bound under
+ * that form, which req->legacy_fingerprint keeps so their retries still
+ * replay.  Returns as api_jcs_hash; -2 only for a body whose invalid
+ * items would be refused anyway.
+ */
+static int
+api_batch_fingerprint(struct json_object *body, struct json_object *deltas,
+    struct ledger_request *req)
+{
+	struct sbuf	 sb = { 0 };
+	uint8_t		 h[STORE_HASH_LEN];
+	const uint8_t	*fp;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = api_jcs_hash(body, req->legacy_fingerprint)) != 0)
+		return rc;
+	for (i = 0; i < req->nitems && rc == 0; i++) {
+		fp = req->items[i].in.fingerprint;
+		if (!req->items[i].valid) {
+			rc = api_jcs_hash(json_object_array_get_idx(deltas, i),
+			    h);
+			fp = h;
+		}
+		sbuf_addc(&sb, req->items[i].valid ? 'v' : 'i');
+		sbuf_add(&sb, fp, STORE_HASH_LEN);
+	}
+	if (rc == 0)
+		rc = sb.oom ? -1 : hash_sha256(sb.buf, sb.len,
+		    req->fingerprint);
 	sbuf_free(&sb);
 	return rc;
 }
@@ -141,8 +183,17 @@ api_emit_batch(struct ctx *c)
 		return;
 	}
 	n = json_object_array_length(deltas);
-	if ((items = calloc(n, sizeof(*items))) == NULL ||
-	    (rc = api_batch_fingerprint(c->body, req.fingerprint)) == -1) {
+	if ((items = calloc(n, sizeof(*items))) == NULL) {
+		response_error(c->resp, API_INTERNAL, NULL, NULL,
+		    "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		items[i].valid = emit_parse(json_object_array_get_idx(deltas,
+		    i), &items[i].in, &items[i].err) == 0;
+	req.items = items;
+	req.nitems = n;
+	if ((rc = api_batch_fingerprint(c->body, deltas, &req)) == -1) {
 		response_error(c->resp, API_INTERNAL, NULL, NULL,
 		    "out of memory");
 		goto out;
@@ -153,14 +204,9 @@ api_emit_batch(struct ctx *c)
 		    "1e400)");
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		items[i].valid = emit_parse(json_object_array_get_idx(deltas,
-		    i), &items[i].in, &items[i].err) == 0;
 	req.who = &c->who;
 	req.idem_key = key;
 	req.batch = 1;
-	req.items = items;
-	req.nitems = n;
 	rc = ledger_submit(c->app->ledger, &req);
 	api_ledger_answer(c, &req, rc);
 out:

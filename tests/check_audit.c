@@ -69,11 +69,14 @@ static const struct delta_in deltas[] = {
 };
 #define NDELTAS	(sizeof(deltas) / sizeof(deltas[0]))
 
-/* Appends one delta as the ledger does, with the time given. */
+/*
+ * Appends one delta as the ledger does, with the time and referenceId
+ * (or NULL) given, but binding no key: past the ledger's checks.
+ */
 static int
-append_txn(struct store_txn *t, void *arg)
+append_delta(struct store_txn *t, const struct delta_in *in,
+    const char *reference)
 {
-	const struct delta_in	*in = arg;
 	struct store_slot	 slot;
 	struct store_delta	 d;
 	struct sbuf		 leaf = { 0 };
@@ -95,6 +98,9 @@ append_txn(struct store_txn *t, void *arg)
 	snprintf(d.customer_id, sizeof(d.customer_id), "%s", in->customer);
 	snprintf(d.delta, sizeof(d.delta), "%s", in->delta);
 	snprintf(d.reason, sizeof(d.reason), "test");
+	d.has_reference = reference != NULL;
+	snprintf(d.reference_id, sizeof(d.reference_id), "%s",
+	    reference ? reference : "");
 	ck_assert_int_eq(timefmt_parse_date(in->when, &d.created_ms), 0);
 	memset(d.salt, 0x5a, sizeof(d.salt));
 	ck_assert_int_eq(decimal_parse(d.delta, strlen(d.delta), &amount),
@@ -107,6 +113,12 @@ append_txn(struct store_txn *t, void *arg)
 	rc = store_delta_append(t, &slot, &d, amount);
 	sbuf_free(&leaf);
 	return rc;
+}
+
+static int
+append_txn(struct store_txn *t, void *arg)
+{
+	return append_delta(t, arg, NULL);
 }
 
 static void
@@ -133,14 +145,23 @@ teardown(void)
 
 static char	reported[16][640];
 static int	nreported;
+static char	warned[4][640];
+static int	nwarned;
 
 static void
-report(void *arg, const char *problem)
+report(void *arg, enum audit_finding kind, const char *line)
 {
 	(void)arg;
+	if (kind == AUDIT_WARNING) {
+		if (nwarned < 4)
+			snprintf(warned[nwarned], sizeof(warned[0]), "%s",
+			    line);
+		nwarned++;
+		return;
+	}
 	if (nreported < 16)
 		snprintf(reported[nreported], sizeof(reported[0]), "%s",
-		    problem);
+		    line);
 	nreported++;
 }
 
@@ -148,9 +169,10 @@ report(void *arg, const char *problem)
 static int
 audit(struct audit_result *res)
 {
-	nreported = 0;
+	nreported = nwarned = 0;
 	ck_assert_int_eq(audit_run(st, report, NULL, res), STORE_OK);
 	ck_assert_int_eq(res->problems, nreported);
+	ck_assert_int_eq(res->warnings, nwarned);
 	return nreported;
 }
 
@@ -388,6 +410,65 @@ START_TEST(ledger_totals_hold)
 	ck_assert_int_eq(res.positions, NDELTAS + 12);
 	/* c1 and c2 are old customers with new deltas; c0 and c3 new. */
 	ck_assert_int_eq(res.customers, 6);
+}
+END_TEST
+
+#define DUP_REFERENCE	"usage:dup:2026-12-04"
+
+static int
+append_dup_txn(struct store_txn *t, void *arg)
+{
+	return append_delta(t, arg, DUP_REFERENCE);
+}
+
+/* The recordId the ledger bound DUP_REFERENCE of customer dup to. */
+static int
+dup_owner_read(struct store_txn *t, void *arg)
+{
+	return ledger_reference_owner(t, "acme", STORE_ENV_LIVE, "dup",
+	    DUP_REFERENCE, arg);
+}
+
+/*
+ * Two deltas of a customer with one referenceId, as data directories
+ * made before every referenceId was checked may hold: the ledger no
+ * longer makes them, so the second goes in past it, through the store.
+ * The audit warns, naming both, the referenceId and the customer; it is
+ * not a problem, and nothing is rewritten.
+ */
+START_TEST(duplicate_reference_warned)
+{
+	static const struct delta_in dup = { "acme", STORE_ENV_LIVE, "dup",
+	    "-50", "2099-01-01T00:00:00Z" };
+	char			 owner[STORE_ID_MAX + 1];
+	struct ledger		*led;
+	struct principal	 who;
+	struct audit_result	 res;
+	char			 want[640];
+	int			 i;
+
+	ck_assert_int_eq(ledger_open(&led, st), STORE_OK);
+	memset(&who, 0, sizeof(who));
+	snprintf(who.tenant, sizeof(who.tenant), "acme");
+	who.env = STORE_ENV_LIVE;
+	ck_assert_int_eq(unit_emit(led, &who, "{\"customerId\":\"dup\","
+	    "\"delta\":-50,\"reason\":\"usage\",\"referenceId\":\""
+	    DUP_REFERENCE "\"}"), STORE_OK);
+	ledger_close(led);
+	ck_assert_int_eq(store_write(st, append_dup_txn, (void *)&dup),
+	    STORE_OK);
+	ck_assert_int_eq(store_read(st, dup_owner_read, owner), STORE_OK);
+	snprintf(want, sizeof(want), "leaf %zu: customer acme/live/dup: "
+	    "referenceId \"" DUP_REFERENCE "\" is on %s and on rec_%zu, "
+	    "recorded after it: two deltas for one referenceId", NDELTAS + 1,
+	    owner, NDELTAS + 1);
+	/* Told each time, the same: nothing was repaired in between. */
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(audit(&res), 0);
+		ck_assert_int_eq(res.warnings, 1);
+		ck_assert_str_eq(warned[0], want);
+		ck_assert_int_eq(res.leaves, NDELTAS + 2);
+	}
 }
 END_TEST
 
@@ -1166,6 +1247,7 @@ audit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, totals_hold);
 	tcase_add_test(tc, ledger_totals_hold);
+	tcase_add_test(tc, duplicate_reference_warned);
 	tcase_add_test(tc, customer_count);
 	tcase_add_test(tc, customer_sum);
 	tcase_add_test(tc, customer_times);

@@ -155,6 +155,155 @@ START_TEST(reference_id_dedups_without_key)
 }
 END_TEST
 
+/* Emits body under key (or none): it must replay first, byte for byte. */
+static void
+replays(const struct ledger_request *first, const char *key,
+    const char *body)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+
+	ck_assert_int_eq(emit(&req, &it, key, body), STORE_OK);
+	ck_assert_msg(req.replayed, "%s under %s: not a replay", body,
+	    key ? key : "no key");
+	ck_assert_int_eq(req.http_status, 201);
+	ck_assert_uint_eq(req.body_len, first->body_len);
+	ck_assert_mem_eq(req.body, first->body, first->body_len);
+	done(&req, &it);
+}
+
+/* Emits body under key (or none): a conflict, field naming original. */
+static void
+conflicts(const char *key, const char *body, const char *field,
+    const char *original)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+
+	ck_assert_int_eq(emit(&req, &it, key, body), STORE_OK);
+	ck_assert_msg(req.conflict, "%s under %s: not a conflict", body,
+	    key ? key : "no key");
+	ck_assert_ptr_null(req.body);
+	ck_assert_str_eq(req.conflict_field, field);
+	ck_assert_str_eq(req.conflict_record, original);
+	done(&req, &it);
+}
+
+/*
+ * The SDK's retry (SPEC 3.1): a day's flush sent without the header,
+ * retried with Idempotency-Key = referenceId, is the same delta.  The
+ * retry binds the key too, so the key alone then finds it, and the key
+ * reused for anything else is a conflict naming it.
+ */
+START_TEST(header_retry_of_reference_replays)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+	const char		*key = "usage:customer_acme:2026-12-04";
+	const char		*body = "{\"customerId\":\"customer_acme\","
+				    "\"delta\":-50,\"reason\":\"usage\","
+				    "\"referenceId\":"
+				    "\"usage:customer_acme:2026-12-04\"}";
+
+	ck_assert_int_eq(emit(&req, &it, NULL, body), STORE_OK);
+	ck_assert_int_eq(req.http_status, 201);
+	replays(&req, key, body);
+	replays(&req, key, body);
+	conflicts(key, "{\"customerId\":\"customer_acme\",\"delta\":-50,"
+	    "\"reason\":\"usage\",\"referenceId\":"
+	    "\"usage:customer_acme:2026-12-05\"}", "Idempotency-Key",
+	    it.in.record_id);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 1);
+}
+END_TEST
+
+/* The other order: first with the header, then without it. */
+START_TEST(reference_retry_of_header_replays)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+	const char		*body = "{\"customerId\":\"a\",\"delta\":2,"
+				    "\"reason\":\"r\",\"referenceId\":\"d-2\"}";
+
+	ck_assert_int_eq(emit(&req, &it, "d-2", body), STORE_OK);
+	replays(&req, NULL, body);
+	/* And under a new key: the referenceId still names the delta. */
+	replays(&req, "other-key", body);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 1);
+}
+END_TEST
+
+/*
+ * Either key bound to another request is a conflict naming the delta it
+ * is bound to, whatever the other key says.
+ */
+START_TEST(either_key_conflicts)
+{
+	struct ledger_request	a, b, again;
+	struct ledger_item	ia, ib, it;
+
+	ck_assert_int_eq(emit(&a, &ia, "k-a", "{\"customerId\":\"a\","
+	    "\"delta\":1,\"reason\":\"r\",\"referenceId\":\"ref-a\"}"),
+	    STORE_OK);
+	ck_assert_int_eq(emit(&b, &ib, NULL, "{\"customerId\":\"a\","
+	    "\"delta\":1,\"reason\":\"r\",\"referenceId\":\"ref-b\"}"),
+	    STORE_OK);
+	/* A new key, a referenceId of another delta with another body. */
+	conflicts("k-new", "{\"customerId\":\"a\",\"delta\":9,\"reason\":"
+	    "\"r\",\"referenceId\":\"ref-b\"}", "referenceId",
+	    ib.in.record_id);
+	/* The key of one delta, the request (and referenceId) of another. */
+	conflicts("k-a", "{\"customerId\":\"a\",\"delta\":1,\"reason\":\"r\","
+	    "\"referenceId\":\"ref-b\"}", "Idempotency-Key", ia.in.record_id);
+	/* A refused request binds nothing: k-new is still free. */
+	ck_assert_int_eq(emit(&again, &it, "k-new", "{\"customerId\":\"a\","
+	    "\"delta\":3,\"reason\":\"r\"}"), STORE_OK);
+	ck_assert_int_eq(again.http_status, 201);
+	ck_assert(!again.replayed);
+	done(&again, &it);
+	done(&a, &ia);
+	done(&b, &ib);
+	ck_assert_uint_eq(logged(), 3);
+}
+END_TEST
+
+/* Binds Idempotency-Key key as ledger_key lays it out, past the ledger. */
+static int
+bind_key_txn(struct store_txn *t, void *arg)
+{
+	const struct store_idem	*idem = arg;
+	static const char	 k[] = "K\0acme\0" "1\0legacy-key";
+
+	return store_idem_add(t, k, sizeof(k) - 1, idem);
+}
+
+/*
+ * Data from before both keys were always checked: the header bound to
+ * one delta, the referenceId (same request) to another.  Neither is the
+ * answer: a conflict naming the one the referenceId holds.
+ */
+START_TEST(legacy_keys_on_two_deltas_conflict)
+{
+	struct ledger_request	req;
+	struct ledger_item	it;
+	struct store_idem	idem;
+	const char		*body = "{\"customerId\":\"a\",\"delta\":4,"
+				    "\"reason\":\"r\",\"referenceId\":\"old\"}";
+
+	ck_assert_int_eq(emit(&req, &it, NULL, body), STORE_OK);
+	memset(&idem, 0, sizeof(idem));
+	memcpy(idem.fingerprint, it.in.fingerprint, sizeof(idem.fingerprint));
+	idem.status = 201;
+	snprintf(idem.record_id, sizeof(idem.record_id), "rec_second");
+	ck_assert_int_eq(store_write(st, bind_key_txn, &idem), STORE_OK);
+	conflicts("legacy-key", body, "referenceId", it.in.record_id);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 1);
+}
+END_TEST
+
 #define RACERS	32
 
 struct racer {
@@ -226,6 +375,37 @@ START_TEST(sums_are_exact)
 }
 END_TEST
 
+/*
+ * results[i] of a batch answer: its own recordId (NULL: null) and the
+ * original its error names (NULL: no error.recordId).
+ */
+static void
+batch_result_is(const char *body, size_t i, const char *record_id,
+    const char *original)
+{
+	struct json_object	*obj = json_tokener_parse(body), *res, *v, *err;
+
+	ck_assert_ptr_nonnull(obj);
+	ck_assert(json_object_object_get_ex(obj, "results", &res));
+	res = json_object_array_get_idx(res, i);
+	ck_assert(json_object_object_get_ex(res, "recordId", &v));
+	if (record_id == NULL) {
+		ck_assert_ptr_null(v);
+		ck_assert(json_object_object_get_ex(res, "receiptId", &v));
+		ck_assert_ptr_null(v);
+	} else
+		ck_assert_str_eq(json_object_get_string(v), record_id);
+	if (original == NULL)
+		ck_assert(!json_object_object_get_ex(res, "error", &err) ||
+		    !json_object_object_get_ex(err, "recordId", NULL));
+	else {
+		ck_assert(json_object_object_get_ex(res, "error", &err));
+		ck_assert(json_object_object_get_ex(err, "recordId", &v));
+		ck_assert_str_eq(json_object_get_string(v), original);
+	}
+	json_object_put(obj);
+}
+
 START_TEST(batch_mixed_items)
 {
 	static const char *const items[] = {
@@ -261,6 +441,12 @@ START_TEST(batch_mixed_items)
 	ck_assert_int_eq(it[2].outcome, LEDGER_REPLAYED);
 	ck_assert_str_eq(it[2].record_id, it[0].record_id);
 	ck_assert_int_eq(it[3].outcome, LEDGER_CONFLICT);
+	/* The refused item names the original, and has no ids of its own. */
+	ck_assert_str_eq(it[3].conflict_record, it[0].record_id);
+	ck_assert_str_eq(it[3].record_id, "");
+	ck_assert_str_eq(it[3].receipt_id, "");
+	batch_result_is(req.body, 3, NULL, it[0].record_id);
+	batch_result_is(req.body, 2, it[0].record_id, NULL);
 	ck_assert_int_eq(it[4].outcome, LEDGER_RECORDED);
 	ck_assert_int_eq(it[5].outcome, LEDGER_FAILED);
 	ck_assert_str_eq(it[5].err.field, "adjusts");
@@ -271,6 +457,50 @@ START_TEST(batch_mixed_items)
 	for (i = 0; i < N; i++)
 		emit_input_free(&it[i].in);
 	ledger_request_free(&req);
+}
+END_TEST
+
+/* A keyed batch of one item, with the two fingerprints given. */
+static void
+keyed_batch(struct ledger_request *req, struct ledger_item *it, int fp,
+    int legacy)
+{
+	unit_item_from(it, "{\"customerId\":\"k\",\"delta\":1,\"reason\":"
+	    "\"r\"}");
+	memset(req, 0, sizeof(*req));
+	req->who = &who;
+	req->idem_key = "batch-key";
+	req->batch = 1;
+	req->items = it;
+	req->nitems = 1;
+	memset(req->fingerprint, fp, sizeof(req->fingerprint));
+	memset(req->legacy_fingerprint, legacy,
+	    sizeof(req->legacy_fingerprint));
+	ck_assert_int_eq(ledger_submit(led, req), STORE_OK);
+}
+
+/*
+ * A batch key bound before batches were fingerprinted by meaning holds
+ * the fingerprint of the body's JCS form: a retry matching that one
+ * still replays.
+ */
+START_TEST(batch_key_legacy_fingerprint)
+{
+	struct ledger_request	req, again;
+	struct ledger_item	it, it2;
+
+	keyed_batch(&req, &it, 1, 9);
+	ck_assert(!req.replayed);
+	keyed_batch(&again, &it2, 2, 1);
+	ck_assert(again.replayed);
+	ck_assert_mem_eq(again.body, req.body, req.body_len);
+	done(&again, &it2);
+	keyed_batch(&again, &it2, 3, 4);
+	ck_assert(again.conflict);
+	ck_assert_str_eq(again.conflict_field, "Idempotency-Key");
+	done(&again, &it2);
+	done(&req, &it);
+	ck_assert_uint_eq(logged(), 1);
 }
 END_TEST
 
@@ -345,9 +575,14 @@ ledger_suite(void)
 	tcase_add_test(tc, sequences_and_log_order);
 	tcase_add_test(tc, replay_is_byte_identical);
 	tcase_add_test(tc, reference_id_dedups_without_key);
+	tcase_add_test(tc, header_retry_of_reference_replays);
+	tcase_add_test(tc, reference_retry_of_header_replays);
+	tcase_add_test(tc, either_key_conflicts);
+	tcase_add_test(tc, legacy_keys_on_two_deltas_conflict);
 	tcase_add_test(tc, concurrent_duplicates_record_once);
 	tcase_add_test(tc, sums_are_exact);
 	tcase_add_test(tc, batch_mixed_items);
+	tcase_add_test(tc, batch_key_legacy_fingerprint);
 	tcase_add_test(tc, adjusts_must_be_same_customer);
 	tcase_add_test(tc, stored_leaf_hashes);
 	suite_add_tcase(s, tc);

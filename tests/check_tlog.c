@@ -295,9 +295,10 @@ static char	reported[8][256];
 static int	nreported;
 
 static void
-report(void *arg, const char *problem)
+report(void *arg, enum audit_finding kind, const char *problem)
 {
 	(void)arg;
+	(void)kind;
 	if (nreported < 8)
 		snprintf(reported[nreported], sizeof(reported[0]), "%s",
 		    problem);

@@ -95,10 +95,10 @@ ctl_signing_key(struct store *st, const struct conf *conf, int argc,
 }
 
 static void
-ctl_verify_report(void *arg, const char *problem)
+ctl_verify_report(void *arg, enum audit_finding kind, const char *line)
 {
 	(void)arg;
-	printf("FAIL %s\n", problem);
+	printf("%s %s\n", kind == AUDIT_WARNING ? "WARN" : "FAIL", line);
 }
 
 int
@@ -127,5 +127,12 @@ ctl_verify(struct store *st, int argc, char *argv[])
 	if (res.problems != 0)
 		printf("verify: %llu problems\n",
 		    (unsigned long long)res.problems);
+	/*
+	 * A warning is a fact of the record, not a fault of the store: it
+	 * stays true whatever is done, so it cannot fail verify for good.
+	 */
+	if (res.warnings != 0)
+		printf("verify: %llu warnings (not repaired: see the WARN "
+		    "lines)\n", (unsigned long long)res.warnings);
 	return res.problems == 0 ? 0 : 1;
 }

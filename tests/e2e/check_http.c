@@ -276,6 +276,140 @@ START_TEST(retries_replay_and_conflict)
 }
 END_TEST
 
+/*
+ * The customer's deltas once every one is verified (derive's deltaCount
+ * with pendingCount 0), within 5 s.
+ */
+static long long
+derive_count(const char *cust)
+{
+	struct reply	r;
+	char		path[160];
+	long long	n = -1;
+	int		i;
+
+	snprintf(path, sizeof(path), "/api/v1/balance/derive/%s", cust);
+	for (i = 0; i < 100 && n < 0; i++) {
+		if (i > 0)
+			usleep(50000);
+		http(&r, "GET", path, env_key("TALLY_KEY_LIVE"), NULL, NULL, 0,
+		    NULL);
+		assert_ok(&r, 200);
+		if (get_int(r.json, "data.pendingCount") == 0)
+			n = get_int(r.json, "data.deltaCount");
+		reply_free(&r);
+	}
+	ck_assert_msg(n >= 0, "%s: deltas not verified within 5 s", cust);
+	return n;
+}
+
+/* POSTs body under idem (or none): a 201 replay of first, byte for byte. */
+static void
+assert_replays(const struct reply *first, const char *idem, const char *body)
+{
+	struct reply	r;
+
+	post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), idem,
+	    body);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(r.replayed, "true");
+	ck_assert_str_eq(r.body, first->body);
+	reply_free(&r);
+}
+
+/*
+ * A day's flush with Idempotency-Key = referenceId on the first attempt
+ * (header_first) or only on the retries: one delta either way, every
+ * retry its replay.
+ */
+static void
+flush_retried(const char *name, int header_first)
+{
+	struct reply	first;
+	char		body[384], cust[64], ref[128];
+
+	snprintf(cust, sizeof(cust), "%s_%s", name, run_id);
+	snprintf(ref, sizeof(ref), "usage:%s:2026-12-04", cust);
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":-50,"
+	    "\"reason\":\"daily_usage_flush:2026-12-04\",\"referenceId\":"
+	    "\"%s\"}", cust, ref);
+	post(&first, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"),
+	    header_first ? ref : NULL, body);
+	assert_ok(&first, 201);
+	ck_assert_str_eq(first.replayed, "");
+	assert_replays(&first, header_first ? NULL : ref, body);
+	assert_replays(&first, ref, body);
+	assert_replays(&first, NULL, body);
+	ck_assert_int_eq(derive_count(cust), 1);
+	reply_free(&first);
+}
+
+/*
+ * The official SDK's flow (issue 17): a day's flush sent without the
+ * header, retried with Idempotency-Key = referenceId, is one delta.
+ */
+START_TEST(sdk_retry_with_reference_as_key)
+{
+	flush_retried("sdk", 0);
+}
+END_TEST
+
+/* The reverse order: with the header first, then without it. */
+START_TEST(retry_without_key_replays)
+{
+	flush_retried("rev", 1);
+}
+END_TEST
+
+/* POSTs body under idem: a 409 whose error names field and original. */
+static void
+assert_conflicts(const char *idem, const char *body, const char *field,
+    const struct reply *original)
+{
+	struct reply	r;
+
+	post(&r, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), idem,
+	    body);
+	assert_error(&r, 409, "IDEMPOTENCY_KEY_REUSED");
+	ck_assert_str_eq(get_str(r.json, "error.field"), field);
+	ck_assert_str_eq(get_str(r.json, "error.recordId"),
+	    get_str(original->json, "data.recordId"));
+	reply_free(&r);
+}
+
+/*
+ * Either key bound to another request: 409 naming the delta it is bound
+ * to, and nothing recorded.  A new key with a referenceId that another
+ * delta holds; the key of one delta with the referenceId of another.
+ */
+START_TEST(either_key_taken_conflicts)
+{
+	struct reply	a, b;
+	char		body[384], cust[64], key_a[64], key_new[64];
+
+	snprintf(cust, sizeof(cust), "taken_%s", run_id);
+	snprintf(key_a, sizeof(key_a), "taken-a-%s", run_id);
+	snprintf(key_new, sizeof(key_new), "taken-new-%s", run_id);
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":1,"
+	    "\"reason\":\"a\",\"referenceId\":\"day-1\"}", cust);
+	post(&a, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), key_a,
+	    body);
+	assert_ok(&a, 201);
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":2,"
+	    "\"reason\":\"b\",\"referenceId\":\"day-2\"}", cust);
+	post(&b, "/api/v1/balance/delta", env_key("TALLY_KEY_LIVE"), NULL,
+	    body);
+	assert_ok(&b, 201);
+	assert_conflicts(key_a, body, "Idempotency-Key", &a);
+	snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"delta\":3,"
+	    "\"reason\":\"c\",\"referenceId\":\"day-2\"}", cust);
+	assert_conflicts(key_new, body, "referenceId", &b);
+	ck_assert_int_eq(derive_count(cust), 2);
+	reply_free(&a);
+	reply_free(&b);
+}
+END_TEST
+
 #define CLIENTS	32
 
 struct client {
@@ -342,15 +476,17 @@ START_TEST(batch_results_per_index)
 	    "{\"customerId\":\"batch_%s\",\"delta\":1,\"reason\":\"a\","
 	    "\"referenceId\":\"b1\"},"
 	    "{\"customerId\":\"bad id\",\"delta\":1,\"reason\":\"a\"},"
-	    "{\"customerId\":\"batch_%s\",\"delta\":2.5,\"reason\":\"b\"}"
-	    "]}", run_id, run_id, run_id, run_id);
+	    "{\"customerId\":\"batch_%s\",\"delta\":2.5,\"reason\":\"b\"},"
+	    "{\"customerId\":\"batch_%s\",\"delta\":9,\"reason\":\"a\","
+	    "\"referenceId\":\"b1\"}"
+	    "]}", run_id, run_id, run_id, run_id, run_id);
 	post(&r, "/api/v1/balance/delta/batch", env_key("TALLY_KEY_LIVE"),
 	    NULL, body);
 	assert_ok(&r, 200);
 	ck_assert_int_eq(get_int(r.json, "data.totalQueued"), 3);
-	ck_assert_int_eq(get_int(r.json, "data.totalFailed"), 2);
+	ck_assert_int_eq(get_int(r.json, "data.totalFailed"), 3);
 	results = get(r.json, "data.results");
-	ck_assert_uint_eq(json_object_array_length(results), 5);
+	ck_assert_uint_eq(json_object_array_length(results), 6);
 	res = json_object_array_get_idx(results, 1);
 	ck_assert_str_eq(get_str(res, "status"), "FAILED");
 	ck_assert_str_eq(get_str(res, "error.field"), "delta");
@@ -363,6 +499,17 @@ START_TEST(batch_results_per_index)
 	    json_object_array_get_idx(results, 0), "recordId"));
 	ck_assert_int_eq(get_int(json_object_array_get_idx(results, 4),
 	    "index"), 4);
+	/* b1 again with other content: names the original, no ids of its own. */
+	res = json_object_array_get_idx(results, 5);
+	ck_assert_str_eq(get_str(res, "status"), "FAILED");
+	ck_assert_str_eq(get_str(res, "error.code"), "IDEMPOTENCY_KEY_REUSED");
+	ck_assert_str_eq(get_str(res, "error.field"), "referenceId");
+	ck_assert_str_eq(get_str(res, "error.recordId"), get_str(
+	    json_object_array_get_idx(results, 0), "recordId"));
+	ck_assert(json_object_object_get_ex(res, "recordId", NULL) &&
+	    get(res, "recordId") == NULL);
+	ck_assert(json_object_object_get_ex(res, "receiptId", NULL) &&
+	    get(res, "receiptId") == NULL);
 	reply_free(&r);
 
 	/* Two new deltas landed, nothing of the invalid ones. */
@@ -372,6 +519,57 @@ START_TEST(batch_results_per_index)
 	    body);
 	ck_assert_int_eq(get_int(r.json, "data.sequenceNumber"), 3);
 	reply_free(&r);
+}
+END_TEST
+
+/* POSTs a batch under key: an item of amount, then an invalid one. */
+static void
+post_keyed_batch(struct reply *r, const char *key, const char *amount,
+    int reordered)
+{
+	char	body[512];
+
+	if (reordered)
+		snprintf(body, sizeof(body), "{\"deltas\":[{\"reason\":\"a\","
+		    "\"delta\":%s,\"customerId\":\"bkey_%s\"},{\"reason\":"
+		    "\"a\",\"delta\":\"x\",\"customerId\":\"bkey_%s\"}]}",
+		    amount, run_id, run_id);
+	else
+		snprintf(body, sizeof(body), "{\"deltas\":[{\"customerId\":"
+		    "\"bkey_%s\",\"delta\":%s,\"reason\":\"a\"},{\"customerId\":"
+		    "\"bkey_%s\",\"delta\":\"x\",\"reason\":\"a\"}]}", run_id,
+		    amount, run_id);
+	post(r, "/api/v1/balance/delta/batch", env_key("TALLY_KEY_LIVE"), key,
+	    body);
+}
+
+/*
+ * A batch's Idempotency-Key replays the batch by its meaning, as a single
+ * emit's does: fields in another order are the same batch; an amount
+ * that differs only past a double's 17 digits is another one (409).
+ */
+START_TEST(batch_key_by_meaning)
+{
+	struct reply	first, r;
+	char		key[64];
+
+	snprintf(key, sizeof(key), "batch-key-%s", run_id);
+	post_keyed_batch(&first, key, "987654321.123456789", 0);
+	assert_ok(&first, 200);
+	ck_assert_int_eq(get_int(first.json, "data.totalQueued"), 1);
+	post_keyed_batch(&r, key, "987654321.123456789", 1);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(r.replayed, "true");
+	ck_assert_str_eq(r.body, first.body);
+	reply_free(&r);
+	post_keyed_batch(&r, key, "987654321.123456788", 0);
+	assert_error(&r, 409, "IDEMPOTENCY_KEY_REUSED");
+	ck_assert_str_eq(get_str(r.json, "error.field"), "Idempotency-Key");
+	ck_assert_str_eq(get_str(r.json, "error.recordId"), get_str(
+	    json_object_array_get_idx(get(first.json, "data.results"), 0),
+	    "recordId"));
+	reply_free(&r);
+	reply_free(&first);
 }
 END_TEST
 
@@ -468,8 +666,12 @@ http_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, emit_returns_every_field);
 	tcase_add_test(tc, retries_replay_and_conflict);
+	tcase_add_test(tc, sdk_retry_with_reference_as_key);
+	tcase_add_test(tc, retry_without_key_replays);
+	tcase_add_test(tc, either_key_taken_conflicts);
 	tcase_add_test(tc, concurrent_same_key_records_once);
 	tcase_add_test(tc, batch_results_per_index);
+	tcase_add_test(tc, batch_key_by_meaning);
 	tcase_add_test(tc, request_layer_errors);
 	tcase_add_test(tc, customer_key_cannot_write);
 	suite_add_tcase(s, tc);
