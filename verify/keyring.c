@@ -258,9 +258,14 @@ keyring_pem(struct keyring *ring, const char *pem, size_t len,
 	return 0;
 }
 
-int
-keyring_from_pem(const char *pem, size_t len, struct keyring **out,
-    char *err, size_t errlen)
+/* Adds the keys of text (a PEM, a keys file) to ring; 0 or -1, err. */
+typedef int	(*keyring_add_fn)(struct keyring *, const char *text,
+		    size_t len, const char *source, char *err, size_t errlen);
+
+/* A new ring holding what add makes of text; *out the caller's. */
+static int
+keyring_make(keyring_add_fn add, const char *text, size_t len,
+    const char *source, struct keyring **out, char *err, size_t errlen)
 {
 	struct keyring	*ring;
 
@@ -269,12 +274,22 @@ keyring_from_pem(const char *pem, size_t len, struct keyring **out,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (keyring_pem(ring, pem, len, "--key", err, errlen) < 0) {
+	if (add(ring, text, len, source, err, errlen) < 0) {
 		keyring_free(ring);
 		return -1;
 	}
-	ring->given = 1;
 	*out = ring;
+	return 0;
+}
+
+int
+keyring_from_pem(const char *pem, size_t len, struct keyring **out,
+    char *err, size_t errlen)
+{
+	if (keyring_make(keyring_pem, pem, len, "--key", out, err,
+	    errlen) < 0)
+		return -1;
+	(*out)->given = 1;
 	return 0;
 }
 
@@ -495,19 +510,8 @@ int
 keyring_from_json(const char *text, size_t len, struct keyring **out,
     char *err, size_t errlen)
 {
-	struct keyring	*ring;
-
-	*out = NULL;
-	if ((ring = calloc(1, sizeof(*ring))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (keyring_file(ring, text, len, "keys file", err, errlen) < 0) {
-		keyring_free(ring);
-		return -1;
-	}
-	*out = ring;
-	return 0;
+	return keyring_make(keyring_file, text, len, "keys file", out, err,
+	    errlen);
 }
 
 int
