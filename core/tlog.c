@@ -139,8 +139,8 @@ tlog_key_generate(struct store *st, const char *data_dir, const char *name,
 	struct sigkey		*key = NULL, *endorser = NULL;
 	struct keygen		 kg = { rec, flags };
 	struct endorse_subject	 subject;
-	char			 dir[1024], tmp[1100], path[1100], nonce[17];
-	char			 from[TIMEFMT_LEN];
+	char			 dir[1024], tmp[1100] = "", path[1100];
+	char			 nonce[17], from[TIMEFMT_LEN];
 	int			 rc = STORE_IO;
 
 	memset(rec, 0, sizeof(*rec));
@@ -198,7 +198,8 @@ tlog_key_generate(struct store *st, const char *data_dir, const char *name,
 	if (rc != STORE_OK)
 		unlink(path);
 out:
-	unlink(tmp);
+	if (tmp[0] != '\0')	/* "" until the name is made */
+		unlink(tmp);
 	sigkey_free(key);
 	sigkey_free(endorser);
 	return rc;
