@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../common/timefmt.h"
+#include "../crypto/endorse.h"
 #include "../crypto/random.h"
 #include "tlog.h"
 
@@ -45,7 +46,7 @@ tlog_key_id(const struct sigkey *key, const char *name,
 
 struct keygen {
 	struct store_signkey	*rec;
-	int			 rotate;
+	int			 flags;
 };
 
 static int
@@ -57,31 +58,100 @@ tlog_key_record(struct store_txn *t, void *arg)
 
 	rc = store_signkey_active(t, &old);
 	if (rc == STORE_OK) {
-		if (!kg->rotate)
+		if (!(kg->flags & TLOG_KEY_ROTATE))
 			return STORE_EXISTS;
+		/* The endorsement speaks for the key read before signing. */
+		if (kg->rec->rotation == STORE_ROTATION_ENDORSED &&
+		    strcmp(old.key_id, kg->rec->replaces) != 0)
+			return TLOG_ENDORSER_RETIRED;
+		if (kg->rec->rotation == STORE_ROTATION_UNENDORSED)
+			snprintf(kg->rec->replaces, sizeof(kg->rec->replaces),
+			    "%s", old.key_id);
 		old.valid_to_ms = kg->rec->valid_from_ms;
 		if ((rc = store_signkey_update(t, &old)) != STORE_OK)
 			return rc;
 	} else if (rc != STORE_NOTFOUND)
 		return rc;
+	else if (kg->rec->rotation == STORE_ROTATION_ENDORSED)
+		return TLOG_ENDORSER_RETIRED;
+	else
+		kg->rec->rotation = STORE_ROTATION_GENESIS;
 	return store_signkey_add(t, kg->rec);
+}
+
+/* What an endorsement of rec says, with key the public half of rec. */
+static void
+tlog_key_subject(const struct store_signkey *rec, const struct sigkey *key,
+    char valid_from[TIMEFMT_LEN], struct endorse_subject *s)
+{
+	timefmt_rfc3339(rec->valid_from_ms, valid_from);
+	s->key = key;
+	s->key_id = rec->key_id;
+	s->name = rec->name;
+	s->valid_from = valid_from;
+	s->endorsed_by = rec->replaces;
+}
+
+/*
+ * Before a rotation: the private key of the key that signs now, which is
+ * to endorse its successor.  *out stays NULL (and rec records no
+ * endorsement) when no key signs yet or the caller said --no-endorse.
+ */
+static int
+tlog_key_endorser(struct store *st, const char *data_dir, int flags,
+    struct store_signkey *rec, struct sigkey **out, char *err,
+    size_t errlen)
+{
+	struct store_signkey	old;
+	char			why[300];
+	int			rc;
+
+	*out = NULL;
+	if (!(flags & TLOG_KEY_ROTATE))
+		return STORE_OK;
+	rec->rotation = STORE_ROTATION_UNENDORSED;
+	if (flags & TLOG_KEY_NO_ENDORSE)
+		return STORE_OK;
+	if ((rc = tlog_key_active(st, &old)) == STORE_NOTFOUND)
+		return STORE_OK;	/* nothing to rotate: a genesis key */
+	if (rc != STORE_OK) {
+		snprintf(err, errlen, "%s", store_strerror(rc));
+		return rc;
+	}
+	if (tlog_key_load(data_dir, &old, out, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "the key that signs now (%s) must "
+		    "endorse its successor, but its private key does not "
+		    "load: %s; if it is lost or compromised, rotate with "
+		    "--no-endorse (customers will have to confirm the new "
+		    "key with you)", old.key_id, why);
+		return TLOG_NO_ENDORSER;
+	}
+	rec->rotation = STORE_ROTATION_ENDORSED;
+	snprintf(rec->replaces, sizeof(rec->replaces), "%s", old.key_id);
+	return STORE_OK;
 }
 
 int
 tlog_key_generate(struct store *st, const char *data_dir, const char *name,
-    enum sigkey_alg alg, int rotate, struct store_signkey *rec, char *err,
+    enum sigkey_alg alg, int flags, struct store_signkey *rec, char *err,
     size_t errlen)
 {
-	struct sigkey	*key = NULL;
-	struct keygen	 kg = { rec, rotate };
-	char		 dir[1024], tmp[1100], path[1100], nonce[17];
-	int		 rc = STORE_IO;
+	struct sigkey		*key = NULL, *endorser = NULL;
+	struct keygen		 kg = { rec, flags };
+	struct endorse_subject	 subject;
+	char			 dir[1024], tmp[1100] = "", path[1100];
+	char			 nonce[17], from[TIMEFMT_LEN];
+	int			 rc = STORE_IO;
 
 	memset(rec, 0, sizeof(*rec));
+	if ((rc = tlog_key_endorser(st, data_dir, flags, rec, &endorser, err,
+	    errlen)) != STORE_OK)
+		return rc;
+	rc = STORE_IO;
 	snprintf(dir, sizeof(dir), "%s/keys", data_dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
-		return STORE_IO;
+		goto out;
 	}
 	/* Its key ID names the file, and is known only once it exists. */
 	if (random_hex(nonce, 8) < 0)
@@ -106,17 +176,56 @@ tlog_key_generate(struct store *st, const char *data_dir, const char *name,
 		goto out;
 	}
 	rec->valid_from_ms = timefmt_now_ms();
+	if (endorser != NULL) {
+		tlog_key_subject(rec, key, from, &subject);
+		if (endorse_sign(endorser, &subject, rec->endorsement,
+		    &rec->endorsement_len) < 0) {
+			snprintf(err, errlen, "key %s cannot sign the "
+			    "endorsement", rec->replaces);
+			unlink(path);
+			goto out;
+		}
+	}
 	rc = store_write(st, tlog_key_record, &kg);
-	if (rc == STORE_EXISTS && !rotate)
+	if (rc == STORE_EXISTS && !(flags & TLOG_KEY_ROTATE))
 		snprintf(err, errlen, "a signing key exists already: use "
 		    "signing-key rotate");
+	else if (rc == TLOG_ENDORSER_RETIRED)
+		snprintf(err, errlen, "key %s stopped signing while it "
+		    "endorsed its successor: try again", rec->replaces);
 	else if (rc != STORE_OK)
 		snprintf(err, errlen, "%s", store_strerror(rc));
 	if (rc != STORE_OK)
 		unlink(path);
 out:
-	unlink(tmp);
+	if (tmp[0] != '\0')	/* "" until the name is made */
+		unlink(tmp);
 	sigkey_free(key);
+	sigkey_free(endorser);
+	return rc;
+}
+
+int
+tlog_key_endorsed(const struct store_signkey *rec,
+    const struct store_signkey *endorser)
+{
+	struct sigkey		*key = NULL, *by = NULL;
+	struct endorse_subject	 subject;
+	char			 from[TIMEFMT_LEN];
+	int			 rc = -1;
+
+	if (rec->rotation != STORE_ROTATION_ENDORSED ||
+	    strcmp(rec->replaces, endorser->key_id) != 0 ||
+	    sigkey_from_public_pem(rec->pem, strlen(rec->pem), &key) < 0 ||
+	    sigkey_from_public_pem(endorser->pem, strlen(endorser->pem),
+	    &by) < 0)
+		goto out;
+	tlog_key_subject(rec, key, from, &subject);
+	rc = endorse_verify(by, &subject, rec->endorsement,
+	    rec->endorsement_len);
+out:
+	sigkey_free(key);
+	sigkey_free(by);
 	return rc;
 }
 

@@ -24,15 +24,35 @@ int	tlog_delta_status(struct store_txn *, struct store_delta *d);
 /* A merkle node source over the store; arg is a struct store_txn *. */
 int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
 
+/* Flags of tlog_key_generate. */
+#define TLOG_KEY_ROTATE		0x1	/* retire the key that signs now */
+#define TLOG_KEY_NO_ENDORSE	0x2	/* its private key is lost: no endorsement */
+
+/* Rotating refused: the old private key cannot endorse its successor. */
+#define TLOG_NO_ENDORSER	(STORE_USER + 40)
+/* Another rotation retired the endorsing key meanwhile: try again. */
+#define TLOG_ENDORSER_RETIRED	(STORE_USER + 41)
+
 /*
  * Makes a new signing key named name (the log origin) in data_dir/keys
- * and records it.  Without rotate it refuses when a key already signs;
- * with rotate the current key's validity ends now and the new one's
- * begins.  Returns a store code; err says what failed.
+ * and records it.  Without TLOG_KEY_ROTATE it refuses when a key already
+ * signs (the new key is the log's genesis key); with it the current
+ * key's validity ends now and the new one's begins, and the current key
+ * endorses the new one (crypto/endorse.h), so its private key must load
+ * (TLOG_NO_ENDORSER if not), unless TLOG_KEY_NO_ENDORSE records the new
+ * key as an unendorsed rotation.  Returns a store code; err says what
+ * failed.
  */
 int	tlog_key_generate(struct store *, const char *data_dir,
-	    const char *name, enum sigkey_alg, int rotate,
+	    const char *name, enum sigkey_alg, int flags,
 	    struct store_signkey *out, char *err, size_t errlen);
+/*
+ * Whether rec's endorsement is the signature of endorser (the key named
+ * by rec->replaces) over rec: 0 if it holds, -1 if not or if rec is not
+ * an endorsed key.
+ */
+int	tlog_key_endorsed(const struct store_signkey *rec,
+	    const struct store_signkey *endorser);
 /* The key that signs now; STORE_NOTFOUND before the first. */
 int	tlog_key_active(struct store *, struct store_signkey *out);
 /*

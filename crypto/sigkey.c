@@ -329,6 +329,24 @@ out:
 }
 
 int
+sigkey_public_der(const struct sigkey *k, uint8_t *out, size_t outlen,
+    size_t *len)
+{
+	unsigned char	*der = NULL;
+	int		 derlen, rc = -1;
+
+	if ((derlen = i2d_PUBKEY(k->pkey, &der)) <= 0 ||
+	    (size_t)derlen > outlen)
+		goto out;
+	memcpy(out, der, (size_t)derlen);
+	*len = (size_t)derlen;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
 sigkey_note_id(const struct sigkey *k, const char *name, uint32_t *id)
 {
 	static const unsigned char	 rsa_prefix[] =

@@ -53,6 +53,9 @@ void	sigkey_free(struct sigkey *);
 enum sigkey_alg	sigkey_alg(const struct sigkey *);
 /* The public key as PEM, NUL-terminated, into out. */
 int	sigkey_public_pem(const struct sigkey *, char *out, size_t outlen);
+/* The public key as DER SubjectPublicKeyInfo, at most outlen bytes. */
+int	sigkey_public_der(const struct sigkey *, uint8_t *out, size_t outlen,
+	    size_t *len);
 /*
  * The C2SP signed-note key ID of this key under key name: for ECDSA
  * (signature type 0x02) the first four bytes of SHA-256 of the DER

@@ -289,6 +289,7 @@ struct receipt {
 	struct store_checkpoint	 cp;
 	struct store_sth	 head;
 	struct json_object	*deltas;
+	struct json_object	*keys;		/* GET /keys' data.keys */
 };
 
 /* The checkpoint a receipt or invoice proof is about. */
@@ -356,6 +357,8 @@ api_receipt_txn(struct store_txn *t, void *arg)
 
 	json_object_put(r->deltas);	/* a retried transaction starts again */
 	r->deltas = NULL;
+	json_object_put(r->keys);
+	r->keys = NULL;
 	if ((rc = api_receipt_checkpoint(t, r)) != STORE_OK)
 		return rc;
 	if (r->cp.count > RECEIPT_DELTAS_MAX)
@@ -375,7 +378,8 @@ api_receipt_txn(struct store_txn *t, void *arg)
 			return rc;
 		json_object_array_add(r->deltas, o);
 	}
-	return STORE_OK;
+	/* Every key with its endorsement: tally-verify follows rotations. */
+	return api_keys_array(t, &r->keys);
 }
 
 /* Reads r's checkpoint (with deltas if txn says so); 0, or -1 after 4xx/5xx. */
@@ -462,9 +466,12 @@ api_receipt(struct ctx *c)
 	    json_object_new_string(r->head.note));
 	json_object_object_add(data, "deltas", r->deltas);
 	r->deltas = NULL;
+	json_object_object_add(data, "keys", r->keys);
+	r->keys = NULL;
 	response_success(c->resp, 200, data);
 out:
 	json_object_put(r->deltas);
+	json_object_put(r->keys);
 	free(r);
 }
 

@@ -280,10 +280,27 @@ out:
 	free(cs);
 }
 
+/* The rotation member: how a key came to sign (SPEC 4.5). */
+static const char *
+api_key_rotation(enum store_rotation r)
+{
+	switch (r) {
+	case STORE_ROTATION_GENESIS:
+		return "genesis";
+	case STORE_ROTATION_ENDORSED:
+		return "endorsed";
+	case STORE_ROTATION_UNENDORSED:
+		return "unendorsed";
+	default:
+		return "unrecorded";	/* signed before endorsements */
+	}
+}
+
 static int
 api_key_json(const struct store_signkey *k, void *arg)
 {
 	struct json_object	*o = json_object_new_object();
+	int			 endorsed;
 
 	json_object_object_add(o, "keyId", json_object_new_string(k->key_id));
 	json_object_object_add(o, "name", json_object_new_string(k->name));
@@ -293,23 +310,48 @@ api_key_json(const struct store_signkey *k, void *arg)
 	    emit_time_json(k->valid_from_ms));
 	json_object_object_add(o, "validTo", k->valid_to_ms != 0 ?
 	    emit_time_json(k->valid_to_ms) : NULL);
+	endorsed = k->rotation == STORE_ROTATION_ENDORSED;
+	json_object_object_add(o, "rotation",
+	    json_object_new_string(api_key_rotation(k->rotation)));
+	json_object_object_add(o, "replaces", k->replaces[0] != '\0' ?
+	    json_object_new_string(k->replaces) : NULL);
+	json_object_object_add(o, "endorsedBy", endorsed ?
+	    json_object_new_string(k->replaces) : NULL);
+	json_object_object_add(o, "endorsement", endorsed ?
+	    emit_base64_json(k->endorsement, k->endorsement_len) : NULL);
 	json_object_array_add(arg, o);
 	return 0;
+}
+
+int
+api_keys_array(struct store_txn *t, struct json_object **out)
+{
+	int	rc;
+
+	if ((*out = json_object_new_array()) == NULL)
+		return STORE_NOMEM;
+	if ((rc = store_signkey_each(t, api_key_json, *out)) != STORE_OK) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 static int
 api_keys_txn(struct store_txn *t, void *arg)
 {
-	return store_signkey_each(t, api_key_json, arg);
+	json_object_put(*(struct json_object **)arg);	/* a retry */
+	return api_keys_array(t, arg);
 }
 
 void
 api_log_keys(struct ctx *c)
 {
-	struct json_object	*keys = json_object_new_array(), *data;
+	struct json_object	*keys = NULL, *data;
 	int			 rc;
 
-	if ((rc = store_read(c->app->store, api_keys_txn, keys)) != STORE_OK) {
+	if ((rc = store_read(c->app->store, api_keys_txn, &keys)) !=
+	    STORE_OK) {
 		json_object_put(keys);
 		api_log_unavailable(c, rc);
 		return;

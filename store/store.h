@@ -338,6 +338,14 @@ int	store_sth_each(struct store_txn *, uint64_t from, store_sth_fn,
 #define STORE_ALG_MAX		15
 #define STORE_PEM_MAX		1024
 #define STORE_FILE_MAX		255
+#define STORE_ENDORSEMENT_MAX	512	/* a signature, as STORE_SIG_MAX */
+/* How a signing key came to sign (SPEC 4.5, crypto/endorse.h). */
+enum store_rotation {
+	STORE_ROTATION_UNRECORDED = 0,	/* recorded before endorsements */
+	STORE_ROTATION_GENESIS,		/* the log's first key */
+	STORE_ROTATION_ENDORSED,	/* endorsed by the key it replaced */
+	STORE_ROTATION_UNENDORSED	/* rotated with --no-endorse */
+};
 struct store_signkey {
 	char		key_id[STORE_KEYID_MAX + 1];
 	char		name[STORE_KEYNAME_MAX + 1];	/* note key name */
@@ -346,6 +354,11 @@ struct store_signkey {
 	char		pem[STORE_PEM_MAX];	   /* public key */
 	int64_t		valid_from_ms;
 	int64_t		valid_to_ms;		/* 0 while it signs */
+	enum store_rotation rotation;
+	char		replaces[STORE_KEYID_MAX + 1];	/* "" if genesis */
+	/* By the key it replaces, when ENDORSED; else endorsement_len 0. */
+	uint8_t		endorsement[STORE_ENDORSEMENT_MAX];
+	size_t		endorsement_len;
 };
 /* STORE_EXISTS if the key ID is taken. */
 int	store_signkey_add(struct store_txn *, const struct store_signkey *);

@@ -6,7 +6,9 @@
 #include "pack.h"
 
 #define STH_VERSION	1
-#define SIGNKEY_VERSION	1
+/* 2 added how the key came to sign; 1 (without) is still read. */
+#define SIGNKEY_VERSION		2
+#define SIGNKEY_VERSION_1	1
 #define STOP_FOUND	(STORE_USER - 1)	/* ends a search early */
 
 /* Level, then index, big-endian: a level's nodes sort by index. */
@@ -187,14 +189,17 @@ static int
 signkey_unpack(const void *key, size_t klen, const void *val, size_t vlen,
     struct store_signkey *k)
 {
-	struct unpack	u;
+	struct unpack	 u;
+	uint8_t		 version, rotation;
+	char		*sig;
 
 	memset(k, 0, sizeof(*k));
 	if (klen == 0 || klen > STORE_KEYID_MAX)
 		return STORE_CORRUPT;
 	memcpy(k->key_id, key, klen);
 	unpack_init(&u, val, vlen);
-	if (unpack_u8(&u) != SIGNKEY_VERSION)
+	version = unpack_u8(&u);
+	if (version != SIGNKEY_VERSION && version != SIGNKEY_VERSION_1)
 		return STORE_CORRUPT;
 	unpack_str(&u, k->name, sizeof(k->name));
 	unpack_str(&u, k->alg, sizeof(k->alg));
@@ -202,7 +207,23 @@ signkey_unpack(const void *key, size_t klen, const void *val, size_t vlen,
 	unpack_str(&u, k->pem, sizeof(k->pem));
 	k->valid_from_ms = (int64_t)unpack_u64(&u);
 	k->valid_to_ms = (int64_t)unpack_u64(&u);
-	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
+	if (version == SIGNKEY_VERSION_1)	/* STORE_ROTATION_UNRECORDED */
+		return u.err || u.left ? STORE_CORRUPT : STORE_OK;
+	rotation = unpack_u8(&u);
+	unpack_str(&u, k->replaces, sizeof(k->replaces));
+	sig = unpack_blob(&u, &k->endorsement_len);
+	if (sig != NULL && k->endorsement_len <= sizeof(k->endorsement))
+		memcpy(k->endorsement, sig, k->endorsement_len);
+	else
+		u.err = 1;
+	free(sig);
+	/* UNRECORDED too: a version 1 record rewritten when it retires. */
+	if (u.err || u.left || rotation > STORE_ROTATION_UNENDORSED ||
+	    (rotation == STORE_ROTATION_ENDORSED) !=
+	    (k->endorsement_len != 0))
+		return STORE_CORRUPT;
+	k->rotation = (enum store_rotation)rotation;
+	return STORE_OK;
 }
 
 static int
@@ -218,6 +239,9 @@ signkey_put(struct store_txn *t, const struct store_signkey *k, int unique)
 	pack_str(&pk, k->pem);
 	pack_u64(&pk, (uint64_t)k->valid_from_ms);
 	pack_u64(&pk, (uint64_t)k->valid_to_ms);
+	pack_u8(&pk, (uint8_t)k->rotation);
+	pack_str(&pk, k->replaces);
+	pack_blob(&pk, k->endorsement, k->endorsement_len);
 	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_SIGNKEYS,
 	    k->key_id, strlen(k->key_id), pk.buf, pk.len, unique);
 	pack_free(&pk);

@@ -16,7 +16,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <json-c/json.h>
+
+#include "../common/jcs.h"
 #include "../crypto/base64.h"
+#include "../crypto/endorse.h"
 #include "../crypto/note.h"
 #include "../crypto/sigkey.h"
 #include "check.h"
@@ -1031,6 +1035,132 @@ START_TEST(sigkey_openssl_cli)
 }
 END_TEST
 
+/* An endorsement of fx_key[a][1] (the new key) by fx_key[a][0]. */
+static void
+endorse_subject_of(size_t a, struct endorse_subject *s)
+{
+	s->key = fx_key[a][1];
+	s->key_id = "0badc0de";
+	s->name = LOG_NAME;
+	s->valid_from = "2026-12-04T10:00:00.000Z";
+	s->endorsed_by = "a1b2c3d4";
+}
+
+START_TEST(endorse_statement_bytes)
+{
+	struct endorse_subject	 s;
+	struct sbuf		 st = { 0 }, re = { 0 };
+	struct json_object	*obj;
+	unsigned char		*der = NULL;
+	EVP_PKEY		*pkey;
+	BIO			*bio;
+	char			 want[4096], b64[2048];
+	char			 pem[SIGKEY_PEM_MAX];
+	int			 derlen;
+
+	endorse_subject_of((size_t)_i, &s);
+	ck_assert_int_eq(endorse_statement(&s, &st), 0);
+	/* publicKey is the DER SubjectPublicKeyInfo, as OpenSSL writes it. */
+	ck_assert_int_eq(sigkey_public_pem(s.key, pem, sizeof(pem)), 0);
+	ck_assert_ptr_nonnull(bio = BIO_new_mem_buf(pem, -1));
+	ck_assert_ptr_nonnull(pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL,
+	    NULL));
+	derlen = i2d_PUBKEY(pkey, &der);
+	ck_assert_int_gt(derlen, 0);
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	base64_encode(der, (size_t)derlen, b64);
+	OPENSSL_free(der);
+	fmt(want, sizeof(want), "{\"alg\":\"%s\",\"endorsedBy\":\"a1b2c3d4\","
+	    "\"keyId\":\"0badc0de\",\"name\":\"" LOG_NAME "\","
+	    "\"publicKey\":\"%s\",\"type\":\"tally-key-endorsement/v1\","
+	    "\"validFrom\":\"2026-12-04T10:00:00.000Z\"}",
+	    sigkey_alg_name(algs[_i]), b64);
+	ck_assert_str_eq(st.buf, want);
+	/* And they are the JCS of what they hold. */
+	ck_assert_ptr_nonnull(obj = json_tokener_parse(st.buf));
+	ck_assert_int_eq(jcs_serialize(obj, &re), 0);
+	ck_assert_str_eq(re.buf, st.buf);
+	json_object_put(obj);
+	sbuf_free(&st);
+	sbuf_free(&re);
+}
+END_TEST
+
+START_TEST(endorse_verify_and_tamper)
+{
+	struct endorse_subject	 s, t;
+	uint8_t			 sig[SIGKEY_SIG_MAX];
+	size_t			 siglen, i;
+	const struct sigkey	*old = fx_key[_i][0];
+
+	endorse_subject_of((size_t)_i, &s);
+	ck_assert_int_eq(endorse_sign(old, &s, sig, &siglen), 0);
+	ck_assert_int_eq(endorse_verify(old, &s, sig, siglen), 0);
+	/* Only the old key's signature; the new key cannot endorse itself. */
+	ck_assert_int_eq(endorse_verify(fx_key[_i][1], &s, sig, siglen), -1);
+	ck_assert_int_eq(endorse_sign(fx_key[_i][1], &s, sig, &siglen) == 0 &&
+	    endorse_verify(old, &s, sig, siglen) == 0, 0);
+	ck_assert_int_eq(endorse_sign(old, &s, sig, &siglen), 0);
+	/* Every member is signed. */
+	t = s;
+	t.key_id = "0badc0df";
+	ck_assert_int_eq(endorse_verify(old, &t, sig, siglen), -1);
+	t = s;
+	t.name = "example.com/other";
+	ck_assert_int_eq(endorse_verify(old, &t, sig, siglen), -1);
+	t = s;
+	t.valid_from = "2026-12-04T10:00:00.001Z";
+	ck_assert_int_eq(endorse_verify(old, &t, sig, siglen), -1);
+	t = s;
+	t.endorsed_by = "a1b2c3d5";
+	ck_assert_int_eq(endorse_verify(old, &t, sig, siglen), -1);
+	t = s;
+	t.key = fx_key[_i][0];		/* another public key */
+	ck_assert_int_eq(endorse_verify(old, &t, sig, siglen), -1);
+	/* Every byte of the signature matters. */
+	for (i = 0; i < siglen; i += 7) {
+		sig[i] ^= 0x01;
+		ck_assert_int_eq(endorse_verify(old, &s, sig, siglen), -1);
+		sig[i] ^= 0x01;
+	}
+	ck_assert_int_eq(endorse_verify(old, &s, sig, siglen - 1), -1);
+	ck_assert_int_eq(endorse_verify(old, &s, sig, siglen), 0);
+}
+END_TEST
+
+/* An endorsement is a plain signature: openssl dgst checks it. */
+START_TEST(endorse_openssl_cli)
+{
+	struct endorse_subject	 s;
+	struct sbuf		 st = { 0 };
+	uint8_t			 sig[SIGKEY_SIG_MAX];
+	size_t			 siglen;
+	char			 dir[256], path[320], cmd[2048];
+	char			 pem[SIGKEY_PEM_MAX];
+
+	tmpdir_make(dir, sizeof(dir));
+	endorse_subject_of((size_t)_i, &s);
+	ck_assert_int_eq(endorse_statement(&s, &st), 0);
+	ck_assert_int_eq(endorse_sign(fx_key[_i][0], &s, sig, &siglen), 0);
+	fmt(path, sizeof(path), "%s/endorsement.json", dir);
+	write_file(path, st.buf, st.len, 0);
+	fmt(path, sizeof(path), "%s/endorsement.sig", dir);
+	write_file(path, sig, siglen, 0);
+	ck_assert_int_eq(sigkey_public_pem(fx_key[_i][0], pem, sizeof(pem)),
+	    0);
+	fmt(path, sizeof(path), "%s/old.pem", dir);
+	write_file(path, pem, strlen(pem), 0);
+	fmt(cmd, sizeof(cmd), "openssl dgst -sha256 %s -verify %s/old.pem "
+	    "-signature %s/endorsement.sig %s/endorsement.json >/dev/null 2>&1",
+	    algs[_i] == SIGKEY_RSA_3072 ? "-sigopt rsa_padding_mode:pss "
+	    "-sigopt rsa_pss_saltlen:32" : "", dir, dir, dir);
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	sbuf_free(&st);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 Suite *
 sign_suite(void)
 {
@@ -1063,6 +1193,9 @@ sign_suite(void)
 	tcase_add_test(notes, note_sign_refuses);
 	tcase_add_loop_test(notes, sigkey_threads, 0, NELEM(algs));
 	tcase_add_test(notes, sigkey_openssl_cli);
+	tcase_add_loop_test(notes, endorse_statement_bytes, 0, NELEM(algs));
+	tcase_add_loop_test(notes, endorse_verify_and_tamper, 0, NELEM(algs));
+	tcase_add_loop_test(notes, endorse_openssl_cli, 0, NELEM(algs));
 	suite_add_tcase(s, notes);
 	return s;
 }

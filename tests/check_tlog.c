@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/audit.h"
 #include "../core/integrator.h"
@@ -14,6 +15,8 @@
 #include "../core/tlog.h"
 #include "../crypto/hash.h"
 #include "../crypto/note.h"
+#include "../store/internal.h"	/* to write a version 1 key record */
+#include "../store/pack.h"
 #include "check.h"
 
 #define ORIGIN	"tally.test/log"
@@ -373,6 +376,146 @@ START_TEST(no_key_no_start)
 }
 END_TEST
 
+struct reread {
+	char			 id[STORE_KEYID_MAX + 1];
+	struct store_signkey	*out;
+};
+
+static int
+signkey_read(struct store_txn *t, void *arg)
+{
+	struct reread	*rr = arg;
+
+	return store_signkey_get(t, rr->id, rr->out);
+}
+
+/* The record of k as the store holds it now (out may be k). */
+static void
+key_reread(const struct store_signkey *k, struct store_signkey *out)
+{
+	struct reread	rr;
+
+	snprintf(rr.id, sizeof(rr.id), "%s", k->key_id);
+	rr.out = out;
+	ck_assert_int_eq(store_read(st, signkey_read, &rr), STORE_OK);
+}
+
+START_TEST(rotation_endorses_the_new_key)
+{
+	struct store_signkey	 k1, k2, k3, r;
+	char			 err[600];
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k1);
+	ck_assert_int_eq(k1.rotation, STORE_ROTATION_GENESIS);
+	ck_assert_str_eq(k1.replaces, "");
+	ck_assert_uint_eq(k1.endorsement_len, 0);
+
+	/* Rotating, the old key signs the new one; the store keeps it. */
+	key_new(SIGKEY_RSA_3072, TLOG_KEY_ROTATE, &k2);
+	ck_assert_int_eq(k2.rotation, STORE_ROTATION_ENDORSED);
+	ck_assert_str_eq(k2.replaces, k1.key_id);
+	ck_assert_uint_gt(k2.endorsement_len, 0);
+	key_reread(&k2, &r);
+	ck_assert_int_eq(r.rotation, STORE_ROTATION_ENDORSED);
+	ck_assert_str_eq(r.replaces, k1.key_id);
+	ck_assert_uint_eq(r.endorsement_len, k2.endorsement_len);
+	ck_assert_mem_eq(r.endorsement, k2.endorsement, k2.endorsement_len);
+	key_reread(&k1, &k1);
+	ck_assert_int_eq(tlog_key_endorsed(&r, &k1), 0);
+	/* Only by the key it replaced, and only over what it says. */
+	ck_assert_int_eq(tlog_key_endorsed(&r, &r), -1);
+	r.endorsement[r.endorsement_len / 2] ^= 0x40;
+	ck_assert_int_eq(tlog_key_endorsed(&r, &k1), -1);
+	key_reread(&k2, &r);
+	r.valid_from_ms++;
+	ck_assert_int_eq(tlog_key_endorsed(&r, &k1), -1);
+
+	/* RSA endorses too: the third key is k2's successor. */
+	key_new(SIGKEY_ECDSA_P256, TLOG_KEY_ROTATE, &k3);
+	key_reread(&k2, &k2);
+	ck_assert_int_eq(tlog_key_endorsed(&k3, &k2), 0);
+	ck_assert_int_eq(tlog_key_endorsed(&k3, &k1), -1);
+
+	/* --no-endorse: recorded as such, with the key it replaced. */
+	ck_assert_msg(tlog_key_generate(st, dir, ORIGIN, SIGKEY_ECDSA_P256,
+	    TLOG_KEY_ROTATE | TLOG_KEY_NO_ENDORSE, &r, err, sizeof(err)) ==
+	    STORE_OK, "%s", err);
+	key_reread(&r, &r);
+	ck_assert_int_eq(r.rotation, STORE_ROTATION_UNENDORSED);
+	ck_assert_str_eq(r.replaces, k3.key_id);
+	ck_assert_uint_eq(r.endorsement_len, 0);
+	key_reread(&k3, &k3);
+	ck_assert_int_eq(tlog_key_endorsed(&r, &k3), -1);
+}
+END_TEST
+
+START_TEST(rotation_without_the_old_key_is_refused)
+{
+	struct store_signkey	 k1, k2, r;
+	char			 path[600], err[600];
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k1);
+	snprintf(path, sizeof(path), "%s/%s", dir, k1.file);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(tlog_key_generate(st, dir, ORIGIN, SIGKEY_ECDSA_P256,
+	    TLOG_KEY_ROTATE, &k2, err, sizeof(err)), TLOG_NO_ENDORSER);
+	ck_assert_msg(strstr(err, "--no-endorse") != NULL &&
+	    strstr(err, k1.key_id) != NULL, "%s", err);
+	/* Nothing changed: k1 still signs. */
+	ck_assert_int_eq(tlog_key_active(st, &r), STORE_OK);
+	ck_assert_str_eq(r.key_id, k1.key_id);
+	ck_assert_msg(tlog_key_generate(st, dir, ORIGIN, SIGKEY_ECDSA_P256,
+	    TLOG_KEY_ROTATE | TLOG_KEY_NO_ENDORSE, &k2, err, sizeof(err)) ==
+	    STORE_OK, "%s", err);
+	ck_assert_int_eq(k2.rotation, STORE_ROTATION_UNENDORSED);
+}
+END_TEST
+
+/* A key record as versions before endorsements wrote it. */
+static int
+signkey_put_v1(struct store_txn *t, void *arg)
+{
+	const struct store_signkey	*k = arg;
+	struct pack			 pk = { 0 };
+	int				 rc;
+
+	pack_u8(&pk, 1);
+	pack_str(&pk, k->name);
+	pack_str(&pk, k->alg);
+	pack_str(&pk, k->file);
+	pack_str(&pk, k->pem);
+	pack_u64(&pk, (uint64_t)k->valid_from_ms);
+	pack_u64(&pk, (uint64_t)k->valid_to_ms);
+	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_SIGNKEYS,
+	    k->key_id, strlen(k->key_id), pk.buf, pk.len, 0);
+	pack_free(&pk);
+	return rc;
+}
+
+START_TEST(key_record_version_1_still_reads)
+{
+	struct store_signkey	 k1, k2, r;
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k1);
+	ck_assert_int_eq(store_write(st, signkey_put_v1, &k1), STORE_OK);
+	key_reread(&k1, &r);
+	ck_assert_int_eq(r.rotation, STORE_ROTATION_UNRECORDED);
+	ck_assert_str_eq(r.pem, k1.pem);
+	ck_assert_str_eq(r.name, k1.name);
+	ck_assert_str_eq(r.file, k1.file);
+	ck_assert_int_eq(r.valid_from_ms, k1.valid_from_ms);
+	ck_assert_int_eq(r.valid_to_ms, 0);
+	/* It still signs, and endorses its successor when it retires. */
+	ck_assert_int_eq(tlog_key_active(st, &r), STORE_OK);
+	ck_assert_str_eq(r.key_id, k1.key_id);
+	key_new(SIGKEY_ECDSA_P256, TLOG_KEY_ROTATE, &k2);
+	key_reread(&k1, &r);
+	ck_assert_int_eq(r.rotation, STORE_ROTATION_UNRECORDED);
+	ck_assert_int_ne(r.valid_to_ms, 0);
+	ck_assert_int_eq(tlog_key_endorsed(&k2, &r), 0);
+}
+END_TEST
+
 Suite *
 tlog_suite(void)
 {
@@ -387,6 +530,9 @@ tlog_suite(void)
 	tcase_add_test(tc, audit_names_a_corrupt_node);
 	tcase_add_test(tc, key_others_can_read_is_refused);
 	tcase_add_test(tc, no_key_no_start);
+	tcase_add_test(tc, rotation_endorses_the_new_key);
+	tcase_add_test(tc, rotation_without_the_old_key_is_refused);
+	tcase_add_test(tc, key_record_version_1_still_reads);
 	suite_add_tcase(s, tc);
 	return s;
 }

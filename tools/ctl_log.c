@@ -1,5 +1,6 @@
 /*
- * tallyctl signing-key generate|rotate|list, and tallyctl verify.
+ * tallyctl signing-key generate|rotate [--no-endorse]|list, and tallyctl
+ * verify.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,21 +13,28 @@
 
 static int
 ctl_key_new(struct store *st, const struct conf *conf, enum sigkey_alg alg,
-    int rotate)
+    int flags)
 {
 	struct store_signkey	rec;
-	char			err[300];
+	char			err[600];
 	int			rc;
 
 	rc = tlog_key_generate(st, conf->data_dir, conf->log_origin, alg,
-	    rotate, &rec, err, sizeof(err));
+	    flags, &rec, err, sizeof(err));
 	if (rc != STORE_OK) {
 		fprintf(stderr, "tallyctl: signing-key: %s\n", err);
 		return 1;
 	}
 	printf("signing key %s (%s) %s; private key in %s/%s\n", rec.key_id,
-	    rec.alg, rotate ? "now signs, the previous one is retired" :
-	    "generated", conf->data_dir, rec.file);
+	    rec.alg, flags & TLOG_KEY_ROTATE ? "now signs, the previous one "
+	    "is retired" : "generated", conf->data_dir, rec.file);
+	if (rec.rotation == STORE_ROTATION_ENDORSED)
+		printf("endorsed by %s, the key it replaces: customers who "
+		    "trust %s now trust it too\n", rec.replaces, rec.replaces);
+	else if (rec.rotation == STORE_ROTATION_UNENDORSED)
+		printf("NOT endorsed (--no-endorse): every customer must "
+		    "confirm key ID %s with you before tally-verify accepts "
+		    "it\n", rec.key_id);
 	return 0;
 }
 
@@ -44,24 +52,49 @@ ctl_signing_key_ensure(struct store *st, const struct conf *conf)
 	return ctl_key_new(st, conf, SIGKEY_ECDSA_P256, 0);
 }
 
+/* How k came to sign, checking an endorsement against its endorser. */
+static void
+ctl_key_rotation(struct store_txn *t, const struct store_signkey *k,
+    char *out, size_t len)
+{
+	struct store_signkey	by;
+
+	switch (k->rotation) {
+	case STORE_ROTATION_GENESIS:
+		snprintf(out, len, "genesis");
+		break;
+	case STORE_ROTATION_ENDORSED:
+		snprintf(out, len, "endorsed-by-%s%s", k->replaces,
+		    store_signkey_get(t, k->replaces, &by) == STORE_OK &&
+		    tlog_key_endorsed(k, &by) == 0 ? "" : "(BROKEN)");
+		break;
+	case STORE_ROTATION_UNENDORSED:
+		snprintf(out, len, "UNENDORSED(--no-endorse)");
+		break;
+	default:
+		snprintf(out, len, "unrecorded");
+	}
+}
+
 static int
 ctl_key_print(const struct store_signkey *k, void *arg)
 {
-	char	from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+	char	from[TIMEFMT_LEN], to[TIMEFMT_LEN], how[64];
 
-	(void)arg;
 	timefmt_rfc3339(k->valid_from_ms, from);
 	if (k->valid_to_ms != 0)
 		timefmt_rfc3339(k->valid_to_ms, to);
-	printf("%-8s  %-10s  %s  %-24s  %s\n", k->key_id, k->alg, from,
-	    k->valid_to_ms != 0 ? to : "(signing)", k->name);
+	ctl_key_rotation(arg, k, how, sizeof(how));
+	printf("%-8s  %-10s  %s  %-24s  %-24s  %s\n", k->key_id, k->alg, from,
+	    k->valid_to_ms != 0 ? to : "(signing)", how, k->name);
 	return 0;
 }
 
 static int
 ctl_key_list(struct store_txn *t, void *arg)
 {
-	return store_signkey_each(t, ctl_key_print, arg);
+	(void)arg;
+	return store_signkey_each(t, ctl_key_print, t);
 }
 
 int
@@ -70,10 +103,11 @@ ctl_signing_key(struct store *st, const struct conf *conf, int argc,
 {
 	static const struct option opts[] = {
 		{ "alg", required_argument, NULL, 'a' },
+		{ "no-endorse", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	enum sigkey_alg	alg = SIGKEY_ECDSA_P256;
-	int		ch, rc;
+	int		ch, rc, flags = 0;
 
 	/* argv[0] is "signing-key", argv[1] the action. */
 	if (argc < 2)
@@ -85,13 +119,19 @@ ctl_signing_key(struct store *st, const struct conf *conf, int argc,
 	}
 	if (strcmp(argv[1], "generate") != 0 && strcmp(argv[1], "rotate") != 0)
 		ctl_usage();
+	if (strcmp(argv[1], "rotate") == 0)
+		flags |= TLOG_KEY_ROTATE;
 	optind = 2;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		if (ch != 'a' || sigkey_alg_parse(optarg, &alg) < 0)
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		/* Only a rotation has a predecessor to endorse it. */
+		if (ch == 'n' && (flags & TLOG_KEY_ROTATE))
+			flags |= TLOG_KEY_NO_ENDORSE;
+		else if (ch != 'a' || sigkey_alg_parse(optarg, &alg) < 0)
 			ctl_usage();
+	}
 	if (optind != argc)
 		ctl_usage();
-	return ctl_key_new(st, conf, alg, strcmp(argv[1], "rotate") == 0);
+	return ctl_key_new(st, conf, alg, flags);
 }
 
 static void

@@ -11,6 +11,7 @@
  *   tallyctl [-c tally.conf] export --tenant NAME [--env live|test]
  *                                   [--customer ID]
  *   tallyctl [-c tally.conf] signing-key generate|rotate [--alg ALG]
+ *       [--no-endorse]
  *   tallyctl [-c tally.conf] signing-key list
  *   tallyctl [-c tally.conf] verify
  *   tallyctl [-c tally.conf] backup DIR
@@ -49,6 +50,7 @@ ctl_usage(void)
 	    "  key revoke KEYID\n"
 	    "  export --tenant NAME [--env live|test] [--customer ID]\n"
 	    "  signing-key generate|rotate [--alg ecdsa-p256|rsa-3072]\n"
+	    "      [--no-endorse]   (rotate: the old private key is lost)\n"
 	    "  signing-key list\n"
 	    "  quota set --tenant NAME [--env live|test] LIMIT|unlimited\n"
 	    "  quota list\n"

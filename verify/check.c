@@ -192,6 +192,7 @@ check_signature(struct report *rep, const struct receipt *r,
 	const struct sigkey	*key;
 	const char		*label;
 	char			 t1[TEXT_MAX], origin[NOTE_ORIGIN_MAX + 1];
+	char			 why[VERIFY_LINE_MAX];
 
 	check_begin(rep, r, CHECK_SIGNATURE);
 	/* The ID of an RSA key given as PEM is that under the log's name. */
@@ -206,8 +207,8 @@ check_signature(struct report *rep, const struct receipt *r,
 			report_fail(rep, "keyId: %s is not the ID of the key "
 			    "given (--key)", r->key_id);
 	} else if (key == NULL && r->key_id != NULL)
-		report_fail(rep, "keyId: %s: no such key in the keys file",
-		    r->key_id);
+		report_fail(rep, "keyId: %s", keyring_why(keys, r->key_id, why,
+		    sizeof(why)));
 	if (key != NULL && r->alg != NULL &&
 	    strcmp(r->alg, sigkey_alg_name(sigkey_alg(key))) != 0)
 		report_fail(rep, "alg: %s, but key %s is %s", safe(r->alg, t1),

@@ -2,13 +2,17 @@
  * tally-verify: checks a checkpoint receipt offline, with nothing but
  * the log's public key (SPEC 4.5, docs/receipt.md).
  *
- *   tally-verify RECEIPT.json (--key KEY.pem | --keys KEYS.json)
+ *   tally-verify RECEIPT.json (--key KEY.pem | --keys KEYS.json)...
  *       [--previous PREV.json] [--list]
- *   tally-verify --head NOTE_FILE (--key KEY.pem | --keys KEYS.json)
+ *   tally-verify --head NOTE_FILE (--key KEY.pem | --keys KEYS.json)...
  *   tally-verify --version
  *
- * Prints one line per check and a summary; exits 0 only if every check
- * holds, 1 if one failed, 2 for bad usage or a file it cannot read.
+ * --key and --keys may be repeated and mixed: each --key is trusted, the
+ * first keys file's oldest key is, and the keys endorsed by a trusted
+ * key, in a keys file or in the receipt, are (verify.h, keyring).
+ * Prints the keys and how each is trusted, one line per check and a
+ * summary; exits 0 only if every check holds, 1 if one failed, 2 for
+ * bad usage or a file it cannot read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +21,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "../common/version.h"
 #include "verify.h"
 
+#define ARGS_KEYS_MAX	16	/* --key and --keys, each */
+
 struct args {
-	const char	*receipt, *head, *key, *keys, *previous;
+	const char	*receipt, *head, *previous;
+	const char	*key[ARGS_KEYS_MAX], *keys[ARGS_KEYS_MAX];
+	size_t		 nkey, nkeys;
 	int		 list;		/* --list: the deltas as a table */
 };
 
@@ -29,31 +39,47 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: tally-verify RECEIPT.json (--key KEY.pem | "
-	    "--keys KEYS.json) [--previous PREV.json] [--list]\n"
+	    "--keys KEYS.json)... [--previous PREV.json] [--list]\n"
 	    "       tally-verify --head NOTE_FILE (--key KEY.pem | "
-	    "--keys KEYS.json)\n"
+	    "--keys KEYS.json)...\n"
 	    "       tally-verify --version\n");
+}
+
+/* One more --key or --keys into list; -1 (with a message) past the max. */
+static int
+args_add(const char *opt, const char *path, const char **list, size_t *n)
+{
+	if (*n == ARGS_KEYS_MAX) {
+		fprintf(stderr, "tally-verify: %s given more than %d times\n",
+		    opt, ARGS_KEYS_MAX);
+		return -1;
+	}
+	list[(*n)++] = path;
+	return 0;
 }
 
 /* Fills a from argv; -1 (with a message) for anything but one form. */
 static int
 args_parse(int argc, char *argv[], struct args *a)
 {
-	const char	**slot;
+	const char	**slot, **list;
+	size_t		 *n = NULL;
 	int		  i;
 
 	memset(a, 0, sizeof(*a));
 	for (i = 1; i < argc; i++) {
-		slot = NULL;
+		slot = list = NULL;
 		if (strcmp(argv[i], "--list") == 0) {
 			a->list = 1;
 			continue;
 		}
-		if (strcmp(argv[i], "--key") == 0)
-			slot = &a->key;
-		else if (strcmp(argv[i], "--keys") == 0)
-			slot = &a->keys;
-		else if (strcmp(argv[i], "--previous") == 0)
+		if (strcmp(argv[i], "--key") == 0) {
+			list = a->key;
+			n = &a->nkey;
+		} else if (strcmp(argv[i], "--keys") == 0) {
+			list = a->keys;
+			n = &a->nkeys;
+		} else if (strcmp(argv[i], "--previous") == 0)
 			slot = &a->previous;
 		else if (strcmp(argv[i], "--head") == 0)
 			slot = &a->head;
@@ -68,6 +94,11 @@ args_parse(int argc, char *argv[], struct args *a)
 			    argv[i - 1]);
 			return -1;
 		}
+		if (list != NULL) {
+			if (args_add(argv[i - 1], argv[i], list, n) < 0)
+				return -1;
+			continue;
+		}
 		if (*slot != NULL) {
 			fprintf(stderr, "tally-verify: %s given twice\n",
 			    slot == &a->receipt ? "a receipt" : argv[i - 1]);
@@ -75,8 +106,13 @@ args_parse(int argc, char *argv[], struct args *a)
 		}
 		*slot = argv[i];
 	}
-	if ((a->key == NULL) == (a->keys == NULL)) {
-		fprintf(stderr, "tally-verify: give one of --key or --keys\n");
+	/*
+	 * One kind, repeated as need be: docs/receipt.md keeps them apart,
+	 * and a --key is trusted whatever it is, so it needs no keys file.
+	 */
+	if ((a->nkey == 0) == (a->nkeys == 0)) {
+		fprintf(stderr, "tally-verify: give --key or --keys (either "
+		    "may be repeated), not both\n");
 		return -1;
 	}
 	if ((a->receipt == NULL) == (a->head == NULL) ||
@@ -150,27 +186,67 @@ err:
 	return -1;
 }
 
+/* One key file into *keys: the first makes the ring, the rest add. */
 static int
-load_keys(const struct args *a, struct keyring **keys)
+load_key_file(const char *path, int json, struct keyring **keys)
 {
-	const char	*path = a->key != NULL ? a->key : a->keys;
-	char		*text, err[VERIFY_LINE_MAX];
-	size_t		 len;
-	int		 rc;
+	char	*text, err[VERIFY_LINE_MAX];
+	size_t	 len;
+	int	 rc;
 
 	if (read_file(path, VERIFY_SMALL_MAX, &text, &len) < 0)
 		return -1;
-	rc = a->key != NULL ?
-	    keyring_from_pem(text, len, keys, err, sizeof(err)) :
-	    keyring_from_json(text, len, keys, err, sizeof(err));
+	if (*keys == NULL)
+		rc = json ? keyring_from_json(text, len, keys, err,
+		    sizeof(err)) : keyring_from_pem(text, len, keys, err,
+		    sizeof(err));
+	else
+		rc = json ? keyring_add_json(*keys, text, len, path, err,
+		    sizeof(err)) : keyring_add_pem(*keys, text, len, path, err,
+		    sizeof(err));
 	if (rc < 0)
 		fprintf(stderr, "tally-verify: %s: %s\n", path, err);
 	free(text);
 	return rc;
 }
 
+/* Every --keys (the first gives the genesis key), or every --key. */
 static int
-run_head(const struct args *a, const struct keyring *keys)
+load_keys(const struct args *a, struct keyring **keys)
+{
+	size_t	i;
+
+	*keys = NULL;
+	for (i = 0; i < a->nkeys; i++)
+		if (load_key_file(a->keys[i], 1, keys) < 0)
+			return -1;
+	for (i = 0; i < a->nkey; i++)
+		if (load_key_file(a->key[i], 0, keys) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * The keys a receipt carries (GET /keys' list, with endorsements):
+ * candidates that the chain from a trusted key may add.  A list that
+ * does not parse adds nothing, and is said; the signature check then
+ * says which key was missing.
+ */
+static void
+extend_keys(struct keyring *keys, const struct receipt *r, const char *label)
+{
+	struct json_object	*list;
+	char			 err[VERIFY_LINE_MAX];
+
+	if (r == NULL || r->data == NULL ||
+	    !json_object_object_get_ex(r->data, "keys", &list))
+		return;
+	if (keyring_add_keys(keys, list, label, err, sizeof(err)) < 0)
+		printf("key  %s's keys not used: %s\n", label, err);
+}
+
+static int
+run_head(const struct args *a, struct keyring *keys)
 {
 	struct report	 rep;
 	char		*text;
@@ -179,13 +255,14 @@ run_head(const struct args *a, const struct keyring *keys)
 	if (read_file(a->head, VERIFY_SMALL_MAX, &text, &len) < 0)
 		return VERIFY_EXIT_USAGE;
 	report_init(&rep, stdout);
+	keyring_print(keys, stdout);
 	verify_head(&rep, text, len, keys);
 	free(text);
 	return report_finish(&rep);
 }
 
 static int
-run_receipt(const struct args *a, const struct keyring *keys)
+run_receipt(const struct args *a, struct keyring *keys)
 {
 	struct report	 rep;
 	struct receipt	*r = NULL, *prev = NULL;
@@ -210,9 +287,13 @@ run_receipt(const struct args *a, const struct keyring *keys)
 		report_list(stdout, r);
 	if (ptext != NULL && receipt_parse(ptext, plen, &prev, perr,
 	    sizeof(perr)) < 0)
-		verify_receipt(&rep, r, keys, NULL, perr);
+		prev = NULL;
 	else
-		verify_receipt(&rep, r, keys, prev, NULL);
+		perr[0] = '\0';
+	extend_keys(keys, r, "the receipt");
+	extend_keys(keys, prev, "the previous receipt");
+	keyring_print(keys, stdout);
+	verify_receipt(&rep, r, keys, prev, perr[0] != '\0' ? perr : NULL);
 	status = report_finish(&rep);
 out:
 	receipt_free(r);

@@ -250,17 +250,47 @@ struct keyring_signer {
 };
 #define KEYRING_SIGNERS_MAX	16
 
+/*
+ * Trust (docs/verify.md, "After a key rotation"): a key given with --key
+ * is trusted; of a keys file, its oldest key (the log's genesis key) and
+ * every key endorsed by a trusted key, through any chain.  Keys added
+ * later (another keys file, a receipt's keys) are trusted only by that
+ * chain; an unendorsed key (rotated with --no-endorse) never is.  Only
+ * trusted keys are found, and verify notes.
+ */
 /* A key given as a PEM file (--key). */
 int	keyring_from_pem(const char *pem, size_t len, struct keyring **out,
 	    char *err, size_t errlen);
 /* The keys of a saved GET /api/v1/keys answer (--keys). */
 int	keyring_from_json(const char *text, size_t len, struct keyring **out,
 	    char *err, size_t errlen);
+/* Another --key, trusted whatever its ID; source names it in output. */
+int	keyring_add_pem(struct keyring *, const char *pem, size_t len,
+	    const char *source, char *err, size_t errlen);
+/*
+ * Another keys file (the first one made by keyring_from_json, or by this
+ * on a ring of --key alone, gives the genesis key), or a receipt
+ * bundle's keys array: candidates, trusted by endorsement only.  -1 with
+ * err (and nothing added) if an entry does not parse.
+ */
+int	keyring_add_json(struct keyring *, const char *text, size_t len,
+	    const char *source, char *err, size_t errlen);
+int	keyring_add_keys(struct keyring *, struct json_object *keys,
+	    const char *source, char *err, size_t errlen);
 void	keyring_free(struct keyring *);
 /*
- * The key keyId names.  A key known without a name (bare PEM, or a keys
- * file entry without one) is taken under origin, the log's, which is
- * what the ID of an RSA key depends on.  NULL if no key has that ID.
+ * Why no trusted key has this keyId, into out (returned): the reason a
+ * listed key is not trusted, or that no key has the ID.
+ */
+const char *keyring_why(const struct keyring *, const char *key_id,
+	    char *out, size_t outlen);
+/* One "key  …" line per key: trusted and how (the chain), or why not. */
+void	keyring_print(const struct keyring *, FILE *out);
+/*
+ * The trusted key keyId names.  A key known without a name (bare PEM,
+ * or a keys file entry without one) is taken under origin, the log's,
+ * which is what the ID of an RSA key depends on.  NULL if no trusted key
+ * has that ID.
  */
 const struct sigkey *keyring_find(const struct keyring *, const char *key_id,
 	    const char *origin);
