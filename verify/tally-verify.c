@@ -107,12 +107,13 @@ args_parse(int argc, char *argv[], struct args *a)
 		*slot = argv[i];
 	}
 	/*
-	 * One kind, repeated as need be: docs/receipt.md keeps them apart,
-	 * and a --key is trusted whatever it is, so it needs no keys file.
+	 * Both may be given: after a rotation without endorsement the
+	 * customer keeps the saved keys file and adds the new key, once
+	 * confirmed with the vendor, as --key.
 	 */
-	if ((a->nkey == 0) == (a->nkeys == 0)) {
-		fprintf(stderr, "tally-verify: give --key or --keys (either "
-		    "may be repeated), not both\n");
+	if (a->nkey == 0 && a->nkeys == 0) {
+		fprintf(stderr, "tally-verify: give --key or --keys (each "
+		    "may be repeated)\n");
 		return -1;
 	}
 	if ((a->receipt == NULL) == (a->head == NULL) ||

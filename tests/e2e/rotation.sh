@@ -215,6 +215,12 @@ jq -r --arg k "$K4" '.data.keys[] | select(.keyId == $k) | .pem' "$DIR/newest-ke
 stack_check "passes with the new key given (--key)" verify "$DIR/given.out" 0 \
 	"$DIR/unendorsed.json" --key "$DIR/k4.pem"
 stack_check "  and says it was given" says "$DIR/given.out" "key  $K4 trusted: given with --key"
+stack_check "passes with the saved keys file and the new key together" \
+	verify "$DIR/both.out" 0 "$DIR/unendorsed.json" \
+	--keys "$DIR/saved-keys.json" --key "$DIR/k4.pem"
+stack_check "  and the saved file still vouches for the old receipts" \
+	verify "$DIR/both-old.out" 0 "$DIR/old.json" \
+	--keys "$DIR/saved-keys.json" --key "$DIR/k4.pem"
 stack_check "old receipt (genesis key) against the newest keys file" \
 	verify "$DIR/old2.out" 0 "$DIR/old.json" --keys "$DIR/newest-keys.json"
 stack_check "receipt of key 3 against the newest keys file" \

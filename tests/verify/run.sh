@@ -473,8 +473,10 @@ hostile "repeated key" receipt
 echo "== bad usage and unreadable files: exit 2"
 expect "usage: nothing" 2 '^usage:'
 expect "usage: no key" 2 '' "$E/jan.json"
-expect "usage: two keys" 2 '' "$E/jan.json" --key "$E/key.pem" \
-    --keys "$E/keys.json"
+expect "a key and a keys file together" 0 "$OK" "$E/jan.json" \
+    --key "$E/key.pem" --keys "$E/keys.json"
+expect "a key of another log beside the keys file" 0 "$OK" "$E/jan.json" \
+    --key "$DIR/other/key.pem" --keys "$E/keys.json"
 expect "usage: --head and --previous" 2 '' --head "$E/head.note" \
     --key "$E/key.pem" --previous "$E/jan.json"
 expect "usage: unknown option" 2 '' "$E/jan.json" --key "$E/key.pem" -x
