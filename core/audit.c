@@ -143,6 +143,10 @@ audit_tell(struct audit *a, const char *line)
 }
 
 static void
+audit_vfind(struct audit *, enum audit_finding, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
+static void
 audit_vfind(struct audit *a, enum audit_finding kind, const char *fmt,
     va_list ap)
 {
