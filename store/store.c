@@ -123,19 +123,21 @@ int
 store_panicked(struct store *st)
 {
 	u_int32_t	flags = 0;
+	int		dbrc;
 
 	if (__atomic_load_n(&st->panicked, __ATOMIC_ACQUIRE))
 		return 1;
 	/*
 	 * Another process's recovery marks the shared region before any
-	 * call of ours fails: an idle process learns of it here.
+	 * call of ours fails: an idle process learns of it here.  The call
+	 * checks the region, fails with DB_RUNRECOVERY and raises the
+	 * panic event (store_event) when it is marked.
 	 */
-	if (st->env->get_flags(st->env, &flags) == 0 &&
-	    (flags & DB_PANIC_ENVIRONMENT)) {
+	dbrc = st->env->get_flags(st->env, &flags);
+	if (dbrc == DB_RUNRECOVERY || (dbrc == 0 &&
+	    (flags & DB_PANIC_ENVIRONMENT)))
 		store_panic_note(st);
-		return 1;
-	}
-	return 0;
+	return __atomic_load_n(&st->panicked, __ATOMIC_ACQUIRE);
 }
 
 void
