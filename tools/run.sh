@@ -43,8 +43,8 @@ cat <<MSG
 Tally is serving on http://127.0.0.1:$PORT and https://127.0.0.1:$TLS_PORT
 (self-signed certificate: $DIR/tls/cert.pem).  Try:
   curl -H "X-Api-Key: \$(cat $DIR/demo.key)" http://127.0.0.1:$PORT/api/v1/auth/whoami
-Logs: $DIR/tallyd.log, $DIR/nginx-error.log.  tallyd is restarted if it
-exits.  Ctrl-C stops.
+Logs: $DIR/tallyd.log, $DIR/nginx-error.log.
+tallyd is started again if it exits.  Ctrl-C stops.
 MSG
 
 # tallyd's supervisor outlives tallyd; if it or nginx exits, stop all
