@@ -216,7 +216,7 @@ head_pid=$!
 head_status=0
 wait "$head_pid" || head_status=$?
 stack_check "export | head -1: one delta" poll 2 grep -q '"recordId"' "$DIR/head.out"
-stack_check "export | head -1: tallyctl stops, quietly, 141, the store closed" \
+stack_check "export | head -1: tallyctl stops, quietly, 141" \
 	bash -c '[ "$1" -eq 141 ] && [ ! -s "$2" ]' _ "$head_status" "$DIR/head.err"
 stack_check "export | head -1: the store closed" closed "$head_pid"
 stack_check "SIGINT to a blocked export: exits 130, the store closed" stopped_by INT 130
