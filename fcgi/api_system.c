@@ -1,4 +1,8 @@
-/* Liveness, readiness and key introspection. */
+/*
+ * Liveness, readiness and key introspection.  A panicked store makes
+ * both probes 503 before they get here (app_handle): tallyd is alive
+ * but cannot serve until restarted, and says so.
+ */
 #include <json-c/json.h>
 
 #include "api.h"

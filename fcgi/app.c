@@ -136,6 +136,18 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	c.req = req;
 	c.resp = resp;
 
+	/*
+	 * A panicked store fails every call until tallyd is restarted (it
+	 * is stopping by now: tallyd.c), and what was read before may be
+	 * gone after recovery: every answer, /healthz and /readyz too, is
+	 * a 503 with Retry-After, never a 2xx.
+	 */
+	if (store_panicked(app->store)) {
+		response_error(resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "the store needs recovery; tallyd is restarting, retry "
+		    "shortly");
+		return;
+	}
 	switch (app_route(req, &c.match)) {
 	case ROUTER_NOT_FOUND:
 		response_error(resp, API_NOT_FOUND, NULL, NULL,

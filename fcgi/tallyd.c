@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,11 @@
 #include "server.h"
 
 #define CHECKPOINT_SECONDS	30
+/*
+ * Exit status after a store panic: a temporary failure (sysexits'
+ * EX_TEMPFAIL) that a restart heals, as Restart=on-failure expects.
+ */
+#define TALLYD_EXIT_RECOVER	75
 
 /* Background upkeep of the store, apart from the request threads. */
 struct upkeep {
@@ -33,25 +39,50 @@ struct upkeep {
 	struct store	*store;
 };
 
+/*
+ * Every second: has the store panicked while nobody called it (another
+ * process's recovery)?  Every CHECKPOINT_SECONDS: a checkpoint.
+ */
 static void *
 upkeep_main(void *arg)
 {
 	struct upkeep	*u = arg;
-	int		 rc;
+	int		 rc, ticks = 0;
 
 	prctl(PR_SET_NAME, "tally-upkeep");
 	pthread_mutex_lock(&u->lock);
 	while (!u->stop) {
-		clockwait(&u->wake, &u->lock, CHECKPOINT_SECONDS * 1000L);
+		clockwait(&u->wake, &u->lock, 1000L);
 		if (u->stop)
 			break;
 		pthread_mutex_unlock(&u->lock);
-		if ((rc = store_checkpoint(u->store)) != STORE_OK)
+		/* Panicked, tallyd_panic has run: nothing to write. */
+		if (!store_panicked(u->store) &&
+		    ++ticks % CHECKPOINT_SECONDS == 0 &&
+		    (rc = store_checkpoint(u->store)) != STORE_OK)
 			log_warn("store checkpoint: %s", store_strerror(rc));
 		pthread_mutex_lock(&u->lock);
 	}
 	pthread_mutex_unlock(&u->lock);
 	return NULL;
+}
+
+/*
+ * The store panicked (store_on_panic): it fails every call until it is
+ * opened again, which runs recovery.  Reopening it under threads that
+ * hold its handles would be a second, riskier life in this process;
+ * stopping is simple and certain.  So tallyd stops as on SIGTERM
+ * (in-flight requests finish, answered 503) and exits
+ * TALLYD_EXIT_RECOVER, for its supervisor (make run, systemd) to start
+ * it again.
+ */
+static void
+tallyd_panic(void *arg)
+{
+	(void)arg;
+	log_error("tallyd: the store needs recovery (a process died with it "
+	    "open, or it is damaged): stopping, to be restarted");
+	kill(getpid(), SIGTERM);
 }
 
 static void
@@ -113,6 +144,7 @@ main(int argc, char *argv[])
 		    store_strerror(rc));
 		goto out;
 	}
+	store_on_panic(app.store, tallyd_panic, NULL);
 	if (integrator_open(&app.integrator, app.store, conf.data_dir,
 	    conf.log_origin, err, sizeof(err)) < 0) {
 		log_error("tallyd: %s", err);
@@ -150,6 +182,8 @@ main(int argc, char *argv[])
 	log_info("tallyd: listening on %s, data in %s, uid %u", conf.listen,
 	    conf.data_dir, (unsigned)getuid());
 	status = server_run(fd, conf.threads, &app) == 0 ? 0 : 1;
+	if (store_panicked(app.store))
+		status = TALLYD_EXIT_RECOVER;
 	/* No request thread is left: record what is queued, then stop. */
 	ledger_close(app.ledger);
 	app.ledger = NULL;
@@ -170,5 +204,14 @@ out:
 	ratelimit_close(app.ratelimit);
 	store_close(app.store);
 	log_info("tallyd: stopped");
+	/*
+	 * Closing a panicked environment unregisters tallyd (so that the
+	 * restart does not run recovery again under another process) but
+	 * frees none of Berkeley DB's own memory: leave at once, without
+	 * the exit handlers, whose leak checker (make asan) would report
+	 * Berkeley DB's allocations as ours.
+	 */
+	if (status == TALLYD_EXIT_RECOVER)
+		_exit(status);
 	return status;
 }

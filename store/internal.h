@@ -37,6 +37,9 @@ enum store_db {
 struct store {
 	DB_ENV	*env;
 	DB	*db[STORE_DB_COUNT];
+	int	 panicked;		/* atomic: store_panic_note */
+	void	(*panic_fn)(void *);
+	void	*panic_arg;
 };
 
 struct store_txn {

@@ -85,6 +85,70 @@ store_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 	log_error("store: %s", msg);
 }
 
+/*
+ * Marks the store panicked; the first to see it runs the hook, so the
+ * program acts on a panic once however many threads fail at once.
+ */
+static void
+store_panic_note(struct store *st)
+{
+	if (__atomic_exchange_n(&st->panicked, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    st->panic_fn != NULL)
+		st->panic_fn(st->panic_arg);
+}
+
+/* rc as is, noting a panic it reports. */
+static int
+store_seen(struct store *st, int rc)
+{
+	if (rc == STORE_RECOVER)
+		store_panic_note(st);
+	return rc;
+}
+
+/*
+ * Berkeley DB's events: a panic (DB_EVENT_REG_PANIC when DB_REGISTER
+ * found a dead process and recovery runs under this one) is reported to
+ * the thread whose call first met it.
+ */
+static void
+store_event(DB_ENV *env, u_int32_t event, void *info)
+{
+	(void)info;
+	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC)
+		store_panic_note(env->app_private);
+}
+
+int
+store_panicked(struct store *st)
+{
+	u_int32_t	flags = 0;
+	int		dbrc;
+
+	if (__atomic_load_n(&st->panicked, __ATOMIC_ACQUIRE))
+		return 1;
+	/*
+	 * Another process's recovery marks the shared region before any
+	 * call of ours fails: an idle process learns of it here.  The call
+	 * checks the region, fails with DB_RUNRECOVERY and raises the
+	 * panic event (store_event) when it is marked.
+	 */
+	dbrc = st->env->get_flags(st->env, &flags);
+	if (dbrc == DB_RUNRECOVERY || (dbrc == 0 &&
+	    (flags & DB_PANIC_ENVIRONMENT)))
+		store_panic_note(st);
+	return __atomic_load_n(&st->panicked, __ATOMIC_ACQUIRE);
+}
+
+void
+store_on_panic(struct store *st, void (*fn)(void *), void *arg)
+{
+	st->panic_fn = fn;
+	st->panic_arg = arg;
+	if (__atomic_load_n(&st->panicked, __ATOMIC_ACQUIRE))
+		fn(arg);
+}
+
 static int
 store_open_dbs(struct store *st)
 {
@@ -130,7 +194,9 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 		rc = store_rc(rc);
 		goto err;
 	}
+	st->env->app_private = st;
 	st->env->set_errcall(st->env, store_errcall);
+	st->env->set_event_notify(st->env, store_event);
 	st->env->set_cachesize(st->env, 0, (u_int32_t)cache_mb << 20, 1);
 	st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
 	/*
@@ -194,7 +260,8 @@ store_close(struct store *st)
 int
 store_checkpoint(struct store *st)
 {
-	return store_rc(st->env->txn_checkpoint(st->env, 0, 0, 0));
+	return store_seen(st, store_rc(st->env->txn_checkpoint(st->env, 0, 0,
+	    0)));
 }
 
 /* Sleeps a little longer after each lost deadlock, with jitter. */
@@ -237,7 +304,7 @@ store_run(struct store *st, store_txn_fn fn, void *arg, enum store_end end,
 	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
 		if ((dbrc = st->env->txn_begin(st->env, NULL, &t.txn, flags)) !=
 		    0)
-			return store_rc(dbrc);
+			return store_seen(st, store_rc(dbrc));
 		rc = fn(&t, arg);
 		if (rc == STORE_OK && end != STORE_END_ABORT)
 			rc = store_rc(t.txn->commit(t.txn,
@@ -245,7 +312,7 @@ store_run(struct store *st, store_txn_fn fn, void *arg, enum store_end end,
 		else
 			t.txn->abort(t.txn);
 		if (rc != STORE_CONFLICT)
-			return rc;
+			return store_seen(st, rc);
 		store_backoff(attempt);
 	}
 	return STORE_CONFLICT;
@@ -266,7 +333,7 @@ store_write_deferred(struct store *st, store_txn_fn fn, void *arg)
 int
 store_flush(struct store *st)
 {
-	return store_rc(st->env->log_flush(st->env, NULL));
+	return store_seen(st, store_rc(st->env->log_flush(st->env, NULL)));
 }
 
 int

@@ -44,6 +44,21 @@ int		 store_open(struct store **out, const char *dir, int cache_mb,
 		    int flags);
 void		 store_close(struct store *);
 const char	*store_strerror(int);
+/*
+ * 1 once the environment has panicked: Berkeley DB found it damaged, or
+ * another process ran recovery under this one (it found that a process
+ * died with the store open).  From then on every call fails with
+ * STORE_RECOVER, for good: only closing the store and opening it again,
+ * which runs recovery, heals it.  Cheap enough to ask per request.
+ */
+int		 store_panicked(struct store *);
+/*
+ * fn(arg) is called once, from whichever thread first sees the panic
+ * (a failed call, Berkeley DB's own panic event, or store_panicked), so
+ * that the program can stop and be restarted.  Set it right after
+ * store_open; it must not call into the store.
+ */
+void		 store_on_panic(struct store *, void (*fn)(void *), void *arg);
 /* Flushes the cache and writes a checkpoint, bounding recovery time. */
 int		 store_checkpoint(struct store *);
 /*

@@ -5,9 +5,26 @@
 #include "../common/conf.h"
 #include "../store/store.h"
 
-/* Prints "tallyctl: what: <store error>" and returns 1. */
+/* A callback's result: ctl_stopped() said stop. */
+#define CTL_STOP	(STORE_USER + 90)
+
+/*
+ * Prints "tallyctl: what: <store error>" and returns 1; silent for
+ * CTL_STOP, whose reason main gives.
+ */
 int	ctl_fail(const char *what, int rc);
-void	ctl_usage(void) __attribute__((noreturn));
+/*
+ * Prints the usage on stderr and returns 2, tallyctl's status for it: a
+ * command returns it, never exits, so that main closes the store.
+ */
+int	ctl_usage(void);
+/*
+ * 1 once a stop signal came (SIGINT, SIGTERM, SIGHUP, SIGQUIT) or
+ * stdout failed (a reader gone: EPIPE): a loop that prints stops then,
+ * returning CTL_STOP, and main closes the store and exits 128 + the
+ * signal (141 for a reader gone, quietly).
+ */
+int	ctl_stopped(void);
 
 /* ctl_log.c */
 /* Makes the first signing key unless one exists. */

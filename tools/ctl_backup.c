@@ -157,7 +157,7 @@ ctl_backup(struct store *st, const struct conf *conf, int argc, char *argv[])
 	int	rc;
 
 	if (argc != 2)
-		ctl_usage();
+		return ctl_usage();
 	if (backup_target(argv[1]) < 0)
 		return 1;
 	if ((rc = store_backup(st, argv[1])) != STORE_OK)

@@ -111,14 +111,14 @@ ctl_signing_key(struct store *st, const struct conf *conf, int argc,
 
 	/* argv[0] is "signing-key", argv[1] the action. */
 	if (argc < 2)
-		ctl_usage();
+		return ctl_usage();
 	if (strcmp(argv[1], "list") == 0 && argc == 2) {
 		if ((rc = store_read(st, ctl_key_list, NULL)) != STORE_OK)
 			return ctl_fail("signing-key list", rc);
 		return 0;
 	}
 	if (strcmp(argv[1], "generate") != 0 && strcmp(argv[1], "rotate") != 0)
-		ctl_usage();
+		return ctl_usage();
 	if (strcmp(argv[1], "rotate") == 0)
 		flags |= TLOG_KEY_ROTATE;
 	optind = 2;
@@ -127,10 +127,10 @@ ctl_signing_key(struct store *st, const struct conf *conf, int argc,
 		if (ch == 'n' && (flags & TLOG_KEY_ROTATE))
 			flags |= TLOG_KEY_NO_ENDORSE;
 		else if (ch != 'a' || sigkey_alg_parse(optarg, &alg) < 0)
-			ctl_usage();
+			return ctl_usage();
 	}
 	if (optind != argc)
-		ctl_usage();
+		return ctl_usage();
 	return ctl_key_new(st, conf, alg, flags);
 }
 
@@ -149,7 +149,7 @@ ctl_verify(struct store *st, int argc, char *argv[])
 
 	(void)argv;
 	if (argc != 1)
-		ctl_usage();
+		return ctl_usage();
 	if ((rc = audit_run(st, ctl_verify_report, NULL, &res)) != STORE_OK)
 		return ctl_fail("verify", rc);
 	printf("verify: %llu leaves, %llu tree nodes, %llu signed tree heads, "

@@ -92,11 +92,11 @@ cmd_quota_set(struct store *st, int argc, char *argv[])
 		if (ch == 't')
 			q.tenant = optarg;
 		else if (ch != 'e' || policy_env(optarg, q.envs) < 0)
-			ctl_usage();
+			return ctl_usage();
 	}
 	if (q.tenant == NULL || optind != argc - 1 ||
 	    quota_parse(argv[optind], &q) < 0)
-		ctl_usage();
+		return ctl_usage();
 	rc = store_write(st, quota_write, &q);
 	if (rc == STORE_NOTFOUND) {
 		fprintf(stderr, "tallyctl: no tenant %s\n", q.tenant);
@@ -157,7 +157,7 @@ ctl_quota(struct store *st, int argc, char *argv[])
 	if (argc >= 2 && strcmp(argv[1], "set") == 0)
 		return cmd_quota_set(st, argc - 1, argv + 1);
 	if (argc != 2 || strcmp(argv[1], "list") != 0)
-		ctl_usage();
+		return ctl_usage();
 	ql.month = timefmt_month(timefmt_now_ms());
 	timefmt_period(ql.month, period);
 	printf("deltas recorded in %s:\n", period);
@@ -233,11 +233,11 @@ cmd_cadence_set(struct store *st, int argc, char *argv[])
 		else if (ch == 'u' && ids_customer_valid(optarg))
 			cs.customer = optarg;
 		else if (ch != 'e' || policy_env(optarg, cs.envs) < 0)
-			ctl_usage();
+			return ctl_usage();
 	}
 	if (cs.tenant == NULL || optind != argc - 1 ||
 	    cadence_parse(argv[optind], &cs.ms) < 0)
-		ctl_usage();
+		return ctl_usage();
 	rc = store_write(st, cadence_write, &cs);
 	if (rc == STORE_NOTFOUND) {
 		fprintf(stderr, "tallyctl: no tenant %s\n", cs.tenant);
@@ -303,7 +303,7 @@ ctl_cadence(struct store *st, int argc, char *argv[])
 	if (argc >= 2 && strcmp(argv[1], "set") == 0)
 		return cmd_cadence_set(st, argc - 1, argv + 1);
 	if (argc != 2 || strcmp(argv[1], "list") != 0)
-		ctl_usage();
+		return ctl_usage();
 	printf("cadence settings (none: unlimited):\n");
 	if ((rc = store_read(st, cadence_list, &cl)) != STORE_OK)
 		return ctl_fail("cadence list", rc);

@@ -45,10 +45,10 @@ cmd_add(struct store *st, const struct conf *conf, int argc, char *argv[])
 		else if (ch == 'e' && strcmp(optarg, "test") == 0)
 			env = STORE_ENV_TEST;
 		else if (ch != 'e' || strcmp(optarg, "live") != 0)
-			ctl_usage();
+			return ctl_usage();
 	}
 	if (tenant == NULL || optind != argc - 1)
-		ctl_usage();
+		return ctl_usage();
 	if (webhook_endpoint_new(&w, tenant, env, argv[optind],
 	    conf->webhook_allow_private, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tallyctl: webhook add: %s\n", err);
@@ -165,5 +165,5 @@ ctl_webhook(struct store *st, const struct conf *conf, int argc,
 		rc = store_read(st, webhook_list, argc == 4 ? argv[3] : NULL);
 		return rc == STORE_OK ? 0 : ctl_fail("webhook list", rc);
 	}
-	ctl_usage();
+	return ctl_usage();
 }

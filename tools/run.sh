@@ -2,7 +2,8 @@
 # make run: tallyd behind nginx on 127.0.0.1:$PORT (HTTPS on $TLS_PORT),
 # with a demo tenant and a live vendor key, in the foreground until
 # Ctrl-C or SIGTERM.  State lives in var/ (or $TALLY_VAR) and is kept
-# across runs: the data, the key, the certificate.
+# across runs: the data, the key, the certificate.  tallyd is started
+# again whenever it exits (tools/supervise.sh).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,8 @@ PORT=${PORT:-8080}
 TLS_PORT=${TLS_PORT:-8443}
 # shellcheck source=stack.sh
 source "$REPO/tools/stack.sh"
+# shellcheck source=supervise.sh
+source "$REPO/tools/supervise.sh"
 
 mkdir -p "$DIR"
 [ -f "$DIR/tally.conf" ] || stack_conf
@@ -33,17 +36,19 @@ fi
 
 trap 'stack_stop; exit 0' INT TERM
 trap stack_stop EXIT
-stack_start_tallyd
+supervise_tallyd
 stack_start_nginx "$PORT" "$TLS_PORT"
 
 cat <<MSG
 Tally is serving on http://127.0.0.1:$PORT and https://127.0.0.1:$TLS_PORT
 (self-signed certificate: $DIR/tls/cert.pem).  Try:
   curl -H "X-Api-Key: \$(cat $DIR/demo.key)" http://127.0.0.1:$PORT/api/v1/auth/whoami
-Logs: $DIR/tallyd.log, $DIR/nginx-error.log.  Ctrl-C stops.
+Logs: $DIR/tallyd.log, $DIR/nginx-error.log.
+tallyd is started again if it exits.  Ctrl-C stops.
 MSG
 
-# If either process dies, stop the other and fail.
+# tallyd's supervisor outlives tallyd; if it or nginx exits, stop all
+# and fail.
 set +e
 wait -n "${STACK_PIDS[@]}"
 echo "run: a server process exited; stopping" >&2

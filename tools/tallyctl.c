@@ -18,8 +18,10 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +39,15 @@
 #include "../store/store.h"
 #include "ctl.h"
 
-void
-ctl_usage(void)
-{
-	fprintf(stderr,
+/*
+ * Set by a stop signal: tallyctl finishes or abandons what it is doing,
+ * closes the store and exits 128 + the signal, as if the signal had
+ * ended it.
+ */
+static volatile sig_atomic_t	ctl_signal;
+static int			ctl_out_errno;	/* stdout's first failure */
+
+static const char ctl_usage_text[] =
 	    "usage: tallyctl [-c tally.conf] command\n"
 	    "  init\n"
 	    "  tenant add NAME\n"
@@ -61,14 +68,72 @@ ctl_usage(void)
 	    "  webhook list [--tenant NAME]\n"
 	    "  webhook remove|rotate-secret WEBHOOKID\n"
 	    "  verify\n"
-	    "  backup DIR\n");
-	exit(2);
+	    "  backup DIR\n";
+
+int
+ctl_usage(void)
+{
+	fputs(ctl_usage_text, stderr);
+	return 2;
+}
+
+int
+ctl_stopped(void)
+{
+	if (ctl_out_errno == 0 && ferror(stdout))
+		ctl_out_errno = errno != 0 ? errno : EIO;
+	return ctl_signal != 0 || ctl_out_errno != 0;
+}
+
+static void
+ctl_on_signal(int sig)
+{
+	ctl_signal = sig;
+}
+
+/*
+ * A process that exits with the environment open makes the next one to
+ * open it run recovery under everyone else, tallyd included (see
+ * store_open).  So no signal may end tallyctl with the store open: a
+ * stop signal only marks it (ctl_stopped), without SA_RESTART so that
+ * a write blocked on a full pipe returns; SIGPIPE is ignored, so that a
+ * reader gone away is a write error (EPIPE), not an exit.
+ */
+static void
+ctl_signals(void)
+{
+	static const int	stops[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction	sa;
+	size_t			i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ctl_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		sigaction(stops[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* --help or -h anywhere before "--": the usage, on stdout, and exit 0. */
+static int
+ctl_wants_help(int argc, char *argv[])
+{
+	int	i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
 }
 
 int
 ctl_fail(const char *what, int rc)
 {
-	fprintf(stderr, "tallyctl: %s: %s\n", what, store_strerror(rc));
+	/* Stopped on purpose (ctl_stopped): main says why, once. */
+	if (rc != CTL_STOP)
+		fprintf(stderr, "tallyctl: %s: %s\n", what,
+		    store_strerror(rc));
 	return 1;
 }
 
@@ -106,7 +171,7 @@ tenant_print(const struct store_tenant *tn, void *arg)
 	(void)arg;
 	timefmt_rfc3339(tn->created_ms, when);
 	printf("%-24s %s\n", tn->name, when);
-	return 0;
+	return ctl_stopped() ? CTL_STOP : 0;
 }
 
 static int
@@ -140,17 +205,17 @@ cmd_key_create(struct store *st, int argc, char *argv[])
 			else if (strcmp(optarg, "test") == 0)
 				env = STORE_ENV_TEST;
 			else
-				ctl_usage();
+				return ctl_usage();
 			break;
 		case 'u':
 			customer = optarg;
 			break;
 		default:
-			ctl_usage();
+			return ctl_usage();
 		}
 	}
 	if (tenant == NULL || optind != argc)
-		ctl_usage();
+		return ctl_usage();
 	if (customer[0] != '\0' && !ids_customer_valid(customer)) {
 		fprintf(stderr, "tallyctl: customer ids are 1-128 of "
 		    "A-Z a-z 0-9 _ . : -\n");
@@ -186,7 +251,7 @@ key_print(const struct store_key *k, void *arg)
 	    apikey_env_name(k->env), apikey_kind_name(k->kind),
 	    k->customer_id[0] ? k->customer_id : "-", when,
 	    k->revoked_ms ? revoked : "active");
-	return 0;
+	return ctl_stopped() ? CTL_STOP : 0;
 }
 
 static int
@@ -204,7 +269,7 @@ cmd_key_list(struct store *st, int argc, char *argv[])
 	if (argc == 3 && strcmp(argv[1], "--tenant") == 0)
 		tenant = argv[2];
 	else if (argc != 1)
-		ctl_usage();
+		return ctl_usage();
 	printf("%-24s %-16s %-4s %-8s %-20s %-24s %s\n", "KEYID", "TENANT",
 	    "ENV", "KIND", "CUSTOMER", "CREATED", "REVOKED");
 	if ((rc = store_read(st, key_list, (void *)(uintptr_t)tenant)) !=
@@ -251,7 +316,8 @@ export_one(const struct store_delta *d, void *arg)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	ex->count++;
-	return 0;
+	/* A reader gone (| head) or a signal: stop, and close the store. */
+	return ctl_stopped() ? CTL_STOP : 0;
 }
 
 static int
@@ -284,10 +350,10 @@ cmd_export(struct store *st, int argc, char *argv[])
 		else if (ch == 'e' && strcmp(optarg, "test") == 0)
 			ex.env = STORE_ENV_TEST;
 		else if (ch != 'e' || strcmp(optarg, "live") != 0)
-			ctl_usage();
+			return ctl_usage();
 	}
 	if (ex.tenant == NULL || optind != argc)
-		ctl_usage();
+		return ctl_usage();
 	if ((rc = store_read(st, export_all, &ex)) != STORE_OK)
 		return ctl_fail("export", rc);
 	return 0;
@@ -332,8 +398,7 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_backup(st, conf, argc, argv);
 	else if (strcmp(argv[0], "webhook") == 0)
 		return ctl_webhook(st, conf, argc, argv);
-	ctl_usage();
-	return 2;
+	return ctl_usage();
 }
 
 int
@@ -350,10 +415,18 @@ main(int argc, char *argv[])
 		argc -= 2;
 		argv += 2;
 	}
+	/* Asked for, the usage is an answer: stdout, and success. */
+	if (ctl_wants_help(argc - 1, argv + 1)) {
+		fputs(ctl_usage_text, stdout);
+		return 0;
+	}
 	if (argc < 2)
-		ctl_usage();
+		return ctl_usage();
 	argc--;
 	argv++;
+	init = strcmp(argv[0], "init") == 0;
+	if (init && argc != 1)
+		return ctl_usage();
 
 	conf_defaults(&conf);
 	if (conf_path != NULL && conf_load(&conf, conf_path, err,
@@ -363,9 +436,6 @@ main(int argc, char *argv[])
 	}
 	log_set_level(LOG_LEVEL_WARN);
 	umask(077);
-	init = strcmp(argv[0], "init") == 0;
-	if (init && argc != 1)
-		ctl_usage();
 	/*
 	 * Root becomes tallyd's user too, so that nothing tallyctl creates
 	 * (environment files, logs, keys, backups) is root's.
@@ -375,13 +445,21 @@ main(int argc, char *argv[])
 		fprintf(stderr, "tallyctl: %s\n", err);
 		return 1;
 	}
+	/*
+	 * From here every way out goes through store_close (see
+	 * ctl_signals): commands return their status, even for a usage
+	 * error, and never exit.
+	 */
+	ctl_signals();
 	if ((rc = store_open(&st, conf.data_dir, conf.cache_mb,
 	    init ? STORE_CREATE : 0)) != STORE_OK) {
 		fprintf(stderr, "tallyctl: %s: %s\n", conf.data_dir,
 		    store_strerror(rc));
 		return 1;
 	}
-	if (init) {
+	if (ctl_stopped())
+		rc = 1;		/* a signal during the open: do nothing */
+	else if (init) {
 		/* Idempotent: a second init keeps the data and the key. */
 		if ((rc = ctl_signing_key_ensure(st, &conf)) == 0)
 			printf("initialised %s\n", conf.data_dir);
@@ -390,6 +468,22 @@ main(int argc, char *argv[])
 		optind = 1;
 		rc = dispatch(st, &conf, argc, argv);
 	}
+	ctl_stopped();		/* notes a failed write while errno holds */
 	store_close(st);
+	/* Flushed after the close: a slow reader never holds the store. */
+	if (fflush(stdout) == EOF && ctl_out_errno == 0)
+		ctl_out_errno = errno;
+	if (ctl_signal != 0) {
+		fprintf(stderr, "tallyctl: stopped by signal %d; the store is "
+		    "closed\n", (int)ctl_signal);
+		return 128 + ctl_signal;
+	}
+	if (ctl_out_errno == EPIPE)
+		return 128 + SIGPIPE;	/* the reader left: not news */
+	if (ctl_out_errno != 0) {
+		fprintf(stderr, "tallyctl: standard output: %s\n",
+		    strerror(ctl_out_errno));
+		return rc != 0 ? rc : 1;
+	}
 	return rc;
 }
