@@ -41,6 +41,7 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"events.db",
 	"evdue.db",
 	"evlist.db",
+	"custgrams.db",
 };
 
 const char *
@@ -167,7 +168,8 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 		rc = store_rc(rc);
 		goto err;
 	}
-	if ((rc = store_open_dbs(st)) != STORE_OK)
+	if ((rc = store_open_dbs(st)) != STORE_OK ||
+	    (rc = store_search_build(st)) != STORE_OK)
 		goto err;
 	*out = st;
 	return STORE_OK;

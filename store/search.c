@@ -1,0 +1,414 @@
+/*
+ * Customer search (GET /balance/customers?search=): which customerIds of
+ * a tenant+env contain a string, ignoring ASCII case, without walking
+ * the tenant.
+ *
+ * The index is of trigrams, not a prefix index: the API's search has
+ * always been a substring search ("ac" finds "big-acme"), and the
+ * customers B-tree itself already answers prefixes.  Every distinct
+ * three-character run of a customerId, lower-cased, is one key
+ *
+ *	tenant \0 env \0 gram[3] customerId
+ *
+ * with an empty value, added once, when the customer's first delta is
+ * appended (store_customer_append).  A needle of three or more
+ * characters is found by intersecting the lists of its trigrams (each
+ * sorted by customerId, so a leapfrog of cursor seeks, as long as the
+ * shortest list), and each id the lists agree on is then matched for
+ * real: trigrams in a different order agree too.  A needle of one or two
+ * characters names no trigram: it walks the tenant's customers, as
+ * before the index (such a needle matches most customers of any tenant
+ * anyway, and the answer walks its matches to count them).
+ *
+ * A data directory made before the index has none: store_open builds it
+ * (store_search_build) and marks it built; until the mark, searches
+ * walk the tenant, so an answer is never short.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "pack.h"
+
+#define GRAM		3
+#define GKEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
+#define BUILD_CHUNK	10000	/* customers indexed per transaction */
+
+static const char	built_key[] = "custgrams.built";
+
+static char
+search_lower(char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+}
+
+int
+store_search_match(const char *id, const char *needle)
+{
+	size_t	n = strlen(needle), i;
+
+	for (; *id != '\0'; id++) {
+		for (i = 0; i < n && id[i] != '\0' &&
+		    search_lower(id[i]) == search_lower(needle[i]); i++)
+			;
+		if (i == n)
+			return 1;
+	}
+	return n == 0;
+}
+
+/*
+ * The distinct lower-cased trigrams of s, GRAM bytes each, into grams
+ * (room for strlen(s) of them); returns how many.
+ */
+static size_t
+search_grams(const char *s, char grams[][GRAM])
+{
+	size_t	len = strlen(s), n = 0, i, j, k;
+	char	g[GRAM];
+
+	for (i = 0; i + GRAM <= len; i++) {
+		for (k = 0; k < GRAM; k++)
+			g[k] = search_lower(s[i + k]);
+		for (j = 0; j < n && memcmp(grams[j], g, GRAM) != 0; j++)
+			;
+		if (j == n)
+			memcpy(grams[n++], g, GRAM);
+	}
+	return n;
+}
+
+/* "tenant\0env\0gram" and, with id, the id after it; 0 if too long. */
+static size_t
+search_key(uint8_t key[GKEY_MAX], const char *tenant, enum store_env env,
+    const char gram[GRAM], const char *id)
+{
+	size_t	plen, ilen = id != NULL ? strlen(id) : 0;
+
+	if ((plen = store_tenant_key(key, GKEY_MAX, tenant, env)) == 0 ||
+	    plen + GRAM + ilen > GKEY_MAX)
+		return 0;
+	memcpy(key + plen, gram, GRAM);
+	memcpy(key + plen + GRAM, id, ilen);
+	return plen + GRAM + ilen;
+}
+
+int
+store_search_add(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id)
+{
+	char	grams[STORE_CUSTOMER_MAX][GRAM];
+	uint8_t	key[GKEY_MAX];
+	size_t	n, i, klen;
+	int	rc;
+
+	if (strlen(customer_id) > STORE_CUSTOMER_MAX)
+		return STORE_CORRUPT;
+	n = search_grams(customer_id, grams);
+	for (i = 0; i < n; i++) {
+		if ((klen = search_key(key, tenant, env, grams[i],
+		    customer_id)) == 0)
+			return STORE_CORRUPT;
+		if ((rc = store_kv_put(t, STORE_DB_CUSTGRAMS, key, klen, "", 0,
+		    0)) != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+int
+store_search_missing(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, size_t *missing)
+{
+	char	 grams[STORE_CUSTOMER_MAX][GRAM];
+	uint8_t	 key[GKEY_MAX];
+	void	*val;
+	size_t	 n, i, klen, vlen;
+	int	 rc;
+
+	*missing = 0;
+	if (strlen(customer_id) > STORE_CUSTOMER_MAX)
+		return STORE_CORRUPT;
+	n = search_grams(customer_id, grams);
+	for (i = 0; i < n; i++) {
+		if ((klen = search_key(key, tenant, env, grams[i],
+		    customer_id)) == 0)
+			return STORE_CORRUPT;
+		rc = store_kv_get(t, STORE_DB_CUSTGRAMS, key, klen, &val,
+		    &vlen);
+		if (rc == STORE_NOTFOUND)
+			(*missing)++;
+		else if (rc != STORE_OK)
+			return rc;
+		else
+			free(val);
+	}
+	return STORE_OK;
+}
+
+struct gram_each {
+	size_t			 plen;		/* of "tenant\0env\0" */
+	store_search_entry_fn	 fn;
+	void			*arg;
+};
+
+static int
+search_entry(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct gram_each	*ge = arg;
+	char			 id[STORE_CUSTOMER_MAX + 1];
+	size_t			 ilen;
+
+	(void)val;
+	if (klen <= ge->plen + GRAM || vlen != 0 ||
+	    (ilen = klen - ge->plen - GRAM) > STORE_CUSTOMER_MAX)
+		return STORE_CORRUPT;
+	memcpy(id, (const char *)key + ge->plen + GRAM, ilen);
+	id[ilen] = '\0';
+	if (strlen(id) != ilen)
+		return STORE_CORRUPT;
+	return ge->fn((const char *)key + ge->plen, id, ge->arg);
+}
+
+int
+store_search_each_from(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *from_gram, const char *from_id,
+    store_search_entry_fn fn, void *arg)
+{
+	struct gram_each	ge = { 0, fn, arg };
+	uint8_t			prefix[GKEY_MAX], start[GKEY_MAX];
+	size_t			slen;
+
+	if ((ge.plen = store_tenant_key(prefix, sizeof(prefix), tenant,
+	    env)) == 0)
+		return STORE_OK;
+	if (from_gram == NULL)
+		return store_kv_each_prefix(t, STORE_DB_CUSTGRAMS, prefix,
+		    ge.plen, NULL, 0, search_entry, &ge);
+	if ((slen = search_key(start, tenant, env, from_gram, from_id)) == 0)
+		return STORE_OK;
+	return store_kv_each_prefix(t, STORE_DB_CUSTGRAMS, prefix, ge.plen,
+	    start, slen, search_entry, &ge);
+}
+
+/*
+ * The least id >= want[0..wlen) in gram's list: *found 1 and id set, or
+ * *found 0 past the list's end.
+ */
+static int
+search_seek(struct store_txn *t, const uint8_t *gkey, size_t glen,
+    const char *want, size_t wlen, char id[STORE_CUSTOMER_MAX + 2],
+    size_t *ilen, int *found)
+{
+	uint8_t	 key[GKEY_MAX + 1];
+	void	*k = NULL, *v = NULL;
+	size_t	 klen, vlen;
+	int	 rc;
+
+	*found = 0;
+	memcpy(key, gkey, glen);
+	memcpy(key + glen, want, wlen);
+	rc = store_kv_seek(t, STORE_DB_CUSTGRAMS, key, glen + wlen, &k, &klen,
+	    &v, &vlen);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	if (klen > glen && klen - glen <= STORE_CUSTOMER_MAX &&
+	    memcmp(k, gkey, glen) == 0) {
+		*ilen = klen - glen;
+		memcpy(id, (uint8_t *)k + glen, *ilen);
+		id[*ilen] = '\0';
+		*found = 1;
+	} else if (klen > glen && memcmp(k, gkey, glen) == 0)
+		rc = STORE_CORRUPT;
+	free(k);
+	free(v);
+	return rc;
+}
+
+/* The ids in every one of n trigram lists, each matched, by id. */
+static int
+search_indexed(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *needle, char grams[][GRAM], size_t n, store_search_fn fn,
+    void *arg)
+{
+	uint8_t	(*gkeys)[GKEY_MAX] = NULL;
+	size_t	 glen[STORE_CUSTOMER_MAX];
+	char	 want[STORE_CUSTOMER_MAX + 2], id[STORE_CUSTOMER_MAX + 2];
+	size_t	 wlen = 0, ilen = 0, i, agree;
+	int	 rc = STORE_OK, found;
+
+	if ((gkeys = calloc(n, sizeof(*gkeys))) == NULL)
+		return STORE_NOMEM;
+	for (i = 0; i < n; i++)
+		if ((glen[i] = search_key(gkeys[i], tenant, env, grams[i],
+		    NULL)) == 0)
+			goto out;	/* no such tenant key: no customer */
+	/* Leapfrog: seek each list to the candidate until all agree. */
+	for (i = 0, agree = 0;;) {
+		if ((rc = search_seek(t, gkeys[i], glen[i], want, wlen, id,
+		    &ilen, &found)) != STORE_OK || !found)
+			break;
+		if (ilen == wlen && memcmp(id, want, wlen) == 0)
+			agree++;
+		else {
+			memcpy(want, id, ilen);
+			wlen = ilen;
+			agree = 1;
+		}
+		if (agree == n) {
+			want[wlen] = '\0';
+			if (store_search_match(want, needle) &&
+			    (rc = fn(want, arg)) != STORE_OK)
+				break;
+			/* The least key past this id: the id and a NUL. */
+			want[wlen++] = '\0';
+			agree = 0;
+		}
+		i = (i + 1) % n;
+	}
+out:
+	free(gkeys);
+	return rc;
+}
+
+struct search_scan {
+	const char	*needle;
+	store_search_fn	 fn;
+	void		*arg;
+};
+
+static int
+search_scanned(const char *id, const struct store_customer *c, void *arg)
+{
+	struct search_scan	*ss = arg;
+
+	(void)c;
+	return store_search_match(id, ss->needle) ? ss->fn(id, ss->arg) :
+	    STORE_OK;
+}
+
+static int
+search_built(struct store_txn *t, int *built)
+{
+	uint64_t	v;
+	int		rc;
+
+	rc = store_kv_get_u64(t, STORE_DB_META, built_key,
+	    sizeof(built_key) - 1, &v);
+	*built = rc == STORE_OK;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+int
+store_customer_search(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *needle, store_search_fn fn, void *arg)
+{
+	struct search_scan	 ss = { needle, fn, arg };
+	char			 grams[STORE_CUSTOMER_MAX][GRAM];
+	size_t			 n = 0;
+	int			 rc, built = 0;
+
+	if (strlen(needle) > STORE_CUSTOMER_MAX)
+		return STORE_OK;	/* longer than any customerId */
+	if ((rc = search_built(t, &built)) != STORE_OK)
+		return rc;
+	if (built)
+		n = search_grams(needle, grams);
+	if (n == 0)
+		return store_customer_each(t, tenant, env, search_scanned,
+		    &ss);
+	return search_indexed(t, tenant, env, needle, grams, n, fn, arg);
+}
+
+/* Building the index of a data directory made before it, chunk by chunk. */
+#define BUILD_MORE	(STORE_USER - 2)	/* never a callback's result */
+
+struct search_build {
+	struct store_txn	*t;
+	uint8_t			 resume[GKEY_MAX];	/* last indexed */
+	size_t			 rlen;
+	uint8_t			 last[GKEY_MAX];	/* in this chunk */
+	size_t			 llen;
+	size_t			 done;			/* in this chunk */
+	int			 more;
+};
+
+static int
+search_build_one(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct search_build	*sb = arg;
+	const char		*tenant = key, *env;
+	size_t			 tl;
+
+	(void)val;
+	(void)vlen;
+	if (sb->rlen == klen && memcmp(key, sb->resume, klen) == 0)
+		return STORE_OK;
+	if (sb->done == BUILD_CHUNK)
+		return BUILD_MORE;
+	/* "tenant\0env\0id\0" (store_customer_key). */
+	if (klen > GKEY_MAX || ((const char *)key)[klen - 1] != '\0' ||
+	    (tl = strnlen(tenant, klen)) + 4 > klen)
+		return STORE_CORRUPT;
+	env = tenant + tl + 1;
+	if (env[1] != '\0' || (env[0] != '0' && env[0] != '1'))
+		return STORE_CORRUPT;
+	memcpy(sb->last, key, klen);
+	sb->llen = klen;
+	sb->done++;
+	return store_search_add(sb->t, tenant, (enum store_env)(env[0] - '0'),
+	    env + 2);
+}
+
+static int
+search_build_txn(struct store_txn *t, void *arg)
+{
+	struct search_build	*sb = arg;
+	int			 rc;
+
+	sb->t = t;
+	sb->done = 0;
+	sb->more = 0;
+	sb->llen = 0;
+	rc = store_kv_each(t, STORE_DB_CUSTOMERS, sb->rlen ? sb->resume : NULL,
+	    sb->rlen, search_build_one, sb);
+	if (rc == BUILD_MORE) {
+		sb->more = 1;
+		rc = STORE_OK;
+	}
+	if (rc == STORE_OK && !sb->more)
+		rc = store_kv_put_u64(t, STORE_DB_META, built_key,
+		    sizeof(built_key) - 1, 1, 0);
+	return rc;
+}
+
+static int
+search_built_txn(struct store_txn *t, void *arg)
+{
+	return search_built(t, arg);
+}
+
+int
+store_search_build(struct store *st)
+{
+	struct search_build	*sb;
+	int			 rc, built = 0;
+
+	if ((rc = store_read(st, search_built_txn, &built)) != STORE_OK ||
+	    built)
+		return rc;
+	if ((sb = calloc(1, sizeof(*sb))) == NULL)
+		return STORE_NOMEM;
+	do {
+		if ((rc = store_write(st, search_build_txn, sb)) != STORE_OK)
+			break;
+		memcpy(sb->resume, sb->last, sb->llen);
+		sb->rlen = sb->llen;
+	} while (sb->more);
+	free(sb);
+	return rc;
+}
