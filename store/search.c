@@ -93,57 +93,57 @@ search_key(uint8_t key[GKEY_MAX], const char *tenant, enum store_env env,
 	return plen + GRAM + ilen;
 }
 
-int
-store_search_add(struct store_txn *t, const char *tenant, enum store_env env,
-    const char *customer_id)
+/*
+ * Puts the customer's entries (missing NULL), or counts those the index
+ * lacks into *missing.
+ */
+static int
+search_entries(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, size_t *missing)
 {
-	char	grams[STORE_CUSTOMER_MAX][GRAM];
-	uint8_t	key[GKEY_MAX];
-	size_t	n, i, klen;
-	int	rc;
+	char	 grams[STORE_CUSTOMER_MAX][GRAM];
+	uint8_t	 key[GKEY_MAX];
+	void	*val;
+	size_t	 n, i, klen, vlen;
+	int	 rc = STORE_OK;
 
 	if (strlen(customer_id) > STORE_CUSTOMER_MAX)
 		return STORE_CORRUPT;
 	n = search_grams(customer_id, grams);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == STORE_OK; i++) {
 		if ((klen = search_key(key, tenant, env, grams[i],
 		    customer_id)) == 0)
 			return STORE_CORRUPT;
-		if ((rc = store_kv_put(t, STORE_DB_CUSTGRAMS, key, klen, "", 0,
-		    0)) != STORE_OK)
-			return rc;
+		if (missing == NULL) {
+			rc = store_kv_put(t, STORE_DB_CUSTGRAMS, key, klen, "",
+			    0, 0);
+			continue;
+		}
+		rc = store_kv_get(t, STORE_DB_CUSTGRAMS, key, klen, &val,
+		    &vlen);
+		if (rc == STORE_OK)
+			free(val);
+		else if (rc == STORE_NOTFOUND) {
+			(*missing)++;
+			rc = STORE_OK;
+		}
 	}
-	return STORE_OK;
+	return rc;
+}
+
+int
+store_search_add(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id)
+{
+	return search_entries(t, tenant, env, customer_id, NULL);
 }
 
 int
 store_search_missing(struct store_txn *t, const char *tenant,
     enum store_env env, const char *customer_id, size_t *missing)
 {
-	char	 grams[STORE_CUSTOMER_MAX][GRAM];
-	uint8_t	 key[GKEY_MAX];
-	void	*val;
-	size_t	 n, i, klen, vlen;
-	int	 rc;
-
 	*missing = 0;
-	if (strlen(customer_id) > STORE_CUSTOMER_MAX)
-		return STORE_CORRUPT;
-	n = search_grams(customer_id, grams);
-	for (i = 0; i < n; i++) {
-		if ((klen = search_key(key, tenant, env, grams[i],
-		    customer_id)) == 0)
-			return STORE_CORRUPT;
-		rc = store_kv_get(t, STORE_DB_CUSTGRAMS, key, klen, &val,
-		    &vlen);
-		if (rc == STORE_NOTFOUND)
-			(*missing)++;
-		else if (rc != STORE_OK)
-			return rc;
-		else
-			free(val);
-	}
-	return STORE_OK;
+	return search_entries(t, tenant, env, customer_id, missing);
 }
 
 struct gram_each {
