@@ -90,6 +90,12 @@ int	store_kv_each_prefix(struct store_txn *, enum store_db,
  */
 int	store_kv_seek(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, void **k, size_t *klen_out, void **v, size_t *vlen);
+/*
+ * The estimated share (0 to 1) of the records whose key is less than key,
+ * from one descent of the tree: to compare the sizes of key ranges.
+ */
+int	store_kv_less(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, double *less);
 /* The last key (at most size bytes), without reading its value. */
 int	store_kv_last_key(struct store_txn *, enum store_db, void *key,
 	    size_t size, size_t *klen);

@@ -12,10 +12,8 @@
  *
  * with an empty value, added once, when the customer's first delta is
  * appended (store_customer_append).  A needle of three or more
- * characters is found by intersecting the lists of its trigrams (each
- * sorted by customerId, so a leapfrog of cursor seeks, as long as the
- * shortest list), and each id the lists agree on is then matched for
- * real: trigrams in a different order agree too.  A needle of one or two
+ * characters is found by walking the shortest list of its trigrams and
+ * matching each id in it for real (search_indexed).  A needle of one or two
  * characters names no trigram: it walks the tenant's customers, as
  * before the index (such a needle matches most customers of any tenant
  * anyway, and the answer walks its matches to count them).
@@ -192,86 +190,85 @@ store_search_each_from(struct store_txn *t, const char *tenant,
 	    start, slen, search_entry, &ge);
 }
 
-/*
- * The least id >= want[0..wlen) in gram's list: *found 1 and id set, or
- * *found 0 past the list's end.
- */
+/* The share of the index's keys in gram's list (Berkeley DB's estimate). */
 static int
-search_seek(struct store_txn *t, const uint8_t *gkey, size_t glen,
-    const char *want, size_t wlen, char id[STORE_CUSTOMER_MAX + 2],
-    size_t *ilen, int *found)
+search_share(struct store_txn *t, const uint8_t *gkey, size_t glen,
+    double *share)
 {
-	uint8_t	 key[GKEY_MAX + 1];
-	void	*k = NULL, *v = NULL;
-	size_t	 klen, vlen;
-	int	 rc;
+	uint8_t	end[GKEY_MAX + 1];
+	double	lo, hi;
+	int	rc;
 
-	*found = 0;
-	memcpy(key, gkey, glen);
-	memcpy(key + glen, want, wlen);
-	rc = store_kv_seek(t, STORE_DB_CUSTGRAMS, key, glen + wlen, &k, &klen,
-	    &v, &vlen);
-	if (rc == STORE_NOTFOUND)
-		return STORE_OK;
-	if (rc != STORE_OK)
+	/* Past every id of the list: ids are ASCII, below 0xff. */
+	memcpy(end, gkey, glen);
+	end[glen] = 0xff;
+	if ((rc = store_kv_less(t, STORE_DB_CUSTGRAMS, gkey, glen, &lo)) !=
+	    STORE_OK ||
+	    (rc = store_kv_less(t, STORE_DB_CUSTGRAMS, end, glen + 1, &hi)) !=
+	    STORE_OK)
 		return rc;
-	if (klen > glen && klen - glen <= STORE_CUSTOMER_MAX &&
-	    memcmp(k, gkey, glen) == 0) {
-		*ilen = klen - glen;
-		memcpy(id, (uint8_t *)k + glen, *ilen);
-		id[*ilen] = '\0';
-		*found = 1;
-	} else if (klen > glen && memcmp(k, gkey, glen) == 0)
-		rc = STORE_CORRUPT;
-	free(k);
-	free(v);
-	return rc;
+	*share = hi - lo;
+	return STORE_OK;
 }
 
-/* The ids in every one of n trigram lists, each matched, by id. */
+struct search_list {
+	size_t		 plen;		/* of "tenant\0env\0gram" */
+	const char	*needle;
+	store_search_fn	 fn;
+	void		*arg;
+};
+
+static int
+search_listed(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct search_list	*sl = arg;
+	char			 id[STORE_CUSTOMER_MAX + 1];
+	size_t			 ilen = klen - sl->plen;
+
+	(void)val;
+	(void)vlen;
+	if (klen <= sl->plen || ilen > STORE_CUSTOMER_MAX)
+		return STORE_CORRUPT;
+	memcpy(id, (const char *)key + sl->plen, ilen);
+	id[ilen] = '\0';
+	return store_search_match(id, sl->needle) ? sl->fn(id, sl->arg) :
+	    STORE_OK;
+}
+
+/*
+ * Every customer whose id holds the needle is in the list of each of its
+ * n trigrams: the shortest list (by Berkeley DB's estimate of each, a
+ * descent of the tree) is walked, and each id in it, the whole id being
+ * in the key, is matched for real.  Walking one list in order costs
+ * less than intersecting all of them with seeks, and yields ids in
+ * customerId order, as the tenant's walk did.
+ */
 static int
 search_indexed(struct store_txn *t, const char *tenant, enum store_env env,
     const char *needle, char grams[][GRAM], size_t n, store_search_fn fn,
     void *arg)
 {
-	uint8_t	(*gkeys)[GKEY_MAX] = NULL;
-	size_t	 glen[STORE_CUSTOMER_MAX];
-	char	 want[STORE_CUSTOMER_MAX + 2], id[STORE_CUSTOMER_MAX + 2];
-	size_t	 wlen = 0, ilen = 0, i, agree;
-	int	 rc = STORE_OK, found;
+	struct search_list	sl = { 0, needle, fn, arg };
+	uint8_t			gkey[GKEY_MAX], best[GKEY_MAX];
+	double			share, least = 2;
+	size_t			glen, i;
+	int			rc;
 
-	if ((gkeys = calloc(n, sizeof(*gkeys))) == NULL)
-		return STORE_NOMEM;
-	for (i = 0; i < n; i++)
-		if ((glen[i] = search_key(gkeys[i], tenant, env, grams[i],
-		    NULL)) == 0)
-			goto out;	/* no such tenant key: no customer */
-	/* Leapfrog: seek each list to the candidate until all agree. */
-	for (i = 0, agree = 0;;) {
-		if ((rc = search_seek(t, gkeys[i], glen[i], want, wlen, id,
-		    &ilen, &found)) != STORE_OK || !found)
-			break;
-		if (ilen == wlen && memcmp(id, want, wlen) == 0)
-			agree++;
-		else {
-			memcpy(want, id, ilen);
-			wlen = ilen;
-			agree = 1;
+	for (i = 0; i < n; i++) {
+		if ((glen = search_key(gkey, tenant, env, grams[i], NULL)) ==
+		    0)
+			return STORE_OK;	/* no such tenant key */
+		if ((rc = search_share(t, gkey, glen, &share)) != STORE_OK)
+			return rc;
+		if (share < least) {
+			least = share;
+			memcpy(best, gkey, glen);
+			sl.plen = glen;
 		}
-		if (agree == n) {
-			want[wlen] = '\0';
-			if (store_search_match(want, needle) &&
-			    (rc = fn(want, arg)) != STORE_OK)
-				break;
-			/* The least key past this id: the id and a NUL. */
-			want[wlen++] = '\0';
-			agree = 0;
-		}
-		i = (i + 1) % n;
 	}
-out:
-	free(gkeys);
-	return rc;
+	return store_kv_each_prefix(t, STORE_DB_CUSTGRAMS, best, sl.plen, NULL,
+	    0, search_listed, &sl);
 }
 
 struct search_scan {

@@ -512,6 +512,22 @@ out:
 }
 
 int
+store_kv_less(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, double *less)
+{
+	DB		*db = t->st->db[which];
+	DB_KEY_RANGE	 kr;
+	DBT		 k;
+	int		 rc;
+
+	store_dbt(&k, key, klen);
+	if ((rc = store_rc(db->key_range(db, t->txn, &k, &kr, 0))) ==
+	    STORE_OK)
+		*less = kr.less;
+	return rc;
+}
+
+int
 store_kv_last_key(struct store_txn *t, enum store_db which, void *key,
     size_t size, size_t *klen)
 {
