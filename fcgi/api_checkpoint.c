@@ -134,7 +134,7 @@ api_checkpoint_failed(struct ctx *c, const struct checkpoint_job *job, int rc)
  */
 #define CHECKPOINT_PAGE		1000
 
-/* The optional customerId (or, with is_after, after); -1 after a 400. */
+/* The optional customer id field name of the body; -1 after a 400. */
 static int
 api_body_customer(struct ctx *c, const char *name, const char **out)
 {
