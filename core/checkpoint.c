@@ -337,10 +337,12 @@ checkpoint_new(struct store_txn *t, struct checkpoint_job *job,
  * nothing was recorded before the month's end since it was made, else a
  * new one.  With only_if_due, a customer whose chain already covers
  * every such delta is passed over (checkpoint-all, no delta that month).
+ * Adds the deltas a new checkpoint covers to *covered.
  */
 static int
 lock_customer(struct store_txn *t, struct checkpoint_job *job,
-    const struct webhook_targets *tg, const char *customer, int only_if_due)
+    const struct webhook_targets *tg, const char *customer, int only_if_due,
+    uint64_t *covered)
 {
 	struct store_checkpoint	*c = NULL, prev;
 	uint64_t		 first, last, tree_size;
@@ -360,6 +362,7 @@ lock_customer(struct store_txn *t, struct checkpoint_job *job,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return STORE_NOMEM;
+	*covered += last + 1 - first;
 	if ((rc = checkpoint_new(t, job, customer, &prev, has_prev, first,
 	    last, tree_size, c)) != STORE_OK)
 		goto out;
@@ -386,6 +389,7 @@ struct chunk {
 	struct checkpoint_job		*job;
 	const struct webhook_targets	*tg;
 	size_t				 walked;
+	uint64_t			 covered;	/* deltas, so far */
 	size_t				 n0;		/* job->n before it */
 	uint64_t			 count0;	/* job->count before */
 	char				 resume[STORE_CUSTOMER_MAX + 1];
@@ -408,14 +412,16 @@ lock_listed(const char *customer, const struct store_customer *sc, void *arg)
 	(void)sc;
 	if (strcmp(customer, ch->resume) == 0)
 		return STORE_OK;
-	if (ch->walked == (ch->job->chunk ? ch->job->chunk : CHECKPOINT_CHUNK))
+	if (ch->walked == (ch->job->chunk ? ch->job->chunk : CHECKPOINT_CHUNK) ||
+	    ch->covered >= (ch->job->chunk_deltas ? ch->job->chunk_deltas :
+	    CHECKPOINT_CHUNK_DELTAS))
 		return CHUNK_FULL;
 	rc = store_month_get(ch->t, ch->job->tenant, ch->job->env, customer,
 	    ch->job->month, &m);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
 	rc = lock_customer(ch->t, ch->job, ch->tg, customer,
-	    rc == STORE_NOTFOUND);
+	    rc == STORE_NOTFOUND, &ch->covered);
 	if (rc == STORE_OK || rc == PAGE_FULL) {
 		ch->walked++;
 		snprintf(ch->last, sizeof(ch->last), "%s", customer);
@@ -436,6 +442,7 @@ chunk_txn(struct store_txn *t, void *arg)
 	ch->job->later[0] = '\0';
 	ch->t = t;
 	ch->walked = 0;
+	ch->covered = 0;
 	snprintf(ch->last, sizeof(ch->last), "%s", ch->resume);
 	if ((rc = webhook_targets_load(t, &tg)) != STORE_OK)
 		return rc;
@@ -476,6 +483,7 @@ single_txn(struct store_txn *t, void *arg)
 {
 	struct checkpoint_job	*job = arg;
 	struct webhook_targets	*tg;
+	uint64_t		 covered = 0;
 	int			 rc;
 
 	job->n = 0;			/* a retried transaction starts again */
@@ -483,7 +491,7 @@ single_txn(struct store_txn *t, void *arg)
 	job->later[0] = '\0';
 	if ((rc = webhook_targets_load(t, &tg)) != STORE_OK)
 		return rc;
-	rc = lock_customer(t, job, tg, job->customer_id, 0);
+	rc = lock_customer(t, job, tg, job->customer_id, 0, &covered);
 	webhook_targets_free(tg);
 	return rc;
 }

@@ -52,6 +52,7 @@ struct checkpoint_job {
 	const char		*after;		/* only customers past it */
 	size_t			 chunk;		/* customers per transaction;
 						   0: CHECKPOINT_CHUNK */
+	uint64_t		 chunk_deltas;	/* 0: CHECKPOINT_CHUNK_DELTAS */
 	size_t			 keep;		/* list at most this many;
 						   0: all */
 	int			 page;		/* stop once keep are listed
@@ -72,6 +73,12 @@ struct checkpoint_job {
  * 1,000 signatures.
  */
 #define CHECKPOINT_CHUNK	1000
+/*
+ * ... or fewer, once its checkpoints cover this many deltas: a proof root
+ * reads every covered delta, and so locks its pages.  A customer with
+ * more gets a transaction of its own (its checkpoint is one write).
+ */
+#define CHECKPOINT_CHUNK_DELTAS	20000
 
 /*
  * Locks the job's month for one customer in one transaction or, for

@@ -1391,6 +1391,36 @@ START_TEST(big_checkpoint_chunks)
 }
 END_TEST
 
+/*
+ * A chunk also ends once its checkpoints cover chunk_deltas deltas: with
+ * 5, chunks of five one-delta customers, so a signer failing at its
+ * 12th call leaves two chunks, ten checkpoints.
+ */
+START_TEST(big_checkpoint_chunk_deltas)
+{
+	struct checkpoint_job	 job;
+	struct flaky		 f = { NULL, 0, 12 };
+	char			 err[256];
+
+	big_customers(0, BIG, "2026-01-05T00:00:00Z");
+	ck_assert_int_eq(integrator_open(&f.ig, st, dir, "tally.test/log",
+	    err, sizeof(err)), 0);
+	chk_heads(f.ig);
+	memset(&job, 0, sizeof(job));
+	job.tenant = "acme";
+	job.env = STORE_ENV_LIVE;
+	ck_assert_int_eq(timefmt_parse_period("2026-01", &job.month), 0);
+	job.sign = flaky_sign;
+	job.sign_arg = &f;
+	job.chunk = 100;
+	job.chunk_deltas = 5;
+	ck_assert_int_eq(checkpoint_make(st, &job), CHECKPOINT_NO_SIGNER);
+	checkpoint_job_free(&job);
+	ck_assert_uint_eq(big_stored(), 10);
+	integrator_close(f.ig);
+}
+END_TEST
+
 static int
 big_found(const char *id, void *arg)
 {
@@ -1578,6 +1608,7 @@ audit_suite(void)
 	tcase_add_checked_fixture(tc, cov_setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, big_checkpoint_chunks);
+	tcase_add_test(tc, big_checkpoint_chunk_deltas);
 	tcase_add_test(tc, big_search_index);
 	suite_add_tcase(s, tc);
 	return s;
