@@ -19,14 +19,14 @@
  * anyway, and the answer walks its matches to count them).
  *
  * A data directory made before the index has none: store_open builds it
- * (store_search_build) and marks it built; until the mark, searches
- * walk the tenant, so an answer is never short.
+ * (store_search_build), and marks it built, before it returns, so every
+ * search can use it.  Searches do not read the mark: it sits in the meta
+ * database beside the counters every checkpoint and delta write-locks.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-#include "pack.h"
 
 #define GRAM		3
 #define GKEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
@@ -287,34 +287,17 @@ search_scanned(const char *id, const struct store_customer *c, void *arg)
 	    STORE_OK;
 }
 
-static int
-search_built(struct store_txn *t, int *built)
-{
-	uint64_t	v;
-	int		rc;
-
-	rc = store_kv_get_u64(t, STORE_DB_META, built_key,
-	    sizeof(built_key) - 1, &v);
-	*built = rc == STORE_OK;
-	return rc == STORE_NOTFOUND ? STORE_OK : rc;
-}
-
 int
 store_customer_search(struct store_txn *t, const char *tenant,
     enum store_env env, const char *needle, store_search_fn fn, void *arg)
 {
 	struct search_scan	 ss = { needle, fn, arg };
 	char			 grams[STORE_CUSTOMER_MAX][GRAM];
-	size_t			 n = 0;
-	int			 rc, built = 0;
+	size_t			 n;
 
 	if (strlen(needle) > STORE_CUSTOMER_MAX)
 		return STORE_OK;	/* longer than any customerId */
-	if ((rc = search_built(t, &built)) != STORE_OK)
-		return rc;
-	if (built)
-		n = search_grams(needle, grams);
-	if (n == 0)
+	if ((n = search_grams(needle, grams)) == 0)
 		return store_customer_each(t, tenant, env, search_scanned,
 		    &ss);
 	return search_indexed(t, tenant, env, needle, grams, n, fn, arg);
@@ -386,7 +369,13 @@ search_build_txn(struct store_txn *t, void *arg)
 static int
 search_built_txn(struct store_txn *t, void *arg)
 {
-	return search_built(t, arg);
+	uint64_t	v;
+	int		rc;
+
+	rc = store_kv_get_u64(t, STORE_DB_META, built_key,
+	    sizeof(built_key) - 1, &v);
+	*(int *)arg = rc == STORE_OK;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 int
