@@ -87,7 +87,8 @@ search_key(uint8_t key[GKEY_MAX], const char *tenant, enum store_env env,
 	    plen + GRAM + ilen > GKEY_MAX)
 		return 0;
 	memcpy(key + plen, gram, GRAM);
-	memcpy(key + plen + GRAM, id, ilen);
+	if (ilen > 0)
+		memcpy(key + plen + GRAM, id, ilen);
 	return plen + GRAM + ilen;
 }
 
