@@ -145,6 +145,23 @@ store_search_missing(struct store_txn *t, const char *tenant,
 	return search_entries(t, tenant, env, customer_id, missing);
 }
 
+/*
+ * The customerId of an index entry, after the off bytes of its tenant,
+ * env (and gram); STORE_CORRUPT if it cannot be one.
+ */
+static int
+search_entry_id(const void *key, size_t klen, size_t off,
+    char id[STORE_CUSTOMER_MAX + 1])
+{
+	size_t	ilen = klen - off;
+
+	if (klen <= off || ilen > STORE_CUSTOMER_MAX)
+		return STORE_CORRUPT;
+	memcpy(id, (const char *)key + off, ilen);
+	id[ilen] = '\0';
+	return strlen(id) == ilen ? STORE_OK : STORE_CORRUPT;
+}
+
 struct gram_each {
 	size_t			 plen;		/* of "tenant\0env\0" */
 	store_search_entry_fn	 fn;
@@ -157,15 +174,10 @@ search_entry(const void *key, size_t klen, const void *val, size_t vlen,
 {
 	struct gram_each	*ge = arg;
 	char			 id[STORE_CUSTOMER_MAX + 1];
-	size_t			 ilen;
 
 	(void)val;
-	if (klen <= ge->plen + GRAM || vlen != 0 ||
-	    (ilen = klen - ge->plen - GRAM) > STORE_CUSTOMER_MAX)
-		return STORE_CORRUPT;
-	memcpy(id, (const char *)key + ge->plen + GRAM, ilen);
-	id[ilen] = '\0';
-	if (strlen(id) != ilen)
+	if (vlen != 0 || search_entry_id(key, klen, ge->plen + GRAM, id) !=
+	    STORE_OK)
 		return STORE_CORRUPT;
 	return ge->fn((const char *)key + ge->plen, id, ge->arg);
 }
@@ -225,14 +237,11 @@ search_listed(const void *key, size_t klen, const void *val, size_t vlen,
 {
 	struct search_list	*sl = arg;
 	char			 id[STORE_CUSTOMER_MAX + 1];
-	size_t			 ilen = klen - sl->plen;
 
 	(void)val;
 	(void)vlen;
-	if (klen <= sl->plen || ilen > STORE_CUSTOMER_MAX)
+	if (search_entry_id(key, klen, sl->plen, id) != STORE_OK)
 		return STORE_CORRUPT;
-	memcpy(id, (const char *)key + sl->plen, ilen);
-	id[ilen] = '\0';
 	return store_search_match(id, sl->needle) ? sl->fn(id, sl->arg) :
 	    STORE_OK;
 }
