@@ -1413,6 +1413,8 @@ audit_run(struct store *st, audit_report_fn report, void *arg,
 			if ((rc = audit_customers(a, a->tenants[i],
 			    (enum store_env)env)) != STORE_OK ||
 			    (rc = audit_checkpoints(a, res, a->tenants[i],
+			    (enum store_env)env)) != STORE_OK ||
+			    (rc = audit_search(a, a->tenants[i],
 			    (enum store_env)env)) != STORE_OK)
 				goto out;
 out:

@@ -2,7 +2,8 @@
  * What the parts of the audit share.  audit.c walks the log, the tree,
  * the heads and the totals, and owns the run (struct audit, opaque
  * here): its reads, the problems they find, and the signing keys read
- * when it began.  audit_checkpoints.c checks the checkpoints through it.
+ * when it began.  audit_checkpoints.c checks the checkpoints through it,
+ * audit_search.c the customer search index.
  */
 #ifndef TALLY_AUDIT_INTERNAL_H
 #define TALLY_AUDIT_INTERNAL_H
@@ -46,5 +47,7 @@ const struct audit_key *audit_find_key(const struct audit *,
 /* audit_checkpoints.c: every checkpoint of tenant+env, counted in res. */
 int	audit_checkpoints(struct audit *, struct audit_result *res,
 	    const char *tenant, enum store_env);
+/* audit_search.c: the customer search index of tenant+env. */
+int	audit_search(struct audit *, const char *tenant, enum store_env);
 
 #endif

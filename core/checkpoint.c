@@ -176,12 +176,24 @@ checkpoint_job_free(struct checkpoint_job *job)
 	job->n = job->cap = 0;
 }
 
+/* Private results of checkpoint-all's walk, never returned. */
+#define CHUNK_FULL	(STORE_USER + 28)	/* commit, then walk on */
+#define PAGE_FULL	(STORE_USER + 29)	/* commit, and stop */
+
+/*
+ * Counts c and lists it while the job keeps that many; past them a job
+ * that pages stops (PAGE_FULL), having found that there is more.
+ */
 static int
 job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
 {
 	struct store_checkpoint	*grown;
 	size_t			 cap;
 
+	if (job->keep != 0 && job->n >= job->keep) {
+		job->count++;
+		return job->page ? PAGE_FULL : STORE_OK;
+	}
 	if (job->n == job->cap) {
 		cap = job->cap ? job->cap * 2 : 4;
 		if ((grown = realloc(job->list, cap * sizeof(*grown))) == NULL)
@@ -190,6 +202,7 @@ job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
 		job->cap = cap;
 	}
 	job->list[job->n++] = *c;
+	job->count++;
 	return STORE_OK;
 }
 
@@ -324,10 +337,12 @@ checkpoint_new(struct store_txn *t, struct checkpoint_job *job,
  * nothing was recorded before the month's end since it was made, else a
  * new one.  With only_if_due, a customer whose chain already covers
  * every such delta is passed over (checkpoint-all, no delta that month).
+ * Adds the deltas a new checkpoint covers to *covered.
  */
 static int
 lock_customer(struct store_txn *t, struct checkpoint_job *job,
-    const struct webhook_targets *tg, const char *customer, int only_if_due)
+    const struct webhook_targets *tg, const char *customer, int only_if_due,
+    uint64_t *covered)
 {
 	struct store_checkpoint	*c = NULL, prev;
 	uint64_t		 first, last, tree_size;
@@ -347,6 +362,7 @@ lock_customer(struct store_txn *t, struct checkpoint_job *job,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return STORE_NOMEM;
+	*covered += last + 1 - first;
 	if ((rc = checkpoint_new(t, job, customer, &prev, has_prev, first,
 	    last, tree_size, c)) != STORE_OK)
 		goto out;
@@ -367,50 +383,115 @@ out:
 	return rc;
 }
 
-struct listing {
+/* One transaction of checkpoint-all: chunk customers from resume on. */
+struct chunk {
 	struct store_txn		*t;
 	struct checkpoint_job		*job;
 	const struct webhook_targets	*tg;
+	size_t				 walked;
+	uint64_t			 covered;	/* deltas, so far */
+	size_t				 n0;		/* job->n before it */
+	uint64_t			 count0;	/* job->count before */
+	char				 resume[STORE_CUSTOMER_MAX + 1];
+	char				 last[STORE_CUSTOMER_MAX + 1];
+	int				 end;	/* STORE_OK: all walked */
 };
 
 /*
  * Every customer with deltas in the month gets a checkpoint, and so does
  * one with none that month whose chain leaves earlier deltas uncovered.
+ * The walk starts at the resume key itself, which the chunk before took.
  */
 static int
 lock_listed(const char *customer, const struct store_customer *sc, void *arg)
 {
-	struct listing		*l = arg;
+	struct chunk		*ch = arg;
 	struct store_month	 m;
 	int			 rc;
 
 	(void)sc;
-	rc = store_month_get(l->t, l->job->tenant, l->job->env, customer,
-	    l->job->month, &m);
+	if (strcmp(customer, ch->resume) == 0)
+		return STORE_OK;
+	if (ch->walked == (ch->job->chunk ? ch->job->chunk : CHECKPOINT_CHUNK) ||
+	    ch->covered >= (ch->job->chunk_deltas ? ch->job->chunk_deltas :
+	    CHECKPOINT_CHUNK_DELTAS))
+		return CHUNK_FULL;
+	rc = store_month_get(ch->t, ch->job->tenant, ch->job->env, customer,
+	    ch->job->month, &m);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
-	return lock_customer(l->t, l->job, l->tg, customer,
-	    rc == STORE_NOTFOUND);
+	rc = lock_customer(ch->t, ch->job, ch->tg, customer,
+	    rc == STORE_NOTFOUND, &ch->covered);
+	if (rc == STORE_OK || rc == PAGE_FULL) {
+		ch->walked++;
+		snprintf(ch->last, sizeof(ch->last), "%s", customer);
+	}
+	return rc;
 }
 
 static int
-checkpoint_txn(struct store_txn *t, void *arg)
+chunk_txn(struct store_txn *t, void *arg)
+{
+	struct chunk		*ch = arg;
+	struct webhook_targets	*tg;
+	int			 rc;
+
+	/* A retried transaction starts the chunk again. */
+	ch->job->n = ch->n0;
+	ch->job->count = ch->count0;
+	ch->job->later[0] = '\0';
+	ch->t = t;
+	ch->walked = 0;
+	ch->covered = 0;
+	snprintf(ch->last, sizeof(ch->last), "%s", ch->resume);
+	if ((rc = webhook_targets_load(t, &tg)) != STORE_OK)
+		return rc;
+	ch->tg = tg;
+	rc = store_customer_each_from(t, ch->job->tenant, ch->job->env,
+	    ch->resume, lock_listed, ch);
+	webhook_targets_free(tg);
+	/* A full chunk or page commits what it did. */
+	ch->end = rc;
+	return rc == CHUNK_FULL || rc == PAGE_FULL ? STORE_OK : rc;
+}
+
+/* Checkpoint-all, a transaction per chunk, each committed before the next. */
+static int
+checkpoint_all(struct store *st, struct checkpoint_job *job)
+{
+	struct chunk	*ch;
+	int		 rc;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return STORE_NOMEM;
+	ch->job = job;
+	snprintf(ch->resume, sizeof(ch->resume), "%s",
+	    job->after != NULL ? job->after : "");
+	do {
+		if ((rc = store_write(st, chunk_txn, ch)) != STORE_OK)
+			break;
+		ch->n0 = job->n;
+		ch->count0 = job->count;
+		memcpy(ch->resume, ch->last, sizeof(ch->resume));
+	} while (ch->end == CHUNK_FULL);
+	free(ch);
+	return rc;
+}
+
+static int
+single_txn(struct store_txn *t, void *arg)
 {
 	struct checkpoint_job	*job = arg;
 	struct webhook_targets	*tg;
-	struct listing		 l = { t, job, NULL };
+	uint64_t		 covered = 0;
 	int			 rc;
 
 	job->n = 0;			/* a retried transaction starts again */
+	job->count = 0;
 	job->later[0] = '\0';
 	if ((rc = webhook_targets_load(t, &tg)) != STORE_OK)
 		return rc;
-	l.tg = tg;
-	if (job->customer_id != NULL)
-		rc = lock_customer(t, job, tg, job->customer_id, 0);
-	else
-		rc = store_customer_each(t, job->tenant, job->env, lock_listed,
-		    &l);
+	rc = lock_customer(t, job, tg, job->customer_id, 0, &covered);
 	webhook_targets_free(tg);
 	return rc;
 }
@@ -418,5 +499,9 @@ checkpoint_txn(struct store_txn *t, void *arg)
 int
 checkpoint_make(struct store *st, struct checkpoint_job *job)
 {
-	return store_write(st, checkpoint_txn, job);
+	job->n = 0;
+	job->count = 0;
+	if (job->customer_id != NULL)
+		return store_write(st, single_txn, job);
+	return checkpoint_all(st, job);
 }

@@ -48,16 +48,49 @@ struct checkpoint_job {
 	int			 month;
 	checkpoint_sign_fn	 sign;
 	void			*sign_arg;
-	/* Out: the checkpoints, made now or found unchanged. */
+	/* In, checkpoint-all only (customer_id NULL); all may stay 0. */
+	const char		*after;		/* only customers past it */
+	size_t			 chunk;		/* customers per transaction;
+						   0: CHECKPOINT_CHUNK */
+	uint64_t		 chunk_deltas;	/* 0: CHECKPOINT_CHUNK_DELTAS */
+	size_t			 keep;		/* list at most this many;
+						   0: all */
+	int			 page;		/* stop once keep are listed
+						   and one more is found */
+	/* Out: the checkpoints, made now or found unchanged, by customer. */
 	struct store_checkpoint	*list;
 	size_t			 n, cap;
+	uint64_t		 count;		/* made or found in all */
 	char			 later[STORE_CUSTOMER_MAX + 1]; /* LATER: who */
 };
 
 /*
- * Locks the job's month for its customer(s) in one transaction.  Returns
- * a store code: STORE_NOTFOUND for a customer with no delta at all, or
- * one of the CHECKPOINT_ codes above.  Free with checkpoint_job_free.
+ * A checkpoint-all transaction walks this many customers: each locks a
+ * handful of pages (its totals, its checkpoint index, and a random page
+ * of each checkpoint index keyed by random ids), so a chunk stays near a
+ * few thousand of the store's 100,000 locks while the ledger's group
+ * commits take theirs, and one fsync per chunk costs nothing next to
+ * 1,000 signatures.
+ */
+#define CHECKPOINT_CHUNK	1000
+/*
+ * ... or fewer, once its checkpoints cover this many deltas: a proof root
+ * reads every covered delta, and so locks its pages.  A customer with
+ * more gets a transaction of its own (its checkpoint is one write).
+ */
+#define CHECKPOINT_CHUNK_DELTAS	20000
+
+/*
+ * Locks the job's month for one customer in one transaction or, for
+ * checkpoint-all, for every customer due, chunk customers per
+ * transaction in customerId order.  Each customer's checkpoint is its own
+ * link of its own chain, so atomicity per customer is what the chain
+ * needs: a failure mid-way (a 503, a crash) leaves the chunks before it
+ * committed and whole, and the same call again finds those unchanged
+ * (lock_customer returns a customer's checkpoint when nothing is new) and
+ * goes on where it stopped.  Returns a store code: STORE_NOTFOUND for a
+ * customer with no delta at all, or one of the CHECKPOINT_ codes above.
+ * Free with checkpoint_job_free.
  */
 int	checkpoint_make(struct store *, struct checkpoint_job *);
 void	checkpoint_job_free(struct checkpoint_job *);

@@ -126,12 +126,38 @@ api_checkpoint_failed(struct ctx *c, const struct checkpoint_job *job, int rc)
 	}
 }
 
+/*
+ * Checkpoint-all answers at most this many checkpoints, by customerId:
+ * 1,000 of them are ~3 MB of JSON, and a million would not fit in
+ * memory.  Past them "next" names the last listed customer, and the same
+ * request with "after" set to it pages on (SPEC 3.6, README).
+ */
+#define CHECKPOINT_PAGE		1000
+
+/* The optional customer id field name of the body; -1 after a 400. */
+static int
+api_body_customer(struct ctx *c, const char *name, const char **out)
+{
+	struct json_object	*id;
+
+	if (!json_object_object_get_ex(c->body, name, &id) || id == NULL)
+		return 0;
+	if (!json_object_is_type(id, json_type_string) ||
+	    !ids_customer_valid(json_object_get_string(id))) {
+		response_error(c->resp, API_VALIDATION_ERROR, name, NULL,
+		    "%s must be 1 to 128 of A-Z a-z 0-9 _ . : -", name);
+		return -1;
+	}
+	*out = json_object_get_string(id);
+	return 0;
+}
+
 void
 api_checkpoint_create(struct ctx *c)
 {
 	struct checkpoint_job	 job;
 	struct balance_scope	 scope;
-	struct json_object	*id, *data, *list;
+	struct json_object	*data, *list;
 	size_t			 i;
 	int			 rc;
 
@@ -142,17 +168,18 @@ api_checkpoint_create(struct ctx *c)
 	job.env = c->who.env;
 	job.sign = api_sign;
 	job.sign_arg = c->app->integrator;
-	if (json_object_object_get_ex(c->body, "customerId", &id) &&
-	    id != NULL) {
-		if (!json_object_is_type(id, json_type_string) ||
-		    !ids_customer_valid(json_object_get_string(id))) {
-			response_error(c->resp, API_VALIDATION_ERROR,
-			    "customerId", NULL, "customerId must be 1 to 128 "
-			    "of A-Z a-z 0-9 _ . : -");
-			return;
-		}
-		job.customer_id = json_object_get_string(id);
+	job.keep = CHECKPOINT_PAGE;
+	if (api_body_customer(c, "customerId", &job.customer_id) < 0 ||
+	    api_body_customer(c, "after", &job.after) < 0)
+		return;
+	if (job.customer_id != NULL && job.after != NULL) {
+		response_error(c->resp, API_INVALID_SCOPE_COMBINATION, "after",
+		    NULL, "after pages checkpoint-all: it combines with no "
+		    "customerId");
+		return;
 	}
+	/* A later page only reads on from where the first call locked. */
+	job.page = job.after != NULL;
 	if (api_scope(c, api_body_field, &scope) < 0 ||
 	    api_month(c, &scope, &job.month) < 0)
 		return;
@@ -170,7 +197,11 @@ api_checkpoint_create(struct ctx *c)
 		json_object_array_add(list, checkpoint_json(&job.list[i]));
 	data = json_object_new_object();
 	json_object_object_add(data, "checkpoints", list);
-	json_object_object_add(data, "count", json_object_new_uint64(job.n));
+	/* A page's count is its own: the rest was not walked. */
+	json_object_object_add(data, "count",
+	    json_object_new_uint64(job.page ? job.n : job.count));
+	json_object_object_add(data, "next", job.count > job.n ?
+	    json_object_new_string(job.list[job.n - 1].customer_id) : NULL);
 	response_success(c->resp, 201, data);
 out:
 	checkpoint_job_free(&job);

@@ -35,18 +35,6 @@ api_customer_totals(struct json_object *o, const char *id,
 	    json_object_new_uint64(b->tree_size));
 }
 
-/* Whether needle occurs in haystack, ignoring ASCII case. */
-static int
-api_contains(const char *haystack, const char *needle)
-{
-	size_t	n = strlen(needle);
-
-	for (; *haystack != '\0'; haystack++)
-		if (strncasecmp(haystack, needle, n) == 0)
-			return 1;
-	return n == 0;
-}
-
 struct listing {
 	struct ctx		*c;
 	char			 search[STORE_CUSTOMER_MAX + 1];
@@ -55,16 +43,15 @@ struct listing {
 	struct json_object	*list;
 };
 
+/* A customer the search found: counted, and listed if on the page. */
 static int
-api_customer_row(const char *id, const struct store_customer *sc, void *arg)
+api_customer_row(const char *id, void *arg)
 {
 	struct listing		*l = arg;
 	struct json_object	*o;
 	struct balance		 b;
 	int			 rc;
 
-	if (!api_contains(id, l->search))
-		return STORE_OK;
 	if (l->total++ / l->limit != l->page - 1)
 		return STORE_OK;
 	if ((rc = balance_derive(l->t, l->c->who.tenant, l->c->who.env, id,
@@ -73,8 +60,9 @@ api_customer_row(const char *id, const struct store_customer *sc, void *arg)
 	o = json_object_new_object();
 	api_customer_totals(o, id, &b);
 	json_object_object_add(o, "firstDeltaAt",
-	    emit_time_json(sc->first_ms));
-	json_object_object_add(o, "lastDeltaAt", emit_time_json(sc->last_ms));
+	    emit_time_json(b.customer.first_ms));
+	json_object_object_add(o, "lastDeltaAt",
+	    emit_time_json(b.customer.last_ms));
 	json_object_array_add(l->list, o);
 	return STORE_OK;
 }
@@ -89,8 +77,8 @@ api_customers_txn(struct store_txn *t, void *arg)
 	json_object_put(l->list);	/* a retried transaction starts again */
 	if ((l->list = json_object_new_array()) == NULL)
 		return STORE_NOMEM;
-	return store_customer_each(t, l->c->who.tenant, l->c->who.env,
-	    api_customer_row, l);
+	return store_customer_search(t, l->c->who.tenant, l->c->who.env,
+	    l->search, api_customer_row, l);
 }
 
 void

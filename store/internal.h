@@ -31,6 +31,7 @@ enum store_db {
 	STORE_DB_EVENTS,	/* eventId -> webhook event and its delivery */
 	STORE_DB_EVDUE,		/* nextAttempt, eventId: events to deliver */
 	STORE_DB_EVLIST,	/* tenant, env, ~createdAt, eventId */
+	STORE_DB_CUSTGRAMS,	/* tenant, env, trigram, customer: search */
 	STORE_DB_COUNT
 };
 
@@ -92,6 +93,12 @@ int	store_kv_each_prefix(struct store_txn *, enum store_db,
  */
 int	store_kv_seek(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, void **k, size_t *klen_out, void **v, size_t *vlen);
+/*
+ * The estimated share (0 to 1) of the records whose key is less than key,
+ * from one descent of the tree: to compare the sizes of key ranges.
+ */
+int	store_kv_less(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, double *less);
 /* The last key (at most size bytes), without reading its value. */
 int	store_kv_last_key(struct store_txn *, enum store_db, void *key,
 	    size_t size, size_t *klen);
@@ -105,6 +112,11 @@ size_t	store_customer_key(uint8_t *buf, size_t size, const char *tenant,
 /* "tenant\0env\0": the prefix of everything of one tenant+env. */
 size_t	store_tenant_key(uint8_t *buf, size_t size, const char *tenant,
 	    enum store_env env);
+/* Indexes a new customer's trigrams for search (store/search.c). */
+int	store_search_add(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id);
+/* Indexes the customers of a data directory made before the index. */
+int	store_search_build(struct store *);
 /* Keeps every per-customer total current as d is appended after prev. */
 int	store_customer_append(struct store_txn *,
 	    const struct store_customer *prev, const struct store_delta *d,

@@ -41,6 +41,7 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"events.db",
 	"evdue.db",
 	"evlist.db",
+	"custgrams.db",
 };
 
 const char *
@@ -233,7 +234,8 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 		rc = store_rc(rc);
 		goto err;
 	}
-	if ((rc = store_open_dbs(st)) != STORE_OK)
+	if ((rc = store_open_dbs(st)) != STORE_OK ||
+	    (rc = store_search_build(st)) != STORE_OK)
 		goto err;
 	*out = st;
 	return STORE_OK;
@@ -574,6 +576,22 @@ out:
 	*vout = v.data;
 	*vlen = v.size;
 	return STORE_OK;
+}
+
+int
+store_kv_less(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, double *less)
+{
+	DB		*db = t->st->db[which];
+	DB_KEY_RANGE	 kr;
+	DBT		 k;
+	int		 rc;
+
+	store_dbt(&k, key, klen);
+	if ((rc = store_rc(db->key_range(db, t->txn, &k, &kr, 0))) ==
+	    STORE_OK)
+		*less = kr.less;
+	return rc;
 }
 
 int

@@ -254,6 +254,32 @@ int	store_customer_each(struct store_txn *, const char *tenant,
 int	store_customer_each_from(struct store_txn *, const char *tenant,
 	    enum store_env, const char *from, store_customer_fn, void *arg);
 
+/*
+ * Customer search (store/search.c): calls fn for each customer of
+ * tenant+env whose customerId contains needle, ignoring ASCII case, by
+ * customerId, until fn returns non-zero.  A needle of 3 or more
+ * characters goes through the trigram index; a shorter one walks the
+ * tenant.
+ */
+typedef int	(*store_search_fn)(const char *customer_id, void *arg);
+int	store_customer_search(struct store_txn *, const char *tenant,
+	    enum store_env, const char *needle, store_search_fn, void *arg);
+/* Whether id contains needle, ignoring ASCII case (search's match). */
+int	store_search_match(const char *id, const char *needle);
+/* For the audit: how many of the customer's trigrams the index lacks. */
+int	store_search_missing(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, size_t *missing);
+/*
+ * For the audit: every index entry of tenant+env (gram: 3 bytes, not
+ * terminated), by trigram and id, from (from_gram, from_id) inclusive
+ * (from_gram NULL: the first), until fn returns non-zero.
+ */
+typedef int	(*store_search_entry_fn)(const char *gram,
+		    const char *customer_id, void *arg);
+int	store_search_each_from(struct store_txn *, const char *tenant,
+	    enum store_env, const char *from_gram, const char *from_id,
+	    store_search_entry_fn, void *arg);
+
 /* One delta's place in its customer's sequence. */
 struct store_custpos {
 	uint64_t	log_index;

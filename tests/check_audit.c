@@ -7,6 +7,7 @@
  * same for checkpoints (core/audit_checkpoints.c): made over that store
  * with checkpoint_make, then one record or index entry altered.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1237,6 +1238,322 @@ START_TEST(coverage_all_customers)
 }
 END_TEST
 
+/*
+ * Big tenants (issue 18.3), at a size a unit test affords: checkpoint-all
+ * in chunks smaller than the tenant, and customer search through the
+ * trigram index.  BIG customers "big-00".."big-49" of acme/live join
+ * setup's c1 and c2, each with one delta in January 2026.
+ */
+#define BIG	50
+
+static void
+big_customers(int from, int to, const char *when)
+{
+	struct delta_in	in = { "acme", STORE_ENV_LIVE, NULL, "1", when };
+	char		id[32];
+	int		i;
+
+	for (i = from; i < to; i++) {
+		snprintf(id, sizeof(id), "big-%02d", i);
+		in.customer = id;
+		ck_assert_int_eq(store_write(st, append_txn, &in), STORE_OK);
+		ndeltas++;
+	}
+}
+
+/* A signer that fails its fail_at-th call (0: never), counting calls. */
+struct flaky {
+	struct integrator	*ig;
+	int			 calls, fail_at;
+};
+
+static int
+flaky_sign(void *arg, const void *msg, size_t len, uint8_t *sig,
+    size_t *siglen, char key_id[STORE_KEYID_MAX + 1],
+    char alg[STORE_ALG_MAX + 1])
+{
+	struct flaky	*f = arg;
+
+	if (++f->calls == f->fail_at)
+		return -1;
+	return chk_sign(f->ig, msg, len, sig, siglen, key_id, alg);
+}
+
+static int
+big_count_one(const struct store_checkpoint *cp, void *arg)
+{
+	(void)cp;
+	++*(size_t *)arg;
+	return STORE_OK;
+}
+
+static int
+big_count_txn(struct store_txn *t, void *arg)
+{
+	*(size_t *)arg = 0;
+	return store_checkpoint_each(t, "acme", STORE_ENV_LIVE, NULL,
+	    big_count_one, arg);
+}
+
+/* Checkpoints stored for acme/live. */
+static size_t
+big_stored(void)
+{
+	size_t	n;
+
+	ck_assert_int_eq(store_read(st, big_count_txn, &n), STORE_OK);
+	return n;
+}
+
+static int
+big_lock(struct flaky *f, size_t keep, int page, const char *after,
+    struct checkpoint_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->tenant = "acme";
+	job->env = STORE_ENV_LIVE;
+	ck_assert_int_eq(timefmt_parse_period("2026-01", &job->month), 0);
+	job->sign = flaky_sign;
+	job->sign_arg = f;
+	job->chunk = 7;
+	job->keep = keep;
+	job->page = page;
+	job->after = after;
+	return checkpoint_make(st, job);
+}
+
+/*
+ * 52 customers in chunks of 7: a signer failing mid-way leaves the
+ * chunks before it committed; the same call again signs only the rest
+ * and lists every customer's checkpoint once, by customerId; a third
+ * signs nothing and lists the same ones.
+ */
+START_TEST(big_checkpoint_chunks)
+{
+	struct checkpoint_job	 job;
+	struct audit_result	 res;
+	struct flaky		 f = { NULL, 0, 0 };
+	char			 err[256], (*ids)[STORE_ID_MAX + 1];
+	size_t			 i;
+
+	big_customers(0, BIG, "2026-01-05T00:00:00Z");
+	ck_assert_int_eq(integrator_open(&f.ig, st, dir, "tally.test/log",
+	    err, sizeof(err)), 0);
+	chk_heads(f.ig);
+	f.fail_at = 20;			/* in the third chunk */
+	ck_assert_int_eq(big_lock(&f, 0, 0, NULL, &job), CHECKPOINT_NO_SIGNER);
+	checkpoint_job_free(&job);
+	ck_assert_uint_eq(big_stored(), 14);
+
+	f.calls = f.fail_at = 0;
+	ck_assert_int_eq(big_lock(&f, 0, 0, NULL, &job), STORE_OK);
+	ck_assert_int_eq(f.calls, BIG + 2 - 14);
+	ck_assert_uint_eq(job.n, BIG + 2);
+	ck_assert_uint_eq(job.count, BIG + 2);
+	ck_assert_uint_eq(big_stored(), BIG + 2);
+	ck_assert_ptr_nonnull(ids = calloc(job.n, sizeof(*ids)));
+	for (i = 0; i < job.n; i++) {
+		ck_assert(i == 0 || strcmp(job.list[i - 1].customer_id,
+		    job.list[i].customer_id) < 0);
+		memcpy(ids[i], job.list[i].id, sizeof(ids[i]));
+	}
+	checkpoint_job_free(&job);
+
+	/* Idempotent: nothing new, nothing signed, the same checkpoints. */
+	f.calls = 0;
+	ck_assert_int_eq(big_lock(&f, 0, 0, NULL, &job), STORE_OK);
+	ck_assert_int_eq(f.calls, 0);
+	ck_assert_uint_eq(job.n, BIG + 2);
+	for (i = 0; i < job.n; i++)
+		ck_assert_str_eq(job.list[i].id, ids[i]);
+	checkpoint_job_free(&job);
+	ck_assert_uint_eq(big_stored(), BIG + 2);
+
+	/* Listing 10: all counted; paging after the 10th: the next 10. */
+	ck_assert_int_eq(big_lock(&f, 10, 0, NULL, &job), STORE_OK);
+	ck_assert_uint_eq(job.n, 10);
+	ck_assert_uint_eq(job.count, BIG + 2);
+	checkpoint_job_free(&job);
+	ck_assert_int_eq(big_lock(&f, 10, 1, "big-07", &job), STORE_OK);
+	ck_assert_uint_eq(job.n, 10);
+	ck_assert_uint_eq(job.count, 11);	/* one more exists */
+	ck_assert_str_eq(job.list[0].customer_id, "big-08");
+	ck_assert_str_eq(job.list[0].id, ids[8]);
+	checkpoint_job_free(&job);
+	ck_assert_int_eq(big_lock(&f, 10, 1, "big-45", &job), STORE_OK);
+	ck_assert_uint_eq(job.n, 6);		/* big-46..49, c1, c2 */
+	ck_assert_uint_eq(job.count, 6);
+	checkpoint_job_free(&job);
+	free(ids);
+	integrator_close(f.ig);
+	ck_assert_int_eq(audit(&res), 0);
+	ck_assert_uint_eq(res.checkpoints, BIG + 2);
+}
+END_TEST
+
+/*
+ * A chunk also ends once its checkpoints cover chunk_deltas deltas: with
+ * 5, chunks of five one-delta customers, so a signer failing at its
+ * 12th call leaves two chunks, ten checkpoints.
+ */
+START_TEST(big_checkpoint_chunk_deltas)
+{
+	struct checkpoint_job	 job;
+	struct flaky		 f = { NULL, 0, 12 };
+	char			 err[256];
+
+	big_customers(0, BIG, "2026-01-05T00:00:00Z");
+	ck_assert_int_eq(integrator_open(&f.ig, st, dir, "tally.test/log",
+	    err, sizeof(err)), 0);
+	chk_heads(f.ig);
+	memset(&job, 0, sizeof(job));
+	job.tenant = "acme";
+	job.env = STORE_ENV_LIVE;
+	ck_assert_int_eq(timefmt_parse_period("2026-01", &job.month), 0);
+	job.sign = flaky_sign;
+	job.sign_arg = &f;
+	job.chunk = 100;
+	job.chunk_deltas = 5;
+	ck_assert_int_eq(checkpoint_make(st, &job), CHECKPOINT_NO_SIGNER);
+	checkpoint_job_free(&job);
+	ck_assert_uint_eq(big_stored(), 10);
+	integrator_close(f.ig);
+}
+END_TEST
+
+static int
+big_found(const char *id, void *arg)
+{
+	struct sbuf	*sb = arg;
+
+	sbuf_addf(sb, "%s ", id);
+	return STORE_OK;
+}
+
+struct big_search {
+	const char	*needle;
+	struct sbuf	 got, want;
+};
+
+/* The reference: every customer, matched by lower-casing both. */
+static int
+big_scanned(const char *id, const struct store_customer *c, void *arg)
+{
+	struct big_search	*bs = arg;
+	char			 a[STORE_CUSTOMER_MAX + 1], b[200];
+	size_t			 i;
+
+	(void)c;
+	for (i = 0; id[i] != '\0'; i++)
+		a[i] = (char)tolower((unsigned char)id[i]);
+	a[i] = '\0';
+	for (i = 0; bs->needle[i] != '\0'; i++)
+		b[i] = (char)tolower((unsigned char)bs->needle[i]);
+	b[i] = '\0';
+	if (strstr(a, b) != NULL)
+		sbuf_addf(&bs->want, "%s ", id);
+	return STORE_OK;
+}
+
+static int
+big_search_txn(struct store_txn *t, void *arg)
+{
+	struct big_search	*bs = arg;
+
+	bs->got.len = bs->want.len = 0;
+	return store_customer_each(t, "acme", STORE_ENV_LIVE, big_scanned,
+	    bs) != STORE_OK ? STORE_IO : store_customer_search(t, "acme",
+	    STORE_ENV_LIVE, bs->needle, big_found, &bs->got);
+}
+
+static const char *const big_needles[] = {
+	"big", "BIG-0", "g-1", "-4", "g-49", "big-49x", "c", "C1", "zzzz",
+	"", "bi", "abcd", "BCX", "xbc", "ab", "%", "i%g", "big-", "G-3",
+};
+
+/* Each needle finds what a scan finds; returns how many found anything. */
+static int
+big_search_all(void)
+{
+	struct big_search	bs;
+	size_t			i;
+	int			found = 0;
+
+	memset(&bs, 0, sizeof(bs));
+	for (i = 0; i < sizeof(big_needles) / sizeof(big_needles[0]); i++) {
+		bs.needle = big_needles[i];
+		ck_assert_int_eq(store_read(st, big_search_txn, &bs),
+		    STORE_OK);
+		sbuf_adds(&bs.got, "");
+		sbuf_adds(&bs.want, "");
+		ck_assert_msg(strcmp(bs.got.buf, bs.want.buf) == 0,
+		    "search %s: got \"%s\", a scan finds \"%s\"",
+		    bs.needle, bs.got.buf, bs.want.buf);
+		found += bs.want.buf[0] != '\0';
+	}
+	sbuf_free(&bs.got);
+	sbuf_free(&bs.want);
+	return found;
+}
+
+/*
+ * The index answers as a scan would: substrings anywhere, any case,
+ * trigrams found in the wrong order ("abcxbcd" holds abc and bcd, not
+ * "abcd") refused; after new customers; and after the index is lost
+ * and rebuilt when the store opens, as in a data directory made before
+ * it.  The audit checks it, and names a missing or stray entry.
+ */
+START_TEST(big_search_index)
+{
+	struct audit_result	 res;
+	struct raw		 r;
+	u_int32_t		 gone;
+	uint8_t			 key[80];
+	size_t			 klen;
+	char			 line[300];
+
+	big_customers(0, 30, "2026-01-05T00:00:00Z");
+	ck_assert_int_gt(big_search_all(), 5);
+	big_customers(30, BIG, "2026-01-06T00:00:00Z");
+	{
+		struct delta_in	in = { "acme", STORE_ENV_LIVE, "abcxbcd",
+		    "1", "2026-01-07T00:00:00Z" };
+
+		ck_assert_int_eq(store_write(st, append_txn, &in), STORE_OK);
+		in.customer = "ABCD-1";
+		ck_assert_int_eq(store_write(st, append_txn, &in), STORE_OK);
+		ndeltas += 2;
+	}
+	big_search_all();
+	ck_assert_int_eq(audit(&res), 0);
+
+	/* Lost: no index, no mark; store_open builds it again. */
+	raw_open(&r, "custgrams.db");
+	ck_assert_int_eq(r.db->truncate(r.db, r.txn, &gone, 0), 0);
+	ck_assert_uint_gt(gone, 200);
+	ck_assert_int_eq(r.txn->commit(r.txn, 0), 0);
+	r.db->close(r.db, 0);
+	r.env->close(r.env, 0);
+	raw_del("meta.db", "custgrams.built", strlen("custgrams.built"));
+	big_search_all();
+	ck_assert_int_eq(audit(&res), 0);
+
+	/* One entry gone: that customer is missed, and the audit says so. */
+	klen = ckey(key, "acme", STORE_ENV_LIVE, "") - 1;
+	memcpy(key + klen, "g-4big-42", 9);
+	raw_del("custgrams.db", key, klen + 9);
+	audit_finds("customer acme/live/big-42: the search index lacks 1 of "
+	    "its trigrams, so searches miss it");
+	/* A stray one, naming a customer without that trigram. */
+	raw_put("custgrams.db", key, klen + 9, "", 0);
+	memcpy(key + klen, "zzzbig-42", 9);
+	raw_put("custgrams.db", key, klen + 9, "", 0);
+	snprintf(line, sizeof(line), "search index: trigram \"zzz\" names "
+	    "acme/live/big-42, whose id has no such trigram");
+	audit_finds(line);
+}
+END_TEST
+
 Suite *
 audit_suite(void)
 {
@@ -1285,6 +1602,14 @@ audit_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, coverage_first_from_one);
 	tcase_add_test(tc, coverage_all_customers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("big");
+	tcase_add_checked_fixture(tc, cov_setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, big_checkpoint_chunks);
+	tcase_add_test(tc, big_checkpoint_chunk_deltas);
+	tcase_add_test(tc, big_search_index);
 	suite_add_tcase(s, tc);
 	return s;
 }

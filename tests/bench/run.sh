@@ -279,6 +279,7 @@ jq -r '
 echo "cpu µs: the responder's CPU per request (per delta for 3, 3b); 2 vCPUs are shared with nginx and wrk"
 echo "bench: $((SECONDS - T0)) s; written to bench/results.json"
 [ -z "$PERF_STEPS" ] || echo "bench: profiles in bench/perf-*.data (perf report -i …)"
+B=${B:-build} "$REPO/tests/bench/tenants.sh" || failures=$((failures + 1))
 if [ "$failures" -gt 0 ]; then
 	echo "bench: $failures steps had failed requests: the figures above are not trustworthy" >&2
 	exit 1
