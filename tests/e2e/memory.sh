@@ -161,5 +161,46 @@ stack_check "VmRSS grew by at most 16 MiB ($(((peak - base) / 1024)) MiB)" \
 stack_check "VmRSS back within 4 MiB of its baseline ($(((after - base) / 1024)) MiB)" \
 	test $((after - base)) -le "$RETURN_MAX_KIB"
 
+echo "== 4. compare with 1,500 theirDeltas, none recorded: a bounded page"
+# compare_body EXTRA: 1,500 referenceIds the record does not hold.
+compare_body() {
+	awk -v extra="$1" 'BEGIN {
+		printf "{\"customerId\":\"bigcust\",\"yourBalance\":0%s," \
+		    "\"theirDeltas\":[", extra
+		for (i = 0; i < 1500; i++)
+			printf "%s{\"referenceId\":\"x-%04d\",\"delta\":2}", \
+			    (i ? "," : ""), i
+		printf "]}"
+	}'
+}
+compare() {	# compare URL EXTRA OUT
+	compare_body "$2" | curl -s -H "X-Api-Key: $CUSTKEY" \
+		-H 'Content-Type: application/json' --data-binary @- \
+		"$1/api/v1/balance/compare" > "$3"
+}
+TOTAL=$((DELTAS + 1500))
+compare "$NGINX" "" "$DIR/compare.json"
+stack_check "compare answers a first page of 1000 of $TOTAL (nginx)" jqok "
+	.data.discrepanciesTotal == $TOTAL and .data.truncated == true and
+	(.data.discrepancies | length) == 1000 and
+	.data.discrepancyPagination == {limit: 1000, offset: 0, total: $TOTAL} and
+	.data.deltasCount == $DELTAS" "$DIR/compare.json"
+stack_check "the answer is bounded ($(stat -c %s "$DIR/compare.json") bytes)" \
+	test "$(stat -c %s "$DIR/compare.json")" -le 262144
+stack_check "ordered by referenceId: m-… recorded only, then x-… theirs only" jqok '
+	.data.discrepancies | (map(.referenceId) | . == sort) and
+	.[0].kind == "missing_in_theirs" and .[0].recorded == 1 and .[0].theirs == null' \
+	"$DIR/compare.json"
+compare "$APACHE" ',"discrepancyLimit":10,"discrepancyOffset":99995' "$DIR/compare2.json"
+stack_check "a later page, across the two kinds (Apache)" jqok '
+	(.data.discrepancies | length) == 10 and .data.truncated == true and
+	.data.discrepancies[4].referenceId == "m-99-999" and
+	.data.discrepancies[5] == {referenceId: "x-0000", kind: "missing_in_record",
+		recorded: null, theirs: 2}' "$DIR/compare2.json"
+compare "$NGINX" ',"discrepancyLimit":1001' "$DIR/compare3.json"
+stack_check "discrepancyLimit above 1000 refused" jqok \
+	'.error.code == "VALIDATION_ERROR" and .error.field == "discrepancyLimit"' \
+	"$DIR/compare3.json"
+
 echo "memory: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
