@@ -586,7 +586,7 @@ delta_from(struct store_delta *d, const struct emit_input *in,
 	snprintf(d->reason, sizeof(d->reason), "%s", in->reason);
 	d->has_reference = in->has_reference;
 	snprintf(d->reference_id, sizeof(d->reference_id), "%s",
-	    in->reference_id);
+	    in->has_reference ? in->reference_id : "");
 	d->metadata = in->metadata;
 	d->created_ms = ms;
 	memcpy(d->salt, in->salt, sizeof(d->salt));
