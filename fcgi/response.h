@@ -89,10 +89,9 @@ void		 response_success_raw(struct response *, int status,
  *
  * Once begin returned, the status is sent: a failure after it cannot
  * become an error envelope.  response_stream_fail marks the answer cut
- * short; the server then breaks the connection to the web server
- * without ending the request, so the web server drops the client's
- * connection before the body's end (no last chunk, no clean close) and
- * no client can take the truncated body for a whole one.
+ * short; the server then breaks the FastCGI stream (server.c), so the
+ * web server drops the client's connection before the body's end (no
+ * last chunk) and no client can take the truncated body for a whole one.
  */
 int		 response_stream_begin(struct response *, int status);
 int		 response_stream_write(struct response *, const void *,

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "../common/log.h"
@@ -248,6 +249,33 @@ server_sink_write(struct response_sink *sink, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * A stream that failed after its head (response.h) must not look whole
+ * to the client.  Ending the request, or closing the connection, does
+ * not do it: nginx (fastcgi_keep_conn off) takes the end of the
+ * connection for the end of the answer and closes a chunked body as if
+ * complete.  So what was buffered is sent, then a record header no
+ * FastCGI reader accepts (version 0), and the connection is shut: nginx
+ * ("unsupported FastCGI protocol version") and Apache ("bogus version")
+ * log it and drop the client's connection before the body's last chunk,
+ * and the client sees an error (curl: exit 18).  An HTTP/1.0 client,
+ * whose body ends with the connection, can only see a body that does
+ * not parse.
+ */
+static void
+server_stream_break(FCGX_Request *r)
+{
+	FCGI_Header	h;
+
+	memset(&h, 0, sizeof(h));	/* version 0: refused by the reader */
+	h.type = FCGI_STDOUT;
+	h.requestIdB1 = (unsigned char)(r->requestId >> 8);
+	h.requestIdB0 = (unsigned char)r->requestId;
+	if (FCGX_FFlush(r->out) < 0 || write(r->ipcFd, &h, sizeof(h)) < 0)
+		log_debug("server: the connection was gone already");
+	shutdown(r->ipcFd, SHUT_RDWR);
+}
+
 static void
 server_serve(FCGX_Request *r, struct worker *w)
 {
@@ -278,14 +306,8 @@ server_serve(FCGX_Request *r, struct worker *w)
 	    "%s %s %d %.3fms%s", method, path, resp.status,
 	    server_elapsed_ms(&t0), resp.stream_failed ?
 	    " (streamed answer cut short)" : "");
-	/*
-	 * A stream that failed after its head (response.h): break the
-	 * connection instead of ending the request, so that the web server
-	 * sees the answer end early and passes that on to the client
-	 * rather than closing a short body as if it were whole.
-	 */
 	if (resp.stream_failed)
-		shutdown(r->ipcFd, SHUT_RDWR);
+		server_stream_break(r);
 	response_free(&resp);
 }
 
