@@ -7,7 +7,6 @@
 #include <json-c/json.h>
 
 #include "../core/balance.h"
-#include "../common/sbuf.h"
 #include "../core/ids.h"
 #include "api.h"
 
@@ -201,13 +200,17 @@ api_derive(struct ctx *c)
 
 /*
  * Matching their list against the record, in memory that does not grow
- * with the scope's matched deltas: their list (at most what a 64 KiB
- * body holds) is sorted once and grouped by referenceId; the record's
- * deltas are walked in order, each found in it by binary search (a
- * referenceId names one delta of a customer, so a match only adds to its
- * group); only the record's unmatched deltas are kept, as ids in one
- * buffer.  Work is O(scope log theirs + unmatched log unmatched), and
- * JSON is built only for the page of discrepancies asked for.
+ * with the scope: their list (at most what a 64 KiB body holds) is sorted
+ * once and grouped by referenceId; the record's deltas are walked in
+ * order, each found in it by binary search (a referenceId names one
+ * delta of a customer, so a match only adds to its group).  Of the
+ * record's unmatched deltas only those that can fall on the page are
+ * kept: the list is ordered by referenceId, so a page ending at position
+ * offset + limit needs at most that many of the smallest unmatched
+ * referenceIds (a max-heap of them), and of the deltas without one, which
+ * come last in the record's order, the first that many; the others are
+ * only counted.  Work is O(scope log theirs + scope log page), memory
+ * O(theirs + offset + limit), and JSON is built for the page alone.
  */
 #define DISCREPANCY_LIMIT_MAX	1000	/* also the default */
 
@@ -220,10 +223,15 @@ struct theirs {
 
 /* A recorded delta their list does not name: missing_in_theirs. */
 struct unmatched {
-	size_t		 name;	/* in names: referenceId, else recordId */
-	const char	*id;	/* names + name, once the walk is over */
-	int		 has_reference;
+	char		*id;		/* owned: referenceId, else recordId */
 	decimal_t	 amount;
+};
+
+/* At most keep of the unmatched deltas, and how many there were. */
+struct kept {
+	struct unmatched *v;
+	size_t		 n, cap, keep;
+	uint64_t	 seen;
 };
 
 struct comparing {
@@ -231,9 +239,8 @@ struct comparing {
 	int		 matched;	/* theirDeltas given */
 	struct theirs	*t;		/* sorted, one per referenceId */
 	size_t		 nt;
-	struct unmatched *u;
-	size_t		 nu, capu;
-	struct sbuf	 names;
+	struct kept	 refs;		/* max-heap by referenceId */
+	struct kept	 norefs;	/* the first ones, in record order */
 	uint64_t	 offset, limit;	/* the page of discrepancies */
 	uint64_t	 total;		/* discrepancies in all */
 };
@@ -254,17 +261,95 @@ api_theirs_find(const void *key, const void *elem)
 	return strcmp(key, y->reference);
 }
 
-/* Referenced first, by referenceId; then the rest in the record's order. */
 static int
 api_unmatched_cmp(const void *a, const void *b)
 {
 	const struct unmatched	*x = a, *y = b;
 
-	if (x->has_reference != y->has_reference)
-		return y->has_reference - x->has_reference;
-	if (x->has_reference)
-		return strcmp(x->id, y->id);
-	return (x->name > y->name) - (x->name < y->name);
+	return strcmp(x->id, y->id);
+}
+
+static void
+api_kept_clear(struct kept *k)
+{
+	while (k->n > 0)
+		free(k->v[--k->n].id);
+	k->seen = 0;
+}
+
+/* Appends (id, amount) to k, which must have room for it below keep. */
+static int
+api_kept_add(struct kept *k, const char *id, decimal_t amount)
+{
+	struct unmatched	*grown;
+	size_t			 cap;
+
+	if (k->n == k->cap) {
+		cap = k->cap ? k->cap * 2 : 64;
+		if (cap > k->keep)
+			cap = k->keep;
+		if ((grown = reallocarray(k->v, cap, sizeof(*grown))) == NULL)
+			return STORE_NOMEM;
+		k->v = grown;
+		k->cap = cap;
+	}
+	if ((k->v[k->n].id = strdup(id)) == NULL)
+		return STORE_NOMEM;
+	k->v[k->n++].amount = amount;
+	return STORE_OK;
+}
+
+/* Restores the max-heap order of k from position i down. */
+static void
+api_heap_down(struct kept *k, size_t i)
+{
+	struct unmatched	 tmp;
+	size_t			 big, c;
+
+	for (;;) {
+		big = i;
+		for (c = 2 * i + 1; c <= 2 * i + 2 && c < k->n; c++)
+			if (strcmp(k->v[c].id, k->v[big].id) > 0)
+				big = c;
+		if (big == i)
+			return;
+		tmp = k->v[i];
+		k->v[i] = k->v[big];
+		k->v[big] = tmp;
+		i = big;
+	}
+}
+
+/* Keeps reference if it is among the keep smallest seen so far. */
+static int
+api_heap_offer(struct kept *k, const char *reference, decimal_t amount)
+{
+	struct unmatched	 tmp;
+	char			*id;
+	size_t			 i;
+	int			 rc;
+
+	k->seen++;
+	if (k->n < k->keep) {
+		if ((rc = api_kept_add(k, reference, amount)) != STORE_OK)
+			return rc;
+		for (i = k->n - 1; i > 0 && strcmp(k->v[(i - 1) / 2].id,
+		    k->v[i].id) < 0; i = (i - 1) / 2) {
+			tmp = k->v[i];
+			k->v[i] = k->v[(i - 1) / 2];
+			k->v[(i - 1) / 2] = tmp;
+		}
+		return STORE_OK;
+	}
+	if (k->n == 0 || strcmp(reference, k->v[0].id) >= 0)
+		return STORE_OK;
+	if ((id = strdup(reference)) == NULL)
+		return STORE_NOMEM;
+	free(k->v[0].id);
+	k->v[0].id = id;
+	k->v[0].amount = amount;
+	api_heap_down(k, 0);
+	return STORE_OK;
 }
 
 static int
@@ -272,32 +357,21 @@ api_record_entry(struct store_delta *d, void *arg)
 {
 	struct comparing	*m = arg;
 	struct theirs		*th;
-	struct unmatched	*u, *grown;
-	const char		*name;
 	decimal_t		 amount;
 
 	if (decimal_parse(d->delta, strlen(d->delta), &amount) != DECIMAL_OK)
 		return STORE_CORRUPT;
-	if (d->has_reference && (th = bsearch(d->reference_id, m->t, m->nt,
-	    sizeof(m->t[0]), api_theirs_find)) != NULL) {
-		th->recorded += amount;
-		th->has_recorded = 1;
+	if (!d->has_reference) {
+		if (m->norefs.seen++ < m->norefs.keep)
+			return api_kept_add(&m->norefs, d->record_id, amount);
 		return STORE_OK;
 	}
-	if (m->nu == m->capu) {
-		if ((grown = reallocarray(m->u, m->capu ? m->capu * 2 : 256,
-		    sizeof(*grown))) == NULL)
-			return STORE_NOMEM;
-		m->u = grown;
-		m->capu = m->capu ? m->capu * 2 : 256;
-	}
-	u = &m->u[m->nu++];
-	name = d->has_reference ? d->reference_id : d->record_id;
-	u->name = m->names.len;
-	u->has_reference = d->has_reference;
-	u->amount = amount;
-	sbuf_add(&m->names, name, strlen(name) + 1);
-	return m->names.oom ? STORE_NOMEM : STORE_OK;
+	if ((th = bsearch(d->reference_id, m->t, m->nt, sizeof(m->t[0]),
+	    api_theirs_find)) == NULL)
+		return api_heap_offer(&m->refs, d->reference_id, amount);
+	th->recorded += amount;
+	th->has_recorded = 1;
+	return STORE_OK;
 }
 
 static int
@@ -318,8 +392,11 @@ api_compare_txn(struct store_txn *t, void *arg)
 		m->t[i].recorded = 0;
 		m->t[i].has_recorded = 0;
 	}
-	m->nu = 0;
-	sbuf_reset(&m->names);
+	api_kept_clear(&m->refs);
+	api_kept_clear(&m->norefs);
+	/* No unmatched delta beyond the page's end can be on it. */
+	m->refs.keep = m->norefs.keep = m->offset + m->limit <
+	    COMPARE_DELTAS_MAX ? m->offset + m->limit : COMPARE_DELTAS_MAX;
 	return balance_each(t, r->c->who.tenant, r->c->who.env, r->customer,
 	    r->b.first_seq, r->b.last_seq, 0, r->b.count, api_record_entry, m);
 }
@@ -354,7 +431,8 @@ api_discrepancy(struct comparing *m, struct json_object *list,
  * The page of discrepancies between the record and their list, by
  * referenceId; the record's deltas that have no referenceId cannot be
  * matched and come last, by recordId in the record's order.  m->total
- * gets how many there are in all.
+ * gets how many there are in all.  Every delta kept has its exact
+ * position: each one not kept lies beyond the page (see above).
  */
 static struct json_object *
 api_discrepancies(struct comparing *m)
@@ -362,16 +440,14 @@ api_discrepancies(struct comparing *m)
 	struct json_object	*list = json_object_new_array();
 	struct theirs		*th;
 	struct unmatched	*u;
-	size_t			 i = 0, j = 0;
+	size_t			 i, j;
 
-	for (j = 0; j < m->nu; j++)
-		m->u[j].id = m->names.buf + m->u[j].name;
-	qsort(m->u, m->nu, sizeof(m->u[0]), api_unmatched_cmp);
+	qsort(m->refs.v, m->refs.n, sizeof(m->refs.v[0]), api_unmatched_cmp);
 	m->total = 0;
-	for (i = j = 0; i < m->nt || j < m->nu; ) {
+	for (i = j = 0; i < m->nt || j < m->refs.n; ) {
 		th = i < m->nt ? &m->t[i] : NULL;
-		u = j < m->nu ? &m->u[j] : NULL;
-		if (th != NULL && (u == NULL || !u->has_reference ||
+		u = j < m->refs.n ? &m->refs.v[j] : NULL;
+		if (th != NULL && (u == NULL ||
 		    strcmp(th->reference, u->id) < 0)) {
 			i++;
 			if (!th->has_recorded || th->recorded != th->theirs)
@@ -380,11 +456,15 @@ api_discrepancies(struct comparing *m)
 				    th->theirs);
 		} else {
 			j++;
-			api_discrepancy(m, list, u->has_reference ? u->id :
-			    NULL, u->has_reference ? NULL : u->id, 1,
-			    u->amount, 0, 0);
+			api_discrepancy(m, list, u->id, NULL, 1, u->amount, 0,
+			    0);
 		}
 	}
+	m->total += m->refs.seen - m->refs.n;
+	for (j = 0; j < m->norefs.n; j++)
+		api_discrepancy(m, list, NULL, m->norefs.v[j].id, 1,
+		    m->norefs.v[j].amount, 0, 0);
+	m->total += m->norefs.seen - m->norefs.n;
 	return list;
 }
 
@@ -582,6 +662,8 @@ api_compare(struct ctx *c)
 	response_success(c->resp, 200, data);
 out:
 	free(m.t);
-	free(m.u);
-	sbuf_free(&m.names);
+	api_kept_clear(&m.refs);
+	api_kept_clear(&m.norefs);
+	free(m.refs.v);
+	free(m.norefs.v);
 }

@@ -12,7 +12,9 @@
 #      within 4 MiB of where it started once they are done; each answer is
 #      byte for byte the verified one
 #   4. compare with 1,500 theirDeltas, none recorded: the discrepancy list
-#      is a bounded page, its total counted
+#      is a bounded page, its total counted; a later page across both kinds
+#   5. 32 such compares at once through both: VmRSS grows by at most 32 MiB
+#      (it was 2 GB when every discrepancy was JSON)
 #
 # Memory bounds are what this tests; it asserts no timing.
 set -euo pipefail
@@ -180,6 +182,7 @@ compare() {	# compare URL EXTRA OUT
 }
 TOTAL=$((DELTAS + 1500))
 compare "$NGINX" "" "$DIR/compare.json"
+echo "memory: compare answered $(stat -c %s "$DIR/compare.json") bytes"
 stack_check "compare answers a first page of 1000 of $TOTAL (nginx)" jqok "
 	.data.discrepanciesTotal == $TOTAL and .data.truncated == true and
 	(.data.discrepancies | length) == 1000 and
@@ -201,6 +204,32 @@ compare "$NGINX" ',"discrepancyLimit":1001' "$DIR/compare3.json"
 stack_check "discrepancyLimit above 1000 refused" jqok \
 	'.error.code == "VALIDATION_ERROR" and .error.field == "discrepancyLimit"' \
 	"$DIR/compare3.json"
+
+echo "== 5. 32 such compares at once (16 via nginx, 16 via Apache), VmRSS sampled"
+base=$(rss_kib)
+: > "$DIR/rss.samples"
+touch "$DIR/sampling"
+sampler &
+SAMPLER_PID=$!
+pids=()
+for i in $(seq 16); do
+	compare "$NGINX" "" "$DIR/c.nginx.$i" & pids+=($!)
+	compare "$APACHE" "" "$DIR/c.apache.$i" & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || true; done
+rm -f "$DIR/sampling"
+wait "$SAMPLER_PID" || true
+SAMPLER_PID=
+peak=$(sort -n "$DIR/rss.samples" | tail -1)
+sleep 1
+after=$(rss_kib)
+echo "memory: compares: VmRSS baseline $((base / 1024)) MiB, peak $((peak / 1024)) MiB," \
+	"after $((after / 1024)) MiB"
+stack_check "VmRSS grew by at most 32 MiB ($(((peak - base) / 1024)) MiB)" \
+	test $((peak - base)) -le $((32 * 1024))
+stack_check "32 compares answered, each a page of 1000" env TOTAL="$TOTAL" bash -c \
+	'for f in "$@"; do jq -e ".data.discrepanciesTotal == $TOTAL and (.data.discrepancies | length) == 1000" "$f" >/dev/null || exit 1; done' \
+	_ "$DIR"/c.*
 
 echo "memory: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
