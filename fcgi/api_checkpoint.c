@@ -517,6 +517,8 @@ api_receipt_members(const struct receipt *r)
 static void
 api_receipt_stream(struct ctx *c, struct receipt *r)
 {
+	static const char	 deltas_open[] = ",\"deltas\":[";
+	static const char	 keys_open[] = "],\"keys\":";
 	struct json_object	*members;
 	const char		*text, *keys;
 	size_t			 len, keys_len;
@@ -536,7 +538,8 @@ api_receipt_stream(struct ctx *c, struct receipt *r)
 	/* members without its closing brace, then the deltas. */
 	if (response_stream_begin(c->resp, 200) < 0 ||
 	    response_stream_write(c->resp, text, len - 1) < 0 ||
-	    response_stream_write(c->resp, ",\"deltas\":[", 11) < 0)
+	    response_stream_write(c->resp, deltas_open,
+	    sizeof(deltas_open) - 1) < 0)
 		goto cut;
 	for (r->next = r->cp.first_seq; r->next <= r->cp.last_seq;
 	    r->next = r->end) {
@@ -554,7 +557,8 @@ api_receipt_stream(struct ctx *c, struct receipt *r)
 		    r->chunk.len) < 0)
 			goto cut;	/* the client went away */
 	}
-	if (response_stream_write(c->resp, "],\"keys\":", 9) < 0 ||
+	if (response_stream_write(c->resp, keys_open,
+	    sizeof(keys_open) - 1) < 0 ||
 	    response_stream_write(c->resp, keys, keys_len) < 0 ||
 	    response_stream_write(c->resp, "}", 1) < 0 ||
 	    response_stream_end(c->resp) < 0)
