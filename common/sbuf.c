@@ -12,6 +12,14 @@ sbuf_free(struct sbuf *sb)
 	memset(sb, 0, sizeof(*sb));
 }
 
+void
+sbuf_reset(struct sbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf != NULL)
+		sb->buf[0] = '\0';
+}
+
 static int
 sbuf_grow(struct sbuf *sb, size_t more)
 {

@@ -11,6 +11,8 @@ struct sbuf {
 };
 
 void	sbuf_free(struct sbuf *);
+/* Empties the buffer and keeps its memory, for a buffer used in rounds. */
+void	sbuf_reset(struct sbuf *);
 void	sbuf_add(struct sbuf *, const void *, size_t);
 void	sbuf_adds(struct sbuf *, const char *);
 void	sbuf_addc(struct sbuf *, char);

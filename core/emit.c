@@ -99,15 +99,17 @@ emit_member(struct json_object *obj, const char *name, enum json_type want,
 	return v;
 }
 
-/* A string member, copied into dst with its length in characters. */
+/*
+ * A string member, checked: its length in characters min..max and in
+ * bytes below size.  *s (borrowed from obj) and *len are set when
+ * present.
+ */
 static int
-emit_string(struct json_object *obj, const char *name, int required,
-    char *dst, size_t size, long min, long max, int allow_control,
-    struct emit_error *err, int *present)
+emit_string_check(struct json_object *obj, const char *name, int required,
+    size_t size, long min, long max, int allow_control,
+    struct emit_error *err, int *present, const char **s, size_t *len)
 {
 	struct json_object	*v;
-	const char		*s;
-	size_t			 len;
 	long			 chars;
 	int			 ok;
 
@@ -118,20 +120,57 @@ emit_string(struct json_object *obj, const char *name, int required,
 	if (v == NULL)
 		return required ? emit_fail(err, name, "%s is required", name) :
 		    0;
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	chars = emit_chars(s, len, allow_control);
+	*s = json_object_get_string(v);
+	*len = (size_t)json_object_get_string_len(v);
+	chars = emit_chars(*s, *len, allow_control);
 	if (chars == -1 && allow_control)
 		return emit_fail(err, name, "%s must not contain NUL "
 		    "characters", name);
 	if (chars < 0)
 		return emit_fail(err, name, "%s must not contain control "
 		    "characters", name);
-	if (chars < min || chars > max || len >= size)
+	if (chars < min || chars > max || *len >= size)
 		return emit_fail(err, name, "%s must be %ld to %ld characters",
 		    name, min, max);
-	memcpy(dst, s, len + 1);
 	*present = 1;
+	return 0;
+}
+
+/* A string member, copied into dst (size bytes). */
+static int
+emit_string(struct json_object *obj, const char *name, int required,
+    char *dst, size_t size, long min, long max, int allow_control,
+    struct emit_error *err, int *present)
+{
+	const char	*s;
+	size_t		 len;
+
+	if (emit_string_check(obj, name, required, size, min, max,
+	    allow_control, err, present, &s, &len) < 0)
+		return -1;
+	if (*present)
+		memcpy(dst, s, len + 1);
+	return 0;
+}
+
+/*
+ * A string member, copied into *dst, allocated to its length (freed by
+ * emit_input_free): a batch of 1000 items holds what they say, not 1000
+ * times the longest they could say.  *dst stays NULL when absent.
+ */
+static int
+emit_string_dup(struct json_object *obj, const char *name, int required,
+    char **dst, size_t size, long min, long max, int allow_control,
+    struct emit_error *err, int *present)
+{
+	const char	*s;
+	size_t		 len;
+
+	if (emit_string_check(obj, name, required, size, min, max,
+	    allow_control, err, present, &s, &len) < 0)
+		return -1;
+	if (*present && (*dst = strndup(s, len)) == NULL)
+		return emit_fail(err, name, "out of memory");
 	return 0;
 }
 
@@ -263,8 +302,9 @@ emit_adjusts(struct json_object *obj, struct emit_input *in,
 	} else
 		return emit_fail(err, "adjusts", "adjusts must be "
 		    "{\"recordId\": …} or {\"referenceId\": …}");
-	if (emit_string(v, which, 1, in->adjusts_id, sizeof(in->adjusts_id),
-	    1, EMIT_REFERENCE_CHARS, 0, err, &present) < 0) {
+	if (emit_string_dup(v, which, 1, &in->adjusts_id,
+	    STORE_REFERENCE_MAX + 1, 1, EMIT_REFERENCE_CHARS, 0, err,
+	    &present) < 0) {
 		err->field = "adjusts";
 		return -1;
 	}
@@ -373,15 +413,15 @@ emit_parse(struct json_object *obj, struct emit_input *in,
 	if (!ids_customer_valid(in->customer_id))
 		return emit_fail(err, "customerId", "customerId must be 1 to "
 		    "128 of A-Z a-z 0-9 _ . : -");
-	if (emit_string(obj, "referenceId", 0, in->reference_id,
-	    sizeof(in->reference_id), 1, EMIT_REFERENCE_CHARS, 0, err,
+	if (emit_string_dup(obj, "referenceId", 0, &in->reference_id,
+	    STORE_REFERENCE_MAX + 1, 1, EMIT_REFERENCE_CHARS, 0, err,
 	    &in->has_reference) < 0)
 		return -1;
 	in->identified = 1;
 	if (emit_delta(obj, in, err) < 0)
 		return -1;
-	if (emit_string(obj, "reason", 1, in->reason, sizeof(in->reason), 1,
-	    EMIT_REASON_CHARS, 1, err, &present) < 0)
+	if (emit_string_dup(obj, "reason", 1, &in->reason,
+	    STORE_REASON_MAX + 1, 1, EMIT_REASON_CHARS, 1, err, &present) < 0)
 		return -1;
 	if (emit_metadata(obj, in, err) < 0 || emit_adjusts(obj, in, err) < 0)
 		return -1;
@@ -395,6 +435,12 @@ emit_input_free(struct emit_input *in)
 {
 	free(in->metadata);
 	in->metadata = NULL;
+	free(in->reason);
+	in->reason = NULL;
+	free(in->reference_id);
+	in->reference_id = NULL;
+	free(in->adjusts_id);
+	in->adjusts_id = NULL;
 }
 
 struct json_object *

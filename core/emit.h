@@ -31,12 +31,17 @@ struct emit_input {
 	int		 identified;
 	decimal_t	 amount;
 	char		 delta[STORE_DECIMAL_MAX];	/* canonical text */
-	char		 reason[STORE_REASON_MAX + 1];
+	/*
+	 * Owned, each allocated to its length (emit_input_free): reason
+	 * once valid, reference_id when has_reference, adjusts_id unless
+	 * adjusts is EMIT_ADJUSTS_NONE; NULL otherwise.
+	 */
+	char		*reason;
 	int		 has_reference;
-	char		 reference_id[STORE_REFERENCE_MAX + 1];
+	char		*reference_id;
 	char		*metadata;		/* canonical JSON or NULL */
 	enum emit_adjusts adjusts;
-	char		 adjusts_id[STORE_REFERENCE_MAX + 1];
+	char		*adjusts_id;
 	uint8_t		 fingerprint[STORE_HASH_LEN];
 	/* Chosen before recording, so a retried commit reuses them. */
 	char		 record_id[STORE_ID_MAX + 1];

@@ -155,7 +155,7 @@ ledger_fill(struct store_delta *d, const struct principal *who,
 	snprintf(d->reason, sizeof(d->reason), "%s", in->reason);
 	d->has_reference = in->has_reference;
 	snprintf(d->reference_id, sizeof(d->reference_id), "%s",
-	    in->reference_id);
+	    in->has_reference ? in->reference_id : "");
 	d->metadata = in->metadata;		/* borrowed */
 	memcpy(d->salt, in->salt, sizeof(d->salt));
 	d->status = STORE_DELTA_QUEUED;

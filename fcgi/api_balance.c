@@ -1,4 +1,5 @@
 /* Reading balances (SPEC 3.4, 3.5): derive and compare. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,62 +198,179 @@ api_derive(struct ctx *c)
 	response_success(c->resp, 200, data);
 }
 
-/* One side's amount for one referenceId (summed if it repeats). */
-struct entry {
-	const char	*reference;	/* NULL: a delta without referenceId */
-	char		 record_id[STORE_ID_MAX + 1];
+/*
+ * Matching their list against the record, in memory that does not grow
+ * with the scope: their list (at most what a 64 KiB body holds) is sorted
+ * once and grouped by referenceId; the record's deltas are walked in
+ * order, each found in it by binary search (a referenceId names one
+ * delta of a customer, so a match only adds to its group).  Of the
+ * record's unmatched deltas only those that can fall on the page are
+ * kept: the list is ordered by referenceId, so a page ending at position
+ * offset + limit needs at most that many of the smallest unmatched
+ * referenceIds (a max-heap of them), and of the deltas without one, which
+ * come last in the record's order, the first that many; the others are
+ * only counted.  Work is O(scope log theirs + scope log page), memory
+ * O(theirs + offset + limit), and JSON is built for the page alone.
+ */
+#define DISCREPANCY_LIMIT_MAX	1000	/* also the default */
+
+/* Their amount for one referenceId (summed if it repeats), and ours. */
+struct theirs {
+	const char	*reference;	/* in the request body */
+	decimal_t	 theirs, recorded;
+	int		 has_recorded;
+};
+
+/* A recorded delta their list does not name: missing_in_theirs. */
+struct unmatched {
+	char		*id;		/* owned: referenceId, else recordId */
 	decimal_t	 amount;
-	int		 side;		/* 0 the record (owns reference), 1 theirs */
+};
+
+/* At most keep of the unmatched deltas, and how many there were. */
+struct kept {
+	struct unmatched *v;
+	size_t		 n, cap, keep;
+	uint64_t	 seen;
 };
 
 struct comparing {
 	struct reading	 r;
 	int		 matched;	/* theirDeltas given */
-	struct entry	*e;
-	size_t		 n, cap;
-	size_t		 theirs;	/* e[0..theirs) are theirs */
+	struct theirs	*t;		/* sorted, one per referenceId */
+	size_t		 nt;
+	struct kept	 refs;		/* max-heap by referenceId */
+	struct kept	 norefs;	/* the first ones, in record order */
+	uint64_t	 offset, limit;	/* the page of discrepancies */
+	uint64_t	 total;		/* discrepancies in all */
 };
 
-static struct entry *
-api_entry_add(struct comparing *m)
+static int
+api_theirs_cmp(const void *a, const void *b)
 {
-	struct entry	*grown;
-	size_t		 cap;
+	const struct theirs	*x = a, *y = b;
 
-	if (m->n == m->cap) {
-		cap = m->cap ? m->cap * 2 : 256;
-		if ((grown = realloc(m->e, cap * sizeof(*grown))) == NULL)
-			return NULL;
-		m->e = grown;
-		m->cap = cap;
-	}
-	memset(&m->e[m->n], 0, sizeof(m->e[0]));
-	return &m->e[m->n++];
+	return strcmp(x->reference, y->reference);
 }
 
-/* Drops the record's entries, keeping theirs. */
-static void
-api_entries_trim(struct comparing *m)
+static int
+api_theirs_find(const void *key, const void *elem)
 {
-	while (m->n > m->theirs)
-		free((char *)m->e[--m->n].reference);
+	const struct theirs	*y = elem;
+
+	return strcmp(key, y->reference);
+}
+
+static int
+api_unmatched_cmp(const void *a, const void *b)
+{
+	const struct unmatched	*x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+static void
+api_kept_clear(struct kept *k)
+{
+	while (k->n > 0)
+		free(k->v[--k->n].id);
+	k->seen = 0;
+}
+
+/* Appends (id, amount) to k, which must have room for it below keep. */
+static int
+api_kept_add(struct kept *k, const char *id, decimal_t amount)
+{
+	struct unmatched	*grown;
+	size_t			 cap;
+
+	if (k->n == k->cap) {
+		cap = k->cap ? k->cap * 2 : 64;
+		if (cap > k->keep)
+			cap = k->keep;
+		if ((grown = reallocarray(k->v, cap, sizeof(*grown))) == NULL)
+			return STORE_NOMEM;
+		k->v = grown;
+		k->cap = cap;
+	}
+	if ((k->v[k->n].id = strdup(id)) == NULL)
+		return STORE_NOMEM;
+	k->v[k->n++].amount = amount;
+	return STORE_OK;
+}
+
+/* Restores the max-heap order of k from position i down. */
+static void
+api_heap_down(struct kept *k, size_t i)
+{
+	struct unmatched	 tmp;
+	size_t			 big, c;
+
+	for (;;) {
+		big = i;
+		for (c = 2 * i + 1; c <= 2 * i + 2 && c < k->n; c++)
+			if (strcmp(k->v[c].id, k->v[big].id) > 0)
+				big = c;
+		if (big == i)
+			return;
+		tmp = k->v[i];
+		k->v[i] = k->v[big];
+		k->v[big] = tmp;
+		i = big;
+	}
+}
+
+/* Keeps reference if it is among the keep smallest seen so far. */
+static int
+api_heap_offer(struct kept *k, const char *reference, decimal_t amount)
+{
+	struct unmatched	 tmp;
+	char			*id;
+	size_t			 i;
+	int			 rc;
+
+	k->seen++;
+	if (k->n < k->keep) {
+		if ((rc = api_kept_add(k, reference, amount)) != STORE_OK)
+			return rc;
+		for (i = k->n - 1; i > 0 && strcmp(k->v[(i - 1) / 2].id,
+		    k->v[i].id) < 0; i = (i - 1) / 2) {
+			tmp = k->v[i];
+			k->v[i] = k->v[(i - 1) / 2];
+			k->v[(i - 1) / 2] = tmp;
+		}
+		return STORE_OK;
+	}
+	if (k->n == 0 || strcmp(reference, k->v[0].id) >= 0)
+		return STORE_OK;
+	if ((id = strdup(reference)) == NULL)
+		return STORE_NOMEM;
+	free(k->v[0].id);
+	k->v[0].id = id;
+	k->v[0].amount = amount;
+	api_heap_down(k, 0);
+	return STORE_OK;
 }
 
 static int
 api_record_entry(struct store_delta *d, void *arg)
 {
 	struct comparing	*m = arg;
-	struct entry		*e;
+	struct theirs		*th;
 	decimal_t		 amount;
 
 	if (decimal_parse(d->delta, strlen(d->delta), &amount) != DECIMAL_OK)
 		return STORE_CORRUPT;
-	if ((e = api_entry_add(m)) == NULL ||
-	    (d->has_reference &&
-	    (e->reference = strdup(d->reference_id)) == NULL))
-		return STORE_NOMEM;
-	snprintf(e->record_id, sizeof(e->record_id), "%s", d->record_id);
-	e->amount = amount;
+	if (!d->has_reference) {
+		if (m->norefs.seen++ < m->norefs.keep)
+			return api_kept_add(&m->norefs, d->record_id, amount);
+		return STORE_OK;
+	}
+	if ((th = bsearch(d->reference_id, m->t, m->nt, sizeof(m->t[0]),
+	    api_theirs_find)) == NULL)
+		return api_heap_offer(&m->refs, d->reference_id, amount);
+	th->recorded += amount;
+	th->has_recorded = 1;
 	return STORE_OK;
 }
 
@@ -261,6 +379,7 @@ api_compare_txn(struct store_txn *t, void *arg)
 {
 	struct comparing	*m = arg;
 	struct reading		*r = &m->r;
+	size_t			 i;
 	int			 rc;
 
 	if ((rc = balance_derive(t, r->c->who.tenant, r->c->who.env,
@@ -268,63 +387,84 @@ api_compare_txn(struct store_txn *t, void *arg)
 		return rc;
 	if (r->b.count > COMPARE_DELTAS_MAX)
 		return COMPARE_TOO_WIDE;
-	api_entries_trim(m);		/* a retried transaction starts again */
+	/* A retried transaction starts again. */
+	for (i = 0; i < m->nt; i++) {
+		m->t[i].recorded = 0;
+		m->t[i].has_recorded = 0;
+	}
+	api_kept_clear(&m->refs);
+	api_kept_clear(&m->norefs);
+	/* No unmatched delta beyond the page's end can be on it. */
+	m->refs.keep = m->norefs.keep = m->offset + m->limit <
+	    COMPARE_DELTAS_MAX ? m->offset + m->limit : COMPARE_DELTAS_MAX;
 	return balance_each(t, r->c->who.tenant, r->c->who.env, r->customer,
 	    r->b.first_seq, r->b.last_seq, 0, r->b.count, api_record_entry, m);
 }
 
-static int
-api_entry_cmp(const void *a, const void *b)
+/* Counts one discrepancy, and adds it to list if it is on the page. */
+static void
+api_discrepancy(struct comparing *m, struct json_object *list,
+    const char *reference, const char *record_id, int has_recorded,
+    decimal_t recorded, int has_theirs, decimal_t theirs)
 {
-	const struct entry	*x = a, *y = b;
+	struct json_object	*o;
 
-	if (x->reference == NULL || y->reference == NULL)
-		return (x->reference == NULL) - (y->reference == NULL);
-	return strcmp(x->reference, y->reference);
+	if (m->total++ < m->offset || m->total > m->offset + m->limit)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "referenceId", reference != NULL ?
+	    json_object_new_string(reference) : NULL);
+	json_object_object_add(o, "kind", json_object_new_string(
+	    !has_recorded ? "missing_in_record" : !has_theirs ?
+	    "missing_in_theirs" : "amount_differs"));
+	json_object_object_add(o, "recorded", has_recorded ?
+	    emit_decimal_json(recorded) : NULL);
+	json_object_object_add(o, "theirs", has_theirs ?
+	    emit_decimal_json(theirs) : NULL);
+	if (record_id != NULL)
+		json_object_object_add(o, "recordId",
+		    json_object_new_string(record_id));
+	json_object_array_add(list, o);
 }
 
 /*
- * The discrepancies between the record and their list, by referenceId
- * (amounts of a repeated referenceId summed); the record's deltas that
- * have no referenceId cannot be matched and are listed by recordId.
+ * The page of discrepancies between the record and their list, by
+ * referenceId; the record's deltas that have no referenceId cannot be
+ * matched and come last, by recordId in the record's order.  m->total
+ * gets how many there are in all.  Every delta kept has its exact
+ * position: each one not kept lies beyond the page (see above).
  */
 static struct json_object *
 api_discrepancies(struct comparing *m)
 {
-	struct json_object	*list = json_object_new_array(), *o;
-	struct entry		*e = m->e;
-	decimal_t		 sum[2];
+	struct json_object	*list = json_object_new_array();
+	struct theirs		*th;
+	struct unmatched	*u;
 	size_t			 i, j;
-	int			 has[2];
 
-	qsort(e, m->n, sizeof(e[0]), api_entry_cmp);
-	for (i = 0; i < m->n; i = j) {
-		sum[0] = sum[1] = 0;
-		has[0] = has[1] = 0;
-		j = i;
-		do {
-			sum[e[j].side] += e[j].amount;
-			has[e[j].side] = 1;
+	qsort(m->refs.v, m->refs.n, sizeof(m->refs.v[0]), api_unmatched_cmp);
+	m->total = 0;
+	for (i = j = 0; i < m->nt || j < m->refs.n; ) {
+		th = i < m->nt ? &m->t[i] : NULL;
+		u = j < m->refs.n ? &m->refs.v[j] : NULL;
+		if (th != NULL && (u == NULL ||
+		    strcmp(th->reference, u->id) < 0)) {
+			i++;
+			if (!th->has_recorded || th->recorded != th->theirs)
+				api_discrepancy(m, list, th->reference, NULL,
+				    th->has_recorded, th->recorded, 1,
+				    th->theirs);
+		} else {
 			j++;
-		} while (j < m->n && e[i].reference != NULL &&
-		    api_entry_cmp(&e[i], &e[j]) == 0);
-		if (has[0] && has[1] && sum[0] == sum[1])
-			continue;
-		o = json_object_new_object();
-		json_object_object_add(o, "referenceId", e[i].reference ?
-		    json_object_new_string(e[i].reference) : NULL);
-		json_object_object_add(o, "kind", json_object_new_string(
-		    !has[0] ? "missing_in_record" : !has[1] ?
-		    "missing_in_theirs" : "amount_differs"));
-		json_object_object_add(o, "recorded", has[0] ?
-		    emit_decimal_json(sum[0]) : NULL);
-		json_object_object_add(o, "theirs", has[1] ?
-		    emit_decimal_json(sum[1]) : NULL);
-		if (e[i].reference == NULL)
-			json_object_object_add(o, "recordId",
-			    json_object_new_string(e[i].record_id));
-		json_object_array_add(list, o);
+			api_discrepancy(m, list, u->id, NULL, 1, u->amount, 0,
+			    0);
+		}
 	}
+	m->total += m->refs.seen - m->refs.n;
+	for (j = 0; j < m->norefs.n; j++)
+		api_discrepancy(m, list, NULL, m->norefs.v[j].id, 1,
+		    m->norefs.v[j].amount, 0, 0);
+	m->total += m->norefs.seen - m->norefs.n;
 	return list;
 }
 
@@ -333,7 +473,7 @@ static int
 api_their_deltas(struct ctx *c, struct comparing *m)
 {
 	struct json_object	*list, *item, *ref;
-	struct entry		*e;
+	struct theirs		*th;
 	char			 field[48];
 	size_t			 i, n;
 
@@ -347,6 +487,11 @@ api_their_deltas(struct ctx *c, struct comparing *m)
 	}
 	m->matched = 1;
 	n = json_object_array_length(list);
+	if (n > 0 && (m->t = calloc(n, sizeof(m->t[0]))) == NULL) {
+		response_error(c->resp, API_INTERNAL, NULL, NULL,
+		    "out of memory");
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		item = json_object_array_get_idx(list, i);
 		snprintf(field, sizeof(field), "theirDeltas[%zu]", i);
@@ -358,19 +503,45 @@ api_their_deltas(struct ctx *c, struct comparing *m)
 			    "number}", field);
 			return -1;
 		}
-		if ((e = api_entry_add(m)) == NULL) {
-			response_error(c->resp, API_INTERNAL, NULL, NULL,
-			    "out of memory");
-			return -1;
-		}
-		e->side = 1;
-		e->reference = json_object_get_string(ref);
-		m->theirs = m->n;
+		th = &m->t[i];
+		th->reference = json_object_get_string(ref);
 		snprintf(field, sizeof(field), "theirDeltas[%zu].delta", i);
 		if (api_body_amount(c, item, "delta", field, 1,
-		    &e->amount) < 0)
+		    &th->theirs) < 0)
 			return -1;
 	}
+	/* One entry per referenceId, their amounts summed. */
+	if (n > 0)
+		qsort(m->t, n, sizeof(m->t[0]), api_theirs_cmp);
+	for (i = 0; i < n; i++) {
+		if (m->nt > 0 && strcmp(m->t[m->nt - 1].reference,
+		    m->t[i].reference) == 0)
+			m->t[m->nt - 1].theirs += m->t[i].theirs;
+		else
+			m->t[m->nt++] = m->t[i];
+	}
+	return 0;
+}
+
+/* A whole number in the body, min..max, else dflt; 0, or -1 after 400. */
+static int
+api_body_count(struct ctx *c, const char *name, int64_t min, int64_t max,
+    int64_t dflt, uint64_t *out)
+{
+	struct json_object	*v;
+	int64_t			 n = dflt;
+
+	if (json_object_object_get_ex(c->body, name, &v) && v != NULL) {
+		n = json_object_is_type(v, json_type_int) ?
+		    json_object_get_int64(v) : min - 1;
+		if (n < min || n > max) {
+			response_error(c->resp, API_VALIDATION_ERROR, name,
+			    NULL, "%s must be a whole number from %lld to %lld",
+			    name, (long long)min, (long long)max);
+			return -1;
+		}
+	}
+	*out = (uint64_t)n;
 	return 0;
 }
 
@@ -414,6 +585,11 @@ api_compare_input(struct ctx *c, struct comparing *m, decimal_t *yours,
 		    "tolerance must not be negative");
 		return -1;
 	}
+	if (api_body_count(c, "discrepancyLimit", 1, DISCREPANCY_LIMIT_MAX,
+	    DISCREPANCY_LIMIT_MAX, &m->limit) < 0 ||
+	    api_body_count(c, "discrepancyOffset", 0, INT64_MAX, 0,
+	    &m->offset) < 0)
+		return -1;
 	return api_their_deltas(c, m);
 }
 
@@ -421,12 +597,11 @@ void
 api_compare(struct ctx *c)
 {
 	struct comparing	 m;
-	struct json_object	*data;
+	struct json_object	*data, *list, *page;
 	decimal_t		 yours = 0, theirs = 0, start = 0, tol = 0;
 	decimal_t		 neutral;
 	int			 has_theirs = 0, has_start = 0, mine_ok;
 	int			 theirs_ok;
-	size_t			 i;
 
 	memset(&m, 0, sizeof(m));
 	m.r.c = c;
@@ -466,13 +641,29 @@ api_compare(struct ctx *c)
 	json_object_object_add(data, "scope", balance_scope_json(&m.r.scope));
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(m.r.b.tree_size));
-	if (m.matched)
-		json_object_object_add(data, "discrepancies",
-		    api_discrepancies(&m));
+	if (m.matched) {
+		/* A page (README): the whole list unless it is long. */
+		list = api_discrepancies(&m);
+		json_object_object_add(data, "truncated",
+		    json_object_new_boolean(json_object_array_length(list) <
+		    m.total));
+		json_object_object_add(data, "discrepanciesTotal",
+		    json_object_new_uint64(m.total));
+		page = json_object_new_object();
+		json_object_object_add(page, "limit",
+		    json_object_new_uint64(m.limit));
+		json_object_object_add(page, "offset",
+		    json_object_new_uint64(m.offset));
+		json_object_object_add(page, "total",
+		    json_object_new_uint64(m.total));
+		json_object_object_add(data, "discrepancyPagination", page);
+		json_object_object_add(data, "discrepancies", list);
+	}
 	response_success(c->resp, 200, data);
 out:
-	for (i = 0; i < m.n; i++)
-		if (m.e[i].side == 0)
-			free((char *)m.e[i].reference);
-	free(m.e);
+	free(m.t);
+	api_kept_clear(&m.refs);
+	api_kept_clear(&m.norefs);
+	free(m.refs.v);
+	free(m.norefs.v);
 }

@@ -14,6 +14,8 @@
 
 #include "../common/hex.h"
 #include "../common/jcs.h"
+#include "../common/log.h"
+#include "../common/sbuf.h"
 #include "../core/balance.h"
 #include "../core/checkpoint.h"
 #include "../core/ids.h"
@@ -312,6 +314,29 @@ api_checkpoint_get(struct ctx *c)
 	free(lk);
 }
 
+/*
+ * A receipt bundle is streamed (SPEC 3.7): the envelope's head, then each
+ * delta's JSON as it is read, then the tail, so that tallyd holds one
+ * chunk of rendered deltas at a time (RECEIPT_CHUNK), whatever the
+ * number of deltas.
+ *
+ * Consistency.  It is read in short read transactions, not one: the head
+ * (the checkpoint, the signed head at its treeSize, the keys), then one
+ * per chunk of deltas.  One transaction over the whole stream would not
+ * hold up writers (reads are read-committed: no lock is kept between two
+ * reads), but it would stay open for as long as a slow client takes to
+ * drain the answer, and a deadlock retry restarts its callback, which
+ * would send bytes twice.  A chunk is written out only once its
+ * transaction ended, so a retried chunk sends nothing twice.  And the
+ * chunks are one snapshot by construction: once written, a checkpoint's
+ * run firstSequence..lastSequence and its treeSize never change, nor do
+ * a customer's sequence number -> logIndex, a committed delta, the
+ * signed head at treeSize, or any tree node below treeSize; writes made
+ * meanwhile land beyond all of them.  Only the keys grow (a rotation):
+ * they are read once, with the checkpoint.
+ */
+#define RECEIPT_CHUNK		(32 * 1024)	/* bytes of deltas per read */
+
 struct receipt {
 	struct ctx		*c;
 	const char		*customer;
@@ -319,8 +344,9 @@ struct receipt {
 	char			 id[STORE_ID_MAX + 1];	/* "": by month */
 	struct store_checkpoint	 cp;
 	struct store_sth	 head;
-	struct json_object	*deltas;
 	struct json_object	*keys;		/* GET /keys' data.keys */
+	uint64_t		 next, end;	/* the chunk's sequence numbers */
+	struct sbuf		 chunk;		/* its deltas' JSON text */
 };
 
 /* The checkpoint a receipt or invoice proof is about. */
@@ -376,19 +402,14 @@ api_receipt_delta(struct store_txn *t, const struct receipt *r,
 	return o;
 }
 
+/* The checkpoint, its signed head and the keys: what the stream needs. */
 static int
-api_receipt_txn(struct store_txn *t, void *arg)
+api_receipt_head_txn(struct store_txn *t, void *arg)
 {
 	struct receipt		*r = arg;
-	struct store_custpos	 p;
-	struct store_delta	 d;
-	struct json_object	*o;
-	uint64_t		 seq;
 	int			 rc;
 
-	json_object_put(r->deltas);	/* a retried transaction starts again */
-	r->deltas = NULL;
-	json_object_put(r->keys);
+	json_object_put(r->keys);	/* a retried transaction starts again */
 	r->keys = NULL;
 	if ((rc = api_receipt_checkpoint(t, r)) != STORE_OK)
 		return rc;
@@ -396,9 +417,30 @@ api_receipt_txn(struct store_txn *t, void *arg)
 		return STORE_USER;
 	if ((rc = store_sth_get(t, r->cp.tree_size, &r->head)) != STORE_OK)
 		return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
-	if ((r->deltas = json_object_new_array()) == NULL)
-		return STORE_NOMEM;
-	for (seq = r->cp.first_seq; seq <= r->cp.last_seq; seq++) {
+	/* Every key with its endorsement: tally-verify follows rotations. */
+	return api_keys_array(t, &r->keys);
+}
+
+/*
+ * Renders the deltas from r->next on into r->chunk, until it holds
+ * RECEIPT_CHUNK bytes or the run ends; r->end is the first not rendered.
+ * Each delta's JSON object is freed as soon as it is text.
+ */
+static int
+api_receipt_chunk_txn(struct store_txn *t, void *arg)
+{
+	struct receipt		*r = arg;
+	struct store_custpos	 p;
+	struct store_delta	 d;
+	struct json_object	*o;
+	const char		*text;
+	size_t			 len;
+	uint64_t		 seq;
+	int			 rc = STORE_OK;
+
+	sbuf_reset(&r->chunk);		/* a retried chunk starts again */
+	for (seq = r->next; seq <= r->cp.last_seq &&
+	    r->chunk.len < RECEIPT_CHUNK; seq++) {
 		if ((rc = store_custpos_get(t, r->cp.tenant, r->cp.env,
 		    r->customer, seq, &p)) != STORE_OK ||
 		    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
@@ -407,13 +449,22 @@ api_receipt_txn(struct store_txn *t, void *arg)
 		store_delta_free(&d);
 		if (o == NULL)
 			return rc;
-		json_object_array_add(r->deltas, o);
+		text = json_object_to_json_string_length(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &len);
+		if (seq != r->cp.first_seq)
+			sbuf_addc(&r->chunk, ',');
+		if (text != NULL)
+			sbuf_add(&r->chunk, text, len);
+		json_object_put(o);
+		if (text == NULL || r->chunk.oom)
+			return STORE_NOMEM;
 	}
-	/* Every key with its endorsement: tally-verify follows rotations. */
-	return api_keys_array(t, &r->keys);
+	r->end = seq;
+	return STORE_OK;
 }
 
-/* Reads r's checkpoint (with deltas if txn says so); 0, or -1 after 4xx/5xx. */
+/* Reads r's checkpoint (and what txn adds); 0, or -1 after 4xx/5xx. */
 static int
 api_receipt_read(struct receipt *r, store_txn_fn txn)
 {
@@ -462,24 +513,14 @@ api_query_checkpoint(struct ctx *c, struct receipt *r)
 	return 0;
 }
 
-void
-api_receipt(struct ctx *c)
+/* The bundle's members before "deltas", as JSON (NULL: out of memory). */
+static struct json_object *
+api_receipt_members(const struct receipt *r)
 {
-	struct receipt		*r;
 	struct json_object	*data;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		api_unavailable(c);
-		return;
-	}
-	r->c = c;
-	r->customer = c->match.params[0];
-	if (!api_customer_access(c, r->customer) ||
-	    api_query_period(c, &r->month) < 0 ||
-	    api_query_checkpoint(c, r) < 0 ||
-	    api_receipt_read(r, api_receipt_txn) < 0)
-		goto out;
-	data = json_object_new_object();
+	if ((data = json_object_new_object()) == NULL)
+		return NULL;
 	/* The format is the statement's version (docs/receipt.md). */
 	json_object_object_add(data, "version",
 	    json_object_new_int(r->cp.version));
@@ -495,14 +536,89 @@ api_receipt(struct ctx *c)
 	json_object_object_add(data, "checkpoint", checkpoint_json(&r->cp));
 	json_object_object_add(data, "treeHead",
 	    json_object_new_string(r->head.note));
-	json_object_object_add(data, "deltas", r->deltas);
-	r->deltas = NULL;
-	json_object_object_add(data, "keys", r->keys);
-	r->keys = NULL;
-	response_success(c->resp, 200, data);
+	return data;
+}
+
+/*
+ * Streams the bundle of r's checkpoint, read already (see struct
+ * receipt): {members..., "deltas": [chunk, chunk, ...], "keys": [...]}.
+ * Before the first byte a failure is an ordinary error answer; after it,
+ * the answer is cut short (response_stream_fail) and the cause logged.
+ */
+static void
+api_receipt_stream(struct ctx *c, struct receipt *r)
+{
+	static const char	 deltas_open[] = ",\"deltas\":[";
+	static const char	 keys_open[] = "],\"keys\":";
+	struct json_object	*members;
+	const char		*text, *keys;
+	size_t			 len, keys_len;
+	int			 rc;
+
+	members = api_receipt_members(r);
+	text = members != NULL ? json_object_to_json_string_length(members,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len) :
+	    NULL;
+	keys = json_object_to_json_string_length(r->keys,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	    &keys_len);
+	if (text == NULL || len < 2 || keys == NULL) {
+		api_unavailable(c);
+		goto out;
+	}
+	/* members without its closing brace, then the deltas. */
+	if (response_stream_begin(c->resp, 200) < 0 ||
+	    response_stream_write(c->resp, text, len - 1) < 0 ||
+	    response_stream_write(c->resp, deltas_open,
+	    sizeof(deltas_open) - 1) < 0)
+		goto cut;
+	for (r->next = r->cp.first_seq; r->next <= r->cp.last_seq;
+	    r->next = r->end) {
+		if ((rc = store_read(c->app->store, api_receipt_chunk_txn,
+		    r)) != STORE_OK) {
+			log_msg(LOG_LEVEL_ERROR, c->req->id, "receipt %s: %s "
+			    "at sequence %llu of %llu..%llu: answer cut short",
+			    r->cp.id, store_strerror(rc),
+			    (unsigned long long)r->next,
+			    (unsigned long long)r->cp.first_seq,
+			    (unsigned long long)r->cp.last_seq);
+			goto cut;
+		}
+		if (response_stream_write(c->resp, r->chunk.buf,
+		    r->chunk.len) < 0)
+			goto cut;	/* the client went away */
+	}
+	if (response_stream_write(c->resp, keys_open,
+	    sizeof(keys_open) - 1) < 0 ||
+	    response_stream_write(c->resp, keys, keys_len) < 0 ||
+	    response_stream_write(c->resp, "}", 1) < 0 ||
+	    response_stream_end(c->resp) < 0)
+		goto cut;
+	goto out;
+cut:
+	response_stream_fail(c->resp);
 out:
-	json_object_put(r->deltas);
+	json_object_put(members);
+}
+
+void
+api_receipt(struct ctx *c)
+{
+	struct receipt		*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		api_unavailable(c);
+		return;
+	}
+	r->c = c;
+	r->customer = c->match.params[0];
+	if (api_customer_access(c, r->customer) &&
+	    api_query_period(c, &r->month) == 0 &&
+	    api_query_checkpoint(c, r) == 0 &&
+	    api_receipt_read(r, api_receipt_head_txn) == 0)
+		api_receipt_stream(c, r);
 	json_object_put(r->keys);
+	sbuf_free(&r->chunk);
 	free(r);
 }
 

@@ -48,6 +48,7 @@ response_free(struct response *resp)
 {
 	free(resp->body);
 	resp->body = NULL;
+	sbuf_free(&resp->gathered);
 }
 
 const char *
@@ -136,6 +137,9 @@ response_success(struct response *resp, int status, struct json_object *data)
 	json_object_put(data);
 }
 
+/* The success envelope's opening; its closing is "}". */
+static const char success_head[] = "{\"success\":true,\"data\":";
+
 /*
  * Built by hand, not by json-c, so that an answer replayed from an
  * idempotency record is byte for byte the answer first sent.
@@ -144,8 +148,8 @@ void
 response_success_raw(struct response *resp, int status, const char *data,
     size_t len)
 {
-	static const char	head[] = "{\"success\":true,\"data\":";
-	size_t			hlen = sizeof(head) - 1;
+	const char	*head = success_head;
+	size_t		 hlen = sizeof(success_head) - 1;
 
 	free(resp->body);
 	if ((resp->body = malloc(hlen + len + 2)) == NULL) {
@@ -159,6 +163,58 @@ response_success_raw(struct response *resp, int status, const char *data,
 	memcpy(resp->body + hlen + len, "}", 2);
 	resp->body_len = hlen + len + 1;
 	resp->status = status;
+}
+
+int
+response_stream_begin(struct response *resp, int status)
+{
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	resp->status = status;
+	resp->streamed = 1;
+	if (resp->sink != NULL && resp->sink->head(resp->sink, resp) < 0) {
+		resp->stream_failed = 1;
+		return -1;
+	}
+	return response_stream_write(resp, success_head,
+	    sizeof(success_head) - 1);
+}
+
+int
+response_stream_write(struct response *resp, const void *data, size_t len)
+{
+	if (resp->stream_failed)
+		return -1;
+	if (resp->sink == NULL) {
+		sbuf_add(&resp->gathered, data, len);
+		if (resp->gathered.oom)
+			resp->stream_failed = 1;
+	} else if (resp->sink->write(resp->sink, data, len) < 0)
+		resp->stream_failed = 1;
+	if (resp->stream_failed)
+		return -1;
+	resp->stream_len += len;
+	return 0;
+}
+
+int
+response_stream_end(struct response *resp)
+{
+	if (response_stream_write(resp, "}", 1) < 0)
+		return -1;
+	/* Gathered: the body as any other answer's, for the caller. */
+	if (resp->sink == NULL) {
+		resp->streamed = 0;
+		resp->body = sbuf_take(&resp->gathered, &resp->body_len);
+	}
+	return 0;
+}
+
+void
+response_stream_fail(struct response *resp)
+{
+	resp->stream_failed = 1;
 }
 
 void

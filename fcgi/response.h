@@ -9,7 +9,10 @@
 
 #include <stddef.h>
 
+#include "../common/sbuf.h"
+
 struct json_object;
+struct response;
 
 enum api_error {
 	API_VALIDATION_ERROR,
@@ -39,12 +42,28 @@ struct response_header {
 	char	value[128];
 };
 
+/*
+ * Where a streamed body goes: the server lends one to the response before
+ * the handler runs.  head() sends the status line and headers, with no
+ * Content-Length (the web server frames the body: chunked, or a close);
+ * write() sends body bytes.  Both return 0, or -1 once the client is gone.
+ */
+struct response_sink {
+	int	(*head)(struct response_sink *, const struct response *);
+	int	(*write)(struct response_sink *, const void *, size_t);
+};
+
 struct response {
 	int			status;
 	struct response_header	headers[RESPONSE_HEADERS_MAX];
 	int			nheaders;
 	char			*body;		/* owned, NUL-terminated */
 	size_t			 body_len;
+	struct response_sink	*sink;		/* lent by the server, or NULL */
+	int			 streamed;	/* the head went out: no body */
+	int			 stream_failed;	/* cut short after the head */
+	size_t			 stream_len;	/* body bytes streamed */
+	struct sbuf		 gathered;	/* a stream without a sink */
 };
 
 void		 response_init(struct response *);
@@ -60,6 +79,25 @@ void		 response_success(struct response *, int status,
 /* The success envelope around data that is JSON text already. */
 void		 response_success_raw(struct response *, int status,
 		    const char *data, size_t len);
+/*
+ * A success streamed as it is produced, for an answer too large to hold
+ * (a receipt bundle): begin sends the head and the envelope's opening,
+ * write sends data's JSON text piece by piece, end closes the envelope.
+ * Without a sink (unit tests, fuzzers) the same bytes are gathered into
+ * body, so the answer reads as any other.  Each returns 0, or -1 once a
+ * write failed (the client went away), after which every call fails.
+ *
+ * Once begin returned, the status is sent: a failure after it cannot
+ * become an error envelope.  response_stream_fail marks the answer cut
+ * short; the server then breaks the FastCGI stream (server.c), so the
+ * web server drops the client's connection before the body's end (no
+ * last chunk) and no client can take the truncated body for a whole one.
+ */
+int		 response_stream_begin(struct response *, int status);
+int		 response_stream_write(struct response *, const void *,
+		    size_t);
+int		 response_stream_end(struct response *);
+void		 response_stream_fail(struct response *);
 /*
  * The error envelope.  field may be NULL.  extra, when not NULL, is an
  * object whose members are added to "error" (retryAfterSeconds,

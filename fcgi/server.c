@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "../common/log.h"
@@ -179,48 +180,134 @@ server_log_safe(char *dst, size_t size, const char *s)
 	dst[i] = '\0';
 }
 
-static void
-server_write(FCGX_Request *r, const struct request *req,
-    const struct response *resp)
+/* The status line and headers; content_length < 0: none (streamed). */
+static int
+server_write_head(FCGX_Request *r, const struct request *req,
+    const struct response *resp, long content_length)
 {
 	int	i;
 
 	FCGX_FPrintF(r->out, "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n"
-	    "Content-Length: %lu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n", resp->status,
-	    response_reason(resp->status), (unsigned long)resp->body_len,
-	    req->id);
+	    response_reason(resp->status), req->id);
+	if (content_length >= 0)
+		FCGX_FPrintF(r->out, "Content-Length: %ld\r\n",
+		    content_length);
 	for (i = 0; i < resp->nheaders; i++)
 		FCGX_FPrintF(r->out, "%s: %s\r\n", resp->headers[i].name,
 		    resp->headers[i].value);
 	FCGX_PutS("\r\n", r->out);
+	return FCGX_GetError(r->out) != 0 ? -1 : 0;
+}
+
+static void
+server_write(FCGX_Request *r, const struct request *req,
+    const struct response *resp)
+{
+	server_write_head(r, req, resp, (long)resp->body_len);
 	if (req->method != HTTP_HEAD && resp->body_len > 0)
 		FCGX_PutStr(resp->body, (int)resp->body_len, r->out);
+}
+
+/*
+ * The sink a streamed answer goes through: straight into the FastCGI
+ * output stream, whose buffer (8 KiB) goes out as FCGI_STDOUT records
+ * each time it fills, so a stream holds no more than that here.
+ */
+struct server_sink {
+	struct response_sink	 base;	/* first: the handler sees only it */
+	FCGX_Request		*r;
+	const struct request	*req;
+};
+
+static int
+server_sink_head(struct response_sink *sink, const struct response *resp)
+{
+	struct server_sink	*s = (struct server_sink *)sink;
+
+	return server_write_head(s->r, s->req, resp, -1);
+}
+
+static int
+server_sink_write(struct response_sink *sink, const void *data, size_t len)
+{
+	struct server_sink	*s = (struct server_sink *)sink;
+	const char		*p = data;
+	int			 n;
+
+	if (s->req->method == HTTP_HEAD)
+		return 0;
+	while (len > 0) {
+		n = len > 65536 ? 65536 : (int)len;
+		if (FCGX_PutStr(p, n, s->r->out) != n)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * A stream that failed after its head (response.h) must not look whole
+ * to the client.  Ending the request, or closing the connection, does
+ * not do it: nginx (fastcgi_keep_conn off) takes the end of the
+ * connection for the end of the answer and closes a chunked body as if
+ * complete.  So what was buffered is sent, then a record header no
+ * FastCGI reader accepts (version 0), and the connection is shut: nginx
+ * ("unsupported FastCGI protocol version") and Apache ("bogus version")
+ * log it and drop the client's connection before the body's last chunk,
+ * and the client sees an error (curl: exit 18).  An HTTP/1.0 client,
+ * whose body ends with the connection, can only see a body that does
+ * not parse.
+ */
+static void
+server_stream_break(FCGX_Request *r)
+{
+	FCGI_Header	h;
+
+	memset(&h, 0, sizeof(h));	/* version 0: refused by the reader */
+	h.type = FCGI_STDOUT;
+	h.requestIdB1 = (unsigned char)(r->requestId >> 8);
+	h.requestIdB0 = (unsigned char)r->requestId;
+	if (FCGX_FFlush(r->out) < 0 || write(r->ipcFd, &h, sizeof(h)) < 0)
+		log_debug("server: the connection was gone already");
+	shutdown(r->ipcFd, SHUT_RDWR);
 }
 
 static void
 server_serve(FCGX_Request *r, struct worker *w)
 {
-	struct request	req;
-	struct response	resp;
-	struct timespec	t0;
-	char		path[128], method[16];
+	struct request		req;
+	struct response		resp;
+	struct server_sink	sink;
+	struct timespec		t0;
+	char			path[128], method[16];
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	request_init(&req, r->envp);
 	response_init(&resp);
+	sink.base.head = server_sink_head;
+	sink.base.write = server_sink_write;
+	sink.r = r;
+	sink.req = &req;
+	resp.sink = &sink.base;
 	if (server_read_body(r, w, &req) < 0)
 		response_error(&resp, API_INVALID_JSON, NULL, NULL,
 		    "the request body ended before its Content-Length");
 	else
 		app_handle(w->app, &req, &resp);
-	server_write(r, &req, &resp);
+	if (!resp.streamed)
+		server_write(r, &req, &resp);
 	server_log_safe(path, sizeof(path), req.path);
 	server_log_safe(method, sizeof(method), req.method_name);
-	log_msg(LOG_LEVEL_INFO, req.id, "%s %s %d %.3fms", method, path,
-	    resp.status, server_elapsed_ms(&t0));
+	log_msg(resp.stream_failed ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, req.id,
+	    "%s %s %d %.3fms%s", method, path, resp.status,
+	    server_elapsed_ms(&t0), resp.stream_failed ?
+	    " (streamed answer cut short)" : "");
+	if (resp.stream_failed)
+		server_stream_break(r);
 	response_free(&resp);
 }
 

@@ -431,10 +431,18 @@ START_TEST(emit_canonical_values)
 	ck_assert_ptr_null(in.metadata);
 	json_object_put(obj);
 
+	/*
+	 * Strings are sized to what they hold (issue 18.2): a batch of
+	 * 1000 items must not reserve 1000 times the longest reason.
+	 */
+	ck_assert_uint_lt(sizeof(struct emit_input), 1024);
+
 	/* Absent and null are the same: nothing kept. */
 	obj = parse_ok("{" BASE ",\"referenceId\":null,\"metadata\":null,"
 	    "\"adjusts\":null}", &in);
 	ck_assert_int_eq(in.has_reference, 0);
+	ck_assert_ptr_null(in.reference_id);
+	ck_assert_ptr_null(in.adjusts_id);
 	ck_assert_ptr_null(in.metadata);
 	ck_assert_int_eq(in.adjusts, EMIT_ADJUSTS_NONE);
 	emit_input_free(&in);
@@ -586,7 +594,7 @@ delta_from(struct store_delta *d, const struct emit_input *in,
 	snprintf(d->reason, sizeof(d->reason), "%s", in->reason);
 	d->has_reference = in->has_reference;
 	snprintf(d->reference_id, sizeof(d->reference_id), "%s",
-	    in->reference_id);
+	    in->has_reference ? in->reference_id : "");
 	d->metadata = in->metadata;
 	d->created_ms = ms;
 	memcpy(d->salt, in->salt, sizeof(d->salt));

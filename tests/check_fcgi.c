@@ -174,6 +174,85 @@ START_TEST(envelopes)
 }
 END_TEST
 
+/* A sink that keeps what it is given, and fails after fail_after bytes. */
+struct test_sink {
+	struct response_sink	base;
+	int			heads;
+	char			got[256];
+	size_t			len, fail_after;
+};
+
+static int
+test_sink_head(struct response_sink *sink, const struct response *resp)
+{
+	struct test_sink	*ts = (struct test_sink *)sink;
+
+	ck_assert_int_eq(resp->status, 200);
+	ts->heads++;
+	return 0;
+}
+
+static int
+test_sink_write(struct response_sink *sink, const void *data, size_t len)
+{
+	struct test_sink	*ts = (struct test_sink *)sink;
+
+	if (ts->len + len > ts->fail_after || ts->len + len >= sizeof(ts->got))
+		return -1;
+	memcpy(ts->got + ts->len, data, len);
+	ts->len += len;
+	return 0;
+}
+
+START_TEST(streamed_answers)
+{
+	struct response		resp;
+	struct test_sink	ts;
+
+	/* No sink (unit tests): gathered into an ordinary body. */
+	response_init(&resp);
+	ck_assert_int_eq(response_stream_begin(&resp, 200), 0);
+	ck_assert_int_eq(response_stream_write(&resp, "{\"a\":[1", 7), 0);
+	ck_assert_int_eq(response_stream_write(&resp, ",2]}", 4), 0);
+	ck_assert_int_eq(response_stream_end(&resp), 0);
+	ck_assert_int_eq(resp.streamed, 0);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_str_eq(resp.body, "{\"success\":true,\"data\":{\"a\":[1,2]}}");
+	ck_assert_uint_eq(resp.body_len, strlen(resp.body));
+	response_free(&resp);
+
+	/* Through a sink: the head once, the bytes in order, no body kept. */
+	memset(&ts, 0, sizeof(ts));
+	ts.base.head = test_sink_head;
+	ts.base.write = test_sink_write;
+	ts.fail_after = sizeof(ts.got);
+	response_init(&resp);
+	resp.sink = &ts.base;
+	ck_assert_int_eq(response_stream_begin(&resp, 200), 0);
+	ck_assert_int_eq(response_stream_write(&resp, "{}", 2), 0);
+	ck_assert_int_eq(response_stream_end(&resp), 0);
+	ck_assert_int_eq(ts.heads, 1);
+	ck_assert_int_eq(resp.streamed, 1);
+	ck_assert_ptr_null(resp.body);
+	ts.got[ts.len] = '\0';
+	ck_assert_str_eq(ts.got, "{\"success\":true,\"data\":{}}");
+	response_free(&resp);
+
+	/* A write that fails (the client went away) fails every one after. */
+	memset(&ts.got, 0, sizeof(ts.got));
+	ts.len = 0;
+	ts.fail_after = 30;
+	response_init(&resp);
+	resp.sink = &ts.base;
+	ck_assert_int_eq(response_stream_begin(&resp, 200), 0);
+	ck_assert_int_eq(response_stream_write(&resp, "{\"long\":1}", 10), -1);
+	ck_assert_int_eq(response_stream_write(&resp, "}", 1), -1);
+	ck_assert_int_eq(response_stream_end(&resp), -1);
+	ck_assert_int_eq(resp.stream_failed, 1);
+	response_free(&resp);
+}
+END_TEST
+
 /* The application in-process, over a real store. */
 static char		 dir[256];
 static struct app	 app;
@@ -287,6 +366,7 @@ fcgi_suite(void)
 	tcase_add_test(unit, request_defaults_and_unsafe_id);
 	tcase_add_test(unit, router_matches);
 	tcase_add_test(unit, envelopes);
+	tcase_add_test(unit, streamed_answers);
 	tcase_add_checked_fixture(tapp, app_setup, app_teardown);
 	tcase_add_test(tapp, app_routing_and_auth);
 	suite_add_tcase(s, unit);

@@ -8,6 +8,7 @@
 #
 #   BENCH_SECONDS=10     length of each wrk run
 #   BENCH_BIG=1000000    deltas of the big customer (and so the log's size)
+#   BENCH_RECEIPT=100000 deltas of the customer whose receipt step 8 fetches
 #   TALLY_THREADS=16     request threads of tallyd, and of hello
 #   BENCH_PERF="STEP…"   perf record tallyd during these wrk steps (emit,
 #                        batch, derive-1M, proof, verified-load, …; the
@@ -191,6 +192,53 @@ grep -E '^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem)' "/proc/$TALLYD_PID/status" \
 sed 's/^/   /' "$BASE/rss.txt" >&2
 kib() { awk -v k="$1:" '$1 == k { print $2 }' "$BASE/rss.txt"; }
 
+# --- 8. a receipt bundle is streamed: memory flat, whatever its size ----
+RECEIPT=${BENCH_RECEIPT:-100000}
+say "== 8. receipt of $RECEIPT deltas, four clients at once, tallyd's VmRSS sampled"
+"$BIN/tests/bench/load" "$API" "$KEY" bench-receipt "$RECEIPT" 1000 4 \
+	> "$BASE/load-receipt.json" || failures=$((failures + 1))
+for _ in $(seq 300); do
+	r=$(curl -s -H "X-Api-Key: $KEY" "$API/balance/derive/bench-receipt")
+	[ "$(jq .data.pendingCount <<<"$r")" = 0 ] && break
+	sleep 0.1
+done
+curl -s -X POST -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' \
+	--data-binary "{\"customerId\":\"bench-receipt\",\"period\":\"$MONTH\"}" \
+	"$API/balance/checkpoint" | jq -e ".data.deltasCount == $RECEIPT" >/dev/null || {
+	say "bench: the checkpoint of bench-receipt does not cover $RECEIPT deltas"
+	failures=$((failures + 1))
+}
+rss_now() { awk '/^VmRSS:/ { print $2 }' "/proc/$TALLYD_PID/status"; }
+rss_base=$(rss_now)
+touch "$BASE/sampling"
+while [ -e "$BASE/sampling" ]; do rss_now; sleep 0.02; done > "$BASE/receipt-rss.txt" &
+SAMPLER=$!
+t0=$(date +%s.%N)
+pids=()
+for i in 1 2 3 4; do
+	curl -s -o /dev/null -w '%{http_code} %{size_download}\n' -H "X-Api-Key: $KEY" \
+		"$API/balance/receipt/bench-receipt?period=$MONTH" > "$BASE/receipt.$i" &
+	pids+=($!)
+done
+wait "${pids[@]}" || true
+t1=$(date +%s.%N)
+rm -f "$BASE/sampling"
+wait "$SAMPLER" || true
+sleep 1
+[ "$(cat "$BASE"/receipt.[1-4] | awk '$1 == 200' | wc -l)" = 4 ] || {
+	say "bench: a receipt failed: $(cat "$BASE"/receipt.[1-4] | tr '\n' ' ')"
+	failures=$((failures + 1))
+}
+jq -n --argjson deltas "$RECEIPT" \
+	--argjson bytes "$(awk '{ s += $2 } END { print s + 0 }' "$BASE"/receipt.[1-4])" \
+	--argjson secs "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+	--argjson base "$rss_base" --argjson after "$(rss_now)" \
+	--argjson peak "$(sort -n "$BASE/receipt-rss.txt" | tail -1)" '
+	{deltas: $deltas, bytes: $bytes, seconds: $secs,
+	 mbPerSec: ($bytes / 1e6 / $secs), rssBaseKiB: $base, rssPeakKiB: $peak,
+	 rssAfterKiB: $after}' > "$BASE/receipt.json"
+say "   receipt: $(jq -c . "$BASE/receipt.json")"
+
 # --- bench/results.json, then the table from it -------------------------
 # One row per figure: rate per second (deltas for writes), latencies in
 # ms, cpuUs the responder's CPU per request (per delta for batches),
@@ -209,6 +257,7 @@ jq -n \
 	--slurpfile vload "$BASE/verified-load.json" \
 	--slurpfile ver "$BASE/verified.json" \
 	--slurpfile load "$BASE/load-big.json" \
+	--slurpfile receipt "$BASE/receipt.json" \
 	--argjson rss "$(kib VmRSS)" --argjson hwm "$(kib VmHWM)" \
 	--argjson anon "$(kib RssAnon)" --argjson file "$(kib RssFile)" \
 	--argjson tree "$TREE" --argjson big "$BIG" --argjson secs "$SECS" \
@@ -263,7 +312,12 @@ jq -n \
 	    {step: "7", what: "tallyd VmRSS after the run (anon \($anon / 1024 | round), file-backed \($file / 1024 | round), peak \($hwm / 1024 | round))",
 	     unit: "MiB", rate: r($rss / 1024), p50Ms: null, p99Ms: null,
 	     ratio: null, cpuUs: null, requests: null,
-	     target: "≤ 64 MiB", met: ($rss <= 65536)}
+	     target: "≤ 64 MiB", met: ($rss <= 65536)},
+	    {step: "8", what: "receipt of \($receipt[0].deltas) deltas, 4 clients at once: tallyd VmRSS growth (\($receipt[0].mbPerSec | round) MB/s; \((($receipt[0].rssAfterKiB - $receipt[0].rssBaseKiB) / 1024) | round) MiB kept after)",
+	     unit: "MiB", rate: r(($receipt[0].rssPeakKiB - $receipt[0].rssBaseKiB) / 1024),
+	     p50Ms: null, p99Ms: null, ratio: null, cpuUs: null, requests: 4,
+	     target: "≤ 16 MiB",
+	     met: ($receipt[0].rssPeakKiB - $receipt[0].rssBaseKiB <= 16384)}
 	  ]
 	}' > "$OUT/results.json"
 

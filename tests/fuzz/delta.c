@@ -58,7 +58,8 @@ check_accepted(const struct emit_input *in)
 		abort();
 	if (in->metadata != NULL)
 		check_metadata(in->metadata);
-	if ((in->adjusts != EMIT_ADJUSTS_NONE) != (in->adjusts_id[0] != '\0'))
+	if ((in->adjusts != EMIT_ADJUSTS_NONE) != (in->adjusts_id != NULL) ||
+	    (in->has_reference != 0) != (in->reference_id != NULL))
 		abort();
 }
 
