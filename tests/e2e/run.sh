@@ -91,6 +91,7 @@ stack_check "rate limits" env B="${B:-build}" "$REPO/tests/e2e/ratelimit.sh"
 
 echo "== webhooks (a tallyd of its own, a receiver on loopback)"
 stack_check "webhooks" env B="${B:-build}" "$REPO/tests/e2e/webhooks.sh"
+stack_check "abuse: slow clients, half FastCGI records, keys in URLs (a stack of its own)" env B="${B:-build}" "$REPO/tests/e2e/abuse.sh"
 stack_check "keys across rotations (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/rotation.sh"
 
 # shellcheck source=log.sh
