@@ -4,7 +4,7 @@
 # client's slow connections) against nginx and against Apache while a
 # second client keeps asking; then 40 connections straight to tallyd's
 # FastCGI socket that each send half a BEGIN_REQUEST, while requests
-# through nginx keep being answered.  Successes are counted, never
+# through nginx keep being answered; then nginx's per-address limit.  Successes are counted, never
 # timed: the second client must get answers throughout.  Under 90 s.
 set -euo pipefail
 
@@ -102,6 +102,30 @@ fcgi_answered() {
 }
 stack_check "requests through nginx are answered while 40 half records wait" \
 	fcgi_answered "$DIR/probe.fcgi"
+
+echo "== per-client limits (nginx): one address's burst is cut, in the envelope"
+# burst SOURCE OUT: 300 requests on one connection from SOURCE, answers
+# with their headers.  127.0.0.2 is another client on the same loopback.
+burst() {
+	local urls=() i
+	for i in $(seq 300); do urls+=("http://127.0.0.1:$NGINX_PORT/healthz"); done
+	curl --interface "$1" -s -i "${urls[@]}" > "$2"
+}
+cut_in_envelope() {	# 429 RATE_LIMITED, each with its X-Request-Id
+	local cut
+	# Bodies end without a newline: the next status line follows them.
+	cut=$(grep -o 'HTTP/1.1 429' "$1" | wc -l)
+	[ "$cut" -gt 0 ] &&
+		[ "$(grep -o '"code":"RATE_LIMITED"' "$1" | wc -l)" -eq "$cut" ] &&
+		[ "$(grep -ci '^X-Request-Id: ' "$1")" -eq 300 ] ||
+		{ stack_log "$cut of 300 cut: $(grep -o 'HTTP/1.1 200' "$1" | wc -l) answered"; return 1; }
+}
+burst 127.0.0.2 "$DIR/burst.other"
+burst 127.0.0.1 "$DIR/burst.local"
+stack_check "300 requests at once from one address: past 200, 429 RATE_LIMITED" \
+	cut_in_envelope "$DIR/burst.other"
+stack_check "127.0.0.1 (a local proxy, make bench) is not limited" \
+	test "$(grep -o 'HTTP/1.1 200' "$DIR/burst.local" | wc -l)" -eq 300
 
 echo "== a key in the query string stays out of the access logs"
 SECRET=qs$RANDOM$RANDOM$RANDOM
