@@ -265,8 +265,9 @@ server_serve(FCGX_Request *r, struct worker *w)
  * them all.  With the timeout the read fails, libfcgi closes the
  * connection, and FCGX_Accept_r returns an error instead of accepting
  * again: the request's listen_sock is -1, so that every accept goes
- * through here.  A connection the web server keeps open for its next
- * request (FCGI_KEEP_CONN) is used again as it is.
+ * through here.  (libfcgi's lingering close then waits up to 2 s more
+ * for a peer that does not close.)  A connection the web server keeps
+ * open for its next request (FCGI_KEEP_CONN) is used again as it is.
  */
 static int
 server_accept(FCGX_Request *r, struct worker *w)
