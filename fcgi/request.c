@@ -114,6 +114,68 @@ request_header_repeated(const struct request *req)
 }
 
 /*
+ * The names of a query string, in a hash table on the stack: each name
+ * is compared with the few that share its bucket, not with every other,
+ * so that a line of 8 KB holding 1,600 short names costs microseconds,
+ * not the 25 ms a comparison of every pair took.  A query of more names
+ * than fit (longer than any web server passes on) is compared pairwise.
+ */
+#define REQUEST_NAMES		4096
+#define REQUEST_BUCKETS		1024
+
+struct request_names {
+	struct {
+		const char	*p;
+		uint32_t	 len;
+		int32_t		 next;		/* in the bucket, or -1 */
+	}		 name[REQUEST_NAMES];
+	int		 head[REQUEST_BUCKETS];
+	int		 n;
+};
+
+/* FNV-1a, folded onto the buckets. */
+static unsigned
+request_name_hash(const char *p, size_t len)
+{
+	uint32_t	h = 2166136261u;
+
+	while (len-- > 0)
+		h = (h ^ (unsigned char)*p++) * 16777619u;
+	return h & (REQUEST_BUCKETS - 1);
+}
+
+/* Adds a name; 1 if it was there already, -1 if the table is full. */
+static int
+request_name_add(struct request_names *t, const char *p, size_t len)
+{
+	unsigned	b = request_name_hash(p, len);
+	int		i;
+
+	for (i = t->head[b]; i >= 0; i = t->name[i].next)
+		if (t->name[i].len == len && memcmp(t->name[i].p, p, len) == 0)
+			return 1;
+	if (t->n == REQUEST_NAMES || len > UINT32_MAX)
+		return -1;
+	t->name[t->n].p = p;
+	t->name[t->n].len = (uint32_t)len;
+	t->name[t->n].next = t->head[b];
+	t->head[b] = t->n++;
+	return 0;
+}
+
+/* Whether the name p (plen bytes) comes again after next. */
+static int
+request_name_again(const char *p, size_t plen, const char *next)
+{
+	const char	*q;
+
+	for (q = next; *q != '\0'; q += strcspn(q, "&"), q += *q == '&')
+		if (strcspn(q, "&=") == plen && strncmp(p, q, plen) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Copies into out the first name the query string holds twice, and
  * returns 1; 0 if none.  Handlers refuse a repeated parameter too
  * (request_query), but cannot say why apart from a value too long.
@@ -121,20 +183,25 @@ request_header_repeated(const struct request *req)
 static int
 request_query_repeated(const char *query, char *out, size_t outlen)
 {
-	const char	*p, *q, *next;
-	size_t		 plen;
+	struct request_names	 t;
+	const char		*p, *next;
+	size_t			 plen;
+	int			 rc;
 
+	t.n = 0;
+	memset(t.head, 0xff, sizeof(t.head));	/* every bucket -1 */
 	for (p = query; *p != '\0'; p = next) {
 		plen = strcspn(p, "&=");
 		next = p + strcspn(p, "&");
 		next += *next == '&';
-		for (q = next; plen > 0 && *q != '\0'; q += strcspn(q, "&"),
-		    q += *q == '&')
-			if (strcspn(q, "&=") == plen &&
-			    strncmp(p, q, plen) == 0) {
-				snprintf(out, outlen, "%.*s", (int)plen, p);
-				return 1;
-			}
+		if (plen == 0)
+			continue;
+		if ((rc = request_name_add(&t, p, plen)) < 0)
+			rc = request_name_again(p, plen, next);
+		if (rc > 0) {
+			snprintf(out, outlen, "%.*s", (int)plen, p);
+			return 1;
+		}
 	}
 	return 0;
 }

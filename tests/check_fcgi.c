@@ -87,6 +87,28 @@ START_TEST(request_repeated)
 }
 END_TEST
 
+/* Names past what the hash table holds are still compared. */
+START_TEST(request_repeated_many)
+{
+	static char	uri[64 * 1024];
+	char		*params[] = { uri, NULL }, *p;
+	struct request	req;
+	int		i, tail;
+
+	for (tail = 0; tail < 3; tail++) {
+		p = uri + sprintf(uri, "REQUEST_URI=/x?");
+		for (i = 0; i < 5000; i++)
+			p += sprintf(p, "n%d=%d&", i, i);
+		/* A name from inside the table, from past it, or none. */
+		sprintf(p, "%s", tail == 0 ? "n17=x" : tail == 1 ?
+		    "n4999=x" : "last=x");
+		request_init(&req, params);
+		ck_assert_str_eq(req.repeated, tail == 0 ? "n17" : tail == 1 ?
+		    "n4999" : "");
+	}
+}
+END_TEST
+
 /* Generated ids are random: no two alike, none a count. */
 START_TEST(request_id_random)
 {
@@ -350,6 +372,7 @@ fcgi_suite(void)
 	tcase_add_test(unit, request_from_params);
 	tcase_add_test(unit, request_defaults_and_unsafe_id);
 	tcase_add_test(unit, request_repeated);
+	tcase_add_test(unit, request_repeated_many);
 	tcase_add_test(unit, request_id_random);
 	tcase_add_test(unit, router_matches);
 	tcase_add_test(unit, envelopes);
