@@ -13,6 +13,7 @@ conf_defaults(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "unix:/run/tally/tallyd.sock");
 	c->listen_mode = 0660;
+	c->read_timeout = 10;
 	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/tally");
 	snprintf(c->user, sizeof(c->user), "tally");
 	c->threads = 16;
@@ -97,6 +98,35 @@ conf_int_field(const char *value, long min, long max, int *out)
 	return 0;
 }
 
+/*
+ * An http(s) URL with a host and nothing after the path: the base links
+ * are appended to.  A trailing slash is dropped, so that links built as
+ * base + "/api/..." never hold "//".
+ */
+static int
+conf_url(char *dst, size_t len, const char *value)
+{
+	const char	*host, *p;
+	size_t		 n = strlen(value);
+
+	if (strncmp(value, "https://", 8) == 0)
+		host = value + 8;
+	else if (strncmp(value, "http://", 7) == 0)
+		host = value + 7;
+	else
+		return -1;
+	if (*host == '\0' || *host == '/' || n >= len)
+		return -1;
+	for (p = value; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || strchr("?#@\"\\", *p) != NULL)
+			return -1;
+	while (n > (size_t)(host - value) && value[n - 1] == '/')
+		n--;
+	memcpy(dst, value, n);
+	dst[n] = '\0';
+	return 0;
+}
+
 /* Copies a path, prefixing dir when the path is relative. */
 static int
 conf_path(char *dst, size_t len, const char *dir, const char *value)
@@ -133,6 +163,13 @@ conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 		c->listen_mode = (unsigned)v;
 		return 0;
 	}
+	if (strcmp(key, "socket_group") == 0)
+		return conf_user(c->socket_group, sizeof(c->socket_group),
+		    value);
+	if (strcmp(key, "read_timeout") == 0)
+		return conf_int_field(value, 1, 3600, &c->read_timeout);
+	if (strcmp(key, "public_url") == 0)
+		return conf_url(c->public_url, sizeof(c->public_url), value);
 	if (strcmp(key, "data_dir") == 0)
 		return conf_path(c->data_dir, sizeof(c->data_dir), dir, value);
 	if (strcmp(key, "user") == 0)

@@ -14,11 +14,25 @@
 #define CONF_PATH_MAX	512
 #define CONF_ORIGIN_MAX	255
 #define CONF_USER_MAX	32
+#define CONF_URL_MAX	255
 
 struct conf {
 	/* "unix:/path", "HOST:PORT", or "stdin" (socket inherited on fd 0). */
 	char		listen[CONF_PATH_MAX];
 	unsigned	listen_mode;		/* unix socket permissions */
+	/* The unix socket's group (the web server's); "": tallyd's own. */
+	char		socket_group[CONF_USER_MAX + 1];
+	/*
+	 * Seconds a FastCGI connection may keep tallyd waiting for the
+	 * rest of a record before it is closed.
+	 */
+	int		read_timeout;
+	/*
+	 * The base of every link Tally hands out ("https://tally.example"),
+	 * without a trailing slash; "": links are paths from the root.
+	 * Never taken from a request's Host header.
+	 */
+	char		public_url[CONF_URL_MAX + 1];
 	char		data_dir[CONF_PATH_MAX];
 	/* Whom tallyd and tallyctl become when started as root. */
 	char		user[CONF_USER_MAX + 1];

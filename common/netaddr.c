@@ -2,8 +2,11 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "netaddr.h"
 
@@ -79,19 +82,68 @@ netaddr_public(const struct sockaddr *sa)
 	}
 }
 
+/* Percent-decodes src into out (as a URL parser does to a host). */
+static int
+netaddr_unescape(const char *src, char *out, size_t outlen)
+{
+	size_t		o = 0;
+	unsigned	v;
+
+	for (; *src != '\0'; src++) {
+		if (*src == '%') {
+			if (sscanf(src + 1, "%2x", &v) != 1 ||
+			    !isxdigit((unsigned char)src[1]) ||
+			    !isxdigit((unsigned char)src[2]) || v == 0)
+				return -1;
+			src += 2;
+		} else
+			v = (unsigned char)*src;
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = (char)v;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* "localhost", "localhost.", "x.localhost": loopback by RFC 6761. */
+static int
+netaddr_localhost(const char *name)
+{
+	size_t	len = strlen(name);
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	return (len == 9 && strncasecmp(name, "localhost", 9) == 0) ||
+	    (len > 10 && strncasecmp(name + len - 10, ".localhost", 10) == 0);
+}
+
 int
 netaddr_literal_private(const char *host)
 {
 	struct sockaddr_in	in4;
 	struct sockaddr_in6	in6;
+	char			name[256], *zone;
 
+	/*
+	 * Read the host as the resolver and the URL parser will: escapes
+	 * decoded, an IPv6 zone ("%25lo") cut off, and IPv4 in every form
+	 * inet_aton takes ("127.1", "0x7f000001", "2130706433",
+	 * "017700000001", "0"), which getaddrinfo accepts too.
+	 */
+	if (netaddr_unescape(host, name, sizeof(name)) < 0)
+		return 1;	/* unreadable: no one can say it is public */
+	if (netaddr_localhost(name))
+		return 1;
 	memset(&in4, 0, sizeof(in4));
 	memset(&in6, 0, sizeof(in6));
 	in4.sin_family = AF_INET;
 	in6.sin6_family = AF_INET6;
-	if (inet_pton(AF_INET, host, &in4.sin_addr) == 1)
+	if (inet_aton(name, &in4.sin_addr) == 1)
 		return !netaddr_public((struct sockaddr *)&in4);
-	if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1)
-		return !netaddr_public((struct sockaddr *)&in6);
+	if ((zone = strchr(name, '%')) != NULL)
+		*zone = '\0';
+	if (inet_pton(AF_INET6, name, &in6.sin6_addr) == 1)
+		return zone != NULL || !netaddr_public((struct sockaddr *)&in6);
 	return 0;
 }

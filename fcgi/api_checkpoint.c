@@ -628,16 +628,17 @@ api_invoice_txn(struct store_txn *t, void *arg)
 	return api_receipt_checkpoint(t, arg);
 }
 
-/* "https://host" of this request, as the client reached us. */
+/* The base of every link, from tally.conf (SPEC 7); "" gives paths. */
 static void
 api_base_url(struct ctx *c, char *out, size_t len)
 {
-	const char	*https = request_param(c->req, "HTTPS");
-	const char	*host = request_param(c->req, "HTTP_HOST");
-
-	snprintf(out, len, "%s://%s", https != NULL &&
-	    strcasecmp(https, "on") == 0 ? "https" : "http",
-	    host != NULL ? host : "localhost");
+	/*
+	 * tally.conf's public_url, never the request's Host header: the
+	 * links say where a customer sends its key, and Host is whatever
+	 * the client (or whoever sends the vendor a crafted request) wrote.
+	 */
+	snprintf(out, len, "%s", c->app->public_url != NULL ?
+	    c->app->public_url : "");
 }
 
 void

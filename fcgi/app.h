@@ -23,6 +23,7 @@ struct app {
 	struct ledger	*ledger;	/* the only way deltas are written */
 	struct integrator *integrator;	/* signs tree heads; NULL in tests */
 	struct ratelimit *ratelimit;	/* per key; NULL: no limit */
+	const char	*public_url;	/* base of links; NULL, "": paths */
 };
 
 /* Everything a handler may look at, for one request. */

@@ -1,8 +1,7 @@
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/hex.h"
 #include "../crypto/random.h"
@@ -32,35 +31,25 @@ request_param(const struct request *req, const char *name)
 }
 
 /*
- * Our own request ids only find a request in the logs: they must be
- * unique, not secret.  A random prefix drawn once per process and a
- * counter make one without a call to the random generator (and its
- * system call) per request.
+ * Our own request ids find a request in the logs, and tell a client
+ * nothing more: every one is random, so that none says how many
+ * requests came before it (a counter would).  Should the generator
+ * fail, the time and the thread's stack address still make the id
+ * unlikely to repeat; it is never a secret.
  */
-static uint8_t			request_id_prefix[8];
-static pthread_once_t		request_id_once = PTHREAD_ONCE_INIT;
-static atomic_uint_least64_t	request_id_count;
-
-static void
-request_id_init(void)
-{
-	/* Should the generator fail, the counter alone is unique. */
-	if (random_bytes(request_id_prefix, sizeof(request_id_prefix)) < 0)
-		memset(request_id_prefix, 0, sizeof(request_id_prefix));
-}
-
 static void
 request_id_new(char out[REQUEST_ID_MAX + 1])
 {
 	uint8_t		raw[16];
-	uint64_t	n;
-	int		i;
+	struct timespec	ts;
+	uintptr_t	here = (uintptr_t)raw;
 
-	pthread_once(&request_id_once, request_id_init);
-	n = atomic_fetch_add(&request_id_count, 1);
-	memcpy(raw, request_id_prefix, sizeof(request_id_prefix));
-	for (i = 15; i >= 8; i--, n >>= 8)
-		raw[i] = (uint8_t)n;
+	if (random_bytes(raw, sizeof(raw)) < 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memset(raw, 0, sizeof(raw));
+		memcpy(raw, &ts, sizeof(ts) < 8 ? sizeof(ts) : 8);
+		memcpy(raw + 8, &here, sizeof(here) < 8 ? sizeof(here) : 8);
+	}
 	hex_encode(raw, sizeof(raw), out);
 }
 
@@ -81,10 +70,146 @@ request_id_safe(const char *id)
 	return 1;
 }
 
+/*
+ * Headers a request may carry once.  A web server passes a repeated one
+ * either as two parameters of the same name (nginx) or as one whose
+ * values it joined with ", " (Apache, as RFC 9110 5.3 allows): either
+ * way, whichever copy tallyd read would be a guess.  None of these
+ * values holds a comma when sent once.
+ */
+static const struct {
+	const char	*param, *header;
+} request_single[] = {
+	{ "HTTP_X_API_KEY", "X-Api-Key" },
+	{ "HTTP_IDEMPOTENCY_KEY", "Idempotency-Key" },
+	{ "HTTP_CONTENT_TYPE", "Content-Type" },
+	{ "CONTENT_TYPE", "Content-Type" },
+	{ "HTTP_X_REQUEST_ID", "X-Request-Id" },
+};
+
+/* The header of request_single that is repeated, or NULL. */
+static const char *
+request_header_repeated(const struct request *req)
+{
+	char *const	*p;
+	const char	*value;
+	size_t		 i, len, n;
+
+	for (i = 0; i < sizeof(request_single) / sizeof(request_single[0]);
+	    i++) {
+		if ((value = request_param(req, request_single[i].param)) ==
+		    NULL)
+			continue;
+		if (strchr(value, ',') != NULL)
+			return request_single[i].header;
+		len = strlen(request_single[i].param);
+		for (n = 0, p = req->params; *p != NULL; p++)
+			if (strncmp(*p, request_single[i].param, len) == 0 &&
+			    (*p)[len] == '=')
+				n++;
+		if (n > 1)
+			return request_single[i].header;
+	}
+	return NULL;
+}
+
+/*
+ * The names of a query string, in a hash table on the stack: each name
+ * is compared with the few that share its bucket, not with every other,
+ * so that a line of 8 KB holding 1,600 short names costs microseconds,
+ * not the 25 ms a comparison of every pair took.  A query of more names
+ * than fit (longer than any web server passes on) is compared pairwise.
+ */
+#define REQUEST_NAMES		4096
+#define REQUEST_BUCKETS		1024
+
+struct request_names {
+	struct {
+		const char	*p;
+		uint32_t	 len;
+		int32_t		 next;		/* in the bucket, or -1 */
+	}		 name[REQUEST_NAMES];
+	int		 head[REQUEST_BUCKETS];
+	int		 n;
+};
+
+/* FNV-1a, folded onto the buckets. */
+static unsigned
+request_name_hash(const char *p, size_t len)
+{
+	uint32_t	h = 2166136261u;
+
+	while (len-- > 0)
+		h = (h ^ (unsigned char)*p++) * 16777619u;
+	return h & (REQUEST_BUCKETS - 1);
+}
+
+/* Adds a name; 1 if it was there already, -1 if the table is full. */
+static int
+request_name_add(struct request_names *t, const char *p, size_t len)
+{
+	unsigned	b = request_name_hash(p, len);
+	int		i;
+
+	for (i = t->head[b]; i >= 0; i = t->name[i].next)
+		if (t->name[i].len == len && memcmp(t->name[i].p, p, len) == 0)
+			return 1;
+	if (t->n == REQUEST_NAMES || len > UINT32_MAX)
+		return -1;
+	t->name[t->n].p = p;
+	t->name[t->n].len = (uint32_t)len;
+	t->name[t->n].next = t->head[b];
+	t->head[b] = t->n++;
+	return 0;
+}
+
+/* Whether the name p (plen bytes) comes again after next. */
+static int
+request_name_again(const char *p, size_t plen, const char *next)
+{
+	const char	*q;
+
+	for (q = next; *q != '\0'; q += strcspn(q, "&"), q += *q == '&')
+		if (strcspn(q, "&=") == plen && strncmp(p, q, plen) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Copies into out the first name the query string holds twice, and
+ * returns 1; 0 if none.  Handlers refuse a repeated parameter too
+ * (request_query), but cannot say why apart from a value too long.
+ */
+static int
+request_query_repeated(const char *query, char *out, size_t outlen)
+{
+	struct request_names	 t;
+	const char		*p, *next;
+	size_t			 plen;
+	int			 rc;
+
+	t.n = 0;
+	memset(t.head, 0xff, sizeof(t.head));	/* every bucket -1 */
+	for (p = query; *p != '\0'; p = next) {
+		plen = strcspn(p, "&=");
+		next = p + strcspn(p, "&");
+		next += *next == '&';
+		if (plen == 0)
+			continue;
+		if ((rc = request_name_add(&t, p, plen)) < 0)
+			rc = request_name_again(p, plen, next);
+		if (rc > 0) {
+			snprintf(out, outlen, "%.*s", (int)plen, p);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void
 request_init(struct request *req, char *const *params)
 {
-	const char	*uri, *id, *m, *q;
+	const char	*uri, *id, *m, *q, *repeated;
 	size_t		 i, len;
 
 	memset(req, 0, sizeof(*req));
@@ -109,8 +234,17 @@ request_init(struct request *req, char *const *params)
 	req->path[len] = '\0';
 	req->query = q != NULL ? q + 1 : "";
 
+	if ((repeated = request_header_repeated(req)) != NULL)
+		snprintf(req->repeated, sizeof(req->repeated), "%s",
+		    repeated);
+	else
+		request_query_repeated(req->query, req->repeated,
+		    sizeof(req->repeated));
+
 	id = request_param(req, "HTTP_X_REQUEST_ID");
-	if (id != NULL && request_id_safe(id))
+	/* Of two ids, echoing either would be a guess. */
+	if (id != NULL && strcmp(req->repeated, "X-Request-Id") != 0 &&
+	    request_id_safe(id))
 		snprintf(req->id, sizeof(req->id), "%s", id);
 	else
 		request_id_new(req->id);

@@ -21,6 +21,7 @@ enum http_method {
 
 #define REQUEST_PATH_MAX	1024
 #define REQUEST_ID_MAX		64
+#define REQUEST_NAME_MAX	64
 
 struct request {
 	enum http_method	 method;
@@ -33,12 +34,20 @@ struct request {
 	size_t			 body_len;
 	int			 body_too_large;  /* more than was kept */
 	char *const		*params;	/* NULL-terminated NAME=value */
+	/*
+	 * A header that must be single (X-Api-Key, Idempotency-Key,
+	 * Content-Type, X-Request-Id) or a query parameter that came more
+	 * than once, named as the client wrote it; "" when none did.  Such
+	 * a request is refused before it is routed.
+	 */
+	char			 repeated[REQUEST_NAME_MAX + 1];
 };
 
 /*
  * Fills req from the FastCGI parameters (which must outlive it): method,
- * path and query from REQUEST_URI, and the request id: the client's
- * X-Request-Id when it is safe to echo, else a fresh random one.
+ * path and query from REQUEST_URI, what is repeated, and the request
+ * id: the client's X-Request-Id when it is safe to echo, else a fresh
+ * random one.
  */
 void		 request_init(struct request *, char *const *params);
 /* A parameter's value ("HTTP_X_API_KEY"), or NULL. */

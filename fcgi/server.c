@@ -1,8 +1,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +28,7 @@
 struct worker {
 	pthread_t	 thread;
 	int		 fd;
+	int		 read_timeout;	/* seconds */
 	struct app	*app;
 	char		*body;		/* APP_BODY_MAX_LARGE + 1 bytes */
 };
@@ -44,8 +48,32 @@ server_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/*
+ * Gives the socket to the web server's group, so that mode can be 0660:
+ * any other local user who could connect could speak FastCGI to tallyd
+ * and claim any REMOTE_ADDR or HTTPS it likes, or tie up its threads.
+ */
 static int
-server_listen_unix(const char *path, unsigned mode)
+server_socket_group(const char *path, const char *group)
+{
+	struct group	*gr;
+
+	if (group == NULL || *group == '\0')
+		return 0;
+	if ((gr = getgrnam(group)) == NULL) {
+		log_error("listen: socket_group %s: no such group", group);
+		return -1;
+	}
+	if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+		log_error("listen: %s: group %s: %s", path, group,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+server_listen_unix(const char *path, unsigned mode, const char *group)
 {
 	struct sockaddr_un	sun;
 	int			fd;
@@ -74,6 +102,8 @@ server_listen_unix(const char *path, unsigned mode)
 		log_error("listen: %s: %s", path, strerror(errno));
 		goto err;
 	}
+	if (server_socket_group(path, group) < 0)
+		goto err;
 	return fd;
 err:
 	close(fd);
@@ -116,12 +146,12 @@ server_listen_tcp(const char *spec)
 }
 
 int
-server_listen(const char *spec, unsigned mode)
+server_listen(const char *spec, unsigned mode, const char *group)
 {
 	if (strcmp(spec, "stdin") == 0)
 		return 0;
 	if (strncmp(spec, "unix:", 5) == 0)
-		return server_listen_unix(spec + 5, mode);
+		return server_listen_unix(spec + 5, mode, group);
 	return server_listen_tcp(spec);
 }
 
@@ -296,6 +326,9 @@ server_serve(FCGX_Request *r, struct worker *w)
 	if (server_read_body(r, w, &req) < 0)
 		response_error(&resp, API_INVALID_JSON, NULL, NULL,
 		    "the request body ended before its Content-Length");
+	else if (req.repeated[0] != '\0')
+		response_error(&resp, API_VALIDATION_ERROR, req.repeated,
+		    NULL, "%s is repeated", req.repeated);
 	else
 		app_handle(w->app, &req, &resp);
 	if (!resp.streamed)
@@ -311,18 +344,54 @@ server_serve(FCGX_Request *r, struct worker *w)
 	response_free(&resp);
 }
 
+/*
+ * Accepts the next connection here rather than in libfcgi, to give it a
+ * receive timeout before libfcgi reads from it: libfcgi blocks in read()
+ * until a record is complete, so a peer that sends half a BEGIN_REQUEST
+ * and waits would hold a thread for good, and a few dozen would hold
+ * them all.  With the timeout the read fails, libfcgi closes the
+ * connection, and FCGX_Accept_r returns an error instead of accepting
+ * again: the request's listen_sock is -1, so that every accept goes
+ * through here.  (libfcgi's lingering close then waits up to 2 s more
+ * for a peer that does not close.)  A connection the web server keeps
+ * open for its next request (FCGI_KEEP_CONN) is used again as it is.
+ */
+static int
+server_accept(FCGX_Request *r, struct worker *w)
+{
+	struct timeval	tv;
+	int		fd;
+
+	if (r->ipcFd >= 0)
+		return 0;
+	if ((fd = accept(w->fd, NULL, NULL)) < 0)
+		return -1;
+	memset(&tv, 0, sizeof(tv));
+	tv.tv_sec = w->read_timeout;
+	/* Not inherited by the webhook courier tallyd starts. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		close(fd);
+		return -1;
+	}
+	r->ipcFd = fd;
+	/* Else FCGX_Accept_r, finishing the last request, closes it. */
+	r->keepConnection = 1;
+	return 0;
+}
+
 static void *
 server_worker(void *arg)
 {
 	struct worker	*w = arg;
 	FCGX_Request	 r;
 
-	if (FCGX_InitRequest(&r, w->fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_InitRequest(&r, -1, 0) != 0) {
 		log_error("server: cannot set up a FastCGI request");
 		return NULL;
 	}
 	while (!server_stopping) {
-		if (FCGX_Accept_r(&r) < 0) {
+		if (server_accept(&r, w) < 0) {
 			if (server_stopping)
 				break;
 			/* Out of descriptors, say: wait rather than spin. */
@@ -330,6 +399,12 @@ server_worker(void *arg)
 			usleep(100000);
 			continue;
 		}
+		/*
+		 * The peer went quiet mid-record, closed, or broke the
+		 * protocol: libfcgi has closed the connection already.
+		 */
+		if (FCGX_Accept_r(&r) < 0)
+			continue;
 		server_serve(&r, w);
 		/*
 		 * libfcgi's close lingers: it shuts the socket down, then
@@ -348,7 +423,7 @@ server_worker(void *arg)
 }
 
 int
-server_run(int fd, int nthreads, struct app *app)
+server_run(int fd, int nthreads, int read_timeout, struct app *app)
 {
 	struct worker	*w;
 	sigset_t	 set;
@@ -359,6 +434,7 @@ server_run(int fd, int nthreads, struct app *app)
 		return -1;
 	for (started = 0; started < nthreads; started++) {
 		w[started].fd = fd;
+		w[started].read_timeout = read_timeout;
 		w[started].app = app;
 		if ((w[started].body = malloc(APP_BODY_MAX_LARGE + 1)) ==
 		    NULL || pthread_create(&w[started].thread, NULL,

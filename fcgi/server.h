@@ -13,16 +13,18 @@ struct app;
 /*
  * Opens the socket named by spec: "unix:/path" (created with mode;
  * a stale socket file is replaced, a live one refused), "HOST:PORT", or
- * "stdin" for the socket a web server passes on fd 0.  Returns the
- * descriptor, or -1 after logging why.
+ * "stdin" for the socket a web server passes on fd 0.  A unix socket
+ * is given to group, unless it is NULL or "".  Returns the descriptor,
+ * or -1 after logging why.
  */
-int	server_listen(const char *spec, unsigned mode);
+int	server_listen(const char *spec, unsigned mode, const char *group);
 /*
  * Serves until SIGTERM or SIGINT, then lets in-flight requests finish
- * and returns 0.  The caller must have blocked those signals (see
+ * and returns 0.  A connection that keeps a thread waiting read_timeout
+ * seconds for the rest of a record is closed.  The caller must have blocked those signals (see
  * server_block_signals) before starting any thread.
  */
-int	server_run(int fd, int threads, struct app *);
+int	server_run(int fd, int threads, int read_timeout, struct app *);
 void	server_block_signals(void);
 
 #endif

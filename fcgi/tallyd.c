@@ -125,9 +125,11 @@ main(int argc, char *argv[])
 	umask(077);
 
 	memset(&app, 0, sizeof(app));
+	app.public_url = conf.public_url;
 	server_block_signals();
 	/* Bound first: a TCP port below 1024 needs root. */
-	if ((fd = server_listen(conf.listen, conf.listen_mode)) < 0)
+	if ((fd = server_listen(conf.listen, conf.listen_mode,
+	    conf.socket_group)) < 0)
 		return 1;
 	/*
 	 * Then, before opening anything else, become the user: every file
@@ -181,7 +183,8 @@ main(int argc, char *argv[])
 	}
 	log_info("tallyd: listening on %s, data in %s, uid %u", conf.listen,
 	    conf.data_dir, (unsigned)getuid());
-	status = server_run(fd, conf.threads, &app) == 0 ? 0 : 1;
+	status = server_run(fd, conf.threads, conf.read_timeout,
+	    &app) == 0 ? 0 : 1;
 	if (store_panicked(app.store))
 		status = TALLYD_EXIT_RECOVER;
 	/* No request thread is left: record what is queued, then stop. */

@@ -32,12 +32,17 @@ START_TEST(conf_defaults_and_file)
 	conf_defaults(&c);
 	ck_assert_str_eq(c.listen, "unix:/run/tally/tallyd.sock");
 	ck_assert_int_eq(c.threads, 16);
+	ck_assert_str_eq(c.public_url, "");
+	ck_assert_int_eq(c.read_timeout, 10);
+	ck_assert_str_eq(c.socket_group, "");
 
 	tmpdir_make(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/tally.conf", dir);
 	write_file(path, "# comment\n\nlisten = unix:run/t.sock  # trailing\n"
 	    "data_dir=db\nthreads = 4\nlisten_mode = 0600\n"
-	    "log_level = debug\ncache_mb = 8\n");
+	    "log_level = debug\ncache_mb = 8\n"
+	    "public_url = https://tally.example:8443/base//\n"
+	    "read_timeout = 3\nsocket_group = www-data\n");
 	ck_assert_int_eq(conf_load(&c, path, err, sizeof(err)), 0);
 	/* Relative paths are relative to the file's directory. */
 	snprintf(path, sizeof(path), "unix:%s/run/t.sock", dir);
@@ -48,6 +53,10 @@ START_TEST(conf_defaults_and_file)
 	ck_assert_uint_eq(c.listen_mode, 0600);
 	ck_assert_int_eq(c.cache_mb, 8);
 	ck_assert_int_eq(c.log_level, LOG_LEVEL_DEBUG);
+	/* Links are built as public_url + "/api/...": no "//". */
+	ck_assert_str_eq(c.public_url, "https://tally.example:8443/base");
+	ck_assert_int_eq(c.read_timeout, 3);
+	ck_assert_str_eq(c.socket_group, "www-data");
 	tmpdir_remove(dir);
 }
 END_TEST
@@ -64,6 +73,14 @@ START_TEST(conf_errors_name_the_line)
 		{ "listen_mode = 0999\n", ":1: bad value for listen_mode" },
 		{ "log_level = loud\n", ":1: bad value for log_level" },
 		{ "just words\n", ":1: expected key = value" },
+		{ "public_url = tally.example\n", ":1: bad value for public_url" },
+		{ "public_url = https://\n", ":1: bad value for public_url" },
+		{ "public_url = https://a.example/?x=1\n",
+		    ":1: bad value for public_url" },
+		{ "public_url = https://u@a.example\n",
+		    ":1: bad value for public_url" },
+		{ "read_timeout = 0\n", ":1: bad value for read_timeout" },
+		{ "socket_group = -x\n", ":1: bad value for socket_group" },
 	};
 	struct conf	c;
 	char		dir[256], path[512], err[256];

@@ -37,6 +37,92 @@ START_TEST(request_from_params)
 	ck_assert_int_eq(request_query(&req, "b", val, 4), -1);
 	/* Given twice, even alike: which one would count? */
 	ck_assert_int_eq(request_query(&req, "f", val, sizeof(val)), -1);
+	ck_assert_str_eq(req.repeated, "f");
+}
+END_TEST
+
+/* What must come once, in each way a web server passes it on twice. */
+START_TEST(request_repeated)
+{
+	static const struct {
+		const char	*p1, *p2, *uri, *repeated;
+	} cases[] = {
+		/* nginx: one parameter per header line */
+		{ "HTTP_X_API_KEY=a.b", "HTTP_X_API_KEY=c.d", "/", "X-Api-Key" },
+		{ "HTTP_IDEMPOTENCY_KEY=k1", "HTTP_IDEMPOTENCY_KEY=k2", "/",
+		    "Idempotency-Key" },
+		{ "HTTP_CONTENT_TYPE=application/json",
+		    "HTTP_CONTENT_TYPE=text/plain", "/", "Content-Type" },
+		{ "HTTP_X_REQUEST_ID=r1", "HTTP_X_REQUEST_ID=r2", "/",
+		    "X-Request-Id" },
+		/* Apache: the values joined with ", " */
+		{ "HTTP_X_API_KEY=a.b, c.d", "A=1", "/", "X-Api-Key" },
+		{ "HTTP_IDEMPOTENCY_KEY=k1, k2", "A=1", "/",
+		    "Idempotency-Key" },
+		{ "CONTENT_TYPE=application/json, text/plain", "A=1", "/",
+		    "Content-Type" },
+		{ "HTTP_X_REQUEST_ID=r1, r2", "A=1", "/", "X-Request-Id" },
+		/* query parameters, with or without a value */
+		{ "A=1", "B=1", "/x?customerId=a&customerId=b", "customerId" },
+		{ "A=1", "B=1", "/x?a=1&period=2026-01&period", "period" },
+		{ "A=1", "B=1", "/x?limit&b=2&limit=3", "limit" },
+		/* and what is not repeated */
+		{ "HTTP_X_API_KEY=a.b", "HTTP_IDEMPOTENCY_KEY=a.b",
+		    "/x?a=1&ab=2&b=3&=4&=5&&", "" },
+		{ "HTTP_ACCEPT=a", "HTTP_ACCEPT=b", "/x?a=b&b=a", "" },
+	};
+	struct request	req;
+	char		uri[128];
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *params[] = { (char *)cases[i].p1, (char *)cases[i].p2,
+		    uri, NULL };
+
+		snprintf(uri, sizeof(uri), "REQUEST_URI=%s", cases[i].uri);
+		request_init(&req, params);
+		ck_assert_msg(strcmp(req.repeated, cases[i].repeated) == 0,
+		    "%zu: %s", i, req.repeated);
+	}
+}
+END_TEST
+
+/* Names past what the hash table holds are still compared. */
+START_TEST(request_repeated_many)
+{
+	static char	uri[64 * 1024];
+	char		*params[] = { uri, NULL }, *p;
+	struct request	req;
+	int		i, tail;
+
+	for (tail = 0; tail < 3; tail++) {
+		p = uri + sprintf(uri, "REQUEST_URI=/x?");
+		for (i = 0; i < 5000; i++)
+			p += sprintf(p, "n%d=%d&", i, i);
+		/* A name from inside the table, from past it, or none. */
+		sprintf(p, "%s", tail == 0 ? "n17=x" : tail == 1 ?
+		    "n4999=x" : "last=x");
+		request_init(&req, params);
+		ck_assert_str_eq(req.repeated, tail == 0 ? "n17" : tail == 1 ?
+		    "n4999" : "");
+	}
+}
+END_TEST
+
+/* Generated ids are random: no two alike, none a count. */
+START_TEST(request_id_random)
+{
+	char *none[] = { NULL };
+	struct request	req;
+	char		first[REQUEST_ID_MAX + 1];
+
+	request_init(&req, none);
+	memcpy(first, req.id, sizeof(first));
+	request_init(&req, none);
+	ck_assert_uint_eq(strlen(req.id), 32);
+	ck_assert_str_ne(req.id, first);
+	/* A counter behind a fixed prefix would share the first half. */
+	ck_assert_int_ne(strncmp(req.id, first, 16), 0);
 }
 END_TEST
 
@@ -364,6 +450,9 @@ fcgi_suite(void)
 
 	tcase_add_test(unit, request_from_params);
 	tcase_add_test(unit, request_defaults_and_unsafe_id);
+	tcase_add_test(unit, request_repeated);
+	tcase_add_test(unit, request_repeated_many);
+	tcase_add_test(unit, request_id_random);
 	tcase_add_test(unit, router_matches);
 	tcase_add_test(unit, envelopes);
 	tcase_add_test(unit, streamed_answers);

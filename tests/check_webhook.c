@@ -40,7 +40,20 @@ START_TEST(private_addresses)
 		{ "::ffff:127.0.0.1", 1 }, { "::ffff:10.0.0.1", 1 },
 		{ "::ffff:8.8.8.8", 0 }, { "64:ff9b::7f00:1", 1 },
 		{ "2001:db8::1", 1 }, { "2606:4700::1111", 0 },
-		{ "example.com", 0 }, { "localhost", 0 },	/* names: later */
+		{ "example.com", 0 }, { "localhost.example", 0 },
+		/* names: judged when resolved */
+		/* Loopback and private however the resolver reads them. */
+		{ "0x7f000001", 1 }, { "2130706433", 1 },
+		{ "017700000001", 1 }, { "127.1", 1 }, { "0", 1 },
+		{ "10.1", 1 }, { "0xa.0.0.1", 1 }, { "%31%32%37.0.0.1", 1 },
+		{ "%31%30.0.0.1", 1 }, { "localhost", 1 },
+		{ "LocalHost.", 1 }, { "api.localhost", 1 },
+		{ "fe80::1%25lo", 1 }, { "fe80::1%lo", 1 },
+		{ "2606:4700::1111%25eth0", 1 }, { "%3a%3a1", 1 },
+		{ "127.0.0.1%00", 1 }, { "%zz", 1 },
+		/* ...and public ones still public. */
+		{ "0x08080808", 0 }, { "134744072", 0 }, { "8.8.2056", 0 },
+		{ "%38.8.8.8", 0 },
 	};
 	size_t	i;
 
@@ -130,6 +143,16 @@ START_TEST(endpoint_urls)
 		{ "http://127.0.0.1:9000/", 1, 1 },
 		{ "http://[::1]/", 0, 0 },
 		{ "http://10.0.0.5/", 0, 0 },
+		/* Loopback written every way the resolver reads it. */
+		{ "http://0x7f000001/", 0, 0 },
+		{ "http://2130706433:8080/", 0, 0 },
+		{ "http://017700000001/", 0, 0 },
+		{ "http://127.1/", 0, 0 },
+		{ "http://0/", 0, 0 },
+		{ "http://%31%32%37.0.0.1/", 0, 0 },
+		{ "http://localhost:9000/", 0, 0 },
+		{ "http://[fe80::1%25lo]/", 0, 0 },
+		{ "http://localhost:9000/", 1, 1 },
 		{ "ftp://example.com/", 0, 0 },
 		{ "example.com/hook", 0, 0 },
 		{ "https://", 0, 0 },

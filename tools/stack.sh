@@ -83,12 +83,18 @@ stack_conf() {
 	mkdir -p "$DIR/run"
 	# Web server workers run as another user: they must reach the socket.
 	chmod 755 "$DIR" "$DIR/run"
+	# The socket is the web server's alone: its group is the one their
+	# workers run as when started as root (www-data, for nginx too,
+	# see nginx.conf.in); otherwise they run as this very user.
 	cat > "$DIR/tally.conf" <<CONF
 # Written by tools/stack.sh.  See tally.conf.example for every option.
 listen = unix:run/tallyd.sock
-listen_mode = 0666
+listen_mode = 0660
+$([ "$(id -u)" -ne 0 ] || echo "socket_group = www-data")
 data_dir = db
 threads = ${TALLY_THREADS:-16}
+# Every link tallyd hands out starts here, whatever Host a client sends.
+public_url = ${STACK_PUBLIC_URL:-https://localhost${TLS_PORT:+:$TLS_PORT}}
 CONF
 }
 

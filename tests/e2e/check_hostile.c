@@ -64,6 +64,8 @@ struct hcase {
 	const char	*field;		/* NULL: not checked */
 	int		 item;		/* a batch answer: results[0] failed */
 	const char	*rid;		/* X-Request-Id: "" fresh, else echoed */
+	const char	*msg;		/* error.message holds it, or NULL */
+	const char	*absent;	/* the answer must not hold it */
 };
 
 static struct hcase	 cases[CASES_MAX];
@@ -877,7 +879,14 @@ gen_media_types(void)
 			c->ctype = types[i].ctype;
 			if (types[i].ctype == NULL)
 				c->headers = strdup("Content-Type:");
-			if (!types[i].json)
+			/*
+			 * A comma: two types joined, as Apache joins two
+			 * Content-Type lines.  Which would count?
+			 */
+			if (types[i].ctype != NULL &&
+			    strchr(types[i].ctype, ',') != NULL)
+				c->field = "Content-Type";
+			else if (!types[i].json)
 				expect(c, 415, "UNSUPPORTED_MEDIA_TYPE", NULL);
 			else
 				c->field = "customerId";
@@ -1207,6 +1216,84 @@ gen_queries(void)
 	c->field = "leafHash";
 }
 
+/*
+ * What must come once, and what a request may not steer (issue 18.5):
+ * a header that must be single sent twice (curl sends both lines; nginx
+ * passes them to tallyd as two parameters, Apache joins them with ", "),
+ * a repeated query parameter, and a Host header that links must not
+ * follow.
+ */
+static void
+gen_edges(void)
+{
+	static const struct {
+		const char	*name, *lines;
+		int		 post;
+	} twice[] = {
+		{ "X-Api-Key", "X-Api-Key: @KEY@", 0 },
+		{ "X-Api-Key", "X-Api-Key: pk_live_0.0", 1 },
+		{ "Idempotency-Key", "Idempotency-Key: a\nIdempotency-Key: b",
+		    1 },
+		{ "Idempotency-Key", "Idempotency-Key: a\nIdempotency-Key: a",
+		    1 },
+		{ "Content-Type", "Content-Type: text/plain", 1 },
+		{ "X-Request-Id", "X-Request-Id: r1\nX-Request-Id: r2", 0 },
+	};
+	static const char *const queries[] = {
+		"customerId=a&customerId=b", "customerId=a&customerId=a",
+		"period=2026-01&x=1&period", "limit=5&limit=5",
+	};
+	struct hcase	*c;
+	const char	*at;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+		c = add(twice[i].post ? posts[0].path : "/api/v1/auth/whoami",
+		    "%s sent twice (%s)", twice[i].name, twice[i].lines);
+		if (twice[i].post)
+			body(c, strdup("{\"customerId\":\"" CUSTOMER "\","
+			    "\"delta\":1,\"reason\":\"must never be recorded\"}"));
+		else {
+			c->method = "GET";
+			c->ctype = NULL;
+		}
+		if ((at = strstr(twice[i].lines, "@KEY@")) != NULL)
+			c->headers = xasprintf("X-Api-Key: %s", vendor);
+		else
+			c->headers = strdup(twice[i].lines);
+		c->field = twice[i].name;
+		c->msg = "is repeated";
+		c->rid = "";
+	}
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		c = add("", "checkpoints?%s: repeated", queries[i]);
+		free(c->path);
+		c->path = xasprintf("/api/v1/balance/checkpoints?%s",
+		    queries[i]);
+		c->method = "GET";
+		c->ctype = NULL;
+		c->msg = "is repeated";
+		c->field = strncmp(queries[i], "customerId", 10) == 0 ?
+		    "customerId" : strncmp(queries[i], "period", 6) == 0 ?
+		    "period" : "limit";
+	}
+	/* Links come from public_url, never from Host (SPEC 7). */
+	c = add("", "invoice-proof with Host: evil.example");
+	free(c->path);
+	c->path = xasprintf("/api/v1/balance/invoice-proof/" CUSTOMER
+	    "?period=%.7s", month + 1);
+	c->method = "GET";
+	c->ctype = NULL;
+	c->headers = strdup("Host: evil.example");
+	expect(c, 200, NULL, NULL);
+	c->absent = "evil.example";
+	/* nginx's and Apache's own errors: the envelope, an X-Request-Id. */
+	c = add("/no/such/place", "a path outside the API (web server 404)");
+	c->method = "GET";
+	c->ctype = NULL;
+	web(c, 404, 404);
+}
+
 /* What the answer of a case must be. */
 static void
 check_answer(const struct hcase *c, const struct reply *r)
@@ -1225,10 +1312,21 @@ check_answer(const struct hcase *c, const struct reply *r)
 	ck_assert_msg(r->body == NULL || getenv("TALLY_STATE_DIR") == NULL ||
 	    strstr(r->body, getenv("TALLY_STATE_DIR")) == NULL,
 	    "%s: the answer names the state directory", c->name);
-	if (c->by == WEB)
-		return;
+	ck_assert_msg(c->absent == NULL || r->body == NULL ||
+	    strstr(r->body, c->absent) == NULL, "%s: the answer holds %s: "
+	    "%.300s", c->name, c->absent, r->body);
 	ck_assert_msg(r->request_id[0] != '\0', "%s: no X-Request-Id",
 	    c->name);
+	/* The web server's own refusals speak the envelope too. */
+	if (c->by == WEB) {
+		ck_assert_msg(r->json != NULL && get(r->json, "success") &&
+		    !json_object_get_boolean(get(r->json, "success")) &&
+		    get_str(r->json, "error.code") != NULL &&
+		    get_str(r->json, "error.message") != NULL,
+		    "%s: the web server's answer is not the envelope: %.300s",
+		    c->name, r->body);
+		return;
+	}
 	if (c->rid != NULL && c->rid[0] != '\0')
 		ck_assert_msg(strcmp(r->request_id, c->rid) == 0,
 		    "%s: X-Request-Id %s not echoed", c->name, c->rid);
@@ -1268,6 +1366,9 @@ check_answer(const struct hcase *c, const struct reply *r)
 	    "%s: code not %s: %.300s", c->name, c->code, r->body);
 	ck_assert_msg(get_str(r->json, "error.message") != NULL,
 	    "%s: no message: %.300s", c->name, r->body);
+	ck_assert_msg(c->msg == NULL || strstr(get_str(r->json,
+	    "error.message"), c->msg) != NULL, "%s: message lacks \"%s\": "
+	    "%.300s", c->name, c->msg, r->body);
 	ck_assert_msg(c->field == NULL || (get_str(r->json, "error.field") &&
 	    strcmp(get_str(r->json, "error.field"), c->field) == 0),
 	    "%s: field not %s: %.300s", c->name, c->field, r->body);
@@ -1500,6 +1601,22 @@ START_TEST(hostile_raw)
 	ck_assert_msg(strcasestr(ans, "\r\nSet-Cookie:") == NULL &&
 	    strcasestr(ans, "\r\nX-Injected:") == NULL,
 	    "%s: a header was injected: %.300s", rc->name, ans);
+	/*
+	 * The web server's own refusals: the envelope, an X-Request-Id.
+	 * But nginx, answering a body it refused while the client has
+	 * stopped sending it, waits to discard the rest before its
+	 * error_page answers, fails, and sends its built-in page instead
+	 * (with the error location's headers): only the id is asked there.
+	 */
+	if (rc->front[apache].by == WEB && status >= 400) {
+		ck_assert_msg(strcasestr(ans, "\r\nX-Request-Id: ") != NULL,
+		    "%s: no X-Request-Id: %.300s", rc->name, ans);
+		j = b != NULL ? json_tokener_parse(b) : NULL;
+		ck_assert_msg((rc->half_close && !apache) || (j != NULL &&
+		    get_str(j, "error.code") != NULL),
+		    "%s: not the envelope: %.300s", rc->name, ans);
+		json_object_put(j);
+	}
 	if (rc->front[apache].by == TALLYD) {
 		id = strcasestr(ans, "\r\nX-Request-Id: ");
 		ck_assert_msg(id != NULL, "%s: no X-Request-Id", rc->name);
@@ -1551,6 +1668,7 @@ main(void)
 	gen_headers();
 	gen_paths();
 	gen_queries();
+	gen_edges();
 
 	s = suite_create("hostile");
 	tc = tcase_create("requests");

@@ -94,6 +94,7 @@ echo "== webhooks (a tallyd of its own, a receiver on loopback)"
 stack_check "webhooks" env B="${B:-build}" "$REPO/tests/e2e/webhooks.sh"
 stack_check "a store that heals itself: tallyctl misused and killed -9 under writes, tallyd restarted (heal.sh)" env B="${B:-build}" "$REPO/tests/e2e/heal.sh"
 stack_check "memory: streamed 100k-delta receipts, bounded compare (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/memory.sh"
+stack_check "abuse: slow clients, half FastCGI records, keys in URLs (a stack of its own)" env B="${B:-build}" "$REPO/tests/e2e/abuse.sh"
 stack_check "keys across rotations (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/rotation.sh"
 
 # shellcheck source=log.sh

@@ -137,7 +137,18 @@ stack_check "webhook add refuses a loopback address" \
 stack_check "webhook add refuses credentials in the URL" \
 	bash -c '! "$1" -c "$2" webhook add --tenant hooks "https://u:p@example.com/" 2>/dev/null' \
 	_ "$BIN/tallyctl" "$DIR/tally.conf"
-read -r LOCAL_ID LOCAL_SECRET < <(stack_ctl webhook add --tenant hooks "http://localhost:$RPORT/hook" 2>/dev/null)
+stack_check "webhook add refuses loopback in another spelling" \
+	bash -c '! "$1" -c "$2" webhook add --tenant hooks "http://0x7f000001:$3/" 2>/dev/null' \
+	_ "$BIN/tallyctl" "$DIR/tally.conf" "$RPORT"
+stack_check "webhook add refuses localhost" \
+	bash -c '! "$1" -c "$2" webhook add --tenant hooks "http://localhost:$3/" 2>/dev/null' \
+	_ "$BIN/tallyctl" "$DIR/tally.conf" "$RPORT"
+# A name whose address changes after add (DNS moves it onto loopback)
+# is caught at delivery: here, added under a configuration that allowed
+# it, while tallyd's own does not.
+cp "$DIR/tally.conf" "$DIR/tally-add.conf"
+echo "webhook_allow_private = yes" >> "$DIR/tally-add.conf"
+read -r LOCAL_ID LOCAL_SECRET < <("$BIN/tallyctl" -c "$DIR/tally-add.conf" webhook add --tenant hooks "http://localhost:$RPORT/hook" 2>/dev/null)
 stack_secret "$LOCAL_SECRET"
 rec=$(emit c1 1)
 refused() {
