@@ -729,6 +729,26 @@ chk_heads(struct integrator *ig)
 	ck_assert_uint_eq(size, ndeltas);
 }
 
+/*
+ * Locks period for customer (NULL: every customer) of tenant's live env,
+ * signed by ig, and checks that n checkpoints were made or found.  The
+ * caller frees job with checkpoint_job_free.
+ */
+static void
+chk_job_run(struct integrator *ig, const char *tenant, const char *customer,
+    const char *period, size_t n, struct checkpoint_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->tenant = tenant;
+	job->env = STORE_ENV_LIVE;
+	job->customer_id = customer;
+	ck_assert_int_eq(timefmt_parse_period(period, &job->month), 0);
+	job->sign = chk_sign;
+	job->sign_arg = ig;
+	ck_assert_int_eq(checkpoint_make(st, job), STORE_OK);
+	ck_assert_uint_eq(job->n, n);
+}
+
 /* Locks a month of tenant's live env; the n checkpoints made are chk[k..]. */
 static void
 chk_lock(struct integrator *ig, const char *tenant, const char *customer,
@@ -737,15 +757,7 @@ chk_lock(struct integrator *ig, const char *tenant, const char *customer,
 	struct checkpoint_job	job;
 	size_t			i;
 
-	memset(&job, 0, sizeof(job));
-	job.tenant = tenant;
-	job.env = STORE_ENV_LIVE;
-	job.customer_id = customer;
-	ck_assert_int_eq(timefmt_parse_period(period, &job.month), 0);
-	job.sign = chk_sign;
-	job.sign_arg = ig;
-	ck_assert_int_eq(checkpoint_make(st, &job), STORE_OK);
-	ck_assert_uint_eq(job.n, n);
+	chk_job_run(ig, tenant, customer, period, n, &job);
 	for (i = 0; i < n; i++) {
 		snprintf(chk[k + i], sizeof(chk[0]), "%s", job.list[i].id);
 		snprintf(chkwhat[k + i], sizeof(chkwhat[0]), "%s (%s/live/%s "
@@ -1164,15 +1176,7 @@ cov_lock(struct integrator *ig, const char *tenant, const char *customer,
 	char			got[160];
 	size_t			i;
 
-	memset(&job, 0, sizeof(job));
-	job.tenant = tenant;
-	job.env = STORE_ENV_LIVE;
-	job.customer_id = customer;
-	ck_assert_int_eq(timefmt_parse_period(period, &job.month), 0);
-	job.sign = chk_sign;
-	job.sign_arg = ig;
-	ck_assert_int_eq(checkpoint_make(st, &job), STORE_OK);
-	ck_assert_uint_eq(job.n, n);
+	chk_job_run(ig, tenant, customer, period, n, &job);
 	for (i = 0; i < n; i++) {
 		snprintf(got, sizeof(got), "%s %llu..%llu",
 		    job.list[i].customer_id,
