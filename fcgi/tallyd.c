@@ -76,12 +76,29 @@ upkeep_main(void *arg)
  * TALLYD_EXIT_RECOVER, for its supervisor (make run, systemd) to start
  * it again.
  */
+/*
+ * A request thread may wait on the ledger, and the ledger on a lock that
+ * a killed process held, for ever: Berkeley DB wakes no lock waiter on a
+ * panic.  So the orderly stop gets PANIC_GRACE_SECONDS; past them tallyd
+ * leaves all the same, as main would (every answered write is on disk).
+ */
+#define PANIC_GRACE_SECONDS	5
+
+static void
+tallyd_panic_deadline(int sig)
+{
+	(void)sig;
+	_exit(TALLYD_EXIT_RECOVER);
+}
+
 static void
 tallyd_panic(void *arg)
 {
 	(void)arg;
 	log_error("tallyd: the store needs recovery (a process died with it "
 	    "open, or it is damaged): stopping, to be restarted");
+	signal(SIGALRM, tallyd_panic_deadline);
+	alarm(PANIC_GRACE_SECONDS);
 	kill(getpid(), SIGTERM);
 }
 
@@ -185,8 +202,21 @@ main(int argc, char *argv[])
 	    conf.data_dir, (unsigned)getuid());
 	status = server_run(fd, conf.threads, conf.read_timeout,
 	    &app) == 0 ? 0 : 1;
-	if (store_panicked(app.store))
-		status = TALLYD_EXIT_RECOVER;
+	/*
+	 * A panicked store commits nothing more, and a thread of ours may
+	 * wait for ever on a lock that a killed process held (Berkeley DB
+	 * wakes no lock waiter on a panic): joining the ledger, integrator
+	 * or courier could hang.  Every answered write is on disk already,
+	 * so leave at once; the restart runs recovery as it opens the store
+	 * (it would in any case: the environment is marked), and the
+	 * webhook sender leaves when its socket closes with us.
+	 */
+	if (store_panicked(app.store)) {
+		if (strncmp(conf.listen, "unix:", 5) == 0)
+			unlink(conf.listen + 5);
+		log_error("tallyd: stopped, the store needs recovery");
+		_exit(TALLYD_EXIT_RECOVER);
+	}
 	/* No request thread is left: record what is queued, then stop. */
 	ledger_close(app.ledger);
 	app.ledger = NULL;
@@ -207,14 +237,5 @@ out:
 	ratelimit_close(app.ratelimit);
 	store_close(app.store);
 	log_info("tallyd: stopped");
-	/*
-	 * Closing a panicked environment unregisters tallyd (so that the
-	 * restart does not run recovery again under another process) but
-	 * frees none of Berkeley DB's own memory: leave at once, without
-	 * the exit handlers, whose leak checker (make asan) would report
-	 * Berkeley DB's allocations as ours.
-	 */
-	if (status == TALLYD_EXIT_RECOVER)
-		_exit(status);
 	return status;
 }
