@@ -121,6 +121,21 @@ whoami_ok() {	# whoami_ok URL KEY: 200 with the key's tenant
 echo "== restart: SIGTERM, start again; tenants and keys are kept"
 stack_kill "$TALLYD_PID"
 stack_check "tallyd left no socket behind" test ! -e "$DIR/run/tallyd.sock"
+# down_json URL: while tallyd is down the web server answers itself, in
+# the API's envelope (502/503), with an X-Request-Id.
+down_json() {
+	local head
+	head=$(curl -s -D - -o "$DIR/down.json" "$1/api/v1/auth/whoami" |
+		tr -d '\r') || return 1
+	grep -qE '^HTTP/[0-9.]+ 50[234]' <<<"$head" &&
+		grep -qiE '^x-request-id: [A-Za-z0-9._:=-]+$' <<<"$head" &&
+		jq -e '.success == false and .error.code == "SERVICE_UNAVAILABLE"' \
+		"$DIR/down.json" >/dev/null
+}
+stack_check "nginx answers JSON with an X-Request-Id while tallyd is down" \
+	down_json "http://127.0.0.1:$NGINX_PORT"
+stack_check "Apache answers JSON with an X-Request-Id while tallyd is down" \
+	down_json "http://127.0.0.1:$APACHE_PORT"
 stack_start_tallyd
 stack_check "key works after restart" whoami_ok "http://127.0.0.1:$NGINX_PORT" "$TALLY_KEY_LIVE"
 
