@@ -39,6 +39,22 @@ stack_free_port() {
 	return 1
 }
 
+# stack_fake_clock "YYYY-MM-DD HH:MM:SS": the tallyd started after this
+# runs on the clock in $CLOCK (libfaketime), which the caller moves with
+# echo "@…" > "$CLOCK"; the monotonic clock stays real.
+stack_fake_clock() {
+	local lib
+	lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
+	if [ -z "$lib" ]; then
+		stack_log "libfaketime missing (make deps)"
+		return 1
+	fi
+	CLOCK=$DIR/clock
+	echo "@$1" > "$CLOCK"
+	# An ASan build must not insist on coming first in the preload list.
+	export STACK_TALLYD_WRAP="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$CLOCK FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
+}
+
 # Waits until a TCP port or a unix socket accepts connections.
 stack_wait_port() {
 	for _ in $(seq 100); do

@@ -23,11 +23,7 @@ DIR=$(mktemp -d /tmp/tally-chain.XXXXXX)
 source "$REPO/tools/stack.sh"
 trap 'stack_stop; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
 
-FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
-[ -n "$FAKETIME_LIB" ] || { echo "chain: libfaketime missing (make deps)" >&2; exit 1; }
-CLOCK=$DIR/clock
-echo "@2026-11-05 12:00:00" > "$CLOCK"
-export STACK_TALLYD_WRAP="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$CLOCK FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
+stack_fake_clock "2026-11-05 12:00:00" || exit 1
 
 stack_conf
 stack_ctl init >/dev/null
