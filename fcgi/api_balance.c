@@ -366,8 +366,9 @@ api_record_entry(struct store_delta *d, void *arg)
 			return api_kept_add(&m->norefs, d->record_id, amount);
 		return STORE_OK;
 	}
-	if ((th = bsearch(d->reference_id, m->t, m->nt, sizeof(m->t[0]),
-	    api_theirs_find)) == NULL)
+	/* m->t is NULL for an empty list: no bsearch(NULL). */
+	if (m->nt == 0 || (th = bsearch(d->reference_id, m->t, m->nt,
+	    sizeof(m->t[0]), api_theirs_find)) == NULL)
 		return api_heap_offer(&m->refs, d->reference_id, amount);
 	th->recorded += amount;
 	th->has_recorded = 1;
@@ -442,7 +443,9 @@ api_discrepancies(struct comparing *m)
 	struct unmatched	*u;
 	size_t			 i, j;
 
-	qsort(m->refs.v, m->refs.n, sizeof(m->refs.v[0]), api_unmatched_cmp);
+	if (m->refs.n > 0)	/* v is NULL when empty: no qsort(NULL) */
+		qsort(m->refs.v, m->refs.n, sizeof(m->refs.v[0]),
+		    api_unmatched_cmp);
 	m->total = 0;
 	for (i = j = 0; i < m->nt || j < m->refs.n; ) {
 		th = i < m->nt ? &m->t[i] : NULL;
