@@ -23,7 +23,7 @@
 #include "app.h"
 #include "server.h"
 
-#define CHECKPOINT_SECONDS	30
+#define SYNC_SECONDS	30
 /*
  * Exit status after a store panic: a temporary failure (sysexits'
  * EX_TEMPFAIL) that a restart heals, as Restart=on-failure expects.
@@ -41,7 +41,7 @@ struct upkeep {
 
 /*
  * Every second: has the store panicked while nobody called it (another
- * process's recovery)?  Every CHECKPOINT_SECONDS: a checkpoint.
+ * process's recovery)?  Every SYNC_SECONDS: a sync.
  */
 static void *
 upkeep_main(void *arg)
@@ -58,9 +58,9 @@ upkeep_main(void *arg)
 		pthread_mutex_unlock(&u->lock);
 		/* Panicked, tallyd_panic has run: nothing to write. */
 		if (!store_panicked(u->store) &&
-		    ++ticks % CHECKPOINT_SECONDS == 0 &&
-		    (rc = store_checkpoint(u->store)) != STORE_OK)
-			log_warn("store checkpoint: %s", store_strerror(rc));
+		    ++ticks % SYNC_SECONDS == 0 &&
+		    (rc = store_sync(u->store)) != STORE_OK)
+			log_warn("store sync: %s", store_strerror(rc));
 		pthread_mutex_lock(&u->lock);
 	}
 	pthread_mutex_unlock(&u->lock);

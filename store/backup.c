@@ -1,9 +1,10 @@
 /*
- * Hot backups, made the way db_hotbackup makes them: a checkpoint, a copy
- * of every database, then of every log file, then catastrophic recovery
- * of the copy.  The databases are copied page by page while writers go
- * on, so the copy holds pages of different moments; recovery replays the
- * copied log over them up to its end, which makes them one moment again.
+ * Hot backups, made the way db_hotbackup makes them: a sync (a Berkeley DB
+ * checkpoint), a copy of every database, then of every log file, then
+ * catastrophic recovery of the copy.  The databases are copied page by
+ * page while writers go on, so the copy holds pages of different moments;
+ * recovery replays the copied log over them up to its end, which makes
+ * them one moment again.
  */
 #include "internal.h"
 
@@ -37,12 +38,12 @@ store_backup(struct store *st, const char *target)
 	int	 rc;
 
 	/*
-	 * Recovery of the copy needs the log from the checkpoint below on,
-	 * but a log switch in any process removes the files from before
-	 * its last checkpoint (DB_LOG_AUTO_REMOVE), and tallyd checkpoints
-	 * every 30 s.  The setting is the shared environment's: turned off
-	 * here, every process keeps its log files until it is on again (or,
-	 * should this process die first, until the next recovery).
+	 * Recovery of the copy needs the log from the sync below on, but a
+	 * log switch in any process removes the files from before its last
+	 * sync (DB_LOG_AUTO_REMOVE), and tallyd syncs every 30 s.  The
+	 * setting is the shared environment's: turned off here, every
+	 * process keeps its log files until it is on again (or, should this
+	 * process die first, until the next recovery).
 	 */
 	if ((rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 0)) != 0)
 		return store_rc(rc);

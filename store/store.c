@@ -260,7 +260,7 @@ store_close(struct store *st)
 }
 
 int
-store_checkpoint(struct store *st)
+store_sync(struct store *st)
 {
 	return store_seen(st, store_rc(st->env->txn_checkpoint(st->env, 0, 0,
 	    0)));

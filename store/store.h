@@ -59,8 +59,11 @@ int		 store_panicked(struct store *);
  * store_open; it must not call into the store.
  */
 void		 store_on_panic(struct store *, void (*fn)(void *), void *arg);
-/* Flushes the cache and writes a checkpoint, bounding recovery time. */
-int		 store_checkpoint(struct store *);
+/*
+ * A sync: flushes the cache and writes a Berkeley DB checkpoint, bounding
+ * recovery time.
+ */
+int		 store_sync(struct store *);
 /*
  * A hot backup, taken while other processes keep writing: copies every
  * database, then the log, into target (an empty directory the caller

@@ -254,8 +254,8 @@ main(int argc, char **argv)
 			die("integrator_step", rc);
 	printf("integrate_s %.1f\n", now_s() - t0);
 	/* As tallyd does now and then: the log files behind it go. */
-	if ((rc = store_checkpoint(st)) != STORE_OK)
-		die("store_checkpoint", rc);
+	if ((rc = store_sync(st)) != STORE_OK)
+		die("store_sync", rc);
 
 	memset(&job, 0, sizeof(job));
 	job.tenant = "big";
@@ -276,8 +276,8 @@ main(int argc, char **argv)
 		die("checkpoint-all again", rc);
 	printf("checkpoint_again_s %.2f\n", now_s() - t0);
 	checkpoint_job_free(&job);
-	if ((rc = store_checkpoint(st)) != STORE_OK)
-		die("store_checkpoint", rc);
+	if ((rc = store_sync(st)) != STORE_OK)
+		die("store_sync", rc);
 
 	search_times(st, "search_nomatch", SEARCHES / 2, 0);
 	search_times(st, "search_one", SEARCHES / 2, 1);
