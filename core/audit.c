@@ -296,7 +296,7 @@ static void
 audit_head(struct audit *a, const struct store_sth *h)
 {
 	const struct audit_key	*k;
-	struct note_checkpoint	 cp;
+	struct note_head	 cp;
 	merkle_hash		 root;
 	int			 rc;
 

@@ -132,7 +132,7 @@ static int
 integrator_sign(struct step *s)
 {
 	struct integrator	*ig = s->ig;
-	struct note_checkpoint	 cp;
+	struct note_head	 cp;
 	int			 rc;
 
 	memset(&cp, 0, sizeof(cp));

@@ -139,13 +139,13 @@ note_size_parse(const char *s, size_t len, uint64_t *out)
 }
 
 /*
- * Parses a checkpoint body, the note text with its final newline, into
+ * Parses a tree head body, the note text with its final newline, into
  * cp.  tlog-checkpoint allows extension lines after the root hash; Tally
  * writes none and refuses them, rather than vouch for signed text that
  * no caller of note_open ever sees.
  */
 static int
-note_body_parse(const char *body, size_t len, struct note_checkpoint *cp)
+note_body_parse(const char *body, size_t len, struct note_head *cp)
 {
 	const char	*line[3], *p = body, *end = body + len, *nl;
 	size_t		 linelen[3], i, n;
@@ -198,7 +198,7 @@ note_sig_parse(const char *line, size_t len, const char **name,
 }
 
 int
-note_sign(const struct note_checkpoint *cp, const struct sigkey *key,
+note_sign(const struct note_head *cp, const struct sigkey *key,
     const char *name, char *out, size_t outlen)
 {
 	uint8_t		 raw[NOTE_ID_LEN + SIGKEY_SIG_MAX];
@@ -248,9 +248,9 @@ out:
 
 int
 note_open(const char *note, size_t len, const struct sigkey *key,
-    const char *name, struct note_checkpoint *cp)
+    const char *name, struct note_head *cp)
 {
-	struct note_checkpoint	 parsed;
+	struct note_head	 parsed;
 	uint8_t			 raw[NOTE_MAX];
 	const char		*p, *nl, *end = note + len, *sname;
 	size_t			 sigs, bodylen, rawlen, snamelen;

@@ -149,7 +149,7 @@ be32(const uint8_t *p)
 }
 
 static void
-checkpoint(struct note_checkpoint *cp, const char *origin, uint64_t size)
+checkpoint(struct note_head *cp, const char *origin, uint64_t size)
 {
 	size_t	i;
 
@@ -584,7 +584,7 @@ START_TEST(note_round_trip)
 		{ NULL, 99 },	/* NOTE_ORIGIN_MAX bytes */
 	};
 	const struct sigkey	*k = fx_key[_i][0];
-	struct note_checkpoint	 cp, got;
+	struct note_head	 cp, got;
 	char			 note[NOTE_MAX], body[NOTE_MAX], root[64];
 	char			 longest[NOTE_ORIGIN_MAX + 1];
 	size_t			 i;
@@ -620,7 +620,7 @@ END_TEST
 START_TEST(note_every_byte_matters)
 {
 	const struct sigkey	*k = fx_key[_i][0];
-	struct note_checkpoint	 cp, got, untouched;
+	struct note_head	 cp, got, untouched;
 	char			 note[NOTE_MAX], bad[NOTE_MAX];
 	size_t			 len, i, b;
 	int			 rc;
@@ -658,7 +658,7 @@ START_TEST(note_other_keys)
 {
 	const struct sigkey	*k = fx_key[_i][0], *other = fx_key[_i][1];
 	const struct sigkey	*foreign = fx_key[1 - _i][0];
-	struct note_checkpoint	 cp, got;
+	struct note_head	 cp, got;
 	char			 note[NOTE_MAX], bad[NOTE_MAX], b64[NOTE_MAX];
 	uint8_t			 raw[NOTE_MAX];
 	const char		*line, *sig;
@@ -699,7 +699,7 @@ END_TEST
 START_TEST(note_unknown_signatures)
 {
 	const struct sigkey	*k = fx_key[_i][0], *witness = fx_key[_i][1];
-	struct note_checkpoint	 cp, got;
+	struct note_head	 cp, got;
 	char			 note[NOTE_MAX], cosigned[NOTE_MAX];
 	char			 text[NOTE_MAX], b64[128];
 	uint8_t			 raw[68];
@@ -790,7 +790,7 @@ START_TEST(note_malformed)
 		{ "\n\n", "\n\n\r" },
 	};
 	const struct sigkey	*k = fx_key[0][0];
-	struct note_checkpoint	 got;
+	struct note_head	 got;
 	/* Room for notes over NOTE_MAX. */
 	char			 text[2 * NOTE_MAX], bad[2 * NOTE_MAX];
 	char			 note[NOTE_MAX];
@@ -889,7 +889,7 @@ START_TEST(note_sign_refuses)
 	};
 	const struct sigkey	*k = fx_key[0][0];
 	struct sigkey		*pub;
-	struct note_checkpoint	 cp;
+	struct note_head	 cp;
 	char			 note[NOTE_MAX], pem[SIGKEY_PEM_MAX];
 	size_t			 i;
 

@@ -124,7 +124,7 @@ static void
 assert_head_signed(const struct store_sth *h, const struct store_signkey *k)
 {
 	struct sigkey		*pub = NULL;
-	struct note_checkpoint	 cp;
+	struct note_head	 cp;
 
 	ck_assert_str_eq(h->key_id, k->key_id);
 	ck_assert_int_eq(sigkey_from_public_pem(k->pem, strlen(k->pem), &pub),

@@ -540,7 +540,7 @@ START_TEST(vectors_notes)
 {
 	merkle_hash		 leaves[VEC_LEAVES_MAX], root;
 	struct merkle_array	 arr;
-	struct note_checkpoint	 cp;
+	struct note_head	 cp;
 	struct json_object	*top, *keys;
 	struct sigkey		*key[2];
 	const char		*file[2];

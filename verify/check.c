@@ -232,7 +232,7 @@ check_treehead(struct report *rep, const struct receipt *r,
     const struct keyring *keys)
 {
 	const struct statement	*st = &r->st;
-	struct note_checkpoint	 cp;
+	struct note_head	 cp;
 	struct keyring_signer	 by;
 	char			 why[VERIFY_LINE_MAX];
 	char			 h1[VERIFY_HEX_LEN], h2[VERIFY_HEX_LEN];

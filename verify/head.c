@@ -17,7 +17,7 @@
 /* The JSON answer's own members against the note they came with. */
 static void
 head_response(struct report *rep, struct json_object *data,
-    const struct note_checkpoint *cp, const struct keyring_signer *by)
+    const struct note_head *cp, const struct keyring_signer *by)
 {
 	struct json_object	*v;
 	merkle_hash		 root;
@@ -57,7 +57,7 @@ static void
 head_note(struct report *rep, const char *note, size_t len,
     const struct keyring *keys, struct json_object *data)
 {
-	struct note_checkpoint	 cp;
+	struct note_head	 cp;
 	struct keyring_signer	 by;
 	char			 why[VERIFY_LINE_MAX], hex[VERIFY_HEX_LEN];
 	char			 t1[NOTE_ORIGIN_MAX + 1];

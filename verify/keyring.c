@@ -747,7 +747,7 @@ keyring_origin(const char *note, size_t len,
 
 int
 keyring_open_note(const struct keyring *ring, const char *note, size_t len,
-    struct note_checkpoint *cp, struct keyring_signer *by, char *why,
+    struct note_head *cp, struct keyring_signer *by, char *why,
     size_t whylen)
 {
 	struct keyring_signer	 signers[KEYRING_SIGNERS_MAX];

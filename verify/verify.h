@@ -304,7 +304,7 @@ int	keyring_origin(const char *note, size_t len,
  * *cp, and by the signature line that verified; -1 with why.
  */
 int	keyring_open_note(const struct keyring *, const char *note,
-	    size_t len, struct note_checkpoint *cp, struct keyring_signer *by,
+	    size_t len, struct note_head *cp, struct keyring_signer *by,
 	    char *why, size_t whylen);
 
 /* check.c: the checks of a receipt, in order. */

@@ -399,7 +399,7 @@ vec_load_keys(struct sigkey **keys)
 static int
 vec_keep_note(const char *name, const struct sigkey *key, char *fresh)
 {
-	struct note_checkpoint	 got;
+	struct note_head	 got;
 	char			 old[NOTE_MAX];
 	const char		*sig;
 	size_t			 pre;
@@ -427,7 +427,7 @@ static void
 vec_heads(const merkle_hash full_root, struct sigkey **keys,
     char notes[][NOTE_MAX])
 {
-	struct note_checkpoint	 cp;
+	struct note_head	 cp;
 	struct json_object	*arr, *o, *top;
 	char			 pem[SIGKEY_PEM_MAX], id[STORE_KEYID_MAX + 1];
 	size_t			 i;

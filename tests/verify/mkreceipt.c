@@ -250,7 +250,7 @@ mk_phase(struct mk *mk, int64_t from, int64_t to, unsigned acme,
 static void
 mk_sign_head(struct mk *mk)
 {
-	struct note_checkpoint	cp;
+	struct note_head	cp;
 	struct merkle_array	a = {
 		(const merkle_hash *)NULL, mk->size
 	};
