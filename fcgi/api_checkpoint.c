@@ -217,7 +217,7 @@ api_checkpoint_visible(struct ctx *c, const struct store_checkpoint *cp)
 	    cp->env == c->who.env;
 }
 
-struct listing {
+struct api_checkpoint_listing {
 	struct ctx		*c;
 	const char		*customer;	/* NULL: the whole tenant */
 	int			 month;		/* -1: any */
@@ -227,7 +227,7 @@ struct listing {
 static int
 api_listed(const struct store_checkpoint *cp, void *arg)
 {
-	struct listing	*l = arg;
+	struct api_checkpoint_listing *l = arg;
 
 	if ((l->month < 0 || cp->month == l->month) &&
 	    api_page_wants(&l->page))
@@ -238,7 +238,7 @@ api_listed(const struct store_checkpoint *cp, void *arg)
 static int
 api_list_txn(struct store_txn *t, void *arg)
 {
-	struct listing	*l = arg;
+	struct api_checkpoint_listing *l = arg;
 	int		 rc;
 
 	if ((rc = api_page_start(&l->page)) != STORE_OK)
@@ -250,7 +250,7 @@ api_list_txn(struct store_txn *t, void *arg)
 void
 api_checkpoints(struct ctx *c)
 {
-	struct listing		 l;
+	struct api_checkpoint_listing l;
 	char			 customer[STORE_CUSTOMER_MAX + 1];
 	int			 rc;
 
@@ -337,7 +337,7 @@ api_checkpoint_get(struct ctx *c)
  */
 #define RECEIPT_CHUNK		(32 * 1024)	/* bytes of deltas per read */
 
-struct receipt {
+struct api_checkpoint_receipt {
 	struct ctx		*c;
 	const char		*customer;
 	int			 month;		/* -1: the newest */
@@ -351,7 +351,7 @@ struct receipt {
 
 /* The checkpoint a receipt or invoice proof is about. */
 static int
-api_receipt_checkpoint(struct store_txn *t, struct receipt *r)
+api_receipt_checkpoint(struct store_txn *t, struct api_checkpoint_receipt *r)
 {
 	int	rc;
 
@@ -372,7 +372,7 @@ api_receipt_checkpoint(struct store_txn *t, struct receipt *r)
 }
 
 static struct json_object *
-api_receipt_delta(struct store_txn *t, const struct receipt *r,
+api_receipt_delta(struct store_txn *t, const struct api_checkpoint_receipt *r,
     const struct store_delta *d, int *rc)
 {
 	struct json_object	*o;
@@ -406,7 +406,7 @@ api_receipt_delta(struct store_txn *t, const struct receipt *r,
 static int
 api_receipt_head_txn(struct store_txn *t, void *arg)
 {
-	struct receipt		*r = arg;
+	struct api_checkpoint_receipt *r = arg;
 	int			 rc;
 
 	json_object_put(r->keys);	/* a retried transaction starts again */
@@ -429,7 +429,7 @@ api_receipt_head_txn(struct store_txn *t, void *arg)
 static int
 api_receipt_chunk_txn(struct store_txn *t, void *arg)
 {
-	struct receipt		*r = arg;
+	struct api_checkpoint_receipt *r = arg;
 	struct store_custpos	 p;
 	struct store_delta	 d;
 	struct json_object	*o;
@@ -466,7 +466,7 @@ api_receipt_chunk_txn(struct store_txn *t, void *arg)
 
 /* Reads r's checkpoint (and what txn adds); 0, or -1 after 4xx/5xx. */
 static int
-api_receipt_read(struct receipt *r, store_txn_fn txn)
+api_receipt_read(struct api_checkpoint_receipt *r, store_txn_fn txn)
 {
 	int	rc;
 
@@ -494,7 +494,7 @@ api_receipt_read(struct receipt *r, store_txn_fn txn)
  * replaced included; it combines with no period.  0, or -1 after a 400.
  */
 static int
-api_query_checkpoint(struct ctx *c, struct receipt *r)
+api_query_checkpoint(struct ctx *c, struct api_checkpoint_receipt *r)
 {
 	int	rc;
 
@@ -515,7 +515,7 @@ api_query_checkpoint(struct ctx *c, struct receipt *r)
 
 /* The bundle's members before "deltas", as JSON (NULL: out of memory). */
 static struct json_object *
-api_receipt_members(const struct receipt *r)
+api_receipt_members(const struct api_checkpoint_receipt *r)
 {
 	struct json_object	*data;
 
@@ -546,7 +546,7 @@ api_receipt_members(const struct receipt *r)
  * the answer is cut short (response_stream_fail) and the cause logged.
  */
 static void
-api_receipt_stream(struct ctx *c, struct receipt *r)
+api_receipt_stream(struct ctx *c, struct api_checkpoint_receipt *r)
 {
 	static const char	 deltas_open[] = ",\"deltas\":[";
 	static const char	 keys_open[] = "],\"keys\":";
@@ -604,7 +604,7 @@ out:
 void
 api_receipt(struct ctx *c)
 {
-	struct receipt		*r;
+	struct api_checkpoint_receipt *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		api_unavailable(c);
@@ -644,7 +644,7 @@ api_base_url(struct ctx *c, char *out, size_t len)
 void
 api_invoice_proof(struct ctx *c)
 {
-	struct receipt		*r;
+	struct api_checkpoint_receipt *r;
 	struct balance_scope	 scope;
 	struct json_object	*data;
 	char			 base[300], url[800], root[2 + 64 + 1] = "0x";

@@ -35,7 +35,7 @@ api_customer_totals(struct json_object *o, const char *id,
 	    json_object_new_uint64(b->tree_size));
 }
 
-struct listing {
+struct api_customers_listing {
 	struct ctx		*c;
 	char			 search[STORE_CUSTOMER_MAX + 1];
 	uint64_t		 page, limit, total;
@@ -47,7 +47,7 @@ struct listing {
 static int
 api_customer_row(const char *id, void *arg)
 {
-	struct listing		*l = arg;
+	struct api_customers_listing *l = arg;
 	struct json_object	*o;
 	struct balance		 b;
 	int			 rc;
@@ -70,7 +70,7 @@ api_customer_row(const char *id, void *arg)
 static int
 api_customers_txn(struct store_txn *t, void *arg)
 {
-	struct listing	*l = arg;
+	struct api_customers_listing *l = arg;
 
 	l->t = t;
 	l->total = 0;
@@ -84,7 +84,7 @@ api_customers_txn(struct store_txn *t, void *arg)
 void
 api_customers(struct ctx *c)
 {
-	struct listing		 l;
+	struct api_customers_listing l;
 	struct json_object	*data, *page;
 	int			 rc;
 

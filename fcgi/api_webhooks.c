@@ -13,7 +13,7 @@
 #define LIST_LIMIT_MAX		1000
 #define LIST_LIMIT_DEFAULT	100
 
-struct listing {
+struct api_webhooks_listing {
 	struct ctx		*c;
 	int			 status;	/* -1: any */
 	struct api_page		 page;
@@ -22,7 +22,7 @@ struct listing {
 static int
 api_listed(const struct store_event *e, void *arg)
 {
-	struct listing	*l = arg;
+	struct api_webhooks_listing *l = arg;
 
 	if ((l->status < 0 || (int)e->status == l->status) &&
 	    api_page_wants(&l->page))
@@ -33,7 +33,7 @@ api_listed(const struct store_event *e, void *arg)
 static int
 api_list_txn(struct store_txn *t, void *arg)
 {
-	struct listing	*l = arg;
+	struct api_webhooks_listing *l = arg;
 	int		 rc;
 
 	if ((rc = api_page_start(&l->page)) != STORE_OK)
@@ -68,7 +68,7 @@ api_status(struct ctx *c, int *status)
 void
 api_webhooks(struct ctx *c)
 {
-	struct listing	l;
+	struct api_webhooks_listing l;
 
 	memset(&l, 0, sizeof(l));
 	l.c = c;

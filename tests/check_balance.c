@@ -1387,7 +1387,7 @@ END_TEST
  * balance_each.
  */
 
-struct listing {
+struct check_balance_listing {
 	uint64_t		seqs[64];
 	size_t			n;
 	int			stop_at;	/* fail on call n, if > 0 */
@@ -1397,7 +1397,7 @@ struct listing {
 static int
 list_one(struct store_delta *d, void *arg)
 {
-	struct listing		*l = arg;
+	struct check_balance_listing *l = arg;
 	const struct row	*r;
 
 	ck_assert_uint_lt(l->n, NELEM(l->seqs));
@@ -1423,7 +1423,7 @@ struct each_call {
 	const char	*customer;
 	uint64_t	 first, last, limit;
 	int		 newest_first;
-	struct listing	*l;
+	struct check_balance_listing *l;
 };
 
 static int
@@ -1460,7 +1460,7 @@ static const struct {
 
 START_TEST(each_order_and_limit)
 {
-	struct listing		l;
+	struct check_balance_listing l;
 	struct each_call	c;
 	size_t			i, k;
 	uint64_t		want;
@@ -1493,7 +1493,7 @@ END_TEST
 
 START_TEST(each_stops_on_error)
 {
-	struct listing		l;
+	struct check_balance_listing l;
 	struct each_call	c = { "cus_a", 1, 36, 100, 0, &l };
 
 	calendar_fill();
@@ -1509,7 +1509,7 @@ START_TEST(each_derived_run)
 {
 	struct balance_scope	s = scope_period(MONTH(2026, 2));
 	struct balance		b;
-	struct listing		l;
+	struct check_balance_listing l;
 	struct each_call	c;
 	size_t			k;
 
