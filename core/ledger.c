@@ -73,7 +73,7 @@ struct ledger_dedup {
 	struct store_idem	 idem;		/* when bound; caller frees */
 };
 
-struct record_ctx {
+struct ledger_rec {
 	const struct principal	*who;
 	struct ledger_item	*item;
 	const struct ledger_dedup *ref;		/* its referenceId's key */
@@ -118,20 +118,20 @@ ledger_delta_by_id(struct store_txn *t, const char *record_id,
 
 /* Finds what an "adjusts" names; it must be a delta of this customer. */
 static int
-ledger_adjusts(struct store_txn *t, struct record_ctx *rc, char *record_id)
+ledger_adjusts(struct store_txn *t, struct ledger_rec *rec, char *record_id)
 {
-	const struct emit_input	*in = &rc->item->in;
+	const struct emit_input	*in = &rec->item->in;
 	struct store_delta	 d;
 	int			 r;
 
 	if (in->adjusts == EMIT_ADJUSTS_REFERENCE)
-		return ledger_reference_owner(t, rc->who->tenant, rc->who->env,
-		    in->customer_id, in->adjusts_id, record_id);
+		return ledger_reference_owner(t, rec->who->tenant,
+		    rec->who->env, in->customer_id, in->adjusts_id, record_id);
 	if (strlen(in->adjusts_id) > STORE_ID_MAX)
 		return STORE_NOTFOUND;
 	if ((r = ledger_delta_by_id(t, in->adjusts_id, &d)) != STORE_OK)
 		return r;
-	r = strcmp(d.tenant, rc->who->tenant) == 0 && d.env == rc->who->env &&
+	r = strcmp(d.tenant, rec->who->tenant) == 0 && d.env == rec->who->env &&
 	    strcmp(d.customer_id, in->customer_id) == 0 ? STORE_OK :
 	    STORE_NOTFOUND;
 	store_delta_free(&d);
@@ -292,18 +292,18 @@ ledger_dedup_bind(struct store_txn *t, const struct ledger_dedup *dk,
  * whose transaction is undone whole.
  */
 static int
-ledger_record(struct store_txn *t, struct record_ctx *rc)
+ledger_record(struct store_txn *t, struct ledger_rec *rec)
 {
-	struct ledger_item	*it = rc->item;
+	struct ledger_item	*it = rec->item;
 	const struct emit_input	*in = &it->in;
 	struct store_slot	 slot;
 	struct store_delta	 d;
 	struct sbuf		 leaf = { 0 };
 	int			 r;
 
-	ledger_fill(&d, rc->who, in);
+	ledger_fill(&d, rec->who, in);
 	if (in->adjusts != EMIT_ADJUSTS_NONE) {
-		r = ledger_adjusts(t, rc, d.adjusts);
+		r = ledger_adjusts(t, rec, d.adjusts);
 		if (r == STORE_NOTFOUND) {
 			it->err.field = "adjusts";
 			snprintf(it->err.message, sizeof(it->err.message),
@@ -313,7 +313,7 @@ ledger_record(struct store_txn *t, struct record_ctx *rc)
 		} else if (r != STORE_OK)
 			return r;
 	}
-	if ((r = store_delta_slot(t, rc->who->tenant, rc->who->env,
+	if ((r = store_delta_slot(t, rec->who->tenant, rec->who->env,
 	    in->customer_id, &slot)) != STORE_OK)
 		return r;
 	d.log_index = slot.log_index;
@@ -322,19 +322,19 @@ ledger_record(struct store_txn *t, struct record_ctx *rc)
 	d.created_ms = timefmt_now_ms();
 	if (d.created_ms < slot.cust.last_ms)
 		d.created_ms = slot.cust.last_ms;
-	if ((r = ledger_cadence(t, rc->who, it, slot.cust.last_seq,
+	if ((r = ledger_cadence(t, rec->who, it, slot.cust.last_seq,
 	    d.created_ms)) != STORE_OK ||
-	    (r = ledger_quota(t, rc->who, d.created_ms)) != STORE_OK)
+	    (r = ledger_quota(t, rec->who, d.created_ms)) != STORE_OK)
 		return r;
 	if ((r = ledger_leaf(&d, &leaf)) != STORE_OK)
 		goto out;
 	if ((r = store_delta_append(t, &slot, &d, in->amount)) != STORE_OK)
 		goto out;
 
-	if (rc->answer) {
-		free(rc->body);
-		rc->body = emit_json_text(emit_delta_json(&d), &rc->body_len);
-		if (rc->body == NULL) {
+	if (rec->answer) {
+		free(rec->body);
+		rec->body = emit_json_text(emit_delta_json(&d), &rec->body_len);
+		if (rec->body == NULL) {
 			r = STORE_NOMEM;
 			goto out;
 		}
@@ -343,7 +343,7 @@ ledger_record(struct store_txn *t, struct record_ctx *rc)
 	 * The referenceId was found free in this transaction: it names this
 	 * delta from now on, whatever else the request carried.
 	 */
-	if (rc->ref->klen > 0 && (r = ledger_dedup_bind(t, rc->ref,
+	if (rec->ref->klen > 0 && (r = ledger_dedup_bind(t, rec->ref,
 	    in->fingerprint, d.record_id)) != STORE_OK)
 		goto out;
 	it->outcome = LEDGER_RECORDED;
@@ -493,7 +493,7 @@ ledger_batch_item(struct store_txn *t, const struct principal *who,
     struct ledger_item *it)
 {
 	struct ledger_dedup	rk;
-	struct record_ctx	rc = { who, it, &rk, 0, NULL, 0 };
+	struct ledger_rec	rec = { who, it, &rk, 0, NULL, 0 };
 	int			r = STORE_OK;
 
 	if (!it->valid) {
@@ -509,7 +509,7 @@ ledger_batch_item(struct store_txn *t, const struct principal *who,
 		r = ledger_original(t, it, rk.idem.record_id);
 	} else if (rk.bound == LEDGER_OTHER)
 		ledger_item_conflict(it, rk.idem.record_id);
-	else if ((r = ledger_record(t, &rc)) == LEDGER_REJECT) {
+	else if ((r = ledger_record(t, &rec)) == LEDGER_REJECT) {
 		ledger_item_invalid(it);
 		r = STORE_OK;
 	}
@@ -653,10 +653,10 @@ ledger_single_record(struct store_txn *t, struct ledger_request *req,
     const struct ledger_dedup *hk, const struct ledger_dedup *rk)
 {
 	struct ledger_item	*it = &req->items[0];
-	struct record_ctx	 rc = { req->who, it, rk, 1, NULL, 0 };
+	struct ledger_rec	 rec = { req->who, it, rk, 1, NULL, 0 };
 	int			 r;
 
-	r = ledger_record(t, &rc);
+	r = ledger_record(t, &rec);
 	if (r == LEDGER_REJECT) {
 		ledger_item_invalid(it);
 		return STORE_OK;
@@ -665,12 +665,12 @@ ledger_single_record(struct store_txn *t, struct ledger_request *req,
 		r = ledger_dedup_bind(t, hk, it->in.fingerprint,
 		    it->record_id);
 	if (r != STORE_OK) {
-		free(rc.body);
+		free(rec.body);
 		return r;
 	}
 	req->http_status = 201;
-	req->body = rc.body;
-	req->body_len = rc.body_len;
+	req->body = rec.body;
+	req->body_len = rec.body_len;
 	return STORE_OK;
 }
 
