@@ -2,7 +2,7 @@
  * The integrator: the one writer of the Merkle tree and of signed tree
  * heads.  In its own thread, never a request thread, it takes the
  * leaves the ledger committed since the last head, adds them to the
- * tree, signs a C2SP checkpoint of the new size with the active key, and
+ * tree, signs a tree head of the new size (note.h) with the active key, and
  * stores nodes and head in one transaction.  A delta is VERIFIED exactly
  * when a stored head covers its logIndex; verifiedAt is that head's time.
  *
