@@ -41,7 +41,7 @@
 #define CHK_MONTH_MIN	(1970 * 12)	/* the months timefmt knows */
 #define CHK_MONTH_MAX	(9999 * 12 + 11)
 #define CHK_WHAT	(STORE_ID_MAX + AUDIT_NAME + TIMEFMT_PERIOD_LEN + 8)
-#define CHK_HEX		(2 + 2 * STORE_HASH_LEN + 1)
+#define CHK_HEX		HEX_0X_SIZE(STORE_HASH_LEN)
 
 typedef char	chk_id[STORE_ID_MAX + 1];
 
@@ -121,9 +121,7 @@ chk_what(char out[CHK_WHAT], const struct store_checkpoint *c)
 static void
 chk_hex(const uint8_t h[STORE_HASH_LEN], char out[CHK_HEX])
 {
-	out[0] = '0';
-	out[1] = 'x';
-	hex_encode(h, STORE_HASH_LEN, out + 2);
+	hex_encode_0x(h, STORE_HASH_LEN, out);
 }
 
 /* The pass an id is compared in. */

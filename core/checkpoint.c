@@ -45,9 +45,9 @@ add_amount(struct sbuf *sb, const char *name, decimal_t v)
 static void
 add_hash(struct sbuf *sb, const char *name, const uint8_t h[STORE_HASH_LEN])
 {
-	char	hex[2 + 2 * STORE_HASH_LEN + 1] = "0x";
+	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
 
-	hex_encode(h, STORE_HASH_LEN, hex + 2);
+	hex_encode_0x(h, STORE_HASH_LEN, hex);
 	add_string(sb, name, hex);
 }
 
