@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "grow.h"
 #include "jsonin.h"
 
 /* An integer literal beyond 64 bits: see scan_integer. */
@@ -91,19 +92,13 @@ scan_integer(struct scan *s, const unsigned char *from, int neg)
 	const char	*max = neg ? "9223372036854775808" :
 			    "18446744073709551615";
 	const unsigned char *digits = from + neg;
-	size_t		 n = (size_t)(s->p - digits), mlen = strlen(max), cap;
-	struct wide	*nw;
+	size_t		 n = (size_t)(s->p - digits), mlen = strlen(max);
 
 	s->nints++;
 	if (n < mlen || (n == mlen && memcmp(digits, max, n) <= 0))
 		return 0;
-	if (s->nwide == s->capwide) {
-		cap = s->capwide ? s->capwide * 2 : 8;
-		if ((nw = realloc(s->wide, cap * sizeof(*nw))) == NULL)
-			return scan_fail(s, "out of memory");
-		s->wide = nw;
-		s->capwide = cap;
-	}
+	if (grow(&s->wide, &s->capwide, s->nwide + 1, sizeof(*s->wide)) < 0)
+		return scan_fail(s, "out of memory");
 	s->wide[s->nwide].ordinal = s->nints - 1;
 	s->wide[s->nwide].text = from;
 	s->wide[s->nwide++].len = (size_t)(s->p - from);
@@ -310,8 +305,8 @@ static int
 scan_key(struct scan *s, struct keyset *ks)
 {
 	const unsigned char	*from = s->p;
-	char			*key, **nk;
-	size_t			 len, i, *nl;
+	char			*key;
+	size_t			 len, i, kcap, lcap;
 
 	/* Sized by the key itself: never by the rest of the input. */
 	if (scan_string(s, NULL, &len) < 0)
@@ -336,19 +331,14 @@ scan_key(struct scan *s, struct keyset *ks)
 			s->p = from;
 			return scan_fail(s, "duplicate key in object");
 		}
-	if (ks->n == ks->cap) {
-		ks->cap = ks->cap ? ks->cap * 2 : 8;
-		nk = realloc(ks->keys, ks->cap * sizeof(*nk));
-		if (nk != NULL)
-			ks->keys = nk;
-		nl = realloc(ks->lens, ks->cap * sizeof(*nl));
-		if (nl != NULL)
-			ks->lens = nl;
-		if (nk == NULL || nl == NULL) {
-			free(key);
-			return scan_fail(s, "out of memory");
-		}
+	/* Two arrays of one length: each grows on its own copy of cap. */
+	kcap = lcap = ks->cap;
+	if (grow(&ks->keys, &kcap, ks->n + 1, sizeof(*ks->keys)) < 0 ||
+	    grow(&ks->lens, &lcap, ks->n + 1, sizeof(*ks->lens)) < 0) {
+		free(key);
+		return scan_fail(s, "out of memory");
 	}
+	ks->cap = kcap;
 	ks->keys[ks->n] = key;
 	ks->lens[ks->n++] = len;
 	return 0;

@@ -8,6 +8,7 @@
 
 #include "../common/conf.h"
 #include "../common/decimal.h"
+#include "../common/grow.h"
 #include "../common/hex.h"
 #include "../common/jcs.h"
 #include "../common/jsonin.h"
@@ -179,6 +180,53 @@ START_TEST(hex_0x_forms)
 	ck_assert_int_eq(hex_digit('F'), 15);
 	ck_assert_int_eq(hex_digit('g'), -1);
 	ck_assert_int_eq(hex_digit('\0'), -1);
+}
+END_TEST
+
+/* One growth rule: from NULL, doubling, exact need, overflow refused. */
+START_TEST(grow_rule)
+{
+	uint64_t	*v = NULL, *before;
+	char		*b = NULL;
+	size_t		 cap = 0, i;
+
+	ck_assert_int_eq(grow(&v, &cap, 0, sizeof(*v)), 0);	/* no-op */
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(cap, 0);
+	ck_assert_int_eq(grow(&v, &cap, 1, sizeof(*v)), 0);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(cap, GROW_MIN);
+	for (i = 0; i < GROW_MIN; i++)
+		v[i] = i;
+	before = v;
+	ck_assert_int_eq(grow(&v, &cap, GROW_MIN, sizeof(*v)), 0);
+	ck_assert_ptr_eq(v, before);		/* fits: untouched */
+	ck_assert_uint_eq(cap, GROW_MIN);
+	ck_assert_int_eq(grow(&v, &cap, GROW_MIN + 1, sizeof(*v)), 0);
+	ck_assert_uint_eq(cap, 2 * GROW_MIN);
+	ck_assert_int_eq(grow(&v, &cap, 100, sizeof(*v)), 0);
+	ck_assert_uint_eq(cap, 128);		/* doubled past need */
+	for (i = 0; i < GROW_MIN; i++)
+		ck_assert_uint_eq(v[i], i);	/* kept across moves */
+	v[99] = 99;
+
+	/* Overflow of cap * size: refused, the array left as it was. */
+	before = v;
+	ck_assert_int_eq(grow(&v, &cap, SIZE_MAX / 4, sizeof(*v)), -1);
+	ck_assert_ptr_eq(v, before);
+	ck_assert_uint_eq(cap, 128);
+	ck_assert_int_eq(grow(&v, &cap, SIZE_MAX, sizeof(*v)), -1);
+	ck_assert_ptr_eq(v, before);
+	ck_assert_uint_eq(cap, 128);
+	ck_assert_uint_eq(v[99], 99);
+	free(v);
+
+	/* Bytes, with a need that is not a power of two. */
+	cap = 0;
+	ck_assert_int_eq(grow(&b, &cap, 1000, 1), 0);
+	ck_assert_uint_eq(cap, 1024);
+	memset(b, 'x', 1000);
+	free(b);
 }
 END_TEST
 
@@ -462,6 +510,7 @@ common_suite(void)
 	tcase_add_test(tc, conf_errors_name_the_line);
 	tcase_add_test(tc, hex_round_trip);
 	tcase_add_test(tc, hex_0x_forms);
+	tcase_add_test(tc, grow_rule);
 	tcase_add_test(tc, timefmt_forms);
 	tcase_add_test(tc, jsonin_accepts_and_rejects);
 	tcase_add_test(tc, jsonin_wide_integers);
