@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "grow.h"
+#include "hex.h"
 #include "jsonin.h"
 
 /* An integer literal beyond 64 bits: see scan_integer. */
@@ -137,18 +138,14 @@ static int
 scan_hex4(struct scan *s, unsigned *out)
 {
 	unsigned	v = 0;
-	int		i;
+	int		i, d;
 
 	if (s->end - s->p < 4)
 		return scan_fail(s, "short \\u escape");
 	for (i = 0; i < 4; i++, s->p++) {
-		v <<= 4;
-		if (*s->p >= '0' && *s->p <= '9')
-			v |= (unsigned)(*s->p - '0');
-		else if ((*s->p | 0x20) >= 'a' && (*s->p | 0x20) <= 'f')
-			v |= (unsigned)((*s->p | 0x20) - 'a' + 10);
-		else
+		if ((d = hex_digit((char)*s->p)) < 0)
 			return scan_fail(s, "bad \\u escape");
+		v = v << 4 | (unsigned)d;
 	}
 	*out = v;
 	return 0;
