@@ -12,6 +12,8 @@
 
 #include <json-c/json.h>
 
+#include "grow.h"
+#include "hex.h"
 #include "jsonin.h"
 
 /* An integer literal beyond 64 bits: see scan_integer. */
@@ -91,19 +93,13 @@ scan_integer(struct scan *s, const unsigned char *from, int neg)
 	const char	*max = neg ? "9223372036854775808" :
 			    "18446744073709551615";
 	const unsigned char *digits = from + neg;
-	size_t		 n = (size_t)(s->p - digits), mlen = strlen(max), cap;
-	struct wide	*nw;
+	size_t		 n = (size_t)(s->p - digits), mlen = strlen(max);
 
 	s->nints++;
 	if (n < mlen || (n == mlen && memcmp(digits, max, n) <= 0))
 		return 0;
-	if (s->nwide == s->capwide) {
-		cap = s->capwide ? s->capwide * 2 : 8;
-		if ((nw = realloc(s->wide, cap * sizeof(*nw))) == NULL)
-			return scan_fail(s, "out of memory");
-		s->wide = nw;
-		s->capwide = cap;
-	}
+	if (grow(&s->wide, &s->capwide, s->nwide + 1, sizeof(*s->wide)) < 0)
+		return scan_fail(s, "out of memory");
 	s->wide[s->nwide].ordinal = s->nints - 1;
 	s->wide[s->nwide].text = from;
 	s->wide[s->nwide++].len = (size_t)(s->p - from);
@@ -142,18 +138,14 @@ static int
 scan_hex4(struct scan *s, unsigned *out)
 {
 	unsigned	v = 0;
-	int		i;
+	int		i, d;
 
 	if (s->end - s->p < 4)
 		return scan_fail(s, "short \\u escape");
 	for (i = 0; i < 4; i++, s->p++) {
-		v <<= 4;
-		if (*s->p >= '0' && *s->p <= '9')
-			v |= (unsigned)(*s->p - '0');
-		else if ((*s->p | 0x20) >= 'a' && (*s->p | 0x20) <= 'f')
-			v |= (unsigned)((*s->p | 0x20) - 'a' + 10);
-		else
+		if ((d = hex_digit((char)*s->p)) < 0)
 			return scan_fail(s, "bad \\u escape");
+		v = v << 4 | (unsigned)d;
 	}
 	*out = v;
 	return 0;
@@ -310,8 +302,8 @@ static int
 scan_key(struct scan *s, struct keyset *ks)
 {
 	const unsigned char	*from = s->p;
-	char			*key, **nk;
-	size_t			 len, i, *nl;
+	char			*key;
+	size_t			 len, i, kcap, lcap;
 
 	/* Sized by the key itself: never by the rest of the input. */
 	if (scan_string(s, NULL, &len) < 0)
@@ -336,19 +328,14 @@ scan_key(struct scan *s, struct keyset *ks)
 			s->p = from;
 			return scan_fail(s, "duplicate key in object");
 		}
-	if (ks->n == ks->cap) {
-		ks->cap = ks->cap ? ks->cap * 2 : 8;
-		nk = realloc(ks->keys, ks->cap * sizeof(*nk));
-		if (nk != NULL)
-			ks->keys = nk;
-		nl = realloc(ks->lens, ks->cap * sizeof(*nl));
-		if (nl != NULL)
-			ks->lens = nl;
-		if (nk == NULL || nl == NULL) {
-			free(key);
-			return scan_fail(s, "out of memory");
-		}
+	/* Two arrays of one length: each grows on its own copy of cap. */
+	kcap = lcap = ks->cap;
+	if (grow(&ks->keys, &kcap, ks->n + 1, sizeof(*ks->keys)) < 0 ||
+	    grow(&ks->lens, &lcap, ks->n + 1, sizeof(*ks->lens)) < 0) {
+		free(key);
+		return scan_fail(s, "out of memory");
 	}
+	ks->cap = kcap;
 	ks->keys[ks->n] = key;
 	ks->lens[ks->n++] = len;
 	return 0;

@@ -1,8 +1,10 @@
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "sbuf.h"
 
 void
@@ -23,22 +25,14 @@ sbuf_reset(struct sbuf *sb)
 static int
 sbuf_grow(struct sbuf *sb, size_t more)
 {
-	char	*nbuf;
-	size_t	 ncap;
-
 	if (sb->oom)
 		return -1;
-	if (sb->cap - sb->len > more)
-		return 0;
-	ncap = sb->cap ? sb->cap : 128;
-	while (ncap - sb->len <= more)
-		ncap *= 2;
-	if ((nbuf = realloc(sb->buf, ncap)) == NULL) {
+	/* Room for more bytes and the NUL after them. */
+	if (more >= SIZE_MAX - sb->len ||
+	    grow(&sb->buf, &sb->cap, sb->len + more + 1, 1) < 0) {
 		sb->oom = 1;
 		return -1;
 	}
-	sb->buf = nbuf;
-	sb->cap = ncap;
 	return 0;
 }
 

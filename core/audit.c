@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../common/decimal.h"
+#include "../common/grow.h"
 #include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "../crypto/hash.h"
@@ -94,7 +95,7 @@ struct audit {
 	int			 in_read;
 	struct sbuf		 pending;	/* problems the read found */
 	struct audit_key	*keys;
-	size_t			 nkeys;
+	size_t			 nkeys, capkeys;
 	/* What the audit covers: the log and its tree as they were. */
 	uint64_t		 log_size, tree_size;
 	/* The tree rebuilt from recomputed leaf hashes. */
@@ -236,10 +237,8 @@ audit_add_key(const struct store_signkey *rec, void *arg)
 	struct audit		*a = arg;
 	struct audit_key	*k;
 
-	k = realloc(a->keys, (a->nkeys + 1) * sizeof(*a->keys));
-	if (k == NULL)
+	if (grow(&a->keys, &a->capkeys, a->nkeys + 1, sizeof(*a->keys)) < 0)
 		return STORE_NOMEM;
-	a->keys = k;
 	k = &a->keys[a->nkeys++];
 	k->rec = *rec;
 	k->key = NULL;
@@ -259,7 +258,7 @@ audit_free_keys(struct audit *a)
 		sigkey_free(a->keys[i].key);
 	free(a->keys);
 	a->keys = NULL;
-	a->nkeys = 0;
+	a->nkeys = a->capkeys = 0;
 }
 
 static int
@@ -600,7 +599,6 @@ audit_usage_cmp(const struct audit_usage *x, const struct audit_usage *y)
 static struct audit_usage *
 audit_usage_find(struct audit *a, const struct audit_usage *key)
 {
-	struct audit_usage	*v;
 	size_t			 lo = 0, hi = a->nusage, mid;
 	int			 c;
 
@@ -613,14 +611,9 @@ audit_usage_find(struct audit *a, const struct audit_usage *key)
 		else
 			hi = mid;
 	}
-	if (a->nusage == a->capusage) {
-		v = reallocarray(a->usage, a->capusage ? a->capusage * 2 : 64,
-		    sizeof(*v));
-		if (v == NULL)
-			return NULL;
-		a->usage = v;
-		a->capusage = a->capusage ? a->capusage * 2 : 64;
-	}
+	if (grow(&a->usage, &a->capusage, a->nusage + 1,
+	    sizeof(*a->usage)) < 0)
+		return NULL;
 	memmove(&a->usage[lo + 1], &a->usage[lo],
 	    (a->nusage - lo) * sizeof(*a->usage));
 	a->nusage++;
@@ -791,16 +784,9 @@ audit_usage(struct audit *a)
 static int
 audit_tenant_add(struct audit *a, const char *name)
 {
-	char	(*v)[STORE_TENANT_MAX + 1];
-
-	if (a->ntenants == a->captenants) {
-		v = reallocarray(a->tenants, a->captenants ?
-		    a->captenants * 2 : 16, sizeof(*v));
-		if (v == NULL)
-			return STORE_NOMEM;
-		a->tenants = v;
-		a->captenants = a->captenants ? a->captenants * 2 : 16;
-	}
+	if (grow(&a->tenants, &a->captenants, a->ntenants + 1,
+	    sizeof(*a->tenants)) < 0)
+		return STORE_NOMEM;
 	snprintf(a->tenants[a->ntenants++], sizeof(*a->tenants), "%s", name);
 	return STORE_OK;
 }
@@ -959,14 +945,8 @@ audit_month_add(struct audit_months *ms, int month,
 		if (ms->v[i - 1].month == month)
 			break;
 	if (i == 0) {
-		if (ms->n == ms->cap) {
-			v = reallocarray(ms->v, ms->cap ? ms->cap * 2 : 8,
-			    sizeof(*v));
-			if (v == NULL)
-				return STORE_NOMEM;
-			ms->v = v;
-			ms->cap = ms->cap ? ms->cap * 2 : 8;
-		}
+		if (grow(&ms->v, &ms->cap, ms->n + 1, sizeof(*ms->v)) < 0)
+			return STORE_NOMEM;
 		v = &ms->v[ms->n++];
 		memset(v, 0, sizeof(*v));
 		v->month = month;
@@ -1075,15 +1055,9 @@ static int
 audit_cust_month(int month, const struct store_month *m, void *arg)
 {
 	struct audit_months	*ms = arg;
-	struct audit_month	*v;
 
-	if (ms->n == ms->cap) {
-		v = reallocarray(ms->v, ms->cap ? ms->cap * 2 : 8, sizeof(*v));
-		if (v == NULL)
-			return STORE_NOMEM;
-		ms->v = v;
-		ms->cap = ms->cap ? ms->cap * 2 : 8;
-	}
+	if (grow(&ms->v, &ms->cap, ms->n + 1, sizeof(*ms->v)) < 0)
+		return STORE_NOMEM;
 	ms->v[ms->n].month = month;
 	ms->v[ms->n++].m = *m;
 	return STORE_OK;

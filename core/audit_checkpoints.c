@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "../common/decimal.h"
+#include "../common/grow.h"
 #include "../common/hex.h"
 #include "../common/timefmt.h"
 #include "../crypto/hash.h"
@@ -41,7 +42,7 @@
 #define CHK_MONTH_MIN	(1970 * 12)	/* the months timefmt knows */
 #define CHK_MONTH_MAX	(9999 * 12 + 11)
 #define CHK_WHAT	(STORE_ID_MAX + AUDIT_NAME + TIMEFMT_PERIOD_LEN + 8)
-#define CHK_HEX		(2 + 2 * STORE_HASH_LEN + 1)
+#define CHK_HEX		HEX_0X_SIZE(STORE_HASH_LEN)
 
 typedef char	chk_id[STORE_ID_MAX + 1];
 
@@ -121,9 +122,7 @@ chk_what(char out[CHK_WHAT], const struct store_checkpoint *c)
 static void
 chk_hex(const uint8_t h[STORE_HASH_LEN], char out[CHK_HEX])
 {
-	out[0] = '0';
-	out[1] = 'x';
-	hex_encode(h, STORE_HASH_LEN, out + 2);
+	hex_encode_0x(h, STORE_HASH_LEN, out);
 }
 
 /* The pass an id is compared in. */
@@ -142,15 +141,8 @@ chk_bucket(const struct chk *x, const char *id)
 static int
 chk_member_add(struct chk_member **v, size_t *n, size_t *cap, const char *id)
 {
-	struct chk_member	*grown;
-
-	if (*n == *cap) {
-		grown = reallocarray(*v, *cap ? *cap * 2 : 64, sizeof(**v));
-		if (grown == NULL)
-			return STORE_NOMEM;
-		*v = grown;
-		*cap = *cap ? *cap * 2 : 64;
-	}
+	if (grow(v, cap, *n + 1, sizeof(**v)) < 0)
+		return STORE_NOMEM;
 	snprintf((*v)[*n].id, sizeof((*v)[*n].id), "%s", id);
 	(*v)[(*n)++].found = 0;
 	return STORE_OK;
@@ -812,20 +804,14 @@ chk_set_sort(struct chk *x)
 static int
 chk_cut_add(struct chk *x, const char *customer)
 {
-	char	(*grown)[STORE_CUSTOMER_MAX + 1];
 	size_t	 i;
 
 	for (i = 0; i < x->ncut; i++)
 		if (strcmp(x->cut_custs[i], customer) == 0)
 			return STORE_OK;
-	if (x->ncut == x->capcut) {
-		grown = reallocarray(x->cut_custs, x->capcut ? x->capcut * 2 :
-		    8, sizeof(*grown));
-		if (grown == NULL)
-			return STORE_NOMEM;
-		x->cut_custs = grown;
-		x->capcut = x->capcut ? x->capcut * 2 : 8;
-	}
+	if (grow(&x->cut_custs, &x->capcut, x->ncut + 1,
+	    sizeof(*x->cut_custs)) < 0)
+		return STORE_NOMEM;
 	snprintf(x->cut_custs[x->ncut++], sizeof(*x->cut_custs), "%s",
 	    customer);
 	return STORE_OK;

@@ -279,13 +279,11 @@ balance_checkpoint(const struct cust *c, const struct balance_scope *s,
     struct store_checkpoint *cp)
 {
 	uint8_t		 root[STORE_HASH_LEN];
-	const char	*hex = s->checkpoint;
 	int		 rc;
 
 	if (s->by_proof_root) {
-		if (strncmp(hex, "0x", 2) == 0)
-			hex += 2;
-		if (hex_decode(hex, root, sizeof(root)) < 0)
+		if (hex_decode_0x(s->checkpoint, root, sizeof(root),
+		    HEX_0X_OPTIONAL | HEX_ANY_CASE) < 0)
 			return BALANCE_NO_CHECKPOINT;
 		rc = store_checkpoint_by_root(c->t, root, cp);
 	} else

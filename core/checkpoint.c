@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/grow.h"
 #include "../common/hex.h"
 #include "../common/jcs.h"
 #include "../common/sbuf.h"
@@ -45,9 +46,9 @@ add_amount(struct sbuf *sb, const char *name, decimal_t v)
 static void
 add_hash(struct sbuf *sb, const char *name, const uint8_t h[STORE_HASH_LEN])
 {
-	char	hex[2 + 2 * STORE_HASH_LEN + 1] = "0x";
+	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
 
-	hex_encode(h, STORE_HASH_LEN, hex + 2);
+	hex_encode_0x(h, STORE_HASH_LEN, hex);
 	add_string(sb, name, hex);
 }
 
@@ -187,20 +188,12 @@ checkpoint_job_free(struct checkpoint_job *job)
 static int
 job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
 {
-	struct store_checkpoint	*grown;
-	size_t			 cap;
-
 	if (job->keep != 0 && job->n >= job->keep) {
 		job->count++;
 		return job->page ? PAGE_FULL : STORE_OK;
 	}
-	if (job->n == job->cap) {
-		cap = job->cap ? job->cap * 2 : 4;
-		if ((grown = realloc(job->list, cap * sizeof(*grown))) == NULL)
-			return STORE_NOMEM;
-		job->list = grown;
-		job->cap = cap;
-	}
+	if (grow(&job->list, &job->cap, job->n + 1, sizeof(*job->list)) < 0)
+		return STORE_NOMEM;
 	job->list[job->n++] = *c;
 	job->count++;
 	return STORE_OK;

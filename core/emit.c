@@ -533,11 +533,9 @@ emit_amount_json(const char *decimal_text)
 struct json_object *
 emit_hash_json(const uint8_t hash[STORE_HASH_LEN])
 {
-	char	hex[2 + 2 * STORE_HASH_LEN + 1];
+	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
 
-	hex[0] = '0';
-	hex[1] = 'x';
-	hex_encode(hash, STORE_HASH_LEN, hex + 2);
+	hex_encode_0x(hash, STORE_HASH_LEN, hex);
 	return json_object_new_string(hex);
 }
 

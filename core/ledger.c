@@ -11,6 +11,7 @@
 #include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "../crypto/hash.h"
+#include "../crypto/merkle.h"
 #include "ledger.h"
 #include "webhook.h"
 
@@ -165,22 +166,12 @@ ledger_fill(struct store_delta *d, const struct principal *who,
 static int
 ledger_leaf(struct store_delta *d, struct sbuf *leaf)
 {
-	uint8_t	zero = 0x00;
-	char	*buf;
-
 	if (emit_leaf(d, leaf) < 0 || hash_sha256(leaf->buf, leaf->len,
 	    d->content_hash) < 0)
 		return STORE_NOMEM;
 	/* leafHash = SHA256(0x00 || leafData), RFC 9162 section 2.1.1. */
-	if ((buf = malloc(leaf->len + 1)) == NULL)
+	if (merkle_leaf_hash(leaf->buf, leaf->len, d->leaf_hash) < 0)
 		return STORE_NOMEM;
-	memcpy(buf, &zero, 1);
-	memcpy(buf + 1, leaf->buf, leaf->len);
-	if (hash_sha256(buf, leaf->len + 1, d->leaf_hash) < 0) {
-		free(buf);
-		return STORE_NOMEM;
-	}
-	free(buf);
 	d->leaf_data = leaf->buf;
 	d->leaf_len = leaf->len;
 	return STORE_OK;

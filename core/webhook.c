@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/grow.h"
 #include "../common/hex.h"
 #include "../common/netaddr.h"
 #include "../common/timefmt.h"
@@ -29,15 +30,9 @@ static int
 targets_add(const struct store_webhook *w, void *arg)
 {
 	struct webhook_targets	*tg = arg;
-	struct store_webhook	*grown;
 
-	if (tg->n == tg->cap) {
-		tg->cap = tg->cap ? 2 * tg->cap : 4;
-		if ((grown = reallocarray(tg->list, tg->cap,
-		    sizeof(*grown))) == NULL)
-			return STORE_NOMEM;
-		tg->list = grown;
-	}
+	if (grow(&tg->list, &tg->cap, tg->n + 1, sizeof(*tg->list)) < 0)
+		return STORE_NOMEM;
 	tg->list[tg->n++] = *w;
 	return STORE_OK;
 }

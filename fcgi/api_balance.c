@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/grow.h"
 #include "../core/balance.h"
 #include "../core/ids.h"
 #include "api.h"
@@ -281,18 +282,8 @@ api_kept_clear(struct kept *k)
 static int
 api_kept_add(struct kept *k, const char *id, decimal_t amount)
 {
-	struct unmatched	*grown;
-	size_t			 cap;
-
-	if (k->n == k->cap) {
-		cap = k->cap ? k->cap * 2 : 64;
-		if (cap > k->keep)
-			cap = k->keep;
-		if ((grown = reallocarray(k->v, cap, sizeof(*grown))) == NULL)
-			return STORE_NOMEM;
-		k->v = grown;
-		k->cap = cap;
-	}
+	if (grow(&k->v, &k->cap, k->n + 1, sizeof(*k->v)) < 0)
+		return STORE_NOMEM;
 	if ((k->v[k->n].id = strdup(id)) == NULL)
 		return STORE_NOMEM;
 	k->v[k->n++].amount = amount;

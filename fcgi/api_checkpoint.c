@@ -647,7 +647,7 @@ api_invoice_proof(struct ctx *c)
 	struct api_checkpoint_receipt *r;
 	struct balance_scope	 scope;
 	struct json_object	*data;
-	char			 base[300], url[800], root[2 + 64 + 1] = "0x";
+	char			 base[300], url[800], root[HEX_0X_SIZE(STORE_HASH_LEN)];
 	char			 period[TIMEFMT_PERIOD_LEN];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -664,7 +664,7 @@ api_invoice_proof(struct ctx *c)
 	    api_receipt_read(r, api_invoice_txn) < 0)
 		goto out;
 	api_base_url(c, base, sizeof(base));
-	hex_encode(r->cp.proof_root, STORE_HASH_LEN, root + 2);
+	hex_encode_0x(r->cp.proof_root, STORE_HASH_LEN, root);
 	timefmt_period(r->cp.month, period);
 	data = json_object_new_object();
 	json_object_object_add(data, "customerId",
@@ -718,16 +718,13 @@ api_public_txn(struct store_txn *t, void *arg)
 {
 	struct public_check	*pc = arg;
 	uint8_t			 root[STORE_HASH_LEN];
-	const char		*hex = pc->ref;
 	int			 rc;
 
 	if (strncmp(pc->ref, "chk_", 4) == 0)
 		rc = store_checkpoint_get(t, pc->ref, &pc->cp);
 	else {
-		if (strncmp(hex, "0x", 2) == 0)
-			hex += 2;
-		if (strlen(hex) != 2 * STORE_HASH_LEN ||
-		    hex_decode(hex, root, sizeof(root)) < 0)
+		if (hex_decode_0x(pc->ref, root, sizeof(root),
+		    HEX_0X_OPTIONAL | HEX_ANY_CASE) < 0)
 			return STORE_NOTFOUND;
 		rc = store_checkpoint_by_root(t, root, &pc->cp);
 	}

@@ -26,14 +26,13 @@ enum {
 static int
 api_query_hash(struct ctx *c, const char *name, uint8_t out[STORE_HASH_LEN])
 {
-	char	text[2 + 2 * STORE_HASH_LEN + 1], *hex = text;
+	char	text[HEX_0X_SIZE(STORE_HASH_LEN)];
 	int	rc;
 
 	if ((rc = request_query(c->req, name, text, sizeof(text))) == 0)
 		return 0;
-	if (rc > 0 && strncmp(hex, "0x", 2) == 0)
-		hex += 2;
-	if (rc > 0 && hex_decode(hex, out, STORE_HASH_LEN) == 0)
+	if (rc > 0 && hex_decode_0x(text, out, STORE_HASH_LEN,
+	    HEX_0X_OPTIONAL | HEX_ANY_CASE) == 0)
 		return 1;
 	response_error(c->resp, API_VALIDATION_ERROR, name, NULL,
 	    "%s must be a SHA-256 hash: 0x and 64 hex digits", name);

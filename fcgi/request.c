@@ -250,18 +250,6 @@ request_init(struct request *req, char *const *params)
 		request_id_new(req->id);
 }
 
-static int
-request_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 request_decode(const char *src, size_t len, char *out, size_t outlen,
     int plus_is_space)
@@ -275,8 +263,8 @@ request_decode(const char *src, size_t len, char *out, size_t outlen,
 		if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
-			hi = request_hexval(src[i + 1]);
-			lo = request_hexval(src[i + 2]);
+			hi = hex_digit(src[i + 1]);
+			lo = hex_digit(src[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);

@@ -1,6 +1,8 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/grow.h"
 #include "pack.h"
 
 void
@@ -49,21 +51,12 @@ pack_free(struct pack *pk)
 static uint8_t *
 pack_reserve(struct pack *pk, size_t n)
 {
-	uint8_t	*nbuf;
-	size_t	 ncap;
-
 	if (pk->err)
 		return NULL;
-	if (pk->cap - pk->len < n) {
-		ncap = pk->cap ? pk->cap : 256;
-		while (ncap - pk->len < n)
-			ncap *= 2;
-		if ((nbuf = realloc(pk->buf, ncap)) == NULL) {
-			pk->err = 1;
-			return NULL;
-		}
-		pk->buf = nbuf;
-		pk->cap = ncap;
+	if (n > SIZE_MAX - pk->len ||
+	    grow(&pk->buf, &pk->cap, pk->len + n, 1) < 0) {
+		pk->err = 1;
+		return NULL;
 	}
 	pk->len += n;
 	return pk->buf + pk->len - n;

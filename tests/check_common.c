@@ -8,6 +8,7 @@
 
 #include "../common/conf.h"
 #include "../common/decimal.h"
+#include "../common/grow.h"
 #include "../common/hex.h"
 #include "../common/jcs.h"
 #include "../common/jsonin.h"
@@ -114,6 +115,118 @@ START_TEST(hex_round_trip)
 	ck_assert_int_eq(hex_decode("0001abf", out, 4), -1);
 	ck_assert_int_eq(hex_decode("0001abfg", out, 4), -1);
 	ck_assert_int_eq(hex_decode("0001abff00", out, 4), -1);
+}
+END_TEST
+
+/* The 0x form: one writer, and the two readers the old sites were. */
+START_TEST(hex_0x_forms)
+{
+	static const char	lower[] = "0x000102030405060708090a0b0c0d0e0f"
+				    "101112131415161718191a1b1c1d1e1f";
+	uint8_t			in[32], out[32];
+	char			text[HEX_0X_SIZE(32)], buf[80];
+	size_t			i;
+	const int		lax = HEX_0X_OPTIONAL | HEX_ANY_CASE;
+
+	ck_assert_uint_eq(sizeof(text), 67);
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)i;
+	memset(text, '#', sizeof(text));
+	hex_encode_0x(in, sizeof(in), text);
+	ck_assert_str_eq(text, lower);
+
+	/* Strict (receipts): "0x" and 64 lowercase digits, nothing else. */
+	memset(out, 0, sizeof(out));
+	ck_assert_int_eq(hex_decode_0x(lower, out, 32, 0), 0);
+	ck_assert_mem_eq(out, in, 32);
+	ck_assert_int_eq(hex_decode_0x(lower + 2, out, 32, 0), -1);
+	snprintf(buf, sizeof(buf), "%s", lower);
+	buf[40] = 'A';
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, 0), -1);
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, lax), 0);
+	buf[1] = 'X';
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, 0), -1);
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, lax), -1);
+	snprintf(buf, sizeof(buf), "%.65s", lower);	/* short */
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, 0), -1);
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, lax), -1);
+	snprintf(buf, sizeof(buf), "%s0", lower);	/* long */
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, 0), -1);
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, lax), -1);
+	snprintf(buf, sizeof(buf), "0x%s", lower);	/* prefix twice */
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, lax), -1);
+	ck_assert_int_eq(hex_decode_0x("", out, 32, lax), -1);
+	ck_assert_int_eq(hex_decode_0x("0x", out, 32, lax), -1);
+	snprintf(buf, sizeof(buf), "%s", lower);
+	buf[66 - 1] = 'g';
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, lax), -1);
+
+	/* Kind (API inputs): the prefix may go, either case. */
+	memset(out, 0, sizeof(out));
+	ck_assert_int_eq(hex_decode_0x(lower + 2, out, 32, lax), 0);
+	ck_assert_mem_eq(out, in, 32);
+	for (i = 0; i < 64; i++)
+		buf[i] = (char)(lower[2 + i] >= 'a' ? lower[2 + i] - 32 :
+		    lower[2 + i]);
+	buf[64] = '\0';
+	memset(out, 0, sizeof(out));
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, lax), 0);
+	ck_assert_mem_eq(out, in, 32);
+	ck_assert_int_eq(hex_decode_0x(buf, out, 32, HEX_0X_OPTIONAL), -1);
+
+	ck_assert_int_eq(hex_digit('0'), 0);
+	ck_assert_int_eq(hex_digit('9'), 9);
+	ck_assert_int_eq(hex_digit('a'), 10);
+	ck_assert_int_eq(hex_digit('F'), 15);
+	ck_assert_int_eq(hex_digit('g'), -1);
+	ck_assert_int_eq(hex_digit('\0'), -1);
+}
+END_TEST
+
+/* One growth rule: from NULL, doubling, exact need, overflow refused. */
+START_TEST(grow_rule)
+{
+	uint64_t	*v = NULL, *before;
+	char		*b = NULL;
+	size_t		 cap = 0, i;
+
+	ck_assert_int_eq(grow(&v, &cap, 0, sizeof(*v)), 0);	/* no-op */
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(cap, 0);
+	ck_assert_int_eq(grow(&v, &cap, 1, sizeof(*v)), 0);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(cap, GROW_MIN);
+	for (i = 0; i < GROW_MIN; i++)
+		v[i] = i;
+	before = v;
+	ck_assert_int_eq(grow(&v, &cap, GROW_MIN, sizeof(*v)), 0);
+	ck_assert_ptr_eq(v, before);		/* fits: untouched */
+	ck_assert_uint_eq(cap, GROW_MIN);
+	ck_assert_int_eq(grow(&v, &cap, GROW_MIN + 1, sizeof(*v)), 0);
+	ck_assert_uint_eq(cap, 2 * GROW_MIN);
+	ck_assert_int_eq(grow(&v, &cap, 100, sizeof(*v)), 0);
+	ck_assert_uint_eq(cap, 128);		/* doubled past need */
+	for (i = 0; i < GROW_MIN; i++)
+		ck_assert_uint_eq(v[i], i);	/* kept across moves */
+	v[99] = 99;
+
+	/* Overflow of cap * size: refused, the array left as it was. */
+	before = v;
+	ck_assert_int_eq(grow(&v, &cap, SIZE_MAX / 4, sizeof(*v)), -1);
+	ck_assert_ptr_eq(v, before);
+	ck_assert_uint_eq(cap, 128);
+	ck_assert_int_eq(grow(&v, &cap, SIZE_MAX, sizeof(*v)), -1);
+	ck_assert_ptr_eq(v, before);
+	ck_assert_uint_eq(cap, 128);
+	ck_assert_uint_eq(v[99], 99);
+	free(v);
+
+	/* Bytes, with a need that is not a power of two. */
+	cap = 0;
+	ck_assert_int_eq(grow(&b, &cap, 1000, 1), 0);
+	ck_assert_uint_eq(cap, 1024);
+	memset(b, 'x', 1000);
+	free(b);
 }
 END_TEST
 
@@ -396,6 +509,8 @@ common_suite(void)
 	tcase_add_test(tc, conf_defaults_and_file);
 	tcase_add_test(tc, conf_errors_name_the_line);
 	tcase_add_test(tc, hex_round_trip);
+	tcase_add_test(tc, hex_0x_forms);
+	tcase_add_test(tc, grow_rule);
 	tcase_add_test(tc, timefmt_forms);
 	tcase_add_test(tc, jsonin_accepts_and_rejects);
 	tcase_add_test(tc, jsonin_wide_integers);

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/hex.h"
 #include "../common/jcs.h"
 #include "../common/timefmt.h"
 #include "../crypto/base64.h"
@@ -92,23 +93,13 @@ int
 field_hash(struct json_object *v, merkle_hash out, char *why, size_t whylen)
 {
 	const char	*s;
-	size_t		 i;
-	int		 hi, lo;
 
 	if (field_string(v, VERIFY_HEX_LEN, 0, &s, why, whylen) < 0)
 		return -1;
 	/* Lowercase only: one spelling per hash (SPEC 1). */
-	if (strlen(s) != VERIFY_HEX_LEN - 1 || s[0] != '0' || s[1] != 'x' ||
-	    strspn(s + 2, "0123456789abcdef") != 2 * MERKLE_HASH_LEN) {
+	if (hex_decode_0x(s, out, MERKLE_HASH_LEN, 0) < 0) {
 		snprintf(why, whylen, "not 0x and 64 lowercase hex digits");
 		return -1;
-	}
-	for (i = 0; i < MERKLE_HASH_LEN; i++) {
-		hi = s[2 + 2 * i] <= '9' ? s[2 + 2 * i] - '0' :
-		    s[2 + 2 * i] - 'a' + 10;
-		lo = s[3 + 2 * i] <= '9' ? s[3 + 2 * i] - '0' :
-		    s[3 + 2 * i] - 'a' + 10;
-		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }

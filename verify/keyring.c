@@ -26,6 +26,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/grow.h"
 #include "../common/jsonin.h"
 #include "../common/timefmt.h"
 #include "../crypto/base64.h"
@@ -96,22 +97,14 @@ keyring_free(struct keyring *ring)
 static struct keyentry *
 keyring_push(struct keyring *ring, char *err, size_t errlen)
 {
-	struct keyentry	*grown;
-	size_t		 cap;
-
 	if (ring->n == KEYRING_MAX) {
 		snprintf(err, errlen, "more than %d keys in all", KEYRING_MAX);
 		return NULL;
 	}
-	if (ring->n == ring->cap) {
-		cap = ring->cap ? 2 * ring->cap : 8;
-		if ((grown = reallocarray(ring->keys, cap,
-		    sizeof(*grown))) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return NULL;
-		}
-		ring->keys = grown;
-		ring->cap = cap;
+	if (grow(&ring->keys, &ring->cap, ring->n + 1,
+	    sizeof(*ring->keys)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
 	memset(&ring->keys[ring->n], 0, sizeof(ring->keys[0]));
 	ring->keys[ring->n].from_ms = INT64_MAX;

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/grow.h"
 #include "../common/jcs.h"
 #include "../common/jsonin.h"
 #include "../common/timefmt.h"
@@ -36,15 +37,10 @@ receipt_problem(struct receipt *r, enum check c, const char *fmt, ...)
 		r->dropped[c]++;
 		return;
 	}
-	if (r->nproblems == r->problems_cap) {
-		p = reallocarray(r->problems, r->problems_cap ?
-		    2 * r->problems_cap : 8, sizeof(*p));
-		if (p == NULL) {
-			r->dropped[c]++;
-			return;
-		}
-		r->problems = p;
-		r->problems_cap = r->problems_cap ? 2 * r->problems_cap : 8;
+	if (grow(&r->problems, &r->problems_cap, r->nproblems + 1,
+	    sizeof(*r->problems)) < 0) {
+		r->dropped[c]++;
+		return;
 	}
 	p = &r->problems[r->nproblems++];
 	p->check = c;

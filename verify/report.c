@@ -202,9 +202,7 @@ report_text(const char *s, size_t len, char *out, size_t outlen)
 void
 report_hash(const merkle_hash h, char out[VERIFY_HEX_LEN])
 {
-	out[0] = '0';
-	out[1] = 'x';
-	hex_encode(h, MERKLE_HASH_LEN, out + 2);
+	hex_encode_0x(h, MERKLE_HASH_LEN, out);
 }
 
 /* One cell of --list: untrusted text, printable, cut to width. */

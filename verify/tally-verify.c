@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/grow.h"
 #include "../common/version.h"
 #include "verify.h"
 
@@ -132,8 +133,8 @@ args_parse(int argc, char *argv[], struct args *a)
 static int
 read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	char	*buf = NULL, *nb;
-	size_t	 cap = 0, n = 0;
+	char	*buf = NULL;
+	size_t	 cap = 0, n = 0, want;
 	ssize_t	 got;
 	int	 fd;
 
@@ -145,20 +146,19 @@ read_file(const char *path, size_t max, char **out, size_t *len)
 		return -1;
 	}
 	for (;;) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 65536;
-			if (cap > max + 1)
-				cap = max + 1;
-			if (n == cap)
-				break;	/* max + 1 read: too large */
-			if ((nb = realloc(buf, cap + 1)) == NULL) {
-				fprintf(stderr, "tally-verify: %s: out of "
-				    "memory\n", path);
-				goto err;
-			}
-			buf = nb;
+		if (n > max)
+			break;	/* max + 1 read: too large */
+		/* Room for one byte more and the NUL. */
+		if (grow(&buf, &cap, n + 2, 1) < 0) {
+			fprintf(stderr, "tally-verify: %s: out of memory\n",
+			    path);
+			goto err;
 		}
-		if ((got = read(fd, buf + n, cap - n)) < 0) {
+		/* Never more than max + 1 bytes in all. */
+		want = cap - 1 - n;
+		if (want > max + 1 - n)
+			want = max + 1 - n;
+		if ((got = read(fd, buf + n, want)) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "tally-verify: %s: %s\n", path,
