@@ -39,6 +39,18 @@ stack_free_port() {
 	return 1
 }
 
+# stack_finish NAME: the end of a test script (its EXIT trap, after what
+# it started itself): stops the stack, then removes $DIR unless a check
+# failed ($failed) or KEEP is set, and then says where it is.
+stack_finish() {
+	stack_stop
+	if [ "${failed:-0}" -eq 0 ] && [ -z "${KEEP:-}" ]; then
+		rm -rf "$DIR"
+	else
+		echo "$1: state kept in $DIR" >&2
+	fi
+}
+
 # stack_fake_clock "YYYY-MM-DD HH:MM:SS": the tallyd started after this
 # runs on the clock in $CLOCK (libfaketime), which the caller moves with
 # echo "@…" > "$CLOCK"; the monotonic clock stays real.

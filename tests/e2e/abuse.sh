@@ -16,15 +16,7 @@ source "$REPO/tools/stack.sh"
 
 passed=0
 failed=0
-finish() {
-	stack_stop
-	if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then
-		rm -rf "$DIR"
-	else
-		echo "abuse: state kept in $DIR" >&2
-	fi
-}
-trap finish EXIT
+trap 'stack_finish abuse' EXIT
 
 stack_conf
 stack_ctl init >/dev/null

@@ -41,12 +41,7 @@ finish() {
 		kill -TERM "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	stack_stop
-	if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then
-		rm -rf "$DIR"
-	else
-		echo "heal: state kept in $DIR" >&2
-	fi
+	stack_finish heal
 }
 trap finish EXIT
 # A misused tallyctl on the old code could write where it runs

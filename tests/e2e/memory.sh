@@ -42,12 +42,7 @@ passed=0
 failed=0
 finish() {
 	[ -z "$SAMPLER_PID" ] || kill "$SAMPLER_PID" 2>/dev/null || true
-	stack_stop
-	if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then
-		rm -rf "$DIR"
-	else
-		echo "memory: state kept in $DIR" >&2
-	fi
+	stack_finish memory
 }
 trap finish EXIT
 

@@ -25,15 +25,7 @@ source "$REPO/tools/stack.sh"
 
 passed=0
 failed=0
-finish() {
-	stack_stop
-	if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then
-		rm -rf "$DIR"
-	else
-		echo "rotation: state kept in $DIR" >&2
-	fi
-}
-trap finish EXIT
+trap 'stack_finish rotation' EXIT
 
 api() {		# api URL METHOD PATH [BODY]: the JSON answer
 	curl -s -X "$2" -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' \

@@ -16,15 +16,7 @@ export TALLY_E2E_SECRETS=$DIR/secrets.list TALLY_E2E_LOGS=$DIR/logs
 
 passed=0
 failed=0
-finish() {
-	stack_stop
-	if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then
-		rm -rf "$DIR"
-	else
-		echo "e2e: state kept in $DIR" >&2
-	fi
-}
-trap finish EXIT
+trap 'stack_finish e2e' EXIT
 
 stack_conf
 stack_ctl init >/dev/null

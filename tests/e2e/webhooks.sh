@@ -29,12 +29,7 @@ passed=0
 failed=0
 finish() {
 	[ -z "$RECV_PID" ] || kill "$RECV_PID" 2>/dev/null || true
-	stack_stop
-	if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then
-		rm -rf "$DIR"
-	else
-		echo "webhooks: state kept in $DIR" >&2
-	fi
+	stack_finish webhooks
 }
 trap finish EXIT
 
