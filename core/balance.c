@@ -145,37 +145,6 @@ balance_scope_parse(balance_field_fn get, void *arg, int64_t now_ms,
 	return 0;
 }
 
-struct json_object *
-balance_scope_json(const struct balance_scope *s)
-{
-	static const char *const types[] = {
-		"all", "period", "current_month", "custom", "checkpoint"
-	};
-	struct json_object	*o = json_object_new_object();
-	char			 period[TIMEFMT_PERIOD_LEN];
-
-	json_object_object_add(o, "type", json_object_new_string(
-	    types[s->kind]));
-	if (s->kind == BALANCE_PERIOD || s->kind == BALANCE_CURRENT_MONTH) {
-		timefmt_period(s->month, period);
-		json_object_object_add(o, "period",
-		    json_object_new_string(period));
-	}
-	if (s->kind != BALANCE_ALL && s->kind != BALANCE_CHECKPOINT) {
-		json_object_object_add(o, "startDate",
-		    emit_time_json(s->start_ms));
-		json_object_object_add(o, "endDate", emit_time_json(s->end_ms));
-	}
-	if (s->kind == BALANCE_CHECKPOINT) {
-		json_object_object_add(o, "startingCheckpoint",
-		    json_object_new_string(s->checkpoint));
-		json_object_object_add(o, "startingCheckpointType",
-		    json_object_new_string(s->by_proof_root ? "proofRoot" :
-		    "checkpointId"));
-	}
-	return o;
-}
-
 /* One customer, read in one transaction. */
 struct cust {
 	struct store_txn	*t;

@@ -60,8 +60,6 @@ typedef int	(*balance_field_fn)(void *arg, const char *name, char *out,
  */
 int	balance_scope_parse(balance_field_fn, void *arg, int64_t now_ms,
 	    struct balance_scope *, struct balance_error *err);
-/* The scope as the API reports it: {"type", "period", "startDate", ...}. */
-struct json_object *balance_scope_json(const struct balance_scope *);
 
 /* A customer's verified deltas in a scope. */
 struct balance {

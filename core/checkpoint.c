@@ -111,64 +111,6 @@ checkpoint_statement(struct store_checkpoint *c)
 	return rc;
 }
 
-/* An amount as a JSON number (as PacSpace clients read it) and, under
- * name + "Exact", as the exact decimal string no parser rounds. */
-static void
-add_amount_json(struct json_object *o, const char *name, decimal_t v)
-{
-	char	text[DECIMAL_MAX], exact[64];
-
-	decimal_format(v, text);
-	snprintf(exact, sizeof(exact), "%sExact", name);
-	json_object_object_add(o, name, emit_decimal_json(v));
-	json_object_object_add(o, exact, json_object_new_string(text));
-}
-
-struct json_object *
-checkpoint_json(const struct store_checkpoint *c)
-{
-	struct json_object	*o = json_object_new_object();
-	char			 period[TIMEFMT_PERIOD_LEN];
-
-	timefmt_period(c->month, period);
-	json_object_object_add(o, "checkpointId",
-	    json_object_new_string(c->id));
-	json_object_object_add(o, "status", json_object_new_string("VERIFIED"));
-	json_object_object_add(o, "customerId",
-	    json_object_new_string(c->customer_id));
-	json_object_object_add(o, "period", json_object_new_string(period));
-	json_object_object_add(o, "startDate",
-	    emit_time_json(timefmt_month_start(c->month)));
-	json_object_object_add(o, "endDate",
-	    emit_time_json(timefmt_month_start(c->month + 1)));
-	if (c->version >= 2) {
-		json_object_object_add(o, "firstSequence",
-		    json_object_new_uint64(c->first_seq));
-		json_object_object_add(o, "lastSequence",
-		    json_object_new_uint64(c->last_seq));
-	}
-	add_amount_json(o, "startingBalance", c->starting);
-	json_object_object_add(o, "deltasCount",
-	    json_object_new_uint64(c->count));
-	add_amount_json(o, "netChange", c->net);
-	add_amount_json(o, "endingBalance", c->starting + c->net);
-	json_object_object_add(o, "proofRoot", emit_hash_json(c->proof_root));
-	json_object_object_add(o, "merkleRoot", emit_hash_json(c->proof_root));
-	json_object_object_add(o, "itemsRoot", emit_hash_json(c->proof_root));
-	json_object_object_add(o, "previousCheckpointId", c->previous[0] ?
-	    json_object_new_string(c->previous) : NULL);
-	json_object_object_add(o, "treeSize",
-	    json_object_new_uint64(c->tree_size));
-	json_object_object_add(o, "rootHash", emit_hash_json(c->root_hash));
-	json_object_object_add(o, "keyId", json_object_new_string(c->key_id));
-	json_object_object_add(o, "alg", json_object_new_string(c->alg));
-	json_object_object_add(o, "signature", emit_base64_json(c->sig, c->sig_len));
-	json_object_object_add(o, "statement", emit_base64_json(
-	    (const uint8_t *)c->statement, strlen(c->statement)));
-	json_object_object_add(o, "createdAt", emit_time_json(c->created_ms));
-	return o;
-}
-
 void
 checkpoint_job_free(struct checkpoint_job *job)
 {

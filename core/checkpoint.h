@@ -105,7 +105,5 @@ void	checkpoint_job_free(struct checkpoint_job *);
 uint64_t checkpoint_run_start(const struct store_checkpoint *prev, int month);
 /* Writes c's statement (JCS, SPEC 4.4) into c->statement; 0 or -1. */
 int	checkpoint_statement(struct store_checkpoint *c);
-/* The API's view of a checkpoint (SPEC 3.6). */
-struct json_object *checkpoint_json(const struct store_checkpoint *);
 
 #endif

@@ -84,27 +84,4 @@ int	emit_idempotency_key_valid(const char *);
  */
 int	emit_leaf(const struct store_delta *, struct sbuf *out);
 
-/* The API's view of a recorded delta (SPEC 3.1 response fields). */
-struct json_object *emit_delta_json(const struct store_delta *);
-/* All of a recorded delta: the above, metadata, adjusts and verifiedAt. */
-struct json_object *emit_record_json(const struct store_delta *);
-/*
- * obj (consumed) as the compact JSON text the API sends: malloc'd, NUL-
- * terminated, *len without the NUL; NULL out of memory.
- */
-char	*emit_json_text(struct json_object *obj, size_t *len);
-/* A JSON number holding an exact decimal text, written as is. */
-struct json_object *emit_amount_json(const char *decimal_text);
-/* An exact amount as such a number. */
-struct json_object *emit_decimal_json(decimal_t);
-/* A hash as the API writes every hash: "0x" and lowercase hex. */
-struct json_object *emit_hash_json(const uint8_t hash[STORE_HASH_LEN]);
-/* A time as the API writes every time: RFC 3339 UTC with ms. */
-struct json_object *emit_time_json(int64_t ms);
-/* Bytes as a base64 JSON string (signatures, statements). */
-struct json_object *emit_base64_json(const void *, size_t);
-/* An array of n hashes in that form (a Merkle proof). */
-struct json_object *emit_hashes_json(
-    const uint8_t (*hashes)[STORE_HASH_LEN], size_t n);
-
 #endif

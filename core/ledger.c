@@ -13,6 +13,7 @@
 #include "../crypto/hash.h"
 #include "../crypto/merkle.h"
 #include "ledger.h"
+#include "view.h"
 #include "webhook.h"
 
 /* Bounds on one group commit: enough to share a flush widely. */
@@ -324,7 +325,7 @@ ledger_record(struct store_txn *t, struct ledger_rec *rec)
 
 	if (rec->answer) {
 		free(rec->body);
-		rec->body = emit_json_text(emit_delta_json(&d), &rec->body_len);
+		rec->body = view_text(view_delta(&d), &rec->body_len);
 		if (rec->body == NULL) {
 			r = STORE_NOMEM;
 			goto out;
@@ -448,7 +449,7 @@ ledger_replay_body(struct store_txn *t, struct ledger_request *req,
 
 	if ((r = ledger_delta_by_id(t, record_id, &d)) != STORE_OK)
 		return r == STORE_NOTFOUND ? STORE_CORRUPT : r;
-	req->body = emit_json_text(emit_delta_json(&d), &req->body_len);
+	req->body = view_text(view_delta(&d), &req->body_len);
 	store_delta_free(&d);
 	return req->body == NULL ? STORE_NOMEM : STORE_OK;
 }
@@ -739,7 +740,7 @@ ledger_batch(struct store_txn *t, struct ledger_request *req)
 	if ((r = ledger_batch_events(t, req)) != STORE_OK)
 		goto out;
 	req->http_status = 200;
-	req->body = emit_json_text(ledger_batch_json(req), &req->body_len);
+	req->body = view_text(ledger_batch_json(req), &req->body_len);
 	if (req->body == NULL) {
 		r = STORE_NOMEM;
 		goto out;

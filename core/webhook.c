@@ -16,6 +16,7 @@
 #include "../crypto/random.h"
 #include "checkpoint.h"
 #include "emit.h"
+#include "view.h"
 #include "webhook.h"
 
 #define ID_BYTES	16	/* evt_, whk_: 128 random bits */
@@ -81,9 +82,9 @@ event_body(const char *id, const char *name, const char *tenant,
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "event", json_object_new_string(name));
 	json_object_object_add(o, "tenantId", json_object_new_string(tenant));
-	json_object_object_add(o, "createdAt", emit_time_json(created_ms));
+	json_object_object_add(o, "createdAt", view_time(created_ms));
 	json_object_object_add(o, "data", data);
-	return emit_json_text(o, len);
+	return view_text(o, len);
 }
 
 /*
@@ -145,26 +146,26 @@ verified_data(const void *arg)
 	    json_object_new_string(d->receipt_id));
 	json_object_object_add(o, "customerId",
 	    json_object_new_string(d->customer_id));
-	json_object_object_add(o, "delta", emit_amount_json(d->delta));
+	json_object_object_add(o, "delta", view_amount(d->delta));
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->seq);
 	json_object_object_add(o, "sequenceNumber",
 	    json_object_new_string(seq));
 	json_object_object_add(o, "referenceId", d->has_reference ?
 	    json_object_new_string(d->reference_id) : NULL);
 	json_object_object_add(o, "verificationReference",
-	    emit_hash_json(d->leaf_hash));
+	    view_hash(d->leaf_hash));
 	json_object_object_add(o, "blockTimestamp",
-	    emit_time_json(v->head->signed_ms));
+	    view_time(v->head->signed_ms));
 	proof = json_object_new_object();
-	json_object_object_add(proof, "leafHash", emit_hash_json(d->leaf_hash));
+	json_object_object_add(proof, "leafHash", view_hash(d->leaf_hash));
 	json_object_object_add(proof, "contentHash",
-	    emit_hash_json(d->content_hash));
+	    view_hash(d->content_hash));
 	json_object_object_add(proof, "logIndex",
 	    json_object_new_uint64(d->log_index));
 	json_object_object_add(proof, "treeSize",
 	    json_object_new_uint64(v->head->size));
 	json_object_object_add(proof, "rootHash",
-	    emit_hash_json(v->head->root));
+	    view_hash(v->head->root));
 	json_object_object_add(o, "proof", proof);
 	return o;
 }
@@ -198,7 +199,7 @@ failed_data(const void *arg)
 	json_object_object_add(o, "referenceId",
 	    optional_string(f->reference_id));
 	json_object_object_add(o, "delta", f->delta != NULL ?
-	    emit_amount_json(f->delta) : NULL);
+	    view_amount(f->delta) : NULL);
 	json_object_object_add(o, "error", json_object_get(f->error));
 	return o;
 }
@@ -214,7 +215,7 @@ webhook_delta_failed(struct store_txn *t, const struct webhook_targets *tg,
 static struct json_object *
 checkpoint_data(const void *arg)
 {
-	return checkpoint_json(arg);
+	return view_checkpoint(arg);
 }
 
 int
@@ -361,40 +362,3 @@ webhook_sign(const struct store_webhook *w, int64_t now_ms,
 	return 0;
 }
 
-const char *
-webhook_status_name(enum store_event_status s)
-{
-	switch (s) {
-	case STORE_EVENT_DELIVERED:
-		return "VERIFIED";
-	case STORE_EVENT_FAILED:
-		return "FAILED";
-	default:
-		return "QUEUED";
-	}
-}
-
-struct json_object *
-webhook_event_json(const struct store_event *e)
-{
-	struct json_object	*o = json_object_new_object();
-
-	json_object_object_add(o, "eventId", json_object_new_string(e->id));
-	json_object_object_add(o, "event", json_object_new_string(e->name));
-	json_object_object_add(o, "url", json_object_new_string(e->url));
-	json_object_object_add(o, "status",
-	    json_object_new_string(webhook_status_name(e->status)));
-	json_object_object_add(o, "attempts",
-	    json_object_new_uint64(e->attempts));
-	json_object_object_add(o, "lastStatusCode", e->last_code != 0 ?
-	    json_object_new_int(e->last_code) : NULL);
-	json_object_object_add(o, "lastError", e->last_error[0] != '\0' ?
-	    json_object_new_string(e->last_error) : NULL);
-	json_object_object_add(o, "nextAttemptAt",
-	    e->status == STORE_EVENT_QUEUED ? emit_time_json(e->next_ms) :
-	    NULL);
-	json_object_object_add(o, "createdAt", emit_time_json(e->created_ms));
-	json_object_object_add(o, "completedAt", e->done_ms != 0 ?
-	    emit_time_json(e->done_ms) : NULL);
-	return o;
-}

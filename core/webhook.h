@@ -70,9 +70,5 @@ int	webhook_sign(const struct store_webhook *, int64_t now_ms,
 	    const char *timestamp, const void *body, size_t len,
 	    char out[WEBHOOK_SIG_MAX + 1]);
 
-/* The API's view of one delivery (SPEC 3.10). */
-struct json_object *webhook_event_json(const struct store_event *);
-/* QUEUED | VERIFIED | FAILED, as the API names a delivery's status. */
-const char	*webhook_status_name(enum store_event_status);
 
 #endif

@@ -9,6 +9,7 @@
 #include "../common/grow.h"
 #include "../core/balance.h"
 #include "../core/ids.h"
+#include "../core/view.h"
 #include "api.h"
 
 #define DERIVE_LIMIT_MAX	1000
@@ -81,7 +82,7 @@ api_page_add(struct store_delta *d, void *arg)
 {
 	struct reading	*r = arg;
 
-	json_object_array_add(r->deltas, emit_record_json(d));
+	json_object_array_add(r->deltas, view_record(d));
 	return STORE_OK;
 }
 
@@ -175,17 +176,17 @@ api_derive(struct ctx *c)
 	json_object_object_add(data, "customerId",
 	    json_object_new_string(r.customer));
 	json_object_object_add(data, "computedBalance",
-	    emit_decimal_json(start + r.b.net));
+	    view_decimal(start + r.b.net));
 	json_object_object_add(data, "startingBalance",
-	    emit_decimal_json(start));
-	json_object_object_add(data, "netChange", emit_decimal_json(r.b.net));
+	    view_decimal(start));
+	json_object_object_add(data, "netChange", view_decimal(r.b.net));
 	json_object_object_add(data, "deltasCount",
 	    json_object_new_uint64(r.b.count));
 	json_object_object_add(data, "deltaCount",
 	    json_object_new_uint64(r.b.count));
 	json_object_object_add(data, "pendingCount",
 	    json_object_new_uint64(r.b.pending));
-	json_object_object_add(data, "scope", balance_scope_json(&r.scope));
+	json_object_object_add(data, "scope", view_scope(&r.scope));
 	json_object_object_add(data, "latestReceiptId", api_opt_receipt(&r.b));
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(r.b.tree_size));
@@ -410,9 +411,9 @@ api_discrepancy(struct comparing *m, struct json_object *list,
 	    !has_recorded ? "missing_in_record" : !has_theirs ?
 	    "missing_in_theirs" : "amount_differs"));
 	json_object_object_add(o, "recorded", has_recorded ?
-	    emit_decimal_json(recorded) : NULL);
+	    view_decimal(recorded) : NULL);
 	json_object_object_add(o, "theirs", has_theirs ?
-	    emit_decimal_json(theirs) : NULL);
+	    view_decimal(theirs) : NULL);
 	if (record_id != NULL)
 		json_object_object_add(o, "recordId",
 		    json_object_new_string(record_id));
@@ -482,8 +483,7 @@ api_their_deltas(struct ctx *c, struct comparing *m)
 	m->matched = 1;
 	n = json_object_array_length(list);
 	if (n > 0 && (m->t = calloc(n, sizeof(m->t[0]))) == NULL) {
-		response_error(c->resp, API_INTERNAL, NULL, NULL,
-		    "out of memory");
+		response_out_of_memory(c->resp);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -611,10 +611,10 @@ api_compare(struct ctx *c)
 	json_object_object_add(data, "customerId",
 	    json_object_new_string(m.r.customer));
 	json_object_object_add(data, "neutralBalance",
-	    emit_decimal_json(neutral));
-	json_object_object_add(data, "yourBalance", emit_decimal_json(yours));
+	    view_decimal(neutral));
+	json_object_object_add(data, "yourBalance", view_decimal(yours));
 	json_object_object_add(data, "theirBalance", has_theirs ?
-	    emit_decimal_json(theirs) : NULL);
+	    view_decimal(theirs) : NULL);
 	json_object_object_add(data, "matchesYours",
 	    json_object_new_boolean(mine_ok));
 	json_object_object_add(data, "matchesTheirs", has_theirs ?
@@ -622,17 +622,17 @@ api_compare(struct ctx *c)
 	json_object_object_add(data, "match", json_object_new_boolean(
 	    mine_ok && (!has_theirs || theirs_ok)));
 	json_object_object_add(data, "yourDifference",
-	    emit_decimal_json(yours - neutral));
+	    view_decimal(yours - neutral));
 	json_object_object_add(data, "theirDifference", has_theirs ?
-	    emit_decimal_json(theirs - neutral) : NULL);
+	    view_decimal(theirs - neutral) : NULL);
 	json_object_object_add(data, "startingBalance",
-	    emit_decimal_json(start));
-	json_object_object_add(data, "tolerance", emit_decimal_json(tol));
+	    view_decimal(start));
+	json_object_object_add(data, "tolerance", view_decimal(tol));
 	json_object_object_add(data, "deltasCount",
 	    json_object_new_uint64(m.r.b.count));
 	json_object_object_add(data, "pendingCount",
 	    json_object_new_uint64(m.r.b.pending));
-	json_object_object_add(data, "scope", balance_scope_json(&m.r.scope));
+	json_object_object_add(data, "scope", view_scope(&m.r.scope));
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(m.r.b.tree_size));
 	if (m.matched) {

@@ -20,6 +20,7 @@
 #include "../core/checkpoint.h"
 #include "../core/ids.h"
 #include "../core/tlog.h"
+#include "../core/view.h"
 #include "../crypto/hash.h"
 #include "../crypto/sigkey.h"
 #include "api.h"
@@ -191,12 +192,12 @@ api_checkpoint_create(struct ctx *c)
 		goto out;
 	}
 	if (job.customer_id != NULL) {
-		response_success(c->resp, 201, checkpoint_json(&job.list[0]));
+		response_success(c->resp, 201, view_checkpoint(&job.list[0]));
 		goto out;
 	}
 	list = json_object_new_array();
 	for (i = 0; i < job.n; i++)
-		json_object_array_add(list, checkpoint_json(&job.list[i]));
+		json_object_array_add(list, view_checkpoint(&job.list[i]));
 	data = json_object_new_object();
 	json_object_object_add(data, "checkpoints", list);
 	/* A page's count is its own: the rest was not walked. */
@@ -231,7 +232,7 @@ api_listed(const struct store_checkpoint *cp, void *arg)
 
 	if ((l->month < 0 || cp->month == l->month) &&
 	    api_page_wants(&l->page))
-		json_object_array_add(l->page.list, checkpoint_json(cp));
+		json_object_array_add(l->page.list, view_checkpoint(cp));
 	return STORE_OK;
 }
 
@@ -310,7 +311,7 @@ api_checkpoint_get(struct ctx *c)
 	else if (rc != STORE_OK)
 		api_unavailable(c);
 	else if (api_customer_access(c, lk->cp.customer_id))
-		response_success(c->resp, 200, checkpoint_json(&lk->cp));
+		response_success(c->resp, 200, view_checkpoint(&lk->cp));
 	free(lk);
 }
 
@@ -389,12 +390,12 @@ api_receipt_delta(struct store_txn *t, const struct api_checkpoint_receipt *r,
 	    json_object_new_string(d->record_id));
 	json_object_object_add(o, "logIndex",
 	    json_object_new_uint64(d->log_index));
-	json_object_object_add(o, "leafHash", emit_hash_json(d->leaf_hash));
+	json_object_object_add(o, "leafHash", view_hash(d->leaf_hash));
 	json_object_object_add(o, "contentHash",
-	    emit_hash_json(d->content_hash));
+	    view_hash(d->content_hash));
 	json_object_object_add(o, "leaf", json_tokener_parse(d->leaf_data));
 	json_object_object_add(o, "inclusionProof",
-	    emit_hashes_json(proof, len));
+	    view_hashes(proof, len));
 	/* Recorded before its month: carried in from an earlier one. */
 	if (d->created_ms < timefmt_month_start(r->cp.month))
 		json_object_object_add(o, "carriedIn",
@@ -526,14 +527,14 @@ api_receipt_members(const struct api_checkpoint_receipt *r)
 	    json_object_new_int(r->cp.version));
 	json_object_object_add(data, "checkpointId",
 	    json_object_new_string(r->cp.id));
-	json_object_object_add(data, "statement", emit_base64_json(
+	json_object_object_add(data, "statement", view_base64(
 	    r->cp.statement, strlen(r->cp.statement)));
 	json_object_object_add(data, "signature",
-	    emit_base64_json(r->cp.sig, r->cp.sig_len));
+	    view_base64(r->cp.sig, r->cp.sig_len));
 	json_object_object_add(data, "keyId",
 	    json_object_new_string(r->cp.key_id));
 	json_object_object_add(data, "alg", json_object_new_string(r->cp.alg));
-	json_object_object_add(data, "checkpoint", checkpoint_json(&r->cp));
+	json_object_object_add(data, "checkpoint", view_checkpoint(&r->cp));
 	json_object_object_add(data, "treeHead",
 	    json_object_new_string(r->head.note));
 	return data;
@@ -771,16 +772,16 @@ api_verify(struct ctx *c)
 	json_object_object_add(data, "verified",
 	    json_object_new_boolean(pc->verified));
 	json_object_object_add(data, "proofRoot",
-	    emit_hash_json(pc->cp.proof_root));
+	    view_hash(pc->cp.proof_root));
 	json_object_object_add(data, "checkpointId",
 	    json_object_new_string(pc->cp.id));
 	json_object_object_add(data, "period", json_object_new_string(period));
 	json_object_object_add(data, "recordedAt",
-	    emit_time_json(pc->cp.created_ms));
+	    view_time(pc->cp.created_ms));
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(pc->cp.tree_size));
 	json_object_object_add(data, "rootHash",
-	    emit_hash_json(pc->cp.root_hash));
+	    view_hash(pc->cp.root_hash));
 	json_object_object_add(data, "keyId",
 	    json_object_new_string(pc->cp.key_id));
 	json_object_object_add(data, "alg", json_object_new_string(pc->cp.alg));
@@ -789,10 +790,10 @@ api_verify(struct ctx *c)
 	 * confirm a guessed customer and amount, so they stay private.
 	 */
 	json_object_object_add(data, "signature", pc->cp.version >= 2 ?
-	    emit_base64_json(pc->cp.sig, pc->cp.sig_len) : NULL);
+	    view_base64(pc->cp.sig, pc->cp.sig_len) : NULL);
 	json_object_object_add(data, "statement", NULL);
 	json_object_object_add(data, "statementHash", pc->cp.version >= 2 ?
-	    emit_hash_json(digest) : NULL);
+	    view_hash(digest) : NULL);
 	response_success(c->resp, 200, data);
 out:
 	free(pc);

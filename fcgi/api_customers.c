@@ -9,6 +9,7 @@
 
 #include "../core/balance.h"
 #include "../core/checkpoint.h"
+#include "../core/view.h"
 #include "api.h"
 
 #define CUSTOMERS_LIMIT_MAX	100
@@ -28,7 +29,7 @@ api_customer_totals(struct json_object *o, const char *id,
 	json_object_object_add(o, "customerId", json_object_new_string(id));
 	json_object_object_add(o, "totalDeltas",
 	    json_object_new_uint64(b->count));
-	json_object_object_add(o, "computedBalance", emit_decimal_json(b->net));
+	json_object_object_add(o, "computedBalance", view_decimal(b->net));
 	json_object_object_add(o, "pendingCount",
 	    json_object_new_uint64(b->pending));
 	json_object_object_add(o, "treeSize",
@@ -60,9 +61,9 @@ api_customer_row(const char *id, void *arg)
 	o = json_object_new_object();
 	api_customer_totals(o, id, &b);
 	json_object_object_add(o, "firstDeltaAt",
-	    emit_time_json(b.customer.first_ms));
+	    view_time(b.customer.first_ms));
 	json_object_object_add(o, "lastDeltaAt",
-	    emit_time_json(b.customer.last_ms));
+	    view_time(b.customer.last_ms));
 	json_object_array_add(l->list, o);
 	return STORE_OK;
 }
@@ -138,7 +139,7 @@ api_activity_add(struct store_delta *d, void *arg)
 {
 	struct detail	*dt = arg;
 
-	json_object_array_add(dt->items, emit_record_json(d));
+	json_object_array_add(dt->items, view_record(d));
 	return STORE_OK;
 }
 
@@ -218,9 +219,9 @@ api_customer(struct ctx *c)
 	}
 	data = json_object_new_object();
 	api_customer_totals(data, dt.customer, &dt.b);
-	json_object_object_add(data, "scope", balance_scope_json(&dt.scope));
+	json_object_object_add(data, "scope", view_scope(&dt.scope));
 	json_object_object_add(data, "latestCheckpoint", dt.has_latest ?
-	    checkpoint_json(&dt.latest) : NULL);
+	    view_checkpoint(&dt.latest) : NULL);
 	json_object_object_add(data, "cadence", api_cadence_json(&dt));
 	act = json_object_new_object();
 	json_object_object_add(act, "items", dt.items);
@@ -324,8 +325,8 @@ api_gap_windows(struct store_txn *t, struct gaps *g)
 		if (b.count + b.pending > 0)
 			continue;
 		o = json_object_new_object();
-		json_object_object_add(o, "start", emit_time_json(w.start_ms));
-		json_object_object_add(o, "end", emit_time_json(w.end_ms));
+		json_object_object_add(o, "start", view_time(w.start_ms));
+		json_object_object_add(o, "end", view_time(w.end_ms));
 		json_object_array_add(g->missing, o);
 	}
 	return STORE_OK;

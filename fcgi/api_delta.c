@@ -7,6 +7,7 @@
 #include "../common/jcs.h"
 #include "../common/timefmt.h"
 #include "../core/tlog.h"
+#include "../core/view.h"
 #include "../crypto/hash.h"
 #include "api.h"
 
@@ -184,8 +185,7 @@ api_emit_batch(struct ctx *c)
 	}
 	n = json_object_array_length(deltas);
 	if ((items = calloc(n, sizeof(*items))) == NULL) {
-		response_error(c->resp, API_INTERNAL, NULL, NULL,
-		    "out of memory");
+		response_out_of_memory(c->resp);
 		goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -194,8 +194,7 @@ api_emit_batch(struct ctx *c)
 	req.items = items;
 	req.nitems = n;
 	if ((rc = api_batch_fingerprint(c->body, deltas, &req)) == -1) {
-		response_error(c->resp, API_INTERNAL, NULL, NULL,
-		    "out of memory");
+		response_out_of_memory(c->resp);
 		goto out;
 	}
 	if (rc == -2) {
@@ -267,16 +266,16 @@ api_status_proof(const struct status_lookup *sl)
 	if (sl->d.status != STORE_DELTA_VERIFIED)
 		return NULL;
 	o = json_object_new_object();
-	json_object_object_add(o, "leafHash", emit_hash_json(sl->d.leaf_hash));
+	json_object_object_add(o, "leafHash", view_hash(sl->d.leaf_hash));
 	json_object_object_add(o, "contentHash",
-	    emit_hash_json(sl->d.content_hash));
+	    view_hash(sl->d.content_hash));
 	json_object_object_add(o, "logIndex",
 	    json_object_new_uint64(sl->d.log_index));
 	json_object_object_add(o, "treeSize",
 	    json_object_new_uint64(sl->head.size));
-	json_object_object_add(o, "rootHash", emit_hash_json(sl->head.root));
+	json_object_object_add(o, "rootHash", view_hash(sl->head.root));
 	json_object_object_add(o, "inclusionProof",
-	    emit_hashes_json(sl->proof, sl->len));
+	    view_hashes(sl->proof, sl->len));
 	json_object_object_add(o, "checkpoint",
 	    json_object_new_string(sl->head.note));
 	return o;
@@ -291,8 +290,7 @@ api_delta_status(struct ctx *c)
 
 	/* Two notes and a proof: too big for a request thread's stack. */
 	if ((sl = calloc(1, sizeof(*sl))) == NULL) {
-		response_error(c->resp, API_INTERNAL, NULL, NULL,
-		    "out of memory");
+		response_out_of_memory(c->resp);
 		return;
 	}
 	sl->record_id = c->match.params[0];
@@ -315,7 +313,7 @@ api_delta_status(struct ctx *c)
 		    "this key may only read customer %s", c->who.customer_id);
 		goto out;
 	}
-	data = emit_record_json(&sl->d);
+	data = view_record(&sl->d);
 	json_object_object_add(data, "proof", api_status_proof(sl));
 	response_success(c->resp, 200, data);
 out:

@@ -11,6 +11,7 @@
 
 #include "../common/hex.h"
 #include "../core/tlog.h"
+#include "../core/view.h"
 #include "api.h"
 
 /* Answers that the read transactions below ask their handler to give. */
@@ -78,8 +79,8 @@ api_log_checkpoint(struct ctx *c)
 	data = json_object_new_object();
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(h.size));
-	json_object_object_add(data, "rootHash", emit_hash_json(h.root));
-	json_object_object_add(data, "signedAt", emit_time_json(h.signed_ms));
+	json_object_object_add(data, "rootHash", view_hash(h.root));
+	json_object_object_add(data, "signedAt", view_time(h.signed_ms));
 	json_object_object_add(data, "keyId", json_object_new_string(h.key_id));
 	json_object_object_add(data, "checkpoint", api_note_json(&h));
 	response_success(c->resp, 200, data);
@@ -179,8 +180,7 @@ api_log_inclusion(struct ctx *c)
 	int			 by_index, rc;
 
 	if ((in = calloc(1, sizeof(*in))) == NULL) {
-		response_error(c->resp, API_INTERNAL, NULL, NULL,
-		    "out of memory");
+		response_out_of_memory(c->resp);
 		return;
 	}
 	if ((in->by_hash = api_query_hash(c, "leafHash", in->leaf)) < 0 ||
@@ -200,12 +200,12 @@ api_log_inclusion(struct ctx *c)
 	data = json_object_new_object();
 	json_object_object_add(data, "leafIndex",
 	    json_object_new_uint64(in->index));
-	json_object_object_add(data, "leafHash", emit_hash_json(in->leaf));
+	json_object_object_add(data, "leafHash", view_hash(in->leaf));
 	json_object_object_add(data, "treeSize",
 	    json_object_new_uint64(in->size));
-	json_object_object_add(data, "rootHash", emit_hash_json(in->root));
+	json_object_object_add(data, "rootHash", view_hash(in->root));
 	json_object_object_add(data, "inclusionProof",
-	    emit_hashes_json(in->proof, in->len));
+	    view_hashes(in->proof, in->len));
 	json_object_object_add(data, "checkpoint", api_note_json(&in->head));
 	response_success(c->resp, 200, data);
 out:
@@ -248,8 +248,7 @@ api_log_consistency(struct ctx *c)
 	int			 rc;
 
 	if ((cs = calloc(1, sizeof(*cs))) == NULL) {
-		response_error(c->resp, API_INTERNAL, NULL, NULL,
-		    "out of memory");
+		response_out_of_memory(c->resp);
 		return;
 	}
 	if ((rc = api_query_u64(c, "from", &cs->from)) < 0 ||
@@ -269,10 +268,10 @@ api_log_consistency(struct ctx *c)
 	json_object_object_add(data, "from", json_object_new_uint64(cs->from));
 	json_object_object_add(data, "to", json_object_new_uint64(cs->to));
 	json_object_object_add(data, "fromRootHash",
-	    emit_hash_json(cs->from_root));
-	json_object_object_add(data, "toRootHash", emit_hash_json(cs->to_root));
+	    view_hash(cs->from_root));
+	json_object_object_add(data, "toRootHash", view_hash(cs->to_root));
 	json_object_object_add(data, "consistencyProof",
-	    emit_hashes_json(cs->proof, cs->len));
+	    view_hashes(cs->proof, cs->len));
 	json_object_object_add(data, "checkpoint", api_note_json(&cs->head));
 	response_success(c->resp, 200, data);
 out:
@@ -306,9 +305,9 @@ api_key_json(const struct store_signkey *k, void *arg)
 	json_object_object_add(o, "alg", json_object_new_string(k->alg));
 	json_object_object_add(o, "pem", json_object_new_string(k->pem));
 	json_object_object_add(o, "validFrom",
-	    emit_time_json(k->valid_from_ms));
+	    view_time(k->valid_from_ms));
 	json_object_object_add(o, "validTo", k->valid_to_ms != 0 ?
-	    emit_time_json(k->valid_to_ms) : NULL);
+	    view_time(k->valid_to_ms) : NULL);
 	endorsed = k->rotation == STORE_ROTATION_ENDORSED;
 	json_object_object_add(o, "rotation",
 	    json_object_new_string(api_key_rotation(k->rotation)));
@@ -317,7 +316,7 @@ api_key_json(const struct store_signkey *k, void *arg)
 	json_object_object_add(o, "endorsedBy", endorsed ?
 	    json_object_new_string(k->replaces) : NULL);
 	json_object_object_add(o, "endorsement", endorsed ?
-	    emit_base64_json(k->endorsement, k->endorsement_len) : NULL);
+	    view_base64(k->endorsement, k->endorsement_len) : NULL);
 	json_object_array_add(arg, o);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "../common/timefmt.h"
+#include "../core/view.h"
 #include "../core/webhook.h"
 #include "api.h"
 
@@ -26,7 +27,7 @@ api_listed(const struct store_event *e, void *arg)
 
 	if ((l->status < 0 || (int)e->status == l->status) &&
 	    api_page_wants(&l->page))
-		json_object_array_add(l->page.list, webhook_event_json(e));
+		json_object_array_add(l->page.list, view_event(e));
 	return STORE_OK;
 }
 
@@ -56,7 +57,7 @@ api_status(struct ctx *c, int *status)
 	if ((rc = request_query(c->req, "status", text, sizeof(text))) == 0)
 		return 0;
 	for (i = 0; rc > 0 && i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(text, webhook_status_name(all[i])) == 0) {
+		if (strcmp(text, view_event_status(all[i])) == 0) {
 			*status = (int)all[i];
 			return 0;
 		}
@@ -124,7 +125,7 @@ api_webhook_retry(struct ctx *c)
 		return;
 	rc = store_write(c->app->store, api_retry_txn, &r);
 	if (rc == STORE_OK)
-		response_success(c->resp, 200, webhook_event_json(&r.e));
+		response_success(c->resp, 200, view_event(&r.e));
 	else if (rc == STORE_NOTFOUND)
 		response_error(c->resp, API_NOT_FOUND, NULL, NULL,
 		    "no such webhook event");

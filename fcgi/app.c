@@ -6,6 +6,7 @@
 
 #include "../common/jsonin.h"
 #include "../common/timefmt.h"
+#include "../core/view.h"
 #include "api.h"
 #include "app.h"
 
@@ -131,6 +132,7 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	struct ctx	c;
 	size_t		max;
 
+	view_reset();
 	memset(&c, 0, sizeof(c));
 	c.app = app;
 	c.req = req;

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "../common/jsonin.h"
+#include "../core/view.h"
 #include "response.h"
 
 static const struct {
@@ -32,9 +33,13 @@ static const struct {
 	[API_INTERNAL] =		{ 500, "INTERNAL" },
 };
 
-/* A body for when even building the envelope ran out of memory. */
+/*
+ * The one answer to running out of memory anywhere, built without
+ * allocating: a transient failure (SPEC 1), so a 503 with Retry-After.
+ */
 static const char oom_body[] = "{\"success\":false,\"error\":{\"code\":"
-    "\"INTERNAL\",\"message\":\"out of memory\"}}";
+    "\"SERVICE_UNAVAILABLE\",\"message\":\"out of memory; retry "
+    "shortly\"}}";
 
 void
 response_init(struct response *resp)
@@ -48,6 +53,7 @@ response_free(struct response *resp)
 {
 	free(resp->body);
 	resp->body = NULL;
+	resp->body_len = 0;
 	sbuf_free(&resp->gathered);
 }
 
@@ -95,46 +101,48 @@ response_header(struct response *resp, const char *name, const char *value)
 	return 0;
 }
 
-/* Serialises obj as the body and drops the reference. */
+void
+response_out_of_memory(struct response *resp)
+{
+	response_free(resp);
+	/* Failing that too, the status and Retry-After still say it. */
+	if ((resp->body = strdup(oom_body)) != NULL)
+		resp->body_len = sizeof(oom_body) - 1;
+	resp->status = 503;
+	resp->nheaders = 0;
+	response_retry_after(resp, 1);
+}
+
+/* Serialises obj (see view_text) as the body and drops the reference. */
 static void
 response_set_body(struct response *resp, struct json_object *obj)
 {
-	const char	*text;
-	size_t		 len;
+	char	*text;
+	size_t	 len;
 
-	free(resp->body);
-	resp->body = NULL;
-	text = obj != NULL ? json_object_to_json_string_length(obj,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len) :
-	    NULL;
-	if (text == NULL || (resp->body = malloc(len + 1)) == NULL) {
-		resp->status = 500;
-		resp->body = strdup(oom_body);
-		resp->body_len = resp->body != NULL ? strlen(resp->body) : 0;
-	} else {
-		memcpy(resp->body, text, len + 1);
-		resp->body_len = len;
+	if ((text = view_text(obj, &len)) == NULL) {
+		response_out_of_memory(resp);
+		return;
 	}
-	json_object_put(obj);
+	response_free(resp);
+	resp->body = text;
+	resp->body_len = len;
 }
 
 void
 response_success(struct response *resp, int status, struct json_object *data)
 {
-	const char	*text;
-	size_t		 len;
+	char	*text;
+	size_t	 len;
 
 	if (data == NULL)
-		data = json_object_new_object();
-	text = data != NULL ? json_object_to_json_string_length(data,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len) :
-	    NULL;
-	if (text == NULL) {
-		resp->status = 500;
-		response_set_body(resp, NULL);
-	} else
-		response_success_raw(resp, status, text, len);
-	json_object_put(data);
+		data = view_object();
+	if ((text = view_text(data, &len)) == NULL) {
+		response_out_of_memory(resp);
+		return;
+	}
+	response_success_raw(resp, status, text, len);
+	free(text);
 }
 
 /* The success envelope's opening; its closing is "}". */
@@ -151,13 +159,14 @@ response_success_raw(struct response *resp, int status, const char *data,
 	const char	*head = success_head;
 	size_t		 hlen = sizeof(success_head) - 1;
 
-	free(resp->body);
-	if ((resp->body = malloc(hlen + len + 2)) == NULL) {
-		resp->status = 500;
-		resp->body = strdup(oom_body);
-		resp->body_len = resp->body != NULL ? strlen(resp->body) : 0;
+	char		*body;
+
+	if ((body = malloc(hlen + len + 2)) == NULL) {
+		response_out_of_memory(resp);
 		return;
 	}
+	response_free(resp);
+	resp->body = body;
 	memcpy(resp->body, head, hlen);
 	memcpy(resp->body + hlen, data, len);
 	memcpy(resp->body + hlen + len, "}", 2);
@@ -262,32 +271,25 @@ response_error(struct response *resp, enum api_error err, const char *field,
 	/* SPEC 1: a 503 always says when to come back. */
 	if (err == API_SERVICE_UNAVAILABLE)
 		response_retry_after(resp, 1);
-	env = json_object_new_object();
-	error = json_object_new_object();
-	if (env == NULL || error == NULL) {
-		json_object_put(env);
-		json_object_put(error);
-		json_object_put(extra);
-		resp->status = 500;
-		response_set_body(resp, NULL);
-		return;
-	}
-	json_object_object_add(error, "code",
-	    json_object_new_string(api_errors[err].code));
-	json_object_object_add(error, "message", json_object_new_string(msg));
+	env = view_object();
+	error = view_object();
+	view_put(error, "code", view_string(api_errors[err].code));
+	view_put(error, "message", view_string(msg));
 	if (field != NULL) {
 		snprintf(name, sizeof(name), "%s", field);
 		response_utf8(name);
-		json_object_object_add(error, "field",
-		    json_object_new_string(name));
+		view_put(error, "field", view_string(name));
 	}
 	if (extra != NULL) {
 		json_object_object_foreach(extra, k, v)
-			json_object_object_add(error, k, json_object_get(v));
+			if (v == NULL)
+				view_put_null(error, k);
+			else
+				view_put(error, k, json_object_get(v));
 		json_object_put(extra);
 	}
-	json_object_object_add(env, "success", json_object_new_boolean(0));
-	json_object_object_add(env, "error", error);
+	view_put(env, "success", view_bool(0));
+	view_put(env, "error", error);
 	resp->status = api_errors[err].status;
 	response_set_body(resp, env);
 }

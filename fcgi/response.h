@@ -104,6 +104,11 @@ void		 response_stream_fail(struct response *);
  * recordId, ...); its ownership passes to the response.  A
  * SERVICE_UNAVAILABLE error also gets "Retry-After: 1".
  */
+/*
+ * The one answer to running out of memory, wherever it happens: 503
+ * SERVICE_UNAVAILABLE with Retry-After, replacing whatever was set.
+ */
+void		 response_out_of_memory(struct response *);
 /* Retry-After: seconds (at least 1), for a 429 or 503. */
 void		 response_retry_after(struct response *, long long seconds);
 void		 response_error(struct response *, enum api_error,

@@ -28,7 +28,12 @@ enum store_rc {
 	STORE_IO,		/* any other storage failure */
 	STORE_RECOVER,		/* the environment needs recovery: restart */
 	STORE_NOTINIT,		/* the data directory was never initialised */
-	/* Callbacks may return their own codes from here up. */
+	STORE_STOP,		/* a walk's callback: stop here, all is well */
+	/*
+	 * A callback's own reasons to end its transaction, from here up;
+	 * each is private to the file that defines it, in an enum there,
+	 * and never crosses a header.
+	 */
 	STORE_USER = 100
 };
 

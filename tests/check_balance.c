@@ -20,6 +20,7 @@
 #include "../common/decimal.h"
 #include "../common/timefmt.h"
 #include "../core/balance.h"
+#include "../core/view.h"
 #include "../store/store.h"
 #include "check.h"
 
@@ -521,7 +522,7 @@ START_TEST(scope_json_table)
 	struct json_object	*o;
 
 	scope_of(scope_json_cases[_i].f, at("2026-02-14T12:00:00Z"), &s);
-	ck_assert_ptr_nonnull(o = balance_scope_json(&s));
+	ck_assert_ptr_nonnull(o = view_scope(&s));
 	ck_assert_str_eq(json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN), scope_json_cases[_i].json);
 	json_object_put(o);

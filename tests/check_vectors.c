@@ -28,6 +28,7 @@
 #include "../core/checkpoint.h"
 #include "../core/emit.h"
 #include "../core/tlog.h"
+#include "../core/view.h"
 #include "../crypto/base64.h"
 #include "../crypto/hash.h"
 #include "../crypto/merkle.h"
@@ -820,7 +821,7 @@ vec_receipt_delta(struct json_object *o, struct json_object *line,
  * Each version's receipt is the bundle the server answers for the
  * checkpoint (docs/receipt.md, fcgi/api_checkpoint.c): of the
  * statement's version, the statement and signature of that version's
- * files, keys[0]'s key ID, checkpoint_json of the checkpoint, the ECDSA
+ * files, keys[0]'s key ID, view_checkpoint of the checkpoint, the ECDSA
  * head, and each covered delta (vec_receipt_delta).
  */
 START_TEST(vectors_receipt)
@@ -875,7 +876,7 @@ START_TEST(vectors_receipt)
 
 	/* The checkpoint, compared as text: its amounts are JSON numbers. */
 	o = vec_member(data, "checkpoint", json_type_object, 0, name);
-	cj = checkpoint_json(c);
+	cj = view_checkpoint(c);
 	ck_assert_str_eq(json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 	    json_object_to_json_string_ext(cj, JSON_C_TO_STRING_PLAIN |

@@ -36,6 +36,7 @@
 #include "../core/emit.h"
 #include "../core/ids.h"
 #include "../core/tlog.h"
+#include "../core/view.h"
 #include "../store/store.h"
 #include "ctl.h"
 
@@ -302,7 +303,7 @@ export_one(const struct store_delta *d, void *arg)
 	v = *d;		/* shallow: only its status changes */
 	if ((rc = tlog_delta_status(ex->txn, &v)) != STORE_OK)
 		return rc;
-	if ((o = emit_delta_json(&v)) == NULL)
+	if ((o = view_delta(&v)) == NULL)
 		return STORE_NOMEM;
 	hex_encode(d->salt, STORE_HASH_LEN, salt);
 	json_object_object_add(o, "metadata", d->metadata ?

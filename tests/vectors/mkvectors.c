@@ -38,6 +38,7 @@
 #include "../../core/checkpoint.h"
 #include "../../core/emit.h"
 #include "../../core/tlog.h"
+#include "../../core/view.h"
 #include "../../crypto/base64.h"
 #include "../../crypto/hash.h"
 #include "../../crypto/merkle.h"
@@ -285,8 +286,8 @@ vec_leaf(size_t i, merkle_hash leaf_hash)
 	json_object_object_add(o, "salt", json_object_new_string(salt_hex));
 	json_object_object_add(o, "leafData",
 	    json_object_new_string_len(leaf.buf, (int)leaf.len));
-	json_object_object_add(o, "contentHash", emit_hash_json(content));
-	json_object_object_add(o, "leafHash", emit_hash_json(leaf_hash));
+	json_object_object_add(o, "contentHash", view_hash(content));
+	json_object_object_add(o, "leafHash", view_hash(leaf_hash));
 	sbuf_free(&leaf);
 	sbuf_free(&canon);
 	return o;
@@ -327,13 +328,13 @@ vec_tree(const merkle_hash *leaves, merkle_hash full_root)
 	cons = json_object_new_array();
 	hashes = json_object_new_array();
 	for (n = 0; n < VEC_N; n++)
-		json_object_array_add(hashes, emit_hash_json(leaves[n]));
+		json_object_array_add(hashes, view_hash(leaves[n]));
 	for (n = 0; n <= VEC_N; n++) {
 		if (merkle_root(merkle_array_node, &arr, n, root) != 0)
 			errx(1, "root of %" PRIu64 " failed", n);
 		o = json_object_new_object();
 		json_object_object_add(o, "treeSize", json_object_new_uint64(n));
-		json_object_object_add(o, "rootHash", emit_hash_json(root));
+		json_object_object_add(o, "rootHash", view_hash(root));
 		json_object_array_add(roots, o);
 		if (n == VEC_N)
 			memcpy(full_root, root, MERKLE_HASH_LEN);
@@ -349,7 +350,7 @@ vec_tree(const merkle_hash *leaves, merkle_hash full_root)
 			json_object_object_add(o, "treeSize",
 			    json_object_new_uint64(n));
 			json_object_object_add(o, "inclusionProof",
-			    emit_hashes_json(proof, len));
+			    view_hashes(proof, len));
 			json_object_array_add(incl, o);
 		}
 	for (n = 1; n <= VEC_N; n++)
@@ -363,7 +364,7 @@ vec_tree(const merkle_hash *leaves, merkle_hash full_root)
 			json_object_object_add(o, "to",
 			    json_object_new_uint64(n));
 			json_object_object_add(o, "consistencyProof",
-			    emit_hashes_json(proof, len));
+			    view_hashes(proof, len));
 			json_object_array_add(cons, o);
 		}
 	json_object_object_add(t, "hash", json_object_new_string("SHA-256"));
@@ -592,11 +593,11 @@ vec_receipt_delta(struct json_object *line, const merkle_hash *leaves,
 	o = json_object_new_object();
 	json_object_object_add(o, "recordId", json_object_new_string(id));
 	json_object_object_add(o, "logIndex", json_object_new_uint64(index));
-	json_object_object_add(o, "leafHash", emit_hash_json(leaves[index]));
-	json_object_object_add(o, "contentHash", emit_hash_json(content));
+	json_object_object_add(o, "leafHash", view_hash(leaves[index]));
+	json_object_object_add(o, "contentHash", view_hash(content));
 	json_object_object_add(o, "leaf", leaf);
 	json_object_object_add(o, "inclusionProof",
-	    emit_hashes_json(proof, len));
+	    view_hashes(proof, len));
 	if (vec_time(vec_line_string(line, "createdAt")) < start_ms)
 		json_object_object_add(o, "carriedIn",
 		    json_object_new_boolean(1));
@@ -607,7 +608,7 @@ vec_receipt_delta(struct json_object *line, const merkle_hash *leaves,
  * The receipt bundle of c, signed with c's key, into file name, as GET
  * /api/v1/balance/receipt answers it (docs/receipt.md): the envelope
  * and its data, of the statement's version, with c's checkpoint as
- * checkpoint_json gives it.
+ * view_checkpoint gives it.
  */
 static void
 vec_receipt(struct store_checkpoint *c, const char *name, const char *note,
@@ -628,13 +629,13 @@ vec_receipt(struct store_checkpoint *c, const char *name, const char *note,
 	json_object_object_add(data, "checkpointId",
 	    json_object_new_string(c->id));
 	json_object_object_add(data, "statement",
-	    emit_base64_json(c->statement, strlen(c->statement)));
+	    view_base64(c->statement, strlen(c->statement)));
 	json_object_object_add(data, "signature",
-	    emit_base64_json(c->sig, c->sig_len));
+	    view_base64(c->sig, c->sig_len));
 	json_object_object_add(data, "keyId",
 	    json_object_new_string(c->key_id));
 	json_object_object_add(data, "alg", json_object_new_string(c->alg));
-	json_object_object_add(data, "checkpoint", checkpoint_json(c));
+	json_object_object_add(data, "checkpoint", view_checkpoint(c));
 	json_object_object_add(data, "treeHead", json_object_new_string(note));
 	json_object_object_add(data, "deltas", deltas);
 	top = json_object_new_object();

@@ -277,7 +277,7 @@ mk_sign_head(struct mk *mk)
 static struct json_object *
 mk_hash_json(const merkle_hash h)
 {
-	return emit_hash_json(h);
+	return view_hash(h);
 }
 
 /* One receipt entry of the leaf at index i, proved in a tree of size. */
@@ -300,7 +300,7 @@ mk_delta_json(const struct mk *mk, const struct merkle_array *a, size_t i)
 	    mk_hash_json(l->d.content_hash));
 	json_object_object_add(o, "leaf", json_object_get(l->leaf));
 	json_object_object_add(o, "inclusionProof",
-	    emit_hashes_json((const uint8_t (*)[STORE_HASH_LEN])proof, len));
+	    view_hashes((const uint8_t (*)[STORE_HASH_LEN])proof, len));
 	return o;
 }
 
@@ -401,7 +401,7 @@ mk_checkpoint_json(struct json_object *st, const char *key_id,
 	for (i = 0; i < sizeof(amounts) / sizeof(amounts[0]); i++) {
 		json_object_object_get_ex(st, amounts[i], &v);
 		json_object_object_add(o, amounts[i],
-		    emit_amount_json(json_object_get_string(v)));
+		    view_amount(json_object_get_string(v)));
 	}
 	json_object_object_get_ex(st, "proofRoot", &v);
 	json_object_object_add(o, "merkleRoot", json_object_get(v));

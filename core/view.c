@@ -1,0 +1,364 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../common/hex.h"
+#include "../common/timefmt.h"
+#include "../crypto/base64.h"
+#include "view.h"
+
+/* Set by a failed allocation or add; cleared by view_text, view_reset. */
+static __thread int view_oom;
+
+int
+view_failed(void)
+{
+	return view_oom;
+}
+
+void
+view_reset(void)
+{
+	view_oom = 0;
+}
+
+struct json_object *
+view_check(struct json_object *v)
+{
+	if (v == NULL)
+		view_oom = 1;
+	return v;
+}
+
+int
+view_put(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (o == NULL || v == NULL) {
+		json_object_put(v);
+		view_oom = 1;
+		return -1;
+	}
+	if (json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		view_oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+view_put_null(struct json_object *o, const char *key)
+{
+	if (o == NULL || json_object_object_add(o, key, NULL) != 0) {
+		view_oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+view_push(struct json_object *a, struct json_object *v)
+{
+	if (a == NULL || v == NULL || json_object_array_add(a, v) != 0) {
+		json_object_put(v);
+		view_oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+struct json_object *
+view_object(void)
+{
+	return view_check(json_object_new_object());
+}
+
+struct json_object *
+view_array(void)
+{
+	return view_check(json_object_new_array());
+}
+
+char *
+view_text(struct json_object *obj, size_t *len)
+{
+	const char	*text = NULL;
+	char		*copy = NULL;
+
+	if (obj != NULL && !view_oom)
+		text = json_object_to_json_string_length(obj,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    len);
+	if (text != NULL && (copy = malloc(*len + 1)) != NULL)
+		memcpy(copy, text, *len + 1);
+	json_object_put(obj);
+	view_oom = 0;
+	return copy;
+}
+
+struct json_object *
+view_string(const char *s)
+{
+	return view_check(json_object_new_string(s));
+}
+
+struct json_object *
+view_u64(uint64_t v)
+{
+	return view_check(json_object_new_uint64(v));
+}
+
+struct json_object *
+view_i64(int64_t v)
+{
+	return view_check(json_object_new_int64(v));
+}
+
+struct json_object *
+view_bool(int v)
+{
+	return view_check(json_object_new_boolean(v != 0));
+}
+
+struct json_object *
+view_amount(const char *decimal_text)
+{
+	return view_check(json_object_new_double_s(0.0, decimal_text));
+}
+
+struct json_object *
+view_decimal(decimal_t v)
+{
+	char	text[DECIMAL_MAX];
+
+	decimal_format(v, text);
+	return view_amount(text);
+}
+
+int
+view_put_exact(struct json_object *o, const char *name, decimal_t v)
+{
+	char	text[DECIMAL_MAX], exact[64];
+
+	decimal_format(v, text);
+	snprintf(exact, sizeof(exact), "%sExact", name);
+	if (view_put(o, name, view_amount(text)) == -1)
+		return -1;
+	return view_put(o, exact, view_string(text));
+}
+
+struct json_object *
+view_hash(const uint8_t hash[STORE_HASH_LEN])
+{
+	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
+
+	hex_encode_0x(hash, STORE_HASH_LEN, hex);
+	return view_string(hex);
+}
+
+struct json_object *
+view_hashes(const uint8_t (*hashes)[STORE_HASH_LEN], size_t n)
+{
+	struct json_object	*a = view_array();
+	size_t			 i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		view_push(a, view_hash(hashes[i]));
+	return a;
+}
+
+struct json_object *
+view_time(int64_t ms)
+{
+	char	when[TIMEFMT_LEN];
+
+	timefmt_rfc3339(ms, when);
+	return view_string(when);
+}
+
+struct json_object *
+view_base64(const void *data, size_t len)
+{
+	struct json_object	*s;
+	char			*text;
+
+	if ((text = malloc(BASE64_LEN(len))) == NULL)
+		return view_check(NULL);
+	base64_encode(data, len, text);
+	s = view_string(text);
+	free(text);
+	return s;
+}
+
+const char *
+view_delta_status(enum store_delta_status s)
+{
+	switch (s) {
+	case STORE_DELTA_VERIFIED:	return "VERIFIED";
+	case STORE_DELTA_FAILED:	return "FAILED";
+	default:			return "QUEUED";
+	}
+}
+
+struct json_object *
+view_delta(const struct store_delta *d)
+{
+	struct json_object	*o;
+
+	if ((o = view_object()) == NULL)
+		return NULL;
+	view_put(o, "recordId", view_string(d->record_id));
+	view_put(o, "receiptId", view_string(d->receipt_id));
+	view_put(o, "status", view_string(view_delta_status(d->status)));
+	view_put(o, "customerId", view_string(d->customer_id));
+	view_put(o, "delta", view_amount(d->delta));
+	view_put(o, "reason", view_string(d->reason));
+	if (d->has_reference)
+		view_put(o, "referenceId", view_string(d->reference_id));
+	else
+		view_put_null(o, "referenceId");
+	view_put(o, "sequenceNumber", view_i64((int64_t)d->seq));
+	view_put(o, "logIndex", view_i64((int64_t)d->log_index));
+	view_put(o, "contentHash", view_hash(d->content_hash));
+	view_put(o, "leafHash", view_hash(d->leaf_hash));
+	view_put(o, "createdAt", view_time(d->created_ms));
+	return o;
+}
+
+struct json_object *
+view_record(const struct store_delta *d)
+{
+	struct json_object	*o, *adjusts;
+
+	if ((o = view_delta(d)) == NULL)
+		return NULL;
+	if (d->metadata != NULL)
+		view_put(o, "metadata",
+		    view_check(json_tokener_parse(d->metadata)));
+	else
+		view_put_null(o, "metadata");
+	if (d->adjusts[0] != '\0') {
+		if ((adjusts = view_object()) != NULL)
+			view_put(adjusts, "recordId", view_string(d->adjusts));
+		view_put(o, "adjusts", adjusts);
+	} else
+		view_put_null(o, "adjusts");
+	if (d->verified_ms != 0)
+		view_put(o, "verifiedAt", view_time(d->verified_ms));
+	else
+		view_put_null(o, "verifiedAt");
+	return o;
+}
+
+struct json_object *
+view_scope(const struct balance_scope *s)
+{
+	static const char *const types[] = {
+		"all", "period", "current_month", "custom", "checkpoint"
+	};
+	struct json_object	*o;
+	char			 period[TIMEFMT_PERIOD_LEN];
+
+	if ((o = view_object()) == NULL)
+		return NULL;
+	view_put(o, "type", view_string(types[s->kind]));
+	if (s->kind == BALANCE_PERIOD || s->kind == BALANCE_CURRENT_MONTH) {
+		timefmt_period(s->month, period);
+		view_put(o, "period", view_string(period));
+	}
+	if (s->kind != BALANCE_ALL && s->kind != BALANCE_CHECKPOINT) {
+		view_put(o, "startDate", view_time(s->start_ms));
+		view_put(o, "endDate", view_time(s->end_ms));
+	}
+	if (s->kind == BALANCE_CHECKPOINT) {
+		view_put(o, "startingCheckpoint", view_string(s->checkpoint));
+		view_put(o, "startingCheckpointType", view_string(
+		    s->by_proof_root ? "proofRoot" : "checkpointId"));
+	}
+	return o;
+}
+
+struct json_object *
+view_checkpoint(const struct store_checkpoint *c)
+{
+	struct json_object	*o;
+	char			 period[TIMEFMT_PERIOD_LEN];
+
+	if ((o = view_object()) == NULL)
+		return NULL;
+	timefmt_period(c->month, period);
+	view_put(o, "checkpointId", view_string(c->id));
+	view_put(o, "status", view_string("VERIFIED"));
+	view_put(o, "customerId", view_string(c->customer_id));
+	view_put(o, "period", view_string(period));
+	view_put(o, "startDate", view_time(timefmt_month_start(c->month)));
+	view_put(o, "endDate", view_time(timefmt_month_start(c->month + 1)));
+	if (c->version >= 2) {
+		view_put(o, "firstSequence", view_u64(c->first_seq));
+		view_put(o, "lastSequence", view_u64(c->last_seq));
+	}
+	view_put_exact(o, "startingBalance", c->starting);
+	view_put(o, "deltasCount", view_u64(c->count));
+	view_put_exact(o, "netChange", c->net);
+	view_put_exact(o, "endingBalance", c->starting + c->net);
+	view_put(o, "proofRoot", view_hash(c->proof_root));
+	view_put(o, "merkleRoot", view_hash(c->proof_root));
+	view_put(o, "itemsRoot", view_hash(c->proof_root));
+	if (c->previous[0] != '\0')
+		view_put(o, "previousCheckpointId", view_string(c->previous));
+	else
+		view_put_null(o, "previousCheckpointId");
+	view_put(o, "treeSize", view_u64(c->tree_size));
+	view_put(o, "rootHash", view_hash(c->root_hash));
+	view_put(o, "keyId", view_string(c->key_id));
+	view_put(o, "alg", view_string(c->alg));
+	view_put(o, "signature", view_base64(c->sig, c->sig_len));
+	view_put(o, "statement", view_base64(c->statement,
+	    strlen(c->statement)));
+	view_put(o, "createdAt", view_time(c->created_ms));
+	return o;
+}
+
+const char *
+view_event_status(enum store_event_status s)
+{
+	switch (s) {
+	case STORE_EVENT_DELIVERED:	return "VERIFIED";
+	case STORE_EVENT_FAILED:	return "FAILED";
+	default:			return "QUEUED";
+	}
+}
+
+struct json_object *
+view_event(const struct store_event *e)
+{
+	struct json_object	*o;
+
+	if ((o = view_object()) == NULL)
+		return NULL;
+	view_put(o, "eventId", view_string(e->id));
+	view_put(o, "event", view_string(e->name));
+	view_put(o, "url", view_string(e->url));
+	view_put(o, "status", view_string(view_event_status(e->status)));
+	view_put(o, "attempts", view_u64(e->attempts));
+	if (e->last_code != 0)
+		view_put(o, "lastStatusCode", view_i64(e->last_code));
+	else
+		view_put_null(o, "lastStatusCode");
+	if (e->last_error[0] != '\0')
+		view_put(o, "lastError", view_string(e->last_error));
+	else
+		view_put_null(o, "lastError");
+	if (e->status == STORE_EVENT_QUEUED)
+		view_put(o, "nextAttemptAt", view_time(e->next_ms));
+	else
+		view_put_null(o, "nextAttemptAt");
+	view_put(o, "createdAt", view_time(e->created_ms));
+	if (e->done_ms != 0)
+		view_put(o, "completedAt", view_time(e->done_ms));
+	else
+		view_put_null(o, "completedAt");
+	return o;
+}
