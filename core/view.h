@@ -92,10 +92,14 @@ struct json_object *view_record(const struct store_delta *);
 /* The scope as the API reports it: {"type", "period", "startDate", ...}. */
 struct json_object *view_scope(const struct balance_scope *);
 
-/* Checkpoints (SPEC 3.6). */
+/* Customers (SPEC 3.3, 3.7-3.9). */
+
+/* Checkpoints and receipts (SPEC 3.6). */
 
 /* The API's view of a checkpoint. */
 struct json_object *view_checkpoint(const struct store_checkpoint *);
+
+/* The log (SPEC 4). */
 
 /* Webhooks (SPEC 3.10, 5). */
 
@@ -103,5 +107,7 @@ struct json_object *view_checkpoint(const struct store_checkpoint *);
 const char	*view_event_status(enum store_event_status);
 /* The API's view of one delivery. */
 struct json_object *view_event(const struct store_event *);
+
+/* The system (SPEC 7). */
 
 #endif
