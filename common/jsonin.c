@@ -31,6 +31,8 @@ struct scan {
 	size_t			 nints;		/* integer literals so far */
 	struct wide		*wide;
 	size_t			 nwide, capwide;
+	int			 oom;		/* a failure was memory's */
+	size_t			 nvalues, nnulls; /* values scanned, nulls */
 };
 
 /* The decoded keys of one object, to find a repeated one. */
@@ -47,6 +49,13 @@ scan_fail(struct scan *s, const char *what)
 		snprintf(s->err, s->errlen, "invalid JSON at byte %zu: %s",
 		    (size_t)(s->p - s->start), what);
 	return -1;
+}
+
+static int
+scan_oom(struct scan *s)
+{
+	s->oom = 1;
+	return scan_fail(s, "out of memory");
 }
 
 static void
@@ -99,7 +108,7 @@ scan_integer(struct scan *s, const unsigned char *from, int neg)
 	if (n < mlen || (n == mlen && memcmp(digits, max, n) <= 0))
 		return 0;
 	if (grow(&s->wide, &s->capwide, s->nwide + 1, sizeof(*s->wide)) < 0)
-		return scan_fail(s, "out of memory");
+		return scan_oom(s);
 	s->wide[s->nwide].ordinal = s->nints - 1;
 	s->wide[s->nwide].text = from;
 	s->wide[s->nwide++].len = (size_t)(s->p - from);
@@ -311,7 +320,7 @@ scan_key(struct scan *s, struct keyset *ks)
 	len = (size_t)(s->p - from);
 	s->p = from;
 	if ((key = malloc(len + 1)) == NULL)
-		return scan_fail(s, "out of memory");
+		return scan_oom(s);
 	if (scan_string(s, key, &len) < 0) {
 		free(key);
 		return -1;
@@ -333,7 +342,7 @@ scan_key(struct scan *s, struct keyset *ks)
 	if (grow(&ks->keys, &kcap, ks->n + 1, sizeof(*ks->keys)) < 0 ||
 	    grow(&ks->lens, &lcap, ks->n + 1, sizeof(*ks->lens)) < 0) {
 		free(key);
-		return scan_fail(s, "out of memory");
+		return scan_oom(s);
 	}
 	ks->cap = kcap;
 	ks->keys[ks->n] = key;
@@ -421,6 +430,7 @@ scan_value(struct scan *s)
 	scan_ws(s);
 	if (s->p == s->end)
 		return scan_fail(s, "unexpected end of input");
+	s->nvalues++;
 	switch (*s->p) {
 	case '{':
 	case '[':
@@ -436,6 +446,7 @@ scan_value(struct scan *s)
 	case 'f':
 		return scan_literal(s, "false");
 	case 'n':
+		s->nnulls++;
 		return scan_literal(s, "null");
 	default:
 		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
@@ -496,7 +507,43 @@ widen(struct widen *w, struct json_object *v)
 	return NULL;
 }
 
-/* Builds the tree of text, valid JSON by now; 0, or -1 with err set. */
+/*
+ * Counts the values of the tree at v, and which of them are null: json-c
+ * may drop a member, or leave a null, where an allocation failed, and
+ * reports success all the same.
+ */
+static void
+jsonin_count(struct json_object *v, size_t *values, size_t *nulls)
+{
+	size_t	i, n;
+
+	++*values;
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		++*nulls;
+		break;
+	case json_type_array:
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			jsonin_count(json_object_array_get_idx(v, i), values,
+			    nulls);
+		break;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			jsonin_count(val, values, nulls);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/*
+ * Builds the tree of text, valid JSON by now: 0, or JSONIN_NOMEM with
+ * err set, since json-c can fail it only for want of memory.
+ */
 static int
 jsonin_build(const char *text, size_t len, const struct scan *s,
     struct json_object **out, char *err, size_t errlen)
@@ -504,17 +551,19 @@ jsonin_build(const char *text, size_t len, const struct scan *s,
 	struct json_tokener	*tok;
 	struct json_object	*r;
 	struct widen		 w = { s, 0, 0, 0 };
+	size_t			 values = 0, nulls = 0;
 
 	if ((tok = json_tokener_new_ex(JSONIN_DEPTH + 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return JSONIN_NOMEM;
 	}
 	*out = json_tokener_parse_ex(tok, text, (int)len);
 	/* A bare top-level number ends only at a terminator: give it one. */
 	if (*out == NULL && json_tokener_get_error(tok) == json_tokener_continue)
 		*out = json_tokener_parse_ex(tok, "", 1);
+	/* The scan found the text valid: json-c failing it ran out. */
 	if (json_tokener_get_error(tok) != json_tokener_success)
-		snprintf(err, errlen, "could not parse JSON");
+		snprintf(err, errlen, "out of memory");
 	else if (s->nwide > 0) {
 		if ((r = widen(&w, *out)) != NULL) {
 			json_object_put(*out);
@@ -523,12 +572,17 @@ jsonin_build(const char *text, size_t len, const struct scan *s,
 		if (w.oom)
 			snprintf(err, errlen, "out of memory");
 	}
+	if (err[0] == '\0') {
+		jsonin_count(*out, &values, &nulls);
+		if (values != s->nvalues || nulls != s->nnulls)
+			snprintf(err, errlen, "out of memory");
+	}
 	json_tokener_free(tok);
 	if (err[0] == '\0')
 		return 0;
 	json_object_put(*out);
 	*out = NULL;
-	return -1;
+	return JSONIN_NOMEM;
 }
 
 int
@@ -549,8 +603,10 @@ jsonin_parse(const char *text, size_t len, struct json_object **out,
 	s.end = s.start + len;
 	s.err = err;
 	s.errlen = errlen;
-	if (scan_value(&s) < 0)
+	if (scan_value(&s) < 0) {
+		rc = s.oom ? JSONIN_NOMEM : -1;
 		goto out;
+	}
 	scan_ws(&s);
 	if (s.p != s.end)
 		scan_fail(&s, "unexpected data after the document");

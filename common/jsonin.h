@@ -15,8 +15,10 @@ struct json_object;
 /*
  * Parses len bytes of text.  On success *out is a new reference owned by
  * the caller (json_object_put).  On failure returns -1 with a message
- * that names the byte offset in err.
+ * that names the byte offset in err, or JSONIN_NOMEM when what failed
+ * was memory, not the text.
  */
+#define JSONIN_NOMEM	(-2)
 int	jsonin_parse(const char *text, size_t len, struct json_object **out,
 	    char *err, size_t errlen);
 

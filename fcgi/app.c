@@ -112,8 +112,14 @@ app_parse_body(struct ctx *c)
 		    "Content-Type must be application/json");
 		return -1;
 	}
-	if (jsonin_parse(c->req->body, c->req->body_len, &c->body, err,
-	    sizeof(err)) < 0) {
+	switch (jsonin_parse(c->req->body, c->req->body_len, &c->body, err,
+	    sizeof(err))) {
+	case 0:
+		break;
+	case JSONIN_NOMEM:
+		response_out_of_memory(c->resp);
+		return -1;
+	default:
 		response_error(c->resp, API_INVALID_JSON, NULL, NULL, "%s",
 		    err);
 		return -1;

@@ -18,6 +18,7 @@ Suite	*vectors_suite(void);
 Suite	*balance_suite(void);
 Suite	*audit_suite(void);
 Suite	*webhook_suite(void);
+Suite	*oom_suite(void);
 
 /* A fresh empty directory under $TMPDIR; removed with tmpdir_remove. */
 void	tmpdir_make(char *path, size_t len);
