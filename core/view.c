@@ -150,6 +150,16 @@ view_put_exact(struct json_object *o, const char *name, decimal_t v)
 }
 
 struct json_object *
+view_retry_after(long long seconds)
+{
+	struct json_object	*o;
+
+	if ((o = view_object()) != NULL)
+		view_put(o, "retryAfterSeconds", view_i64(seconds));
+	return o;
+}
+
+struct json_object *
 view_hash(const uint8_t hash[STORE_HASH_LEN])
 {
 	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];

@@ -77,6 +77,8 @@ struct json_object *view_base64(const void *, size_t);
  * and under name + "Exact" as the exact decimal string no parser rounds.
  */
 int	view_put_exact(struct json_object *o, const char *name, decimal_t);
+/* An error's extra members for a 429: {"retryAfterSeconds": seconds}. */
+struct json_object *view_retry_after(long long seconds);
 
 /* Deltas (SPEC 3.1). */
 

@@ -67,17 +67,13 @@ app_is_json(const char *ctype)
 static int
 app_rate(struct ctx *c)
 {
-	struct json_object	*extra;
-	long long		 wait;
+	long long	wait;
 
 	if ((wait = ratelimit_take(c->app->ratelimit, c->who.public_id,
 	    timefmt_now_ms())) == 0)
 		return 0;
-	extra = json_object_new_object();
-	json_object_object_add(extra, "retryAfterSeconds",
-	    json_object_new_int64(wait));
 	response_retry_after(c->resp, wait);
-	response_error(c->resp, API_RATE_LIMITED, NULL, extra,
+	response_error(c->resp, API_RATE_LIMITED, NULL, view_retry_after(wait),
 	    "this key's rate limit is reached; retry in %lld s", wait);
 	return -1;
 }
