@@ -45,6 +45,7 @@
 #include "../../common/sbuf.h"
 #include "../../common/timefmt.h"
 #include "../../core/emit.h"
+#include "../../core/view.h"
 #include "../../crypto/base64.h"
 #include "../../crypto/hash.h"
 #include "../../crypto/merkle.h"
