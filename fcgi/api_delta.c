@@ -4,11 +4,9 @@
 
 #include <json-c/json.h>
 
-#include "../common/jcs.h"
 #include "../common/timefmt.h"
 #include "../core/tlog.h"
 #include "../core/view.h"
-#include "../crypto/hash.h"
 #include "api.h"
 
 /* The Idempotency-Key header, or NULL; -1 after answering 400. */
@@ -105,70 +103,12 @@ out:
 	ledger_request_free(&req);
 }
 
-/*
- * SHA-256 of obj's JCS form: 0, -1 out of memory, or -2 when it has no
- * JCS form (a number beyond a double, 1e400).
- */
-static int
-api_jcs_hash(struct json_object *obj, uint8_t *out)
-{
-	struct sbuf	sb = { 0 };
-	int		rc;
-
-	if (jcs_serialize(obj, &sb) < 0)
-		rc = sb.oom ? -1 : -2;
-	else
-		rc = hash_sha256(sb.buf, sb.len, out);
-	sbuf_free(&sb);
-	return rc;
-}
-
-/*
- * The whole batch's fingerprint, by meaning as a single emit's is: over
- * each item in order, its own fingerprint when it is valid (amounts as
- * exact decimals), else the hash of its JCS form (it records nothing),
- * behind a byte telling the two apart.  The JCS form of the whole body
- * is not enough: it writes numbers as doubles, so two batches whose
- * amounts differ past a double's 17 digits were one request, a replay
- * where a single emit is a 409.  Batches keyed before were bound under
- * that form, which req->legacy_fingerprint keeps so their retries still
- * replay.  Returns as api_jcs_hash; -2 only for a body whose invalid
- * items would be refused anyway.
- */
-static int
-api_batch_fingerprint(struct json_object *body, struct json_object *deltas,
-    struct ledger_request *req)
-{
-	struct sbuf	 sb = { 0 };
-	uint8_t		 h[STORE_HASH_LEN];
-	const uint8_t	*fp;
-	size_t		 i;
-	int		 rc;
-
-	if ((rc = api_jcs_hash(body, req->legacy_fingerprint)) != 0)
-		return rc;
-	for (i = 0; i < req->nitems && rc == 0; i++) {
-		fp = req->items[i].in.fingerprint;
-		if (!req->items[i].valid) {
-			rc = api_jcs_hash(json_object_array_get_idx(deltas, i),
-			    h);
-			fp = h;
-		}
-		sbuf_addc(&sb, req->items[i].valid ? 'v' : 'i');
-		sbuf_add(&sb, fp, STORE_HASH_LEN);
-	}
-	if (rc == 0)
-		rc = sb.oom ? -1 : hash_sha256(sb.buf, sb.len,
-		    req->fingerprint);
-	sbuf_free(&sb);
-	return rc;
-}
-
 void
 api_emit_batch(struct ctx *c)
 {
 	struct ledger_request	 req;
 	struct ledger_item	*items = NULL;
+	const uint8_t		**fps = NULL;
 	struct json_object	*deltas;
 	struct emit_error	 err;
 	const char		*key;
@@ -184,16 +124,20 @@ api_emit_batch(struct ctx *c)
 		return;
 	}
 	n = json_object_array_length(deltas);
-	if ((items = calloc(n, sizeof(*items))) == NULL) {
+	if ((items = calloc(n, sizeof(*items))) == NULL ||
+	    (fps = calloc(n, sizeof(*fps))) == NULL) {
 		response_out_of_memory(c->resp);
 		goto out;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		items[i].valid = emit_parse(json_object_array_get_idx(deltas,
 		    i), &items[i].in, &items[i].err) == 0;
+		fps[i] = items[i].valid ? items[i].in.fingerprint : NULL;
+	}
 	req.items = items;
 	req.nitems = n;
-	if ((rc = api_batch_fingerprint(c->body, deltas, &req)) == -1) {
+	if ((rc = emit_batch_fingerprint(c->body, deltas, fps,
+	    req.fingerprint, req.legacy_fingerprint)) == -1) {
 		response_out_of_memory(c->resp);
 		goto out;
 	}
@@ -212,6 +156,7 @@ out:
 	for (i = 0; items != NULL && i < n; i++)
 		emit_input_free(&items[i].in);
 	free(items);
+	free(fps);
 	ledger_request_free(&req);
 }
 
