@@ -107,6 +107,8 @@ struct json_object *view_inclusion(const struct store_delta *,
 struct json_object *view_record_proved(const struct store_delta *,
 	    const struct store_sth *head,
 	    const uint8_t (*proof)[STORE_HASH_LEN], size_t len);
+/* A delta as `tallyctl export` writes it: with metadata, salt, leaf. */
+struct json_object *view_delta_export(const struct store_delta *);
 
 /* Balances (SPEC 3.4). */
 

@@ -1,8 +1,12 @@
 /*
- * The views of deltas (SPEC 3.1-3.3): a batch's answer, a refused item's
- * error (the batch answer's and the delta.failed event's alike), and a
- * delta's status with its proof.
+ * The views of deltas (SPEC 3.1-3.3): a delta in full, a batch's answer,
+ * a refused item's error (the batch answer's and the delta.failed
+ * event's alike), a delta's status with its proof, and tallyctl's
+ * export line.
  */
+#include <json-c/json.h>
+
+#include "../common/hex.h"
 #include "ledger.h"
 #include "view.h"
 
@@ -11,6 +15,38 @@ view_put_optional(struct json_object *o, const char *key, const char *s)
 {
 	return s != NULL ? view_put(o, key, view_string(s)) :
 	    view_put_null(o, key);
+}
+
+/* The delta's metadata as the object it was sent as, or null. */
+static void
+view_delta_metadata(struct json_object *o, const struct store_delta *d)
+{
+	if (d->metadata != NULL)
+		view_put(o, "metadata",
+		    view_check(json_tokener_parse(d->metadata)));
+	else
+		view_put_null(o, "metadata");
+}
+
+struct json_object *
+view_record(const struct store_delta *d)
+{
+	struct json_object	*o, *adjusts;
+
+	if ((o = view_delta(d)) == NULL)
+		return NULL;
+	view_delta_metadata(o, d);
+	if (d->adjusts[0] != '\0') {
+		if ((adjusts = view_object()) != NULL)
+			view_put(adjusts, "recordId", view_string(d->adjusts));
+		view_put(o, "adjusts", adjusts);
+	} else
+		view_put_null(o, "adjusts");
+	if (d->verified_ms != 0)
+		view_put(o, "verifiedAt", view_time(d->verified_ms));
+	else
+		view_put_null(o, "verifiedAt");
+	return o;
 }
 
 /* The API's error code for an item that was not recorded. */
@@ -121,5 +157,23 @@ view_record_proved(const struct store_delta *d, const struct store_sth *head,
 		view_put(p, "checkpoint", view_string(head->note));
 	}
 	view_put(o, "proof", p);
+	return o;
+}
+
+struct json_object *
+view_delta_export(const struct store_delta *d)
+{
+	struct json_object	*o;
+	char			 salt[2 * STORE_HASH_LEN + 1];
+
+	if ((o = view_delta(d)) == NULL)
+		return NULL;
+	view_delta_metadata(o, d);
+	view_put_optional(o, "adjusts", d->adjusts[0] != '\0' ?
+	    d->adjusts : NULL);
+	hex_encode(d->salt, STORE_HASH_LEN, salt);
+	view_put(o, "salt", view_string(salt));
+	view_put(o, "leafData", view_check(json_object_new_string_len(
+	    d->leaf_data, (int)d->leaf_len)));
 	return o;
 }
