@@ -27,9 +27,9 @@
 struct ledger;
 
 /*
- * What became of a request, and of each item of a batch.  The caller
- * says it (fcgi maps each to an HTTP answer in one switch); the ledger
- * knows no status code and no error string.
+ * What became of a request, and of each item of a batch.  The ledger
+ * knows no status code and no error string: its caller says each outcome
+ * (fcgi, with an HTTP answer in one switch).
  */
 enum ledger_result {
 	LEDGER_RECORDED,	/* a new delta; a batch: answered afresh */
@@ -71,7 +71,8 @@ struct ledger_request {
 	 * in its own transaction, since a batch's Idempotency-Key keeps the
 	 * answer byte for byte; status is the caller's and only kept.
 	 * Returns 0, or -1 out of memory.  NULL: no answer is wanted (tests,
-	 * the bench), which a batch with an Idempotency-Key may not do.
+	 * the bench); a batch with an Idempotency-Key, which must keep one,
+	 * then fails with STORE_IO.
 	 */
 	int			(*answer)(struct ledger_request *,
 				    const struct store_delta *d);
