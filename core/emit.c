@@ -468,6 +468,52 @@ emit_batch_deltas(struct json_object *body, struct emit_error *err)
 	return deltas;
 }
 
+/*
+ * SHA-256 of obj's JCS form: 0, -1 out of memory, or -2 when it has no
+ * JCS form (a number beyond a double, 1e400).
+ */
+static int
+emit_jcs_hash(struct json_object *obj, uint8_t *out)
+{
+	struct sbuf	sb = { 0 };
+	int		rc;
+
+	if (jcs_serialize(obj, &sb) < 0)
+		rc = sb.oom ? -1 : -2;
+	else
+		rc = hash_sha256(sb.buf, sb.len, out);
+	sbuf_free(&sb);
+	return rc;
+}
+
+int
+emit_batch_fingerprint(struct json_object *body, struct json_object *deltas,
+    const uint8_t *const *fps, uint8_t fp[STORE_HASH_LEN],
+    uint8_t legacy[STORE_HASH_LEN])
+{
+	struct sbuf	 sb = { 0 };
+	uint8_t		 h[STORE_HASH_LEN];
+	const uint8_t	*item;
+	size_t		 i, n = json_object_array_length(deltas);
+	int		 rc;
+
+	if ((rc = emit_jcs_hash(body, legacy)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((item = fps[i]) == NULL) {
+			rc = emit_jcs_hash(json_object_array_get_idx(deltas, i),
+			    h);
+			item = h;
+		}
+		sbuf_addc(&sb, fps[i] != NULL ? 'v' : 'i');
+		sbuf_add(&sb, item, STORE_HASH_LEN);
+	}
+	if (rc == 0)
+		rc = sb.oom ? -1 : hash_sha256(sb.buf, sb.len, fp);
+	sbuf_free(&sb);
+	return rc;
+}
+
 int
 emit_idempotency_key_valid(const char *key)
 {

@@ -74,6 +74,22 @@ void	emit_input_free(struct emit_input *);
  */
 struct json_object *emit_batch_deltas(struct json_object *body,
 	    struct emit_error *err);
+/*
+ * The whole batch's fingerprint, by meaning as a single emit's is: over
+ * each item of deltas in order, its own fingerprint fps[i] when it is
+ * valid (amounts as exact decimals), else (fps[i] NULL) the hash of its
+ * JCS form (it records nothing), behind a byte telling the two apart.
+ * The JCS form of the whole body is not enough: it writes numbers as
+ * doubles, so two batches whose amounts differ past a double's 17 digits
+ * were one request, a replay where a single emit is a conflict.  Batches
+ * keyed before were bound under that form, which legacy keeps so their
+ * retries still replay.  Returns 0, -1 out of memory, or -2 when the body
+ * has no JCS form (a number beyond a double, 1e400), which only a body
+ * whose invalid items are refused anyway has.
+ */
+int	emit_batch_fingerprint(struct json_object *body,
+	    struct json_object *deltas, const uint8_t *const *fps,
+	    uint8_t fp[STORE_HASH_LEN], uint8_t legacy[STORE_HASH_LEN]);
 /* Checks an Idempotency-Key header value: 1-255 printable ASCII. */
 int	emit_idempotency_key_valid(const char *);
 

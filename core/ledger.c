@@ -5,15 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "../common/log.h"
 #include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "../crypto/hash.h"
 #include "../crypto/merkle.h"
 #include "ledger.h"
-#include "view.h"
 #include "webhook.h"
 
 /* Bounds on one group commit: enough to share a flush widely. */
@@ -79,9 +76,7 @@ struct ledger_rec {
 	const struct principal	*who;
 	struct ledger_item	*item;
 	const struct ledger_dedup *ref;		/* its referenceId's key */
-	int			 answer;	/* render the 201 body */
-	char			*body;		/* the delta's data JSON */
-	size_t			 body_len;
+	struct ledger_request	*answer;	/* a single emit, to answer */
 };
 
 int
@@ -178,8 +173,23 @@ ledger_leaf(struct store_delta *d, struct sbuf *leaf)
 	return STORE_OK;
 }
 
-#define LEDGER_REJECT	(STORE_USER + 1)	/* nested: undo, not fatal */
-#define LEDGER_QUOTA	(STORE_USER + 2)	/* over the tenant's quota */
+/*
+ * Why recording an item stops short, which ends the request's nested
+ * transaction: the item refused (its outcome says why), or the whole
+ * request over quota.
+ */
+enum ledger_stop {
+	LEDGER_STOP_REFUSED = STORE_USER + 1,
+	LEDGER_STOP_QUOTA
+};
+
+/*
+ * The status an idempotency record naming its delta, with no body, has
+ * always been written with: that of the answer first sent.  Existing
+ * data directories hold it; a replay renders the answer anew from the
+ * delta (req->answer), so the ledger only ever writes it.
+ */
+#define LEDGER_IDEM_DELTA	201
 
 /* The time of the customer's last delta that is not a correction, or -1. */
 static int
@@ -206,8 +216,8 @@ ledger_last_regular(struct store_txn *t, const struct principal *who,
 }
 
 /*
- * LEDGER_REJECT with CADENCE_LIMIT if the customer's cadence does not
- * allow another delta yet.  Corrections are exempt and do not move the
+ * LEDGER_STOP_REFUSED, the item LEDGER_CADENCE, if the customer's cadence
+ * does not allow another delta yet.  Corrections are exempt and do not move the
  * window: they fix a delta, they are not the next one.
  */
 static int
@@ -226,16 +236,16 @@ ledger_cadence(struct store_txn *t, const struct principal *who,
 	    (r = ledger_last_regular(t, who, it->in.customer_id, last_seq,
 	    &last)) != STORE_OK || last < 0 || now - last >= (int64_t)interval)
 		return r;
-	it->err_code = "CADENCE_LIMIT";
+	it->outcome = LEDGER_CADENCE;
 	it->err.field = NULL;
 	it->retry_after = (last + (int64_t)interval - now + 999) / 1000;
 	snprintf(it->err.message, sizeof(it->err.message), "this customer's "
 	    "cadence is one delta per %llu s: the next is allowed in %lld s",
 	    (unsigned long long)(interval / 1000), it->retry_after);
-	return LEDGER_REJECT;
+	return LEDGER_STOP_REFUSED;
 }
 
-/* LEDGER_QUOTA if one more delta this month exceeds the tenant's quota. */
+/* LEDGER_STOP_QUOTA if one more delta this month exceeds the quota. */
 static int
 ledger_quota(struct store_txn *t, const struct principal *who, int64_t now)
 {
@@ -248,13 +258,13 @@ ledger_quota(struct store_txn *t, const struct principal *who, int64_t now)
 	if (r != STORE_OK || (r = store_usage_get(t, who->tenant, who->env,
 	    timefmt_month(now), &used)) != STORE_OK)
 		return r;
-	return used < limit ? STORE_OK : LEDGER_QUOTA;
+	return used < limit ? STORE_OK : LEDGER_STOP_QUOTA;
 }
 
 /*
- * The idempotency record of a 201: no body, only the recordId.  The body
- * is the delta's as first answered, rebuilt from the stored delta on a
- * replay (ledger_replay_body), which keeps the record small.
+ * The idempotency record of a delta: no body, only the recordId.  The
+ * answer is the delta's as first sent, rendered again from the stored
+ * delta on a replay (ledger_replay_body), which keeps the record small.
  */
 static void
 ledger_idem_created(struct store_idem *idem, const uint8_t *fingerprint,
@@ -262,7 +272,7 @@ ledger_idem_created(struct store_idem *idem, const uint8_t *fingerprint,
 {
 	memset(idem, 0, sizeof(*idem));
 	memcpy(idem->fingerprint, fingerprint, STORE_HASH_LEN);
-	idem->status = 201;
+	idem->status = LEDGER_IDEM_DELTA;
 	snprintf(idem->record_id, sizeof(idem->record_id), "%s", record_id);
 }
 
@@ -278,7 +288,22 @@ ledger_dedup_bind(struct store_txn *t, const struct ledger_dedup *dk,
 }
 
 /*
- * Records one delta.  Every rejection (LEDGER_REJECT, LEDGER_QUOTA) comes
+ * Has the caller render req's answer: d's, or a batch's (d NULL).  No
+ * answer wanted leaves none.
+ */
+static int
+ledger_answer(struct ledger_request *req, const struct store_delta *d)
+{
+	free(req->body);
+	req->body = NULL;
+	req->body_len = 0;
+	if (req->answer == NULL)
+		return STORE_OK;
+	return req->answer(req, d) < 0 ? STORE_NOMEM : STORE_OK;
+}
+
+/*
+ * Records one delta.  Every rejection (LEDGER_STOP_*) comes
  * before its first write, so a rejected item leaves nothing to undo and
  * needs no nested transaction of its own; an error fails the request,
  * whose transaction is undone whole.
@@ -297,11 +322,12 @@ ledger_record(struct store_txn *t, struct ledger_rec *rec)
 	if (in->adjusts != EMIT_ADJUSTS_NONE) {
 		r = ledger_adjusts(t, rec, d.adjusts);
 		if (r == STORE_NOTFOUND) {
+			it->outcome = LEDGER_INVALID;
 			it->err.field = "adjusts";
 			snprintf(it->err.message, sizeof(it->err.message),
 			    "adjusts names no delta of customer %s",
 			    in->customer_id);
-			return LEDGER_REJECT;
+			return LEDGER_STOP_REFUSED;
 		} else if (r != STORE_OK)
 			return r;
 	}
@@ -323,14 +349,9 @@ ledger_record(struct store_txn *t, struct ledger_rec *rec)
 	if ((r = store_delta_append(t, &slot, &d, in->amount)) != STORE_OK)
 		goto out;
 
-	if (rec->answer) {
-		free(rec->body);
-		rec->body = view_text(view_delta(&d), &rec->body_len);
-		if (rec->body == NULL) {
-			r = STORE_NOMEM;
-			goto out;
-		}
-	}
+	if (rec->answer != NULL &&
+	    (r = ledger_answer(rec->answer, &d)) != STORE_OK)
+		goto out;
 	/*
 	 * The referenceId was found free in this transaction: it names this
 	 * delta from now on, whatever else the request carried.
@@ -409,15 +430,6 @@ ledger_dedup_reference(struct store_txn *t, const struct principal *who,
 	return ledger_dedup_find(t, dk, it->in.fingerprint);
 }
 
-/* An item refused, before or while being recorded: invalid unless told. */
-static void
-ledger_item_invalid(struct ledger_item *it)
-{
-	it->outcome = LEDGER_FAILED;
-	if (it->err_code == NULL)
-		it->err_code = "VALIDATION_ERROR";
-}
-
 /*
  * A batch item whose referenceId names another delta: refused, naming
  * that delta as the original.  Its own ids stay empty: nothing of it
@@ -427,7 +439,6 @@ static void
 ledger_item_conflict(struct ledger_item *it, const char *original)
 {
 	it->outcome = LEDGER_CONFLICT;
-	it->err_code = "IDEMPOTENCY_KEY_REUSED";
 	it->err.field = "referenceId";
 	snprintf(it->conflict_record, sizeof(it->conflict_record), "%s",
 	    original);
@@ -436,7 +447,7 @@ ledger_item_conflict(struct ledger_item *it, const char *original)
 }
 
 /*
- * The 201 body of a compact idempotency record: the stored delta, which
+ * The answer of a compact idempotency record: the stored delta, which
  * never changes (its status there stays QUEUED: heads that cover it are
  * looked up apart), renders byte for byte as it was first answered.
  */
@@ -449,30 +460,30 @@ ledger_replay_body(struct store_txn *t, struct ledger_request *req,
 
 	if ((r = ledger_delta_by_id(t, record_id, &d)) != STORE_OK)
 		return r == STORE_NOTFOUND ? STORE_CORRUPT : r;
-	req->body = view_text(view_delta(&d), &req->body_len);
+	r = ledger_answer(req, &d);
 	store_delta_free(&d);
-	return req->body == NULL ? STORE_NOMEM : STORE_OK;
+	return r;
 }
 
 /*
  * Answers a request from the binding of dk: the original answer again,
- * or (conflict) a 409 naming the original delta.
+ * or (conflict) the original delta named.
  */
 static int
 ledger_answer_idem(struct store_txn *t, struct ledger_request *req,
     struct ledger_dedup *dk, int conflict)
 {
 	if (conflict) {
-		req->conflict = 1;
+		req->outcome = LEDGER_CONFLICT;
 		req->conflict_field = dk->field;
 		snprintf(req->conflict_record, sizeof(req->conflict_record),
 		    "%s", dk->idem.record_id);
 		return STORE_OK;
 	}
-	req->replayed = 1;
-	req->http_status = dk->idem.status;
+	req->outcome = LEDGER_REPLAYED;
 	if (dk->idem.body_len == 0)
 		return ledger_replay_body(t, req, dk->idem.record_id);
+	req->status = dk->idem.status;
 	req->body = dk->idem.body;
 	req->body_len = dk->idem.body_len;
 	dk->idem.body = NULL;
@@ -485,11 +496,11 @@ ledger_batch_item(struct store_txn *t, const struct principal *who,
     struct ledger_item *it)
 {
 	struct ledger_dedup	rk;
-	struct ledger_rec	rec = { who, it, &rk, 0, NULL, 0 };
+	struct ledger_rec	rec = { who, it, &rk, NULL };
 	int			r = STORE_OK;
 
 	if (!it->valid) {
-		ledger_item_invalid(it);
+		it->outcome = LEDGER_INVALID;
 		return STORE_OK;
 	}
 	memset(&rk, 0, sizeof(rk));
@@ -501,76 +512,11 @@ ledger_batch_item(struct store_txn *t, const struct principal *who,
 		r = ledger_original(t, it, rk.idem.record_id);
 	} else if (rk.bound == LEDGER_OTHER)
 		ledger_item_conflict(it, rk.idem.record_id);
-	else if ((r = ledger_record(t, &rec)) == LEDGER_REJECT) {
-		ledger_item_invalid(it);
-		r = STORE_OK;
-	}
+	else if ((r = ledger_record(t, &rec)) == LEDGER_STOP_REFUSED)
+		r = STORE_OK;		/* the item's outcome says why */
 out:
 	store_idem_free(&rk.idem);
 	return r;
-}
-
-/* Why an item failed, as the batch answers it and delta.failed says it. */
-static struct json_object *
-ledger_item_error(const struct ledger_item *it)
-{
-	struct json_object	*err = json_object_new_object();
-
-	json_object_object_add(err, "code",
-	    json_object_new_string(it->err_code));
-	json_object_object_add(err, "message",
-	    json_object_new_string(it->err.message));
-	json_object_object_add(err, "field", it->err.field ?
-	    json_object_new_string(it->err.field) : NULL);
-	/* The delta that holds the key: the original this one repeats. */
-	if (it->conflict_record[0] != '\0')
-		json_object_object_add(err, "recordId",
-		    json_object_new_string(it->conflict_record));
-	if (it->retry_after > 0)
-		json_object_object_add(err, "retryAfterSeconds",
-		    json_object_new_int64(it->retry_after));
-	return err;
-}
-
-static struct json_object *
-ledger_batch_json(const struct ledger_request *req)
-{
-	struct json_object	*data, *results, *res;
-	const struct ledger_item *it;
-	size_t			 i, failed = 0;
-	int			 ok;
-
-	data = json_object_new_object();
-	results = json_object_new_array_ext((int)req->nitems);
-	for (i = 0; i < req->nitems; i++) {
-		it = &req->items[i];
-		ok = it->outcome == LEDGER_RECORDED ||
-		    it->outcome == LEDGER_REPLAYED;
-		failed += !ok;
-		res = json_object_new_object();
-		json_object_object_add(res, "index",
-		    json_object_new_int64((int64_t)i));
-		json_object_object_add(res, "status", json_object_new_string(
-		    !ok ? "FAILED" : it->status == STORE_DELTA_VERIFIED ?
-		    "VERIFIED" : "QUEUED"));
-		json_object_object_add(res, "recordId", it->record_id[0] ?
-		    json_object_new_string(it->record_id) : NULL);
-		json_object_object_add(res, "receiptId", it->receipt_id[0] ?
-		    json_object_new_string(it->receipt_id) : NULL);
-		if (!ok)
-			json_object_object_add(res, "error",
-			    ledger_item_error(it));
-		if (it->outcome == LEDGER_REPLAYED)
-			json_object_object_add(res, "idempotent",
-			    json_object_new_boolean(1));
-		json_object_array_add(results, res);
-	}
-	json_object_object_add(data, "totalQueued",
-	    json_object_new_int64((int64_t)(req->nitems - failed)));
-	json_object_object_add(data, "totalFailed",
-	    json_object_new_int64((int64_t)failed));
-	json_object_object_add(data, "results", results);
-	return data;
 }
 
 /* delta.failed for each item refused, in the batch's own transaction. */
@@ -585,25 +531,17 @@ ledger_batch_events(struct store_txn *t, const struct ledger_request *req)
 
 	for (i = 0; i < req->nitems && rc == STORE_OK; i++) {
 		it = &req->items[i];
-		if (it->outcome != LEDGER_FAILED &&
-		    it->outcome != LEDGER_CONFLICT)
+		if (it->outcome == LEDGER_RECORDED ||
+		    it->outcome == LEDGER_REPLAYED)
 			continue;
 		if (tg == NULL &&
 		    (rc = webhook_targets_load(t, &tg)) != STORE_OK)
 			break;
-		memset(&f, 0, sizeof(f));
 		f.tenant = req->who->tenant;
 		f.env = req->who->env;
 		f.index = i;
-		if (it->in.identified) {
-			f.customer_id = it->in.customer_id;
-			f.reference_id = it->in.has_reference ?
-			    it->in.reference_id : NULL;
-		}
-		f.delta = it->valid ? it->in.delta : NULL;
-		f.error = ledger_item_error(it);
+		f.item = it;
 		rc = webhook_delta_failed(t, tg, &f);
-		json_object_put(f.error);
 	}
 	webhook_targets_free(tg);
 	return rc;
@@ -612,7 +550,7 @@ ledger_batch_events(struct store_txn *t, const struct ledger_request *req)
 /*
  * Which binding answers a single emit, from what its two keys say (SPEC
  * 3.1): NULL for a new request, else the key whose binding answers, with
- * *conflict set when the answer is a 409 naming that binding's delta.
+ * *conflict set when the answer is a conflict naming that binding's delta.
  */
 static struct ledger_dedup *
 ledger_single_match(struct ledger_dedup *hk, struct ledger_dedup *rk,
@@ -645,25 +583,20 @@ ledger_single_record(struct store_txn *t, struct ledger_request *req,
     const struct ledger_dedup *hk, const struct ledger_dedup *rk)
 {
 	struct ledger_item	*it = &req->items[0];
-	struct ledger_rec	 rec = { req->who, it, rk, 1, NULL, 0 };
+	struct ledger_rec	 rec = { req->who, it, rk, req };
 	int			 r;
 
 	r = ledger_record(t, &rec);
-	if (r == LEDGER_REJECT) {
-		ledger_item_invalid(it);
+	if (r == LEDGER_STOP_REFUSED) {
+		req->outcome = it->outcome;
 		return STORE_OK;
 	}
 	if (r == STORE_OK && hk->klen > 0)
 		r = ledger_dedup_bind(t, hk, it->in.fingerprint,
 		    it->record_id);
-	if (r != STORE_OK) {
-		free(rec.body);
-		return r;
-	}
-	req->http_status = 201;
-	req->body = rec.body;
-	req->body_len = rec.body_len;
-	return STORE_OK;
+	if (r == STORE_OK)
+		req->outcome = LEDGER_RECORDED;
+	return r;
 }
 
 /*
@@ -720,6 +653,8 @@ ledger_batch(struct store_txn *t, struct ledger_request *req)
 
 	memset(&hk, 0, sizeof(hk));
 	if (req->idem_key != NULL) {
+		if (req->answer == NULL)
+			return STORE_IO;	/* no answer to keep */
 		if ((r = ledger_dedup_header(t, req, req->fingerprint, &hk)) !=
 		    STORE_OK)
 			goto out;
@@ -739,16 +674,13 @@ ledger_batch(struct store_txn *t, struct ledger_request *req)
 			goto out;
 	if ((r = ledger_batch_events(t, req)) != STORE_OK)
 		goto out;
-	req->http_status = 200;
-	req->body = view_text(ledger_batch_json(req), &req->body_len);
-	if (req->body == NULL) {
-		r = STORE_NOMEM;
+	req->outcome = LEDGER_RECORDED;
+	if ((r = ledger_answer(req, NULL)) != STORE_OK)
 		goto out;
-	}
 	if (hk.klen > 0) {
 		ledger_idem_created(&idem, req->fingerprint,
 		    req->items[0].record_id);
-		idem.status = req->http_status;
+		idem.status = req->status;
 		idem.body = req->body;
 		idem.body_len = req->body_len;
 		r = store_idem_add(t, hk.key, hk.klen, &idem);
@@ -776,13 +708,12 @@ ledger_request_reset(struct ledger_request *req)
 	free(req->body);
 	req->body = NULL;
 	req->body_len = 0;
-	req->http_status = 0;
-	req->replayed = req->conflict = req->over_quota = 0;
+	req->status = 0;
+	req->outcome = LEDGER_INVALID;
 	req->conflict_record[0] = '\0';
 	req->conflict_field = NULL;
 	for (i = 0; i < req->nitems; i++) {
-		req->items[i].outcome = LEDGER_FAILED;
-		req->items[i].err_code = NULL;
+		req->items[i].outcome = LEDGER_INVALID;
 		req->items[i].retry_after = 0;
 		req->items[i].record_id[0] = '\0';
 		req->items[i].receipt_id[0] = '\0';
@@ -800,10 +731,12 @@ ledger_group_run(struct store_txn *t, void *arg)
 	for (req = arg; req != NULL; req = req->next) {
 		ledger_request_reset(req);
 		req->rc = store_nested(t, ledger_request_run, req);
-		if (req->rc == LEDGER_QUOTA) {
+		if (req->rc != STORE_OK)	/* undone: none of it stands */
+			ledger_request_reset(req);
+		if (req->rc == LEDGER_STOP_QUOTA) {
 			/* Refused whole, like any request that broke a rule. */
 			req->rc = STORE_OK;
-			req->over_quota = 1;
+			req->outcome = LEDGER_QUOTA;
 		}
 		/* Losing a deadlock or the store fails the whole group. */
 		if (req->rc == STORE_CONFLICT || req->rc == STORE_RECOVER)

@@ -26,11 +26,18 @@
 
 struct ledger;
 
-enum ledger_outcome {
-	LEDGER_FAILED,		/* invalid, or rejected while recording */
-	LEDGER_RECORDED,	/* a new delta */
-	LEDGER_REPLAYED,	/* a duplicate of an earlier delta */
-	LEDGER_CONFLICT		/* same dedup key, different request */
+/*
+ * What became of a request, and of each item of a batch.  The ledger
+ * knows no status code and no error string: its caller says each outcome
+ * (fcgi, with an HTTP answer in one switch).
+ */
+enum ledger_result {
+	LEDGER_RECORDED,	/* a new delta; a batch: answered afresh */
+	LEDGER_REPLAYED,	/* an earlier answer, or delta, again */
+	LEDGER_CONFLICT,	/* a dedup key names another request */
+	LEDGER_QUOTA,		/* over the tenant's monthly quota (request) */
+	LEDGER_CADENCE,		/* the customer's cadence allows none yet */
+	LEDGER_INVALID		/* invalid, or refused while recording */
 };
 
 struct ledger_item {
@@ -38,9 +45,8 @@ struct ledger_item {
 	int			 valid;		/* emit_parse succeeded */
 	struct emit_error	 err;		/* why it failed */
 	/* Results. */
-	enum ledger_outcome	 outcome;
-	const char		*err_code;	/* API error code if failed */
-	long long		 retry_after;	/* CADENCE_LIMIT: seconds */
+	enum ledger_result	 outcome;
+	long long		 retry_after;	/* LEDGER_CADENCE: seconds */
 	char			 record_id[STORE_ID_MAX + 1];
 	char			 receipt_id[STORE_ID_MAX + 1];
 	enum store_delta_status	 status;
@@ -58,30 +64,39 @@ struct ledger_request {
 	uint8_t			 legacy_fingerprint[STORE_HASH_LEN];
 	struct ledger_item	*items;
 	size_t			 nitems;
+	/*
+	 * Renders the answer into status, body and body_len (body
+	 * malloc'd): for d, a single emit's (recorded, or replayed from
+	 * its delta), else a batch's from its items.  The ledger calls it
+	 * in its own transaction, since a batch's Idempotency-Key keeps the
+	 * answer byte for byte; status is the caller's and only kept.
+	 * Returns 0, or -1 out of memory.  NULL: no answer is wanted (tests,
+	 * the bench); a batch with an Idempotency-Key, which must keep one,
+	 * then fails with STORE_IO.
+	 */
+	int			(*answer)(struct ledger_request *,
+				    const struct store_delta *d);
 
 	/*
-	 * Out: the answer.  On STORE_OK, http_status and body (the "data"
-	 * JSON, owned, free with ledger_request_free) are set, or for a
-	 * single emit that failed, items[0] says why.  replayed is set
-	 * when the body is an earlier answer; conflict_record names the
-	 * original of an IDEMPOTENCY_KEY_REUSED and conflict_field the key
-	 * ("Idempotency-Key" or "referenceId") that names it.  For a single
-	 * emit both keys are always checked (SPEC 3.1): it is a replay if
-	 * either is bound to the same request and neither to another
-	 * request or another delta, a conflict if either is, and a new
-	 * delta binds both.  A batch's items are deduplicated by their
-	 * referenceIds alone, its Idempotency-Key replays the whole answer.
-	 * over_quota is set when
-	 * the request would take its tenant past the month's quota: then
-	 * nothing of it is recorded, not even a batch's other items.
+	 * Out, on STORE_OK: the outcome, and for RECORDED and REPLAYED the
+	 * answer (body owned, free with ledger_request_free); for a single
+	 * emit CADENCE or INVALID, items[0] says why.  For CONFLICT,
+	 * conflict_record names the original (empty for a batch whose first
+	 * item failed) and conflict_field the key ("Idempotency-Key" or
+	 * "referenceId") that names it.  For a single emit both keys are
+	 * always checked (SPEC 3.1): it is a replay if either is bound to
+	 * the same request and neither to another request or another
+	 * delta, a conflict if either is, and a new delta binds both.  A
+	 * batch's items are deduplicated by their referenceIds alone, its
+	 * Idempotency-Key replays the whole answer.  QUOTA: the request
+	 * would take its tenant past the month's quota, so nothing of it is
+	 * recorded, not even a batch's other items.
 	 */
 	int			 rc;
-	int			 http_status;
+	enum ledger_result	 outcome;
+	int			 status;
 	char			*body;
 	size_t			 body_len;
-	int			 replayed;
-	int			 conflict;
-	int			 over_quota;
 	char			 conflict_record[STORE_ID_MAX + 1];
 	const char		*conflict_field;
 

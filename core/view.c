@@ -238,31 +238,6 @@ view_delta(const struct store_delta *d)
 }
 
 struct json_object *
-view_record(const struct store_delta *d)
-{
-	struct json_object	*o, *adjusts;
-
-	if ((o = view_delta(d)) == NULL)
-		return NULL;
-	if (d->metadata != NULL)
-		view_put(o, "metadata",
-		    view_check(json_tokener_parse(d->metadata)));
-	else
-		view_put_null(o, "metadata");
-	if (d->adjusts[0] != '\0') {
-		if ((adjusts = view_object()) != NULL)
-			view_put(adjusts, "recordId", view_string(d->adjusts));
-		view_put(o, "adjusts", adjusts);
-	} else
-		view_put_null(o, "adjusts");
-	if (d->verified_ms != 0)
-		view_put(o, "verifiedAt", view_time(d->verified_ms));
-	else
-		view_put_null(o, "verifiedAt");
-	return o;
-}
-
-struct json_object *
 view_scope(const struct balance_scope *s)
 {
 	static const char *const types[] = {

@@ -89,6 +89,29 @@ struct json_object *view_delta(const struct store_delta *);
 /* All of a recorded delta: the above, metadata, adjusts and verifiedAt. */
 struct json_object *view_record(const struct store_delta *);
 
+struct ledger_item;
+struct ledger_request;
+
+/* s as a string under key, or null for NULL. */
+int	view_put_optional(struct json_object *o, const char *key,
+	    const char *s);
+/*
+ * Why a batch item was not recorded, {"code", "message", "field", ...}:
+ * as the batch answers it and as its delta.failed event says it.
+ */
+struct json_object *view_item_error(const struct ledger_item *);
+/* A batch's answer (SPEC 3.2): the totals and each item's result. */
+struct json_object *view_batch(const struct ledger_request *);
+/* Where a delta sits in the tree a head signs: hashes, index, size, root. */
+struct json_object *view_inclusion(const struct store_delta *,
+	    const struct store_sth *head);
+/* A delta's status (SPEC 3.3): view_record and, once verified, its proof. */
+struct json_object *view_record_proved(const struct store_delta *,
+	    const struct store_sth *head,
+	    const uint8_t (*proof)[STORE_HASH_LEN], size_t len);
+/* A delta as `tallyctl export` writes it: with metadata, salt, leaf. */
+struct json_object *view_delta_export(const struct store_delta *);
+
 /* Balances (SPEC 3.4). */
 
 /* The scope as the API reports it: {"type", "period", "startDate", ...}. */
@@ -109,6 +132,15 @@ struct json_object *view_checkpoint(const struct store_checkpoint *);
 const char	*view_event_status(enum store_event_status);
 /* The API's view of one delivery. */
 struct json_object *view_event(const struct store_event *);
+/* An event's body: its envelope around data (taken). */
+struct json_object *view_webhook_event(const char *id, const char *name,
+	    const char *tenant, int64_t created_ms, struct json_object *data);
+/* delta.verified's data: the delta and where head covers it. */
+struct json_object *view_delta_verified(const struct store_delta *,
+	    const struct store_sth *head);
+/* delta.failed's data: the batch item at index, and why it failed. */
+struct json_object *view_delta_failed(size_t index,
+	    const struct ledger_item *);
 
 /* The system (SPEC 7). */
 

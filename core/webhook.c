@@ -6,16 +6,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <json-c/json.h>
-
 #include "../common/grow.h"
 #include "../common/hex.h"
 #include "../common/netaddr.h"
 #include "../common/timefmt.h"
 #include "../crypto/hash.h"
 #include "../crypto/random.h"
-#include "checkpoint.h"
-#include "emit.h"
 #include "view.h"
 #include "webhook.h"
 
@@ -28,7 +24,7 @@ struct webhook_targets {
 };
 
 static int
-targets_add(const struct store_webhook *w, void *arg)
+webhook_targets_add(const struct store_webhook *w, void *arg)
 {
 	struct webhook_targets	*tg = arg;
 
@@ -46,7 +42,7 @@ webhook_targets_load(struct store_txn *t, struct webhook_targets **out)
 
 	if ((*out = tg = calloc(1, sizeof(*tg))) == NULL)
 		return STORE_NOMEM;
-	if ((rc = store_webhook_each(t, targets_add, tg)) != STORE_OK) {
+	if ((rc = store_webhook_each(t, webhook_targets_add, tg)) != STORE_OK) {
 		webhook_targets_free(tg);
 		*out = NULL;
 	}
@@ -68,31 +64,12 @@ webhook_targets_none(const struct webhook_targets *tg)
 	return tg->n == 0;
 }
 
-/* The event's envelope around data (consumed), as the bytes to send. */
-static char *
-event_body(const char *id, const char *name, const char *tenant,
-    int64_t created_ms, struct json_object *data, size_t *len)
-{
-	struct json_object	*o;
-
-	if ((o = json_object_new_object()) == NULL) {
-		json_object_put(data);
-		return NULL;
-	}
-	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "event", json_object_new_string(name));
-	json_object_object_add(o, "tenantId", json_object_new_string(tenant));
-	json_object_object_add(o, "createdAt", view_time(created_ms));
-	json_object_object_add(o, "data", data);
-	return view_text(o, len);
-}
-
 /*
  * Writes one event per endpoint of tenant+env; data is built for each,
  * since a JSON object has one parent.
  */
 static int
-fan_out(struct store_txn *t, const struct webhook_targets *tg,
+webhook_fan_out(struct store_txn *t, const struct webhook_targets *tg,
     const char *tenant, enum store_env env, const char *name,
     struct json_object *(*build)(const void *), const void *arg)
 {
@@ -117,8 +94,8 @@ fan_out(struct store_txn *t, const struct webhook_targets *tg,
 		snprintf(e.name, sizeof(e.name), "%s", name);
 		e.status = STORE_EVENT_QUEUED;
 		e.created_ms = e.next_ms = timefmt_now_ms();
-		if ((e.body = event_body(e.id, name, tenant, e.created_ms,
-		    build(arg), &e.body_len)) == NULL)
+		if ((e.body = view_text(view_webhook_event(e.id, name, tenant,
+		    e.created_ms, build(arg)), &e.body_len)) == NULL)
 			return STORE_NOMEM;
 		rc = store_event_add(t, &e);
 		store_event_free(&e);
@@ -126,94 +103,47 @@ fan_out(struct store_txn *t, const struct webhook_targets *tg,
 	return rc;
 }
 
-struct verified {
+struct webhook_verified {
 	const struct store_delta	*d;
 	const struct store_sth		*head;
 };
 
 static struct json_object *
-verified_data(const void *arg)
+webhook_verified_data(const void *arg)
 {
-	const struct verified		*v = arg;
-	const struct store_delta	*d = v->d;
-	struct json_object		*o, *proof;
-	char				 seq[24];
+	const struct webhook_verified	*v = arg;
 
-	o = json_object_new_object();
-	json_object_object_add(o, "recordId",
-	    json_object_new_string(d->record_id));
-	json_object_object_add(o, "receiptId",
-	    json_object_new_string(d->receipt_id));
-	json_object_object_add(o, "customerId",
-	    json_object_new_string(d->customer_id));
-	json_object_object_add(o, "delta", view_amount(d->delta));
-	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->seq);
-	json_object_object_add(o, "sequenceNumber",
-	    json_object_new_string(seq));
-	json_object_object_add(o, "referenceId", d->has_reference ?
-	    json_object_new_string(d->reference_id) : NULL);
-	json_object_object_add(o, "verificationReference",
-	    view_hash(d->leaf_hash));
-	json_object_object_add(o, "blockTimestamp",
-	    view_time(v->head->signed_ms));
-	proof = json_object_new_object();
-	json_object_object_add(proof, "leafHash", view_hash(d->leaf_hash));
-	json_object_object_add(proof, "contentHash",
-	    view_hash(d->content_hash));
-	json_object_object_add(proof, "logIndex",
-	    json_object_new_uint64(d->log_index));
-	json_object_object_add(proof, "treeSize",
-	    json_object_new_uint64(v->head->size));
-	json_object_object_add(proof, "rootHash",
-	    view_hash(v->head->root));
-	json_object_object_add(o, "proof", proof);
-	return o;
+	return view_delta_verified(v->d, v->head);
 }
 
 int
 webhook_delta_verified(struct store_txn *t, const struct webhook_targets *tg,
     const struct store_delta *d, const struct store_sth *head)
 {
-	struct verified	v = { d, head };
+	struct webhook_verified	v = { d, head };
 
-	return fan_out(t, tg, d->tenant, d->env, "delta.verified",
-	    verified_data, &v);
+	return webhook_fan_out(t, tg, d->tenant, d->env, "delta.verified",
+	    webhook_verified_data, &v);
 }
 
 static struct json_object *
-optional_string(const char *s)
-{
-	return s != NULL ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *
-failed_data(const void *arg)
+webhook_failed_data(const void *arg)
 {
 	const struct webhook_failure	*f = arg;
-	struct json_object		*o;
 
-	o = json_object_new_object();
-	json_object_object_add(o, "index", json_object_new_uint64(f->index));
-	json_object_object_add(o, "customerId",
-	    optional_string(f->customer_id));
-	json_object_object_add(o, "referenceId",
-	    optional_string(f->reference_id));
-	json_object_object_add(o, "delta", f->delta != NULL ?
-	    view_amount(f->delta) : NULL);
-	json_object_object_add(o, "error", json_object_get(f->error));
-	return o;
+	return view_delta_failed(f->index, f->item);
 }
 
 int
 webhook_delta_failed(struct store_txn *t, const struct webhook_targets *tg,
     const struct webhook_failure *f)
 {
-	return fan_out(t, tg, f->tenant, f->env, "delta.failed", failed_data,
-	    f);
+	return webhook_fan_out(t, tg, f->tenant, f->env, "delta.failed",
+	    webhook_failed_data, f);
 }
 
 static struct json_object *
-checkpoint_data(const void *arg)
+webhook_checkpoint_data(const void *arg)
 {
 	return view_checkpoint(arg);
 }
@@ -222,8 +152,8 @@ int
 webhook_checkpoint_verified(struct store_txn *t,
     const struct webhook_targets *tg, const struct store_checkpoint *c)
 {
-	return fan_out(t, tg, c->tenant, c->env, "checkpoint.verified",
-	    checkpoint_data, c);
+	return webhook_fan_out(t, tg, c->tenant, c->env, "checkpoint.verified",
+	    webhook_checkpoint_data, c);
 }
 
 /*

@@ -20,7 +20,7 @@
 
 #include "../store/store.h"
 
-struct json_object;
+struct ledger_item;
 
 /* "v1=" and 64 hex digits, twice with a comma during a rotation. */
 #define WEBHOOK_SIG_MAX		(2 * (3 + 64) + 2)
@@ -37,15 +37,12 @@ int	webhook_targets_none(const struct webhook_targets *);
 int	webhook_delta_verified(struct store_txn *,
 	    const struct webhook_targets *, const struct store_delta *,
 	    const struct store_sth *head);
-/* A refused batch item: index in the batch, and what the API answered. */
+/* A refused batch item: index in the batch, and the item as refused. */
 struct webhook_failure {
-	const char	*tenant;
-	enum store_env	 env;
-	size_t		 index;
-	const char	*customer_id;	/* NULL if it could not be read */
-	const char	*reference_id;	/* NULL if none */
-	const char	*delta;		/* canonical text, NULL if invalid */
-	struct json_object *error;	/* as the batch answered it */
+	const char		*tenant;
+	enum store_env		 env;
+	size_t			 index;
+	const struct ledger_item *item;
 };
 int	webhook_delta_failed(struct store_txn *,
 	    const struct webhook_targets *, const struct webhook_failure *);

@@ -4,11 +4,9 @@
 
 #include <json-c/json.h>
 
-#include "../common/jcs.h"
 #include "../common/timefmt.h"
 #include "../core/tlog.h"
 #include "../core/view.h"
-#include "../crypto/hash.h"
 #include "api.h"
 
 /* The Idempotency-Key header, or NULL; -1 after answering 400. */
@@ -23,56 +21,71 @@ api_idempotency_key(struct ctx *c, const char **key)
 	return -1;
 }
 
+/*
+ * The answer the ledger keeps and replays, rendered in its transaction:
+ * a delta's (201), or a batch's (200).
+ */
+static int
+api_delta_answer(struct ledger_request *req, const struct store_delta *d)
+{
+	req->status = d != NULL ? 201 : 200;
+	req->body = view_text(d != NULL ? view_delta(d) : view_batch(req),
+	    &req->body_len);
+	return req->body != NULL ? 0 : -1;
+}
+
 /* Turns what the ledger did into the HTTP answer. */
 static void
-api_ledger_answer(struct ctx *c, struct ledger_request *req, int rc)
+api_ledger_answer(struct ctx *c, const struct ledger_request *req, int rc)
 {
-	struct json_object	*extra;
-	struct ledger_item	*it = &req->items[0];
+	const struct ledger_item *it = &req->items[0];
+	struct json_object	 *extra;
 
 	if (rc != STORE_OK) {
 		/* Nothing was recorded; a retry with the same key is safe. */
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "the record could not be written; retry with the same "
 		    "Idempotency-Key");
-	} else if (req->over_quota) {
+		return;
+	}
+	switch (req->outcome) {
+	case LEDGER_REPLAYED:
+		response_header(c->resp, "Idempotent-Replayed", "true");
+		/* FALLTHROUGH */
+	case LEDGER_RECORDED:
+		response_success_raw(c->resp, req->status, req->body,
+		    req->body_len);
+		break;
+	case LEDGER_QUOTA:
 		response_error(c->resp, API_QUOTA_EXCEEDED, NULL, NULL,
 		    "this tenant's monthly quota of deltas is used up; "
 		    "nothing was recorded (GET /api/v1/balance/usage)");
-	} else if (req->conflict) {
+		break;
+	case LEDGER_CONFLICT:
 		/* A batch whose first item failed has no original delta. */
-		extra = json_object_new_object();
-		json_object_object_add(extra, "recordId",
-		    req->conflict_record[0] != '\0' ?
-		    json_object_new_string(req->conflict_record) : NULL);
+		extra = view_object();
+		view_put_optional(extra, "recordId",
+		    req->conflict_record[0] != '\0' ? req->conflict_record :
+		    NULL);
 		response_error(c->resp, API_IDEMPOTENCY_KEY_REUSED,
 		    req->conflict_field, extra, "this %s was already used "
 		    "for a different request (record %s)", req->conflict_field,
 		    req->conflict_record[0] != '\0' ? req->conflict_record :
 		    "none");
-	} else if (req->body == NULL && !req->batch &&
-	    it->outcome == LEDGER_FAILED && it->retry_after > 0) {
+		break;
+	case LEDGER_CADENCE:
 		/* The shape PacSpace's SDKs map to their cadence error. */
-		extra = json_object_new_object();
-		json_object_object_add(extra, "retryAfterSeconds",
-		    json_object_new_int64(it->retry_after));
-		json_object_object_add(extra, "customerId",
-		    json_object_new_string(it->in.customer_id));
+		extra = view_object();
+		view_put(extra, "retryAfterSeconds", view_i64(it->retry_after));
+		view_put(extra, "customerId", view_string(it->in.customer_id));
 		response_retry_after(c->resp, it->retry_after);
 		response_error(c->resp, API_CADENCE_LIMIT, NULL, extra, "%s",
 		    it->err.message);
-	} else if (req->body == NULL && !req->batch &&
-	    it->outcome == LEDGER_FAILED) {
+		break;
+	case LEDGER_INVALID:
 		response_error(c->resp, API_VALIDATION_ERROR, it->err.field,
 		    NULL, "%s", it->err.message);
-	} else if (req->body == NULL) {
-		response_error(c->resp, API_INTERNAL, NULL, NULL,
-		    "internal error");
-	} else {
-		if (req->replayed)
-			response_header(c->resp, "Idempotent-Replayed", "true");
-		response_success_raw(c->resp, req->http_status, req->body,
-		    req->body_len);
+		break;
 	}
 }
 
@@ -98,6 +111,7 @@ api_emit(struct ctx *c)
 	req.idem_key = key;
 	req.items = &item;
 	req.nitems = 1;
+	req.answer = api_delta_answer;
 	rc = ledger_submit(c->app->ledger, &req);
 	api_ledger_answer(c, &req, rc);
 out:
@@ -105,70 +119,12 @@ out:
 	ledger_request_free(&req);
 }
 
-/*
- * SHA-256 of obj's JCS form: 0, -1 out of memory, or -2 when it has no
- * JCS form (a number beyond a double, 1e400).
- */
-static int
-api_jcs_hash(struct json_object *obj, uint8_t *out)
-{
-	struct sbuf	sb = { 0 };
-	int		rc;
-
-	if (jcs_serialize(obj, &sb) < 0)
-		rc = sb.oom ? -1 : -2;
-	else
-		rc = hash_sha256(sb.buf, sb.len, out);
-	sbuf_free(&sb);
-	return rc;
-}
-
-/*
- * The whole batch's fingerprint, by meaning as a single emit's is: over
- * each item in order, its own fingerprint when it is valid (amounts as
- * exact decimals), else the hash of its JCS form (it records nothing),
- * behind a byte telling the two apart.  The JCS form of the whole body
- * is not enough: it writes numbers as doubles, so two batches whose
- * amounts differ past a double's 17 digits were one request, a replay
- * where a single emit is a 409.  Batches keyed before were bound under
- * that form, which req->legacy_fingerprint keeps so their retries still
- * replay.  Returns as api_jcs_hash; -2 only for a body whose invalid
- * items would be refused anyway.
- */
-static int
-api_batch_fingerprint(struct json_object *body, struct json_object *deltas,
-    struct ledger_request *req)
-{
-	struct sbuf	 sb = { 0 };
-	uint8_t		 h[STORE_HASH_LEN];
-	const uint8_t	*fp;
-	size_t		 i;
-	int		 rc;
-
-	if ((rc = api_jcs_hash(body, req->legacy_fingerprint)) != 0)
-		return rc;
-	for (i = 0; i < req->nitems && rc == 0; i++) {
-		fp = req->items[i].in.fingerprint;
-		if (!req->items[i].valid) {
-			rc = api_jcs_hash(json_object_array_get_idx(deltas, i),
-			    h);
-			fp = h;
-		}
-		sbuf_addc(&sb, req->items[i].valid ? 'v' : 'i');
-		sbuf_add(&sb, fp, STORE_HASH_LEN);
-	}
-	if (rc == 0)
-		rc = sb.oom ? -1 : hash_sha256(sb.buf, sb.len,
-		    req->fingerprint);
-	sbuf_free(&sb);
-	return rc;
-}
-
 void
 api_emit_batch(struct ctx *c)
 {
 	struct ledger_request	 req;
 	struct ledger_item	*items = NULL;
+	const uint8_t		**fps = NULL;
 	struct json_object	*deltas;
 	struct emit_error	 err;
 	const char		*key;
@@ -184,16 +140,20 @@ api_emit_batch(struct ctx *c)
 		return;
 	}
 	n = json_object_array_length(deltas);
-	if ((items = calloc(n, sizeof(*items))) == NULL) {
+	if ((items = calloc(n, sizeof(*items))) == NULL ||
+	    (fps = calloc(n, sizeof(*fps))) == NULL) {
 		response_out_of_memory(c->resp);
 		goto out;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		items[i].valid = emit_parse(json_object_array_get_idx(deltas,
 		    i), &items[i].in, &items[i].err) == 0;
+		fps[i] = items[i].valid ? items[i].in.fingerprint : NULL;
+	}
 	req.items = items;
 	req.nitems = n;
-	if ((rc = api_batch_fingerprint(c->body, deltas, &req)) == -1) {
+	if ((rc = emit_batch_fingerprint(c->body, deltas, fps,
+	    req.fingerprint, req.legacy_fingerprint)) == -1) {
 		response_out_of_memory(c->resp);
 		goto out;
 	}
@@ -206,12 +166,14 @@ api_emit_batch(struct ctx *c)
 	req.who = &c->who;
 	req.idem_key = key;
 	req.batch = 1;
+	req.answer = api_delta_answer;
 	rc = ledger_submit(c->app->ledger, &req);
 	api_ledger_answer(c, &req, rc);
 out:
 	for (i = 0; items != NULL && i < n; i++)
 		emit_input_free(&items[i].in);
 	free(items);
+	free(fps);
 	ledger_request_free(&req);
 }
 
@@ -258,34 +220,10 @@ api_status_lookup(struct store_txn *t, void *arg)
 	return api_status_verification(t, sl);
 }
 
-static struct json_object *
-api_status_proof(const struct status_lookup *sl)
-{
-	struct json_object	*o;
-
-	if (sl->d.status != STORE_DELTA_VERIFIED)
-		return NULL;
-	o = json_object_new_object();
-	json_object_object_add(o, "leafHash", view_hash(sl->d.leaf_hash));
-	json_object_object_add(o, "contentHash",
-	    view_hash(sl->d.content_hash));
-	json_object_object_add(o, "logIndex",
-	    json_object_new_uint64(sl->d.log_index));
-	json_object_object_add(o, "treeSize",
-	    json_object_new_uint64(sl->head.size));
-	json_object_object_add(o, "rootHash", view_hash(sl->head.root));
-	json_object_object_add(o, "inclusionProof",
-	    view_hashes(sl->proof, sl->len));
-	json_object_object_add(o, "checkpoint",
-	    json_object_new_string(sl->head.note));
-	return o;
-}
-
 void
 api_delta_status(struct ctx *c)
 {
 	struct status_lookup	*sl;
-	struct json_object	*data;
 	int			 rc;
 
 	/* Two notes and a proof: too big for a request thread's stack. */
@@ -313,9 +251,8 @@ api_delta_status(struct ctx *c)
 		    "this key may only read customer %s", c->who.customer_id);
 		goto out;
 	}
-	data = view_record(&sl->d);
-	json_object_object_add(data, "proof", api_status_proof(sl));
-	response_success(c->resp, 200, data);
+	response_success(c->resp, 200, view_record_proved(&sl->d, &sl->head,
+	    sl->proof, sl->len));
 out:
 	store_delta_free(&sl->d);
 	free(sl);

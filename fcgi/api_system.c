@@ -3,8 +3,7 @@
  * both probes 503 before they get here (app_handle): tallyd is alive
  * but cannot serve until restarted, and says so.
  */
-#include <json-c/json.h>
-
+#include "../core/view.h"
 #include "api.h"
 
 static int
@@ -21,9 +20,9 @@ api_store_probe(struct store_txn *t, void *arg)
 void
 api_healthz(struct ctx *c)
 {
-	struct json_object	*data = json_object_new_object();
+	struct json_object	*data = view_object();
 
-	json_object_object_add(data, "status", json_object_new_string("ok"));
+	view_put(data, "status", view_string("ok"));
 	response_success(c->resp, 200, data);
 }
 
@@ -42,28 +41,23 @@ api_readyz(struct ctx *c)
 		    "the log signer is not working");
 		return;
 	}
-	data = json_object_new_object();
-	json_object_object_add(data, "status", json_object_new_string("ready"));
-	json_object_object_add(data, "store", json_object_new_string("ok"));
-	json_object_object_add(data, "signer", json_object_new_string("ok"));
+	data = view_object();
+	view_put(data, "status", view_string("ready"));
+	view_put(data, "store", view_string("ok"));
+	view_put(data, "signer", view_string("ok"));
 	response_success(c->resp, 200, data);
 }
 
 void
 api_whoami(struct ctx *c)
 {
-	struct json_object	*data = json_object_new_object();
+	struct json_object	*data = view_object();
 
-	json_object_object_add(data, "tenant",
-	    json_object_new_string(c->who.tenant));
-	json_object_object_add(data, "env",
-	    json_object_new_string(apikey_env_name(c->who.env)));
-	json_object_object_add(data, "keyKind",
-	    json_object_new_string(apikey_kind_name(c->who.kind)));
-	json_object_object_add(data, "customerId",
-	    c->who.kind == STORE_KEY_CUSTOMER ?
-	    json_object_new_string(c->who.customer_id) : NULL);
-	json_object_object_add(data, "keyId",
-	    json_object_new_string(c->who.public_id));
+	view_put(data, "tenant", view_string(c->who.tenant));
+	view_put(data, "env", view_string(apikey_env_name(c->who.env)));
+	view_put(data, "keyKind", view_string(apikey_kind_name(c->who.kind)));
+	view_put_optional(data, "customerId",
+	    c->who.kind == STORE_KEY_CUSTOMER ? c->who.customer_id : NULL);
+	view_put(data, "keyId", view_string(c->who.public_id));
 	response_success(c->resp, 200, data);
 }

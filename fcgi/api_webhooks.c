@@ -27,7 +27,7 @@ api_listed(const struct store_event *e, void *arg)
 
 	if ((l->status < 0 || (int)e->status == l->status) &&
 	    api_page_wants(&l->page))
-		json_object_array_add(l->page.list, view_event(e));
+		view_push(l->page.list, view_event(e));
 	return STORE_OK;
 }
 

@@ -8,6 +8,7 @@
 #include "../common/jsonin.h"
 #include "../common/timefmt.h"
 #include "../core/ledger.h"
+#include "../core/view.h"
 #include "../crypto/hash.h"
 #include "check.h"
 
@@ -28,6 +29,16 @@ teardown(void)
 	unit_ledger_teardown(dir, st, led);
 }
 
+/* The answers as the API renders them (fcgi/api_delta.c). */
+static int
+answer(struct ledger_request *req, const struct store_delta *d)
+{
+	req->status = d != NULL ? 201 : 200;
+	req->body = view_text(d != NULL ? view_delta(d) : view_batch(req),
+	    &req->body_len);
+	return req->body != NULL ? 0 : -1;
+}
+
 /* Emits one delta; the caller frees req and item. */
 static int
 emit(struct ledger_request *req, struct ledger_item *it, const char *key,
@@ -37,6 +48,7 @@ emit(struct ledger_request *req, struct ledger_item *it, const char *key,
 	ck_assert_msg(it->valid, "%s: %s", json, it->err.message);
 	memset(req, 0, sizeof(*req));
 	req->who = &who;
+	req->answer = answer;
 	req->idem_key = key;
 	req->items = it;
 	req->nitems = 1;
@@ -87,7 +99,7 @@ START_TEST(sequences_and_log_order)
 	for (i = 0; i < 5; i++) {
 		ck_assert_int_eq(emit(&req, &it, NULL, "{\"customerId\":\"a\","
 		    "\"delta\":1,\"reason\":\"r\"}"), STORE_OK);
-		ck_assert_int_eq(req.http_status, 201);
+		ck_assert_int_eq(req.status, 201);
 		ck_assert_int_eq(json_int(req.body, "sequenceNumber"), i + 1);
 		ck_assert_int_eq(json_int(req.body, "logIndex"), i);
 		done(&req, &it);
@@ -109,13 +121,13 @@ START_TEST(replay_is_byte_identical)
 	ck_assert_int_eq(emit(&req, &it, "key-1", "{\"customerId\":\"a\","
 	    "\"delta\":-50,\"reason\":\"r\",\"metadata\":{\"x\":1,\"y\":2}}"),
 	    STORE_OK);
-	ck_assert(!req.replayed);
+	ck_assert(req.outcome != LEDGER_REPLAYED);
 	/* Same meaning, other spelling: a replay. */
 	ck_assert_int_eq(emit(&again, &it2, "key-1", "{\"metadata\":{\"y\":2,"
 	    "\"x\":1},\"reason\":\"r\",\"delta\":-50.0,\"customerId\":\"a\"}"),
 	    STORE_OK);
-	ck_assert(again.replayed);
-	ck_assert_int_eq(again.http_status, 201);
+	ck_assert(again.outcome == LEDGER_REPLAYED);
+	ck_assert_int_eq(again.status, 201);
 	ck_assert_uint_eq(again.body_len, req.body_len);
 	ck_assert_mem_eq(again.body, req.body, req.body_len);
 	done(&again, &it2);
@@ -123,7 +135,7 @@ START_TEST(replay_is_byte_identical)
 	/* Same key, another amount: a conflict naming the original. */
 	ck_assert_int_eq(emit(&again, &it2, "key-1", "{\"customerId\":\"a\","
 	    "\"delta\":-51,\"reason\":\"r\"}"), STORE_OK);
-	ck_assert(again.conflict);
+	ck_assert(again.outcome == LEDGER_CONFLICT);
 	ck_assert_ptr_null(again.body);
 	ck_assert_ptr_nonnull(strstr(req.body, again.conflict_record));
 	done(&again, &it2);
@@ -141,14 +153,14 @@ START_TEST(reference_id_dedups_without_key)
 
 	ck_assert_int_eq(emit(&req, &it, NULL, body), STORE_OK);
 	ck_assert_int_eq(emit(&again, &it2, NULL, body), STORE_OK);
-	ck_assert(again.replayed);
+	ck_assert(again.outcome == LEDGER_REPLAYED);
 	ck_assert_mem_eq(again.body, req.body, req.body_len);
 	done(&again, &it2);
 	/* The same referenceId of another customer is another delta. */
 	ck_assert_int_eq(emit(&again, &it2, NULL, "{\"customerId\":\"b\","
 	    "\"delta\":3,\"reason\":\"r\",\"referenceId\":\"day-1\"}"),
 	    STORE_OK);
-	ck_assert(!again.replayed);
+	ck_assert(again.outcome != LEDGER_REPLAYED);
 	done(&again, &it2);
 	done(&req, &it);
 	ck_assert_uint_eq(logged(), 2);
@@ -164,9 +176,9 @@ replays(const struct ledger_request *first, const char *key,
 	struct ledger_item	it;
 
 	ck_assert_int_eq(emit(&req, &it, key, body), STORE_OK);
-	ck_assert_msg(req.replayed, "%s under %s: not a replay", body,
-	    key ? key : "no key");
-	ck_assert_int_eq(req.http_status, 201);
+	ck_assert_msg(req.outcome == LEDGER_REPLAYED, "%s under %s: not a "
+	    "replay", body, key ? key : "no key");
+	ck_assert_int_eq(req.status, 201);
 	ck_assert_uint_eq(req.body_len, first->body_len);
 	ck_assert_mem_eq(req.body, first->body, first->body_len);
 	done(&req, &it);
@@ -181,8 +193,8 @@ conflicts(const char *key, const char *body, const char *field,
 	struct ledger_item	it;
 
 	ck_assert_int_eq(emit(&req, &it, key, body), STORE_OK);
-	ck_assert_msg(req.conflict, "%s under %s: not a conflict", body,
-	    key ? key : "no key");
+	ck_assert_msg(req.outcome == LEDGER_CONFLICT, "%s under %s: not a "
+	    "conflict", body, key ? key : "no key");
 	ck_assert_ptr_null(req.body);
 	ck_assert_str_eq(req.conflict_field, field);
 	ck_assert_str_eq(req.conflict_record, original);
@@ -206,7 +218,7 @@ START_TEST(header_retry_of_reference_replays)
 				    "\"usage:customer_acme:2026-12-04\"}";
 
 	ck_assert_int_eq(emit(&req, &it, NULL, body), STORE_OK);
-	ck_assert_int_eq(req.http_status, 201);
+	ck_assert_int_eq(req.status, 201);
 	replays(&req, key, body);
 	replays(&req, key, body);
 	conflicts(key, "{\"customerId\":\"customer_acme\",\"delta\":-50,"
@@ -260,8 +272,8 @@ START_TEST(either_key_conflicts)
 	/* A refused request binds nothing: k-new is still free. */
 	ck_assert_int_eq(emit(&again, &it, "k-new", "{\"customerId\":\"a\","
 	    "\"delta\":3,\"reason\":\"r\"}"), STORE_OK);
-	ck_assert_int_eq(again.http_status, 201);
-	ck_assert(!again.replayed);
+	ck_assert_int_eq(again.status, 201);
+	ck_assert(again.outcome != LEDGER_REPLAYED);
 	done(&again, &it);
 	done(&a, &ia);
 	done(&b, &ib);
@@ -336,8 +348,8 @@ START_TEST(concurrent_duplicates_record_once)
 		pthread_join(r[i].thread, NULL);
 	for (i = 0; i < RACERS; i++) {
 		ck_assert_int_eq(r[i].rc, STORE_OK);
-		ck_assert_int_eq(r[i].req.http_status, 201);
-		recorded += !r[i].req.replayed;
+		ck_assert_int_eq(r[i].req.status, 201);
+		recorded += r[i].req.outcome != LEDGER_REPLAYED;
 		ck_assert_uint_eq(r[i].req.body_len, r[0].req.body_len);
 		ck_assert_mem_eq(r[i].req.body, r[0].req.body,
 		    r[0].req.body_len);
@@ -430,13 +442,14 @@ START_TEST(batch_mixed_items)
 		unit_item_from(&it[i], items[i]);
 	memset(&req, 0, sizeof(req));
 	req.who = &who;
+	req.answer = answer;
 	req.batch = 1;
 	req.items = it;
 	req.nitems = N;
 	ck_assert_int_eq(ledger_submit(led, &req), STORE_OK);
-	ck_assert_int_eq(req.http_status, 200);
+	ck_assert_int_eq(req.status, 200);
 	ck_assert_int_eq(it[0].outcome, LEDGER_RECORDED);
-	ck_assert_int_eq(it[1].outcome, LEDGER_FAILED);
+	ck_assert_int_eq(it[1].outcome, LEDGER_INVALID);
 	ck_assert_str_eq(it[1].err.field, "delta");
 	ck_assert_int_eq(it[2].outcome, LEDGER_REPLAYED);
 	ck_assert_str_eq(it[2].record_id, it[0].record_id);
@@ -448,7 +461,7 @@ START_TEST(batch_mixed_items)
 	batch_result_is(req.body, 3, NULL, it[0].record_id);
 	batch_result_is(req.body, 2, it[0].record_id, NULL);
 	ck_assert_int_eq(it[4].outcome, LEDGER_RECORDED);
-	ck_assert_int_eq(it[5].outcome, LEDGER_FAILED);
+	ck_assert_int_eq(it[5].outcome, LEDGER_INVALID);
 	ck_assert_str_eq(it[5].err.field, "adjusts");
 	ck_assert_int_eq(json_int(req.body, "totalQueued"), 3);
 	ck_assert_int_eq(json_int(req.body, "totalFailed"), 3);
@@ -469,6 +482,7 @@ keyed_batch(struct ledger_request *req, struct ledger_item *it, int fp,
 	    "\"r\"}");
 	memset(req, 0, sizeof(*req));
 	req->who = &who;
+	req->answer = answer;
 	req->idem_key = "batch-key";
 	req->batch = 1;
 	req->items = it;
@@ -490,13 +504,13 @@ START_TEST(batch_key_legacy_fingerprint)
 	struct ledger_item	it, it2;
 
 	keyed_batch(&req, &it, 1, 9);
-	ck_assert(!req.replayed);
+	ck_assert(req.outcome != LEDGER_REPLAYED);
 	keyed_batch(&again, &it2, 2, 1);
-	ck_assert(again.replayed);
+	ck_assert(again.outcome == LEDGER_REPLAYED);
 	ck_assert_mem_eq(again.body, req.body, req.body_len);
 	done(&again, &it2);
 	keyed_batch(&again, &it2, 3, 4);
-	ck_assert(again.conflict);
+	ck_assert(again.outcome == LEDGER_CONFLICT);
 	ck_assert_str_eq(again.conflict_field, "Idempotency-Key");
 	done(&again, &it2);
 	done(&req, &it);
@@ -517,14 +531,14 @@ START_TEST(adjusts_must_be_same_customer)
 	    it.in.record_id);
 	ck_assert_int_eq(emit(&fix, &it2, NULL, body), STORE_OK);
 	ck_assert_ptr_null(fix.body);
-	ck_assert_int_eq(it2.outcome, LEDGER_FAILED);
+	ck_assert_int_eq(it2.outcome, LEDGER_INVALID);
 	ck_assert_str_eq(it2.err.field, "adjusts");
 	done(&fix, &it2);
 	snprintf(body, sizeof(body), "{\"customerId\":\"a\",\"delta\":-5,"
 	    "\"reason\":\"fix\",\"adjusts\":{\"recordId\":\"%s\"}}",
 	    it.in.record_id);
 	ck_assert_int_eq(emit(&fix, &it2, NULL, body), STORE_OK);
-	ck_assert_int_eq(fix.http_status, 201);
+	ck_assert_int_eq(fix.status, 201);
 	done(&fix, &it2);
 	done(&req, &it);
 	ck_assert_uint_eq(logged(), 2);

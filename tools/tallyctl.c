@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +30,6 @@
 #include "../common/log.h"
 #include "../common/priv.h"
 #include "../common/timefmt.h"
-#include "../common/hex.h"
 #include "../core/apikey.h"
 #include "../core/emit.h"
 #include "../core/ids.h"
@@ -292,8 +290,8 @@ export_one(const struct store_delta *d, void *arg)
 {
 	struct export		*ex = arg;
 	struct store_delta	 v;
-	struct json_object	*o;
-	char			 salt[2 * STORE_HASH_LEN + 1];
+	char			*text;
+	size_t			 len;
 	int			 rc;
 
 	if (strcmp(d->tenant, ex->tenant) != 0 || d->env != ex->env ||
@@ -303,19 +301,10 @@ export_one(const struct store_delta *d, void *arg)
 	v = *d;		/* shallow: only its status changes */
 	if ((rc = tlog_delta_status(ex->txn, &v)) != STORE_OK)
 		return rc;
-	if ((o = view_delta(&v)) == NULL)
+	if ((text = view_text(view_delta_export(&v), &len)) == NULL)
 		return STORE_NOMEM;
-	hex_encode(d->salt, STORE_HASH_LEN, salt);
-	json_object_object_add(o, "metadata", d->metadata ?
-	    json_tokener_parse(d->metadata) : NULL);
-	json_object_object_add(o, "adjusts", d->adjusts[0] ?
-	    json_object_new_string(d->adjusts) : NULL);
-	json_object_object_add(o, "salt", json_object_new_string(salt));
-	json_object_object_add(o, "leafData",
-	    json_object_new_string_len(d->leaf_data, (int)d->leaf_len));
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	printf("%s\n", text);
+	free(text);
 	ex->count++;
 	/* A reader gone (| head) or a signal: stop, and close the store. */
 	return ctl_stopped() ? CTL_STOP : 0;
