@@ -5,6 +5,8 @@
 #include <json-c/json.h>
 
 #include "../common/hex.h"
+#include "../common/jcs.h"
+#include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "../crypto/base64.h"
 #include "view.h"
@@ -81,21 +83,76 @@ view_array(void)
 	return view_check(json_object_new_array());
 }
 
+/*
+ * Writes v as compact JSON, as json-c writes it with PLAIN and
+ * NOSLASHESCAPE (the escapes are JCS's, which are those), but with every
+ * failed allocation noted in out->oom: json-c's own writer skips a piece
+ * it has no memory for and carries on, which would send a body with a
+ * member missing.
+ */
+static void
+view_write(struct json_object *v, struct sbuf *out)
+{
+	const char	*text;
+	size_t		 i, n, len;
+	int		 first = 1;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		sbuf_adds(out, "null");
+		break;
+	case json_type_object: {
+		sbuf_addc(out, '{');
+		json_object_object_foreach(v, key, member) {
+			if (!first)
+				sbuf_addc(out, ',');
+			first = 0;
+			jcs_string(key, strlen(key), out);
+			sbuf_addc(out, ':');
+			view_write(member, out);
+		}
+		sbuf_addc(out, '}');
+		break;
+	}
+	case json_type_array:
+		sbuf_addc(out, '[');
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				sbuf_addc(out, ',');
+			view_write(json_object_array_get_idx(v, i), out);
+		}
+		sbuf_addc(out, ']');
+		break;
+	case json_type_string:
+		jcs_string(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v), out);
+		break;
+	default:
+		/* A number or a boolean: one piece, empty if it failed. */
+		text = json_object_to_json_string_length(v,
+		    JSON_C_TO_STRING_PLAIN, &len);
+		if (text == NULL || len == 0)
+			out->oom = 1;
+		else
+			sbuf_add(out, text, len);
+	}
+}
+
 char *
 view_text(struct json_object *obj, size_t *len)
 {
-	const char	*text = NULL;
-	char		*copy = NULL;
+	struct sbuf	out = { 0 };
+	char		*text = NULL;
 
-	if (obj != NULL && !view_oom)
-		text = json_object_to_json_string_length(obj,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		    len);
-	if (text != NULL && (copy = malloc(*len + 1)) != NULL)
-		memcpy(copy, text, *len + 1);
+	if (obj != NULL && !view_oom) {
+		view_write(obj, &out);
+		text = sbuf_take(&out, len);
+	}
+	sbuf_free(&out);
 	json_object_put(obj);
 	view_oom = 0;
-	return copy;
+	return text;
 }
 
 struct json_object *

@@ -741,6 +741,44 @@ START_TEST(emit_amount_as_written)
 }
 END_TEST
 
+/* view_text writes what json-c writes, byte for byte. */
+START_TEST(emit_view_text_as_json_c)
+{
+	static const char *const texts[] = {
+		"{\"a\":\"plain\",\"q\":\"\\\"quoted\\\" \\\\ back\","
+		    "\"c\":\"\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f/\","
+		    "\"u\":\"caf\\u00e9 \\u20ac \\ud83d\\ude00\",\"n\":null,"
+		    "\"t\":true,\"f\":false,\"i\":-9223372036854775807,"
+		    "\"big\":18446744073709551615,\"d\":2.5,\"e\":[],"
+		    "\"o\":{},\"nested\":[{\"x\":[1,[2,{}]]},null,\"s\"]}",
+		"[]", "\"lonely\"", "0",
+	};
+	struct json_object	*v;
+	const char		*want;
+	char			*got;
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		ck_assert_ptr_nonnull(v = json_tokener_parse(texts[i]));
+		want = json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		ck_assert_ptr_nonnull(got = view_text(json_object_get(v),
+		    &len));
+		ck_assert_str_eq(got, want);
+		ck_assert_uint_eq(len, strlen(want));
+		free(got);
+		json_object_put(v);
+	}
+	v = view_object();
+	view_put(v, "amount", view_amount("987654321.123456789"));
+	view_put(v, "exact", view_u64(UINT64_MAX));
+	ck_assert_ptr_nonnull(got = view_text(v, &len));
+	ck_assert_str_eq(got, "{\"amount\":987654321.123456789,"
+	    "\"exact\":18446744073709551615}");
+	free(got);
+}
+END_TEST
+
 Suite *
 emit_suite(void)
 {
@@ -759,6 +797,7 @@ emit_suite(void)
 	tcase_add_test(tc, emit_leaf_is_jcs);
 	tcase_add_test(tc, emit_leaf_golden);
 	tcase_add_test(tc, emit_amount_as_written);
+	tcase_add_test(tc, emit_view_text_as_json_c);
 	suite_add_tcase(s, tc);
 	return s;
 }
