@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "../common/grow.h"
 #include "../common/hex.h"
 #include "../common/jcs.h"
@@ -119,20 +117,29 @@ checkpoint_job_free(struct checkpoint_job *job)
 	job->n = job->cap = 0;
 }
 
-/* Private results of checkpoint-all's walk, never returned. */
-#define CHUNK_FULL	(STORE_USER + 28)	/* commit, then walk on */
-#define PAGE_FULL	(STORE_USER + 29)	/* commit, and stop */
+/*
+ * Why a transaction below ends other than with a store code: the first
+ * three become checkpoint_make's answer, the last two are checkpoint-all's
+ * walk committing a chunk.
+ */
+enum checkpoint_stop {
+	STOP_LATER = STORE_USER,	/* CHECKPOINT_LATER */
+	STOP_NO_HEAD,			/* CHECKPOINT_NO_HEAD */
+	STOP_NO_SIGNER,			/* CHECKPOINT_NO_SIGNER */
+	STOP_CHUNK_FULL,		/* commit, then walk on */
+	STOP_PAGE_FULL			/* commit, and stop */
+};
 
 /*
  * Counts c and lists it while the job keeps that many; past them a job
- * that pages stops (PAGE_FULL), having found that there is more.
+ * that pages stops (STOP_PAGE_FULL), having found that there is more.
  */
 static int
 job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
 {
 	if (job->keep != 0 && job->n >= job->keep) {
 		job->count++;
-		return job->page ? PAGE_FULL : STORE_OK;
+		return job->page ? STOP_PAGE_FULL : STORE_OK;
 	}
 	if (grow(&job->list, &job->cap, job->n + 1, sizeof(*job->list)) < 0)
 		return STORE_NOMEM;
@@ -174,7 +181,7 @@ out:
 
 /*
  * The customer's newest checkpoint, if any (*has_prev).  A later month
- * than the job's is CHECKPOINT_LATER: months are locked in order.
+ * than the job's is STOP_LATER: months are locked in order.
  */
 static int
 predecessor(struct store_txn *t, struct checkpoint_job *job,
@@ -189,7 +196,7 @@ predecessor(struct store_txn *t, struct checkpoint_job *job,
 		return STORE_OK;
 	if (rc == STORE_OK && prev->month > job->month) {
 		snprintf(job->later, sizeof(job->later), "%s", customer);
-		return CHECKPOINT_LATER;
+		return STOP_LATER;
 	}
 	*has_prev = rc == STORE_OK;
 	return rc;
@@ -240,7 +247,7 @@ checkpoint_new(struct store_txn *t, struct checkpoint_job *job,
 	int			rc;
 
 	if ((rc = store_sth_get(t, tree_size, &head)) != STORE_OK)
-		return rc == STORE_NOTFOUND ? CHECKPOINT_NO_HEAD : rc;
+		return rc == STORE_NOTFOUND ? STOP_NO_HEAD : rc;
 	if (random_hex(hex, 16) < 0 ||
 	    random_bytes(c->salt, sizeof(c->salt)) < 0)
 		return STORE_IO;
@@ -286,7 +293,7 @@ lock_customer(struct store_txn *t, struct checkpoint_job *job,
 	if ((rc = predecessor(t, job, customer, &prev, &has_prev)) !=
 	    STORE_OK ||
 	    (rc = through(t, job, customer, &last, &tree_size)) != STORE_OK)
-		return only_if_due && rc == CHECKPOINT_LATER ? STORE_OK : rc;
+		return only_if_due && rc == STOP_LATER ? STORE_OK : rc;
 	if (has_prev && prev.month == job->month && prev.through_seq == last)
 		return job_add(job, &prev);	/* nothing new: the same one */
 	first = checkpoint_run_start(has_prev ? &prev : NULL, job->month);
@@ -307,7 +314,7 @@ lock_customer(struct store_txn *t, struct checkpoint_job *job,
 	}
 	if (job->sign(job->sign_arg, c->statement, strlen(c->statement),
 	    c->sig, &c->sig_len, c->key_id, c->alg) < 0) {
-		rc = CHECKPOINT_NO_SIGNER;
+		rc = STOP_NO_SIGNER;
 		goto out;
 	}
 	if ((rc = store_checkpoint_add(t, c)) == STORE_OK &&
@@ -350,14 +357,14 @@ lock_listed(const char *customer, const struct store_customer *sc, void *arg)
 	if (ch->walked == (ch->job->chunk ? ch->job->chunk : CHECKPOINT_CHUNK) ||
 	    ch->covered >= (ch->job->chunk_deltas ? ch->job->chunk_deltas :
 	    CHECKPOINT_CHUNK_DELTAS))
-		return CHUNK_FULL;
+		return STOP_CHUNK_FULL;
 	rc = store_month_get(ch->t, ch->job->tenant, ch->job->env, customer,
 	    ch->job->month, &m);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
 	rc = lock_customer(ch->t, ch->job, ch->tg, customer,
 	    rc == STORE_NOTFOUND, &ch->covered);
-	if (rc == STORE_OK || rc == PAGE_FULL) {
+	if (rc == STORE_OK || rc == STOP_PAGE_FULL) {
 		ch->walked++;
 		snprintf(ch->last, sizeof(ch->last), "%s", customer);
 	}
@@ -387,7 +394,7 @@ chunk_txn(struct store_txn *t, void *arg)
 	webhook_targets_free(tg);
 	/* A full chunk or page commits what it did. */
 	ch->end = rc;
-	return rc == CHUNK_FULL || rc == PAGE_FULL ? STORE_OK : rc;
+	return rc == STOP_CHUNK_FULL || rc == STOP_PAGE_FULL ? STORE_OK : rc;
 }
 
 /* Checkpoint-all, a transaction per chunk, each committed before the next. */
@@ -408,7 +415,7 @@ checkpoint_all(struct store *st, struct checkpoint_job *job)
 		ch->n0 = job->n;
 		ch->count0 = job->count;
 		memcpy(ch->resume, ch->last, sizeof(ch->resume));
-	} while (ch->end == CHUNK_FULL);
+	} while (ch->end == STOP_CHUNK_FULL);
 	free(ch);
 	return rc;
 }
@@ -431,12 +438,27 @@ single_txn(struct store_txn *t, void *arg)
 	return rc;
 }
 
-int
+enum checkpoint_result
 checkpoint_make(struct store *st, struct checkpoint_job *job)
 {
+	int	rc;
+
 	job->n = 0;
 	job->count = 0;
-	if (job->customer_id != NULL)
-		return store_write(st, single_txn, job);
-	return checkpoint_all(st, job);
+	rc = job->customer_id != NULL ? store_write(st, single_txn, job) :
+	    checkpoint_all(st, job);
+	switch (rc) {
+	case STORE_OK:
+		return CHECKPOINT_OK;
+	case STORE_NOTFOUND:
+		return CHECKPOINT_NO_DELTAS;
+	case STOP_LATER:
+		return CHECKPOINT_LATER;
+	case STOP_NO_HEAD:
+		return CHECKPOINT_NO_HEAD;
+	case STOP_NO_SIGNER:
+		return CHECKPOINT_NO_SIGNER;
+	default:
+		return CHECKPOINT_FAILED;
+	}
 }

@@ -44,6 +44,11 @@ tlog_key_id(const struct sigkey *key, const char *name,
 	return 0;
 }
 
+/* tlog_key_record's own end: the endorsing key was retired meanwhile. */
+enum tlog_stop {
+	TLOG_STOP_RETIRED = STORE_USER
+};
+
 struct keygen {
 	struct store_signkey	*rec;
 	int			 flags;
@@ -63,7 +68,7 @@ tlog_key_record(struct store_txn *t, void *arg)
 		/* The endorsement speaks for the key read before signing. */
 		if (kg->rec->rotation == STORE_ROTATION_ENDORSED &&
 		    strcmp(old.key_id, kg->rec->replaces) != 0)
-			return TLOG_ENDORSER_RETIRED;
+			return TLOG_STOP_RETIRED;
 		if (kg->rec->rotation == STORE_ROTATION_UNENDORSED)
 			snprintf(kg->rec->replaces, sizeof(kg->rec->replaces),
 			    "%s", old.key_id);
@@ -73,7 +78,7 @@ tlog_key_record(struct store_txn *t, void *arg)
 	} else if (rc != STORE_NOTFOUND)
 		return rc;
 	else if (kg->rec->rotation == STORE_ROTATION_ENDORSED)
-		return TLOG_ENDORSER_RETIRED;
+		return TLOG_STOP_RETIRED;
 	else
 		kg->rec->rotation = STORE_ROTATION_GENESIS;
 	return store_signkey_add(t, kg->rec);
@@ -97,7 +102,7 @@ tlog_key_subject(const struct store_signkey *rec, const struct sigkey *key,
  * to endorse its successor.  *out stays NULL (and rec records no
  * endorsement) when no key signs yet or the caller said --no-endorse.
  */
-static int
+static enum tlog_key_result
 tlog_key_endorser(struct store *st, const char *data_dir, int flags,
     struct store_signkey *rec, struct sigkey **out, char *err,
     size_t errlen)
@@ -108,15 +113,15 @@ tlog_key_endorser(struct store *st, const char *data_dir, int flags,
 
 	*out = NULL;
 	if (!(flags & TLOG_KEY_ROTATE))
-		return STORE_OK;
+		return TLOG_KEY_OK;
 	rec->rotation = STORE_ROTATION_UNENDORSED;
 	if (flags & TLOG_KEY_NO_ENDORSE)
-		return STORE_OK;
+		return TLOG_KEY_OK;
 	if ((rc = tlog_key_active(st, &old)) == STORE_NOTFOUND)
-		return STORE_OK;	/* nothing to rotate: a genesis key */
+		return TLOG_KEY_OK;	/* nothing to rotate: a genesis key */
 	if (rc != STORE_OK) {
 		snprintf(err, errlen, "%s", store_strerror(rc));
-		return rc;
+		return TLOG_KEY_FAILED;
 	}
 	if (tlog_key_load(data_dir, &old, out, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "the key that signs now (%s) must "
@@ -128,7 +133,7 @@ tlog_key_endorser(struct store *st, const char *data_dir, int flags,
 	}
 	rec->rotation = STORE_ROTATION_ENDORSED;
 	snprintf(rec->replaces, sizeof(rec->replaces), "%s", old.key_id);
-	return STORE_OK;
+	return TLOG_KEY_OK;
 }
 
 int
@@ -141,13 +146,14 @@ tlog_key_generate(struct store *st, const char *data_dir, const char *name,
 	struct endorse_subject	 subject;
 	char			 dir[1024], tmp[1100] = "", path[1100];
 	char			 nonce[17], from[TIMEFMT_LEN];
-	int			 rc = STORE_IO;
+	enum tlog_key_result	 res;
+	int			 rc;
 
 	memset(rec, 0, sizeof(*rec));
-	if ((rc = tlog_key_endorser(st, data_dir, flags, rec, &endorser, err,
-	    errlen)) != STORE_OK)
-		return rc;
-	rc = STORE_IO;
+	if ((res = tlog_key_endorser(st, data_dir, flags, rec, &endorser, err,
+	    errlen)) != TLOG_KEY_OK)
+		return res;
+	res = TLOG_KEY_FAILED;
 	snprintf(dir, sizeof(dir), "%s/keys", data_dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
@@ -186,23 +192,31 @@ tlog_key_generate(struct store *st, const char *data_dir, const char *name,
 			goto out;
 		}
 	}
-	rc = store_write(st, tlog_key_record, &kg);
-	if (rc == STORE_EXISTS && !(flags & TLOG_KEY_ROTATE))
+	switch (rc = store_write(st, tlog_key_record, &kg)) {
+	case STORE_OK:
+		res = TLOG_KEY_OK;
+		break;
+	case STORE_EXISTS:	/* only without TLOG_KEY_ROTATE */
+		res = TLOG_KEY_EXISTS;
 		snprintf(err, errlen, "a signing key exists already: use "
 		    "signing-key rotate");
-	else if (rc == TLOG_ENDORSER_RETIRED)
+		break;
+	case TLOG_STOP_RETIRED:
+		res = TLOG_ENDORSER_RETIRED;
 		snprintf(err, errlen, "key %s stopped signing while it "
 		    "endorsed its successor: try again", rec->replaces);
-	else if (rc != STORE_OK)
+		break;
+	default:
 		snprintf(err, errlen, "%s", store_strerror(rc));
-	if (rc != STORE_OK)
+	}
+	if (res != TLOG_KEY_OK)
 		unlink(path);
 out:
 	if (tmp[0] != '\0')	/* "" until the name is made */
 		unlink(tmp);
 	sigkey_free(key);
 	sigkey_free(endorser);
-	return rc;
+	return res;
 }
 
 int

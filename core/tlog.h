@@ -28,10 +28,16 @@ int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
 #define TLOG_KEY_ROTATE		0x1	/* retire the key that signs now */
 #define TLOG_KEY_NO_ENDORSE	0x2	/* its private key is lost: no endorsement */
 
-/* Rotating refused: the old private key cannot endorse its successor. */
-#define TLOG_NO_ENDORSER	(STORE_USER + 40)
-/* Another rotation retired the endorsing key meanwhile: try again. */
-#define TLOG_ENDORSER_RETIRED	(STORE_USER + 41)
+/* What tlog_key_generate answers. */
+enum tlog_key_result {
+	TLOG_KEY_OK = 0,
+	TLOG_KEY_EXISTS,	/* a key signs already: rotate instead */
+	/* Rotating refused: the old private key cannot endorse its successor. */
+	TLOG_NO_ENDORSER,
+	/* Another rotation retired the endorsing key meanwhile: try again. */
+	TLOG_ENDORSER_RETIRED,
+	TLOG_KEY_FAILED		/* files, crypto or the store failed */
+};
 
 /*
  * Makes a new signing key named name (the log origin) in data_dir/keys
@@ -40,8 +46,9 @@ int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
  * key's validity ends now and the new one's begins, and the current key
  * endorses the new one (crypto/endorse.h), so its private key must load
  * (TLOG_NO_ENDORSER if not), unless TLOG_KEY_NO_ENDORSE records the new
- * key as an unendorsed rotation.  Returns a store code; err says what
- * failed.
+ * key as an unendorsed rotation.  Returns an enum tlog_key_result (an
+ * int while callers elsewhere still compare it with STORE_OK, which is
+ * TLOG_KEY_OK); unless TLOG_KEY_OK, err says what failed.
  */
 int	tlog_key_generate(struct store *, const char *data_dir,
 	    const char *name, enum sigkey_alg, int flags,

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -74,47 +73,12 @@ api_sign(void *arg, const void *msg, size_t len, uint8_t *sig, size_t *siglen,
 	    siglen, key_id, alg);
 }
 
-static int
-api_sizes_txn(struct store_txn *t, void *arg)
-{
-	uint64_t		*sizes = arg;
-	struct store_sth	 head;
-	int			 rc;
-
-	if ((rc = store_log_size(t, &sizes[0])) != STORE_OK)
-		return rc;
-	rc = store_sth_latest(t, &head);
-	sizes[1] = rc == STORE_OK ? head.size : 0;
-	return rc == STORE_NOTFOUND ? STORE_OK : rc;
-}
-
-/*
- * Waits (briefly) until a signed head covers every delta recorded before
- * the request, so a checkpoint made right after emits includes them.
- */
 static void
-api_wait_covered(struct ctx *c)
+api_checkpoint_failed(struct ctx *c, const struct checkpoint_job *job,
+    enum checkpoint_result res)
 {
-	uint64_t	sizes[2], want;
-	int		waited;
-
-	if (store_read(c->app->store, api_sizes_txn, sizes) != STORE_OK)
-		return;
-	want = sizes[0];
-	for (waited = 0; sizes[1] < want && waited < COVER_WAIT_MS;
-	    waited += 20) {
-		usleep(20000);
-		if (store_read(c->app->store, api_sizes_txn, sizes) !=
-		    STORE_OK)
-			return;
-	}
-}
-
-static void
-api_checkpoint_failed(struct ctx *c, const struct checkpoint_job *job, int rc)
-{
-	switch (rc) {
-	case STORE_NOTFOUND:
+	switch (res) {
+	case CHECKPOINT_NO_DELTAS:
 		response_error(c->resp, API_CUSTOMER_NOT_FOUND, "customerId",
 		    NULL, "no deltas recorded for customer %s",
 		    job->customer_id);
@@ -162,7 +126,7 @@ api_checkpoint_create(struct ctx *c)
 	struct balance_scope	 scope;
 	struct json_object	*data, *list;
 	size_t			 i;
-	int			 rc;
+	enum checkpoint_result	 res;
 
 	if (!api_vendor_only(c))
 		return;
@@ -186,9 +150,10 @@ api_checkpoint_create(struct ctx *c)
 	if (api_scope(c, api_body_field, &scope) < 0 ||
 	    api_month(c, &scope, &job.month) < 0)
 		return;
-	api_wait_covered(c);
-	if ((rc = checkpoint_make(c->app->store, &job)) != STORE_OK) {
-		api_checkpoint_failed(c, &job, rc);
+	/* A checkpoint made right after emits includes them. */
+	(void)integrator_wait_covered(c->app->integrator, COVER_WAIT_MS);
+	if ((res = checkpoint_make(c->app->store, &job)) != CHECKPOINT_OK) {
+		api_checkpoint_failed(c, &job, res);
 		goto out;
 	}
 	if (job.customer_id != NULL) {

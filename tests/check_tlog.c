@@ -265,7 +265,7 @@ START_TEST(restart_and_rotation)
 	key_new(SIGKEY_ECDSA_P256, 0, &k1);
 	/* A second generate is refused: that is what rotate is for. */
 	ck_assert_int_eq(tlog_key_generate(st, dir, ORIGIN, SIGKEY_ECDSA_P256,
-	    0, &k2, err, sizeof(err)), STORE_EXISTS);
+	    0, &k2, err, sizeof(err)), TLOG_KEY_EXISTS);
 	ck_assert_ptr_nonnull(strstr(err, "rotate"));
 	ig = integrator();
 	emit_n(10);
