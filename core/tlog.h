@@ -24,6 +24,60 @@ int	tlog_delta_status(struct store_txn *, struct store_delta *d);
 /* A merkle node source over the store; arg is a struct store_txn *. */
 int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
 
+/* What a reading of the log's heads and proofs answers. */
+enum tlog_result {
+	TLOG_OK = 0,
+	TLOG_NO_HEAD,		/* nothing signed yet */
+	TLOG_BEYOND_HEAD,	/* a size past the newest head */
+	TLOG_NO_LEAF,		/* no leaf with that hash */
+	TLOG_INDEX_RANGE,	/* a leaf index not below the tree size */
+	TLOG_FROM_RANGE,	/* from is 0 or past to */
+	TLOG_FAILED		/* the store failed or memory ran out */
+};
+
+/* The newest signed tree head. */
+enum tlog_result tlog_head_latest(struct store *, struct store_sth *);
+
+/*
+ * Sizes default to the newest head and may not pass it: a proof is for
+ * a tree someone signed.  The head of exactly that size, if any, comes
+ * along (else head.note is "") so a client can check the root.
+ */
+struct tlog_inclusion {
+	/* In: the leaf by hash (by_hash) or by index; size if size_given. */
+	int			 by_hash, size_given;
+	uint64_t		 index, size;
+	merkle_hash		 leaf;
+	/* Out: index, leaf and size filled in, the root and the proof. */
+	merkle_hash		 root;
+	merkle_hash		 proof[MERKLE_PROOF_MAX];
+	size_t			 len;
+	struct store_sth	 head;
+};
+enum tlog_result tlog_inclusion(struct store *, struct tlog_inclusion *);
+
+struct tlog_consistency {
+	/* In: from, and to if to_given. */
+	int			 to_given;
+	uint64_t		 from, to;
+	/* Out: to filled in, both roots and the proof. */
+	merkle_hash		 from_root, to_root;
+	merkle_hash		 proof[MERKLE_PROOF_MAX];
+	size_t			 len;
+	struct store_sth	 head;
+};
+enum tlog_result tlog_consistency(struct store *, struct tlog_consistency *);
+
+/* Every signing key recorded, in the store's order; tlog_keys_free. */
+struct tlog_keys {
+	struct store_signkey	*list;
+	size_t			 n, cap;
+};
+/* Reads them in t (again from the start on a retry); a store code. */
+int	tlog_keys_read(struct store_txn *, struct tlog_keys *);
+enum tlog_result tlog_keys(struct store *, struct tlog_keys *);
+void	tlog_keys_free(struct tlog_keys *);
+
 /* Flags of tlog_key_generate. */
 #define TLOG_KEY_ROTATE		0x1	/* retire the key that signs now */
 #define TLOG_KEY_NO_ENDORSE	0x2	/* its private key is lost: no endorsement */
