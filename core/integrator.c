@@ -139,21 +139,21 @@ static int
 integrator_sign(struct step *s)
 {
 	struct integrator	*ig = s->ig;
-	struct note_head	 cp;
+	struct note_head	 nh;
 	int			 rc;
 
-	memset(&cp, 0, sizeof(cp));
-	snprintf(cp.origin, sizeof(cp.origin), "%s", ig->origin);
-	cp.size = s->to;
-	if (merkle_edge_root(&s->edge, cp.root) != 0)
+	memset(&nh, 0, sizeof(nh));
+	snprintf(nh.origin, sizeof(nh.origin), "%s", ig->origin);
+	nh.size = s->to;
+	if (merkle_edge_root(&s->edge, nh.root) != 0)
 		return STORE_NOMEM;
-	if ((rc = note_sign(&cp, ig->key, ig->key_rec.name, s->head.note,
+	if ((rc = note_sign(&nh, ig->key, ig->key_rec.name, s->head.note,
 	    sizeof(s->head.note))) != NOTE_OK) {
 		log_error("integrator: cannot sign: %s", note_strerror(rc));
 		return STORE_IO;
 	}
 	s->head.size = s->to;
-	memcpy(s->head.root, cp.root, sizeof(cp.root));
+	memcpy(s->head.root, nh.root, sizeof(nh.root));
 	s->head.signed_ms = timefmt_now_ms();
 	snprintf(s->head.key_id, sizeof(s->head.key_id), "%s",
 	    ig->key_rec.key_id);

@@ -36,7 +36,7 @@ struct receipt {
 	/* Out. */
 	struct store_checkpoint	 cp;
 	struct store_sth	 head;		/* the head at cp.tree_size */
-	struct tlog_keys	 keys;		/* every key, endorsements too */
+	struct tlog_keys	 keys;		/* all, endorsements too */
 };
 
 /*
@@ -55,7 +55,7 @@ struct receipt_delta {
 	const merkle_hash	*proof;
 	size_t			 len;
 	int			 carried_in;	/* recorded before the month */
-	int			 first;		/* of the run (not of a chunk) */
+	int			 first;		/* of the run, not the chunk */
 	int			 chunk_start;	/* the first of this call */
 };
 /* A store code; STORE_STOP ends the chunk after this delta. */

@@ -19,7 +19,7 @@ enum tlog_stop {
 	TLOG_STOP_NO_LEAF,
 	TLOG_STOP_INDEX_RANGE,
 	TLOG_STOP_FROM_RANGE,
-	TLOG_STOP_RETIRED		/* the endorsing key was retired meanwhile */
+	TLOG_STOP_RETIRED		/* the endorser retired meanwhile */
 };
 
 int
@@ -209,7 +209,7 @@ tlog_key_id(const struct sigkey *key, const char *name,
 }
 
 
-struct keygen {
+struct tlog_keygen {
 	struct store_signkey	*rec;
 	int			 flags;
 };
@@ -217,7 +217,7 @@ struct keygen {
 static int
 tlog_key_record(struct store_txn *t, void *arg)
 {
-	struct keygen		*kg = arg;
+	struct tlog_keygen		*kg = arg;
 	struct store_signkey	 old;
 	int			 rc;
 
@@ -302,7 +302,7 @@ tlog_key_generate(struct store *st, const char *data_dir, const char *name,
     size_t errlen)
 {
 	struct sigkey		*key = NULL, *endorser = NULL;
-	struct keygen		 kg = { rec, flags };
+	struct tlog_keygen		 kg = { rec, flags };
 	struct endorse_subject	 subject;
 	char			 dir[1024], tmp[1100] = "", path[1100];
 	char			 nonce[17], from[TIMEFMT_LEN];

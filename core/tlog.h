@@ -86,7 +86,7 @@ void	tlog_keys_free(struct tlog_keys *);
 enum tlog_key_result {
 	TLOG_KEY_OK = 0,
 	TLOG_KEY_EXISTS,	/* a key signs already: rotate instead */
-	/* Rotating refused: the old private key cannot endorse its successor. */
+	/* Rotating refused: the old private key cannot endorse the new. */
 	TLOG_NO_ENDORSER,
 	/* Another rotation retired the endorsing key meanwhile: try again. */
 	TLOG_ENDORSER_RETIRED,
