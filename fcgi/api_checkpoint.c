@@ -3,11 +3,8 @@
  * checkpoints, the receipt bundle a customer verifies offline, the
  * invoice proof, and the public verify endpoint.
  */
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <json-c/json.h>
 
