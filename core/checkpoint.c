@@ -466,3 +466,33 @@ checkpoint_make(struct store *st, struct checkpoint_job *job)
 		return CHECKPOINT_FAILED;
 	}
 }
+
+struct checkpoint_lookup {
+	const char		*id;
+	struct store_checkpoint	*cp;
+};
+
+static int
+checkpoint_get_txn(struct store_txn *t, void *arg)
+{
+	struct checkpoint_lookup	*lk = arg;
+
+	return store_checkpoint_get(t, lk->id, lk->cp);
+}
+
+enum checkpoint_result
+checkpoint_get(struct store *st, const char *tenant, enum store_env env,
+    const char *id, struct store_checkpoint *cp)
+{
+	struct checkpoint_lookup	lk = { id, cp };
+
+	switch (store_read(st, checkpoint_get_txn, &lk)) {
+	case STORE_OK:
+		return strcmp(cp->tenant, tenant) == 0 && cp->env == env ?
+		    CHECKPOINT_OK : CHECKPOINT_NOT_FOUND;
+	case STORE_NOTFOUND:
+		return CHECKPOINT_NOT_FOUND;
+	default:
+		return CHECKPOINT_FAILED;
+	}
+}

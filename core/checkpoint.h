@@ -27,10 +27,11 @@
 
 #include "../store/store.h"
 
-/* What checkpoint_make answers. */
+/* What checkpoint_make and checkpoint_get answer. */
 enum checkpoint_result {
-	CHECKPOINT_OK = 0,	/* made, or found unchanged */
+	CHECKPOINT_OK = 0,	/* made, found unchanged, or found */
 	CHECKPOINT_NO_DELTAS,	/* the customer has no delta at all */
+	CHECKPOINT_NOT_FOUND,	/* no such checkpoint (of that tenant) */
 	CHECKPOINT_LATER,	/* a later month is locked: job->later names
 				   whose */
 	CHECKPOINT_NO_HEAD,	/* no signed head yet */
@@ -98,6 +99,13 @@ struct checkpoint_job {
 enum checkpoint_result checkpoint_make(struct store *,
 	    struct checkpoint_job *);
 void	checkpoint_job_free(struct checkpoint_job *);
+
+/*
+ * The checkpoint id, if it is one of tenant's in env: another tenant's
+ * is as unknown as none (CHECKPOINT_NOT_FOUND).
+ */
+enum checkpoint_result checkpoint_get(struct store *, const char *tenant,
+	    enum store_env, const char *id, struct store_checkpoint *);
 
 /*
  * The first seq a new checkpoint of month covers, after prev (NULL for

@@ -152,14 +152,6 @@ out:
 	checkpoint_job_free(&job);
 }
 
-/* A checkpoint of this key's tenant+env that this key may read. */
-static int
-api_checkpoint_visible(struct ctx *c, const struct store_checkpoint *cp)
-{
-	return strcmp(cp->tenant, c->who.tenant) == 0 &&
-	    cp->env == c->who.env;
-}
-
 struct api_checkpoint_listing {
 	struct ctx		*c;
 	const char		*customer;	/* NULL: the whole tenant */
@@ -221,40 +213,30 @@ api_checkpoints(struct ctx *c)
 	api_page_answer(c, &l.page, "checkpoints");
 }
 
-struct lookup {
-	const char		*id;
-	struct store_checkpoint	 cp;
-};
-
-static int
-api_lookup_txn(struct store_txn *t, void *arg)
-{
-	struct lookup	*lk = arg;
-
-	return store_checkpoint_get(t, lk->id, &lk->cp);
-}
-
 void
 api_checkpoint_get(struct ctx *c)
 {
-	struct lookup	*lk;
-	int		 rc;
+	struct store_checkpoint	*cp;
+	const char		*id = c->match.params[0];
 
-	if ((lk = calloc(1, sizeof(*lk))) == NULL) {
+	if ((cp = calloc(1, sizeof(*cp))) == NULL) {
 		api_unavailable(c);
 		return;
 	}
-	lk->id = c->match.params[0];
-	rc = store_read(c->app->store, api_lookup_txn, lk);
-	if (rc == STORE_NOTFOUND || (rc == STORE_OK &&
-	    !api_checkpoint_visible(c, &lk->cp)))
+	switch (checkpoint_get(c->app->store, c->who.tenant, c->who.env, id,
+	    cp)) {
+	case CHECKPOINT_OK:
+		if (api_customer_access(c, cp->customer_id))
+			response_success(c->resp, 200, view_checkpoint(cp));
+		break;
+	case CHECKPOINT_NOT_FOUND:
 		response_error(c->resp, API_CHECKPOINT_NOT_FOUND,
-		    "checkpointId", NULL, "no checkpoint %.64s", lk->id);
-	else if (rc != STORE_OK)
+		    "checkpointId", NULL, "no checkpoint %.64s", id);
+		break;
+	default:
 		api_unavailable(c);
-	else if (api_customer_access(c, lk->cp.customer_id))
-		response_success(c->resp, 200, view_checkpoint(&lk->cp));
-	free(lk);
+	}
+	free(cp);
 }
 
 /*
