@@ -32,8 +32,7 @@ enum checkpoint_result {
 	CHECKPOINT_OK = 0,	/* made, found unchanged, or found */
 	CHECKPOINT_NO_DELTAS,	/* the customer has no delta at all */
 	CHECKPOINT_NOT_FOUND,	/* no such checkpoint (of that tenant) */
-	CHECKPOINT_LATER,	/* a later month is locked: job->later names
-				   whose */
+	CHECKPOINT_LATER,	/* a later month is locked: see job->later */
 	CHECKPOINT_NO_HEAD,	/* no signed head yet */
 	CHECKPOINT_NO_SIGNER,	/* signing failed */
 	CHECKPOINT_FAILED	/* the store failed or memory ran out */
@@ -93,8 +92,8 @@ struct checkpoint_job {
  * link of its own chain, so atomicity per customer is what the chain
  * needs: a failure mid-way (a 503, a crash) leaves the chunks before it
  * committed and whole, and the same call again finds those unchanged
- * (lock_customer returns a customer's checkpoint when nothing is new) and
- * goes on where it stopped.  Free with checkpoint_job_free.
+ * (a customer with nothing new keeps its checkpoint) and goes on where
+ * it stopped.  Free with checkpoint_job_free.
  */
 enum checkpoint_result checkpoint_make(struct store *,
 	    struct checkpoint_job *);
