@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "../common/grow.h"
 #include "../common/hex.h"
 #include "../common/jcs.h"
@@ -15,45 +13,45 @@
 #include "apikey.h"
 #include "balance.h"
 #include "checkpoint.h"
-#include "emit.h"
 #include "webhook.h"
 
 static void
-add_string(struct sbuf *sb, const char *name, const char *value)
+checkpoint_add_string(struct sbuf *sb, const char *name, const char *value)
 {
 	sbuf_addf(sb, ",\"%s\":", name);
 	jcs_string(value, strlen(value), sb);
 }
 
 static void
-add_time(struct sbuf *sb, const char *name, int64_t ms)
+checkpoint_add_time(struct sbuf *sb, const char *name, int64_t ms)
 {
 	char	when[TIMEFMT_LEN];
 
 	timefmt_rfc3339(ms, when);
-	add_string(sb, name, when);
+	checkpoint_add_string(sb, name, when);
 }
 
 static void
-add_amount(struct sbuf *sb, const char *name, decimal_t v)
+checkpoint_add_amount(struct sbuf *sb, const char *name, decimal_t v)
 {
 	char	text[DECIMAL_MAX];
 
 	decimal_format(v, text);
-	add_string(sb, name, text);
+	checkpoint_add_string(sb, name, text);
 }
 
 static void
-add_hash(struct sbuf *sb, const char *name, const uint8_t h[STORE_HASH_LEN])
+checkpoint_add_hash(struct sbuf *sb, const char *name,
+    const uint8_t h[STORE_HASH_LEN])
 {
 	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
 
 	hex_encode_0x(h, STORE_HASH_LEN, hex);
-	add_string(sb, name, hex);
+	checkpoint_add_string(sb, name, hex);
 }
 
 static void
-add_seq(struct sbuf *sb, const char *name, uint64_t seq)
+checkpoint_add_seq(struct sbuf *sb, const char *name, uint64_t seq)
 {
 	sbuf_addf(sb, ",\"%s\":%llu", name, (unsigned long long)seq);
 }
@@ -75,32 +73,32 @@ checkpoint_statement(struct store_checkpoint *c)
 	/* Members in JCS order; amounts as strings, so none is rounded. */
 	sbuf_adds(&sb, "{\"checkpointId\":");
 	jcs_string(c->id, strlen(c->id), &sb);
-	add_time(&sb, "createdAt", c->created_ms);
-	add_string(&sb, "customerId", c->customer_id);
-	add_seq(&sb, "deltasCount", c->count);
-	add_time(&sb, "endDate", timefmt_month_start(c->month + 1));
-	add_amount(&sb, "endingBalance", c->starting + c->net);
-	add_string(&sb, "env", apikey_env_name(c->env));
+	checkpoint_add_time(&sb, "createdAt", c->created_ms);
+	checkpoint_add_string(&sb, "customerId", c->customer_id);
+	checkpoint_add_seq(&sb, "deltasCount", c->count);
+	checkpoint_add_time(&sb, "endDate", timefmt_month_start(c->month + 1));
+	checkpoint_add_amount(&sb, "endingBalance", c->starting + c->net);
+	checkpoint_add_string(&sb, "env", apikey_env_name(c->env));
 	if (c->version >= 2)
-		add_seq(&sb, "firstSequence", c->first_seq);
+		checkpoint_add_seq(&sb, "firstSequence", c->first_seq);
 	if (c->version >= 2)
-		add_seq(&sb, "lastSequence", c->last_seq);
-	add_amount(&sb, "netChange", c->net);
-	add_string(&sb, "period", period);
+		checkpoint_add_seq(&sb, "lastSequence", c->last_seq);
+	checkpoint_add_amount(&sb, "netChange", c->net);
+	checkpoint_add_string(&sb, "period", period);
 	if (c->previous[0] != '\0')
-		add_string(&sb, "previousCheckpointId", c->previous);
+		checkpoint_add_string(&sb, "previousCheckpointId", c->previous);
 	else
 		sbuf_adds(&sb, ",\"previousCheckpointId\":null");
-	add_hash(&sb, "proofRoot", c->proof_root);
-	add_hash(&sb, "rootHash", c->root_hash);
+	checkpoint_add_hash(&sb, "proofRoot", c->proof_root);
+	checkpoint_add_hash(&sb, "rootHash", c->root_hash);
 	if (c->version >= 2) {
 		hex_encode(c->salt, STORE_HASH_LEN, salt);
-		add_string(&sb, "salt", salt);
+		checkpoint_add_string(&sb, "salt", salt);
 	}
-	add_time(&sb, "startDate", timefmt_month_start(c->month));
-	add_amount(&sb, "startingBalance", c->starting);
-	add_string(&sb, "tenant", c->tenant);
-	add_seq(&sb, "treeSize", c->tree_size);
+	checkpoint_add_time(&sb, "startDate", timefmt_month_start(c->month));
+	checkpoint_add_amount(&sb, "startingBalance", c->starting);
+	checkpoint_add_string(&sb, "tenant", c->tenant);
+	checkpoint_add_seq(&sb, "treeSize", c->tree_size);
 	sbuf_addf(&sb, ",\"version\":%d}", c->version);
 	if (!sb.oom && sb.len < sizeof(c->statement)) {
 		memcpy(c->statement, sb.buf, sb.len);
@@ -119,20 +117,29 @@ checkpoint_job_free(struct checkpoint_job *job)
 	job->n = job->cap = 0;
 }
 
-/* Private results of checkpoint-all's walk, never returned. */
-#define CHUNK_FULL	(STORE_USER + 28)	/* commit, then walk on */
-#define PAGE_FULL	(STORE_USER + 29)	/* commit, and stop */
+/*
+ * Why a transaction below ends other than with a store code: the first
+ * three become checkpoint_make's answer, the last two are checkpoint-all's
+ * walk committing a chunk.
+ */
+enum checkpoint_stop {
+	STOP_LATER = STORE_USER,	/* CHECKPOINT_LATER */
+	STOP_NO_HEAD,			/* CHECKPOINT_NO_HEAD */
+	STOP_NO_SIGNER,			/* CHECKPOINT_NO_SIGNER */
+	STOP_CHUNK_FULL,		/* commit, then walk on */
+	STOP_PAGE_FULL			/* commit, and stop */
+};
 
 /*
  * Counts c and lists it while the job keeps that many; past them a job
- * that pages stops (PAGE_FULL), having found that there is more.
+ * that pages stops (STOP_PAGE_FULL), having found that there is more.
  */
 static int
-job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
+checkpoint_job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
 {
 	if (job->keep != 0 && job->n >= job->keep) {
 		job->count++;
-		return job->page ? PAGE_FULL : STORE_OK;
+		return job->page ? STOP_PAGE_FULL : STORE_OK;
 	}
 	if (grow(&job->list, &job->cap, job->n + 1, sizeof(*job->list)) < 0)
 		return STORE_NOMEM;
@@ -143,7 +150,7 @@ job_add(struct checkpoint_job *job, const struct store_checkpoint *c)
 
 /* The Merkle root over the leaf hashes of the customer's seqs c covers. */
 static int
-proof_root(struct store_txn *t, struct store_checkpoint *c)
+checkpoint_proof_root(struct store_txn *t, struct store_checkpoint *c)
 {
 	struct merkle_array	 arr = { NULL, 0 };
 	merkle_hash		*leaves = NULL;
@@ -174,10 +181,10 @@ out:
 
 /*
  * The customer's newest checkpoint, if any (*has_prev).  A later month
- * than the job's is CHECKPOINT_LATER: months are locked in order.
+ * than the job's is STOP_LATER: months are locked in order.
  */
 static int
-predecessor(struct store_txn *t, struct checkpoint_job *job,
+checkpoint_predecessor(struct store_txn *t, struct checkpoint_job *job,
     const char *customer, struct store_checkpoint *prev, int *has_prev)
 {
 	int	rc;
@@ -189,7 +196,7 @@ predecessor(struct store_txn *t, struct checkpoint_job *job,
 		return STORE_OK;
 	if (rc == STORE_OK && prev->month > job->month) {
 		snprintf(job->later, sizeof(job->later), "%s", customer);
-		return CHECKPOINT_LATER;
+		return STOP_LATER;
 	}
 	*has_prev = rc == STORE_OK;
 	return rc;
@@ -201,7 +208,7 @@ predecessor(struct store_txn *t, struct checkpoint_job *job,
  * to it is recorded before the month's end and verified.
  */
 static int
-through(struct store_txn *t, const struct checkpoint_job *job,
+checkpoint_through(struct store_txn *t, const struct checkpoint_job *job,
     const char *customer, uint64_t *seq, uint64_t *tree_size)
 {
 	struct balance_scope	upto = { .kind = BALANCE_CUSTOM };
@@ -240,7 +247,7 @@ checkpoint_new(struct store_txn *t, struct checkpoint_job *job,
 	int			rc;
 
 	if ((rc = store_sth_get(t, tree_size, &head)) != STORE_OK)
-		return rc == STORE_NOTFOUND ? CHECKPOINT_NO_HEAD : rc;
+		return rc == STORE_NOTFOUND ? STOP_NO_HEAD : rc;
 	if (random_hex(hex, 16) < 0 ||
 	    random_bytes(c->salt, sizeof(c->salt)) < 0)
 		return STORE_IO;
@@ -264,7 +271,7 @@ checkpoint_new(struct store_txn *t, struct checkpoint_job *job,
 	if ((rc = balance_run_sum(t, job->tenant, job->env, customer, first,
 	    last, &c->net)) != STORE_OK)
 		return rc;
-	return proof_root(t, c);
+	return checkpoint_proof_root(t, c);
 }
 
 /*
@@ -275,7 +282,7 @@ checkpoint_new(struct store_txn *t, struct checkpoint_job *job,
  * Adds the deltas a new checkpoint covers to *covered.
  */
 static int
-lock_customer(struct store_txn *t, struct checkpoint_job *job,
+checkpoint_lock_customer(struct store_txn *t, struct checkpoint_job *job,
     const struct webhook_targets *tg, const char *customer, int only_if_due,
     uint64_t *covered)
 {
@@ -283,12 +290,13 @@ lock_customer(struct store_txn *t, struct checkpoint_job *job,
 	uint64_t		 first, last, tree_size;
 	int			 rc, has_prev;
 
-	if ((rc = predecessor(t, job, customer, &prev, &has_prev)) !=
+	if ((rc = checkpoint_predecessor(t, job, customer, &prev, &has_prev)) !=
 	    STORE_OK ||
-	    (rc = through(t, job, customer, &last, &tree_size)) != STORE_OK)
-		return only_if_due && rc == CHECKPOINT_LATER ? STORE_OK : rc;
+	    (rc = checkpoint_through(t, job, customer, &last, &tree_size)) !=
+	    STORE_OK)
+		return only_if_due && rc == STOP_LATER ? STORE_OK : rc;
 	if (has_prev && prev.month == job->month && prev.through_seq == last)
-		return job_add(job, &prev);	/* nothing new: the same one */
+		return checkpoint_job_add(job, &prev);	/* nothing new: as is */
 	first = checkpoint_run_start(has_prev ? &prev : NULL, job->month);
 	if (last + 1 < first)
 		last = first - 1;	/* nothing verified past its start yet */
@@ -307,19 +315,19 @@ lock_customer(struct store_txn *t, struct checkpoint_job *job,
 	}
 	if (job->sign(job->sign_arg, c->statement, strlen(c->statement),
 	    c->sig, &c->sig_len, c->key_id, c->alg) < 0) {
-		rc = CHECKPOINT_NO_SIGNER;
+		rc = STOP_NO_SIGNER;
 		goto out;
 	}
 	if ((rc = store_checkpoint_add(t, c)) == STORE_OK &&
 	    (rc = webhook_checkpoint_verified(t, tg, c)) == STORE_OK)
-		rc = job_add(job, c);
+		rc = checkpoint_job_add(job, c);
 out:
 	free(c);
 	return rc;
 }
 
 /* One transaction of checkpoint-all: chunk customers from resume on. */
-struct chunk {
+struct checkpoint_chunk {
 	struct store_txn		*t;
 	struct checkpoint_job		*job;
 	const struct webhook_targets	*tg;
@@ -338,9 +346,10 @@ struct chunk {
  * The walk starts at the resume key itself, which the chunk before took.
  */
 static int
-lock_listed(const char *customer, const struct store_customer *sc, void *arg)
+checkpoint_lock_listed(const char *customer, const struct store_customer *sc,
+    void *arg)
 {
-	struct chunk		*ch = arg;
+	struct checkpoint_chunk		*ch = arg;
 	struct store_month	 m;
 	int			 rc;
 
@@ -350,14 +359,14 @@ lock_listed(const char *customer, const struct store_customer *sc, void *arg)
 	if (ch->walked == (ch->job->chunk ? ch->job->chunk : CHECKPOINT_CHUNK) ||
 	    ch->covered >= (ch->job->chunk_deltas ? ch->job->chunk_deltas :
 	    CHECKPOINT_CHUNK_DELTAS))
-		return CHUNK_FULL;
+		return STOP_CHUNK_FULL;
 	rc = store_month_get(ch->t, ch->job->tenant, ch->job->env, customer,
 	    ch->job->month, &m);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
-	rc = lock_customer(ch->t, ch->job, ch->tg, customer,
+	rc = checkpoint_lock_customer(ch->t, ch->job, ch->tg, customer,
 	    rc == STORE_NOTFOUND, &ch->covered);
-	if (rc == STORE_OK || rc == PAGE_FULL) {
+	if (rc == STORE_OK || rc == STOP_PAGE_FULL) {
 		ch->walked++;
 		snprintf(ch->last, sizeof(ch->last), "%s", customer);
 	}
@@ -365,9 +374,9 @@ lock_listed(const char *customer, const struct store_customer *sc, void *arg)
 }
 
 static int
-chunk_txn(struct store_txn *t, void *arg)
+checkpoint_chunk_txn(struct store_txn *t, void *arg)
 {
-	struct chunk		*ch = arg;
+	struct checkpoint_chunk		*ch = arg;
 	struct webhook_targets	*tg;
 	int			 rc;
 
@@ -383,18 +392,18 @@ chunk_txn(struct store_txn *t, void *arg)
 		return rc;
 	ch->tg = tg;
 	rc = store_customer_each_from(t, ch->job->tenant, ch->job->env,
-	    ch->resume, lock_listed, ch);
+	    ch->resume, checkpoint_lock_listed, ch);
 	webhook_targets_free(tg);
 	/* A full chunk or page commits what it did. */
 	ch->end = rc;
-	return rc == CHUNK_FULL || rc == PAGE_FULL ? STORE_OK : rc;
+	return rc == STOP_CHUNK_FULL || rc == STOP_PAGE_FULL ? STORE_OK : rc;
 }
 
 /* Checkpoint-all, a transaction per chunk, each committed before the next. */
 static int
 checkpoint_all(struct store *st, struct checkpoint_job *job)
 {
-	struct chunk	*ch;
+	struct checkpoint_chunk	*ch;
 	int		 rc;
 
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
@@ -403,18 +412,19 @@ checkpoint_all(struct store *st, struct checkpoint_job *job)
 	snprintf(ch->resume, sizeof(ch->resume), "%s",
 	    job->after != NULL ? job->after : "");
 	do {
-		if ((rc = store_write(st, chunk_txn, ch)) != STORE_OK)
+		if ((rc = store_write(st, checkpoint_chunk_txn, ch)) !=
+		    STORE_OK)
 			break;
 		ch->n0 = job->n;
 		ch->count0 = job->count;
 		memcpy(ch->resume, ch->last, sizeof(ch->resume));
-	} while (ch->end == CHUNK_FULL);
+	} while (ch->end == STOP_CHUNK_FULL);
 	free(ch);
 	return rc;
 }
 
 static int
-single_txn(struct store_txn *t, void *arg)
+checkpoint_single_txn(struct store_txn *t, void *arg)
 {
 	struct checkpoint_job	*job = arg;
 	struct webhook_targets	*tg;
@@ -426,17 +436,63 @@ single_txn(struct store_txn *t, void *arg)
 	job->later[0] = '\0';
 	if ((rc = webhook_targets_load(t, &tg)) != STORE_OK)
 		return rc;
-	rc = lock_customer(t, job, tg, job->customer_id, 0, &covered);
+	rc = checkpoint_lock_customer(t, job, tg, job->customer_id, 0,
+	    &covered);
 	webhook_targets_free(tg);
 	return rc;
 }
 
-int
+enum checkpoint_result
 checkpoint_make(struct store *st, struct checkpoint_job *job)
 {
+	int	rc;
+
 	job->n = 0;
 	job->count = 0;
-	if (job->customer_id != NULL)
-		return store_write(st, single_txn, job);
-	return checkpoint_all(st, job);
+	rc = job->customer_id != NULL ? store_write(st,
+	    checkpoint_single_txn, job) : checkpoint_all(st, job);
+	switch (rc) {
+	case STORE_OK:
+		return CHECKPOINT_OK;
+	case STORE_NOTFOUND:
+		return CHECKPOINT_NO_DELTAS;
+	case STOP_LATER:
+		return CHECKPOINT_LATER;
+	case STOP_NO_HEAD:
+		return CHECKPOINT_NO_HEAD;
+	case STOP_NO_SIGNER:
+		return CHECKPOINT_NO_SIGNER;
+	default:
+		return CHECKPOINT_FAILED;
+	}
+}
+
+struct checkpoint_lookup {
+	const char		*id;
+	struct store_checkpoint	*cp;
+};
+
+static int
+checkpoint_get_txn(struct store_txn *t, void *arg)
+{
+	struct checkpoint_lookup	*lk = arg;
+
+	return store_checkpoint_get(t, lk->id, lk->cp);
+}
+
+enum checkpoint_result
+checkpoint_get(struct store *st, const char *tenant, enum store_env env,
+    const char *id, struct store_checkpoint *cp)
+{
+	struct checkpoint_lookup	lk = { id, cp };
+
+	switch (store_read(st, checkpoint_get_txn, &lk)) {
+	case STORE_OK:
+		return strcmp(cp->tenant, tenant) == 0 && cp->env == env ?
+		    CHECKPOINT_OK : CHECKPOINT_NOT_FOUND;
+	case STORE_NOTFOUND:
+		return CHECKPOINT_NOT_FOUND;
+	default:
+		return CHECKPOINT_FAILED;
+	}
 }

@@ -27,11 +27,16 @@
 
 #include "../store/store.h"
 
-struct json_object;
-
-#define CHECKPOINT_LATER	(STORE_USER + 20)  /* a later month is locked */
-#define CHECKPOINT_NO_HEAD	(STORE_USER + 21)  /* no signed head yet */
-#define CHECKPOINT_NO_SIGNER	(STORE_USER + 22)  /* signing failed */
+/* What checkpoint_make and checkpoint_get answer. */
+enum checkpoint_result {
+	CHECKPOINT_OK = 0,	/* made, found unchanged, or found */
+	CHECKPOINT_NO_DELTAS,	/* the customer has no delta at all */
+	CHECKPOINT_NOT_FOUND,	/* no such checkpoint (of that tenant) */
+	CHECKPOINT_LATER,	/* a later month is locked: see job->later */
+	CHECKPOINT_NO_HEAD,	/* no signed head yet */
+	CHECKPOINT_NO_SIGNER,	/* signing failed */
+	CHECKPOINT_FAILED	/* the store failed or memory ran out */
+};
 
 /* Signs a statement: sig holds STORE_SIG_MAX bytes; 0 or -1. */
 typedef int	(*checkpoint_sign_fn)(void *arg, const void *msg, size_t len,
@@ -87,13 +92,19 @@ struct checkpoint_job {
  * link of its own chain, so atomicity per customer is what the chain
  * needs: a failure mid-way (a 503, a crash) leaves the chunks before it
  * committed and whole, and the same call again finds those unchanged
- * (lock_customer returns a customer's checkpoint when nothing is new) and
- * goes on where it stopped.  Returns a store code: STORE_NOTFOUND for a
- * customer with no delta at all, or one of the CHECKPOINT_ codes above.
- * Free with checkpoint_job_free.
+ * (a customer with nothing new keeps its checkpoint) and goes on where
+ * it stopped.  Free with checkpoint_job_free.
  */
-int	checkpoint_make(struct store *, struct checkpoint_job *);
+enum checkpoint_result checkpoint_make(struct store *,
+	    struct checkpoint_job *);
 void	checkpoint_job_free(struct checkpoint_job *);
+
+/*
+ * The checkpoint id, if it is one of tenant's in env: another tenant's
+ * is as unknown as none (CHECKPOINT_NOT_FOUND).
+ */
+enum checkpoint_result checkpoint_get(struct store *, const char *tenant,
+	    enum store_env, const char *id, struct store_checkpoint *);
 
 /*
  * The first seq a new checkpoint of month covers, after prev (NULL for

@@ -15,8 +15,11 @@
 #include "tlog.h"
 #include "webhook.h"
 
-#define STEP_NOTHING	(STORE_USER + 1)	/* no new leaf: sign nothing */
-#define STEP_STOP	(STORE_USER + 2)	/* batch full */
+/* Why a step's transaction or walk ends early. */
+enum integrator_stop {
+	STEP_NOTHING = STORE_USER,	/* no new leaf: sign nothing */
+	STEP_STOP			/* batch full */
+};
 
 struct integrator {
 	struct store		*store;
@@ -34,6 +37,9 @@ struct integrator {
 	pthread_cond_t		 wake;
 	atomic_int		 stop;
 	int			 interval_ms;
+	/* Broadcast after every step, under lock; rounds counts them. */
+	pthread_cond_t		 stepped;
+	uint64_t		 rounds;
 };
 
 /* What one step's transaction works on; reset at every (re)try. */
@@ -85,6 +91,7 @@ integrator_open(struct integrator **out, struct store *st,
 	pthread_mutex_init(&ig->lock, NULL);
 	pthread_mutex_init(&ig->key_lock, NULL);
 	clockwait_init(&ig->wake);
+	clockwait_init(&ig->stepped);
 	if ((rc = tlog_key_active(st, &rec)) != STORE_OK) {
 		snprintf(err, errlen, "%s", rc == STORE_NOTFOUND ? "no signing "
 		    "key: run tallyctl signing-key generate" :
@@ -132,21 +139,21 @@ static int
 integrator_sign(struct step *s)
 {
 	struct integrator	*ig = s->ig;
-	struct note_head	 cp;
+	struct note_head	 nh;
 	int			 rc;
 
-	memset(&cp, 0, sizeof(cp));
-	snprintf(cp.origin, sizeof(cp.origin), "%s", ig->origin);
-	cp.size = s->to;
-	if (merkle_edge_root(&s->edge, cp.root) != 0)
+	memset(&nh, 0, sizeof(nh));
+	snprintf(nh.origin, sizeof(nh.origin), "%s", ig->origin);
+	nh.size = s->to;
+	if (merkle_edge_root(&s->edge, nh.root) != 0)
 		return STORE_NOMEM;
-	if ((rc = note_sign(&cp, ig->key, ig->key_rec.name, s->head.note,
+	if ((rc = note_sign(&nh, ig->key, ig->key_rec.name, s->head.note,
 	    sizeof(s->head.note))) != NOTE_OK) {
 		log_error("integrator: cannot sign: %s", note_strerror(rc));
 		return STORE_IO;
 	}
 	s->head.size = s->to;
-	memcpy(s->head.root, cp.root, sizeof(cp.root));
+	memcpy(s->head.root, nh.root, sizeof(nh.root));
 	s->head.signed_ms = timefmt_now_ms();
 	snprintf(s->head.key_id, sizeof(s->head.key_id), "%s",
 	    ig->key_rec.key_id);
@@ -241,6 +248,10 @@ integrator_round(struct integrator *ig, uint64_t *size, uint64_t *added)
 	atomic_store(&ig->ready, rc == STORE_OK);
 	webhook_targets_free(s->targets);
 	free(s);
+	pthread_mutex_lock(&ig->lock);
+	ig->rounds++;
+	pthread_cond_broadcast(&ig->stepped);
+	pthread_mutex_unlock(&ig->lock);
 	return rc;
 }
 
@@ -310,6 +321,7 @@ integrator_close(struct integrator *ig)
 	pthread_mutex_destroy(&ig->lock);
 	pthread_mutex_destroy(&ig->key_lock);
 	pthread_cond_destroy(&ig->wake);
+	pthread_cond_destroy(&ig->stepped);
 	free(ig);
 }
 
@@ -329,4 +341,66 @@ integrator_sign_statement(struct integrator *ig, const void *msg, size_t len,
 	}
 	pthread_mutex_unlock(&ig->key_lock);
 	return rc;
+}
+
+/* The log's size and the newest head's (0 before the first). */
+static int
+integrator_sizes_txn(struct store_txn *t, void *arg)
+{
+	uint64_t		*sizes = arg;
+	struct store_sth	 head;
+	int			 rc;
+
+	if ((rc = store_log_size(t, &sizes[0])) != STORE_OK)
+		return rc;
+	rc = store_sth_latest(t, &head);
+	sizes[1] = rc == STORE_OK ? head.size : 0;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* Now on the monotonic clock, which clockwait measures by too. */
+static int64_t
+integrator_mono_ms(void)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int
+integrator_wait_covered(struct integrator *ig, int timeout_ms)
+{
+	uint64_t	sizes[2], want, seen;
+	int64_t		deadline, left;
+	int		stepped;
+
+	if (ig == NULL)
+		return -1;
+	deadline = integrator_mono_ms() + timeout_ms;
+	pthread_mutex_lock(&ig->lock);
+	seen = ig->rounds;
+	pthread_mutex_unlock(&ig->lock);
+	if (store_read(ig->store, integrator_sizes_txn, sizes) != STORE_OK)
+		return -1;
+	want = sizes[0];
+	/*
+	 * The store is read again after each step, not told by the step:
+	 * the stored head is the fact, whoever stored it.  A step that ends
+	 * between a read and the wait has counted a round, so none is
+	 * missed.
+	 */
+	while (sizes[1] < want) {
+		pthread_mutex_lock(&ig->lock);
+		while (ig->rounds == seen &&
+		    (left = deadline - integrator_mono_ms()) > 0)
+			clockwait(&ig->stepped, &ig->lock, (long)left);
+		stepped = ig->rounds != seen;
+		seen = ig->rounds;
+		pthread_mutex_unlock(&ig->lock);
+		if (!stepped || store_read(ig->store, integrator_sizes_txn,
+		    sizes) != STORE_OK)
+			return -1;
+	}
+	return 0;
 }

@@ -47,6 +47,13 @@ int	integrator_step(struct integrator *, uint64_t *size);
 int	integrator_sign_statement(struct integrator *, const void *msg,
 	    size_t len, uint8_t *sig, size_t *siglen,
 	    char key_id[STORE_KEYID_MAX + 1], char alg[STORE_ALG_MAX + 1]);
+/*
+ * Waits up to timeout_ms until a stored head covers every delta logged
+ * before the call, so that what a client just recorded can be locked in
+ * a checkpoint.  Woken by each step, not polling.  0 once covered; -1
+ * after the timeout, a store failure, or without an integrator.
+ */
+int	integrator_wait_covered(struct integrator *, int timeout_ms);
 /* 1 while a signing key is loaded and the last step succeeded. */
 int	integrator_ready(struct integrator *);
 

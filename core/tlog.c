@@ -2,13 +2,25 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/grow.h"
 #include "../common/timefmt.h"
 #include "../crypto/endorse.h"
 #include "../crypto/random.h"
 #include "tlog.h"
+
+/* Why a transaction below ends other than with a store code. */
+enum tlog_stop {
+	TLOG_STOP_NO_HEAD = STORE_USER,	/* TLOG_NO_HEAD, and so on */
+	TLOG_STOP_BEYOND_HEAD,
+	TLOG_STOP_NO_LEAF,
+	TLOG_STOP_INDEX_RANGE,
+	TLOG_STOP_FROM_RANGE,
+	TLOG_STOP_RETIRED		/* the endorser retired meanwhile */
+};
 
 int
 tlog_delta_status(struct store_txn *t, struct store_delta *d)
@@ -32,6 +44,158 @@ tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
 	return store_node_get(txn, level, index, out);
 }
 
+/* A read's store code as the log's answer; its own answers pass. */
+static enum tlog_result
+tlog_result(int rc)
+{
+	switch (rc) {
+	case STORE_OK:
+		return TLOG_OK;
+	case TLOG_STOP_NO_HEAD:
+		return TLOG_NO_HEAD;
+	case TLOG_STOP_BEYOND_HEAD:
+		return TLOG_BEYOND_HEAD;
+	case TLOG_STOP_NO_LEAF:
+		return TLOG_NO_LEAF;
+	case TLOG_STOP_INDEX_RANGE:
+		return TLOG_INDEX_RANGE;
+	case TLOG_STOP_FROM_RANGE:
+		return TLOG_FROM_RANGE;
+	default:
+		return TLOG_FAILED;
+	}
+}
+
+static int
+tlog_latest_txn(struct store_txn *t, void *arg)
+{
+	int	rc = store_sth_latest(t, arg);
+
+	return rc == STORE_NOTFOUND ? TLOG_STOP_NO_HEAD : rc;
+}
+
+enum tlog_result
+tlog_head_latest(struct store *st, struct store_sth *h)
+{
+	return tlog_result(store_read(st, tlog_latest_txn, h));
+}
+
+/* A proof's tree size, and the head of exactly that size (see tlog.h). */
+static int
+tlog_tree_size(struct store_txn *t, int given, uint64_t *size,
+    struct store_sth *h)
+{
+	int	rc;
+
+	if ((rc = store_sth_latest(t, h)) != STORE_OK)
+		return rc == STORE_NOTFOUND ? TLOG_STOP_NO_HEAD : rc;
+	if (!given)
+		*size = h->size;
+	else if (*size > h->size)
+		return TLOG_STOP_BEYOND_HEAD;
+	else if (*size != h->size &&
+	    (rc = store_sth_get(t, *size, h)) != STORE_OK) {
+		if (rc != STORE_NOTFOUND)
+			return rc;
+		memset(h, 0, sizeof(*h));
+	}
+	return STORE_OK;
+}
+
+static int
+tlog_inclusion_txn(struct store_txn *t, void *arg)
+{
+	struct tlog_inclusion	*in = arg;
+	int			 rc;
+
+	if ((rc = tlog_tree_size(t, in->size_given, &in->size, &in->head)) !=
+	    STORE_OK)
+		return rc;
+	if (in->by_hash && (rc = store_leaf_find(t, in->leaf, &in->index)) !=
+	    STORE_OK)
+		return rc == STORE_NOTFOUND ? TLOG_STOP_NO_LEAF : rc;
+	if (in->index >= in->size)
+		return TLOG_STOP_INDEX_RANGE;
+	if (!in->by_hash && (rc = store_node_get(t, 0, in->index, in->leaf)) !=
+	    STORE_OK)
+		return rc;
+	if ((rc = merkle_inclusion_proof(tlog_node, t, in->index, in->size,
+	    in->proof, &in->len)) != 0 ||
+	    (rc = merkle_root(tlog_node, t, in->size, in->root)) != 0)
+		return rc < 0 ? STORE_CORRUPT : rc;
+	return STORE_OK;
+}
+
+enum tlog_result
+tlog_inclusion(struct store *st, struct tlog_inclusion *in)
+{
+	return tlog_result(store_read(st, tlog_inclusion_txn, in));
+}
+
+static int
+tlog_consistency_txn(struct store_txn *t, void *arg)
+{
+	struct tlog_consistency	*cs = arg;
+	int			 rc;
+
+	if ((rc = tlog_tree_size(t, cs->to_given, &cs->to, &cs->head)) !=
+	    STORE_OK)
+		return rc;
+	if (cs->from < 1 || cs->from > cs->to)
+		return TLOG_STOP_FROM_RANGE;
+	if ((rc = merkle_consistency_proof(tlog_node, t, cs->from, cs->to,
+	    cs->proof, &cs->len)) != 0 ||
+	    (rc = merkle_root(tlog_node, t, cs->from, cs->from_root)) != 0 ||
+	    (rc = merkle_root(tlog_node, t, cs->to, cs->to_root)) != 0)
+		return rc < 0 ? STORE_CORRUPT : rc;
+	return STORE_OK;
+}
+
+enum tlog_result
+tlog_consistency(struct store *st, struct tlog_consistency *cs)
+{
+	return tlog_result(store_read(st, tlog_consistency_txn, cs));
+}
+
+static int
+tlog_key_listed(const struct store_signkey *k, void *arg)
+{
+	struct tlog_keys	*keys = arg;
+
+	if (grow(&keys->list, &keys->cap, keys->n + 1,
+	    sizeof(*keys->list)) < 0)
+		return STORE_NOMEM;
+	keys->list[keys->n++] = *k;
+	return STORE_OK;
+}
+
+int
+tlog_keys_read(struct store_txn *t, struct tlog_keys *keys)
+{
+	keys->n = 0;
+	return store_signkey_each(t, tlog_key_listed, keys);
+}
+
+static int
+tlog_keys_txn(struct store_txn *t, void *arg)
+{
+	return tlog_keys_read(t, arg);
+}
+
+enum tlog_result
+tlog_keys(struct store *st, struct tlog_keys *keys)
+{
+	return tlog_result(store_read(st, tlog_keys_txn, keys));
+}
+
+void
+tlog_keys_free(struct tlog_keys *keys)
+{
+	free(keys->list);
+	keys->list = NULL;
+	keys->n = keys->cap = 0;
+}
+
 int
 tlog_key_id(const struct sigkey *key, const char *name,
     char out[STORE_KEYID_MAX + 1])
@@ -44,7 +208,8 @@ tlog_key_id(const struct sigkey *key, const char *name,
 	return 0;
 }
 
-struct keygen {
+
+struct tlog_keygen {
 	struct store_signkey	*rec;
 	int			 flags;
 };
@@ -52,7 +217,7 @@ struct keygen {
 static int
 tlog_key_record(struct store_txn *t, void *arg)
 {
-	struct keygen		*kg = arg;
+	struct tlog_keygen		*kg = arg;
 	struct store_signkey	 old;
 	int			 rc;
 
@@ -63,7 +228,7 @@ tlog_key_record(struct store_txn *t, void *arg)
 		/* The endorsement speaks for the key read before signing. */
 		if (kg->rec->rotation == STORE_ROTATION_ENDORSED &&
 		    strcmp(old.key_id, kg->rec->replaces) != 0)
-			return TLOG_ENDORSER_RETIRED;
+			return TLOG_STOP_RETIRED;
 		if (kg->rec->rotation == STORE_ROTATION_UNENDORSED)
 			snprintf(kg->rec->replaces, sizeof(kg->rec->replaces),
 			    "%s", old.key_id);
@@ -73,7 +238,7 @@ tlog_key_record(struct store_txn *t, void *arg)
 	} else if (rc != STORE_NOTFOUND)
 		return rc;
 	else if (kg->rec->rotation == STORE_ROTATION_ENDORSED)
-		return TLOG_ENDORSER_RETIRED;
+		return TLOG_STOP_RETIRED;
 	else
 		kg->rec->rotation = STORE_ROTATION_GENESIS;
 	return store_signkey_add(t, kg->rec);
@@ -97,7 +262,7 @@ tlog_key_subject(const struct store_signkey *rec, const struct sigkey *key,
  * to endorse its successor.  *out stays NULL (and rec records no
  * endorsement) when no key signs yet or the caller said --no-endorse.
  */
-static int
+static enum tlog_key_result
 tlog_key_endorser(struct store *st, const char *data_dir, int flags,
     struct store_signkey *rec, struct sigkey **out, char *err,
     size_t errlen)
@@ -108,15 +273,15 @@ tlog_key_endorser(struct store *st, const char *data_dir, int flags,
 
 	*out = NULL;
 	if (!(flags & TLOG_KEY_ROTATE))
-		return STORE_OK;
+		return TLOG_KEY_OK;
 	rec->rotation = STORE_ROTATION_UNENDORSED;
 	if (flags & TLOG_KEY_NO_ENDORSE)
-		return STORE_OK;
+		return TLOG_KEY_OK;
 	if ((rc = tlog_key_active(st, &old)) == STORE_NOTFOUND)
-		return STORE_OK;	/* nothing to rotate: a genesis key */
+		return TLOG_KEY_OK;	/* nothing to rotate: a genesis key */
 	if (rc != STORE_OK) {
 		snprintf(err, errlen, "%s", store_strerror(rc));
-		return rc;
+		return TLOG_KEY_FAILED;
 	}
 	if (tlog_key_load(data_dir, &old, out, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "the key that signs now (%s) must "
@@ -128,7 +293,7 @@ tlog_key_endorser(struct store *st, const char *data_dir, int flags,
 	}
 	rec->rotation = STORE_ROTATION_ENDORSED;
 	snprintf(rec->replaces, sizeof(rec->replaces), "%s", old.key_id);
-	return STORE_OK;
+	return TLOG_KEY_OK;
 }
 
 int
@@ -137,17 +302,18 @@ tlog_key_generate(struct store *st, const char *data_dir, const char *name,
     size_t errlen)
 {
 	struct sigkey		*key = NULL, *endorser = NULL;
-	struct keygen		 kg = { rec, flags };
+	struct tlog_keygen		 kg = { rec, flags };
 	struct endorse_subject	 subject;
 	char			 dir[1024], tmp[1100] = "", path[1100];
 	char			 nonce[17], from[TIMEFMT_LEN];
-	int			 rc = STORE_IO;
+	enum tlog_key_result	 res;
+	int			 rc;
 
 	memset(rec, 0, sizeof(*rec));
-	if ((rc = tlog_key_endorser(st, data_dir, flags, rec, &endorser, err,
-	    errlen)) != STORE_OK)
-		return rc;
-	rc = STORE_IO;
+	if ((res = tlog_key_endorser(st, data_dir, flags, rec, &endorser, err,
+	    errlen)) != TLOG_KEY_OK)
+		return res;
+	res = TLOG_KEY_FAILED;
 	snprintf(dir, sizeof(dir), "%s/keys", data_dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
@@ -186,23 +352,31 @@ tlog_key_generate(struct store *st, const char *data_dir, const char *name,
 			goto out;
 		}
 	}
-	rc = store_write(st, tlog_key_record, &kg);
-	if (rc == STORE_EXISTS && !(flags & TLOG_KEY_ROTATE))
+	switch (rc = store_write(st, tlog_key_record, &kg)) {
+	case STORE_OK:
+		res = TLOG_KEY_OK;
+		break;
+	case STORE_EXISTS:	/* only without TLOG_KEY_ROTATE */
+		res = TLOG_KEY_EXISTS;
 		snprintf(err, errlen, "a signing key exists already: use "
 		    "signing-key rotate");
-	else if (rc == TLOG_ENDORSER_RETIRED)
+		break;
+	case TLOG_STOP_RETIRED:
+		res = TLOG_ENDORSER_RETIRED;
 		snprintf(err, errlen, "key %s stopped signing while it "
 		    "endorsed its successor: try again", rec->replaces);
-	else if (rc != STORE_OK)
+		break;
+	default:
 		snprintf(err, errlen, "%s", store_strerror(rc));
-	if (rc != STORE_OK)
+	}
+	if (res != TLOG_KEY_OK)
 		unlink(path);
 out:
 	if (tmp[0] != '\0')	/* "" until the name is made */
 		unlink(tmp);
 	sigkey_free(key);
 	sigkey_free(endorser);
-	return rc;
+	return res;
 }
 
 int

@@ -24,14 +24,74 @@ int	tlog_delta_status(struct store_txn *, struct store_delta *d);
 /* A merkle node source over the store; arg is a struct store_txn *. */
 int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
 
+/* What a reading of the log's heads and proofs answers. */
+enum tlog_result {
+	TLOG_OK = 0,
+	TLOG_NO_HEAD,		/* nothing signed yet */
+	TLOG_BEYOND_HEAD,	/* a size past the newest head */
+	TLOG_NO_LEAF,		/* no leaf with that hash */
+	TLOG_INDEX_RANGE,	/* a leaf index not below the tree size */
+	TLOG_FROM_RANGE,	/* from is 0 or past to */
+	TLOG_FAILED		/* the store failed or memory ran out */
+};
+
+/* The newest signed tree head. */
+enum tlog_result tlog_head_latest(struct store *, struct store_sth *);
+
+/*
+ * Sizes default to the newest head and may not pass it: a proof is for
+ * a tree someone signed.  The head of exactly that size, if any, comes
+ * along (else head.note is "") so a client can check the root.
+ */
+struct tlog_inclusion {
+	/* In: the leaf by hash (by_hash) or by index; size if size_given. */
+	int			 by_hash, size_given;
+	uint64_t		 index, size;
+	merkle_hash		 leaf;
+	/* Out: index, leaf and size filled in, the root and the proof. */
+	merkle_hash		 root;
+	merkle_hash		 proof[MERKLE_PROOF_MAX];
+	size_t			 len;
+	struct store_sth	 head;
+};
+enum tlog_result tlog_inclusion(struct store *, struct tlog_inclusion *);
+
+struct tlog_consistency {
+	/* In: from, and to if to_given. */
+	int			 to_given;
+	uint64_t		 from, to;
+	/* Out: to filled in, both roots and the proof. */
+	merkle_hash		 from_root, to_root;
+	merkle_hash		 proof[MERKLE_PROOF_MAX];
+	size_t			 len;
+	struct store_sth	 head;
+};
+enum tlog_result tlog_consistency(struct store *, struct tlog_consistency *);
+
+/* Every signing key recorded, in the store's order; tlog_keys_free. */
+struct tlog_keys {
+	struct store_signkey	*list;
+	size_t			 n, cap;
+};
+/* Reads them in t (again from the start on a retry); a store code. */
+int	tlog_keys_read(struct store_txn *, struct tlog_keys *);
+enum tlog_result tlog_keys(struct store *, struct tlog_keys *);
+void	tlog_keys_free(struct tlog_keys *);
+
 /* Flags of tlog_key_generate. */
 #define TLOG_KEY_ROTATE		0x1	/* retire the key that signs now */
 #define TLOG_KEY_NO_ENDORSE	0x2	/* its private key is lost: no endorsement */
 
-/* Rotating refused: the old private key cannot endorse its successor. */
-#define TLOG_NO_ENDORSER	(STORE_USER + 40)
-/* Another rotation retired the endorsing key meanwhile: try again. */
-#define TLOG_ENDORSER_RETIRED	(STORE_USER + 41)
+/* What tlog_key_generate answers. */
+enum tlog_key_result {
+	TLOG_KEY_OK = 0,
+	TLOG_KEY_EXISTS,	/* a key signs already: rotate instead */
+	/* Rotating refused: the old private key cannot endorse the new. */
+	TLOG_NO_ENDORSER,
+	/* Another rotation retired the endorsing key meanwhile: try again. */
+	TLOG_ENDORSER_RETIRED,
+	TLOG_KEY_FAILED		/* files, crypto or the store failed */
+};
 
 /*
  * Makes a new signing key named name (the log origin) in data_dir/keys
@@ -40,8 +100,9 @@ int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
  * key's validity ends now and the new one's begins, and the current key
  * endorses the new one (crypto/endorse.h), so its private key must load
  * (TLOG_NO_ENDORSER if not), unless TLOG_KEY_NO_ENDORSE records the new
- * key as an unendorsed rotation.  Returns a store code; err says what
- * failed.
+ * key as an unendorsed rotation.  Returns an enum tlog_key_result (an
+ * int while callers elsewhere still compare it with STORE_OK, which is
+ * TLOG_KEY_OK); unless TLOG_KEY_OK, err says what failed.
  */
 int	tlog_key_generate(struct store *, const char *data_dir,
 	    const char *name, enum sigkey_alg, int flags,

@@ -322,47 +322,6 @@ view_scope(const struct balance_scope *s)
 	return o;
 }
 
-struct json_object *
-view_checkpoint(const struct store_checkpoint *c)
-{
-	struct json_object	*o;
-	char			 period[TIMEFMT_PERIOD_LEN];
-
-	if ((o = view_object()) == NULL)
-		return NULL;
-	timefmt_period(c->month, period);
-	view_put(o, "checkpointId", view_string(c->id));
-	view_put(o, "status", view_string("VERIFIED"));
-	view_put(o, "customerId", view_string(c->customer_id));
-	view_put(o, "period", view_string(period));
-	view_put(o, "startDate", view_time(timefmt_month_start(c->month)));
-	view_put(o, "endDate", view_time(timefmt_month_start(c->month + 1)));
-	if (c->version >= 2) {
-		view_put(o, "firstSequence", view_u64(c->first_seq));
-		view_put(o, "lastSequence", view_u64(c->last_seq));
-	}
-	view_put_exact(o, "startingBalance", c->starting);
-	view_put(o, "deltasCount", view_u64(c->count));
-	view_put_exact(o, "netChange", c->net);
-	view_put_exact(o, "endingBalance", c->starting + c->net);
-	view_put(o, "proofRoot", view_hash(c->proof_root));
-	view_put(o, "merkleRoot", view_hash(c->proof_root));
-	view_put(o, "itemsRoot", view_hash(c->proof_root));
-	if (c->previous[0] != '\0')
-		view_put(o, "previousCheckpointId", view_string(c->previous));
-	else
-		view_put_null(o, "previousCheckpointId");
-	view_put(o, "treeSize", view_u64(c->tree_size));
-	view_put(o, "rootHash", view_hash(c->root_hash));
-	view_put(o, "keyId", view_string(c->key_id));
-	view_put(o, "alg", view_string(c->alg));
-	view_put(o, "signature", view_base64(c->sig, c->sig_len));
-	view_put(o, "statement", view_base64(c->statement,
-	    strlen(c->statement)));
-	view_put(o, "createdAt", view_time(c->created_ms));
-	return o;
-}
-
 const char *
 view_event_status(enum store_event_status s)
 {

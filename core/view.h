@@ -27,6 +27,15 @@
 #include "balance.h"
 
 struct json_object;
+struct sbuf;
+/* Declared only: a view of them includes their header itself. */
+struct checkpoint_job;
+struct receipt;
+struct receipt_check;
+struct receipt_delta;
+struct tlog_consistency;
+struct tlog_inclusion;
+struct tlog_keys;
 
 /* Building blocks. */
 
@@ -123,8 +132,33 @@ struct json_object *view_scope(const struct balance_scope *);
 
 /* The API's view of a checkpoint. */
 struct json_object *view_checkpoint(const struct store_checkpoint *);
+/* A page of checkpoint-all: {checkpoints, count, next}. */
+struct json_object *view_checkpoint_page(const struct checkpoint_job *);
+/* The invoice proof of a checkpoint, its links under base ("": paths). */
+struct json_object *view_invoice_proof(const struct store_checkpoint *,
+	    const char *base);
+/* The public verification of a checkpoint, and the extra of a miss. */
+struct json_object *view_verify(const struct receipt_check *);
+struct json_object *view_verify_unknown(void);
+/*
+ * A receipt bundle in the pieces it is streamed in, each appended to sb
+ * as text: the head ({members..., "deltas": [), each delta, and the
+ * tail (], "keys": [...]}).  0, or -1 out of memory.
+ */
+int	view_receipt_head(const struct receipt *, struct sbuf *);
+int	view_receipt_delta(const struct receipt_delta *, struct sbuf *);
+int	view_receipt_tail(const struct receipt *, struct sbuf *);
 
 /* The log (SPEC 4). */
+
+/* GET /log/checkpoint: a signed tree head, its note as "checkpoint". */
+struct json_object *view_tree_head(const struct store_sth *);
+/* GET /log/inclusion and /log/consistency: a proof and its roots. */
+struct json_object *view_inclusion(const struct tlog_inclusion *);
+struct json_object *view_consistency(const struct tlog_consistency *);
+/* The signing keys as an array (a receipt's "keys"), and as GET /keys. */
+struct json_object *view_keys(const struct tlog_keys *);
+struct json_object *view_log_keys(const struct tlog_keys *);
 
 /* Webhooks (SPEC 3.10, 5). */
 

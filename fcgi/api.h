@@ -19,12 +19,6 @@ void	api_log_checkpoint(struct ctx *);
 void	api_log_inclusion(struct ctx *);
 void	api_log_consistency(struct ctx *);
 void	api_log_keys(struct ctx *);
-/*
- * GET /keys' data.keys: every signing key with its endorsement, for the
- * receipt bundle too.  A store code; on STORE_OK *out is the caller's.
- */
-struct store_txn;
-int	api_keys_array(struct store_txn *, struct json_object **out);
 
 /* api_balance.c */
 void	api_derive(struct ctx *);

@@ -253,6 +253,28 @@ START_TEST(heads_say_when_a_leaf_was_verified)
 }
 END_TEST
 
+/* A checkpoint waits for a head over what was just recorded. */
+START_TEST(waits_until_a_head_covers_the_log)
+{
+	struct store_signkey	 k;
+	struct integrator	*ig;
+	uint64_t		 size;
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k);
+	ig = integrator();
+	ck_assert_int_eq(integrator_wait_covered(NULL, 10), -1);
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	ck_assert_int_eq(integrator_wait_covered(ig, 10), 0);
+	emit_n(3);
+	/* No step runs: the wait ends at its timeout, uncovered. */
+	ck_assert_int_eq(integrator_wait_covered(ig, 50), -1);
+	/* The thread's next step wakes the waiter, well before 10 s. */
+	ck_assert_int_eq(integrator_start(ig, 20), 0);
+	ck_assert_int_eq(integrator_wait_covered(ig, 10000), 0);
+	integrator_close(ig);
+}
+END_TEST
+
 START_TEST(restart_and_rotation)
 {
 	struct store_signkey	 k1, k2;
@@ -265,7 +287,7 @@ START_TEST(restart_and_rotation)
 	key_new(SIGKEY_ECDSA_P256, 0, &k1);
 	/* A second generate is refused: that is what rotate is for. */
 	ck_assert_int_eq(tlog_key_generate(st, dir, ORIGIN, SIGKEY_ECDSA_P256,
-	    0, &k2, err, sizeof(err)), STORE_EXISTS);
+	    0, &k2, err, sizeof(err)), TLOG_KEY_EXISTS);
 	ck_assert_ptr_nonnull(strstr(err, "rotate"));
 	ig = integrator();
 	emit_n(10);
@@ -526,6 +548,7 @@ tlog_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, integrator_signs_heads);
 	tcase_add_test(tc, heads_say_when_a_leaf_was_verified);
+	tcase_add_test(tc, waits_until_a_head_covers_the_log);
 	tcase_add_test(tc, restart_and_rotation);
 	tcase_add_test(tc, audit_names_a_corrupt_node);
 	tcase_add_test(tc, key_others_can_read_is_refused);
