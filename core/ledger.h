@@ -29,7 +29,7 @@ struct ledger;
 /*
  * What became of a request, and of each item of a batch.  The ledger
  * knows no status code and no error string: its caller says each outcome
- * (fcgi, with an HTTP answer in one switch).
+ * (fcgi answers each in one switch).
  */
 enum ledger_result {
 	LEDGER_RECORDED,	/* a new delta; a batch: answered afresh */

@@ -112,7 +112,7 @@ struct json_object *view_item_error(const struct ledger_item *);
 /* A batch's answer (SPEC 3.2): the totals and each item's result. */
 struct json_object *view_batch(const struct ledger_request *);
 /* Where a delta sits in the tree a head signs: hashes, index, size, root. */
-struct json_object *view_inclusion(const struct store_delta *,
+struct json_object *view_delta_proof(const struct store_delta *,
 	    const struct store_sth *head);
 /* A delta's status (SPEC 3.3): view_record and, once verified, its proof. */
 struct json_object *view_record_proved(const struct store_delta *,

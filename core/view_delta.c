@@ -126,7 +126,7 @@ view_batch(const struct ledger_request *req)
 }
 
 struct json_object *
-view_inclusion(const struct store_delta *d, const struct store_sth *head)
+view_delta_proof(const struct store_delta *d, const struct store_sth *head)
 {
 	struct json_object	*o;
 
@@ -152,7 +152,7 @@ view_record_proved(const struct store_delta *d, const struct store_sth *head,
 		view_put_null(o, "proof");
 		return o;
 	}
-	if ((p = view_inclusion(d, head)) != NULL) {
+	if ((p = view_delta_proof(d, head)) != NULL) {
 		view_put(p, "inclusionProof", view_hashes(proof, len));
 		view_put(p, "checkpoint", view_string(head->note));
 	}

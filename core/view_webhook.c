@@ -37,7 +37,7 @@ view_delta_verified(const struct store_delta *d, const struct store_sth *head)
 	    d->reference_id : NULL);
 	view_put(o, "verificationReference", view_hash(d->leaf_hash));
 	view_put(o, "blockTimestamp", view_time(head->signed_ms));
-	view_put(o, "proof", view_inclusion(d, head));
+	view_put(o, "proof", view_delta_proof(d, head));
 	return o;
 }
 
