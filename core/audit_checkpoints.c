@@ -9,12 +9,10 @@
  * it.
  *
  * A tenant+env's checkpoints are listed from its tenant index, newest
- * first, CHK_LIST entries to a read.  The store cannot resume that index
- * where a read left it, so each read passes over what the reads before
- * it listed: the listing costs the square of a tenant's checkpoints
- * over CHK_LIST.  Checkpoints made meanwhile come first and are passed
- * over too.  Each listed checkpoint is then checked in reads of its
- * own, its deltas AUDIT_CHUNK to a read.
+ * first, CHK_LIST entries to a read, each read resuming at the position
+ * of the last entry the one before it read: checkpoints made meanwhile
+ * come before it and are not listed.  Each listed checkpoint is then
+ * checked in reads of its own, its deltas AUDIT_CHUNK to a read.
  *
  * Last the tenant index and the customer indexes are compared as sets
  * of ids, to find a checkpoint that one holds and the other does not:
@@ -38,13 +36,18 @@
 #define CHK_LIST	AUDIT_CHUNK	/* index entries per listing read */
 #define CHK_SET		65536		/* ids compared per pass */
 #define CHK_WINDOW	48		/* statement bytes shown, at most */
-#define CHK_UNKNOWN	(STORE_USER + 40)	/* the log cannot say: told */
 #define CHK_MONTH_MIN	(1970 * 12)	/* the months timefmt knows */
 #define CHK_MONTH_MAX	(9999 * 12 + 11)
 #define CHK_WHAT	(STORE_ID_MAX + AUDIT_NAME + TIMEFMT_PERIOD_LEN + 8)
 #define CHK_HEX		HEX_0X_SIZE(STORE_HASH_LEN)
 
 typedef char	chk_id[STORE_ID_MAX + 1];
+
+/* Why a read of the checkpoints ended early. */
+enum {
+	CHK_UNKNOWN = STORE_USER,	/* the log cannot say: told */
+	CHK_LEFT		/* where the listing resumes is gone */
+};
 
 /* An id of one index, and whether the other has it. */
 struct chk_member {
@@ -84,8 +87,10 @@ struct chk {
 	int			 tenant_cut;	/* the first listing's cut */
 	int			 quiet;		/* listed before: told */
 	chk_id			 from;		/* the last entry read */
+	uint64_t		 from_at;	/* and its position */
 	chk_id			 last;
-	int			 past_from;
+	uint64_t		 last_at;
+	int			 resumed;	/* from is yet to be met */
 	chk_id			 first;		/* the newest when it began */
 	uint64_t		 listed;
 	/* This pass's ids of the tenant index, sorted. */
@@ -662,24 +667,27 @@ chk_check(struct chk *x, const char *id, const char *note)
  */
 
 static int
-chk_list_entry(const struct store_checkpoint *c, void *arg)
+chk_list_entry(const struct store_checkpoint *c, uint64_t at, void *arg)
 {
 	struct chk	*x = arg;
 	char		 what[CHK_WHAT];
 
-	if (!x->past_from) {
-		if (strcmp(c->id, x->from) == 0)
-			x->past_from = 1;
+	if (x->resumed) {
+		/* A read resumes at the entry the last one ended with. */
+		if (at != x->from_at || strcmp(c->id, x->from) != 0)
+			return CHK_LEFT;
+		x->resumed = 0;
 		return STORE_OK;
 	}
 	if (x->nread == CHK_LIST) {
 		x->more = 1;
-		return AUDIT_DONE;
+		return STORE_STOP;
 	}
 	if (x->from[0] == '\0' && x->nread == 0)
 		snprintf(x->first, sizeof(x->first), "%s", c->id);
 	x->nread++;
 	snprintf(x->last, sizeof(x->last), "%s", c->id);
+	x->last_at = at;
 	if (strcmp(c->tenant, x->tenant) != 0 || c->env != x->env) {
 		chk_what(what, c);
 		if (!x->quiet)
@@ -701,12 +709,12 @@ chk_list_read(struct store_txn *t, void *arg)
 
 	x->nlist = x->nread = 0;
 	x->more = 0;
-	x->past_from = x->from[0] == '\0';
-	if (x->past_from)
+	x->resumed = x->from[0] != '\0';
+	if (!x->resumed)
 		x->first[0] = '\0';
-	rc = store_checkpoint_each(t, x->tenant, x->env, NULL, chk_list_entry,
-	    x);
-	if (rc == AUDIT_DONE)
+	rc = store_checkpoint_each_from(t, x->tenant, x->env, x->from_at,
+	    chk_list_entry, x);
+	if (rc == STORE_STOP)
 		return STORE_OK;
 	if (rc == STORE_CORRUPT) {
 		/* The store does not say which: the entry after the last. */
@@ -720,7 +728,8 @@ chk_list_read(struct store_txn *t, void *arg)
 			    "after " : "first", after);
 		return STORE_OK;
 	}
-	if (rc == STORE_OK && !x->past_from) {
+	if (rc == CHK_LEFT || (rc == STORE_OK && x->resumed)) {
+		rc = STORE_OK;
 		x->cut = 1;
 		if (!x->quiet)
 			audit_problem(x->a, "checkpoints of %s: %s left the "
@@ -737,13 +746,16 @@ chk_list(struct chk *x, int (*fn)(struct chk *))
 	int	rc;
 
 	x->from[0] = '\0';
+	x->from_at = 0;
 	x->cut = 0;
 	do {
 		if ((rc = audit_read_with(x->a, chk_list_read, x)) !=
 		    STORE_OK || (rc = fn(x)) != STORE_OK)
 			return rc;
-		if (x->nread > 0)
+		if (x->nread > 0) {
 			memcpy(x->from, x->last, sizeof(x->from));
+			x->from_at = x->last_at;
+		}
 	} while (x->more);
 	return STORE_OK;
 }
@@ -827,7 +839,7 @@ chk_cust_listed(const char *id, const struct store_customer *c, void *arg)
 		return STORE_OK;
 	if (x->ncusts == AUDIT_CUSTOMERS) {
 		x->cust_more = 1;
-		return AUDIT_DONE;
+		return STORE_STOP;
 	}
 	snprintf(x->custs[x->ncusts++], sizeof(*x->custs), "%s", id);
 	return STORE_OK;
@@ -873,7 +885,7 @@ chk_cust_read(struct store_txn *t, void *arg)
 	x->nextra = 0;
 	rc = store_customer_each_from(t, x->tenant, x->env, x->cfrom,
 	    chk_cust_listed, x);
-	if (rc != STORE_OK && rc != AUDIT_DONE)
+	if (rc != STORE_OK && rc != STORE_STOP)
 		return rc;
 	for (i = 0; i < x->ncusts; i++) {
 		x->cur = x->custs[i];
@@ -902,7 +914,7 @@ chk_new_entry(const struct store_checkpoint *c, void *arg)
 	size_t		 i;
 
 	if (x->first[0] != '\0' && strcmp(c->id, x->first) == 0)
-		return AUDIT_DONE;
+		return STORE_STOP;
 	for (i = 0; i < x->nextra; i++)
 		if (strcmp(x->extra[i].id, c->id) == 0)
 			x->extra[i].found = 1;
@@ -920,7 +932,7 @@ chk_new_read(struct store_txn *t, void *arg)
 		x->extra[i].found = 0;
 	rc = store_checkpoint_each(t, x->tenant, x->env, NULL, chk_new_entry,
 	    x);
-	return rc == AUDIT_DONE || rc == STORE_CORRUPT ? STORE_OK : rc;
+	return rc == STORE_STOP || rc == STORE_CORRUPT ? STORE_OK : rc;
 }
 
 /*

@@ -499,6 +499,17 @@ typedef int	(*store_checkpoint_fn)(const struct store_checkpoint *,
 int	store_checkpoint_each(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, store_checkpoint_fn,
 	    void *arg);
+/*
+ * The checkpoints of tenant+env, newest first, from the one at position
+ * from on (inclusive; 0: the newest), until fn returns non-zero.  fn is
+ * told each one's position, for a reader that commits and opens its
+ * read every chunk to resume at without listing again what it read.
+ * Checkpoints added meanwhile come before every position already told.
+ */
+typedef int	(*store_checkpoint_at_fn)(const struct store_checkpoint *,
+		    uint64_t at, void *arg);
+int	store_checkpoint_each_from(struct store_txn *, const char *tenant,
+	    enum store_env, uint64_t from, store_checkpoint_at_fn, void *arg);
 
 /*
  * Webhooks (SPEC 5): endpoints per tenant+env, and the outbox.  An event
