@@ -90,11 +90,6 @@ struct audit_custpass {
 	int			 steps_closed;
 	struct audit_cust	 cust;
 };
-/*
- * Customers: each one's seqs walked in order, from its position records
- * to the deltas they name, recomputing its prefix sums, months and
- * totals, then compared with the stored ones read together.
- */
 
 /*
  * Reads seq s->seq: its position and the delta it names.  Past the
