@@ -9,12 +9,10 @@
  * it.
  *
  * A tenant+env's checkpoints are listed from its tenant index, newest
- * first, CHK_LIST entries to a read.  The store cannot resume that index
- * where a read left it, so each read passes over what the reads before
- * it listed: the listing costs the square of a tenant's checkpoints
- * over CHK_LIST.  Checkpoints made meanwhile come first and are passed
- * over too.  Each listed checkpoint is then checked in reads of its
- * own, its deltas AUDIT_CHUNK to a read.
+ * first, CHK_LIST entries to a read, each read resuming at the position
+ * of the last entry the one before it read: checkpoints made meanwhile
+ * come before it and are not listed.  Each listed checkpoint is then
+ * checked in reads of its own, its deltas AUDIT_CHUNK to a read.
  *
  * Last the tenant index and the customer indexes are compared as sets
  * of ids, to find a checkpoint that one holds and the other does not:
@@ -38,13 +36,18 @@
 #define CHK_LIST	AUDIT_CHUNK	/* index entries per listing read */
 #define CHK_SET		65536		/* ids compared per pass */
 #define CHK_WINDOW	48		/* statement bytes shown, at most */
-#define CHK_UNKNOWN	(STORE_USER + 40)	/* the log cannot say: told */
 #define CHK_MONTH_MIN	(1970 * 12)	/* the months timefmt knows */
 #define CHK_MONTH_MAX	(9999 * 12 + 11)
 #define CHK_WHAT	(STORE_ID_MAX + AUDIT_NAME + TIMEFMT_PERIOD_LEN + 8)
 #define CHK_HEX		HEX_0X_SIZE(STORE_HASH_LEN)
 
 typedef char	chk_id[STORE_ID_MAX + 1];
+
+/* Why a read of the checkpoints ended early. */
+enum {
+	CHK_UNKNOWN = STORE_USER,	/* the log cannot say: told */
+	CHK_LEFT		/* where the listing resumes is gone */
+};
 
 /* An id of one index, and whether the other has it. */
 struct chk_member {
@@ -70,39 +73,49 @@ struct chk_one {
 	decimal_t		 net, saved_net;
 };
 
+/* The listing of the tenant index, in reads of CHK_LIST entries. */
+struct chk_listing {
+	chk_id			*list;		/* this read's, of this pass */
+	size_t			 nlist, nread;
+	int			 more;
+	int			 cut;		/* a bad entry ended it */
+	int			 quiet;		/* listed before: told */
+	chk_id			 from;		/* the last entry read */
+	uint64_t		 from_at;	/* and its position */
+	chk_id			 last;
+	uint64_t		 last_at;
+	int			 resumed;	/* from is yet to be met */
+	chk_id			 first;		/* the newest when it began */
+};
+
+/* The walk over the customer indexes, AUDIT_CUSTOMERS to a read. */
+struct chk_custwalk {
+	char			(*custs)[STORE_CUSTOMER_MAX + 1];
+	size_t			 ncusts;
+	int			 more;
+	char			 from[STORE_CUSTOMER_MAX + 1];
+	int			 skip;		/* from was walked */
+	const char		*cur;
+	struct chk_member	*extra;		/* not in the tenant index */
+	size_t			 nextra, capextra;
+	char			(*cut)[STORE_CUSTOMER_MAX + 1];
+	size_t			 ncut, capcut;
+};
+
 struct chk {
 	struct audit		*a;
 	struct audit_result	*res;
 	char			 tenant[STORE_TENANT_MAX + 1];
 	enum store_env		 env;
 	char			 scope[STORE_TENANT_MAX + 8];	/* tenant/env */
-	/* The listing of the tenant index, in reads of CHK_LIST entries. */
-	chk_id			*list;
-	size_t			 nlist, nread;
-	int			 more;
-	int			 cut;		/* a bad entry ended it */
+	struct chk_listing	 ls;
 	int			 tenant_cut;	/* the first listing's cut */
-	int			 quiet;		/* listed before: told */
-	chk_id			 from;		/* the last entry read */
-	chk_id			 last;
-	int			 past_from;
-	chk_id			 first;		/* the newest when it began */
 	uint64_t		 listed;
 	/* This pass's ids of the tenant index, sorted. */
 	unsigned		 npass, pass;
 	struct chk_member	*set;
 	size_t			 nset, capset;
-	/* The walk over the customer indexes, AUDIT_CUSTOMERS to a read. */
-	char			(*custs)[STORE_CUSTOMER_MAX + 1];
-	size_t			 ncusts;
-	int			 cust_more;
-	char			 cfrom[STORE_CUSTOMER_MAX + 1];
-	int			 cskip;
-	const char		*cur;
-	struct chk_member	*extra;		/* not in the tenant index */
-	size_t			 nextra, capextra;
-	char			(*cut_custs)[STORE_CUSTOMER_MAX + 1];
-	size_t			 ncut, capcut;
+	struct chk_custwalk	 cw;
 	/* The checkpoint being checked. */
 	const char		*id;
 	const char		*note;		/* told with its name, if set */
@@ -662,33 +675,36 @@ chk_check(struct chk *x, const char *id, const char *note)
  */
 
 static int
-chk_list_entry(const struct store_checkpoint *c, void *arg)
+chk_list_entry(const struct store_checkpoint *c, uint64_t at, void *arg)
 {
 	struct chk	*x = arg;
 	char		 what[CHK_WHAT];
 
-	if (!x->past_from) {
-		if (strcmp(c->id, x->from) == 0)
-			x->past_from = 1;
+	if (x->ls.resumed) {
+		/* A read resumes at the entry the last one ended with. */
+		if (at != x->ls.from_at || strcmp(c->id, x->ls.from) != 0)
+			return CHK_LEFT;
+		x->ls.resumed = 0;
 		return STORE_OK;
 	}
-	if (x->nread == CHK_LIST) {
-		x->more = 1;
-		return AUDIT_DONE;
+	if (x->ls.nread == CHK_LIST) {
+		x->ls.more = 1;
+		return STORE_STOP;
 	}
-	if (x->from[0] == '\0' && x->nread == 0)
-		snprintf(x->first, sizeof(x->first), "%s", c->id);
-	x->nread++;
-	snprintf(x->last, sizeof(x->last), "%s", c->id);
+	if (x->ls.from[0] == '\0' && x->ls.nread == 0)
+		snprintf(x->ls.first, sizeof(x->ls.first), "%s", c->id);
+	x->ls.nread++;
+	snprintf(x->ls.last, sizeof(x->ls.last), "%s", c->id);
+	x->ls.last_at = at;
 	if (strcmp(c->tenant, x->tenant) != 0 || c->env != x->env) {
 		chk_what(what, c);
-		if (!x->quiet)
+		if (!x->ls.quiet)
 			audit_problem(x->a, "checkpoint %s: listed among the "
 			    "checkpoints of %s", what, x->scope);
 		return STORE_OK;
 	}
 	if (chk_bucket(x, c->id) == x->pass)
-		memcpy(x->list[x->nlist++], c->id, sizeof(chk_id));
+		memcpy(x->ls.list[x->ls.nlist++], c->id, sizeof(chk_id));
 	return STORE_OK;
 }
 
@@ -699,20 +715,20 @@ chk_list_read(struct store_txn *t, void *arg)
 	const char	*after;
 	int		 rc;
 
-	x->nlist = x->nread = 0;
-	x->more = 0;
-	x->past_from = x->from[0] == '\0';
-	if (x->past_from)
-		x->first[0] = '\0';
-	rc = store_checkpoint_each(t, x->tenant, x->env, NULL, chk_list_entry,
-	    x);
-	if (rc == AUDIT_DONE)
+	x->ls.nlist = x->ls.nread = 0;
+	x->ls.more = 0;
+	x->ls.resumed = x->ls.from[0] != '\0';
+	if (!x->ls.resumed)
+		x->ls.first[0] = '\0';
+	rc = store_checkpoint_each_from(t, x->tenant, x->env, x->ls.from_at,
+	    chk_list_entry, x);
+	if (rc == STORE_STOP)
 		return STORE_OK;
 	if (rc == STORE_CORRUPT) {
 		/* The store does not say which: the entry after the last. */
-		x->cut = 1;
-		after = x->nread > 0 ? x->last : x->from;
-		if (!x->quiet)
+		x->ls.cut = 1;
+		after = x->ls.nread > 0 ? x->ls.last : x->ls.from;
+		if (!x->ls.quiet)
 			audit_problem(x->a, "checkpoints of %s: %s%s, the "
 			    "tenant index names a checkpoint whose record is "
 			    "missing or does not decode; the index cannot be "
@@ -720,12 +736,13 @@ chk_list_read(struct store_txn *t, void *arg)
 			    "after " : "first", after);
 		return STORE_OK;
 	}
-	if (rc == STORE_OK && !x->past_from) {
-		x->cut = 1;
-		if (!x->quiet)
+	if (rc == CHK_LEFT || (rc == STORE_OK && x->ls.resumed)) {
+		rc = STORE_OK;
+		x->ls.cut = 1;
+		if (!x->ls.quiet)
 			audit_problem(x->a, "checkpoints of %s: %s left the "
 			    "tenant index while it was read", x->scope,
-			    x->from);
+			    x->ls.from);
 	}
 	return rc;
 }
@@ -736,15 +753,18 @@ chk_list(struct chk *x, int (*fn)(struct chk *))
 {
 	int	rc;
 
-	x->from[0] = '\0';
-	x->cut = 0;
+	x->ls.from[0] = '\0';
+	x->ls.from_at = 0;
+	x->ls.cut = 0;
 	do {
 		if ((rc = audit_read_with(x->a, chk_list_read, x)) !=
 		    STORE_OK || (rc = fn(x)) != STORE_OK)
 			return rc;
-		if (x->nread > 0)
-			memcpy(x->from, x->last, sizeof(x->from));
-	} while (x->more);
+		if (x->ls.nread > 0) {
+			memcpy(x->ls.from, x->ls.last, sizeof(x->ls.from));
+			x->ls.from_at = x->ls.last_at;
+		}
+	} while (x->ls.more);
 	return STORE_OK;
 }
 
@@ -754,9 +774,9 @@ chk_set_fill(struct chk *x)
 	size_t	i;
 	int	rc;
 
-	for (i = 0; i < x->nlist; i++)
+	for (i = 0; i < x->ls.nlist; i++)
 		if ((rc = chk_member_add(&x->set, &x->nset, &x->capset,
-		    x->list[i])) != STORE_OK)
+		    x->ls.list[i])) != STORE_OK)
 			return rc;
 	return STORE_OK;
 }
@@ -768,11 +788,11 @@ chk_check_listed(struct chk *x)
 	size_t	i;
 	int	rc;
 
-	x->listed += x->nlist;
+	x->listed += x->ls.nlist;
 	if (x->listed <= CHK_SET && (rc = chk_set_fill(x)) != STORE_OK)
 		return rc;
-	for (i = 0; i < x->nlist; i++)
-		if ((rc = chk_check(x, x->list[i], NULL)) != STORE_OK)
+	for (i = 0; i < x->ls.nlist; i++)
+		if ((rc = chk_check(x, x->ls.list[i], NULL)) != STORE_OK)
 			return rc;
 	return STORE_OK;
 }
@@ -806,13 +826,13 @@ chk_cut_add(struct chk *x, const char *customer)
 {
 	size_t	 i;
 
-	for (i = 0; i < x->ncut; i++)
-		if (strcmp(x->cut_custs[i], customer) == 0)
+	for (i = 0; i < x->cw.ncut; i++)
+		if (strcmp(x->cw.cut[i], customer) == 0)
 			return STORE_OK;
-	if (grow(&x->cut_custs, &x->capcut, x->ncut + 1,
-	    sizeof(*x->cut_custs)) < 0)
+	if (grow(&x->cw.cut, &x->cw.capcut, x->cw.ncut + 1,
+	    sizeof(*x->cw.cut)) < 0)
 		return STORE_NOMEM;
-	snprintf(x->cut_custs[x->ncut++], sizeof(*x->cut_custs), "%s",
+	snprintf(x->cw.cut[x->cw.ncut++], sizeof(*x->cw.cut), "%s",
 	    customer);
 	return STORE_OK;
 }
@@ -823,13 +843,13 @@ chk_cust_listed(const char *id, const struct store_customer *c, void *arg)
 	struct chk	*x = arg;
 
 	(void)c;
-	if (x->cskip && strcmp(id, x->cfrom) == 0)
+	if (x->cw.skip && strcmp(id, x->cw.from) == 0)
 		return STORE_OK;
-	if (x->ncusts == AUDIT_CUSTOMERS) {
-		x->cust_more = 1;
-		return AUDIT_DONE;
+	if (x->cw.ncusts == AUDIT_CUSTOMERS) {
+		x->cw.more = 1;
+		return STORE_STOP;
 	}
-	snprintf(x->custs[x->ncusts++], sizeof(*x->custs), "%s", id);
+	snprintf(x->cw.custs[x->cw.ncusts++], sizeof(*x->cw.custs), "%s", id);
 	return STORE_OK;
 }
 
@@ -841,9 +861,9 @@ chk_cust_entry(const struct store_checkpoint *c, void *arg)
 	char			 what[CHK_WHAT], name[AUDIT_NAME];
 
 	if (strcmp(c->tenant, x->tenant) != 0 || c->env != x->env ||
-	    strcmp(c->customer_id, x->cur) != 0) {
+	    strcmp(c->customer_id, x->cw.cur) != 0) {
 		chk_what(what, c);
-		audit_name(name, x->tenant, x->env, x->cur);
+		audit_name(name, x->tenant, x->env, x->cw.cur);
 		if (x->pass == 0)
 			audit_problem(x->a, "checkpoint %s: listed among the "
 			    "checkpoints of customer %s", what, name);
@@ -857,7 +877,8 @@ chk_cust_entry(const struct store_checkpoint *c, void *arg)
 		m->found = 1;
 		return STORE_OK;
 	}
-	return chk_member_add(&x->extra, &x->nextra, &x->capextra, c->id);
+	return chk_member_add(&x->cw.extra, &x->cw.nextra, &x->cw.capextra,
+	    c->id);
 }
 
 static int
@@ -868,25 +889,25 @@ chk_cust_read(struct store_txn *t, void *arg)
 	size_t		 i;
 	int		 rc;
 
-	x->ncusts = 0;
-	x->cust_more = 0;
-	x->nextra = 0;
-	rc = store_customer_each_from(t, x->tenant, x->env, x->cfrom,
+	x->cw.ncusts = 0;
+	x->cw.more = 0;
+	x->cw.nextra = 0;
+	rc = store_customer_each_from(t, x->tenant, x->env, x->cw.from,
 	    chk_cust_listed, x);
-	if (rc != STORE_OK && rc != AUDIT_DONE)
+	if (rc != STORE_OK && rc != STORE_STOP)
 		return rc;
-	for (i = 0; i < x->ncusts; i++) {
-		x->cur = x->custs[i];
-		rc = store_checkpoint_each(t, x->tenant, x->env, x->cur,
+	for (i = 0; i < x->cw.ncusts; i++) {
+		x->cw.cur = x->cw.custs[i];
+		rc = store_checkpoint_each(t, x->tenant, x->env, x->cw.cur,
 		    chk_cust_entry, x);
 		if (rc == STORE_CORRUPT) {
-			audit_name(name, x->tenant, x->env, x->cur);
+			audit_name(name, x->tenant, x->env, x->cw.cur);
 			if (x->pass == 0)
 				audit_problem(x->a, "customer %s: its "
 				    "checkpoint index names a checkpoint whose "
 				    "record is missing or does not decode",
 				    name);
-			rc = chk_cut_add(x, x->cur);
+			rc = chk_cut_add(x, x->cw.cur);
 		}
 		if (rc != STORE_OK)
 			return rc;
@@ -901,11 +922,11 @@ chk_new_entry(const struct store_checkpoint *c, void *arg)
 	struct chk	*x = arg;
 	size_t		 i;
 
-	if (x->first[0] != '\0' && strcmp(c->id, x->first) == 0)
-		return AUDIT_DONE;
-	for (i = 0; i < x->nextra; i++)
-		if (strcmp(x->extra[i].id, c->id) == 0)
-			x->extra[i].found = 1;
+	if (x->ls.first[0] != '\0' && strcmp(c->id, x->ls.first) == 0)
+		return STORE_STOP;
+	for (i = 0; i < x->cw.nextra; i++)
+		if (strcmp(x->cw.extra[i].id, c->id) == 0)
+			x->cw.extra[i].found = 1;
 	return STORE_OK;
 }
 
@@ -916,11 +937,11 @@ chk_new_read(struct store_txn *t, void *arg)
 	size_t		 i;
 	int		 rc;
 
-	for (i = 0; i < x->nextra; i++)
-		x->extra[i].found = 0;
+	for (i = 0; i < x->cw.nextra; i++)
+		x->cw.extra[i].found = 0;
 	rc = store_checkpoint_each(t, x->tenant, x->env, NULL, chk_new_entry,
 	    x);
-	return rc == AUDIT_DONE || rc == STORE_CORRUPT ? STORE_OK : rc;
+	return rc == STORE_STOP || rc == STORE_CORRUPT ? STORE_OK : rc;
 }
 
 /*
@@ -934,15 +955,15 @@ chk_extras(struct chk *x)
 	size_t	i;
 	int	rc;
 
-	if (x->nextra == 0)
+	if (x->cw.nextra == 0)
 		return STORE_OK;
 	if ((rc = audit_read_with(x->a, chk_new_read, x)) != STORE_OK)
 		return rc;
-	for (i = 0; i < x->nextra; i++) {
-		if (x->extra[i].found)
+	for (i = 0; i < x->cw.nextra; i++) {
+		if (x->cw.extra[i].found)
 			continue;
 		/* Past a bad entry the tenant index is not read: told. */
-		rc = chk_check(x, x->extra[i].id, x->tenant_cut ? NULL :
+		rc = chk_check(x, x->cw.extra[i].id, x->tenant_cut ? NULL :
 		    "found through its customer's index, but not through the "
 		    "tenant index");
 		if (rc != STORE_OK)
@@ -956,18 +977,18 @@ chk_walk(struct chk *x)
 {
 	int	rc;
 
-	x->cfrom[0] = '\0';
-	x->cskip = 0;
+	x->cw.from[0] = '\0';
+	x->cw.skip = 0;
 	do {
 		if ((rc = audit_read_with(x->a, chk_cust_read, x)) !=
 		    STORE_OK || (rc = chk_extras(x)) != STORE_OK)
 			return rc;
-		if (x->ncusts > 0) {
-			memcpy(x->cfrom, x->custs[x->ncusts - 1],
-			    sizeof(x->cfrom));
-			x->cskip = 1;
+		if (x->cw.ncusts > 0) {
+			memcpy(x->cw.from, x->cw.custs[x->cw.ncusts - 1],
+			    sizeof(x->cw.from));
+			x->cw.skip = 1;
 		}
-	} while (x->cust_more);
+	} while (x->cw.more);
 	return STORE_OK;
 }
 
@@ -1000,16 +1021,16 @@ chk_unmatched(struct chk *x)
 			return rc;
 		if (!x->one.found) {
 			snprintf(what, sizeof(what), "%s", x->id);
-			j = x->ncut;
+			j = x->cw.ncut;
 		} else {
 			chk_what(what, c);
 			/* Past a bad entry its index is not read: told. */
-			for (j = 0; j < x->ncut; j++)
-				if (strcmp(x->cut_custs[j],
+			for (j = 0; j < x->cw.ncut; j++)
+				if (strcmp(x->cw.cut[j],
 				    c->customer_id) == 0)
 					break;
 		}
-		if (j == x->ncut)
+		if (j == x->cw.ncut)
 			audit_problem(x->a, "checkpoint %s: found through the "
 			    "tenant index, but not through its customer's "
 			    "index", what);
@@ -1020,11 +1041,11 @@ chk_unmatched(struct chk *x)
 static void
 chk_free(struct chk *x)
 {
-	free(x->list);
+	free(x->ls.list);
 	free(x->set);
-	free(x->custs);
-	free(x->extra);
-	free(x->cut_custs);
+	free(x->cw.custs);
+	free(x->cw.extra);
+	free(x->cw.cut);
 	free(x);
 }
 
@@ -1043,16 +1064,17 @@ audit_checkpoints(struct audit *a, struct audit_result *res,
 	x->env = env;
 	snprintf(x->scope, sizeof(x->scope), "%s/%s", tenant,
 	    apikey_env_name(env));
-	if ((x->list = calloc(CHK_LIST, sizeof(*x->list))) == NULL ||
-	    (x->custs = calloc(AUDIT_CUSTOMERS, sizeof(*x->custs))) == NULL) {
+	if ((x->ls.list = calloc(CHK_LIST, sizeof(*x->ls.list))) == NULL ||
+	    (x->cw.custs = calloc(AUDIT_CUSTOMERS, sizeof(*x->cw.custs))) ==
+	    NULL) {
 		rc = STORE_NOMEM;
 		goto out;
 	}
 	x->npass = 1;
 	if ((rc = chk_list(x, chk_check_listed)) != STORE_OK)
 		goto out;
-	x->tenant_cut = x->cut;
-	x->quiet = 1;
+	x->tenant_cut = x->ls.cut;
+	x->ls.quiet = 1;
 	x->npass = 1 + (x->listed > 0 ? (x->listed - 1) / CHK_SET : 0);
 	for (x->pass = 0; x->pass < x->npass; x->pass++) {
 		/* One pass: the listing above made the set. */

@@ -1,9 +1,12 @@
 /*
- * What the parts of the audit share.  audit.c walks the log, the tree,
- * the heads and the totals, and owns the run (struct audit, opaque
- * here): its reads, the problems they find, and the signing keys read
- * when it began.  audit_checkpoints.c checks the checkpoints through it,
- * audit_search.c the customer search index.
+ * What the passes of the audit share.  audit.c owns the run (struct
+ * audit, opaque here): its reads, the findings they make, the signing
+ * keys read when it began, and the order of the passes, each with its
+ * own state in its own file: audit_log.c walks the log, the tree and
+ * the heads; audit_usage.c counts each tenant's usage; then, for each
+ * tenant+env, audit_customers.c checks its customers' totals,
+ * audit_checkpoints.c its checkpoints and audit_search.c its search
+ * index.
  */
 #ifndef TALLY_AUDIT_INTERNAL_H
 #define TALLY_AUDIT_INTERNAL_H
@@ -16,7 +19,7 @@
 #define AUDIT_CUSTOMERS	256		/* customers listed per read */
 #define AUDIT_LINE	640		/* one problem, as told */
 #define AUDIT_NAME	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
-#define AUDIT_DONE	(STORE_USER + 2)	/* chunk complete */
+#define AUDIT_TRIES	20		/* reads of totals that keep changing */
 
 struct audit;
 
@@ -32,6 +35,9 @@ struct audit_key {
  */
 void	audit_problem(struct audit *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* The same for a warning (audit.h). */
+void	audit_warning(struct audit *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /*
  * Runs fn(txn, arg) in a read (store_read), then tells what its last
  * attempt found; returns fn's code.
@@ -44,6 +50,40 @@ void	audit_name(char out[AUDIT_NAME], const char *tenant, enum store_env,
 const struct audit_key *audit_find_key(const struct audit *,
 	    const char *key_id);
 
+/*
+ * audit_usage.c: each tenant's deltas per month, counted from the log
+ * and compared with the ledger's counters.  The log pass notes each
+ * delta it reads, forgets them when its read starts again, and folds
+ * them in once the read is over.  Owned by the caller: audit_usage_new,
+ * audit_usage_free.
+ */
+struct audit_usage;
+struct audit_usage *audit_usage_new(struct audit *, struct audit_result *);
+void	audit_usage_free(struct audit_usage *);
+void	audit_usage_note(struct audit_usage *, const struct store_delta *);
+void	audit_usage_forget(struct audit_usage *);
+int	audit_usage_fold(struct audit_usage *);
+/* Calls fn for each tenant the log names, once, until non-zero. */
+int	audit_usage_each_tenant(const struct audit_usage *,
+	    int (*fn)(const char *tenant, void *arg), void *arg);
+/*
+ * Counts the deltas recorded since the log walk, then compares every
+ * counter of a month with a delta, and this month's of every tenant.
+ */
+int	audit_usage_check(struct audit_usage *,
+	    char (*tenants)[STORE_TENANT_MAX + 1], size_t ntenants);
+
+/*
+ * audit_log.c: the log's first log_size leaves, the tree's first
+ * tree_size, every head; each delta noted in usage.  *whole is 0 if
+ * the log has a hole (told), and so cannot be counted.
+ */
+int	audit_log(struct audit *, struct audit_result *res,
+	    struct audit_usage *usage, uint64_t log_size, uint64_t tree_size,
+	    int *whole);
+/* audit_customers.c: every customer's totals of tenant+env. */
+int	audit_customers(struct audit *, struct audit_result *res,
+	    const char *tenant, enum store_env);
 /* audit_checkpoints.c: every checkpoint of tenant+env, counted in res. */
 int	audit_checkpoints(struct audit *, struct audit_result *res,
 	    const char *tenant, enum store_env);

@@ -39,7 +39,7 @@ audit_search_customer(const char *id, const struct store_customer *c,
 		return STORE_OK;
 	if (w->seen == AUDIT_CUSTOMERS) {
 		w->more = 1;
-		return AUDIT_DONE;
+		return STORE_STOP;
 	}
 	w->seen++;
 	snprintf(w->id, sizeof(w->id), "%s", id);
@@ -68,7 +68,7 @@ audit_search_entry(const char *gram, const char *id, void *arg)
 		return STORE_OK;
 	if (w->seen == AUDIT_CHUNK) {
 		w->more = 1;
-		return AUDIT_DONE;
+		return STORE_STOP;
 	}
 	w->seen++;
 	memcpy(w->gram, g, sizeof(w->gram));
@@ -102,9 +102,9 @@ audit_search_customers_read(struct store_txn *t, void *arg)
 	rc = store_customer_each_from(t, w->tenant, w->env, from,
 	    audit_search_customer, w);
 	/* A retried read starts where this one did. */
-	if (rc != STORE_OK && rc != AUDIT_DONE)
+	if (rc != STORE_OK && rc != STORE_STOP)
 		memcpy(w->id, from, sizeof(from));
-	return rc == AUDIT_DONE ? STORE_OK : rc;
+	return rc == STORE_STOP ? STORE_OK : rc;
 }
 
 static int
@@ -121,11 +121,11 @@ audit_search_entries_read(struct store_txn *t, void *arg)
 	memcpy(id, w->id, sizeof(id));
 	rc = store_search_each_from(t, w->tenant, w->env,
 	    w->skip ? gram : NULL, id, audit_search_entry, w);
-	if (rc != STORE_OK && rc != AUDIT_DONE) {
+	if (rc != STORE_OK && rc != STORE_STOP) {
 		memcpy(w->gram, gram, sizeof(gram));
 		memcpy(w->id, id, sizeof(id));
 	}
-	return rc == AUDIT_DONE ? STORE_OK : rc;
+	return rc == STORE_STOP ? STORE_OK : rc;
 }
 
 /* Runs read over tenant+env's customers or index entries, chunk by chunk. */

@@ -315,7 +315,7 @@ due_event(const char *id, void *arg)
 		    strcmp(d->co->slots[i].event_id, id) == 0)
 			return STORE_OK;
 	snprintf(d->ids[d->n], sizeof(d->ids[0]), "%s", id);
-	return ++d->n == d->max ? STORE_USER : STORE_OK;
+	return ++d->n == d->max ? STORE_STOP : STORE_OK;
 }
 
 static int
@@ -326,7 +326,7 @@ due_txn(struct store_txn *t, void *arg)
 
 	d->n = 0;
 	rc = store_event_due(t, timefmt_now_ms(), due_event, d);
-	return rc == STORE_USER ? STORE_OK : rc;
+	return rc == STORE_STOP ? STORE_OK : rc;
 }
 
 static void

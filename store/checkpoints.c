@@ -220,6 +220,7 @@ store_checkpoint_latest(struct store_txn *t, const char *tenant,
 struct each {
 	struct store_txn	*t;
 	store_checkpoint_fn	 fn;
+	store_checkpoint_at_fn	 at_fn;	/* instead of fn, with positions */
 	void			*arg;
 };
 
@@ -232,14 +233,16 @@ each_entry(const void *key, size_t klen, const void *val, size_t vlen,
 	char			 id[STORE_ID_MAX + 1];
 	int			 rc;
 
-	(void)key;
-	(void)klen;
-	if (vlen > STORE_ID_MAX)
+	if (vlen > STORE_ID_MAX || klen < 8)
 		return STORE_CORRUPT;
 	memcpy(id, val, vlen);
 	id[vlen] = '\0';
 	if ((rc = store_checkpoint_get(e->t, id, &c)) != STORE_OK)
 		return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+	/* An entry's position is its key's ~ordinal: newest first. */
+	if (e->at_fn != NULL)
+		return e->at_fn(&c, be64_get((const uint8_t *)key + klen - 8),
+		    e->arg);
 	return e->fn(&c, e->arg);
 }
 
@@ -249,7 +252,7 @@ store_checkpoint_each(struct store_txn *t, const char *tenant,
     void *arg)
 {
 	uint8_t		prefix[IKEY_MAX];
-	struct each	e = { t, fn, arg };
+	struct each	e = { t, fn, NULL, arg };
 	size_t		plen;
 
 	plen = customer_id != NULL ?
@@ -259,4 +262,19 @@ store_checkpoint_each(struct store_txn *t, const char *tenant,
 		return STORE_OK;
 	return store_kv_each_prefix(t, customer_id != NULL ? STORE_DB_CHKCUST :
 	    STORE_DB_CHKTENANT, prefix, plen, NULL, 0, each_entry, &e);
+}
+
+int
+store_checkpoint_each_from(struct store_txn *t, const char *tenant,
+    enum store_env env, uint64_t from, store_checkpoint_at_fn fn, void *arg)
+{
+	uint8_t		key[IKEY_MAX];
+	struct each	e = { t, NULL, fn, arg };
+	size_t		plen;
+
+	if ((plen = store_tenant_key(key, IKEY_MAX - 8, tenant, env)) == 0)
+		return STORE_OK;
+	be64_put(key + plen, from);
+	return store_kv_each_prefix(t, STORE_DB_CHKTENANT, key, plen, key,
+	    plen + 8, each_entry, &e);
 }

@@ -314,7 +314,6 @@ store_customer_search(struct store_txn *t, const char *tenant,
 }
 
 /* Building the index of a data directory made before it, chunk by chunk. */
-#define BUILD_MORE	(STORE_USER - 2)	/* never a callback's result */
 
 struct search_build {
 	struct store_txn	*t;
@@ -339,7 +338,7 @@ search_build_one(const void *key, size_t klen, const void *val, size_t vlen,
 	if (sb->rlen == klen && memcmp(key, sb->resume, klen) == 0)
 		return STORE_OK;
 	if (sb->done == BUILD_CHUNK)
-		return BUILD_MORE;
+		return STORE_STOP;	/* this chunk is full */
 	/* "tenant\0env\0id\0" (store_customer_key). */
 	if (klen > GKEY_MAX || ((const char *)key)[klen - 1] != '\0' ||
 	    (tl = strnlen(tenant, klen)) + 4 > klen)
@@ -366,7 +365,7 @@ search_build_txn(struct store_txn *t, void *arg)
 	sb->llen = 0;
 	rc = store_kv_each(t, STORE_DB_CUSTOMERS, sb->rlen ? sb->resume : NULL,
 	    sb->rlen, search_build_one, sb);
-	if (rc == BUILD_MORE) {
+	if (rc == STORE_STOP) {
 		sb->more = 1;
 		rc = STORE_OK;
 	}

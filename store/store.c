@@ -510,7 +510,12 @@ out:
 	return rc;
 }
 
-#define PREFIX_PAST	(STORE_USER - 1)	/* never a callback's result */
+/*
+ * The walk is past the prefix.  Not STORE_STOP nor any callback's code,
+ * which must come back to the caller as they are: one of the store's
+ * own, between the two (store.h).
+ */
+enum { PREFIX_PAST = STORE_USER - 1 };
 
 struct prefix_walk {
 	const void	*prefix;

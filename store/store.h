@@ -30,12 +30,24 @@ enum store_rc {
 	STORE_NOTINIT,		/* the data directory was never initialised */
 	STORE_STOP,		/* a walk's callback: stop here, all is well */
 	/*
-	 * A callback's own reasons to end its transaction, from here up;
+	 * Codes past STORE_STOP and below STORE_USER are the store's own,
+	 * private to the file of store/ that uses them.  From STORE_USER
+	 * up: a callback's own reasons to end a walk or its transaction;
 	 * each is private to the file that defines it, in an enum there,
 	 * and never crosses a header.
 	 */
 	STORE_USER = 100
 };
+
+/*
+ * Walks (every store_..._each and store_..._search): the callback is
+ * called for each record in order until it returns non-zero, and the
+ * walk then returns that value as it is, STORE_STOP included; a walk
+ * that reaches its end returns STORE_OK.  STORE_STOP means "stop here,
+ * all is well": the caller turns it into STORE_OK where it wants to.
+ * A walk ..._each_from starts at a given key, so that a reader which
+ * commits and opens its read every chunk resumes where it left off.
+ */
 
 #define STORE_CREATE	0x01	/* store_open: create the data directory */
 
@@ -487,6 +499,17 @@ typedef int	(*store_checkpoint_fn)(const struct store_checkpoint *,
 int	store_checkpoint_each(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, store_checkpoint_fn,
 	    void *arg);
+/*
+ * The checkpoints of tenant+env, newest first, from the one at position
+ * from on (inclusive; 0: the newest), until fn returns non-zero.  fn is
+ * told each one's position, for a reader that commits and opens its
+ * read every chunk to resume at without listing again what it read.
+ * Checkpoints added meanwhile come before every position already told.
+ */
+typedef int	(*store_checkpoint_at_fn)(const struct store_checkpoint *,
+		    uint64_t at, void *arg);
+int	store_checkpoint_each_from(struct store_txn *, const char *tenant,
+	    enum store_env, uint64_t from, store_checkpoint_at_fn, void *arg);
 
 /*
  * Webhooks (SPEC 5): endpoints per tenant+env, and the outbox.  An event

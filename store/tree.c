@@ -9,7 +9,6 @@
 /* 2 added how the key came to sign; 1 (without) is still read. */
 #define SIGNKEY_VERSION		2
 #define SIGNKEY_VERSION_1	1
-#define STOP_FOUND	(STORE_USER - 1)	/* ends a search early */
 
 /* Level, then index, big-endian: a level's nodes sort by index. */
 static void
@@ -314,7 +313,7 @@ signkey_if_active(const struct store_signkey *k, void *arg)
 	if (k->valid_to_ms != 0)
 		return 0;
 	*(struct store_signkey *)arg = *k;
-	return STOP_FOUND;
+	return STORE_STOP;
 }
 
 int
@@ -324,7 +323,7 @@ store_signkey_active(struct store_txn *t, struct store_signkey *k)
 
 	/* A handful of keys over a log's life: a scan is the simple way. */
 	rc = store_signkey_each(t, signkey_if_active, k);
-	if (rc == STOP_FOUND)
+	if (rc == STORE_STOP)
 		return STORE_OK;
 	return rc == STORE_OK ? STORE_NOTFOUND : rc;
 }

@@ -333,7 +333,7 @@ next_record(const void *key, size_t klen, const void *val, size_t vlen,
 	if (klen <= 8)
 		return STORE_CORRUPT;
 	*next_ms = (int64_t)be64_get(key);
-	return STORE_USER;	/* the first is the soonest: stop */
+	return STORE_STOP;	/* the first is the soonest */
 }
 
 int
@@ -342,7 +342,7 @@ store_event_next(struct store_txn *t, int64_t *next_ms)
 	int	rc;
 
 	rc = store_kv_each(t, STORE_DB_EVDUE, NULL, 0, next_record, next_ms);
-	if (rc == STORE_USER)
+	if (rc == STORE_STOP)
 		return STORE_OK;
 	return rc == STORE_OK ? STORE_NOTFOUND : rc;
 }

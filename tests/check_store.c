@@ -267,6 +267,84 @@ START_TEST(cadence_default_and_override)
 }
 END_TEST
 
+/* Checkpoints listed a chunk to a read, each read resuming the last. */
+struct chk_walk {
+	const char	*id;		/* to add */
+	char		 seen[8][STORE_ID_MAX + 1];
+	uint64_t	 at[8];
+	int		 n, max;
+	uint64_t	 from;
+};
+
+static int
+chk_add(struct store_txn *t, void *arg)
+{
+	struct chk_walk		*w = arg;
+	struct store_checkpoint	 c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%s", w->id);
+	snprintf(c.tenant, sizeof(c.tenant), "acme");
+	c.env = STORE_ENV_LIVE;
+	snprintf(c.customer_id, sizeof(c.customer_id), "cust");
+	c.month = 2026 * 12;
+	c.version = 2;
+	c.sig_len = 1;
+	return store_checkpoint_add(t, &c);
+}
+
+static int
+chk_seen(const struct store_checkpoint *c, uint64_t at, void *arg)
+{
+	struct chk_walk	*w = arg;
+
+	if (w->n == w->max)
+		return STORE_STOP;
+	snprintf(w->seen[w->n], sizeof(w->seen[0]), "%s", c->id);
+	w->at[w->n++] = at;
+	return STORE_OK;
+}
+
+static int
+chk_list(struct store_txn *t, void *arg)
+{
+	struct chk_walk	*w = arg;
+
+	w->n = 0;
+	return store_checkpoint_each_from(t, "acme", STORE_ENV_LIVE, w->from,
+	    chk_seen, w);
+}
+
+START_TEST(checkpoint_each_resumes)
+{
+	static const char	*ids[] = { "chk_a", "chk_b", "chk_c" };
+	struct chk_walk		 w = { .max = 2 };
+	size_t			 i;
+
+	for (i = 0; i < 3; i++) {
+		w.id = ids[i];
+		ck_assert_int_eq(store_write(st, chk_add, &w), STORE_OK);
+	}
+	/* Newest first; STORE_STOP comes back as it is. */
+	ck_assert_int_eq(store_read(st, chk_list, &w), STORE_STOP);
+	ck_assert_str_eq(w.seen[0], "chk_c");
+	ck_assert_str_eq(w.seen[1], "chk_b");
+	/* One made meanwhile comes before: the resumed read never sees it. */
+	w.id = "chk_d";
+	ck_assert_int_eq(store_write(st, chk_add, &w), STORE_OK);
+	w.from = w.at[1];
+	ck_assert_int_eq(store_read(st, chk_list, &w), STORE_OK);
+	ck_assert_int_eq(w.n, 2);
+	ck_assert_str_eq(w.seen[0], "chk_b");
+	ck_assert_str_eq(w.seen[1], "chk_a");
+	w.from = 0;
+	w.max = 8;
+	ck_assert_int_eq(store_read(st, chk_list, &w), STORE_OK);
+	ck_assert_int_eq(w.n, 4);
+	ck_assert_str_eq(w.seen[0], "chk_d");
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -281,6 +359,7 @@ store_suite(void)
 	tcase_add_test(tc, key_round_trip);
 	tcase_add_test(tc, concurrent_updates_not_lost);
 	tcase_add_test(tc, cadence_default_and_override);
+	tcase_add_test(tc, checkpoint_each_resumes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,8 +5,11 @@
 #include "../common/conf.h"
 #include "../store/store.h"
 
-/* A callback's result: ctl_stopped() said stop. */
-#define CTL_STOP	(STORE_USER + 90)
+/*
+ * A callback's result: ctl_stopped() said stop.  A walk's STORE_STOP,
+ * which every walk and store_read return as they are (store.h).
+ */
+#define CTL_STOP	STORE_STOP
 
 /*
  * Prints "tallyctl: what: <store error>" and returns 1; silent for
