@@ -2,11 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "../common/hex.h"
 #include "balance.h"
-#include "emit.h"
 #include "tlog.h"
 
 #define FIELD_MAX	96	/* longer than any valid scope value */
@@ -253,14 +250,13 @@ balance_checkpoint(const struct cust *c, const struct balance_scope *s,
 	if (s->by_proof_root) {
 		if (hex_decode_0x(s->checkpoint, root, sizeof(root),
 		    HEX_0X_OPTIONAL | HEX_ANY_CASE) < 0)
-			return BALANCE_NO_CHECKPOINT;
+			return STORE_NOTFOUND;
 		rc = store_checkpoint_by_root(c->t, root, cp);
 	} else
 		rc = store_checkpoint_get(c->t, s->checkpoint, cp);
-	if (rc == STORE_NOTFOUND || (rc == STORE_OK &&
-	    (strcmp(cp->tenant, c->tenant) != 0 || cp->env != c->env ||
-	    strcmp(cp->customer_id, c->id) != 0)))
-		return BALANCE_NO_CHECKPOINT;
+	if (rc == STORE_OK && (strcmp(cp->tenant, c->tenant) != 0 ||
+	    cp->env != c->env || strcmp(cp->customer_id, c->id) != 0))
+		return STORE_NOTFOUND;
 	return rc;
 }
 
@@ -360,6 +356,31 @@ balance_derive(struct store_txn *t, const char *tenant, enum store_env env,
 	return STORE_OK;
 }
 
+enum balance_result
+balance_outcome(int rc, const struct balance *b)
+{
+	switch (rc) {
+	case STORE_OK:
+		return BALANCE_OK;
+	case STORE_NOTFOUND:
+		/* A customer is stored with its first delta. */
+		return b->customer.count == 0 ? BALANCE_NO_CUSTOMER :
+		    BALANCE_NO_CHECKPOINT;
+	case STORE_NOMEM:
+		return BALANCE_NOMEM;
+	default:
+		return BALANCE_UNAVAILABLE;
+	}
+}
+
+decimal_t
+balance_start(const struct balance_scope *s, const struct balance *b,
+    int given, decimal_t start)
+{
+	return s->kind == BALANCE_CHECKPOINT && !given ?
+	    b->checkpoint_ending : start;
+}
+
 int
 balance_run_sum(struct store_txn *t, const char *tenant, enum store_env env,
     const char *customer_id, uint64_t first, uint64_t last, decimal_t *sum)
@@ -426,4 +447,31 @@ balance_each(struct store_txn *t, const char *tenant, enum store_env env,
 		seq = newest_first ? seq - 1 : seq + 1;
 	}
 	return rc;
+}
+
+int
+balance_page(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, const struct balance *b, uint64_t offset,
+    uint64_t limit, balance_delta_fn fn, void *arg)
+{
+	if (offset >= b->count)
+		return STORE_OK;
+	return balance_each(t, tenant, env, customer_id, b->first_seq + offset,
+	    b->last_seq, 0, limit, fn, arg);
+}
+
+int
+balance_activity(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, const struct balance *b, uint64_t page,
+    uint64_t limit, uint64_t *total, balance_delta_fn fn, void *arg)
+{
+	uint64_t	newest, skip;
+
+	*total = b->count + b->pending;
+	newest = b->last_seq + b->pending;
+	skip = (page - 1) * limit;
+	if (skip >= *total)
+		return STORE_OK;
+	return balance_each(t, tenant, env, customer_id, b->first_seq,
+	    newest - skip, 1, limit, fn, arg);
 }

@@ -77,19 +77,39 @@ struct balance {
 };
 
 /*
- * balance_derive: the scope's starting checkpoint does not exist, or is
- * not this customer's.  A checkpoint scope covers every delta after the
- * ones the checkpoint locked.
- */
-#define BALANCE_NO_CHECKPOINT	(STORE_USER + 1)
-
-/*
  * Computes b for customer_id of tenant+env.  STORE_NOTFOUND if the
- * customer has no delta at all.  Runs in the caller's read transaction.
+ * customer has no delta at all, or if the scope starts from a checkpoint
+ * that does not exist or is not this customer's (a checkpoint scope
+ * covers every delta after the ones the checkpoint locked):
+ * balance_outcome tells which.  Runs in the caller's read transaction.
  */
 int	balance_derive(struct store_txn *, const char *tenant, enum store_env,
 	    const char *customer_id, const struct balance_scope *,
 	    struct balance *b);
+
+/* What a reading of a customer's balance came to. */
+enum balance_result {
+	BALANCE_OK,
+	BALANCE_NO_CUSTOMER,	/* no delta recorded for the customer */
+	BALANCE_NO_CHECKPOINT,	/* the scope's starting checkpoint is unknown */
+	BALANCE_TOO_WIDE,	/* more than the question may cover at once */
+	BALANCE_NOMEM,
+	BALANCE_UNAVAILABLE	/* the store failed or stayed busy */
+};
+
+/*
+ * The result of a read whose transaction derived b (with balance_derive,
+ * first) and ended with the store code rc: the customer was found when
+ * b holds its totals, so a STORE_NOTFOUND after that is the checkpoint.
+ */
+enum balance_result balance_outcome(int rc, const struct balance *b);
+
+/*
+ * The balance the scope starts from: given, else for a checkpoint scope
+ * the checkpoint's endingBalance, else start (the caller's default).
+ */
+decimal_t	balance_start(const struct balance_scope *,
+		    const struct balance *b, int given, decimal_t start);
 
 /*
  * The exact sum of the customer's deltas first..last (seqs; 0 for an
@@ -114,5 +134,23 @@ typedef int	(*balance_delta_fn)(struct store_delta *, void *arg);
 int	balance_each(struct store_txn *, const char *tenant, enum store_env,
 	    const char *customer_id, uint64_t first, uint64_t last,
 	    int newest_first, uint64_t limit, balance_delta_fn fn, void *arg);
+
+/*
+ * The page of b's verified deltas at offset (0 the first), oldest first,
+ * at most limit of them, through fn: derive's list.
+ */
+int	balance_page(struct store_txn *, const char *tenant, enum store_env,
+	    const char *customer_id, const struct balance *b, uint64_t offset,
+	    uint64_t limit, balance_delta_fn fn, void *arg);
+
+/*
+ * A customer's recent activity: the scope's deltas, verified or not,
+ * newest first, page (1 the first) of limit each, through fn.  *total
+ * gets how many there are in all.
+ */
+int	balance_activity(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, const struct balance *b,
+	    uint64_t page, uint64_t limit, uint64_t *total, balance_delta_fn fn,
+	    void *arg);
 
 #endif

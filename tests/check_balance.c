@@ -1257,9 +1257,11 @@ START_TEST(derive_checkpoint_unknown)
 	calendar_fill();
 	head_add(CAL_ROWS);
 	scope_of(f, 0, &s);
-	ck_assert_int_eq(derive("cus_a", &s, &b), BALANCE_NO_CHECKPOINT);
+	ck_assert_int_eq(balance_outcome(derive("cus_a", &s, &b), &b),
+	    BALANCE_NO_CHECKPOINT);
 	/* An unknown customer is reported as such first. */
-	ck_assert_int_eq(derive("nobody", &s, &b), STORE_NOTFOUND);
+	ck_assert_int_eq(balance_outcome(derive("nobody", &s, &b), &b),
+	    BALANCE_NO_CUSTOMER);
 }
 END_TEST
 
