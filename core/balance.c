@@ -449,29 +449,45 @@ balance_each(struct store_txn *t, const char *tenant, enum store_env env,
 	return rc;
 }
 
-int
-balance_page(struct store_txn *t, const char *tenant, enum store_env env,
-    const char *customer_id, const struct balance *b, uint64_t offset,
-    uint64_t limit, balance_delta_fn fn, void *arg)
+/* What balance_read reads, and where. */
+struct balance_reading {
+	const char			*tenant;
+	enum store_env			 env;
+	const char			*id;
+	const struct balance_scope	*scope;
+	uint64_t			 offset, limit;
+	const struct balance_pager	*p;
+	struct balance			*b;
+};
+
+static int
+balance_read_txn(struct store_txn *t, void *arg)
 {
-	if (offset >= b->count)
+	struct balance_reading	*r = arg;
+	struct balance		*b = r->b;
+	int			 rc;
+
+	if ((rc = balance_derive(t, r->tenant, r->env, r->id, r->scope,
+	    b)) != STORE_OK ||
+	    (rc = balance_latest_receipt(t, r->tenant, r->env, r->id,
+	    b)) != STORE_OK ||
+	    (rc = r->p->begin(r->p->arg)) != STORE_OK)
+		return rc;
+	if (r->offset >= b->count)
 		return STORE_OK;
-	return balance_each(t, tenant, env, customer_id, b->first_seq + offset,
-	    b->last_seq, 0, limit, fn, arg);
+	return balance_each(t, r->tenant, r->env, r->id,
+	    b->first_seq + r->offset, b->last_seq, 0, r->limit, r->p->each,
+	    r->p->arg);
 }
 
-int
-balance_activity(struct store_txn *t, const char *tenant, enum store_env env,
-    const char *customer_id, const struct balance *b, uint64_t page,
-    uint64_t limit, uint64_t *total, balance_delta_fn fn, void *arg)
+enum balance_result
+balance_read(struct store *st, const char *tenant, enum store_env env,
+    const char *customer_id, const struct balance_scope *s, uint64_t offset,
+    uint64_t limit, const struct balance_pager *p, struct balance *b)
 {
-	uint64_t	newest, skip;
+	struct balance_reading	r = { tenant, env, customer_id, s, offset,
+				    limit, p, b };
 
-	*total = b->count + b->pending;
-	newest = b->last_seq + b->pending;
-	skip = (page - 1) * limit;
-	if (skip >= *total)
-		return STORE_OK;
-	return balance_each(t, tenant, env, customer_id, b->first_seq,
-	    newest - skip, 1, limit, fn, arg);
+	memset(b, 0, sizeof(*b));
+	return balance_outcome(store_read(st, balance_read_txn, &r), b);
 }

@@ -38,10 +38,10 @@ struct balance_scope {
 	int			by_proof_root;	/* startingCheckpointType */
 };
 
-/* Why a scope was refused: a 400, with the field and the rule broken. */
+/* Why a scope was refused: the field and the rule broken. */
 struct balance_error {
-	int		 combination;	/* INVALID_SCOPE_COMBINATION, else
-					   VALIDATION_ERROR */
+	int		 combination;	/* 1: fields that do not go together;
+					   0: a field's value is wrong */
 	const char	*field;
 	char		 message[200];
 };
@@ -136,21 +136,25 @@ int	balance_each(struct store_txn *, const char *tenant, enum store_env,
 	    int newest_first, uint64_t limit, balance_delta_fn fn, void *arg);
 
 /*
- * The page of b's verified deltas at offset (0 the first), oldest first,
- * at most limit of them, through fn: derive's list.
+ * Where a reading hands the deltas of a page, as it reads them in its
+ * transaction: begin(arg) as the page starts, and again whenever a
+ * retried transaction starts over, then each delta to each.  Both return
+ * a store code; anything but STORE_OK ends the reading with it.
  */
-int	balance_page(struct store_txn *, const char *tenant, enum store_env,
-	    const char *customer_id, const struct balance *b, uint64_t offset,
-	    uint64_t limit, balance_delta_fn fn, void *arg);
+struct balance_pager {
+	int			(*begin)(void *arg);
+	balance_delta_fn	  each;
+	void			 *arg;
+};
 
 /*
- * A customer's recent activity: the scope's deltas, verified or not,
- * newest first, page (1 the first) of limit each, through fn.  *total
- * gets how many there are in all.
+ * Derive's reading, in one transaction: b for customer_id's deltas in
+ * the scope, with its latest receipt, and the page at offset (0 the
+ * first) of at most limit of its verified deltas, oldest first, to p.
  */
-int	balance_activity(struct store_txn *, const char *tenant,
-	    enum store_env, const char *customer_id, const struct balance *b,
-	    uint64_t page, uint64_t limit, uint64_t *total, balance_delta_fn fn,
-	    void *arg);
+enum balance_result balance_read(struct store *, const char *tenant,
+	    enum store_env, const char *customer_id,
+	    const struct balance_scope *, uint64_t offset, uint64_t limit,
+	    const struct balance_pager *p, struct balance *b);
 
 #endif

@@ -65,7 +65,8 @@ struct compare_answer {
 	struct balance		 b;
 	decimal_t		 start;		/* the balance before the scope */
 	decimal_t		 neutral;	/* start and the scope's net */
-	decimal_t		 your_difference, their_difference;
+	decimal_t		 your_difference;
+	decimal_t		 their_difference;	/* when q has theirs */
 	int			 matches_yours, matches_theirs, match;
 	/* With their list: the page of discrepancies, of total in all. */
 	struct compare_discrepancy *page;

@@ -86,6 +86,12 @@ int	api_page_query(struct ctx *, struct api_page *, uint64_t dflt,
 int	api_page_start(struct api_page *);
 int	api_page_wants(struct api_page *);
 void	api_page_answer(struct ctx *, struct api_page *, const char *name);
+/*
+ * A balance_pager's two ends for a page of recorded deltas (view_record)
+ * in the array *(struct json_object **)list.
+ */
+int	api_records_begin(void *list);
+int	api_records_add(struct store_delta *, void *list);
 /* 503: the store failed or stayed busy. */
 void	api_unavailable(struct ctx *);
 /*

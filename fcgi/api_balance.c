@@ -64,73 +64,36 @@ api_body_amount(struct ctx *c, struct json_object *obj, const char *name,
 	return api_amount(c, label, text, v) < 0 ? -1 : 1;
 }
 
-/* A derive: one balance and a page of its deltas. */
-struct api_balance_reading {
-	struct ctx		*c;
-	const char		*customer;
-	struct balance_scope	 scope;
-	struct balance		 b;
-	uint64_t		 offset, limit;
-	struct json_object	*deltas;	/* the page */
-};
-
-static int
-api_balance_add(struct store_delta *d, void *arg)
-{
-	struct api_balance_reading	*r = arg;
-
-	return view_push(r->deltas, view_record(d)) < 0 ? STORE_NOMEM :
-	    STORE_OK;
-}
-
-static int
-api_balance_txn(struct store_txn *t, void *arg)
-{
-	struct api_balance_reading	*r = arg;
-	const struct principal		*who = &r->c->who;
-	int				 rc;
-
-	if ((rc = balance_derive(t, who->tenant, who->env, r->customer,
-	    &r->scope, &r->b)) != STORE_OK ||
-	    (rc = balance_latest_receipt(t, who->tenant, who->env,
-	    r->customer, &r->b)) != STORE_OK)
-		return rc;
-	/* A retried transaction starts its page again. */
-	json_object_put(r->deltas);
-	if ((r->deltas = view_array()) == NULL)
-		return STORE_NOMEM;
-	return balance_page(t, who->tenant, who->env, r->customer, &r->b,
-	    r->offset, r->limit, api_balance_add, r);
-}
-
 void
 api_derive(struct ctx *c)
 {
-	struct api_balance_reading	 r;
-	decimal_t			 start = 0;
-	enum balance_result		 res;
-	int				 given;
+	struct balance_scope	 scope;
+	struct balance		 b;
+	struct json_object	*deltas = NULL;
+	struct balance_pager	 pager = { api_records_begin, api_records_add,
+				    &deltas };
+	const char		*customer = c->match.params[0];
+	uint64_t		 offset = 0, limit = DERIVE_LIMIT_DEFAULT;
+	decimal_t		 start = 0;
+	enum balance_result	 res;
+	int			 given;
 
-	memset(&r, 0, sizeof(r));
-	r.c = c;
-	r.customer = c->match.params[0];
-	r.limit = DERIVE_LIMIT_DEFAULT;
-	if (!api_customer_access(c, r.customer) ||
-	    api_scope(c, api_query_field, &r.scope) < 0 ||
+	if (!api_customer_access(c, customer) ||
+	    api_scope(c, api_query_field, &scope) < 0 ||
 	    (given = api_query_amount(c, "startingBalance", &start)) < 0 ||
-	    api_query_range(c, "limit", 1, DERIVE_LIMIT_MAX, &r.limit) < 0 ||
-	    api_query_u64(c, "offset", &r.offset) < 0)
+	    api_query_range(c, "limit", 1, DERIVE_LIMIT_MAX, &limit) < 0 ||
+	    api_query_u64(c, "offset", &offset) < 0)
 		return;
-	res = balance_outcome(store_read(c->app->store, api_balance_txn, &r),
-	    &r.b);
+	res = balance_read(c->app->store, c->who.tenant, c->who.env, customer,
+	    &scope, offset, limit, &pager, &b);
 	if (res != BALANCE_OK) {
-		json_object_put(r.deltas);
-		api_balance_fail(c, res, r.customer, &r.scope, NULL, NULL);
+		json_object_put(deltas);
+		api_balance_fail(c, res, customer, &scope, NULL, NULL);
 		return;
 	}
-	start = balance_start(&r.scope, &r.b, given, start);
-	response_success(c->resp, 200, view_derive(r.customer, &r.scope, &r.b,
-	    start, r.deltas, r.limit, r.offset));
+	start = balance_start(&scope, &b, given, start);
+	response_success(c->resp, 200, view_derive(customer, &scope, &b,
+	    start, deltas, limit, offset));
 }
 
 /* Their list: [{referenceId, delta}]; 0, or -1 after a 400. */

@@ -85,6 +85,23 @@ api_unavailable(struct ctx *c)
 	    "the record could not be read, try again");
 }
 
+int
+api_records_begin(void *list)
+{
+	struct json_object	**a = list;
+
+	json_object_put(*a);
+	return (*a = view_array()) == NULL ? STORE_NOMEM : STORE_OK;
+}
+
+int
+api_records_add(struct store_delta *d, void *list)
+{
+	struct json_object	**a = list;
+
+	return view_push(*a, view_record(d)) < 0 ? STORE_NOMEM : STORE_OK;
+}
+
 void
 api_balance_fail(struct ctx *c, enum balance_result r, const char *customer,
     const struct balance_scope *scope, const char *wide_field,
