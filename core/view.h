@@ -28,6 +28,7 @@
 
 struct json_object;
 struct compare_question;
+struct customer_list;
 struct compare_answer;
 struct gaps_question;
 struct gaps_answer;
@@ -119,10 +120,8 @@ struct json_object *view_compare(const struct compare_question *,
 
 /* Customers (SPEC 3.3, 3.7-3.9). */
 
-/* A customer in the list of customers: its totals and first and last. */
-struct json_object *view_customer_row(const char *id, const struct balance *);
-/* The list of customers, taking list: page (1 the first) of limit each. */
-struct json_object *view_customers(struct json_object *list, uint64_t total,
+/* The list of customers: page (1 the first) of limit each. */
+struct json_object *view_customers(const struct customer_list *,
 	    uint64_t page, uint64_t limit);
 /*
  * A customer's page: its totals in the scope, its latest checkpoint

@@ -2,6 +2,7 @@
 #include <json-c/json.h>
 
 #include "../common/timefmt.h"
+#include "customer.h"
 #include "gaps.h"
 #include "usage.h"
 #include "view.h"
@@ -22,7 +23,8 @@ view_customer_totals(const char *id, const struct balance *b)
 	return o;
 }
 
-struct json_object *
+/* A customer in the list: its totals and its first and last delta. */
+static struct json_object *
 view_customer_row(const char *id, const struct balance *b)
 {
 	struct json_object	*o;
@@ -49,13 +51,18 @@ view_customer_page(uint64_t total, uint64_t page, uint64_t limit)
 }
 
 struct json_object *
-view_customers(struct json_object *list, uint64_t total, uint64_t page,
-    uint64_t limit)
+view_customers(const struct customer_list *l, uint64_t page, uint64_t limit)
 {
-	struct json_object	*p;
+	struct json_object	*list, *p;
+	size_t			 i;
 
-	if ((p = view_customer_page(total, page, limit)) != NULL)
-		view_put(p, "totalPages", view_u64((total + limit - 1) / limit));
+	list = view_array();
+	for (i = 0; list != NULL && i < l->n; i++)
+		view_push(list, view_customer_row(l->rows[i].id,
+		    &l->rows[i].b));
+	if ((p = view_customer_page(l->total, page, limit)) != NULL)
+		view_put(p, "totalPages",
+		    view_u64((l->total + limit - 1) / limit));
 	return view_list("customers", list, p);
 }
 

@@ -21,10 +21,8 @@ void
 api_customers(struct ctx *c)
 {
 	struct customer_list	 l;
-	struct json_object	*list;
 	char			 search[STORE_CUSTOMER_MAX + 1] = "";
 	uint64_t		 page = 1, limit = CUSTOMERS_LIMIT_DEFAULT;
-	size_t			 i;
 
 	if (!api_vendor_only(c) ||
 	    api_query_range(c, "page", 1, UINT32_MAX, &page) < 0 ||
@@ -39,14 +37,8 @@ api_customers(struct ctx *c)
 	if (customer_list(c->app->store, c->who.tenant, c->who.env, search,
 	    page, limit, &l) != STORE_OK)
 		api_unavailable(c);
-	else {
-		list = view_array();
-		for (i = 0; list != NULL && i < l.n; i++)
-			view_push(list, view_customer_row(l.rows[i].id,
-			    &l.rows[i].b));
-		response_success(c->resp, 200, view_customers(list, l.total,
-		    page, limit));
-	}
+	else
+		response_success(c->resp, 200, view_customers(&l, page, limit));
 	customer_list_free(&l);
 }
 
