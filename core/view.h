@@ -27,12 +27,6 @@
 #include "balance.h"
 
 struct json_object;
-struct compare_question;
-struct customer_list;
-struct compare_answer;
-struct gaps_question;
-struct gaps_answer;
-struct usage;
 
 /* Building blocks. */
 
@@ -95,6 +89,9 @@ struct json_object *view_record(const struct store_delta *);
 
 /* Balances (SPEC 3.4). */
 
+struct compare_question;
+struct compare_answer;
+
 /* The scope as the API reports it: {"type", "period", "startDate", ...}. */
 struct json_object *view_scope(const struct balance_scope *);
 /* {limit, offset, total}: a list paged by offset (0 the first). */
@@ -119,6 +116,11 @@ struct json_object *view_compare(const struct compare_question *,
 	    const struct compare_answer *);
 
 /* Customers (SPEC 3.3, 3.7-3.9). */
+
+struct customer_list;
+struct gaps_question;
+struct gaps_answer;
+struct usage;
 
 /* The list of customers: page (1 the first) of limit each. */
 struct json_object *view_customers(const struct customer_list *,
