@@ -2,11 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "../common/hex.h"
 #include "balance.h"
-#include "emit.h"
 #include "tlog.h"
 
 #define FIELD_MAX	96	/* longer than any valid scope value */
@@ -253,14 +250,13 @@ balance_checkpoint(const struct cust *c, const struct balance_scope *s,
 	if (s->by_proof_root) {
 		if (hex_decode_0x(s->checkpoint, root, sizeof(root),
 		    HEX_0X_OPTIONAL | HEX_ANY_CASE) < 0)
-			return BALANCE_NO_CHECKPOINT;
+			return STORE_NOTFOUND;
 		rc = store_checkpoint_by_root(c->t, root, cp);
 	} else
 		rc = store_checkpoint_get(c->t, s->checkpoint, cp);
-	if (rc == STORE_NOTFOUND || (rc == STORE_OK &&
-	    (strcmp(cp->tenant, c->tenant) != 0 || cp->env != c->env ||
-	    strcmp(cp->customer_id, c->id) != 0)))
-		return BALANCE_NO_CHECKPOINT;
+	if (rc == STORE_OK && (strcmp(cp->tenant, c->tenant) != 0 ||
+	    cp->env != c->env || strcmp(cp->customer_id, c->id) != 0))
+		return STORE_NOTFOUND;
 	return rc;
 }
 
@@ -360,6 +356,31 @@ balance_derive(struct store_txn *t, const char *tenant, enum store_env env,
 	return STORE_OK;
 }
 
+enum balance_result
+balance_outcome(int rc, const struct balance *b)
+{
+	switch (rc) {
+	case STORE_OK:
+		return BALANCE_OK;
+	case STORE_NOTFOUND:
+		/* A customer is stored with its first delta. */
+		return b->customer.count == 0 ? BALANCE_NO_CUSTOMER :
+		    BALANCE_NO_CHECKPOINT;
+	case STORE_NOMEM:
+		return BALANCE_NOMEM;
+	default:
+		return BALANCE_UNAVAILABLE;
+	}
+}
+
+decimal_t
+balance_start(const struct balance_scope *s, const struct balance *b,
+    int given, decimal_t start)
+{
+	return s->kind == BALANCE_CHECKPOINT && !given ?
+	    b->checkpoint_ending : start;
+}
+
 int
 balance_run_sum(struct store_txn *t, const char *tenant, enum store_env env,
     const char *customer_id, uint64_t first, uint64_t last, decimal_t *sum)
@@ -426,4 +447,47 @@ balance_each(struct store_txn *t, const char *tenant, enum store_env env,
 		seq = newest_first ? seq - 1 : seq + 1;
 	}
 	return rc;
+}
+
+/* What balance_read reads, and where. */
+struct balance_reading {
+	const char			*tenant;
+	enum store_env			 env;
+	const char			*id;
+	const struct balance_scope	*scope;
+	uint64_t			 offset, limit;
+	const struct balance_pager	*p;
+	struct balance			*b;
+};
+
+static int
+balance_read_txn(struct store_txn *t, void *arg)
+{
+	struct balance_reading	*r = arg;
+	struct balance		*b = r->b;
+	int			 rc;
+
+	if ((rc = balance_derive(t, r->tenant, r->env, r->id, r->scope,
+	    b)) != STORE_OK ||
+	    (rc = balance_latest_receipt(t, r->tenant, r->env, r->id,
+	    b)) != STORE_OK ||
+	    (rc = r->p->begin(r->p->arg)) != STORE_OK)
+		return rc;
+	if (r->offset >= b->count)
+		return STORE_OK;
+	return balance_each(t, r->tenant, r->env, r->id,
+	    b->first_seq + r->offset, b->last_seq, 0, r->limit, r->p->each,
+	    r->p->arg);
+}
+
+enum balance_result
+balance_read(struct store *st, const char *tenant, enum store_env env,
+    const char *customer_id, const struct balance_scope *s, uint64_t offset,
+    uint64_t limit, const struct balance_pager *p, struct balance *b)
+{
+	struct balance_reading	r = { tenant, env, customer_id, s, offset,
+				    limit, p, b };
+
+	memset(b, 0, sizeof(*b));
+	return balance_outcome(store_read(st, balance_read_txn, &r), b);
 }

@@ -38,10 +38,10 @@ struct balance_scope {
 	int			by_proof_root;	/* startingCheckpointType */
 };
 
-/* Why a scope was refused: a 400, with the field and the rule broken. */
+/* Why a scope was refused: the field and the rule broken. */
 struct balance_error {
-	int		 combination;	/* INVALID_SCOPE_COMBINATION, else
-					   VALIDATION_ERROR */
+	int		 combination;	/* 1: fields that do not go together;
+					   0: a field's value is wrong */
 	const char	*field;
 	char		 message[200];
 };
@@ -77,19 +77,39 @@ struct balance {
 };
 
 /*
- * balance_derive: the scope's starting checkpoint does not exist, or is
- * not this customer's.  A checkpoint scope covers every delta after the
- * ones the checkpoint locked.
- */
-#define BALANCE_NO_CHECKPOINT	(STORE_USER + 1)
-
-/*
  * Computes b for customer_id of tenant+env.  STORE_NOTFOUND if the
- * customer has no delta at all.  Runs in the caller's read transaction.
+ * customer has no delta at all, or if the scope starts from a checkpoint
+ * that does not exist or is not this customer's (a checkpoint scope
+ * covers every delta after the ones the checkpoint locked):
+ * balance_outcome tells which.  Runs in the caller's read transaction.
  */
 int	balance_derive(struct store_txn *, const char *tenant, enum store_env,
 	    const char *customer_id, const struct balance_scope *,
 	    struct balance *b);
+
+/* What a reading of a customer's balance came to. */
+enum balance_result {
+	BALANCE_OK,
+	BALANCE_NO_CUSTOMER,	/* no delta recorded for the customer */
+	BALANCE_NO_CHECKPOINT,	/* the scope's starting checkpoint is unknown */
+	BALANCE_TOO_WIDE,	/* more than the question may cover at once */
+	BALANCE_NOMEM,
+	BALANCE_UNAVAILABLE	/* the store failed or stayed busy */
+};
+
+/*
+ * The result of a read whose transaction derived b (with balance_derive,
+ * first) and ended with the store code rc: the customer was found when
+ * b holds its totals, so a STORE_NOTFOUND after that is the checkpoint.
+ */
+enum balance_result balance_outcome(int rc, const struct balance *b);
+
+/*
+ * The balance the scope starts from: given, else for a checkpoint scope
+ * the checkpoint's endingBalance, else start (the caller's default).
+ */
+decimal_t	balance_start(const struct balance_scope *,
+		    const struct balance *b, int given, decimal_t start);
 
 /*
  * The exact sum of the customer's deltas first..last (seqs; 0 for an
@@ -114,5 +134,27 @@ typedef int	(*balance_delta_fn)(struct store_delta *, void *arg);
 int	balance_each(struct store_txn *, const char *tenant, enum store_env,
 	    const char *customer_id, uint64_t first, uint64_t last,
 	    int newest_first, uint64_t limit, balance_delta_fn fn, void *arg);
+
+/*
+ * Where a reading hands the deltas of a page, as it reads them in its
+ * transaction: begin(arg) as the page starts, and again whenever a
+ * retried transaction starts over, then each delta to each.  Both return
+ * a store code; anything but STORE_OK ends the reading with it.
+ */
+struct balance_pager {
+	int			(*begin)(void *arg);
+	balance_delta_fn	  each;
+	void			 *arg;
+};
+
+/*
+ * Derive's reading, in one transaction: b for customer_id's deltas in
+ * the scope, with its latest receipt, and the page at offset (0 the
+ * first) of at most limit of its verified deltas, oldest first, to p.
+ */
+enum balance_result balance_read(struct store *, const char *tenant,
+	    enum store_env, const char *customer_id,
+	    const struct balance_scope *, uint64_t offset, uint64_t limit,
+	    const struct balance_pager *p, struct balance *b);
 
 #endif

@@ -123,10 +123,58 @@ struct json_object *view_delta_export(const struct store_delta *);
 
 /* Balances (SPEC 3.4). */
 
+struct compare_question;
+struct compare_answer;
+
 /* The scope as the API reports it: {"type", "period", "startDate", ...}. */
 struct json_object *view_scope(const struct balance_scope *);
+/* {limit, offset, total}: a list paged by offset (0 the first). */
+struct json_object *view_pagination(uint64_t limit, uint64_t offset,
+	    uint64_t total);
+/*
+ * {name: list, pagination}, taking both: the shape of every paged list
+ * (derive's deltas aside, which sit among its totals).
+ */
+struct json_object *view_list(const char *name, struct json_object *list,
+	    struct json_object *pagination);
+/*
+ * A derived balance that starts from start, with deltas (taken), the
+ * page at offset of at most limit of b's verified deltas.
+ */
+struct json_object *view_derive(const char *customer,
+	    const struct balance_scope *, const struct balance *b,
+	    decimal_t start, struct json_object *deltas, uint64_t limit,
+	    uint64_t offset);
+/* A comparison, and with a list of theirs its page of discrepancies. */
+struct json_object *view_compare(const struct compare_question *,
+	    const struct compare_answer *);
 
 /* Customers (SPEC 3.3, 3.7-3.9). */
+
+struct customer_list;
+struct gaps_question;
+struct gaps_answer;
+struct usage;
+
+/* The list of customers: page (1 the first) of limit each. */
+struct json_object *view_customers(const struct customer_list *,
+	    uint64_t page, uint64_t limit);
+/*
+ * A customer's page: its totals in the scope, its latest checkpoint
+ * (NULL: none yet), its cadence (cadence_ms 0: unlimited; own: set for
+ * the customer, else the tenant's), and its recent activity (taken).
+ */
+struct json_object *view_customer(const char *id, const struct balance *,
+	    const struct balance_scope *, const struct store_checkpoint *latest,
+	    uint64_t cadence_ms, int cadence_own, struct json_object *activity);
+/* Recent activity: items (taken), page (1 the first) of limit, of total. */
+struct json_object *view_activity(struct json_object *items, uint64_t total,
+	    uint64_t page, uint64_t limit);
+/* A tenant's usage of the month, against its quota. */
+struct json_object *view_usage(const struct usage *);
+/* The gaps in a customer's record, and the windows missing if asked. */
+struct json_object *view_gaps(const struct gaps_question *,
+	    const struct gaps_answer *);
 
 /* Checkpoints and receipts (SPEC 3.6). */
 

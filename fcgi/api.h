@@ -2,6 +2,7 @@
 #ifndef TALLY_API_H
 #define TALLY_API_H
 
+#include "../core/balance.h"
 #include "app.h"
 
 /* api_system.c */
@@ -59,7 +60,6 @@ int	api_query_range(struct ctx *, const char *name, uint64_t min,
 int	api_query_field(void *ctx, const char *name, char *out, size_t outlen);
 int	api_body_field(void *ctx, const char *name, char *out, size_t outlen);
 /* The request's scope; -1 after answering 400. */
-struct balance_scope;
 int	api_scope(struct ctx *, int (*field)(void *, const char *, char *,
 	    size_t), struct balance_scope *);
 /* period=YYYY-MM in the query into *month (-1 if absent); -1 on 400. */
@@ -80,7 +80,24 @@ int	api_page_query(struct ctx *, struct api_page *, uint64_t dflt,
 int	api_page_start(struct api_page *);
 int	api_page_wants(struct api_page *);
 void	api_page_answer(struct ctx *, struct api_page *, const char *name);
+/*
+ * A balance_pager's two ends for a page of recorded deltas (view_record)
+ * in the array *(struct json_object **)list.
+ */
+int	api_records_begin(void *list);
+int	api_records_add(struct store_delta *, void *list);
 /* 503: the store failed or stayed busy. */
 void	api_unavailable(struct ctx *);
+/*
+ * The one answer to a reading of customer's balance in scope that came
+ * to r, not BALANCE_OK: 404, 503, or for BALANCE_TOO_WIDE a 400
+ * SCOPE_TOO_WIDE on wide_field, its message saying the caller's limit.
+ * A NULL scope (one that cannot start from a checkpoint) or wide_fmt (a
+ * reading that has no limit) makes that result a 503: it cannot happen.
+ */
+void	api_balance_fail(struct ctx *, enum balance_result r,
+	    const char *customer, const struct balance_scope *scope,
+	    const char *wide_field, const char *wide_fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
 
 #endif

@@ -1,5 +1,7 @@
 /* What several groups of handlers share. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,7 @@
 #include "../common/timefmt.h"
 #include "../core/balance.h"
 #include "../core/ids.h"
+#include "../core/view.h"
 #include "api.h"
 
 int
@@ -80,6 +83,67 @@ api_unavailable(struct ctx *c)
 {
 	response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 	    "the record could not be read, try again");
+}
+
+int
+api_records_begin(void *list)
+{
+	struct json_object	**a = list;
+
+	json_object_put(*a);
+	return (*a = view_array()) == NULL ? STORE_NOMEM : STORE_OK;
+}
+
+int
+api_records_add(struct store_delta *d, void *list)
+{
+	struct json_object	**a = list;
+
+	return view_push(*a, view_record(d)) < 0 ? STORE_NOMEM : STORE_OK;
+}
+
+void
+api_balance_fail(struct ctx *c, enum balance_result r, const char *customer,
+    const struct balance_scope *scope, const char *wide_field,
+    const char *wide_fmt, ...)
+{
+	va_list	ap;
+	char	wide[200];
+
+	switch (r) {
+	case BALANCE_OK:
+		break;
+	case BALANCE_NO_CUSTOMER:
+		response_error(c->resp, API_CUSTOMER_NOT_FOUND, "customerId",
+		    NULL, "no deltas recorded for customer %s", customer);
+		break;
+	case BALANCE_NO_CHECKPOINT:
+		if (scope == NULL) {
+			api_unavailable(c);
+			break;
+		}
+		response_error(c->resp, API_CHECKPOINT_NOT_FOUND,
+		    "startingCheckpoint", NULL, "no checkpoint %s",
+		    scope->checkpoint);
+		break;
+	case BALANCE_TOO_WIDE:
+		if (wide_fmt == NULL) {
+			api_unavailable(c);
+			break;
+		}
+		va_start(ap, wide_fmt);
+		vsnprintf(wide, sizeof(wide), wide_fmt, ap);
+		va_end(ap);
+		response_error(c->resp, API_SCOPE_TOO_WIDE, wide_field, NULL,
+		    "%s", wide);
+		break;
+	case BALANCE_NOMEM:
+		response_out_of_memory(c->resp);
+		break;
+	case BALANCE_UNAVAILABLE:
+		api_unavailable(c);
+		break;
+	}
 }
 
 /* A scope field from the query string; an empty value counts as absent. */
@@ -155,8 +219,7 @@ api_page_start(struct api_page *pg)
 {
 	pg->total = 0;
 	json_object_put(pg->list);
-	return (pg->list = json_object_new_array()) == NULL ? STORE_NOMEM :
-	    STORE_OK;
+	return (pg->list = view_array()) == NULL ? STORE_NOMEM : STORE_OK;
 }
 
 int
@@ -169,16 +232,7 @@ api_page_wants(struct api_page *pg)
 void
 api_page_answer(struct ctx *c, struct api_page *pg, const char *name)
 {
-	struct json_object	*data, *page;
-
-	data = json_object_new_object();
-	json_object_object_add(data, name, pg->list);
+	response_success(c->resp, 200, view_list(name, pg->list,
+	    view_pagination(pg->limit, pg->offset, pg->total)));
 	pg->list = NULL;
-	page = json_object_new_object();
-	json_object_object_add(page, "limit", json_object_new_uint64(pg->limit));
-	json_object_object_add(page, "offset",
-	    json_object_new_uint64(pg->offset));
-	json_object_object_add(page, "total", json_object_new_uint64(pg->total));
-	json_object_object_add(data, "pagination", page);
-	response_success(c->resp, 200, data);
 }

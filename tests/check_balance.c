@@ -20,6 +20,7 @@
 #include "../common/decimal.h"
 #include "../common/timefmt.h"
 #include "../core/balance.h"
+#include "../core/compare.h"
 #include "../core/view.h"
 #include "../store/store.h"
 #include "check.h"
@@ -545,6 +546,7 @@ struct row {
 	uint64_t	 log_index;
 	uint64_t	 seq;
 	char		 receipt[STORE_ID_MAX + 1];
+	char		 reference[16];		/* "": none */
 };
 
 static char		 dir[256];
@@ -620,6 +622,9 @@ row_delta(const struct row *r, struct store_delta *d, char *leaf,
 	d->seq = r->seq;
 	snprintf(d->delta, sizeof(d->delta), "%s", r->text);
 	snprintf(d->reason, sizeof(d->reason), "test delta");
+	d->has_reference = r->reference[0] != '\0';
+	snprintf(d->reference_id, sizeof(d->reference_id), "%s",
+	    r->reference);
 	d->created_ms = r->ms;
 	memset(d->salt, (int)(r->log_index & 0xff), sizeof(d->salt));
 	memset(d->content_hash, 0xc0, sizeof(d->content_hash));
@@ -1257,9 +1262,11 @@ START_TEST(derive_checkpoint_unknown)
 	calendar_fill();
 	head_add(CAL_ROWS);
 	scope_of(f, 0, &s);
-	ck_assert_int_eq(derive("cus_a", &s, &b), BALANCE_NO_CHECKPOINT);
+	ck_assert_int_eq(balance_outcome(derive("cus_a", &s, &b), &b),
+	    BALANCE_NO_CHECKPOINT);
 	/* An unknown customer is reported as such first. */
-	ck_assert_int_eq(derive("nobody", &s, &b), STORE_NOTFOUND);
+	ck_assert_int_eq(balance_outcome(derive("nobody", &s, &b), &b),
+	    BALANCE_NO_CUSTOMER);
 }
 END_TEST
 
@@ -2079,6 +2086,145 @@ START_TEST(totals_quota)
 END_TEST
 
 
+/* ---------------------------------------------------------------------
+ * Compare: their list against the record.
+ */
+
+static decimal_t
+amount(const char *text)
+{
+	decimal_t	v;
+
+	ck_assert_int_eq(decimal_parse(text, strlen(text), &v), DECIMAL_OK);
+	return v;
+}
+
+/* The discrepancies of compare_reconciles, in the order of the answer. */
+static const struct {
+	enum compare_kind	 kind;
+	const char		*reference, *record_id, *recorded, *theirs;
+} reconciled[] = {
+	{ COMPARE_MISSING_IN_RECORD, "r0", NULL, "0", "1" },
+	{ COMPARE_AMOUNT_DIFFERS, "r2", NULL, "1.5", "1.25" },
+	{ COMPARE_MISSING_IN_THEIRS, "r3", NULL, "1.5", "0" },
+	{ COMPARE_MISSING_IN_THEIRS, "r4", NULL, "1.5", "0" },
+	{ COMPARE_MISSING_IN_THEIRS, "r5", NULL, "1.5", "0" },
+	{ COMPARE_MISSING_IN_THEIRS, NULL, "rec_5", "2", "0" },
+	{ COMPARE_MISSING_IN_THEIRS, NULL, "rec_6", "2", "0" },
+};
+
+static void
+assert_discrepancy(const struct compare_discrepancy *d, size_t i)
+{
+	ck_assert_int_eq(d->kind, reconciled[i].kind);
+	if (reconciled[i].reference != NULL)
+		ck_assert_str_eq(d->reference, reconciled[i].reference);
+	else
+		ck_assert_ptr_null(d->reference);
+	if (reconciled[i].record_id != NULL)
+		ck_assert_str_eq(d->record_id, reconciled[i].record_id);
+	else
+		ck_assert_ptr_null(d->record_id);
+	if (d->kind != COMPARE_MISSING_IN_RECORD)
+		assert_amount(d->recorded, amount(reconciled[i].recorded),
+		    "recorded");
+	if (d->kind != COMPARE_MISSING_IN_THEIRS)
+		assert_amount(d->theirs, amount(reconciled[i].theirs),
+		    "theirs");
+}
+
+/*
+ * Every page of every size holds exactly its run of the whole list,
+ * however few of the unmatched deltas it kept to build it.
+ */
+START_TEST(compare_reconciles)
+{
+	static const char *const refs[] = { "r5", "r1", "r3", "r2", "r4" };
+	const struct compare_theirs list[] = {
+		{ "r2", 0 }, { "r1", 0 }, { "r0", 0 }, { "r2", 0 }
+	};
+	struct compare_theirs	theirs[NELEM(list)];
+	struct compare_question	q;
+	struct compare_answer	a;
+	uint64_t		offset, limit, want;
+	size_t			i;
+
+	for (i = 0; i < NELEM(refs); i++) {
+		row_add("acme", LIVE, "cus_c", at("2026-03-01") + (int64_t)i,
+		    "1.5");
+		snprintf(rows[nrows - 1].reference,
+		    sizeof(rows[nrows - 1].reference), "%s", refs[i]);
+	}
+	row_add("acme", LIVE, "cus_c", at("2026-03-02"), "2");
+	row_add("acme", LIVE, "cus_c", at("2026-03-03"), "2");
+	rows_write();
+	head_add(nrows);
+	memcpy(theirs, list, sizeof(theirs));
+	theirs[0].amount = amount("1");		/* r2: 1 + 0.25 */
+	theirs[1].amount = amount("1.5");	/* r1: as recorded */
+	theirs[2].amount = amount("1");		/* r0: not recorded */
+	theirs[3].amount = amount("0.25");
+
+	memset(&q, 0, sizeof(q));
+	q.customer = "cus_c";
+	q.scope = scope_all();
+	q.yours = amount("11.5");
+	q.matched = 1;
+	q.list = theirs;
+	q.nlist = NELEM(theirs);
+	for (offset = 0; offset <= NELEM(reconciled) + 1; offset++)
+		for (limit = 1; limit <= NELEM(reconciled) + 1; limit++) {
+			q.offset = offset;
+			q.limit = limit;
+			ck_assert_int_eq(compare_run(st, "acme", LIVE, &q, &a),
+			    BALANCE_OK);
+			ck_assert_uint_eq(a.total, NELEM(reconciled));
+			want = offset >= a.total ? 0 : a.total - offset;
+			ck_assert_uint_eq(a.npage, want < limit ? want : limit);
+			for (i = 0; i < a.npage; i++)
+				assert_discrepancy(&a.page[i], offset + i);
+			assert_amount(a.neutral, amount("11.5"), "neutral");
+			ck_assert(a.matches_yours && a.match);
+			compare_answer_free(&a);
+		}
+}
+END_TEST
+
+START_TEST(compare_results)
+{
+	struct compare_question	q;
+	struct compare_answer	a;
+
+	row_add("acme", LIVE, "cus_c", at("2026-03-01"), "3");
+	rows_write();
+	head_add(nrows);
+	memset(&q, 0, sizeof(q));
+	q.customer = "nobody";
+	q.scope = scope_all();
+	ck_assert_int_eq(compare_run(st, "acme", LIVE, &q, &a),
+	    BALANCE_NO_CUSTOMER);
+	compare_answer_free(&a);
+	q.customer = "cus_c";
+	q.scope.kind = BALANCE_CHECKPOINT;
+	snprintf(q.scope.checkpoint, sizeof(q.scope.checkpoint), "chk_x");
+	ck_assert_int_eq(compare_run(st, "acme", LIVE, &q, &a),
+	    BALANCE_NO_CHECKPOINT);
+	compare_answer_free(&a);
+	/* Theirs within the tolerance, yours not: no match. */
+	q.scope = scope_all();
+	q.yours = amount("2");
+	q.theirs = amount("3.5");
+	q.has_theirs = 1;
+	q.tolerance = amount("0.5");
+	ck_assert_int_eq(compare_run(st, "acme", LIVE, &q, &a), BALANCE_OK);
+	ck_assert(!a.matches_yours && a.matches_theirs && !a.match);
+	assert_amount(a.your_difference, amount("-1"), "yours");
+	assert_amount(a.their_difference, amount("0.5"), "theirs");
+	ck_assert_uint_eq(a.npage, 0);
+	compare_answer_free(&a);
+}
+END_TEST
+
 Suite *
 balance_suite(void)
 {
@@ -2120,6 +2266,12 @@ balance_suite(void)
 	tcase_add_test(tc, derive_latest_receipt);
 	tcase_add_test(tc, derive_checkpoint_unknown);
 	tcase_add_test(tc, derive_random);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("compare");
+	tcase_add_checked_fixture(tc, store_setup, store_teardown);
+	tcase_add_test(tc, compare_reconciles);
+	tcase_add_test(tc, compare_results);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("each");
