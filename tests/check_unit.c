@@ -116,6 +116,9 @@ main(void)
 	srunner_add_suite(sr, balance_suite());
 	srunner_add_suite(sr, audit_suite());
 	srunner_add_suite(sr, webhook_suite());
+#if !defined(__SANITIZE_ADDRESS__)
+	srunner_add_suite(sr, oom_suite());	/* malloc is ASan's there */
+#endif
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
