@@ -1,10 +1,12 @@
 /*
- * json-c is lenient in ways that matter for a shared record: it accepts
- * single-quoted keys, and keeps only the last of two equal keys, so two
- * readers of one body could disagree on what it says.  Every body is
- * therefore checked here against RFC 8259 first (grammar, escapes,
- * UTF-8, nesting, and no repeated key in an object), and only then
- * handed to json-c to build the tree.
+ * json-c's parser is lenient in ways that matter for a shared record: it
+ * accepts single-quoted keys, and keeps only the last of two equal keys,
+ * so two readers of one body could disagree on what it says; and where
+ * an allocation fails it drops a member, leaves a null, or crashes on a
+ * key it could not copy.  So every text is read here, against RFC 8259
+ * (grammar, escapes, UTF-8, nesting, and no repeated key in an object),
+ * and the tree built here with json-c's objects as json-c would build it,
+ * every allocation checked.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,23 +18,12 @@
 #include "hex.h"
 #include "jsonin.h"
 
-/* An integer literal beyond 64 bits: see scan_integer. */
-struct wide {
-	size_t			 ordinal;	/* among all integer literals */
-	const unsigned char	*text;
-	size_t			 len;
-};
-
 struct scan {
 	const unsigned char	*start, *p, *end;
 	int			 depth;
 	char			*err;
 	size_t			 errlen;
-	size_t			 nints;		/* integer literals so far */
-	struct wide		*wide;
-	size_t			 nwide, capwide;
 	int			 oom;		/* a failure was memory's */
-	size_t			 nvalues, nnulls; /* values scanned, nulls */
 };
 
 /* The decoded keys of one object, to find a repeated one. */
@@ -88,37 +79,45 @@ scan_digits(struct scan *s)
 }
 
 /*
- * An integer literal (from, with its sign) ends at s->p.  json-c
- * saturates one beyond 64 bits to INT64_MIN or UINT64_MAX, silently
- * changing its value: 56786233710500000000, the RFC 8785 form of the
- * double 5.67862337105e19, would read back as 18446744073709551615.
- * Such a literal is noted here, and jsonin_parse puts the double it
- * denotes in its place (to I-JSON and RFC 8785 every number is a
- * double), keeping its text.
+ * The number from..s->p as json-c makes one: an integer that fits 64
+ * bits as its int64 or uint64; any other as a double that keeps its
+ * text.  json-c itself saturates an integer beyond 64 bits to INT64_MIN
+ * or UINT64_MAX, silently changing its value: 56786233710500000000, the
+ * RFC 8785 form of the double 5.67862337105e19, would read back as
+ * 18446744073709551615.  Here it is the double it denotes (to I-JSON and
+ * RFC 8785 every number is a double), keeping its text.
  */
-static int
-scan_integer(struct scan *s, const unsigned char *from, int neg)
+static struct json_object *
+scan_number_object(struct scan *s, const unsigned char *from, int integer)
 {
-	const char	*max = neg ? "9223372036854775808" :
-			    "18446744073709551615";
-	const unsigned char *digits = from + neg;
-	size_t		 n = (size_t)(s->p - digits), mlen = strlen(max);
+	const char		*max = *from == '-' ? "9223372036854775808" :
+				    "9223372036854775807";
+	const unsigned char	*digits = from + (*from == '-');
+	size_t			 n = (size_t)(s->p - digits), mlen = strlen(max);
+	size_t			 len = (size_t)(s->p - from);
+	struct json_object	*v;
+	char			*text;
+	int			 cmp;
 
-	s->nints++;
-	if (n < mlen || (n == mlen && memcmp(digits, max, n) <= 0))
-		return 0;
-	if (grow(&s->wide, &s->capwide, s->nwide + 1, sizeof(*s->wide)) < 0)
-		return scan_oom(s);
-	s->wide[s->nwide].ordinal = s->nints - 1;
-	s->wide[s->nwide].text = from;
-	s->wide[s->nwide++].len = (size_t)(s->p - from);
-	return 0;
+	if ((text = strndup((const char *)from, len)) == NULL)
+		return NULL;
+	cmp = n < mlen ? -1 : n > mlen ? 1 : memcmp(digits, max, n);
+	if (integer && cmp <= 0)
+		v = json_object_new_int64(strtoll(text, NULL, 10));
+	else if (integer && *from != '-' && (n < 20 || (n == 20 &&
+	    memcmp(digits, "18446744073709551615", n) <= 0)))
+		v = json_object_new_uint64(strtoull(text, NULL, 10));
+	else
+		v = json_object_new_double_s(strtod(text, NULL), text);
+	free(text);
+	return v;
 }
 
 static int
-scan_number(struct scan *s)
+scan_number(struct scan *s, struct json_object **out)
 {
 	const unsigned char	*from = s->p;
+	int			 integer = 1;
 
 	if (*s->p == '-')
 		s->p++;
@@ -126,20 +125,22 @@ scan_number(struct scan *s)
 		s->p++;
 	else if (scan_digits(s) < 0)
 		return -1;
-	if (s->p == s->end || (*s->p != '.' && *s->p != 'e' && *s->p != 'E'))
-		return scan_integer(s, from, *from == '-');
 	if (s->p < s->end && *s->p == '.') {
+		integer = 0;
 		s->p++;
 		if (scan_digits(s) < 0)
 			return -1;
 	}
 	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		integer = 0;
 		s->p++;
 		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
 			s->p++;
 		if (scan_digits(s) < 0)
 			return -1;
 	}
+	if ((*out = scan_number_object(s, from, integer)) == NULL)
+		return scan_oom(s);
 	return 0;
 }
 
@@ -295,6 +296,28 @@ scan_string(struct scan *s, char *out, size_t *outlen)
 	return 0;
 }
 
+/* A string value, s->p at its opening quote, as a json-c string. */
+static int
+scan_string_value(struct scan *s, struct json_object **out)
+{
+	const unsigned char	*from = s->p;
+	char			*text;
+	size_t			 len;
+
+	/* Sized by the string itself: never by the rest of the input. */
+	if (scan_string(s, NULL, &len) < 0)
+		return -1;
+	len = (size_t)(s->p - from);
+	s->p = from;
+	if ((text = malloc(len + 1)) == NULL)
+		return scan_oom(s);
+	if (scan_string(s, text, &len) == 0 &&
+	    (*out = json_object_new_string_len(text, (int)len)) == NULL)
+		scan_oom(s);
+	free(text);
+	return *out != NULL ? 0 : -1;
+}
+
 static void
 keyset_free(struct keyset *ks)
 {
@@ -325,6 +348,7 @@ scan_key(struct scan *s, struct keyset *ks)
 		free(key);
 		return -1;
 	}
+	key[len] = '\0';
 	/* Object keys are C strings downstream: a NUL would cut one short. */
 	if (memchr(key, '\0', len) != NULL) {
 		free(key);
@@ -350,14 +374,17 @@ scan_key(struct scan *s, struct keyset *ks)
 	return 0;
 }
 
-static int	scan_value(struct scan *);
+static int	scan_value(struct scan *, struct json_object **);
 
 static int
-scan_object(struct scan *s)
+scan_object(struct scan *s, struct json_object **out)
 {
-	struct keyset	ks = { NULL, NULL, 0, 0 };
-	int		rc = -1;
+	struct keyset		 ks = { NULL, NULL, 0, 0 };
+	struct json_object	*v;
+	int			 rc = -1;
 
+	if ((*out = json_object_new_object()) == NULL)
+		return scan_oom(s);
 	s->p++;
 	scan_ws(s);
 	if (s->p < s->end && *s->p == '}') {
@@ -377,8 +404,13 @@ scan_object(struct scan *s)
 			scan_fail(s, "expected ':'");
 			goto out;
 		}
-		if (scan_value(s) < 0)
+		if (scan_value(s, &v) < 0)
 			goto out;
+		if (json_object_object_add(*out, ks.keys[ks.n - 1], v) != 0) {
+			json_object_put(v);
+			scan_oom(s);
+			goto out;
+		}
 		scan_ws(s);
 		if (s->p < s->end && *s->p == ',') {
 			s->p++;
@@ -394,12 +426,21 @@ scan_object(struct scan *s)
 	}
 out:
 	keyset_free(&ks);
+	if (rc < 0) {
+		json_object_put(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 
 static int
-scan_array(struct scan *s)
+scan_array(struct scan *s, struct json_object **out)
 {
+	struct json_object	*v;
+	int			 rc = -1;
+
+	if ((*out = json_object_new_array()) == NULL)
+		return scan_oom(s);
 	s->p++;
 	scan_ws(s);
 	if (s->p < s->end && *s->p == ']') {
@@ -407,8 +448,13 @@ scan_array(struct scan *s)
 		return 0;
 	}
 	for (;;) {
-		if (scan_value(s) < 0)
-			return -1;
+		if (scan_value(s, &v) < 0)
+			break;
+		if (json_object_array_add(*out, v) != 0) {
+			json_object_put(v);
+			scan_oom(s);
+			break;
+		}
 		scan_ws(s);
 		if (s->p < s->end && *s->p == ',') {
 			s->p++;
@@ -416,173 +462,63 @@ scan_array(struct scan *s)
 		}
 		if (s->p < s->end && *s->p == ']') {
 			s->p++;
-			return 0;
-		}
-		return scan_fail(s, "expected ',' or ']'");
+			rc = 0;
+		} else
+			scan_fail(s, "expected ',' or ']'");
+		break;
 	}
+	if (rc < 0) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
+/* A literal, as json-c makes it: a boolean, or NULL for null. */
 static int
-scan_value(struct scan *s)
+scan_literal_value(struct scan *s, const char *word,
+    struct json_object **out)
+{
+	if (scan_literal(s, word) < 0)
+		return -1;
+	if (strcmp(word, "null") == 0)
+		return 0;
+	if ((*out = json_object_new_boolean(word[0] == 't')) == NULL)
+		return scan_oom(s);
+	return 0;
+}
+
+/* A value, built into *out (NULL for null), or -1 with *out NULL. */
+static int
+scan_value(struct scan *s, struct json_object **out)
 {
 	int	rc;
 
+	*out = NULL;
 	scan_ws(s);
 	if (s->p == s->end)
 		return scan_fail(s, "unexpected end of input");
-	s->nvalues++;
 	switch (*s->p) {
 	case '{':
 	case '[':
 		if (++s->depth > JSONIN_DEPTH)
 			return scan_fail(s, "nested too deeply");
-		rc = *s->p == '{' ? scan_object(s) : scan_array(s);
+		rc = *s->p == '{' ? scan_object(s, out) : scan_array(s, out);
 		s->depth--;
 		return rc;
 	case '"':
-		return scan_string(s, NULL, NULL);
+		return scan_string_value(s, out);
 	case 't':
-		return scan_literal(s, "true");
+		return scan_literal_value(s, "true", out);
 	case 'f':
-		return scan_literal(s, "false");
+		return scan_literal_value(s, "false", out);
 	case 'n':
-		s->nnulls++;
-		return scan_literal(s, "null");
+		return scan_literal_value(s, "null", out);
 	default:
 		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
-			return scan_number(s);
+			return scan_number(s, out);
 		return scan_fail(s, "unexpected character");
 	}
-}
-
-/* Walks json-c's integers in document order, the scanner's order. */
-struct widen {
-	const struct scan	*s;
-	size_t			 ints, next;
-	int			 oom;
-};
-
-/*
- * The double to put in v's place if v is the next integer scan_integer
- * noted, else NULL; descends into arrays and objects, replacing there.
- */
-static struct json_object *
-widen(struct widen *w, struct json_object *v)
-{
-	const struct wide	*wd;
-	struct json_object	*r;
-	size_t			 i, n;
-	char			*text;
-
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		if (w->next == w->s->nwide ||
-		    w->s->wide[w->next].ordinal != w->ints++)
-			return NULL;
-		wd = &w->s->wide[w->next++];
-		if ((text = strndup((const char *)wd->text, wd->len)) == NULL)
-			break;
-		r = json_object_new_double_s(strtod(text, NULL), text);
-		free(text);
-		if (r == NULL)
-			break;
-		return r;
-	case json_type_array:
-		n = json_object_array_length(v);
-		for (i = 0; i < n; i++)
-			if ((r = widen(w, json_object_array_get_idx(v, i))) !=
-			    NULL)
-				json_object_array_put_idx(v, i, r);
-		return NULL;
-	case json_type_object: {
-		json_object_object_foreach(v, key, val)
-			if ((r = widen(w, val)) != NULL)
-				json_object_object_add(v, key, r);
-		return NULL;
-	}
-	default:
-		return NULL;
-	}
-	w->oom = 1;
-	return NULL;
-}
-
-/*
- * Counts the values of the tree at v, and which of them are null: json-c
- * may drop a member, or leave a null, where an allocation failed, and
- * reports success all the same.
- */
-static void
-jsonin_count(struct json_object *v, size_t *values, size_t *nulls)
-{
-	size_t	i, n;
-
-	++*values;
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		++*nulls;
-		break;
-	case json_type_array:
-		n = json_object_array_length(v);
-		for (i = 0; i < n; i++)
-			jsonin_count(json_object_array_get_idx(v, i), values,
-			    nulls);
-		break;
-	case json_type_object: {
-		json_object_object_foreach(v, key, val) {
-			(void)key;
-			jsonin_count(val, values, nulls);
-		}
-		break;
-	}
-	default:
-		break;
-	}
-}
-
-/*
- * Builds the tree of text, valid JSON by now: 0, or JSONIN_NOMEM with
- * err set, since json-c can fail it only for want of memory.
- */
-static int
-jsonin_build(const char *text, size_t len, const struct scan *s,
-    struct json_object **out, char *err, size_t errlen)
-{
-	struct json_tokener	*tok;
-	struct json_object	*r;
-	struct widen		 w = { s, 0, 0, 0 };
-	size_t			 values = 0, nulls = 0;
-
-	if ((tok = json_tokener_new_ex(JSONIN_DEPTH + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return JSONIN_NOMEM;
-	}
-	*out = json_tokener_parse_ex(tok, text, (int)len);
-	/* A bare top-level number ends only at a terminator: give it one. */
-	if (*out == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-		*out = json_tokener_parse_ex(tok, "", 1);
-	/* The scan found the text valid: json-c failing it ran out. */
-	if (json_tokener_get_error(tok) != json_tokener_success)
-		snprintf(err, errlen, "out of memory");
-	else if (s->nwide > 0) {
-		if ((r = widen(&w, *out)) != NULL) {
-			json_object_put(*out);
-			*out = r;
-		}
-		if (w.oom)
-			snprintf(err, errlen, "out of memory");
-	}
-	if (err[0] == '\0') {
-		jsonin_count(*out, &values, &nulls);
-		if (values != s->nvalues || nulls != s->nnulls)
-			snprintf(err, errlen, "out of memory");
-	}
-	json_tokener_free(tok);
-	if (err[0] == '\0')
-		return 0;
-	json_object_put(*out);
-	*out = NULL;
-	return JSONIN_NOMEM;
 }
 
 int
@@ -590,7 +526,6 @@ jsonin_parse(const char *text, size_t len, struct json_object **out,
     char *err, size_t errlen)
 {
 	struct scan	s;
-	int		rc = -1;
 
 	*out = NULL;
 	err[0] = '\0';
@@ -603,16 +538,13 @@ jsonin_parse(const char *text, size_t len, struct json_object **out,
 	s.end = s.start + len;
 	s.err = err;
 	s.errlen = errlen;
-	if (scan_value(&s) < 0) {
-		rc = s.oom ? JSONIN_NOMEM : -1;
-		goto out;
-	}
+	if (scan_value(&s, out) < 0)
+		return s.oom ? JSONIN_NOMEM : -1;
 	scan_ws(&s);
-	if (s.p != s.end)
-		scan_fail(&s, "unexpected data after the document");
-	else
-		rc = jsonin_build(text, len, &s, out, err, errlen);
-out:
-	free(s.wide);
-	return rc;
+	if (s.p == s.end)
+		return 0;
+	scan_fail(&s, "unexpected data after the document");
+	json_object_put(*out);
+	*out = NULL;
+	return -1;
 }

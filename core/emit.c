@@ -39,6 +39,14 @@ emit_fail(struct emit_error *err, const char *field, const char *fmt, ...)
 	return -1;
 }
 
+/* Memory ran out: not the client's fault, and not a validation error. */
+static int
+emit_oom(struct emit_error *err, const char *field)
+{
+	err->oom = 1;
+	return emit_fail(err, field, "out of memory");
+}
+
 /*
  * An unknown field, named in err: cut short at a character boundary, so
  * that the answer that quotes it stays UTF-8.
@@ -170,7 +178,7 @@ emit_string_dup(struct json_object *obj, const char *name, int required,
 	    allow_control, err, present, &s, &len) < 0)
 		return -1;
 	if (*present && (*dst = strndup(s, len)) == NULL)
-		return emit_fail(err, name, "out of memory");
+		return emit_oom(err, name);
 	return 0;
 }
 
@@ -188,7 +196,8 @@ emit_delta(struct json_object *obj, struct emit_input *in,
 	if (!ok && !json_object_is_type(v, json_type_int))
 		return emit_fail(err, "delta", "delta must be a number");
 	/* The number as the client wrote it: never through a double. */
-	text = json_object_get_string(v);
+	if ((text = json_object_get_string(v)) == NULL)
+		return emit_oom(err, "delta");
 	switch (decimal_parse(text, strlen(text), &in->amount)) {
 	case DECIMAL_OK:
 		break;
@@ -212,13 +221,17 @@ emit_delta(struct json_object *obj, struct emit_input *in,
 	return 0;
 }
 
-/* Integers beyond 2^53 cannot be written canonically (I-JSON). */
+/*
+ * Integers beyond 2^53 cannot be written canonically (I-JSON): 1 if v
+ * holds none, 0 if it does, -1 out of memory.
+ */
 static int
 emit_exact_numbers(struct json_object *v)
 {
 	const char	*text;
 	int64_t		 iv;
 	size_t		 i, n;
+	int		 rc;
 
 	switch (json_object_get_type(v)) {
 	case json_type_int:
@@ -226,19 +239,21 @@ emit_exact_numbers(struct json_object *v)
 		return iv > -EMIT_INT_EXACT && iv < EMIT_INT_EXACT;
 	case json_type_double:
 		/* jsonin reads an integer beyond 64 bits as a double. */
-		text = json_object_get_string(v);
+		if ((text = json_object_get_string(v)) == NULL)
+			return -1;
 		return text[strspn(text, "-0123456789")] != '\0';
 	case json_type_array:
 		n = json_object_array_length(v);
 		for (i = 0; i < n; i++)
-			if (!emit_exact_numbers(json_object_array_get_idx(v, i)))
-				return 0;
+			if ((rc = emit_exact_numbers(
+			    json_object_array_get_idx(v, i))) != 1)
+				return rc;
 		return 1;
 	case json_type_object: {
 		json_object_object_foreach(v, key, val) {
 			(void)key;
-			if (!emit_exact_numbers(val))
-				return 0;
+			if ((rc = emit_exact_numbers(val)) != 1)
+				return rc;
 		}
 		return 1;
 	}
@@ -253,7 +268,7 @@ emit_metadata(struct json_object *obj, struct emit_input *in,
 {
 	struct json_object	*v;
 	struct sbuf		 sb = { 0 };
-	int			 ok;
+	int			 ok, rc;
 
 	v = emit_member(obj, "metadata", json_type_object, &ok);
 	if (!ok)
@@ -261,10 +276,16 @@ emit_metadata(struct json_object *obj, struct emit_input *in,
 		    "object");
 	if (v == NULL)
 		return 0;
-	if (!emit_exact_numbers(v))
+	if ((rc = emit_exact_numbers(v)) < 0)
+		return emit_oom(err, "metadata");
+	if (rc == 0)
 		return emit_fail(err, "metadata", "metadata integers must be "
 		    "within +/-(2^53-1) (I-JSON)");
 	if (jcs_serialize(v, &sb) < 0) {
+		if (sb.oom) {
+			sbuf_free(&sb);
+			return emit_oom(err, "metadata");
+		}
 		sbuf_free(&sb);
 		return emit_fail(err, "metadata", "metadata cannot be "
 		    "serialized");
@@ -275,8 +296,7 @@ emit_metadata(struct json_object *obj, struct emit_input *in,
 		    "%d bytes when serialized", EMIT_METADATA_BYTES);
 	}
 	in->metadata = sbuf_take(&sb, NULL);
-	return in->metadata == NULL ? emit_fail(err, "metadata",
-	    "out of memory") : 0;
+	return in->metadata == NULL ? emit_oom(err, "metadata") : 0;
 }
 
 static int
@@ -425,7 +445,9 @@ emit_parse(struct json_object *obj, struct emit_input *in,
 		return -1;
 	if (emit_metadata(obj, in, err) < 0 || emit_adjusts(obj, in, err) < 0)
 		return -1;
-	if (emit_fingerprint(in) < 0 || emit_ids(in) < 0)
+	if (emit_fingerprint(in) < 0)
+		return emit_oom(err, NULL);
+	if (emit_ids(in) < 0)
 		return emit_fail(err, NULL, "internal error");
 	return 0;
 }

@@ -54,6 +54,7 @@ struct emit_error {
 	const char	*field;			/* NULL: the item itself */
 	char		 message[200];
 	char		 unknown[72];		/* field, when it is unknown */
+	int		 oom;			/* memory ran out, not input */
 };
 
 /*

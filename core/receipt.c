@@ -156,21 +156,35 @@ receipt_deltas(struct store *st, const struct receipt *r, uint64_t *next,
 	return rc;
 }
 
-/* Whether the stored signature holds, with the key it names. */
+/*
+ * Whether the stored signature holds, with the key it names, into
+ * *holds; a store code.  A stored key always loads: failing to load it
+ * or to check, memory ran out, and the answer is no answer, not "does
+ * not hold".
+ */
 static int
-receipt_signature_holds(struct store_txn *t, const struct store_checkpoint *cp)
+receipt_signature_holds(struct store_txn *t, const struct store_checkpoint *cp,
+    int *holds)
 {
 	struct store_signkey	 rec;
 	struct sigkey		*key = NULL;
-	int			 ok;
+	enum sigkey_check	 check;
+	int			 rc;
 
-	if (store_signkey_get(t, cp->key_id, &rec) != STORE_OK ||
-	    sigkey_from_public_pem(rec.pem, strlen(rec.pem), &key) < 0)
-		return 0;
-	ok = sigkey_verify(key, cp->statement, strlen(cp->statement),
-	    cp->sig, cp->sig_len) == 0;
+	*holds = 0;
+	if ((rc = store_signkey_get(t, cp->key_id, &rec)) == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	if (sigkey_from_public_pem(rec.pem, strlen(rec.pem), &key) < 0)
+		return STORE_NOMEM;
+	check = sigkey_check(key, cp->statement, strlen(cp->statement),
+	    cp->sig, cp->sig_len);
 	sigkey_free(key);
-	return ok;
+	if (check == SIGKEY_ERROR)
+		return STORE_NOMEM;
+	*holds = check == SIGKEY_VALID;
+	return STORE_OK;
 }
 
 struct receipt_checking {
@@ -194,7 +208,8 @@ receipt_check_txn(struct store_txn *t, void *arg)
 		rc = store_checkpoint_by_root(t, root, &ck->rc->cp);
 	}
 	if (rc == STORE_OK)
-		ck->rc->verified = receipt_signature_holds(t, &ck->rc->cp);
+		rc = receipt_signature_holds(t, &ck->rc->cp,
+		    &ck->rc->verified);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include "../common/hex.h"
 #include "../common/jcs.h"
+#include "../common/jsonin.h"
 #include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "../crypto/base64.h"
@@ -69,6 +70,18 @@ view_push(struct json_object *a, struct json_object *v)
 		return -1;
 	}
 	return 0;
+}
+
+int
+view_put_parsed(struct json_object *o, const char *key, const char *text)
+{
+	struct json_object	*v;
+	char			 err[160];
+
+	/* Stored by Tally, so valid: failing, it ran out of memory. */
+	if (jsonin_parse(text, strlen(text), &v, err, sizeof(err)) < 0)
+		return view_put(o, key, NULL);
+	return v == NULL ? view_put_null(o, key) : view_put(o, key, v);
 }
 
 struct json_object *

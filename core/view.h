@@ -46,6 +46,9 @@ struct tlog_keys;
 int	view_put(struct json_object *o, const char *key, struct json_object *v);
 /* An explicit null member. */
 int	view_put_null(struct json_object *o, const char *key);
+/* The JSON text Tally stored (metadata, a leaf) under key, as a value. */
+int	view_put_parsed(struct json_object *o, const char *key,
+	    const char *text);
 /* Appends v to the array a, taking v; a NULL v as in view_put. */
 int	view_push(struct json_object *a, struct json_object *v);
 /* New containers; NULL (remembered) out of memory. */

@@ -22,8 +22,7 @@ static void
 view_delta_metadata(struct json_object *o, const struct store_delta *d)
 {
 	if (d->metadata != NULL)
-		view_put(o, "metadata",
-		    view_check(json_tokener_parse(d->metadata)));
+		view_put_parsed(o, "metadata", d->metadata);
 	else
 		view_put_null(o, "metadata");
 }

@@ -421,26 +421,70 @@ out:
 	return rc;
 }
 
-int
-sigkey_verify(const struct sigkey *k, const void *msg, size_t len,
+/* Whether the errors OpenSSL queued include running out of memory. */
+static int
+sigkey_ran_out(void)
+{
+	unsigned long	e;
+	int		oom = 0;
+
+	while ((e = ERR_get_error()) != 0)
+		if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+			oom = 1;
+	return oom;
+}
+
+static enum sigkey_check
+sigkey_check_once(const struct sigkey *k, const void *msg, size_t len,
     const uint8_t *sig, size_t siglen)
 {
 	EVP_MD_CTX	*ctx = NULL;
 	EVP_PKEY_CTX	*pctx = NULL;
-	int		 rc = -1;
+	enum sigkey_check res = SIGKEY_ERROR;
 
+	/* The key is one of ours: failing to set it up is no verdict. */
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit_ex(ctx, &pctx, "SHA256", NULL, NULL,
 	    k->pkey, NULL) != 1 ||
 	    sigkey_pss(k, pctx) < 0)
 		goto out;
-	/* Anything but 1 (0 bad, negative error) is a failure. */
+	/* 1 holds; anything else fails, 0 or negative alike (a signature
+	 * that is not even DER is a negative). */
 	if (EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1)
-		rc = 0;
+		res = SIGKEY_VALID;
+	else if (!sigkey_ran_out())
+		res = SIGKEY_INVALID;
 out:
 	/* A bad signature leaves errors queued; they are not news. */
-	if (rc < 0)
-		ERR_clear_error();
+	ERR_clear_error();
 	EVP_MD_CTX_free(ctx);
-	return rc;
+	return res;
+}
+
+/*
+ * OpenSSL reports a failed allocation inside a verification (hashing
+ * the message, say) as a signature that fails, with no error that says
+ * so.  A failure is therefore checked once more: a signature is only
+ * invalid if two checks say it; one that holds the second time was
+ * memory, not the signature.  (Under memory that stays short, both may
+ * fail; every other answer of tallyd would be failing by then.)
+ */
+enum sigkey_check
+sigkey_check(const struct sigkey *k, const void *msg, size_t len,
+    const uint8_t *sig, size_t siglen)
+{
+	enum sigkey_check	res;
+
+	if ((res = sigkey_check_once(k, msg, len, sig, siglen)) ==
+	    SIGKEY_VALID)
+		return res;
+	return sigkey_check_once(k, msg, len, sig, siglen);
+}
+
+int
+sigkey_verify(const struct sigkey *k, const void *msg, size_t len,
+    const uint8_t *sig, size_t siglen)
+{
+	return sigkey_check(k, msg, len, sig, siglen) == SIGKEY_VALID ? 0 :
+	    -1;
 }

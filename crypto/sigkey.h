@@ -70,5 +70,17 @@ int	sigkey_sign(const struct sigkey *, const void *msg, size_t len,
 /* 0 only when sig is a valid signature of msg by this key. */
 int	sigkey_verify(const struct sigkey *, const void *msg, size_t len,
 	    const uint8_t *sig, size_t siglen);
+/*
+ * The same, telling a signature that fails from a check that could not
+ * be made (memory ran out), for an answer that must not say "invalid"
+ * when it does not know.
+ */
+enum sigkey_check {
+	SIGKEY_VALID,
+	SIGKEY_INVALID,
+	SIGKEY_ERROR
+};
+enum sigkey_check sigkey_check(const struct sigkey *, const void *msg,
+	    size_t len, const uint8_t *sig, size_t siglen);
 
 #endif

@@ -59,8 +59,13 @@ api_body_amount(struct ctx *c, struct json_object *obj, const char *name,
 	}
 	if (json_object_is_type(m, json_type_int) ||
 	    json_object_is_type(m, json_type_double) ||
-	    json_object_is_type(m, json_type_string))
-		text = json_object_get_string(m);
+	    json_object_is_type(m, json_type_string)) {
+		/* A number's text is written on demand, into memory. */
+		if ((text = json_object_get_string(m)) == NULL) {
+			response_out_of_memory(c->resp);
+			return -1;
+		}
+	}
 	return api_amount(c, label, text, v) < 0 ? -1 : 1;
 }
 

@@ -102,8 +102,11 @@ api_emit(struct ctx *c)
 	memset(&req, 0, sizeof(req));
 	memset(&item, 0, sizeof(item));
 	if (emit_parse(c->body, &item.in, &item.err) < 0) {
-		response_error(c->resp, API_VALIDATION_ERROR, item.err.field,
-		    NULL, "%s", item.err.message);
+		if (item.err.oom)
+			response_out_of_memory(c->resp);
+		else
+			response_error(c->resp, API_VALIDATION_ERROR,
+			    item.err.field, NULL, "%s", item.err.message);
 		goto out;
 	}
 	item.valid = 1;
@@ -148,6 +151,11 @@ api_emit_batch(struct ctx *c)
 	for (i = 0; i < n; i++) {
 		items[i].valid = emit_parse(json_object_array_get_idx(deltas,
 		    i), &items[i].in, &items[i].err) == 0;
+		/* Memory is the whole batch's trouble, not the item's. */
+		if (items[i].err.oom) {
+			response_out_of_memory(c->resp);
+			goto out;
+		}
 		fps[i] = items[i].valid ? items[i].in.fingerprint : NULL;
 	}
 	req.items = items;

@@ -17,12 +17,15 @@
 #if !defined(__SANITIZE_ADDRESS__)
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "../common/timefmt.h"
 #include "../core/apikey.h"
 #include "../core/integrator.h"
 #include "../core/ledger.h"
@@ -138,10 +141,16 @@ oom_setup(void)
 {
 	struct store_signkey	 rec;
 	struct response		 resp;
-	struct principal	 who;
 	char			 err[256];
 	uint64_t		 size;
+	int			 fd;
 
+	/* Each failed allocation is logged, as it should be: not here. */
+	if (getenv("TALLY_TEST_LOG") == NULL && (fd = open("/dev/null",
+	    O_WRONLY)) >= 0) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
 	tmpdir_make(dir, sizeof(dir));
 	memset(&app, 0, sizeof(app));
 	ck_assert_int_eq(store_open(&app.store, dir, 8, STORE_CREATE),
@@ -156,7 +165,6 @@ oom_setup(void)
 	ck_assert_msg(integrator_open(&app.integrator, app.store, dir, ORIGIN,
 	    err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(ledger_open(&app.ledger, app.store), STORE_OK);
-	(void)who;
 
 	oom_call(&resp, 0, "POST", "/api/v1/balance/delta",
 	    "{\"customerId\":\"c1\",\"delta\":12.5,\"reason\":\"api calls\","
@@ -201,7 +209,7 @@ oom_route(const char *method, const char *uri, const char *body)
 	const char	*retry;
 
 	oom_call(&want, 0, method, uri, body);
-	ck_assert_msg(want.status < 300, "%s %s: %d %s", method, uri,
+	ck_assert_msg(want.status < 300, "%s %s: %d %.300s", method, uri,
 	    want.status, want.body);
 	for (n = 1;; n++) {
 		oom_call(&got, n, method, uri, body);
@@ -218,13 +226,20 @@ oom_route(const char *method, const char *uri, const char *body)
 			    "503 without Retry-After", method, uri, n);
 			ck_assert_msg(got.body == NULL || strstr(got.body,
 			    "\"SERVICE_UNAVAILABLE\"") != NULL, "%s %s: "
-			    "allocation %lu: %s", method, uri, n, got.body);
+			    "allocation %lu: %.300s", method, uri, n, got.body);
+		} else if (got.stream_failed) {
+			/*
+			 * A streamed answer whose head went out: cut short,
+			 * which the server turns into a broken connection
+			 * no client takes for a whole answer (response.h).
+			 */
+			ck_assert_int_eq(got.status, want.status);
 		} else {
 			ck_assert_msg(got.status == want.status &&
 			    got.body_len == want.body_len &&
 			    memcmp(got.body, want.body, want.body_len) == 0,
-			    "%s %s: allocation %lu failing answered %d %s, "
-			    "not %d %s or a 503", method, uri, n, got.status,
+			    "%s %s: allocation %lu failing answered %d %.300s, "
+			    "not %d %.300s or a 503", method, uri, n, got.status,
 			    got.body, want.status, want.body);
 		}
 		response_free(&got);
@@ -241,7 +256,8 @@ START_TEST(oom_reads)
 	snprintf(uri, sizeof(uri), "/api/v1/balance/delta/%s", record_id);
 	oom_route("GET", uri, NULL);
 	oom_route("GET", "/api/v1/balance/derive/c1", NULL);
-	oom_route("GET", "/api/v1/balance/derive/c1?period=2026-12", NULL);
+	oom_route("GET", "/api/v1/balance/derive/c1?timePreset=current_month",
+	    NULL);
 	oom_route("GET", "/api/v1/balance/customers", NULL);
 	oom_route("GET", "/api/v1/balance/customers/c1", NULL);
 	oom_route("GET", "/api/v1/balance/usage", NULL);
@@ -252,17 +268,19 @@ END_TEST
 
 START_TEST(oom_checkpoints)
 {
-	char	uri[256];
+	char	uri[256], period[TIMEFMT_PERIOD_LEN];
+
+	timefmt_period(timefmt_month(timefmt_now_ms()), period);
 
 	oom_route("GET", "/api/v1/balance/checkpoints", NULL);
 	snprintf(uri, sizeof(uri), "/api/v1/balance/checkpoints/%s",
 	    checkpoint_id);
 	oom_route("GET", uri, NULL);
-	snprintf(uri, sizeof(uri), "/api/v1/balance/receipt/%s",
-	    checkpoint_id);
+	snprintf(uri, sizeof(uri), "/api/v1/balance/receipt/c1?"
+	    "checkpointId=%s", checkpoint_id);
 	oom_route("GET", uri, NULL);
-	snprintf(uri, sizeof(uri), "/api/v1/balance/invoice-proof/%s",
-	    checkpoint_id);
+	snprintf(uri, sizeof(uri), "/api/v1/balance/invoice-proof/c1?"
+	    "period=%s", period);
 	oom_route("GET", uri, NULL);
 	snprintf(uri, sizeof(uri), "/api/v1/verify/%s", checkpoint_id);
 	oom_route("GET", uri, NULL);
