@@ -110,6 +110,34 @@ const char	*view_event_status(enum store_event_status);
 /* The API's view of one delivery. */
 struct json_object *view_event(const struct store_event *);
 
+/* The Shared Record (SPEC 8). */
+
+#include "share.h"
+
+struct shared_comparison;
+struct shared_month;
+struct shared_period;
+struct sbuf;
+/* two_tier | gated | open, as the API and tallyctl name a policy. */
+const char	*view_share_policy(enum share_policy);
+/* A share as the vendor sees it; code (or NULL) is shown only when made. */
+struct json_object *view_share(const struct share *, const char *url,
+	    const char *code);
+/* GET /shared/{handle}: the month's facts, as full or summary access. */
+struct json_object *view_shared_summary(const struct share *, int full,
+	    const struct shared_month *, int64_t as_of_ms);
+/* One period of GET /shared/{handle}/periods, with its checkpoint. */
+struct json_object *view_shared_period(const struct shared_period *);
+/* A delta with its leaf and, when verified, its inclusion proof. */
+struct json_object *view_shared_delta(const struct store_delta *,
+	    int verified, const uint8_t (*proof)[STORE_HASH_LEN], size_t len);
+/* The facts of a compare: the customer's figure against the record. */
+struct json_object *view_shared_compare(const struct shared_comparison *);
+/* The CSV export (RFC 4180): its header line, and one line per delta. */
+void	view_shared_csv_head(struct sbuf *);
+void	view_shared_csv_row(struct sbuf *, const struct store_delta *,
+	    int verified);
+
 /* The system (SPEC 7). */
 
 #endif
