@@ -97,8 +97,9 @@ shared_checkpoint_seen(const struct store_checkpoint *cp, void *arg)
 	struct shared_period	*p;
 
 	/* Newest first: a month's first checkpoint seen is its newest. */
-	if ((p = shared_slot(arg, cp->month)) != NULL && !p->locked) {
-		p->locked = 1;
+	if ((p = shared_slot(arg, cp->month)) != NULL && !p->has_checkpoint) {
+		p->has_checkpoint = 1;
+		p->locked = cp->month < ((struct shared_walk *)arg)->current;
 		p->cp = *cp;
 	}
 	return STORE_OK;

@@ -36,8 +36,14 @@ struct shared_period {
 	int			month;
 	uint64_t		count;
 	decimal_t		net;
-	int			locked;		/* cp is its newest checkpoint */
+	int			has_checkpoint;	/* cp is its newest one */
 	struct store_checkpoint	cp;
+	/*
+	 * A past month with a checkpoint.  The current month stays open
+	 * even when checkpointed: deltas may still come, and a re-lock
+	 * would replace its checkpoint.
+	 */
+	int			locked;
 };
 struct shared_periods {
 	struct shared_period	*list;		/* owned */

@@ -87,7 +87,7 @@ view_shared_period(const struct shared_period *p)
 	view_put(o, "state", view_string(p->locked ? "locked" : "open"));
 	view_put(o, "recordCount", view_u64(p->count));
 	view_put_exact(o, "net", p->net);
-	if (p->locked)
+	if (p->has_checkpoint)
 		view_put(o, "checkpoint", view_checkpoint(&p->cp));
 	else
 		view_put_null(o, "checkpoint");
