@@ -175,21 +175,20 @@ static void
 view_csv_field(struct sbuf *sb, const char *s, int last)
 {
 	const char	*p;
+	int		 quoted = strpbrk(s, ",\"\r\n") != NULL;
 
+	if (quoted)
+		sbuf_addc(sb, '"');
 	if (*s != '\0' && strchr("=+-@\t\r", *s) != NULL &&
 	    !view_csv_number(s))
 		sbuf_addc(sb, '\'');
-	if (strpbrk(s, ",\"\r\n") == NULL)
-		sbuf_adds(sb, s);
-	else {
-		sbuf_addc(sb, '"');
-		for (p = s; *p != '\0'; p++) {
-			if (*p == '"')
-				sbuf_addc(sb, '"');
-			sbuf_addc(sb, *p);
-		}
-		sbuf_addc(sb, '"');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			sbuf_addc(sb, '"');
+		sbuf_addc(sb, *p);
 	}
+	if (quoted)
+		sbuf_addc(sb, '"');
 	sbuf_adds(sb, last ? "\r\n" : ",");
 }
 
