@@ -7,7 +7,6 @@
 #include "../crypto/hash.h"
 #include "../crypto/random.h"
 #include "share.h"
-#include "view.h"
 
 /* No 0/O, 1/I/L: a code is read off paper and typed. */
 static const char share_alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -33,13 +32,23 @@ share_strerror(enum share_rc rc)
 	}
 }
 
+const char *
+share_policy_name(enum share_policy p)
+{
+	switch (p) {
+	case SHARE_GATED:	return "gated";
+	case SHARE_OPEN:	return "open";
+	default:		return "two_tier";
+	}
+}
+
 int
 share_policy_parse(const char *s, enum share_policy *out)
 {
 	enum share_policy	p;
 
 	for (p = SHARE_TWO_TIER; p <= SHARE_OPEN; p++)
-		if (strcmp(s, view_share_policy(p)) == 0) {
+		if (strcmp(s, share_policy_name(p)) == 0) {
 			*out = p;
 			return 0;
 		}

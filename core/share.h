@@ -49,7 +49,9 @@ struct share {
 };
 
 const char	*share_strerror(enum share_rc);
-/* A policy by its name (view_share_policy) into *out; 0, or -1 if none of them. */
+/* two_tier | gated | open, as the API and tallyctl name a policy. */
+const char	*share_policy_name(enum share_policy);
+/* A policy by its name into *out; 0, or -1 if it names none. */
 int		 share_policy_parse(const char *, enum share_policy *);
 
 /*

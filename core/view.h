@@ -112,14 +112,11 @@ struct json_object *view_event(const struct store_event *);
 
 /* The Shared Record (SPEC 8). */
 
-#include "share.h"
-
+struct share;
 struct shared_comparison;
 struct shared_month;
 struct shared_period;
 struct sbuf;
-/* two_tier | gated | open, as the API and tallyctl name a policy. */
-const char	*view_share_policy(enum share_policy);
 /* A share as the vendor sees it; code (or NULL) is shown only when made. */
 struct json_object *view_share(const struct share *, const char *url,
 	    const char *code);

@@ -13,16 +13,6 @@
 #include "shared.h"
 #include "view.h"
 
-const char *
-view_share_policy(enum share_policy p)
-{
-	switch (p) {
-	case SHARE_GATED:	return "gated";
-	case SHARE_OPEN:	return "open";
-	default:		return "two_tier";
-	}
-}
-
 /* A time, or null for 0 (none). */
 static void
 view_shared_time(struct json_object *o, const char *key, int64_t ms)
@@ -43,7 +33,7 @@ view_share(const struct share *sh, const char *url, const char *code)
 	view_put(o, "handle", view_string(sh->handle));
 	view_put(o, "url", view_string(url));
 	view_put(o, "customerId", view_string(sh->customer_id));
-	view_put(o, "policy", view_string(view_share_policy(sh->policy)));
+	view_put(o, "policy", view_string(share_policy_name(sh->policy)));
 	view_put(o, "createdAt", view_time(sh->created_ms));
 	view_put(o, "codeRotatedAt", view_time(sh->code_rotated_ms));
 	if (code != NULL)
@@ -62,7 +52,7 @@ view_shared_summary(const struct share *sh, int full,
 		return NULL;
 	timefmt_period(m->month, period);
 	view_put(o, "customerId", view_string(sh->customer_id));
-	view_put(o, "policy", view_string(view_share_policy(sh->policy)));
+	view_put(o, "policy", view_string(share_policy_name(sh->policy)));
 	view_put(o, "access", view_string(full ? "full" : "summary"));
 	view_put(o, "period", view_string(period));
 	view_put_exact(o, "periodTotal", m->total);

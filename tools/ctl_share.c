@@ -14,7 +14,6 @@
 #include "../core/apikey.h"
 #include "../core/ids.h"
 #include "../core/share.h"
-#include "../core/view.h"
 #include "ctl.h"
 
 #define SHARE_LINK_MAX	1200
@@ -74,7 +73,7 @@ share_print(const struct conf *conf, const struct share *sh,
 	printf("link %s\n", link);
 	if (code != NULL)
 		printf("code %s\n", code);
-	printf("policy %s\n", view_share_policy(sh->policy));
+	printf("policy %s\n", share_policy_name(sh->policy));
 	printf("tenant %s\n", sh->tenant);
 	printf("env %s\n", apikey_env_name(sh->env));
 	printf("customer %s\n", sh->customer_id);
