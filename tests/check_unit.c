@@ -116,6 +116,7 @@ main(void)
 	srunner_add_suite(sr, balance_suite());
 	srunner_add_suite(sr, audit_suite());
 	srunner_add_suite(sr, webhook_suite());
+	srunner_add_suite(sr, share_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
