@@ -482,3 +482,25 @@ share_access_hint(enum share_policy p)
 {
 	return p == SHARE_OPEN ? NULL : "access code printed on your invoice";
 }
+
+enum share_rc
+share_invoice(struct store *st, const char *tenant, enum store_env env,
+    const char *customer_id, const char *public_url,
+    struct share_invoice *inv)
+{
+	struct share	sh;
+	enum share_rc	rc;
+
+	memset(inv, 0, sizeof(*inv));
+	rc = share_show(st, tenant, env, customer_id, &sh);
+	if (rc == SHARE_NOTFOUND)
+		return SHARE_OK;
+	if (rc != SHARE_OK || share_link(public_url, sh.handle, inv->url,
+	    sizeof(inv->url)) < 0)
+		return SHARE_FAILED;
+	if (share_link_host(public_url, inv->host, sizeof(inv->host)) < 0)
+		inv->host[0] = '\0';
+	inv->hint = share_access_hint(sh.policy);
+	inv->has_share = 1;
+	return SHARE_OK;
+}

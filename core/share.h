@@ -129,4 +129,21 @@ int	share_link_host(const char *public_url, char *out, size_t len);
 /* What an invoice says beside the link; NULL when no code is needed. */
 const char *share_access_hint(enum share_policy);
 
+/* What an invoice proof prints of the customer's share (SPEC 3.7). */
+#define SHARE_LINK_MAX		1200
+#define SHARE_HOST_MAX		256
+struct share_invoice {
+	int		 has_share;
+	char		 url[SHARE_LINK_MAX];	/* {public_url}/c/{handle} */
+	char		 host[SHARE_HOST_MAX];	/* public_url's; "" if none */
+	const char	*hint;			/* NULL: no code needed */
+};
+/*
+ * Fills inv for the customer's live share; has_share 0 (SHARE_OK) when
+ * it has none.  SHARE_FAILED if the store failed.
+ */
+enum share_rc	share_invoice(struct store *, const char *tenant,
+		    enum store_env, const char *customer_id,
+		    const char *public_url, struct share_invoice *inv);
+
 #endif

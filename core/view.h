@@ -128,6 +128,14 @@ struct json_object *view_shared_period(const struct shared_period *);
 /* A delta with its leaf and, when verified, its inclusion proof. */
 struct json_object *view_shared_delta(const struct store_delta *,
 	    int verified, const uint8_t (*proof)[STORE_HASH_LEN], size_t len);
+/*
+ * An invoice proof's customerLinkUrl, customerLinkHost and accessHint,
+ * put into o: each null when the customer has no share (or, for the
+ * host and hint, none applies).
+ */
+struct share_invoice;
+int	view_put_share_invoice(struct json_object *o,
+	    const struct share_invoice *);
 /* The facts of a compare: the customer's figure against the record. */
 struct json_object *view_shared_compare(const struct shared_comparison *);
 /* The CSV export (RFC 4180): its header line, and one line per delta. */

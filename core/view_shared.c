@@ -41,6 +41,27 @@ view_share(const struct share *sh, const char *url, const char *code)
 	return o;
 }
 
+/* A string member, or null for NULL or "". */
+static void
+view_shared_text(struct json_object *o, const char *key, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		view_put(o, key, view_string(s));
+	else
+		view_put_null(o, key);
+}
+
+int
+view_put_share_invoice(struct json_object *o, const struct share_invoice *inv)
+{
+	view_shared_text(o, "customerLinkUrl", inv->has_share ? inv->url :
+	    NULL);
+	view_shared_text(o, "customerLinkHost", inv->has_share ? inv->host :
+	    NULL);
+	view_shared_text(o, "accessHint", inv->has_share ? inv->hint : NULL);
+	return view_failed() ? -1 : 0;
+}
+
 struct json_object *
 view_shared_summary(const struct share *sh, int full,
     const struct shared_month *m, int64_t as_of_ms)

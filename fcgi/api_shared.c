@@ -25,7 +25,6 @@
 #define SHARED_LIMIT_DEFAULT	100
 #define SHARED_LIMIT_MAX	500
 #define SHARED_CSV_MAX		100000	/* rows in one export */
-#define SHARED_LINK_MAX		1200	/* {public_url}/c/{handle} */
 
 /*
  * What the link (params[0]) and the code may read; -1 after answering
@@ -426,7 +425,7 @@ static void
 api_share_answer(struct ctx *c, int status, const struct share *sh,
     const char *code)
 {
-	char	url[SHARED_LINK_MAX];
+	char	url[SHARE_LINK_MAX];
 
 	if (share_link(c->app->public_url, sh->handle, url, sizeof(url)) < 0) {
 		api_unavailable(c);

@@ -368,6 +368,31 @@ START_TEST(code_never_stored)
 }
 END_TEST
 
+START_TEST(invoice_link)
+{
+	struct share_invoice	inv;
+	struct share		sh;
+	char			code[SHARE_CODE_LEN + 1], want[200];
+
+	ck_assert_int_eq(share_invoice(st, "acme", STORE_ENV_LIVE, "inv",
+	    "https://t.example.com", &inv), SHARE_OK);
+	ck_assert(!inv.has_share);
+	make("inv", SHARE_GATED, &sh, code);
+	ck_assert_int_eq(share_invoice(st, "acme", STORE_ENV_LIVE, "inv",
+	    "https://t.example.com", &inv), SHARE_OK);
+	snprintf(want, sizeof(want), "https://t.example.com/c/%s", sh.handle);
+	ck_assert(inv.has_share);
+	ck_assert_str_eq(inv.url, want);
+	ck_assert_str_eq(inv.host, "t.example.com");
+	ck_assert_str_eq(inv.hint, "access code printed on your invoice");
+	make("inv_open", SHARE_OPEN, &sh, code);
+	ck_assert_int_eq(share_invoice(st, "acme", STORE_ENV_LIVE, "inv_open",
+	    "", &inv), SHARE_OK);
+	ck_assert(inv.has_share && inv.hint == NULL && inv.host[0] == '\0');
+	ck_assert_uint_eq(strlen(inv.url), 3 + SHARE_HANDLE_LEN);
+}
+END_TEST
+
 /* The record's facts, read as the endpoints read them. */
 struct facts {
 	const struct share	*sh;
@@ -467,6 +492,7 @@ share_suite(void)
 	tcase_add_test(tx, guesses_limited);
 	tcase_add_test(tx, revoked_is_unknown);
 	tcase_add_test(tx, code_never_stored);
+	tcase_add_test(tx, invoice_link);
 	tcase_add_test(tx, record_facts);
 	suite_add_tcase(s, tx);
 	return s;

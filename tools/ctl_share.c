@@ -16,8 +16,6 @@
 #include "../core/share.h"
 #include "ctl.h"
 
-#define SHARE_LINK_MAX	1200
-
 struct share_args {
 	const char		*tenant;
 	enum store_env		 env;

@@ -199,7 +199,7 @@ front() {	# front NAME URL: the customer's view through one web server
 	stack_check "$name: CSV: the header line" expect header \
 		"sequenceNumber,createdAt,delta,reason,referenceId,recordId,state" \
 		"$(head -1 "$f.csv" | tr -d '\r')"
-	stack_check "$name: CSV: exact amounts" grep -q '^1,2026-10-10T12:00:00.[0-9]*Z,987654321.123456789,the big one,ref-1,rec_[^,]*,verified' "$f.csv"
+	stack_check "$name: CSV: exact amounts" grep -q '^1,2026-10-10T12:00:[0-9.]*Z,987654321.123456789,the big one,ref-1,rec_[^,]*,verified' "$f.csv"
 	stack_check "$name: CSV: a formula is defused, quoted (RFC 4180)" grep -qF \
 		",\"'=HYPERLINK(\"\"http://evil\"\")\",'@ref2," "$f.csv"
 	stack_check "$name: CSV: a negative amount stays a number" grep -qF \
