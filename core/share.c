@@ -354,21 +354,25 @@ share_without_code(enum share_policy p, enum share_need need)
 	return SHARE_ACCESS_CODE_REQUIRED;
 }
 
-/* Whether code is rec's, in time independent of where it differs. */
+/*
+ * 1 if typed is rec's code, 0 if not, in time independent of where they
+ * differ; -1 if the HMAC could not be computed (then nothing is known,
+ * and nothing may be counted).
+ */
 static int
 share_code_holds(const struct store_share *rec, const char *typed)
 {
 	char	code[SHARE_CODE_LEN + 1];
 	uint8_t	mac[STORE_HASH_LEN];
-	int	ok;
+	int	rc;
 
 	/* A code that cannot be one is as wrong as any other. */
 	if (share_code_normalize(typed, code) < 0)
 		memset(code, '-', SHARE_CODE_LEN);
-	ok = share_mac(rec->code_key, code, mac) == 0 &&
+	rc = share_mac(rec->code_key, code, mac) < 0 ? -1 :
 	    hash_equal(mac, rec->code_mac, sizeof(mac));
 	explicit_bzero(code, sizeof(code));
-	return ok;
+	return rc;
 }
 
 static int
@@ -397,7 +401,9 @@ share_check_txn(struct store_txn *t, void *arg)
 		    1000;
 		return STORE_OK;
 	}
-	if (share_code_holds(&sc->rec, a->code)) {
+	if ((rc = share_code_holds(&sc->rec, a->code)) < 0)
+		return STORE_NOMEM;
+	if (rc == 1) {
 		sc->result = SHARE_ACCESS_FULL;
 		if (sc->rec.wrong == 0)
 			return STORE_OK;
