@@ -26,7 +26,7 @@ struct shared_month {
 	decimal_t	total;		/* their exact sum, all of them */
 	int64_t		verified_through_ms; /* the newest head's time when
 					   it covers all (count > 0); else 0 */
-	int64_t		last_ms;	/* the customer's newest delta; 0 none */
+	int64_t		last_ms;	/* the customer's newest delta, or 0 */
 };
 int	shared_month(struct store_txn *, const struct share *, int month,
 	    struct shared_month *);

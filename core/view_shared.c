@@ -159,7 +159,7 @@ view_shared_compare(const struct shared_comparison *cmp)
 
 /* Whether s is a number as a spreadsheet reads one: -12.5, +3, 1e3. */
 static int
-view_csv_number(const char *s)
+view_shared_csv_number(const char *s)
 {
 	size_t	digits = 0;
 
@@ -189,7 +189,7 @@ view_csv_number(const char *s)
  * mark, unless it is a plain number such as a negative amount.
  */
 static void
-view_csv_field(struct sbuf *sb, const char *s, int last)
+view_shared_csv_field(struct sbuf *sb, const char *s, int last)
 {
 	const char	*p;
 	int		 quoted = strpbrk(s, ",\"\r\n") != NULL;
@@ -197,7 +197,7 @@ view_csv_field(struct sbuf *sb, const char *s, int last)
 	if (quoted)
 		sbuf_addc(sb, '"');
 	if (*s != '\0' && strchr("=+-@\t\r", *s) != NULL &&
-	    !view_csv_number(s))
+	    !view_shared_csv_number(s))
 		sbuf_addc(sb, '\'');
 	for (p = s; *p != '\0'; p++) {
 		if (*p == '"')
@@ -224,11 +224,11 @@ view_shared_csv_row(struct sbuf *sb, const struct store_delta *d,
 
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->seq);
 	timefmt_rfc3339(d->created_ms, when);
-	view_csv_field(sb, seq, 0);
-	view_csv_field(sb, when, 0);
-	view_csv_field(sb, d->delta, 0);
-	view_csv_field(sb, d->reason, 0);
-	view_csv_field(sb, d->has_reference ? d->reference_id : "", 0);
-	view_csv_field(sb, d->record_id, 0);
-	view_csv_field(sb, verified ? "verified" : "recorded", 1);
+	view_shared_csv_field(sb, seq, 0);
+	view_shared_csv_field(sb, when, 0);
+	view_shared_csv_field(sb, d->delta, 0);
+	view_shared_csv_field(sb, d->reason, 0);
+	view_shared_csv_field(sb, d->has_reference ? d->reference_id : "", 0);
+	view_shared_csv_field(sb, d->record_id, 0);
+	view_shared_csv_field(sb, verified ? "verified" : "recorded", 1);
 }

@@ -422,7 +422,7 @@ api_shared_compare(struct ctx *c)
 
 /* The share's answer, with its link built on public_url (SPEC 7). */
 static void
-api_share_answer(struct ctx *c, int status, const struct share *sh,
+api_shared_answer(struct ctx *c, int status, const struct share *sh,
     const char *code)
 {
 	char	url[SHARE_LINK_MAX];
@@ -436,7 +436,7 @@ api_share_answer(struct ctx *c, int status, const struct share *sh,
 
 /* A share call's failure, answered. */
 static void
-api_share_failed(struct ctx *c, enum share_rc rc)
+api_shared_failed(struct ctx *c, enum share_rc rc)
 {
 	if (rc == SHARE_NOTFOUND)
 		response_error(c->resp, API_NOT_FOUND, "customerId", NULL,
@@ -447,7 +447,7 @@ api_share_failed(struct ctx *c, enum share_rc rc)
 
 /* The vendor and the customer id of the path; 0 after a refusal. */
 static int
-api_share_customer(struct ctx *c)
+api_shared_customer(struct ctx *c)
 {
 	return api_vendor_only(c) && api_customer_access(c,
 	    c->match.params[0]);
@@ -462,7 +462,7 @@ api_share_create(struct ctx *c)
 	char			 code[SHARE_CODE_LEN + 1];
 	enum share_rc		 rc;
 
-	if (!api_share_customer(c))
+	if (!api_shared_customer(c))
 		return;
 	if (c->body != NULL && json_object_object_get_ex(c->body, "policy",
 	    &v) && v != NULL && (!json_object_is_type(v, json_type_string) ||
@@ -474,11 +474,11 @@ api_share_create(struct ctx *c)
 	rc = share_create(c->app->store, c->who.tenant, c->who.env,
 	    c->match.params[0], policy, timefmt_now_ms(), &sh, code);
 	if (rc == SHARE_OK)
-		api_share_answer(c, 201, &sh, code);
+		api_shared_answer(c, 201, &sh, code);
 	else if (rc == SHARE_EXISTS)	/* its code was shown when made */
-		api_share_answer(c, 200, &sh, NULL);
+		api_shared_answer(c, 200, &sh, NULL);
 	else
-		api_share_failed(c, rc);
+		api_shared_failed(c, rc);
 	explicit_bzero(code, sizeof(code));
 }
 
@@ -488,14 +488,14 @@ api_share_get(struct ctx *c)
 	struct share	sh;
 	enum share_rc	rc;
 
-	if (!api_share_customer(c))
+	if (!api_shared_customer(c))
 		return;
 	rc = share_show(c->app->store, c->who.tenant, c->who.env,
 	    c->match.params[0], &sh);
 	if (rc == SHARE_OK)
-		api_share_answer(c, 200, &sh, NULL);
+		api_shared_answer(c, 200, &sh, NULL);
 	else
-		api_share_failed(c, rc);
+		api_shared_failed(c, rc);
 }
 
 void
@@ -505,14 +505,14 @@ api_share_rotate(struct ctx *c)
 	char		code[SHARE_CODE_LEN + 1];
 	enum share_rc	rc;
 
-	if (!api_share_customer(c))
+	if (!api_shared_customer(c))
 		return;
 	rc = share_rotate_code(c->app->store, c->who.tenant, c->who.env,
 	    c->match.params[0], timefmt_now_ms(), &sh, code);
 	if (rc == SHARE_OK)
-		api_share_answer(c, 200, &sh, code);
+		api_shared_answer(c, 200, &sh, code);
 	else
-		api_share_failed(c, rc);
+		api_shared_failed(c, rc);
 	explicit_bzero(code, sizeof(code));
 }
 
@@ -522,12 +522,12 @@ api_share_revoke(struct ctx *c)
 	struct share	sh;
 	enum share_rc	rc;
 
-	if (!api_share_customer(c))
+	if (!api_shared_customer(c))
 		return;
 	rc = share_revoke(c->app->store, c->who.tenant, c->who.env,
 	    c->match.params[0], timefmt_now_ms(), &sh);
 	if (rc == SHARE_OK)
-		api_share_answer(c, 200, &sh, NULL);
+		api_shared_answer(c, 200, &sh, NULL);
 	else
-		api_share_failed(c, rc);
+		api_shared_failed(c, rc);
 }

@@ -1,4 +1,4 @@
-/* Shared Record links (SPEC 8): shares by handle, and each customer's live one. */
+/* Shared Record links (SPEC 8): shares by handle, each customer's live one. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -81,8 +81,8 @@ START_TEST(code_spelling)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (cases[i].out == NULL) {
-			ck_assert_msg(share_code_normalize(cases[i].in, out) < 0,
-			    "%s accepted", cases[i].in);
+			ck_assert_msg(share_code_normalize(cases[i].in,
+			    out) < 0, "%s accepted", cases[i].in);
 			continue;
 		}
 		ck_assert_msg(share_code_normalize(cases[i].in, out) == 0,
@@ -198,7 +198,8 @@ START_TEST(policies)
 		{ SHARE_TWO_TIER, 1, SHARE_NEED_FULL, SHARE_ACCESS_FULL },
 		{ SHARE_TWO_TIER, 2, SHARE_NEED_SUMMARY,
 		    SHARE_ACCESS_CODE_INVALID },
-		{ SHARE_TWO_TIER, 2, SHARE_NEED_FULL, SHARE_ACCESS_CODE_INVALID },
+		{ SHARE_TWO_TIER, 2, SHARE_NEED_FULL,
+		    SHARE_ACCESS_CODE_INVALID },
 		{ SHARE_GATED, 0, SHARE_NEED_SUMMARY,
 		    SHARE_ACCESS_CODE_REQUIRED },
 		{ SHARE_GATED, 0, SHARE_NEED_FULL, SHARE_ACCESS_CODE_REQUIRED },
