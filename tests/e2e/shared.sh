@@ -285,6 +285,9 @@ vapi "$NGINX" POST /balance/share/c3 '{"policy":"open"}' > "$DIR/v-c3.json"
 stack_check "open: periods with the link alone" bash -c 'curl -s \
 	"$1/api/v1/shared/$2/periods" | jq -e ".success" >/dev/null' _ \
 	"$NGINX" "$(jq -r .data.handle "$DIR/v-c3.json")"
+stack_check "another customer's link reads no receipt of c1: 404" bash -c 'curl -s \
+	"$1/api/v1/shared/$2/receipt/$3" | jq -e ".error.code == \"CHECKPOINT_NOT_FOUND\"" \
+	>/dev/null' _ "$NGINX" "$(jq -r .data.handle "$DIR/v-c3.json")" "$CHK"
 stack_check "a bad policy: 400" jqok '.error.field == "policy"' \
 	<(vapi "$NGINX" POST /balance/share/c4 '{"policy":"public"}')
 stack_check "a customer key may not make shares: 403" bash -c 'test "$(curl -s -o /dev/null \
