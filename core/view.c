@@ -84,6 +84,14 @@ view_put_parsed(struct json_object *o, const char *key, const char *text)
 	return v == NULL ? view_put_null(o, key) : view_put(o, key, v);
 }
 
+int
+view_put_optional(struct json_object *o, const char *key, const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return view_put_null(o, key);
+	return view_put(o, key, view_string(s));
+}
+
 struct json_object *
 view_object(void)
 {

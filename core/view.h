@@ -46,6 +46,9 @@ struct tlog_keys;
 int	view_put(struct json_object *o, const char *key, struct json_object *v);
 /* An explicit null member. */
 int	view_put_null(struct json_object *o, const char *key);
+/* A string member, or null for NULL or "". */
+int	view_put_optional(struct json_object *o, const char *key,
+	    const char *s);
 /* The JSON text Tally stored (metadata, a leaf) under key, as a value. */
 int	view_put_parsed(struct json_object *o, const char *key,
 	    const char *text);
@@ -104,9 +107,6 @@ struct json_object *view_record(const struct store_delta *);
 struct ledger_item;
 struct ledger_request;
 
-/* s as a string under key, or null for NULL. */
-int	view_put_optional(struct json_object *o, const char *key,
-	    const char *s);
 /*
  * Why a batch item was not recorded, {"code", "message", "field", ...}:
  * as the batch answers it and as its delta.failed event says it.
@@ -185,9 +185,13 @@ struct json_object *view_gaps(const struct gaps_question *,
 struct json_object *view_checkpoint(const struct store_checkpoint *);
 /* A page of checkpoint-all: {checkpoints, count, next}. */
 struct json_object *view_checkpoint_page(const struct checkpoint_job *);
-/* The invoice proof of a checkpoint, its links under base ("": paths). */
+/*
+ * The invoice proof of a checkpoint, its links under base ("": paths),
+ * with the customer's Shared Record link when it has one.
+ */
+struct share_invoice;
 struct json_object *view_invoice_proof(const struct store_checkpoint *,
-	    const char *base);
+	    const char *base, const struct share_invoice *);
 /* The public verification of a checkpoint, and the extra of a miss. */
 struct json_object *view_verify(const struct receipt_check *);
 struct json_object *view_verify_unknown(void);
@@ -226,6 +230,31 @@ struct json_object *view_delta_verified(const struct store_delta *,
 /* delta.failed's data: the batch item at index, and why it failed. */
 struct json_object *view_delta_failed(size_t index,
 	    const struct ledger_item *);
+
+/* The Shared Record (SPEC 8). */
+
+struct share;
+struct shared_comparison;
+struct shared_month;
+struct shared_period;
+struct sbuf;
+/* A share as the vendor sees it; code (or NULL) is shown only when made. */
+struct json_object *view_share(const struct share *, const char *url,
+	    const char *code);
+/* GET /shared/{handle}: the month's facts, as full or summary access. */
+struct json_object *view_shared_summary(const struct share *, int full,
+	    const struct shared_month *, int64_t as_of_ms);
+/* One period of GET /shared/{handle}/periods, with its checkpoint. */
+struct json_object *view_shared_period(const struct shared_period *);
+/* A delta with its leaf and, when verified, its inclusion proof. */
+struct json_object *view_shared_delta(const struct store_delta *,
+	    int verified, const uint8_t (*proof)[STORE_HASH_LEN], size_t len);
+/* The facts of a compare: the customer's figure against the record. */
+struct json_object *view_shared_compare(const struct shared_comparison *);
+/* The CSV export (RFC 4180): its header line, and one line per delta. */
+void	view_shared_csv_head(struct sbuf *);
+void	view_shared_csv_row(struct sbuf *, const struct store_delta *,
+	    int verified);
 
 /* The system (SPEC 7). */
 

@@ -14,6 +14,7 @@
 #include "../common/timefmt.h"
 #include "checkpoint.h"
 #include "receipt.h"
+#include "share.h"
 #include "view.h"
 
 struct json_object *
@@ -80,7 +81,8 @@ view_checkpoint_page(const struct checkpoint_job *job)
 }
 
 struct json_object *
-view_invoice_proof(const struct store_checkpoint *cp, const char *base)
+view_invoice_proof(const struct store_checkpoint *cp, const char *base,
+    const struct share_invoice *share)
 {
 	struct json_object	*o;
 	char			 url[800], root[HEX_0X_SIZE(STORE_HASH_LEN)];
@@ -100,6 +102,13 @@ view_invoice_proof(const struct store_checkpoint *cp, const char *base)
 	snprintf(url, sizeof(url), "%s/api/v1/balance/receipt/%s"
 	    "?checkpointId=%s", base, cp->customer_id, cp->id);
 	view_put(o, "receiptUrl", view_string(url));
+	if (share->has_share) {
+		/* The customer's page: what an invoice prints (SPEC 8). */
+		view_put_optional(o, "accessHint", share->hint);
+		view_put(o, "customerLinkUrl", view_string(share->url));
+		view_put_optional(o, "customerLinkHost", share->host);
+		return o;
+	}
 	view_put(o, "accessHint", view_string("fetch receiptUrl with a "
 	    "read-only key for this customer (X-Api-Key) and check it "
 	    "offline with tally-verify"));

@@ -10,13 +10,6 @@
 #include "ledger.h"
 #include "view.h"
 
-int
-view_put_optional(struct json_object *o, const char *key, const char *s)
-{
-	return s != NULL ? view_put(o, key, view_string(s)) :
-	    view_put_null(o, key);
-}
-
 /* The delta's metadata as the object it was sent as, or null. */
 static void
 view_delta_metadata(struct json_object *o, const struct store_delta *d)

@@ -30,6 +30,9 @@ void	api_checkpoint_create(struct ctx *);
 void	api_checkpoints(struct ctx *);
 void	api_checkpoint_get(struct ctx *);
 void	api_receipt(struct ctx *);
+/* Streams r's receipt bundle (r says whose and which), or the refusal. */
+struct receipt;
+void	api_receipt_send(struct ctx *, struct receipt *r);
 void	api_invoice_proof(struct ctx *);
 void	api_verify(struct ctx *);
 
@@ -42,6 +45,19 @@ void	api_gaps(struct ctx *);
 /* api_webhooks.c */
 void	api_webhooks(struct ctx *);
 void	api_webhook_retry(struct ctx *);
+
+/* api_shared.c: the Shared Record (SPEC 8), public, by link and code */
+void	api_shared_summary(struct ctx *);
+void	api_shared_periods(struct ctx *);
+void	api_shared_deltas(struct ctx *);
+void	api_shared_receipt(struct ctx *);
+void	api_shared_export(struct ctx *);
+void	api_shared_compare(struct ctx *);
+/* api_shared.c: a customer's share, for the vendor */
+void	api_share_create(struct ctx *);
+void	api_share_get(struct ctx *);
+void	api_share_rotate(struct ctx *);
+void	api_share_revoke(struct ctx *);
 
 /* api_common.c: each returns 0 (or -1) after answering the refusal. */
 /* Refuses customer (read-only) keys with 403. */

@@ -14,6 +14,7 @@
 #include "../core/checkpoint.h"
 #include "../core/ids.h"
 #include "../core/receipt.h"
+#include "../core/share.h"
 #include "../core/view.h"
 #include "api.h"
 
@@ -386,11 +387,17 @@ api_receipt(struct ctx *c)
 		return;
 	if (api_customer_access(c, r->customer) &&
 	    api_query_period(c, &r->month) == 0 &&
-	    api_query_checkpoint(c, r) == 0 &&
-	    api_receipt_failed(c, r, receipt_open(c->app->store, r)) == 0)
+	    api_query_checkpoint(c, r) == 0)
+		api_receipt_send(c, r);
+	free(r);
+}
+
+void
+api_receipt_send(struct ctx *c, struct receipt *r)
+{
+	if (api_receipt_failed(c, r, receipt_open(c->app->store, r)) == 0)
 		api_receipt_stream(c, r);
 	receipt_close(r);
-	free(r);
 }
 
 /* The base of every link, from tally.conf (SPEC 7); "" gives paths. */
@@ -410,17 +417,25 @@ api_invoice_proof(struct ctx *c)
 {
 	struct receipt		*r;
 	struct balance_scope	 scope;
+	struct share_invoice	 share;
 
 	if ((r = api_receipt_new(c)) == NULL)
 		return;
 	r->month = -1;
-	if (api_customer_access(c, r->customer) &&
-	    api_scope(c, api_query_field, &scope) == 0 &&
-	    (scope.kind == BALANCE_ALL || api_month(c, &scope,
-	    &r->month) == 0) &&
-	    api_receipt_failed(c, r, receipt_find(c->app->store, r)) == 0)
-		response_success(c->resp, 200, view_invoice_proof(&r->cp,
-		    api_base_url(c)));
+	if (!api_customer_access(c, r->customer) ||
+	    api_scope(c, api_query_field, &scope) < 0 ||
+	    (scope.kind != BALANCE_ALL && api_month(c, &scope,
+	    &r->month) < 0) ||
+	    api_receipt_failed(c, r, receipt_find(c->app->store, r)) < 0)
+		goto out;
+	if (share_invoice(c->app->store, r->tenant, r->env, r->customer,
+	    api_base_url(c), &share) != SHARE_OK) {
+		api_unavailable(c);
+		goto out;
+	}
+	response_success(c->resp, 200, view_invoice_proof(&r->cp,
+	    api_base_url(c), &share));
+out:
 	free(r);
 }
 

@@ -40,6 +40,27 @@ static const struct route routes[] = {
 	{ HTTP_GET,  "/api/v1/log/proof/consistency", api_log_consistency,
 	    ROUTE_PUBLIC },
 	{ HTTP_GET,  "/api/v1/keys",		api_log_keys, ROUTE_PUBLIC },
+	{ HTTP_POST, "/api/v1/balance/share/*",	api_share_create,
+	    ROUTE_OPTIONAL_BODY },
+	{ HTTP_GET,  "/api/v1/balance/share/*",	api_share_get, 0 },
+	{ HTTP_DELETE, "/api/v1/balance/share/*", api_share_revoke, 0 },
+	{ HTTP_POST, "/api/v1/balance/share/*/rotate-code", api_share_rotate,
+	    ROUTE_OPTIONAL_BODY },
+	/*
+	 * The Shared Record: no API key, the link is the capability; each
+	 * handler asks core/share what the link and its code may read.
+	 */
+	{ HTTP_GET,  "/api/v1/shared/*",	api_shared_summary, ROUTE_PUBLIC },
+	{ HTTP_GET,  "/api/v1/shared/*/periods", api_shared_periods,
+	    ROUTE_PUBLIC },
+	{ HTTP_GET,  "/api/v1/shared/*/periods/*/deltas", api_shared_deltas,
+	    ROUTE_PUBLIC },
+	{ HTTP_GET,  "/api/v1/shared/*/receipt/*", api_shared_receipt,
+	    ROUTE_PUBLIC },
+	{ HTTP_GET,  "/api/v1/shared/*/export.csv", api_shared_export,
+	    ROUTE_PUBLIC },
+	{ HTTP_POST, "/api/v1/shared/*/compare", api_shared_compare,
+	    ROUTE_PUBLIC },
 };
 
 enum router_rc

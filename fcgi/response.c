@@ -31,6 +31,8 @@ static const struct {
 	[API_CADENCE_LIMIT] =		{ 429, "CADENCE_LIMIT" },
 	[API_SERVICE_UNAVAILABLE] =	{ 503, "SERVICE_UNAVAILABLE" },
 	[API_INTERNAL] =		{ 500, "INTERNAL" },
+	[API_ACCESS_CODE_REQUIRED] =	{ 401, "ACCESS_CODE_REQUIRED" },
+	[API_ACCESS_CODE_INVALID] =	{ 401, "ACCESS_CODE_INVALID" },
 };
 
 /*
@@ -54,6 +56,7 @@ response_free(struct response *resp)
 	free(resp->body);
 	resp->body = NULL;
 	resp->body_len = 0;
+	resp->content_type = NULL;
 	sbuf_free(&resp->gathered);
 }
 
@@ -172,6 +175,17 @@ response_success_raw(struct response *resp, int status, const char *data,
 	memcpy(resp->body + hlen + len, "}", 2);
 	resp->body_len = hlen + len + 1;
 	resp->status = status;
+}
+
+void
+response_body(struct response *resp, int status, const char *content_type,
+    char *body, size_t len)
+{
+	response_free(resp);
+	resp->body = body;
+	resp->body_len = len;
+	resp->status = status;
+	resp->content_type = content_type;
 }
 
 int

@@ -32,14 +32,16 @@ enum api_error {
 	API_RATE_LIMITED,
 	API_CADENCE_LIMIT,
 	API_SERVICE_UNAVAILABLE,
-	API_INTERNAL
+	API_INTERNAL,
+	API_ACCESS_CODE_REQUIRED,	/* the Shared Record (SPEC 8) */
+	API_ACCESS_CODE_INVALID
 };
 
 #define RESPONSE_HEADERS_MAX	8
 
 struct response_header {
 	char	name[32];
-	char	value[128];
+	char	value[256];	/* a Content-Disposition's filename */
 };
 
 /*
@@ -64,6 +66,7 @@ struct response {
 	int			 stream_failed;	/* cut short after the head */
 	size_t			 stream_len;	/* body bytes streamed */
 	struct sbuf		 gathered;	/* a stream without a sink */
+	const char		*content_type;	/* static; NULL: JSON */
 };
 
 void		 response_init(struct response *);
@@ -79,6 +82,13 @@ void		 response_success(struct response *, int status,
 /* The success envelope around data that is JSON text already. */
 void		 response_success_raw(struct response *, int status,
 		    const char *data, size_t len);
+/*
+ * A body that is not JSON (a CSV export), taking body (malloc'd) and
+ * naming its type (a static string): the body's type goes with it, and
+ * any later answer (an error, out of memory) is JSON again.
+ */
+void		 response_body(struct response *, int status,
+		    const char *content_type, char *body, size_t len);
 /*
  * A success streamed as it is produced, for an answer too large to hold
  * (a receipt bundle): begin sends the head and the envelope's opening,

@@ -218,10 +218,11 @@ server_write_head(FCGX_Request *r, const struct request *req,
 	int	i;
 
 	FCGX_FPrintF(r->out, "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
+	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n", resp->status,
-	    response_reason(resp->status), req->id);
+	    response_reason(resp->status), resp->content_type != NULL ?
+	    resp->content_type : "application/json", req->id);
 	if (content_length >= 0)
 		FCGX_FPrintF(r->out, "Content-Length: %ld\r\n",
 		    content_length);

@@ -32,6 +32,8 @@ enum store_db {
 	STORE_DB_EVDUE,		/* nextAttempt, eventId: events to deliver */
 	STORE_DB_EVLIST,	/* tenant, env, ~createdAt, eventId */
 	STORE_DB_CUSTGRAMS,	/* tenant, env, trigram, customer: search */
+	STORE_DB_SHARES,	/* link handle -> share (SPEC 8) */
+	STORE_DB_SHARECUST,	/* tenant, env, customer -> live handle */
 	STORE_DB_COUNT
 };
 

@@ -42,6 +42,8 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"evdue.db",
 	"evlist.db",
 	"custgrams.db",
+	"shares.db",
+	"sharecust.db",
 };
 
 const char *

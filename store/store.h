@@ -589,4 +589,43 @@ typedef int	(*store_event_fn)(const struct store_event *, void *arg);
 int	store_event_each(struct store_txn *, const char *tenant,
 	    enum store_env, store_event_fn fn, void *arg);
 
+/*
+ * The Shared Record (SPEC 8): a share binds a customer to a link handle
+ * and an access code, of which only an HMAC under a per-share key is
+ * kept.  The store knows nothing of what a policy means; it keeps the
+ * record, the count of wrong codes in a row and when the next try is
+ * allowed, and an index from the customer to its live share.
+ */
+#define STORE_SHARE_HANDLE_MAX	31	/* "s" and 26 base32 digits */
+#define STORE_SHARE_KEY_LEN	32
+struct store_share {
+	char		handle[STORE_SHARE_HANDLE_MAX + 1];
+	char		tenant[STORE_TENANT_MAX + 1];
+	enum store_env	env;
+	char		customer_id[STORE_CUSTOMER_MAX + 1];
+	uint8_t		policy;		/* core/share.h's enum share_policy */
+	uint8_t		code_key[STORE_SHARE_KEY_LEN];	/* random, per share */
+	uint8_t		code_mac[STORE_HASH_LEN];	/* HMAC of the code */
+	int64_t		created_ms;
+	int64_t		code_rotated_ms;
+	int64_t		revoked_ms;	/* 0 while the link is live */
+	uint64_t	wrong;		/* wrong codes in a row */
+	int64_t		next_try_ms;	/* no code is checked before it */
+};
+/*
+ * Adds a new share and makes it its customer's live share: STORE_EXISTS
+ * if the handle is taken or the customer has a live share already.
+ */
+int	store_share_add(struct store_txn *, const struct store_share *);
+/*
+ * Rewrites an existing share; a revoked one (revoked_ms set) stops being
+ * its customer's live share.
+ */
+int	store_share_update(struct store_txn *, const struct store_share *);
+int	store_share_get(struct store_txn *, const char *handle,
+	    struct store_share *);
+/* The customer's live share; STORE_NOTFOUND if it has none. */
+int	store_share_find(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, struct store_share *);
+
 #endif

@@ -66,6 +66,10 @@ static const char ctl_usage_text[] =
 	    "  webhook add --tenant NAME [--env live|test] URL\n"
 	    "  webhook list [--tenant NAME]\n"
 	    "  webhook remove|rotate-secret WEBHOOKID\n"
+	    "  share create --tenant NAME [--env live|test] --customer ID\n"
+	    "      [--policy two_tier|gated|open]\n"
+	    "  share show|rotate-code|revoke --tenant NAME [--env live|test] "
+	    "--customer ID\n"
 	    "  verify\n"
 	    "  backup DIR\n";
 
@@ -388,6 +392,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_backup(st, conf, argc, argv);
 	else if (strcmp(argv[0], "webhook") == 0)
 		return ctl_webhook(st, conf, argc, argv);
+	else if (strcmp(argv[0], "share") == 0)
+		return ctl_share(st, conf, argc, argv);
 	return ctl_usage();
 }
 

@@ -88,6 +88,7 @@ stack_check "a store that heals itself: tallyctl misused and killed -9 under wri
 stack_check "memory: streamed 100k-delta receipts, bounded compare (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/memory.sh"
 stack_check "abuse: slow clients, half FastCGI records, keys in URLs (a stack of its own)" env B="${B:-build}" "$REPO/tests/e2e/abuse.sh"
 stack_check "keys across rotations (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/rotation.sh"
+stack_check "the Shared Record: links, access codes, the customer's endpoints (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/shared.sh"
 
 # shellcheck source=log.sh
 source "$REPO/tests/e2e/log.sh"
