@@ -579,3 +579,20 @@ export function deltaResults(r, rep) {
     return { state: "verified", problems: [] };
   });
 }
+
+// A checkpoint's statement on its own (the API's checkpoint object, as
+// the periods list gives it): { st, problems } where st.usable says
+// whether its members all read.
+export function readCheckpointStatement(cp) {
+  const r = { problems: [], deltas: [], version: null };
+  readStatement(r, isObject(cp) ? { statement: cp.statement } : {});
+  return { st: r.st, problems: r.problems.map((p) => p.text) };
+}
+
+// A first checkpoint's rule (no predecessor): starts at 0 and sequence 1.
+export function firstProblems(st) {
+  const out = [];
+  if (st.starting !== 0n) out.push(`startingBalance ${formatDecimal(st.starting)}, but a first checkpoint (previousCheckpointId null) starts at 0`);
+  if (st.version >= 2 && st.firstSeq !== 1) out.push(`firstSequence ${st.firstSeq}, but a first checkpoint starts at sequence 1: sequences 1..${st.firstSeq - 1} in no checkpoint`);
+  return out;
+}
