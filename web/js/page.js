@@ -172,7 +172,14 @@ async function start() {
   // A printed statement shows every check, folded or not.
   window.addEventListener("beforeprint", () => document.querySelectorAll("details").forEach((d) => (d.open = true)));
   if (api) api.adoptCodeFromFragment();
-  window.addEventListener("hashchange", () => render());
+  window.addEventListener("hashchange", () => {
+    // A link with #code= followed from this very page: take the code.
+    if (api && new URLSearchParams(location.hash.slice(1)).has("code")) {
+      api.adoptCodeFromFragment();
+      return tryCode(api.code);
+    }
+    render();
+  });
   if (handle && route().view === "check") {
     await render({ focus: false });
     if (await load()) markNav("check");
