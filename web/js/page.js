@@ -77,7 +77,7 @@ async function render({ focus = true } = {}) {
   if (r.view === "check") {
     main.replaceChildren(checkView(ctx));
   } else if (FULL_ONLY.has(r.view) && ctx.summary?.access !== "full") {
-    main.replaceChildren(codeForm(ctx, "This part of the record needs the access code printed on your invoice."));
+    main.replaceChildren(codeForm(ctx, "This part of the record needs the access code printed on your invoice.", ctx.codeMessage));
   } else {
     main.setAttribute("aria-busy", "true");
     try {
@@ -129,8 +129,9 @@ async function load(refusal = null) {
   document.getElementById("title").textContent = "Usage record";
   document.getElementById("subtitle").textContent = `Customer ${ctx.summary.customerId}`;
   if (refusal) {
+    ctx.codeMessage = refusal;
     await render();
-    main.prepend(codeForm(ctx, "The link alone shows the summary.", refusal));
+    ctx.codeMessage = null;
     return false;
   }
   return true;
@@ -142,8 +143,9 @@ async function tryCode(code) {
   if (await load()) {
     if (ctx.summary.access !== "full") {
       ctx.api.setCode(null);
+      ctx.codeMessage = "That code was not accepted.";
       await render();
-      main.prepend(codeForm(ctx, "The link alone shows the summary.", "That code was not accepted."));
+      ctx.codeMessage = null;
       return;
     }
     announce("The code was accepted.");
@@ -169,8 +171,6 @@ function setupTimeToggle() {
 
 async function start() {
   setupTimeToggle();
-  // A printed statement shows every check, folded or not.
-  window.addEventListener("beforeprint", () => document.querySelectorAll("details").forEach((d) => (d.open = true)));
   if (api) api.adoptCodeFromFragment();
   window.addEventListener("hashchange", () => {
     // A link with #code= followed from this very page: take the code.

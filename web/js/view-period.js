@@ -3,7 +3,7 @@
 // for a locked period its checkpoint with every check of its receipt.
 // This section is also the printed statement (css: @media print).
 
-import { h, download, announce } from "./dom.js";
+import { h, download, announce, replaceChildren } from "./dom.js";
 import { amount, stateBadge, time } from "./format.js";
 import { periodName } from "./time.js";
 import { hashText } from "./bytes.js";
@@ -67,7 +67,7 @@ async function receiptSection(ctx, checkpoint) {
       failedRecords(r, rep),
     ];
   };
-  fill().then((nodes) => box.replaceChildren(box.firstChild, ...nodes), (e) => box.replaceChildren(box.firstChild, h("p", { class: "notice" }, `The receipt could not be fetched: ${e.message}`)));
+  fill().then((nodes) => replaceChildren(box, box.firstChild, nodes), (e) => box.replaceChildren(box.firstChild, h("p", { class: "notice" }, `The receipt could not be fetched: ${e.message}`)));
   return box;
 }
 
@@ -98,6 +98,8 @@ export async function periodSection(ctx, period, { current = false } = {}) {
         ? fact("Total stated by the server", amount(serverNet), h("span", { class: "note" },
           result.sum === serverNet ? " the same" : " not the same as your browser's sum"))
         : null),
+    h("p", { class: "print-only" }, "Printed ", time(Date.now()), " from ", `${location.origin}${location.pathname}`,
+      ". The checks above were made by the browser that printed this page."),
     h("p", { class: "actions no-print" },
       h("button", { type: "button", class: "button", onclick: async (ev) => {
         ev.target.disabled = true;

@@ -38,7 +38,8 @@ function chainList(chain) {
           st.version >= 2 ? `; records ${st.firstSeq}–${st.lastSeq}` : "",
           st.previousId ? ["; follows ", h("code", {}, st.previousId)] : "; the first checkpoint")
         : null,
-      ok ? h("p", { class: "check-word" }, "Signature and link to its predecessor hold.")
+      ok ? h("p", { class: "check-found" }, st?.previousId ? "Its signature holds, and it starts where its predecessor ended."
+        : "Its signature holds, and it starts at 0, as the first checkpoint must.")
         : h("ul", { class: "problems" }, l.problems.map((p) => h("li", {}, p))));
   }));
 }
@@ -57,7 +58,9 @@ export async function periodsView(ctx) {
       h("p", {}, "Each locked period has a checkpoint: a signed statement of its records and totals. Each names the one before it, starts where that one ended, and the first starts at 0, so no record can fall between two periods."),
       chain
         ? [h("p", { class: `verdict verdict-${chain.ok ? "ok" : "fail"}`, "data-verdict": chain.ok ? "ok" : "fail" },
-          chain.ok ? `All ${chain.links.length} checkpoints are signed and form one chain back to the first.` : "Some links of the chain do not hold; each is named below."),
+          !chain.ok ? "Some links of the chain do not hold; each is named below."
+            : chain.links.length === 1 ? "The one checkpoint is signed and starts at 0, as the first must."
+              : `All ${chain.links.length} checkpoints are signed and form one chain back to the first.`),
         chainList(chain)]
         : h("p", { class: "empty" }, "No period is locked yet."),
       trustNote(ctx)),

@@ -26,6 +26,6 @@ export async function summaryView(ctx) {
   const s = ctx.summary;
   const out = [summaryCard(s)];
   if (s.access === "full") out.push(await periodSection(ctx, s.period, { current: true }));
-  else out.push(codeForm(ctx, "The link alone shows this summary. Enter the access code printed on your invoice to see every record, download them, and have your browser check them."));
+  else out.push(codeForm(ctx, "The link alone shows this summary. Enter the access code printed on your invoice to see every record, download them, and have your browser check them.", ctx.codeMessage));
   return out;
 }
