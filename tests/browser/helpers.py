@@ -116,6 +116,16 @@ def print_pdf(driver, name):
     return path, data
 
 
+def pdf_pages(path):
+    """How many pages a PDF has (pdfinfo, poppler-utils); its pages are
+    also rendered next to it as NAME-page-N.png, to be looked at."""
+    import subprocess
+    info = subprocess.run(["pdfinfo", path], check=True, capture_output=True, text=True).stdout
+    pages = int(next(l.split()[1] for l in info.splitlines() if l.startswith("Pages:")))
+    subprocess.run(["pdftoppm", "-r", "60", "-png", path, path[:-4] + "-page"], check=True)
+    return pages
+
+
 def console_problems(driver):
     """Severe console lines since the last call (script errors, CSP
     violations), less the 4xx answers the tests provoke on purpose (a

@@ -249,9 +249,10 @@ def period_locked(d, base):
     H.eq(H.attrs(d, ".checkpoint .verdict", "data-verdict"), ["ok"], "receipt verdict")
     H.screenshot(d, "period-2026-02")
     H.screenshot(d, "period-2026-02-print", media="print")
-    _, pdf = H.print_pdf(d, "period-2026-02")
+    path, pdf = H.print_pdf(d, "period-2026-02")
     if not pdf.startswith(b"%PDF"):
         raise AssertionError("no PDF")
+    H.eq(H.pdf_pages(path), 1, "pages of the printed statement")
 
 
 def periods_chain(d, base):
