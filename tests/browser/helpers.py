@@ -150,6 +150,65 @@ def attrs(driver, css, name):
     return [e.get_attribute(name) for e in driver.find_elements(By.CSS_SELECTOR, css)]
 
 
+class TamperProxy:
+    """An HTTP proxy on 127.0.0.1 in front of upstream (a base URL) that
+    passes every request through and lets rewrite(path, body) -> body
+    change an answer's bytes on the way back: a server that lies, for the
+    page to catch.  start() returns the proxy's base URL; stop() ends it."""
+
+    def __init__(self, upstream, rewrite):
+        self.upstream = upstream.rstrip("/")
+        self.rewrite = rewrite
+
+    def start(self):
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        proxy = self
+        up = urlsplit(self.upstream)
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, fmt, *args):
+                pass
+
+            def relay(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                conn = (http.client.HTTPSConnection if up.scheme == "https" else http.client.HTTPConnection)(
+                    up.hostname, up.port, timeout=TIMEOUT)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                headers["Host"] = up.netloc
+                conn.request(self.command, self.path, body or None, headers)
+                res = conn.getresponse()
+                data = proxy.rewrite(urlsplit(self.path).path, res.read())
+                self.send_response(res.status)
+                for k, v in res.getheaders():
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = relay
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def change_one_byte(body, old, new):
+    """body with its one occurrence of old (bytes) changed to new, which
+    must differ in one byte; fails loudly when old is not there once."""
+    if body.count(old) != 1 or len(old) != len(new):
+        raise AssertionError("cannot change %r once in the answer" % old)
+    return body.replace(old, new)
+
+
 class Tally:
     """Counts checks; each prints ok or FAIL with why; summary() prints
     the one line the runner greps and returns the exit status."""

@@ -149,17 +149,23 @@ def js_decimals(d, base):
                       "more than 9 decimals", "not in shortest form (0)", "not in shortest form (1)"], "amount forms")
 
 
-def check_files(d, base, paths):
-    """Gives files to the drop zone's input; returns when checked."""
+def check_files(d, base, paths, offline=False):
+    """Gives files to the drop zone's input, with the network cut off if
+    offline; returns when they are checked."""
     H.load(d, base + "/c/" + HANDLE + "#check")
     H.wait_for(d, "#receipt-files")
-    d.execute_script("document.querySelector('.file-results').removeAttribute('data-done')")
-    d.find_element(By.CSS_SELECTOR, "#receipt-files").send_keys("\n".join(paths))
-    H.wait_js(d, "document.querySelector('.file-results[data-done=\"true\"]')")
+    if offline:
+        d.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    try:
+        d.find_element(By.CSS_SELECTOR, "#receipt-files").send_keys("\n".join(paths))
+        H.wait_js(d, "document.querySelector('.file-results[data-done=\"true\"]')")
+    finally:
+        if offline:
+            d.delete_network_conditions()
 
 
 def drop_ok(d, base, receipt, shot):
-    check_files(d, base, [os.path.join(H.VECTORS, receipt), os.path.join(H.VECTORS, "keys.json")])
+    check_files(d, base, [os.path.join(H.VECTORS, receipt), os.path.join(H.VECTORS, "keys.json")], offline=True)
     H.eq(H.attrs(d, ".file-result", "data-verdict"), ["ok"], "verdict")
     statuses = H.attrs(d, ".file-result .check", "data-status")
     H.eq(statuses, ["ok"] * 10, "checks")
@@ -275,6 +281,61 @@ def compare(d, base):
     H.screenshot(d, "compare")
 
 
+def js_strict_json(d, base):
+    r = H.page_js(d, """
+      const { parseJson } = await import('%(js)sjson.js');
+      const tryIt = (t) => { try { parseJson(t); return 'ok'; } catch (e) { return e.message; } };
+      return [tryIt('{"a":1,"b":{"a":2}}'), tryIt('{"a":1,"a":2}'), tryIt('["\\ud800"]'),
+              tryIt('['.repeat(33) + ']'.repeat(33)), tryIt('['.repeat(32) + ']'.repeat(32)), tryIt('{"a\\\\"b":1,"a\\\\"b":2}')];
+    """ % {"js": JS})
+    H.eq(r, ["ok", "duplicate key in object: a", "a lone surrogate in a string", "nested deeper than 32", "ok",
+             'duplicate key in object: a"b'], "strict JSON")
+
+
+def tampered_server(d, base):
+    """A server (a proxy here) that changes one byte of February's third
+    record, in the deltas answer and in the receipt: the page names that
+    record as failed, and only it."""
+    def rewrite(path, body):
+        if path.endswith("/periods/2026-02/deltas") or "/receipt/" in path:
+            return H.change_one_byte(body, b'"delta": "-72.5"', b'"delta": "-72.4"') if b'"delta": "-72.5"' in body \
+                else H.change_one_byte(body, b'"delta":"-72.5"', b'"delta":"-72.4"')
+        return body
+    proxy = H.TamperProxy(base, rewrite)
+    pbase = proxy.start()
+    try:
+        H.load(d, pbase + "/c/" + HANDLE + "#code=" + CODE + "&period=2026-02")  # a new origin: a new tab's storage
+        H.wait_ready(d, "period")
+        H.eq(H.attrs(d, "table.deltas tr[data-state]", "data-state"), ["verified", "verified", "failed", "verified", "verified"], "states")
+        H.eq(H.attrs(d, ".period > .verdict", "data-verdict"), ["fail"], "period verdict")
+        H.eq(H.attrs(d, ".checkpoint .verdict", "data-verdict"), ["fail"], "receipt verdict")
+        failed = H.attrs(d, ".receipt-checks .check[data-status='fail']", "data-check")
+        H.eq(failed, ["deltas", "proofRoot", "netChange", "inclusion"], "failed receipt checks")
+        row = d.find_element(By.CSS_SELECTOR, "table.deltas tr[data-state='failed']").text
+        if "leafHash" not in row or "rec_00000000000000000000000000000003" not in row:
+            raise AssertionError("the failed row does not say what failed: " + row)
+        H.screenshot(d, "period-tampered-server")
+    finally:
+        proxy.stop()
+
+
+def downloads(d, base):
+    """CSV and receipt downloads: the bytes the server sent, saved."""
+    where = tempfile.mkdtemp(prefix="tally-downloads-")
+    d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": where})
+    H.load(d, base + "/c/" + HANDLE + "#period=2026-02")
+    H.wait_ready(d, "period")
+    for label in ("Download CSV", "Download the receipt"):
+        d.find_element(By.XPATH, "//button[normalize-space()='%s']" % label).click()
+    want = {"customer_acme-2026-02.csv", "customer_acme-2026-02-chk_00000000000000000000000000000001.json"}
+    H.WebDriverWait(d, H.TIMEOUT).until(lambda _: want <= set(os.listdir(where)))
+    csv = open(os.path.join(where, "customer_acme-2026-02.csv"), encoding="utf-8").read().splitlines()
+    H.eq(csv[0], "sequenceNumber,createdAt,delta,reason,referenceId,recordId,state", "CSV header")
+    H.eq(len(csv), 6, "CSV lines")
+    got = open(os.path.join(where, "customer_acme-2026-02-chk_00000000000000000000000000000001.json"), "rb").read()
+    H.eq(got, open(os.path.join(H.VECTORS, "receipt-v2-ecdsa.json"), "rb").read(), "the receipt's bytes")
+
+
 def no_console_errors(d, base):
     H.eq(H.console_problems(d), [], "console errors (CSP violations included)")
 
@@ -291,7 +352,8 @@ def main():
                          ("JS Merkle roots and inclusion proofs equal tree.json", js_tree),
                          ("JS opens head-ecdsa.note and head-rsa.note with keys.json", js_heads),
                          ("JS verifies statement signatures, v1 and v2, ECDSA and RSA-PSS", js_statements),
-                         ("JS decimals are exact", js_decimals)):
+                         ("JS decimals are exact", js_decimals),
+                         ("JS reads JSON as strictly as common/jsonin.c", js_strict_json)):
             tally.check(name, fn, d, base)
         tally.check("drop zone: receipt-v2-ecdsa.json all green", drop_ok, d, base, "receipt-v2-ecdsa.json", "check-v2")
         tally.check("drop zone: receipt-ecdsa.json all green", drop_ok, d, base, "receipt-ecdsa.json", "check-v1")
@@ -302,6 +364,8 @@ def main():
         tally.check("a locked period: records and its receipt verified, printed", period_locked, d, base)
         tally.check("periods and the checkpoint chain", periods_chain, d, base)
         tally.check("compare states the difference exactly", compare, d, base)
+        tally.check("a server that changes one byte: failed at that record", tampered_server, d, base)
+        tally.check("CSV and receipt downloads", downloads, d, base)
         tally.check("no console errors or CSP violations", no_console_errors, d, base)
     finally:
         d.quit()

@@ -6,7 +6,7 @@
 // shoulder) and keeps it in sessionStorage: for this tab only, gone when
 // the tab closes.  It travels in X-Access-Code, never in a URL.
 
-import { parseJson } from "./json.js";
+import { decodeUtf8, parseJson } from "./json.js";
 
 const HANDLE = /^\/c\/(s[a-z2-7]{26})\/?$/;
 const CODE_KEY = "tally.accessCode.";
@@ -64,12 +64,12 @@ export class Api {
     } catch (e) {
       throw new ApiError(0, "NETWORK", "The server could not be reached.");
     }
-    const text = await res.text();
-    let json = null;
+    let text = "", json = null;
     try {
+      text = decodeUtf8(await res.arrayBuffer());
       json = parseJson(text);
     } catch (e) {
-      /* not JSON: an error page of the web server */
+      /* not UTF-8 JSON: an error page of the web server, or worse */
     }
     if (res.ok && json && json.success === true) return { data: json.data, text, json };
     const err = json?.error ?? {};

@@ -17,8 +17,53 @@ function remember(key, value, context) {
   return value;
 }
 
+const DEPTH_MAX = 32; // JSONIN_DEPTH
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+// What JSON.parse lets through and common/jsonin.c refuses: a duplicate
+// key (JSON.parse keeps the last, so two readers could see two
+// documents), a lone surrogate, a NUL in a key, nesting past 32.  Runs
+// on text JSON.parse has accepted, so the grammar is known good.
+function strictProblem(text) {
+  const stack = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const s = JSON.parse(text.slice(i, j + 1));
+      if (LONE_SURROGATE.test(s)) return "a lone surrogate in a string";
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        if (s.includes("\u0000")) return "NUL in object key";
+        if (top.keys.has(s)) return "duplicate key in object: " + s;
+        top.keys.add(s);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === "{" || c === "[") {
+      stack.push({ keys: c === "{" ? new Set() : null, expectKey: c === "{" });
+      if (stack.length > DEPTH_MAX) return `nested deeper than ${DEPTH_MAX}`;
+    } else if (c === "}" || c === "]") stack.pop();
+    else if (c === ",") {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    }
+  }
+  return null;
+}
+
 // The parsed value, or throws a SyntaxError naming the problem.
-export const parseJson = (text) => JSON.parse(text, remember);
+export function parseJson(text) {
+  const value = JSON.parse(text, remember);
+  const problem = strictProblem(text);
+  if (problem) throw new SyntaxError(problem);
+  return value;
+}
+
+// Bytes as UTF-8 text, refusing what is not UTF-8 (rather than putting
+// U+FFFD in, which would make other bytes read the same).
+export const decodeUtf8 = (bytes) => new TextDecoder("utf-8", { fatal: true }).decode(bytes);
 
 // The text a number member was written as; undefined when the browser
 // does not say (an older one) or the member is no number.

@@ -7,7 +7,7 @@
 
 import { h, announce } from "./dom.js";
 import { Keyring } from "./keys.js";
-import { parseJson } from "./json.js";
+import { decodeUtf8, parseJson } from "./json.js";
 import { envelopeData, parseReceipt, verifyReceipt, deltaResults } from "./receipt.js";
 import { deltasTable } from "./view-deltas.js";
 import { checksList, checksVerdict } from "./view-checks.js";
@@ -23,12 +23,12 @@ async function readFiles(files) {
       unread.push(`${f.name}: larger than 256 MiB`);
       continue;
     }
-    const text = await f.text();
-    let data = null;
+    let text, data = null;
     try {
+      text = decodeUtf8(await f.arrayBuffer());
       data = envelopeData(parseJson(text)).value ?? null;
     } catch (e) {
-      unread.push(`${f.name}: not JSON (${e.message})`);
+      unread.push(`${f.name}: not UTF-8 JSON (${e.message})`);
       continue;
     }
     if (data && Object.hasOwn(data, "statement")) {
