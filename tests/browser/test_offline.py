@@ -198,7 +198,7 @@ def drop_tampered(d, base, tmp):
     H.eq(states, ["verified", "verified", "failed", "verified", "verified"], "records")
     failed = {e.get_attribute("data-check") for e in d.find_elements(By.CSS_SELECTOR, ".check[data-status='fail']")}
     H.eq(failed, {"deltas", "proofRoot", "netChange", "inclusion"}, "failed checks")
-    row = d.find_element(By.CSS_SELECTOR, ".file-result tr[data-state='failed']").text
+    row = d.find_element(By.CSS_SELECTOR, ".file-result tr[data-state='failed'] + tr.problem-row").text
     if "deltas[2] (rec_00000000000000000000000000000003)" not in row or "leafHash" not in row:
         raise AssertionError("the failed row does not name what failed: " + row)
     H.screenshot(d, "check-tampered")
@@ -311,7 +311,7 @@ def tampered_server(d, base):
         H.eq(H.attrs(d, ".checkpoint .verdict", "data-verdict"), ["fail"], "receipt verdict")
         failed = H.attrs(d, ".receipt-checks .check[data-status='fail']", "data-check")
         H.eq(failed, ["deltas", "proofRoot", "netChange", "inclusion"], "failed receipt checks")
-        row = d.find_element(By.CSS_SELECTOR, "table.deltas tr[data-state='failed']").text
+        row = d.find_element(By.CSS_SELECTOR, "table.deltas tr[data-state='failed'] + tr.problem-row").text
         if "leafHash" not in row or "rec_00000000000000000000000000000003" not in row:
             raise AssertionError("the failed row does not say what failed: " + row)
         H.screenshot(d, "period-tampered-server")

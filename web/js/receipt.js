@@ -573,7 +573,7 @@ export function deltaResults(r, rep) {
   const shared = ["statement", "signature", "treeHead"].filter((n) => status[n] !== "ok");
   if (status.inclusion !== "ok" && status.inclusion !== "fail") shared.push("inclusion");
   return r.deltas.map((d, i) => {
-    const problems = rep.checks.flatMap((c) => c.problems.filter((p) => p.delta === i).map((p) => `${c.name}: ${p.text}`));
+    const problems = rep.checks.flatMap((c) => c.problems.filter((p) => p.delta === i).map((p) => p.text));
     if (problems.length > 0) return { state: "failed", problems };
     if (shared.length > 0) return { state: "unverified", problems: [`not verified: the receipt's ${shared.join(", ")} check${shared.length > 1 ? "s do" : " does"} not hold`] };
     return { state: "verified", problems: [] };

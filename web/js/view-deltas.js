@@ -18,12 +18,17 @@ export function deltasTable(rows, caption) {
         h("th", { scope: "col" }, "Reference"),
         h("th", { scope: "col", class: "num" }, "Seq."),
         h("th", { scope: "col" }, "Check"))),
-      h("tbody", {}, rows.map((r) => h("tr", { class: `row-${r.state}`, "data-state": r.state, "data-record": r.recordId ?? "" },
+      h("tbody", {}, rows.map((r) => [h("tr", { class: `row-${r.state}`, "data-state": r.state, "data-record": r.recordId ?? "" },
         h("td", { "data-label": "Recorded" }, time(r.leaf?.createdAt), r.carriedIn ? h("span", { class: "note" }, " carried in") : null),
         h("td", { class: "num", "data-label": "Amount" }, amount(typeof r.leaf?.delta === "string" ? r.leaf.delta : null)),
         h("td", { "data-label": "Reason" }, String(r.leaf?.reason ?? "")),
         h("td", { "data-label": "Reference", class: "ref" }, r.leaf?.referenceId ?? h("span", { class: "none" }, "none")),
         h("td", { class: "num", "data-label": "Seq." }, String(r.leaf?.sequenceNumber ?? "")),
-        h("td", { "data-label": "Check" }, stateBadge(r.state, r.problems?.[0]),
-          r.problems?.length ? h("ul", { class: "problems" }, r.problems.map((p) => h("li", {}, p))) : null))))));
+        h("td", { "data-label": "Check" }, stateBadge(r.state, r.problems?.[0]))),
+      // What failed, on a row of its own so the table keeps its columns.
+      r.problems?.length
+        ? h("tr", { class: `problem-row row-${r.state}` }, h("td", { colspan: "6" },
+          h("ul", { class: "problems", "aria-label": `What failed for sequence ${r.leaf?.sequenceNumber ?? "?"}` },
+            r.problems.map((p) => h("li", {}, p)))))
+        : null]))));
 }
