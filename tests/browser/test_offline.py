@@ -230,6 +230,23 @@ def wrong_code(d, base):
         server.Handler.wrong = 0
 
 
+def code_by_keyboard(d, base):
+    """Tab to the code box from the top of the page, type, press Enter."""
+    from selenium.webdriver.common.keys import Keys
+    d.execute_script("sessionStorage.clear()")
+    H.load(d, base + "/c/" + HANDLE)
+    H.wait_ready(d, "summary")
+    d.find_element(By.TAG_NAME, "body").click()
+    for _ in range(12):
+        d.switch_to.active_element.send_keys(Keys.TAB)
+        if d.switch_to.active_element.get_attribute("id") == "access-code":
+            break
+    H.eq(d.switch_to.active_element.get_attribute("id"), "access-code", "focus after tabbing")
+    d.switch_to.active_element.send_keys("k7q 2px" + Keys.ENTER)
+    H.wait_js(d, "document.querySelector('table.deltas')")
+    H.eq(len(H.attrs(d, "table.deltas tr[data-state]", "data-state")), 3, "records")
+
+
 def summary_with_code(d, base):
     H.load(d, base + "/c/" + HANDLE + "#code=k7q-2px")
     H.wait_ready(d, "summary")
@@ -336,6 +353,50 @@ def downloads(d, base):
     H.eq(got, open(os.path.join(H.VECTORS, "receipt-v2-ecdsa.json"), "rb").read(), "the receipt's bytes")
 
 
+def utc_toggle(d, base):
+    H.load(d, base + "/c/" + HANDLE + "#period=2026-02")
+    H.wait_ready(d, "period")
+    first = d.find_element(By.CSS_SELECTOR, "table.deltas time")
+    H.eq(first.get_attribute("datetime"), "2026-02-01T00:00:00.000Z", "datetime")
+    if "GMT+1" not in first.text:
+        raise AssertionError("not in the viewer's zone (TZ=Europe/Berlin): " + first.text)
+    d.find_element(By.CSS_SELECTOR, "#tz-toggle").click()
+    H.wait_js(d, "document.querySelector('#tz-toggle').getAttribute('aria-pressed') === 'true' && "
+                 "document.querySelector('table.deltas time')?.textContent.endsWith('Z')")
+    H.eq(d.find_element(By.CSS_SELECTOR, "table.deltas time").text, "2026-02-01 00:00:00Z", "UTC")
+    d.find_element(By.CSS_SELECTOR, "#tz-toggle").click()
+    H.wait_js(d, "document.querySelector('#tz-toggle').getAttribute('aria-pressed') === 'false'")
+
+
+def accessible_basics(d, base):
+    """What a screen reader and a keyboard need, view by view: a label for
+    every control, a name for every button, captions and header cells for
+    tables, one h1, a main landmark, a live region, headings in order."""
+    for view in ("", "#period=2026-02", "#periods", "#compare", "#check"):
+        H.load(d, base + "/c/" + HANDLE + view)
+        H.wait_ready(d)
+        bad = d.execute_script("""
+          const bad = [];
+          for (const el of document.querySelectorAll('input, select, textarea'))
+            if (!(el.id && document.querySelector('label[for="' + el.id + '"]')) && !el.getAttribute('aria-label')) bad.push('no label: ' + el.outerHTML.slice(0, 60));
+          for (const b of document.querySelectorAll('button, a[href]'))
+            if (!b.textContent.trim() && !b.getAttribute('aria-label')) bad.push('no name: ' + b.outerHTML.slice(0, 60));
+          for (const t of document.querySelectorAll('table'))
+            if (!t.querySelector('caption') || !t.querySelector('th[scope]')) bad.push('table without caption or th scope');
+          if (document.querySelectorAll('h1').length !== 1) bad.push('not one h1');
+          if (!document.querySelector('main') || !document.querySelector('[aria-live]')) bad.push('no main or live region');
+          if (!document.documentElement.lang) bad.push('no lang');
+          let last = 1;
+          for (const h of document.querySelectorAll('h1, h2, h3, h4')) {
+            const n = Number(h.tagName[1]);
+            if (n > last + 1) bad.push('heading jumps to ' + h.tagName + ': ' + h.textContent);
+            last = n;
+          }
+          return bad;
+        """)
+        H.eq(bad, [], "view " + (view or "summary"))
+
+
 def no_console_errors(d, base):
     H.eq(H.console_problems(d), [], "console errors (CSP violations included)")
 
@@ -360,12 +421,15 @@ def main():
         tally.check("drop zone: one changed byte fails at deltas[2]", drop_tampered, d, base, tmp)
         tally.check("summary without the code", summary_without_code, d, base)
         tally.check("wrong codes refused, then rate-limited", wrong_code, d, base)
+        tally.check("the code typed by keyboard alone opens the record", code_by_keyboard, d, base)
         tally.check("the code from #code=, everything shown and verified", summary_with_code, d, base)
         tally.check("a locked period: records and its receipt verified, printed", period_locked, d, base)
         tally.check("periods and the checkpoint chain", periods_chain, d, base)
         tally.check("compare states the difference exactly", compare, d, base)
         tally.check("a server that changes one byte: failed at that record", tampered_server, d, base)
         tally.check("CSV and receipt downloads", downloads, d, base)
+        tally.check("times in the viewer's zone, UTC at a click", utc_toggle, d, base)
+        tally.check("labels, names, captions, headings, landmarks", accessible_basics, d, base)
         tally.check("no console errors or CSP violations", no_console_errors, d, base)
     finally:
         d.quit()

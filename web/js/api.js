@@ -102,7 +102,8 @@ export class Api {
     return { ...first, deltas: all };
   }
 
-  // The receipt bundle's exact bytes (for download) and their parse.
+  // The receipt bundle's answer as text, exactly as sent (envelope and
+  // all: tally-verify reads it as it is, so it is what a download saves).
   async receiptText(checkpointId) {
     const { text } = await this.request(`/receipt/${encodeURIComponent(checkpointId)}`);
     return text;

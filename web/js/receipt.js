@@ -221,8 +221,8 @@ export async function readDelta(r, i, o) {
   const d = { index: i };
   r.deltas[i] = d;
   if (!isObject(o)) return problem(r, "deltas", `${where(r, i)}: not an object`, i);
-  const rid = readString(o.recordId, ID_MAX, { nonEmpty: true });
-  if (!Object.hasOwn(o, "recordId") || rid.why) problem(r, "deltas", `${where(r, i)}: recordId: ${Object.hasOwn(o, "recordId") ? rid.why : "missing"}`, i);
+  const rid = Object.hasOwn(o, "recordId") ? readString(o.recordId, ID_MAX, { nonEmpty: true }) : { why: "missing" };
+  if (rid.why) problem(r, "deltas", `${where(r, i)}: recordId: ${rid.why}`, i);
   else d.recordId = rid.value;
   const w = where(r, i);
   const idx = Object.hasOwn(o, "logIndex") ? readUint(o, "logIndex") : { why: "missing" };
