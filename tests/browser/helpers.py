@@ -231,6 +231,9 @@ class Tally:
         print("ok   %s" % name)
         return True
 
+    def skip(self, name, why):
+        print("skip %s: %s" % (name, why))
+
     def summary(self):
         print("browser: %d passed, %d failed (%s)" % (self.passed, self.failed, self.suite))
         sys.stdout.flush()

@@ -11,6 +11,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import helpers as H  # noqa: E402
+import differential  # noqa: E402
 import server  # noqa: E402
 from shared_fixture import CODE, HANDLE  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -397,6 +398,12 @@ def accessible_basics(d, base):
         H.eq(bad, [], "view " + (view or "summary"))
 
 
+def same_as_tally_verify(d, base, verifier, tmp):
+    diffs = differential.compare_all(d, verifier, tmp)
+    if diffs:
+        raise AssertionError("%d receipts read differently:\n  %s" % (len(diffs), "\n  ".join(diffs)))
+
+
 def no_console_errors(d, base):
     H.eq(H.console_problems(d), [], "console errors (CSP violations included)")
 
@@ -416,6 +423,12 @@ def main():
                          ("JS decimals are exact", js_decimals),
                          ("JS reads JSON as strictly as common/jsonin.c", js_strict_json)):
             tally.check(name, fn, d, base)
+        verifier = os.environ.get("TALLY_VERIFY") or os.path.join(H.ROOT, "build", "tally-verify")
+        if os.access(verifier, os.X_OK):
+            tally.check("the page's checks say what tally-verify says, on %d receipts" % len(differential.variants()),
+                        same_as_tally_verify, d, base, verifier, tmp)
+        else:
+            tally.skip("the page's checks against tally-verify", "no %s (make, or set TALLY_VERIFY)" % verifier)
         tally.check("drop zone: receipt-v2-ecdsa.json all green", drop_ok, d, base, "receipt-v2-ecdsa.json", "check-v2")
         tally.check("drop zone: receipt-ecdsa.json all green", drop_ok, d, base, "receipt-ecdsa.json", "check-v1")
         tally.check("drop zone: one changed byte fails at deltas[2]", drop_tampered, d, base, tmp)

@@ -43,7 +43,7 @@ export function envelopeData(root) {
 }
 
 // "deltas[3] (rec_…)": where a problem is, as tally-verify says it.
-const where = (r, i) => (r.deltas[i]?.recordId ? `deltas[${i}] (${r.deltas[i].recordId})` : `deltas[${i}]`);
+const where = (r, i) => (r.deltas[i]?.recordId ? `deltas[${i}] (${quote(r.deltas[i].recordId, 64)})` : `deltas[${i}]`);
 
 function problem(r, check, text, delta = null) {
   r.problems.push({ check, text, delta });
@@ -296,9 +296,22 @@ const same = (a, b) => {
     return false;
   }
 };
+// Untrusted text quoted in a problem as tally-verify quotes it
+// (report_text): printable ASCII as is, every other byte as \xHH, cut
+// with "..." past max bytes, so that a long or invisible value reads the
+// same in both.
+export function quote(text, max = 96) {
+  let out = "";
+  for (const b of new TextEncoder().encode(text)) {
+    if (out.length + 8 >= max) return out + "...";
+    out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : "\\x" + b.toString(16).padStart(2, "0");
+  }
+  return out;
+}
+
 const show = (v) => {
   try {
-    return JSON.stringify(v);
+    return quote(JSON.stringify(v));
   } catch (e) {
     return "?";
   }
