@@ -139,3 +139,79 @@ def compare_all(d, verifier, tmp):
                     diffs.append("%s:\n    C:  %s\n    JS: %s" % (name, a, b))
                     break
     return diffs
+
+
+def head_variants():
+    """(name, keys list, note text): the fixture's keys (an ECDSA genesis
+    key, an RSA key it endorsed) and its RSA-signed head, and variants."""
+    import copy
+    import shared_fixture
+    fx = shared_fixture.build(H.VECTORS)
+    keys, note = fx["keys"], fx["deltas"]["2026-03"]["treeHead"]
+    ecdsa_note = open(os.path.join(H.VECTORS, "head-ecdsa.note"), encoding="utf-8").read()
+
+    def with_keys(fn):
+        k = copy.deepcopy(keys)
+        fn(k)
+        return k
+
+    def flip_b64(s):
+        i = len(s) // 2
+        return s[:i] + ("A" if s[i] != "A" else "B") + s[i + 1:]
+
+    return [
+        ("endorsed key signs", keys, note),
+        ("genesis key signs", keys, ecdsa_note),
+        ("endorsement altered", with_keys(lambda k: k[1].update(endorsement=flip_b64(k[1]["endorsement"]))), note),
+        ("rotated with --no-endorse", with_keys(lambda k: k[1].update(rotation="unendorsed", endorsedBy=None, endorsement=None)), note),
+        ("endorser unknown", with_keys(lambda k: k[1].update(endorsedBy="00000000")), note),
+        ("a keys file from before endorsements", with_keys(lambda k: [e.pop(m) for e in k for m in ("rotation", "endorsedBy", "endorsement", "replaces")]), note),
+        ("listed newest first", with_keys(lambda k: k.reverse()), note),
+        ("the RSA key the oldest", with_keys(lambda k: k[1].update(validFrom="2025-01-01T00:00:00.000Z")), note),
+        ("the note's size changed", keys, note.replace("\n9\n", "\n10\n")),
+        ("a signature line of another key more", keys, note + "\u2014 other.example/log AAAAAAAA\n"),
+        ("no signature line", keys, note.split("\n\n")[0] + "\n"),
+    ]
+
+
+HEAD_JS = """
+  const { Keyring } = await import('/shared-assets/js/keys.js');
+  const { hashText } = await import('/shared-assets/js/bytes.js');
+  const [list, note] = args;
+  const ring = new Keyring();
+  const why = await ring.addList(list, 'keys file', true);
+  if (why) return ['keys file: ' + why];
+  // keyring_print's lines, oldest first.
+  const lines = [...ring.keys].map((e, i) => [e, i]).sort((a, b) => a[0].fromMs - b[0].fromMs || a[1] - b[1]).map(([e]) => {
+    if (e.trust === 'candidate') return 'key  ' + e.keyId + ' NOT trusted (' + e.source + '): ' + e.why;
+    if (e.trust !== 'endorsed') return 'key  ' + e.keyId + ' trusted: ' + ring.how(e);
+    return 'key  ' + e.keyId + ' endorsed by ' + e.endorser.keyId + ' (trusted, ' + ring.how(e.endorser) + '), listed in ' + e.source;
+  });
+  const o = await ring.openNote(note);
+  lines.push(o.why ? 'FAIL treeHead: ' + o.why
+    : 'ok treeHead: ' + o.head.origin + ' size ' + o.head.size + ' root ' + hashText(o.head.root) + ', signed by ' + o.by.name + ' ' + o.by.id);
+  return lines;
+"""
+
+
+def compare_heads(d, verifier, tmp):
+    """Each head variant through tally-verify --head and the page's
+    keyring; the key lines and the treeHead line must be the same (but
+    for tally-verify's advice to use --key, which the page has not)."""
+    diffs = []
+    for name, keys, note in head_variants():
+        kp, np_ = os.path.join(tmp, "keys.json"), os.path.join(tmp, "head.note")
+        with open(kp, "w", encoding="utf-8") as f:
+            json.dump({"keys": keys}, f)
+        with open(np_, "w", encoding="utf-8") as f:
+            f.write(note)
+        r = subprocess.run([verifier, "--head", np_, "--keys", kp], capture_output=True, text=True)
+        c = [normalize(l).replace(", then pass it with --key", "") for l in r.stdout.splitlines()
+             if l.startswith("key ") or LINE.match(l)]
+        js = [normalize(l) for l in H.page_js(d, HEAD_JS, keys, note)]
+        if c != js:
+            for a, b in zip(c + [""] * len(js), js + [""] * len(c)):
+                if a != b:
+                    diffs.append("%s:\n    C:  %s\n    JS: %s" % (name, a, b))
+                    break
+    return diffs

@@ -404,6 +404,12 @@ def same_as_tally_verify(d, base, verifier, tmp):
         raise AssertionError("%d receipts read differently:\n  %s" % (len(diffs), "\n  ".join(diffs)))
 
 
+def heads_same_as_tally_verify(d, base, verifier, tmp):
+    diffs = differential.compare_heads(d, verifier, tmp)
+    if diffs:
+        raise AssertionError("%d heads read differently:\n  %s" % (len(diffs), "\n  ".join(diffs)))
+
+
 def no_console_errors(d, base):
     H.eq(H.console_problems(d), [], "console errors (CSP violations included)")
 
@@ -427,6 +433,8 @@ def main():
         if os.access(verifier, os.X_OK):
             tally.check("the page's checks say what tally-verify says, on %d receipts" % len(differential.variants()),
                         same_as_tally_verify, d, base, verifier, tmp)
+            tally.check("the page trusts the keys tally-verify trusts, on %d keys files and heads" % len(differential.head_variants()),
+                        heads_same_as_tally_verify, d, base, verifier, tmp)
         else:
             tally.skip("the page's checks against tally-verify", "no %s (make, or set TALLY_VERIFY)" % verifier)
         tally.check("drop zone: receipt-v2-ecdsa.json all green", drop_ok, d, base, "receipt-v2-ecdsa.json", "check-v2")

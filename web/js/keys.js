@@ -14,7 +14,7 @@
 import { fromBase64, toBase64, utf8 } from "./bytes.js";
 import { canonicalize } from "./jcs.js";
 import { isObject } from "./json.js";
-import { openNote, parseNote } from "./note.js";
+import { noteClaims, openNote, parseNote } from "./note.js";
 import { importPublicKey, noteKeyId, pemToDer, verifySignature } from "./sig.js";
 import { parseTime } from "./time.js";
 
@@ -142,7 +142,7 @@ export class Keyring {
     if (e.endorsedBy === "" || !e.endorsement)
       return `key ${id} is not endorsed by a key you trust: it carries no endorsement${e.unrecorded ? " (made before endorsements: confirm its id with your vendor)" : ""}`;
     const known = this.keys.some((k) => k.keyId === e.endorsedBy);
-    return `key ${id} is not endorsed by a key you trust: its endorser ${e.endorsedBy} is ${known ? "not trusted either" : "in no keys list given"}`;
+    return `key ${id} is not endorsed by a key you trust: its endorser ${e.endorsedBy} is ${known ? "not trusted either" : "in no keys file given nor in the receipt"}`;
   }
 
   // The trusted key with this ID, or null.
@@ -182,23 +182,23 @@ export class Keyring {
   // Opens a tree head note with a trusted key: { head: { origin, size,
   // root }, by: { name, id } } or { why } (keyring_open_note).
   async openNote(text) {
-    const note = parseNote(text);
-    if (note.why) {
-      const origin = typeof text === "string" ? text.split("\n")[0] : "";
-      return { why: origin ? "not a signed note: " + note.why : "not a signed note: no well-formed signature line" };
-    }
+    const claims = noteClaims(text);
+    if (!claims) return { why: "not a signed note: no well-formed signature line" };
     let why = null;
-    for (const s of note.signers) {
+    for (const s of claims.signers) {
       for (const e of this.keys) {
-        const name = e.name !== "" ? e.name : note.origin;
+        const name = e.name !== "" ? e.name : claims.origin;
         if (e.trust === "candidate" || name !== s.name || e.keyId !== s.id) continue;
-        const fail = await openNote(note, e.pub, s.name, s.id);
-        if (fail === null) return { head: { origin: note.origin, size: note.size, root: note.root }, by: { name: s.name, id: s.id } };
+        const fail = await openNote(text, e.pub, s.name, s.id);
+        if (fail === null) {
+          const note = parseNote(text);
+          return { head: { origin: note.origin, size: note.size, root: note.root }, by: { name: s.name, id: s.id } };
+        }
         why = `${fail} (signature line ${s.name} ${s.id})`;
       }
     }
     if (why) return { why };
-    const first = note.signers[0];
+    const first = claims.signers[0];
     return { why: `signed by no trusted key (first signature line: ${first.name} ${first.id}): ${this.why(first.id)}` };
   }
 }

@@ -65,10 +65,34 @@ export function parseNote(text) {
   return { origin, size: BigInt(sizeText), root, body: utf8(body), signers };
 }
 
+const SIGNERS_MAX = 16; // KEYRING_SIGNERS_MAX
+
+// Who claims to have signed (keyring_signers), read loosely, only to
+// pick the keys to try; openNote reads the note strictly.  { origin,
+// signers } or null when there is no well-formed signature line.
+export function noteClaims(text) {
+  if (typeof text !== "string" || text.length === 0 || !text.endsWith("\n") || text.includes("\u0000")) return null;
+  if (utf8(text).length >= NOTE_MAX) return null;
+  const origin = text.slice(0, text.indexOf("\n"));
+  if (origin === "" || utf8(origin).length > ORIGIN_MAX) return null;
+  const blank = text.lastIndexOf("\n\n");
+  if (blank < 0 || blank + 2 === text.length) return null;
+  const signers = [];
+  for (const line of text.slice(blank + 2, -1).split("\n").slice(0, SIGNERS_MAX)) {
+    const s = parseSignatureLine(line, false);
+    if (!s || utf8(s.name).length > ORIGIN_MAX) return null;
+    signers.push(s);
+  }
+  return { origin, signers };
+}
+
 // note_open: the note verifies under pub as name with key ID id: every
 // signature line by (name, id) verifies, and there is at least one.
-// Lines of other keys are ignored, as C2SP has verifiers do.
-export async function openNote(note, pub, name, id) {
+// Lines of other keys are ignored, as C2SP has verifiers do.  Returns
+// null, or what is wrong in crypto/note.c's words.
+export async function openNote(text, pub, name, id) {
+  const note = parseNote(text);
+  if (note.why) return note.why;
   let good = 0, bad = 0;
   for (const s of note.signers) {
     if (s.id !== id || s.name !== name) continue;
