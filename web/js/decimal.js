@@ -42,5 +42,3 @@ export function readAmount(text) {
   return canon === text ? r : { why: `not in shortest form (${canon})` };
 }
 
-export const sumDecimals = (values) => values.reduce((a, b) => a + b, 0n);
-

@@ -28,12 +28,10 @@ const localFormat = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "short", day: "numeric",
   hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
 });
-const localDate = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
 const monthFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", timeZone: "UTC" });
 
 // "5 Dec 2026, 11:42:17 CET": the viewer's clock.
 export const localText = (ms) => localFormat.format(new Date(ms));
-export const localDateText = (ms) => localDate.format(new Date(ms));
 
 // "December 2026" for "2026-12" (a UTC month, named in the viewer's language).
 export function periodName(period) {

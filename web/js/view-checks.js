@@ -18,10 +18,6 @@ const CHECKS = {
 
 const WORD = { ok: "holds", fail: "failed", skip: "not run" };
 
-export function checkName(name) {
-  return CHECKS[name]?.[0] ?? name;
-}
-
 export function checksList(report) {
   return h("ol", { class: "checks" }, report.checks.map((c) => {
     const [title, proves] = CHECKS[c.name] ?? [c.name, ""];

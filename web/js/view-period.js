@@ -4,10 +4,10 @@
 // This section is also the printed statement (css: @media print).
 
 import { h, download, announce, replaceChildren } from "./dom.js";
-import { amount, stateBadge, time } from "./format.js";
+import { amount, time } from "./format.js";
 import { periodName } from "./time.js";
 import { hashText } from "./bytes.js";
-import { formatDecimal as formatAmount } from "./decimal.js";
+import { formatDecimal } from "./decimal.js";
 import { verifyPeriod } from "./record.js";
 import { parseReceipt, verifyReceipt, deltaResults } from "./receipt.js";
 import { deltasTable } from "./view-deltas.js";
@@ -48,7 +48,7 @@ async function receiptSection(ctx, checkpoint) {
     await keys.addList(r.data.keys ?? [], "the receipt", false).catch(() => null);
     const rep = await verifyReceipt(r, keys);
     const st = r.st;
-    const fmt = (v) => (typeof v === "bigint" ? amount(formatAmount(v)) : "—");
+    const fmt = (v) => (typeof v === "bigint" ? amount(formatDecimal(v)) : "—");
     return [
       h("dl", { class: "figures statement" },
         fact("Checkpoint", h("code", {}, checkpoint.checkpointId)),
