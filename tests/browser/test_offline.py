@@ -176,6 +176,19 @@ def drop_ok(d, base, receipt, shot):
     H.screenshot(d, shot)
 
 
+def drop_without_keys(d, base):
+    """A receipt alone: online, the server's keys are the root, and the
+    page says so; offline, there is no key, and the signature fails."""
+    receipt = os.path.join(H.VECTORS, "receipt-v2-ecdsa.json")
+    check_files(d, base, [receipt])
+    trust = d.find_element(By.CSS_SELECTOR, ".file-results .trust").text
+    H.eq(trust, "Trust root: key 9388e121, the oldest of the keys this server served.", "trust root")
+    H.eq(H.attrs(d, ".file-result", "data-verdict"), ["ok"], "verdict online")
+    check_files(d, base, [receipt], offline=True)
+    H.eq(H.attrs(d, ".file-result", "data-verdict"), ["fail"], "verdict offline")
+    H.eq(H.attrs(d, ".check[data-status='fail']", "data-check"), ["signature", "treeHead"], "failed offline")
+
+
 def tampered_receipt(tmp):
     """receipt-v2-ecdsa.json with one byte changed in deltas[2]'s leaf (its
     amount -72.5 becomes -72.4), as an attacker would edit the file."""
@@ -440,6 +453,7 @@ def main():
         tally.check("drop zone: receipt-v2-ecdsa.json all green", drop_ok, d, base, "receipt-v2-ecdsa.json", "check-v2")
         tally.check("drop zone: receipt-ecdsa.json all green", drop_ok, d, base, "receipt-ecdsa.json", "check-v1")
         tally.check("drop zone: one changed byte fails at deltas[2]", drop_tampered, d, base, tmp)
+        tally.check("drop zone without a keys file: the server's keys, or none offline", drop_without_keys, d, base)
         tally.check("summary without the code", summary_without_code, d, base)
         tally.check("wrong codes refused, then rate-limited", wrong_code, d, base)
         tally.check("the code typed by keyboard alone opens the record", code_by_keyboard, d, base)

@@ -50,8 +50,10 @@ async function trustFor(ctx, keyFiles, receipts) {
     if (why) notes.push(`${k.name}: not used: ${why}`);
   }
   let root = keyFiles.length ? `the oldest key of ${keyFiles[0].name}, the keys file you gave` : null;
-  if (!ring.anchored) {
-    for (const list of ctx.store?.servedLists ?? []) await ring.addList(list, "the keys this server served", true);
+  if (!ring.anchored && ctx.store) {
+    // The server's keys, if it can be reached (offline, this fails quietly).
+    await ctx.store.keys().catch(() => null);
+    for (const list of ctx.store.servedLists) await ring.addList(list, "the keys this server served", true);
     if (ring.anchored) root = "the oldest of the keys this server served";
   }
   for (const { name, r } of receipts) {
