@@ -120,8 +120,10 @@ class Handler(SimpleHTTPRequestHandler):
         if code is False:
             return self.error(401, "ACCESS_CODE_INVALID", "the access code is not right")
         if method == "GET" and rest == "":
-            return self.ok(fx["summary_full"] if code else fx["summary_only"])
-        if not code:
+            if not code and fx["summary_full"]["policy"] == "gated":
+                return self.error(401, "ACCESS_CODE_REQUIRED", "this needs the access code")
+            return self.ok(fx["summary_full"] if code or fx["summary_full"]["policy"] == "open" else fx["summary_only"])
+        if not code and fx["summary_full"]["policy"] != "open":
             return self.error(401, "ACCESS_CODE_REQUIRED", "this needs the access code")
         if method == "GET" and rest == "/periods":
             return self.ok(fx["periods"])
@@ -146,6 +148,12 @@ class Handler(SimpleHTTPRequestHandler):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
             return self.ok(shared_fixture.compare(fx, body.get("period"), body.get("yourTotal")))
         return self.error(404, "NOT_FOUND", "no such route")
+
+
+def use(**kw):
+    """Serves the fixture built with kw from now on (shared_fixture.build):
+    the share a moment later (covered=10), or under another policy."""
+    Handler.fixture = shared_fixture.build(VECTORS, **kw)
 
 
 def start(port=0):

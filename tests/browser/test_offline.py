@@ -423,6 +423,48 @@ def heads_same_as_tally_verify(d, base, verifier, tmp):
         raise AssertionError("%d heads read differently:\n  %s" % (len(diffs), "\n  ".join(diffs)))
 
 
+def live_update(d, base):
+    """A record that is recorded, then covered by a new signed head: the
+    open page shows it verified on its own, without a reload."""
+    try:
+        H.load(d, base + "/c/" + HANDLE + "#code=" + CODE)
+        H.wait_ready(d, "summary")
+        H.eq(H.attrs(d, "table.deltas tr[data-state]", "data-state"), ["verified", "verified", "recorded"], "before")
+        d.execute_script("document.body.dataset.sameDocument = '1'")
+        server.use(covered=10)
+        H.wait_js(d, "[...document.querySelectorAll('table.deltas tr[data-state]')].map((r) => r.dataset.state).join() === 'verified,verified,verified'", 45)
+        H.eq(d.execute_script("return document.body.dataset.sameDocument"), "1", "the same page, not reloaded")
+        if "not all records" in d.find_element(By.CSS_SELECTOR, ".summary").text:
+            raise AssertionError("verified through not updated")
+        H.screenshot(d, "summary-all-verified")
+    finally:
+        server.use()
+
+
+def policies(d, base):
+    """gated: nothing without the code, then everything; open: everything
+    without one."""
+    try:
+        server.use(policy="gated")
+        d.execute_script("sessionStorage.clear()")
+        H.load(d, base + "/c/" + HANDLE)
+        H.wait_ready(d)
+        H.wait_for(d, "#access-code")
+        H.eq(d.find_elements(By.CSS_SELECTOR, ".summary"), [], "a summary without the code")
+        H.screenshot(d, "gated-without-code")
+        H.wait_for(d, "#access-code").send_keys(CODE)
+        d.find_element(By.CSS_SELECTOR, ".code-form button[type=submit]").click()
+        H.wait_js(d, "document.querySelectorAll('table.deltas tr[data-state]').length === 3")
+        server.use(policy="open")
+        d.execute_script("sessionStorage.clear()")
+        H.load(d, base + "/c/" + HANDLE)
+        H.wait_ready(d, "summary")
+        H.eq(len(H.attrs(d, "table.deltas tr[data-state]", "data-state")), 3, "records of an open link")
+        H.eq(d.find_elements(By.CSS_SELECTOR, "#access-code"), [], "a code form on an open link")
+    finally:
+        server.use()
+
+
 def no_console_errors(d, base):
     H.eq(H.console_problems(d), [], "console errors (CSP violations included)")
 
@@ -464,6 +506,8 @@ def main():
         tally.check("a server that changes one byte: failed at that record", tampered_server, d, base)
         tally.check("CSV and receipt downloads", downloads, d, base)
         tally.check("times in the viewer's zone, UTC at a click", utc_toggle, d, base)
+        tally.check("gated and open links", policies, d, base)
+        tally.check("live: a recorded record turns verified on the open page", live_update, d, base)
         tally.check("labels, names, captions, headings, landmarks", accessible_basics, d, base)
         tally.check("no console errors or CSP violations", no_console_errors, d, base)
     finally:

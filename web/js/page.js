@@ -119,6 +119,8 @@ async function load(refusal = null) {
       return load(codeRefused(e));
     }
     if (e.code === "ACCESS_CODE_REQUIRED") {
+      // Checking a saved receipt file needs no code: that view stays reachable.
+      document.getElementById("nav").hidden = false;
       main.replaceChildren(codeForm(ctx, "This record needs the access code printed on your invoice beside the link.", refusal));
     } else main.replaceChildren(errorView(e));
     main.dataset.ready = "true";
