@@ -4,10 +4,14 @@
 set -eu
 
 # clang-14 and libclang-rt-14-dev (its sanitizer and libFuzzer runtimes,
-# only recommended by clang) are for make fuzz.
+# only recommended by clang) are for make fuzz.  chromium, chromium-driver
+# and python3-selenium run the customer page's tests in a real browser
+# (tests/browser), fonts-dejavu-core gives its screenshots and PDFs a
+# font, and poppler-utils (pdfinfo, pdftoppm) reads the PDFs back.
 PKGS="build-essential pkg-config libfcgi-dev libjson-c-dev libdb5.3-dev db5.3-util
 libssl-dev openssl check libcurl4-openssl-dev curl nginx apache2 ca-certificates
-jq libfaketime wrk clang-14 libclang-rt-14-dev"
+jq libfaketime wrk clang-14 libclang-rt-14-dev
+chromium chromium-driver python3-selenium fonts-dejavu-core poppler-utils"
 
 missing=""
 for p in $PKGS; do
