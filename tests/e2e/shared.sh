@@ -330,6 +330,37 @@ stack_check "a new share after revoke: a new link and code" bash -c \
 	'! grep -qF "$1" "$2" && grep -q "^code " "$2"' _ "$HANDLE" "$DIR/create2.out"
 stack_check "tallyctl verify" bash -c '"$1" -c "$2" verify > /dev/null' _ "$BIN/tallyctl" "$DIR/tally.conf"
 
+echo "== 6. the page and its assets, served by each web server itself"
+# head URL: the status line's code, then the headers, lowercased.
+head() { curl -s -o /dev/null -D - "$1" | tr -d '\r' | tr 'A-Z' 'a-z'; }
+served() {	# served URL TYPE CACHE
+	local h
+	h=$(head "$1")
+	grep -q '^http/1.1 200' <<<"$h" && grep -qF "content-type: $2" <<<"$h" &&
+		grep -qF "cache-control: $3" <<<"$h" &&
+		grep -qF "content-security-policy: default-src 'none'; script-src 'self'" <<<"$h" &&
+		grep -qF 'x-content-type-options: nosniff' <<<"$h" &&
+		grep -qF 'referrer-policy: no-referrer' <<<"$h"
+}
+for front in "nginx $NGINX" "apache $APACHE"; do
+	set -- $front
+	stack_check "$1: /c/{handle} is the page, never cached, strict CSP" \
+		served "$2/c/$HANDLE" "text/html" no-store
+	stack_check "$1: the page is web/index.html" bash -c \
+		'curl -s "$1" | cmp -s - "$2"' _ "$2/c/$HANDLE" "$REPO/web/index.html"
+	stack_check "$1: a module as text/javascript" \
+		served "$2/shared-assets/js/page.js" "text/javascript" no-cache
+	stack_check "$1: the stylesheet as text/css" \
+		served "$2/shared-assets/css/tally.css" "text/css" no-cache
+	stack_check "$1: nothing else of web/ (README.md): 404" expect status 404 \
+		"$(curl -s -o /dev/null -w '%{http_code}' "$2/shared-assets/README.md")"
+	stack_check "$1: no way up out of web/: 404" expect status 404 \
+		"$(curl -s -o /dev/null -w '%{http_code}' --path-as-is \
+		"$2/shared-assets/js/../../tally.conf")"
+	stack_check "$1: /c/ with more than a handle: 404" expect status 404 \
+		"$(curl -s -o /dev/null -w '%{http_code}' "$2/c/$HANDLE/x")"
+done
+
 stack_secret "$CODE" "$NEWCODE"
 echo "shared: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
