@@ -296,13 +296,13 @@ tlog_key_endorser(struct store *st, const char *data_dir, int flags,
 	return TLOG_KEY_OK;
 }
 
-int
+enum tlog_key_result
 tlog_key_generate(struct store *st, const char *data_dir, const char *name,
     enum sigkey_alg alg, int flags, struct store_signkey *rec, char *err,
     size_t errlen)
 {
 	struct sigkey		*key = NULL, *endorser = NULL;
-	struct tlog_keygen		 kg = { rec, flags };
+	struct tlog_keygen	 kg = { rec, flags };
 	struct endorse_subject	 subject;
 	char			 dir[1024], tmp[1100] = "", path[1100];
 	char			 nonce[17], from[TIMEFMT_LEN];

@@ -100,11 +100,10 @@ enum tlog_key_result {
  * key's validity ends now and the new one's begins, and the current key
  * endorses the new one (crypto/endorse.h), so its private key must load
  * (TLOG_NO_ENDORSER if not), unless TLOG_KEY_NO_ENDORSE records the new
- * key as an unendorsed rotation.  Returns an enum tlog_key_result (an
- * int while callers elsewhere still compare it with STORE_OK, which is
- * TLOG_KEY_OK); unless TLOG_KEY_OK, err says what failed.
+ * key as an unendorsed rotation.  Unless TLOG_KEY_OK, err says what
+ * failed.
  */
-int	tlog_key_generate(struct store *, const char *data_dir,
+enum tlog_key_result tlog_key_generate(struct store *, const char *data_dir,
 	    const char *name, enum sigkey_alg, int flags,
 	    struct store_signkey *out, char *err, size_t errlen);
 /*

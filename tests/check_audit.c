@@ -400,7 +400,7 @@ START_TEST(ledger_totals_hold)
 	}
 	ledger_close(led);
 	ck_assert_msg(tlog_key_generate(st, dir, "tally.test/log",
-	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == STORE_OK, "%s",
+	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == TLOG_KEY_OK, "%s",
 	    err);
 	ck_assert_msg(integrator_open(&ig, st, dir, "tally.test/log", err,
 	    sizeof(err)) == 0, "%s", err);
@@ -779,7 +779,7 @@ chk_setup(void)
 
 	setup();
 	ck_assert_msg(tlog_key_generate(st, dir, "tally.test/log",
-	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == STORE_OK, "%s",
+	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == TLOG_KEY_OK, "%s",
 	    err);
 	snprintf(chkkey, sizeof(chkkey), "%s", k.key_id);
 	ck_assert_msg(integrator_open(&ig, st, dir, "tally.test/log", err,
@@ -1158,7 +1158,7 @@ cov_setup(void)
 
 	setup();
 	ck_assert_msg(tlog_key_generate(st, dir, "tally.test/log",
-	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == STORE_OK, "%s",
+	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == TLOG_KEY_OK, "%s",
 	    err);
 }
 

@@ -160,7 +160,7 @@ oom_setup(void)
 	ck_assert_int_eq(apikey_create(app.store, "acme", STORE_ENV_LIVE,
 	    STORE_KEY_VENDOR, "", key), STORE_OK);
 	ck_assert_msg(tlog_key_generate(app.store, dir, ORIGIN,
-	    SIGKEY_ECDSA_P256, 0, &rec, err, sizeof(err)) == STORE_OK, "%s",
+	    SIGKEY_ECDSA_P256, 0, &rec, err, sizeof(err)) == TLOG_KEY_OK, "%s",
 	    err);
 	ck_assert_msg(integrator_open(&app.integrator, app.store, dir, ORIGIN,
 	    err, sizeof(err)) == 0, "%s", err);

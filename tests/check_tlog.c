@@ -57,7 +57,7 @@ key_new(enum sigkey_alg alg, int rotate, struct store_signkey *rec)
 	char	err[256];
 
 	ck_assert_msg(tlog_key_generate(st, dir, ORIGIN, alg, rotate, rec,
-	    err, sizeof(err)) == STORE_OK, "%s", err);
+	    err, sizeof(err)) == TLOG_KEY_OK, "%s", err);
 }
 
 static struct integrator *
@@ -461,7 +461,7 @@ START_TEST(rotation_endorses_the_new_key)
 	/* --no-endorse: recorded as such, with the key it replaced. */
 	ck_assert_msg(tlog_key_generate(st, dir, ORIGIN, SIGKEY_ECDSA_P256,
 	    TLOG_KEY_ROTATE | TLOG_KEY_NO_ENDORSE, &r, err, sizeof(err)) ==
-	    STORE_OK, "%s", err);
+	    TLOG_KEY_OK, "%s", err);
 	key_reread(&r, &r);
 	ck_assert_int_eq(r.rotation, STORE_ROTATION_UNENDORSED);
 	ck_assert_str_eq(r.replaces, k3.key_id);
@@ -488,7 +488,7 @@ START_TEST(rotation_without_the_old_key_is_refused)
 	ck_assert_str_eq(r.key_id, k1.key_id);
 	ck_assert_msg(tlog_key_generate(st, dir, ORIGIN, SIGKEY_ECDSA_P256,
 	    TLOG_KEY_ROTATE | TLOG_KEY_NO_ENDORSE, &k2, err, sizeof(err)) ==
-	    STORE_OK, "%s", err);
+	    TLOG_KEY_OK, "%s", err);
 	ck_assert_int_eq(k2.rotation, STORE_ROTATION_UNENDORSED);
 }
 END_TEST

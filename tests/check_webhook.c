@@ -281,7 +281,7 @@ setup(void)
 	ck_assert_int_eq(store_write(st, tenant_add_named, "other"), STORE_OK);
 	ck_assert_int_eq(store_write(st, add_endpoints, NULL), STORE_OK);
 	ck_assert_msg(tlog_key_generate(st, dir, "test.example/log",
-	    SIGKEY_ECDSA_P256, 0, &rec, err, sizeof(err)) == STORE_OK, "%s",
+	    SIGKEY_ECDSA_P256, 0, &rec, err, sizeof(err)) == TLOG_KEY_OK, "%s",
 	    err);
 }
 

@@ -17,11 +17,9 @@ ctl_key_new(struct store *st, const struct conf *conf, enum sigkey_alg alg,
 {
 	struct store_signkey	rec;
 	char			err[600];
-	int			rc;
 
-	rc = tlog_key_generate(st, conf->data_dir, conf->log_origin, alg,
-	    flags, &rec, err, sizeof(err));
-	if (rc != STORE_OK) {
+	if (tlog_key_generate(st, conf->data_dir, conf->log_origin, alg,
+	    flags, &rec, err, sizeof(err)) != TLOG_KEY_OK) {
 		fprintf(stderr, "tallyctl: signing-key: %s\n", err);
 		return 1;
 	}

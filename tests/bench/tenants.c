@@ -234,7 +234,7 @@ main(int argc, char **argv)
 	if ((rc = store_write(st, tenant_add_txn, "big")) != STORE_OK)
 		die("tenant", rc);
 	if (tlog_key_generate(st, argv[1], ORIGIN, SIGKEY_ECDSA_P256, 0, &k,
-	    err, sizeof(err)) != STORE_OK ||
+	    err, sizeof(err)) != TLOG_KEY_OK ||
 	    integrator_open(&ig, st, argv[1], ORIGIN, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tenants: %s\n", err);
 		goto fail;
