@@ -177,6 +177,35 @@ view_text(struct json_object *obj, size_t *len)
 }
 
 struct json_object *
+view_pagination(uint64_t limit, uint64_t offset, uint64_t total)
+{
+	struct json_object	*o;
+
+	if ((o = view_object()) == NULL)
+		return NULL;
+	view_put(o, "limit", view_u64(limit));
+	view_put(o, "offset", view_u64(offset));
+	view_put(o, "total", view_u64(total));
+	return o;
+}
+
+struct json_object *
+view_list(const char *name, struct json_object *list,
+    struct json_object *pagination)
+{
+	struct json_object	*o;
+
+	if ((o = view_object()) == NULL) {
+		json_object_put(list);
+		json_object_put(pagination);
+		return NULL;
+	}
+	view_put(o, name, list);
+	view_put(o, "pagination", pagination);
+	return o;
+}
+
+struct json_object *
 view_string(const char *s)
 {
 	return view_check(json_object_new_string(s));

@@ -92,6 +92,15 @@ struct json_object *view_base64(const void *, size_t);
  * and under name + "Exact" as the exact decimal string no parser rounds.
  */
 int	view_put_exact(struct json_object *o, const char *name, decimal_t);
+/* {limit, offset, total}: a list paged by offset (0 the first). */
+struct json_object *view_pagination(uint64_t limit, uint64_t offset,
+	    uint64_t total);
+/*
+ * {name: list, pagination}, taking both: the shape of every paged list
+ * (derive's deltas aside, which sit among its totals).
+ */
+struct json_object *view_list(const char *name, struct json_object *list,
+	    struct json_object *pagination);
 /* An error's extra members for a 429: {"retryAfterSeconds": seconds}. */
 struct json_object *view_retry_after(long long seconds);
 
@@ -131,15 +140,6 @@ struct compare_answer;
 
 /* The scope as the API reports it: {"type", "period", "startDate", ...}. */
 struct json_object *view_scope(const struct balance_scope *);
-/* {limit, offset, total}: a list paged by offset (0 the first). */
-struct json_object *view_pagination(uint64_t limit, uint64_t offset,
-	    uint64_t total);
-/*
- * {name: list, pagination}, taking both: the shape of every paged list
- * (derive's deltas aside, which sit among its totals).
- */
-struct json_object *view_list(const char *name, struct json_object *list,
-	    struct json_object *pagination);
 /*
  * A derived balance that starts from start, with deltas (taken), the
  * page at offset of at most limit of b's verified deltas.
