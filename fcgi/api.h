@@ -102,6 +102,16 @@ void	api_page_answer(struct ctx *, struct api_page *, const char *name);
  */
 int	api_records_begin(void *list);
 int	api_records_add(struct store_delta *, void *list);
+/* An amount as text: 0, or -1 after a 400 naming name. */
+int	api_amount(struct ctx *, const char *name, const char *text,
+	    decimal_t *);
+/*
+ * An amount in the body: a JSON number, or a string holding one (some
+ * clients send amounts as strings to keep them exact).  1 present, 0
+ * absent (and not required), -1 after answering.
+ */
+int	api_body_amount(struct ctx *, struct json_object *obj,
+	    const char *name, const char *label, int required, decimal_t *);
 /* 503: the store failed or stayed busy. */
 void	api_unavailable(struct ctx *);
 /*

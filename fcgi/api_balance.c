@@ -15,18 +15,6 @@
 #define DERIVE_LIMIT_MAX	1000
 #define DERIVE_LIMIT_DEFAULT	100
 
-/* Exact decimal text into *v; 0, or -1 after answering 400. */
-static int
-api_amount(struct ctx *c, const char *name, const char *text, decimal_t *v)
-{
-	if (text != NULL && decimal_parse(text, strlen(text), v) == DECIMAL_OK)
-		return 0;
-	response_error(c->resp, API_VALIDATION_ERROR, name, NULL,
-	    "%s must be a number with at most 9 digits after the point",
-	    name);
-	return -1;
-}
-
 /* An amount in the query: 1 present, 0 absent, -1 after a 400. */
 static int
 api_query_amount(struct ctx *c, const char *name, decimal_t *v)
@@ -37,36 +25,6 @@ api_query_amount(struct ctx *c, const char *name, decimal_t *v)
 	if ((rc = api_query_field(c, name, text, sizeof(text))) == 0)
 		return 0;
 	return api_amount(c, name, rc > 0 ? text : NULL, v) < 0 ? -1 : 1;
-}
-
-/*
- * An amount in the body: a JSON number, or a string holding one (some
- * clients send amounts as strings to keep them exact).  1, 0, -1.
- */
-static int
-api_body_amount(struct ctx *c, struct json_object *obj, const char *name,
-    const char *label, int required, decimal_t *v)
-{
-	struct json_object	*m;
-	const char		*text = NULL;
-
-	if (!json_object_object_get_ex(obj, name, &m) || m == NULL) {
-		if (!required)
-			return 0;
-		response_error(c->resp, API_VALIDATION_ERROR, label, NULL,
-		    "%s is required", label);
-		return -1;
-	}
-	if (json_object_is_type(m, json_type_int) ||
-	    json_object_is_type(m, json_type_double) ||
-	    json_object_is_type(m, json_type_string)) {
-		/* A number's text is written on demand, into memory. */
-		if ((text = json_object_get_string(m)) == NULL) {
-			response_out_of_memory(c->resp);
-			return -1;
-		}
-	}
-	return api_amount(c, label, text, v) < 0 ? -1 : 1;
 }
 
 void

@@ -236,3 +236,45 @@ api_page_answer(struct ctx *c, struct api_page *pg, const char *name)
 	    view_pagination(pg->limit, pg->offset, pg->total)));
 	pg->list = NULL;
 }
+
+/* Exact decimal text into *v; 0, or -1 after answering 400. */
+int
+api_amount(struct ctx *c, const char *name, const char *text, decimal_t *v)
+{
+	if (text != NULL && decimal_parse(text, strlen(text), v) == DECIMAL_OK)
+		return 0;
+	response_error(c->resp, API_VALIDATION_ERROR, name, NULL,
+	    "%s must be a number with at most 9 digits after the point",
+	    name);
+	return -1;
+}
+
+/*
+ * An amount in the body: a JSON number, or a string holding one (some
+ * clients send amounts as strings to keep them exact).  1, 0, -1.
+ */
+int
+api_body_amount(struct ctx *c, struct json_object *obj, const char *name,
+    const char *label, int required, decimal_t *v)
+{
+	struct json_object	*m;
+	const char		*text = NULL;
+
+	if (!json_object_object_get_ex(obj, name, &m) || m == NULL) {
+		if (!required)
+			return 0;
+		response_error(c->resp, API_VALIDATION_ERROR, label, NULL,
+		    "%s is required", label);
+		return -1;
+	}
+	if (json_object_is_type(m, json_type_int) ||
+	    json_object_is_type(m, json_type_double) ||
+	    json_object_is_type(m, json_type_string)) {
+		/* A number's text is written on demand, into memory. */
+		if ((text = json_object_get_string(m)) == NULL) {
+			response_out_of_memory(c->resp);
+			return -1;
+		}
+	}
+	return api_amount(c, label, text, v) < 0 ? -1 : 1;
+}

@@ -356,21 +356,8 @@ api_shared_export(struct ctx *c)
 static int
 api_shared_figure(struct ctx *c, decimal_t *v)
 {
-	struct json_object	*m;
-	const char		*text = NULL;
-
-	if (json_object_object_get_ex(c->body, "yourTotal", &m) &&
-	    (json_object_is_type(m, json_type_int) ||
-	    json_object_is_type(m, json_type_double) ||
-	    json_object_is_type(m, json_type_string)))
-		text = json_object_get_string(m);
-	if (text != NULL && decimal_parse(text, strlen(text), v) ==
-	    DECIMAL_OK)
-		return 0;
-	response_error(c->resp, API_VALIDATION_ERROR, "yourTotal", NULL,
-	    "yourTotal must be a number with at most 9 digits after the "
-	    "point");
-	return -1;
+	return api_body_amount(c, c->body, "yourTotal", "yourTotal", 1, v) <
+	    0 ? -1 : 0;
 }
 
 static int

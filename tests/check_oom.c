@@ -29,6 +29,7 @@
 #include "../core/apikey.h"
 #include "../core/integrator.h"
 #include "../core/ledger.h"
+#include "../core/share.h"
 #include "../core/tlog.h"
 #include "../fcgi/app.h"
 #include "check.h"
@@ -76,13 +77,18 @@ static struct app	 app;
 static char		 key[APIKEY_TEXT_MAX];
 static char		 record_id[STORE_ID_MAX + 1];
 static char		 checkpoint_id[STORE_ID_MAX + 1];
+static struct share	 share;
+static char		 code[SHARE_CODE_LEN + 1];
 
-/* One request to the application; n > 0 fails its nth allocation. */
+/*
+ * One request to the application, with an access code when the uri is a
+ * Shared Record's; n > 0 fails its nth allocation.
+ */
 static void
 oom_call(struct response *resp, unsigned long n, const char *method,
     const char *uri, const char *body)
 {
-	char		 p[5][512], *params[6];
+	char		 p[6][512], *params[7];
 	struct request	 req;
 	int		 i = 0;
 
@@ -97,6 +103,10 @@ oom_call(struct response *resp, unsigned long n, const char *method,
 	if (body != NULL) {
 		params[i++] = p[3];
 		params[i++] = p[4];
+	}
+	if (strncmp(uri, "/api/v1/shared/", 15) == 0) {
+		snprintf(p[5], sizeof(p[5]), "HTTP_X_ACCESS_CODE=%s", code);
+		params[i++] = p[5];
 	}
 	params[i] = NULL;
 	request_init(&req, params);
@@ -186,6 +196,8 @@ oom_setup(void)
 	oom_member(&resp, NULL, "checkpointId", checkpoint_id,
 	    sizeof(checkpoint_id));
 	response_free(&resp);
+	ck_assert_int_eq(share_create(app.store, "acme", STORE_ENV_LIVE, "c1",
+	    SHARE_TWO_TIER, timefmt_now_ms(), &share, code), SHARE_OK);
 }
 
 static void
@@ -299,6 +311,32 @@ START_TEST(oom_log)
 }
 END_TEST
 
+START_TEST(oom_shared)
+{
+	char	uri[256], period[TIMEFMT_PERIOD_LEN], body[128];
+
+	timefmt_period(timefmt_month(timefmt_now_ms()), period);
+	snprintf(uri, sizeof(uri), "/api/v1/shared/%s", share.handle);
+	oom_route("GET", uri, NULL);
+	snprintf(uri, sizeof(uri), "/api/v1/shared/%s/periods", share.handle);
+	oom_route("GET", uri, NULL);
+	snprintf(uri, sizeof(uri), "/api/v1/shared/%s/periods/%s/deltas",
+	    share.handle, period);
+	oom_route("GET", uri, NULL);
+	snprintf(uri, sizeof(uri), "/api/v1/shared/%s/receipt/%s",
+	    share.handle, checkpoint_id);
+	oom_route("GET", uri, NULL);
+	snprintf(uri, sizeof(uri), "/api/v1/shared/%s/export.csv?period=%s",
+	    share.handle, period);
+	oom_route("GET", uri, NULL);
+	snprintf(uri, sizeof(uri), "/api/v1/shared/%s/compare", share.handle);
+	snprintf(body, sizeof(body), "{\"period\":\"%s\",\"yourTotal\":"
+	    "10.5}", period);
+	oom_route("POST", uri, body);
+	oom_route("GET", "/api/v1/balance/share/c1", NULL);
+}
+END_TEST
+
 START_TEST(oom_writes)
 {
 	/* Replays of what setup recorded: the same answer or a 503. */
@@ -323,6 +361,7 @@ oom_suite(void)
 	tcase_add_test(tc, oom_reads);
 	tcase_add_test(tc, oom_checkpoints);
 	tcase_add_test(tc, oom_log);
+	tcase_add_test(tc, oom_shared);
 	tcase_add_test(tc, oom_writes);
 	suite_add_tcase(s, tc);
 	return s;
