@@ -187,6 +187,18 @@ struct share_change {
 	char			 code[SHARE_CODE_LEN + 1];
 };
 
+/* A change to the customer's share, as of now_ms. */
+static void
+share_change_init(struct share_change *ch, const char *tenant,
+    enum store_env env, const char *customer_id, int64_t now_ms)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->tenant = tenant;
+	ch->env = env;
+	ch->customer_id = customer_id;
+	ch->now_ms = now_ms;
+}
+
 static int
 share_create_txn(struct store_txn *t, void *arg)
 {
@@ -218,10 +230,7 @@ share_create(struct store *st, const char *tenant, enum store_env env,
 	/* A concurrent create may win the customer: then show its share. */
 	for (tries = 0, rc = STORE_EXISTS; rc == STORE_EXISTS && tries < 2;
 	    tries++) {
-		memset(&ch, 0, sizeof(ch));
-		ch.tenant = tenant;
-		ch.env = env;
-		ch.customer_id = customer_id;
+		share_change_init(&ch, tenant, env, customer_id, now_ms);
 		snprintf(ch.rec.tenant, sizeof(ch.rec.tenant), "%s", tenant);
 		ch.rec.env = env;
 		snprintf(ch.rec.customer_id, sizeof(ch.rec.customer_id), "%s",
@@ -259,10 +268,7 @@ share_show(struct store *st, const char *tenant, enum store_env env,
 	struct share_change	ch;
 	int			rc;
 
-	memset(&ch, 0, sizeof(ch));
-	ch.tenant = tenant;
-	ch.env = env;
-	ch.customer_id = customer_id;
+	share_change_init(&ch, tenant, env, customer_id, 0);
 	if ((rc = store_read(st, share_find_txn, &ch)) == STORE_OK)
 		share_public(&ch.rec, out);
 	explicit_bzero(&ch, sizeof(ch));
@@ -291,11 +297,7 @@ share_rotate_code(struct store *st, const char *tenant, enum store_env env,
 	struct share_change	ch;
 	int			rc;
 
-	memset(&ch, 0, sizeof(ch));
-	ch.tenant = tenant;
-	ch.env = env;
-	ch.customer_id = customer_id;
-	ch.now_ms = now_ms;
+	share_change_init(&ch, tenant, env, customer_id, now_ms);
 	code[0] = '\0';
 	if ((rc = store_write(st, share_rotate_txn, &ch)) == STORE_OK) {
 		share_public(&ch.rec, out);
@@ -324,11 +326,7 @@ share_revoke(struct store *st, const char *tenant, enum store_env env,
 	struct share_change	ch;
 	int			rc;
 
-	memset(&ch, 0, sizeof(ch));
-	ch.tenant = tenant;
-	ch.env = env;
-	ch.customer_id = customer_id;
-	ch.now_ms = now_ms;
+	share_change_init(&ch, tenant, env, customer_id, now_ms);
 	if ((rc = store_write(st, share_revoke_txn, &ch)) == STORE_OK)
 		share_public(&ch.rec, out);
 	explicit_bzero(&ch, sizeof(ch));
