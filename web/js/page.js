@@ -15,7 +15,12 @@ import { compareView } from "./view-compare.js";
 import { checkView } from "./view-check.js";
 import { codeForm } from "./view-code.js";
 
-const REFRESH_MS = 20000; // while records await a signed tree head
+// While records await a signed tree head, look again soon, then less
+// often: tallyd signs a head every sth_interval_ms (at most 250 ms), so
+// the first look finds them verified unless the log is stalled, and a
+// stalled log is not asked every two seconds for as long as the tab is open.
+const REFRESH_MS = [2000, 5000, 10000, 20000];
+let refreshes = 0;
 const main = document.getElementById("main");
 const handle = handleFromPath(location.pathname);
 const api = handle ? new Api(handle) : null;
@@ -95,13 +100,17 @@ async function render({ focus = true } = {}) {
 
 function onRecorded(some) {
   clearTimeout(refreshTimer);
-  if (!some || route().view !== "summary") return;
+  if (!some || route().view !== "summary") {
+    refreshes = 0;
+    return;
+  }
+  const wait = REFRESH_MS[Math.min(refreshes++, REFRESH_MS.length - 1)];
   refreshTimer = setTimeout(async () => {
     if (document.hidden) return onRecorded(true);
     ctx.store.forget();
     ctx.summary = await ctx.store.summary().catch(() => ctx.summary);
     render({ focus: false });
-  }, REFRESH_MS);
+  }, wait);
 }
 
 // Loads the summary; false (and the code form or a message shown) when
