@@ -36,6 +36,20 @@ function failedRecords(r, rep) {
   return failed.length ? h("p", { class: "notice" }, `Records of the receipt that failed a check (sequence numbers): ${failed.join(", ")}.`) : null;
 }
 
+// The receipt a checkpoint names as its predecessor, parsed, so that the
+// chain check is made here too (as tally-verify --previous does); null
+// for a first checkpoint, or when it cannot be had (then the check says
+// it was skipped, and why).
+async function predecessor(ctx, r) {
+  if (!r.st.previousId) return null;
+  try {
+    const parsed = await parseReceipt(await ctx.api.receiptText(r.st.previousId));
+    return parsed.why ? null : parsed.receipt;
+  } catch (e) {
+    return null;
+  }
+}
+
 async function receiptSection(ctx, checkpoint) {
   const box = h("section", { class: "checkpoint", "aria-labelledby": "cp-title" },
     h("h3", { id: "cp-title" }, "Checkpoint"), h("p", { class: "loading" }, "Checking the receipt…"));
@@ -46,7 +60,7 @@ async function receiptSection(ctx, checkpoint) {
     const r = parsed.receipt;
     const keys = await ctx.store.keys();
     await keys.addList(r.data.keys ?? [], "the receipt", false).catch(() => null);
-    const rep = await verifyReceipt(r, keys);
+    const rep = await verifyReceipt(r, keys, await predecessor(ctx, r));
     const st = r.st;
     const fmt = (v) => (typeof v === "bigint" ? amount(formatDecimal(v)) : "—");
     return [
@@ -113,7 +127,7 @@ export async function periodSection(ctx, period, { current = false } = {}) {
         }
       } }, "Download CSV"),
       h("button", { type: "button", class: "button", onclick: () => window.print() }, "Print or save as PDF")),
-    h("p", { class: `verdict verdict-${c.failed || result.headWhy ? "fail" : "ok"}`, "data-verdict": c.failed || result.headWhy ? "fail" : "ok" }, verdict(result)),
+    h("p", { class: `verdict verdict-${c.failed || result.headWhy ? "fail" : c.recorded ? "wait" : "ok"}`, "data-verdict": c.failed || result.headWhy ? "fail" : "ok" }, verdict(result)),
     deltasTable(rows, `Records of ${name}`),
     h("section", { class: "verification", "aria-label": "How your browser checked these records" },
       h("h3", {}, "How your browser checked them"),
