@@ -1,5 +1,5 @@
-"""Shared helpers of the browser tests (test_offline.py now; the live
-test against nginx and Apache later): a headless Debian Chromium driven
+"""Shared helpers of the browser tests (test_offline.py, and
+test_live.py against tallyd through nginx and Apache): a headless Debian Chromium driven
 by chromedriver, waits on the page's own state attributes, screenshots
 and PDFs kept as artifacts, and a tally of checks that ends in one
 summary line.  Run with /usr/bin/python3 (Debian's python3-selenium)."""
