@@ -3,10 +3,11 @@
 # clock behind nginx and Apache, brought up by tools/stack.sh exactly as
 # tests/e2e/shared.sh does, with a customer's record worth looking at:
 #
-#   c1  October and November recorded and locked (two checkpoints, one
-#       chain), December under way; October holds 987654321.123456789;
-#       a two_tier link
-#   c2  a gated link          c3  an open link
+#   customer_acme    October and November recorded and locked (two
+#                    checkpoints, one chain), December under way; October
+#                    holds 987654321.123456789; a two_tier link
+#   customer_globex  a gated link
+#   customer_initech an open link
 #
 # then test_live.py, which gets everything it needs through the
 # environment (LIVE_*), in Debian's python3 (python3-selenium).
@@ -57,23 +58,23 @@ share() {	# share CUSTOMER POLICY: "handle code" of a new link
 
 record() {
 	at "2026-10-10 09:30:00"
-	emit c1 987654321.123456789 'Compute, October' inv-2026-10-a
-	emit c1 0.1 'Storage, October' inv-2026-10-b
-	emit c1 -2.25 'Credit: service note 14' credit-14
-	settle c1
+	emit customer_acme 987654321.123456789 'Compute, October' inv-2026-10-a
+	emit customer_acme 0.1 'Storage, October' inv-2026-10-b
+	emit customer_acme -2.25 'Credit: service note 14' credit-14
+	settle customer_acme
 	at "2026-11-09 10:00:00"
-	lock c1 2026-10
-	emit c1 1250.5 'Compute, November' inv-2026-11-a
-	emit c1 12.000000001 'Storage, November' inv-2026-11-b
-	settle c1
+	lock customer_acme 2026-10
+	emit customer_acme 1250.5 'Compute, November' inv-2026-11-a
+	emit customer_acme 12.000000001 'Storage, November' inv-2026-11-b
+	settle customer_acme
 	at "2026-12-02 08:00:00"
-	lock c1 2026-11
-	emit c1 310.25 'Compute, December' inv-2026-12-a
-	emit c1 0.75 'Storage, December' inv-2026-12-b
-	emit c1 42 'API calls, December' inv-2026-12-c
-	emit c2 5 'Compute, December'
-	emit c3 7.5 'Compute, December'
-	settle c1 && settle c2 && settle c3
+	lock customer_acme 2026-11
+	emit customer_acme 310.25 'Compute, December' inv-2026-12-a
+	emit customer_acme 0.75 'Storage, December' inv-2026-12-b
+	emit customer_acme 42 'API calls, December' inv-2026-12-c
+	emit customer_globex 5 'Compute, December'
+	emit customer_initech 7.5 'Compute, December'
+	settle customer_acme && settle customer_globex && settle customer_initech
 	at "2026-12-05 12:00:00"
 }
 
@@ -94,13 +95,13 @@ if ! record; then
 	echo "browser: 0 passed, 1 failed (live: the record could not be made)"
 	exit 1
 fi
-read -r HANDLE CODE <<<"$(share c1 two_tier)"
-read -r GATED_HANDLE GATED_CODE <<<"$(share c2 gated)"
-read -r OPEN_HANDLE _ <<<"$(share c3 open)"
+read -r HANDLE CODE <<<"$(share customer_acme two_tier)"
+read -r GATED_HANDLE GATED_CODE <<<"$(share customer_globex gated)"
+read -r OPEN_HANDLE _ <<<"$(share customer_initech open)"
 stack_secret "$CODE" "$GATED_CODE"
 
 export LIVE_FRONTS="nginx=$NGINX apache=http://127.0.0.1:$APACHE_PORT"
-export LIVE_HANDLE=$HANDLE LIVE_CODE=$CODE LIVE_CUSTOMER=c1
+export LIVE_HANDLE=$HANDLE LIVE_CODE=$CODE LIVE_CUSTOMER=customer_acme
 export LIVE_GATED_HANDLE=$GATED_HANDLE LIVE_GATED_CODE=$GATED_CODE
 export LIVE_OPEN_HANDLE=$OPEN_HANDLE
 # The vendor's key: derive's figures, and a delta recorded while the page is open.

@@ -9,6 +9,7 @@ compare, the gated and open policies, and a recorded record turning
 verified on the open page.  Each view is kept as a screenshot, the
 printed statement as a PDF; look at them."""
 
+import base64
 import json
 import os
 import re
@@ -167,8 +168,26 @@ def with_code(d, front, base):
     if "Trust root: key %s" % genesis not in trust:
         raise AssertionError("the trust root is not the genesis key %s: %s" % (genesis, trust))
     shot(d, front, "summary-with-code")
+    if front == "nginx" and ENV.get("README_SHOT"):
+        readme_shot(d, ENV["README_SHOT"])
     if front == "nginx":
         shot(d, front, "summary-phone", width=390)
+
+
+def readme_shot(d, path):
+    """README's picture (README_SHOT=docs/img/shared-record.png): the
+    month with its records verified, at a width a README shows unscaled,
+    cut below the records."""
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                      {"width": 860, "height": 1600, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        bottom = H.wait_js(d, "document.querySelector('.period .table-wrap')?.getBoundingClientRect().bottom")
+        shot = d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                                             "clip": {"x": 0, "y": 0, "width": 860, "height": bottom + 4, "scale": 1}})
+    finally:
+        d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
 
 
 def locked_month(d, front, base, period):
