@@ -180,7 +180,25 @@ function setupTimeToggle() {
   show();
 }
 
+// WebCrypto, which every check needs, exists only in a secure context
+// (HTTPS, or http://localhost): over plain HTTP the page would show
+// figures it cannot check, so it says where to open it instead.  The
+// link keeps the fragment (a #code= with it) for a one-click move.
+function insecureView() {
+  const https = `https://${location.hostname}${location.pathname}${location.hash}`;
+  return message("This page needs HTTPS",
+    "Your browser checks the record itself, with cryptography it offers only over a secure connection, and this page was opened without one.",
+    h("p", {}, "Open it over HTTPS: ", h("a", { href: https }, https.replace(/#.*/, ""))));
+}
+
 async function start() {
+  if (!window.isSecureContext || !globalThis.crypto?.subtle) {
+    main.replaceChildren(insecureView());
+    document.getElementById("timezone").hidden = true; // no times to show
+    main.dataset.view = "insecure";
+    main.dataset.ready = "true";
+    return;
+  }
   setupTimeToggle();
   if (api) api.adoptCodeFromFragment();
   window.addEventListener("hashchange", () => {
