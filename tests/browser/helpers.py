@@ -29,14 +29,14 @@ def artifacts_dir():
     return d
 
 
-def make_driver(width=1280, height=900):
-    """One headless Chromium; the caller quits it (one at a time: the
-    machine is shared)."""
+def make_driver(width=1280, height=900, extra_args=()):
+    """One headless Chromium (with extra_args, Chromium flags, added); the
+    caller quits it (one at a time: the machine is shared)."""
     o = webdriver.ChromeOptions()
     o.binary_location = CHROMIUM
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
               "--no-first-run", "--disable-extensions", "--lang=en-GB", "--force-device-scale-factor=1",
-              "--window-size=%d,%d" % (width, height)):
+              "--window-size=%d,%d" % (width, height)) + tuple(extra_args):
         o.add_argument(a)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # The test's own time zone, so that local times are the same every run.

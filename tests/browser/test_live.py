@@ -389,6 +389,24 @@ CHECKS = (
 )
 
 
+def plain_http(front, base):
+    """The link over plain HTTP on a name that is not loopback (mapped to
+    127.0.0.1 for the browser): no secure context, no WebCrypto; the
+    page says to open it over HTTPS, with the link, and checks nothing."""
+    port = base.rsplit(":", 1)[1]
+    d = H.make_driver(extra_args=("--host-resolver-rules=MAP tally.invalid 127.0.0.1",))
+    try:
+        H.load(d, "http://tally.invalid:%s/c/%s#code=%s" % (port, HANDLE, CODE))
+        H.wait_ready(d, "insecure")
+        H.eq(d.execute_script("return window.isSecureContext"), False, "a secure context")
+        link = d.find_element(By.CSS_SELECTOR, "main a").get_attribute("href")
+        H.eq(link, "https://tally.invalid/c/%s#code=%s" % (HANDLE, CODE), "the HTTPS link")
+        H.eq(d.find_elements(By.CSS_SELECTOR, ".summary, #access-code"), [], "a summary or code form")
+        shot(d, front, "plain-http")
+    finally:
+        d.quit()
+
+
 def main():
     tally = H.Tally("live")
     fronts = [f.split("=", 1) for f in ENV["LIVE_FRONTS"].split()]
@@ -401,6 +419,9 @@ def main():
             print("     (%s: %.1f s)" % (front, time.monotonic() - started))
     finally:
         d.quit()
+    # A browser of its own (one at a time): the name mapping is a launch flag.
+    front, base = fronts[0]
+    tally.check("%s: over plain HTTP, the page asks for HTTPS and checks nothing" % front, plain_http, front, base)
     print("artifacts in", H.artifacts_dir())
     if tally.passed + tally.failed == 0:
         print("browser: nothing ran (live)")
