@@ -266,6 +266,49 @@ def tampered(d, front, base):
         proxy.stop()
 
 
+def dropped_files(d, front, base):
+    """The receipts of both locked months as a customer saved them, and
+    the keys file, checked in the drop zone with the network off: all
+    green, the chain between them included; then November's with one
+    changed byte (…001 becomes …002 in its second record): failed at
+    that record."""
+    tmp = tempfile.mkdtemp(prefix="tally-live-files-")
+    periods = json.loads(shared(base, "/periods")[2])["data"]["periods"]
+    files = {}
+    for p in periods:
+        if p["checkpoint"]:
+            files[p["period"]] = os.path.join(tmp, "%s.json" % p["period"])
+            with open(files[p["period"]], "wb") as f:
+                f.write(shared(base, "/receipt/" + p["checkpoint"]["checkpointId"])[2])
+    keys = os.path.join(tmp, "keys.json")
+    with open(keys, "wb") as f:
+        f.write(json.dumps(json.loads(http(base, "/api/v1/keys")[2])["data"]).encode())
+    check_files(d, base, [files["2026-10"], files["2026-11"], keys])
+    H.eq(H.attrs(d, ".file-result", "data-verdict"), ["ok", "ok"], "verdicts")
+    H.eq(H.attrs(d, ".file-result .check", "data-status"), ["ok"] * 20, "checks")
+    shot(d, front, "check-files")
+    body = open(files["2026-11"], "rb").read()
+    with open(files["2026-11"], "wb") as f:
+        f.write(H.change_one_byte(body, b'"delta":"12.000000001"', b'"delta":"12.000000002"'))
+    check_files(d, base, [files["2026-11"], keys])
+    H.eq(H.attrs(d, ".file-result", "data-verdict"), ["fail"], "the changed receipt's verdict")
+    H.eq(H.attrs(d, ".file-result tr[data-state]", "data-state"), ["verified", "failed"], "its records")
+    shot(d, front, "check-file-tampered")
+
+
+def check_files(d, base, paths):
+    """Gives files to the drop zone's input with the network cut off;
+    returns when the page has checked them."""
+    open_record(d, base, "#check")
+    H.wait_for(d, "#receipt-files")
+    d.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    try:
+        d.find_element(By.CSS_SELECTOR, "#receipt-files").send_keys("\n".join(paths))
+        H.wait_js(d, "document.querySelector('.file-results[data-done=\"true\"]')")
+    finally:
+        d.delete_network_conditions()
+
+
 def downloads(d, front, base):
     """The CSV and the receipt the page saves are the server's bytes."""
     where = tempfile.mkdtemp(prefix="tally-live-downloads-")
@@ -381,6 +424,7 @@ CHECKS = (
     ("October printed: a one-page PDF", printed),
     ("periods and the checkpoint chain between the locked months", periods_chain),
     ("one changed byte on the way: failed at that record", tampered),
+    ("saved receipts dropped on the page, offline: green; one changed byte: failed at that record", dropped_files),
     ("CSV and receipt downloads are the server's bytes", downloads),
     ("compare states facts, exactly", compare),
     ("gated and open links", policies),
