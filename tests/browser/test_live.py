@@ -100,6 +100,12 @@ def states(d):
 
 
 def shot(d, front, name, **kw):
+    """A screenshot kept as an artifact, once the page is seen to fit the
+    window's width (long hashes in a failed record's row once made the
+    whole page scroll sideways)."""
+    over = d.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if over > 0:
+        raise AssertionError("the page is %d px wider than the window" % over)
     return H.screenshot(d, "live-%s-%s" % (front, name), **kw)
 
 
