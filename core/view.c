@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,21 @@ view_array(void)
 }
 
 /*
+ * An integer as json-c writes it: int64, or uint64 beyond (json-c keeps
+ * either, and answers INT64_MAX for the int64 of a larger uint64).
+ */
+static void
+view_write_int(struct json_object *v, struct sbuf *out)
+{
+	int64_t	iv = json_object_get_int64(v);
+
+	if (iv == INT64_MAX)
+		sbuf_addf(out, "%" PRIu64, json_object_get_uint64(v));
+	else
+		sbuf_addf(out, "%" PRId64, iv);
+}
+
+/*
  * Writes v as compact JSON, as json-c writes it with PLAIN and
  * NOSLASHESCAPE (the escapes are JCS's, which are those), but with every
  * failed allocation noted in out->oom: json-c's own writer skips a piece
@@ -149,8 +165,18 @@ view_write(struct json_object *v, struct sbuf *out)
 		jcs_string(json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v), out);
 		break;
+	case json_type_boolean:
+		sbuf_adds(out, json_object_get_boolean(v) ? "true" : "false");
+		break;
+	case json_type_int:
+		view_write_int(v, out);
+		break;
 	default:
-		/* A number or a boolean: one piece, empty if it failed. */
+		/* An amount keeps its exact text (view_amount) as userdata. */
+		if ((text = json_object_get_userdata(v)) != NULL) {
+			sbuf_adds(out, text);
+			break;
+		}
 		text = json_object_to_json_string_length(v,
 		    JSON_C_TO_STRING_PLAIN, &len);
 		if (text == NULL || len == 0)
