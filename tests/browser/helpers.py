@@ -143,12 +143,22 @@ def load(driver, url):
     driver.get(url)
 
 
+# texts and attrs read in one script, at one moment: a page that redraws
+# itself (records awaiting a signed head are looked at again every few
+# seconds) would leave element references read one by one stale.
 def texts(driver, css):
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, css)]
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map((e) => e.innerText.trim())", css)
 
 
 def attrs(driver, css, name):
-    return [e.get_attribute(name) for e in driver.find_elements(By.CSS_SELECTOR, css)]
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map((e) => e.getAttribute(arguments[1]))", css, name)
+
+
+def text(driver, css):
+    """The text of the first element matching css, at one moment."""
+    return texts(driver, css)[0]
 
 
 class TamperProxy:

@@ -271,7 +271,7 @@ def summary_with_code(d, base):
     H.eq(H.texts(d, "table.deltas td .amount"), ["987654321.123456789", "-12.5", "0.1"], "amounts")
     H.eq(H.attrs(d, ".period .figures .amount", "data-amount"), ["987654308.723456789", "987654308.723456789"], "totals")
     H.eq(H.attrs(d, ".period > .verdict", "data-verdict"), ["ok"], "verdict")
-    trust = d.find_element(By.CSS_SELECTOR, ".verification").text
+    trust = H.text(d, ".verification")
     if "861bfccf (endorsed by 9388e121)" not in trust or "Trust root: key 9388e121" not in trust:
         raise AssertionError("the key chain is not said: " + trust)
     H.screenshot(d, "summary-with-code")
