@@ -192,8 +192,10 @@ CONF
 APACHE_A=$(stack_free_port); APACHE_B=$(stack_free_port)
 mkdir -p "$DIR/apache-run"
 {
+	# The stack's global settings and modules, TLS left out.
 	sed -n '/^ServerRoot/,/^LoadModule alias_module/p' \
-		"$REPO/apache/httpd.conf.in" | sed "s|@PREFIX@|$DIR|g"
+		"$REPO/apache/httpd.conf.in" | grep -v 'ssl\|socache' |
+		sed "s|@PREFIX@|$DIR|g"
 	cat <<CONF
 User www-data
 Group www-data
