@@ -47,7 +47,8 @@ cleanup() {
 	fi
 	stack_finish pkg
 	echo "pkg: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	# The status of the script, not of this trap's last command.
+	[ "$failed" -eq 0 ] || exit 1
 }
 trap cleanup EXIT
 
