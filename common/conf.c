@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 
@@ -280,4 +281,17 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 out:
 	fclose(fp);
 	return rc;
+}
+
+int
+conf_read(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	conf_defaults(c);
+	if (path == NULL) {
+		/* A build run from its tree before any install: defaults. */
+		if (access(CONF_DEFAULT_PATH, F_OK) < 0 && errno == ENOENT)
+			return 0;
+		path = CONF_DEFAULT_PATH;
+	}
+	return conf_load(c, path, err, errlen);
 }

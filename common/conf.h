@@ -16,6 +16,9 @@
 #define CONF_USER_MAX	32
 #define CONF_URL_MAX	255
 
+/* Where tallyd and tallyctl look for their configuration without -c. */
+#define CONF_DEFAULT_PATH	"/etc/tally/tally.conf"
+
 struct conf {
 	/* "unix:/path", "HOST:PORT", or "stdin" (socket inherited on fd 0). */
 	char		listen[CONF_PATH_MAX];
@@ -61,5 +64,12 @@ void	conf_defaults(struct conf *);
  * message naming the file and line in err.
  */
 int	conf_load(struct conf *, const char *path, char *err, size_t errlen);
+/*
+ * The configuration a program starts with: the defaults, then path, or
+ * CONF_DEFAULT_PATH when path is NULL.  Only the default file may be
+ * missing (then all defaults apply); a file given and missing is an
+ * error.  Returns as conf_load.
+ */
+int	conf_read(struct conf *, const char *path, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,14 @@
 /*
- * tallyd: the FastCGI responder.  Usage: tallyd [-c tally.conf]
+ * tallyd: the FastCGI responder.
+ *
+ *   tallyd [-c tally.conf]	(default /etc/tally/tally.conf)
+ *   tallyd --help | --version
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include "../common/clockwait.h"
 #include "../common/log.h"
 #include "../common/priv.h"
+#include "../common/version.h"
 #include "../deliver/courier.h"
 #include "../deliver/sender.h"
 #include "../store/store.h"
@@ -102,12 +107,22 @@ tallyd_panic(void *arg)
 	kill(getpid(), SIGTERM);
 }
 
-static void
-usage(void)
+/* Asked for (out is stdout), status 0; after a mistake, stderr and 2. */
+static int
+tallyd_usage(FILE *out, int status)
 {
-	fprintf(stderr, "usage: tallyd [-c tally.conf]\n");
-	exit(2);
+	fputs("usage: tallyd [-c tally.conf]\n"
+	    "       tallyd --help | --version\n"
+	    "The configuration is " CONF_DEFAULT_PATH " unless -c names "
+	    "another.\n", out);
+	return status;
 }
+
+static const struct option tallyd_opts[] = {
+	{ "help",	no_argument,	NULL,	'h' },
+	{ "version",	no_argument,	NULL,	'V' },
+	{ NULL,		0,		NULL,	0 }
+};
 
 int
 main(int argc, char *argv[])
@@ -124,17 +139,26 @@ main(int argc, char *argv[])
 	if ((argc == 2 || argc == 3) && strcmp(argv[1], "--sender") == 0)
 		return sender_main(COURIER_SENDER_FD, argv[2]);
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		if (ch != 'c')
-			usage();
-		conf_path = optarg;
-	}
+	/* Nothing is opened before the arguments are known to be right. */
+	if (argc == 2 && strcmp(argv[1], "help") == 0)
+		return tallyd_usage(stdout, 0);
+	while ((ch = getopt_long(argc, argv, "c:h", tallyd_opts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'h':
+			return tallyd_usage(stdout, 0);
+		case 'V':
+			printf("tallyd %s\n", TALLY_VERSION);
+			return 0;
+		default:
+			return tallyd_usage(stderr, 2);
+		}
 	if (optind != argc)
-		usage();
+		return tallyd_usage(stderr, 2);
 
-	conf_defaults(&conf);
-	if (conf_path != NULL && conf_load(&conf, conf_path, err,
-	    sizeof(err)) < 0) {
+	if (conf_read(&conf, conf_path, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return 1;
 	}

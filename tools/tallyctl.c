@@ -2,7 +2,7 @@
  * tallyctl: the operator's command line.  It opens the same store as a
  * running tallyd (both may have it open at once).
  *
- *   tallyctl [-c tally.conf] init
+ *   tallyctl [-c tally.conf] init	(default /etc/tally/tally.conf)
  *   tallyctl [-c tally.conf] tenant add NAME | tenant list
  *   tallyctl [-c tally.conf] key create --tenant NAME [--env live|test]
  *                                       [--customer ID]
@@ -15,6 +15,8 @@
  *   tallyctl [-c tally.conf] signing-key list
  *   tallyctl [-c tally.conf] verify
  *   tallyctl [-c tally.conf] backup DIR
+ *   tallyctl help | --help | -h | --version
+ * (and quota, cadence, webhook, share: see ctl_usage_text)
  */
 #include <sys/stat.h>
 
@@ -30,6 +32,7 @@
 #include "../common/log.h"
 #include "../common/priv.h"
 #include "../common/timefmt.h"
+#include "../common/version.h"
 #include "../core/apikey.h"
 #include "../core/emit.h"
 #include "../core/ids.h"
@@ -71,7 +74,19 @@ static const char ctl_usage_text[] =
 	    "  share show|rotate-code|revoke --tenant NAME [--env live|test] "
 	    "--customer ID\n"
 	    "  verify\n"
-	    "  backup DIR\n";
+	    "  backup DIR\n"
+	    "  help | --help | -h | --version\n"
+	    "The configuration is " CONF_DEFAULT_PATH " unless -c names "
+	    "another.\n";
+
+/*
+ * The commands dispatch knows, checked before the store is opened: a
+ * typo is a usage error that never opens it.
+ */
+static const char *const ctl_commands[] = {
+	"init", "tenant", "key", "export", "signing-key", "verify", "quota",
+	"cadence", "backup", "webhook", "share"
+};
 
 int
 ctl_usage(void)
@@ -115,6 +130,17 @@ ctl_signals(void)
 	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
 		sigaction(stops[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+ctl_is_command(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
+		if (strcmp(name, ctl_commands[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* --help or -h anywhere before "--": the usage, on stdout, and exit 0. */
@@ -412,11 +438,16 @@ main(int argc, char *argv[])
 		argv += 2;
 	}
 	/* Asked for, the usage is an answer: stdout, and success. */
-	if (ctl_wants_help(argc - 1, argv + 1)) {
+	if (ctl_wants_help(argc - 1, argv + 1) ||
+	    (argc == 2 && strcmp(argv[1], "help") == 0)) {
 		fputs(ctl_usage_text, stdout);
 		return 0;
 	}
-	if (argc < 2)
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("tallyctl %s\n", TALLY_VERSION);
+		return 0;
+	}
+	if (argc < 2 || !ctl_is_command(argv[1]))
 		return ctl_usage();
 	argc--;
 	argv++;
@@ -424,9 +455,7 @@ main(int argc, char *argv[])
 	if (init && argc != 1)
 		return ctl_usage();
 
-	conf_defaults(&conf);
-	if (conf_path != NULL && conf_load(&conf, conf_path, err,
-	    sizeof(err)) < 0) {
+	if (conf_read(&conf, conf_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tallyctl: %s\n", err);
 		return 1;
 	}

@@ -5,7 +5,7 @@
  *   tally-verify RECEIPT.json (--key KEY.pem | --keys KEYS.json)...
  *       [--previous PREV.json] [--list]
  *   tally-verify --head NOTE_FILE (--key KEY.pem | --keys KEYS.json)...
- *   tally-verify --version
+ *   tally-verify --help | --version
  *
  * --key and --keys may be repeated and mixed: each --key is trusted, the
  * first keys file's oldest key is, and the keys endorsed by a trusted
@@ -43,7 +43,7 @@ usage(FILE *out)
 	    "--keys KEYS.json)... [--previous PREV.json] [--list]\n"
 	    "       tally-verify --head NOTE_FILE (--key KEY.pem | "
 	    "--keys KEYS.json)...\n"
-	    "       tally-verify --version\n");
+	    "       tally-verify --help | --version\n");
 }
 
 /* One more --key or --keys into list; -1 (with a message) past the max. */
@@ -312,7 +312,7 @@ main(int argc, char *argv[])
 	int		 status;
 
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
+	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
 		usage(stdout);
 		return VERIFY_EXIT_OK;
 	}
