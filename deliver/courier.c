@@ -16,6 +16,7 @@
 
 #include "../common/log.h"
 #include "../common/timefmt.h"
+#include "../core/metrics.h"
 #include "../core/webhook.h"
 #include "../crypto/random.h"
 #include "courier.h"
@@ -140,6 +141,10 @@ outcome(struct store_txn *t, const struct courier *co, const struct slot *sl,
 		e.done_ms = now_ms;
 	} else
 		e.next_ms = now_ms + backoff_ms(co, e.attempts - e.retry_base);
+	/* A commit retried after a deadlock counts again: rare. */
+	metrics_count(e.status == STORE_EVENT_DELIVERED ?
+	    METRICS_WEBHOOK_DELIVERED : e.status == STORE_EVENT_FAILED ?
+	    METRICS_WEBHOOK_FAILED : METRICS_WEBHOOK_RETRIED, 1);
 	rc = store_event_update(t, &e);
 out:
 	store_event_free(&e);
@@ -184,6 +189,7 @@ record_answers(struct courier *co)
 			co->slots[i].state = SLOT_FREE;
 			co->nbusy--;
 		}
+	metrics_gauge_set(METRICS_WEBHOOK_INFLIGHT, co->nbusy);
 }
 
 /* Every attempt in flight ends, unanswered, with the sender. */
@@ -292,6 +298,7 @@ dispatch(struct courier *co, const char *id, int64_t now_ms)
 	snprintf(co->slots[i].event_id, sizeof(co->slots[i].event_id), "%s",
 	    id);
 	co->nbusy++;
+	metrics_gauge_set(METRICS_WEBHOOK_INFLIGHT, co->nbusy);
 out:
 	explicit_bzero(&a.w, sizeof(a.w));
 	store_event_free(&a.e);

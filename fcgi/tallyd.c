@@ -139,10 +139,13 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_set_level(conf.log_level);
+	log_set_format(conf.log_format);
 	umask(077);
 
 	memset(&app, 0, sizeof(app));
 	app.public_url = conf.public_url;
+	app.metrics_allow = conf.metrics_allow;
+	app.nmetrics_allow = conf.nmetrics_allow;
 	server_block_signals();
 	/* Bound first: a TCP port below 1024 needs root. */
 	if ((fd = server_listen(conf.listen, conf.listen_mode,
@@ -155,6 +158,12 @@ main(int argc, char *argv[])
 	 */
 	if (priv_drop(conf.user, conf.data_dir, 0, err, sizeof(err)) < 0) {
 		log_error("tallyd: %s", err);
+		goto out;
+	}
+	/* As the user, so that it can open the file again on SIGHUP. */
+	if (conf.log_file[0] != '\0' && log_open(conf.log_file) < 0) {
+		log_error("tallyd: log_file %s: %s", conf.log_file,
+		    strerror(errno));
 		goto out;
 	}
 	if ((rc = store_open(&app.store, conf.data_dir, conf.cache_mb, 0)) !=

@@ -92,6 +92,21 @@ int		 store_sync(struct store *);
  */
 int		 store_backup(struct store *, const char *target);
 
+/* The environment's own figures, for GET /metrics. */
+struct store_stats {
+	uint64_t	cache_bytes;		/* the cache's size */
+	uint64_t	cache_hits;		/* pages found in the cache */
+	uint64_t	cache_misses;		/* pages read from disk */
+	uint64_t	locks;			/* locks held now */
+	uint64_t	locks_max;		/* the lock table's size */
+	uint64_t	locks_peak;		/* most held at once */
+	uint64_t	lock_objects;		/* objects locked now */
+	uint64_t	lock_waits;		/* requests that had to wait */
+	uint64_t	deadlocks;
+	uint64_t	webhook_backlog;	/* events queued for delivery */
+};
+int		 store_stats(struct store *, struct store_stats *);
+
 /*
  * Runs fn(txn, arg) in a transaction.  A callback result of STORE_OK
  * commits (store_write) or ends (store_read) it; any other result aborts

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# What an operator runs for years (issue 21), on a tallyd of its own
+# behind nginx: GET /metrics parsed by a parser apart from tallyd
+# (promcheck.py) and its counters seen to move, refused to addresses
+# outside metrics_allow; log_file in JSON lines with the request id,
+# reopened on SIGHUP after a rotation.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$REPO/${B:-build}
+DIR=$(mktemp -d /tmp/tally-ops.XXXXXX)
+# shellcheck source=../../tools/stack.sh
+source "$REPO/tools/stack.sh"
+passed=0
+failed=0
+trap 'stack_finish ops' EXIT
+PROM="/usr/bin/python3 $REPO/tests/e2e/promcheck.py"
+
+# nginx as the stack starts it, plus GET /metrics passed to tallyd (the
+# shipped tally-locations.conf passes /api/v1/ and the probes).
+ops_nginx() {
+	mkdir -p "$DIR/nginx-tmp"
+	stack_cert
+	stack_render "$REPO/nginx/nginx.conf.in" "$DIR/nginx.conf" "$1" "$2"
+	cat > "$DIR/metrics-location.conf" <<'CONF'
+location = /metrics {
+    fastcgi_param REQUEST_METHOD  $request_method;
+    fastcgi_param REQUEST_URI     $request_uri;
+    fastcgi_param QUERY_STRING    $query_string;
+    fastcgi_param SERVER_PROTOCOL $server_protocol;
+    fastcgi_param REMOTE_ADDR     $remote_addr;
+    fastcgi_pass tally;
+}
+CONF
+	sed -i "0,\|^ *include .*/nginx/tally-locations.conf;|s||include $DIR/metrics-location.conf;\n&|" \
+		"$DIR/nginx.conf"
+	nginx -q -e "$DIR/nginx-error.log" -c "$DIR/nginx.conf" &
+	STACK_PIDS+=("$!")
+	stack_wait_port "$1"
+}
+
+scrape() {	# scrape FILE: GET /metrics into FILE; fails unless 200
+	curl -sf -o "$1" "$URL/metrics"
+}
+metric() {	# metric FILE NAME [LABEL=VALUE...]: a sample's value
+	$PROM "$@"
+}
+absent() {	# absent PATTERN FILE: grep finds nothing
+	! grep -q "$@"
+}
+
+stack_conf
+# A directory tallyd's user may write: it makes the new file on SIGHUP.
+mkdir "$DIR/logs"
+[ "$(id -u)" -ne 0 ] || chown "$STACK_USER" "$DIR/logs"
+cat >> "$DIR/tally.conf" <<CONF
+log_file = logs/tally.log
+log_format = json
+CONF
+stack_ctl init >/dev/null
+stack_ctl tenant add ops >/dev/null
+KEY=$(stack_key --tenant ops)
+stack_start_tallyd
+PORT=$(stack_free_port)
+ops_nginx "$PORT" "$(stack_free_port)"
+URL=http://127.0.0.1:$PORT
+
+echo "== GET /metrics"
+stack_check "GET /metrics answers 200" scrape "$DIR/m1"
+stack_check "GET /metrics is text/plain version 0.0.4" \
+	grep -qi '^content-type: text/plain; version=0.0.4' \
+	<(curl -s -D - -o /dev/null "$URL/metrics")
+stack_check "the text parses (promcheck)" $PROM "$DIR/m1"
+for _ in 1 2 3; do curl -sf -o /dev/null "$URL/healthz"; done
+emit() {	# emit N: a delta of customer c1
+	curl -sf -o /dev/null -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' \
+		-d "{\"customerId\":\"c1\",\"delta\":$1,\"reason\":\"ops\"}" \
+		"$URL/api/v1/balance/delta"
+}
+emit 1 && emit 2
+curl -s -o /dev/null "$URL/api/v1/balance/delta/nope"	# 401: no key
+sleep 0.5	# a signed head covers both
+stack_check "GET /metrics parses after traffic" scrape "$DIR/m2"
+stack_check "the text still parses" $PROM "$DIR/m2"
+h1=$(metric "$DIR/m1" tally_http_requests_total route=/healthz status=200)
+h2=$(metric "$DIR/m2" tally_http_requests_total route=/healthz status=200)
+stack_check "three GET /healthz count 3 on their route ($h1 -> $h2)" \
+	test "$h2" = $((h1 + 3))
+stack_check "emits count on the route pattern, not the path" test \
+	"$(metric "$DIR/m2" tally_http_requests_total route=/api/v1/balance/delta status=201)" = 2
+stack_check "a 401 counts on the route pattern /api/v1/balance/delta/*" test \
+	"$(metric "$DIR/m2" tally_http_requests_total 'route=/api/v1/balance/delta/*' status=401)" = 1
+stack_check "no raw path is a label" absent 'delta/nope' "$DIR/m2"
+stack_check "request durations observed" test \
+	"$(metric "$DIR/m2" tally_http_request_duration_seconds_count route=/healthz)" -ge 3
+stack_check "group commits observed" test \
+	"$(metric "$DIR/m2" tally_commit_group_deltas_count)" -ge 1
+stack_check "fsyncs timed" test "$(metric "$DIR/m2" tally_commit_fsync_seconds_count)" -ge 1
+stack_check "tree size 2" test "$(metric "$DIR/m2" tally_log_tree_size)" = 2
+stack_check "emit to VERIFIED lag observed" test \
+	"$(metric "$DIR/m2" tally_verify_lag_seconds_count)" = 2
+stack_check "cache hit ratio between 0 and 1" /usr/bin/python3 -c \
+	"import sys; v = float(sys.argv[1]); sys.exit(not 0 < v <= 1)" \
+	"$(metric "$DIR/m2" tally_bdb_cache_hit_ratio)"
+stack_check "lock table size said" test "$(metric "$DIR/m2" tally_bdb_locks_max)" -gt 0
+stack_check "process RSS said" test \
+	"$(metric "$DIR/m2" process_resident_memory_bytes)" -gt 1000000
+stack_check "cache size 20 MiB (cache_mb default)" test \
+	"$(metric "$DIR/m2" tally_bdb_cache_size_bytes)" -ge $((20 << 20))
+
+echo "== log_file, JSON lines, SIGHUP"
+LOG=$DIR/logs/tally.log
+stack_check "log_file written" test -s "$LOG"
+stack_check "every line is a JSON object with ts, level, msg" /usr/bin/python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert {"ts", "level", "msg"} <= set(o), line' "$LOG"
+rid=ops-$RANDOM$RANDOM
+curl -sf -o /dev/null -H "X-Request-Id: $rid" "$URL/healthz"
+stack_check "a request's line carries its request id" \
+	grep -q "\"req\":\"$rid\"" "$LOG"
+mv "$LOG" "$LOG.1"
+kill -HUP "$TALLYD_PID"
+for _ in $(seq 100); do [ -e "$LOG" ] && break; sleep 0.05; done
+rid2=ops-$RANDOM$RANDOM
+curl -sf -o /dev/null -H "X-Request-Id: $rid2" "$URL/healthz"
+stack_check "SIGHUP: a new log file" test -s "$LOG"
+stack_check "SIGHUP: the next request's line lands in the new file" \
+	grep -q "\"req\":\"$rid2\"" "$LOG"
+stack_check "SIGHUP: and not in the rotated one" absent "$rid2" "$LOG.1"
+stack_check "tallyd still serves after SIGHUP" kill -0 "$TALLYD_PID"
+
+echo "== metrics_allow"
+stack_kill "$TALLYD_PID"
+echo "metrics_allow = 10.0.0.0/8, fd00::/8" >> "$DIR/tally.conf"
+stack_start_tallyd
+code=$(curl -s -o "$DIR/m403" -w '%{http_code}' "$URL/metrics")
+stack_check "an address outside metrics_allow gets 403 ($code)" test "$code" = 403
+stack_check "and no figure" absent tally_ "$DIR/m403"
+
+cat "$DIR"/logs/* > "$DIR/tallyd-json.log"	# for the secrets sweep (run.sh)
+
+if [ "$failed" -eq 0 ]; then
+	echo "ops: PASS ($passed checks)"
+else
+	echo "ops: FAIL: $failed of $((passed + failed)) checks failed"
+fi
+[ "$failed" -eq 0 ]
