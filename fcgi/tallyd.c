@@ -29,6 +29,12 @@
  * EX_TEMPFAIL) that a restart heals, as Restart=on-failure expects.
  */
 #define TALLYD_EXIT_RECOVER	75
+/*
+ * The data directory is of a newer format than this tallyd knows: a
+ * configuration error (sysexits' EX_CONFIG) that no restart heals, for
+ * the unit's RestartPreventExitStatus.
+ */
+#define TALLYD_EXIT_NEWER	78
 
 /* Background upkeep of the store, apart from the request threads. */
 struct upkeep {
@@ -170,6 +176,8 @@ main(int argc, char *argv[])
 	    STORE_OK) {
 		log_error("tallyd: store %s: %s", conf.data_dir,
 		    store_strerror(rc));
+		if (rc == STORE_NEWER)
+			status = TALLYD_EXIT_NEWER;
 		goto out;
 	}
 	store_on_panic(app.store, tallyd_panic, NULL);

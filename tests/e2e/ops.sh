@@ -48,8 +48,16 @@ metric() {	# metric FILE NAME [LABEL=VALUE...]: a sample's value
 absent() {	# absent PATTERN FILE: grep finds nothing
 	! grep -q "$@"
 }
+refused_newer() {	# tallyctl fails on the newer directory, saying why
+	! stack_ctl verify 2> "$DIR/newer.err" &&
+		grep -q 'written by a newer Tally' "$DIR/newer.err"
+}
 
+# The data directory: one the last release wrote (data format 1, made by
+# tests/fixtures/make-v1.sh), which this tallyd migrates as it opens it.
 stack_conf
+tar -C "$DIR" -xzf "$REPO/tests/fixtures/v1-datadir.tar.gz"
+[ "$(id -u)" -ne 0 ] || chown -R "$STACK_USER" "$DIR/db"
 # A directory tallyd's user may write: it makes the new file on SIGHUP.
 mkdir "$DIR/logs"
 [ "$(id -u)" -ne 0 ] || chown "$STACK_USER" "$DIR/logs"
@@ -57,13 +65,35 @@ cat >> "$DIR/tally.conf" <<CONF
 log_file = logs/tally.log
 log_format = json
 CONF
-stack_ctl init >/dev/null
-stack_ctl tenant add ops >/dev/null
-KEY=$(stack_key --tenant ops)
+stack_check "the old directory has no Shared Record databases" \
+	test ! -e "$DIR/db/shares.db"
 stack_start_tallyd
+# Its socket is bound before the store is opened: tallyd first.
+for _ in $(seq 200); do
+	grep -qs 'listening on' "$DIR/logs/tally.log" && break
+	sleep 0.05
+done
+KEY=$(stack_key --tenant fixture)
 PORT=$(stack_free_port)
 ops_nginx "$PORT" "$(stack_free_port)"
 URL=http://127.0.0.1:$PORT
+
+echo "== upgrade: a data directory of the last release (format 1)"
+get() {	# get PATH JQ: a field of an API answer with the fixture's key
+	curl -sf -H "X-Api-Key: $KEY" "$URL/api/v1$1" | jq -er ".data$2"
+}
+stack_check "migrated: the log says format 1 -> 2" \
+	grep -q 'data format 1 -> 2' "$DIR/logs/tally.log"
+stack_check "migrated: the Shared Record's databases made" \
+	test -e "$DIR/db/shares.db" -a -e "$DIR/db/sharecust.db"
+stack_check "the old deltas: cust_a's balance is 69.25" \
+	test "$(get /balance/derive/cust_a .computedBalance)" = 69.25
+stack_check "the old checkpoint is read" \
+	test "$(get '/balance/checkpoints?customerId=cust_a' '.checkpoints | length')" = 1
+stack_check "the old signed heads are served" \
+	test "$(curl -sf "$URL/api/v1/log/checkpoint" | jq -er .data.treeSize)" = 4
+stack_check "a share link of the new format works on the old data" \
+	curl -sf -o /dev/null -X POST -H "X-Api-Key: $KEY" "$URL/api/v1/balance/share/cust_a"
 
 echo "== GET /metrics"
 stack_check "GET /metrics answers 200" scrape "$DIR/m1"
@@ -96,7 +126,8 @@ stack_check "request durations observed" test \
 stack_check "group commits observed" test \
 	"$(metric "$DIR/m2" tally_commit_group_deltas_count)" -ge 1
 stack_check "fsyncs timed" test "$(metric "$DIR/m2" tally_commit_fsync_seconds_count)" -ge 1
-stack_check "tree size 2" test "$(metric "$DIR/m2" tally_log_tree_size)" = 2
+stack_check "tree size 6: the fixture's 4 and 2 more" \
+	test "$(metric "$DIR/m2" tally_log_tree_size)" = 6
 stack_check "emit to VERIFIED lag observed" test \
 	"$(metric "$DIR/m2" tally_verify_lag_seconds_count)" = 2
 stack_check "cache hit ratio between 0 and 1" /usr/bin/python3 -c \
@@ -131,6 +162,21 @@ stack_check "SIGHUP: the next request's line lands in the new file" \
 stack_check "SIGHUP: and not in the rotated one" absent "$rid2" "$LOG.1"
 stack_check "tallyd still serves after SIGHUP" kill -0 "$TALLYD_PID"
 
+echo "== cache_mb applies at a restart"
+stack_kill "$TALLYD_PID"
+echo "cache_mb = 48" >> "$DIR/tally.conf"
+stack_start_tallyd
+stack_check "GET /metrics after the restart" scrape "$DIR/m3"
+size=$(metric "$DIR/m3" tally_bdb_cache_size_bytes)
+stack_check "the cache is 48 MiB now ($size bytes), no file removed by hand" \
+	test "$size" -ge $((48 << 20))
+stack_check "the log says the environment was made again" \
+	grep -q 'environment made again for cache_mb = 48' "$DIR/logs/tally.log"
+stack_check "tallyctl verify holds after the upgrade and the resize" \
+	stack_ctl verify
+stack_check "tallyctl, beside tallyd, found the sizes right" \
+	absent 'cache_mb = 48 applies' "$DIR/logs/tally.log"
+
 echo "== metrics_allow"
 stack_kill "$TALLYD_PID"
 echo "metrics_allow = 10.0.0.0/8, fd00::/8" >> "$DIR/tally.conf"
@@ -138,6 +184,23 @@ stack_start_tallyd
 code=$(curl -s -o "$DIR/m403" -w '%{http_code}' "$URL/metrics")
 stack_check "an address outside metrics_allow gets 403 ($code)" test "$code" = 403
 stack_check "and no figure" absent tally_ "$DIR/m403"
+
+echo "== a data directory of a newer format is refused, untouched"
+stack_kill "$TALLYD_PID"
+# Format 99, as a future tallyd would record it (8 bytes, big-endian).
+printf 'format\n\\00\\00\\00\\00\\00\\00\\00\\63\n' |
+	db5.3_load -T -t btree -h "$DIR/db" meta.db
+[ "$(id -u)" -ne 0 ] || chown -R "$STACK_USER" "$DIR/db"
+status=0
+timeout 20 "$BIN/tallyd" -c "$DIR/tally.conf" 2>/dev/null || status=$?
+stack_check "tallyd exits 78 (EX_CONFIG: no restart heals it), got $status" \
+	test "$status" = 78
+stack_check "tallyd says why" grep -q \
+	'in data format 99, written by a newer Tally; this one knows formats up to 2' \
+	"$DIR/logs/tally.log"
+stack_check "tallyctl refuses it too" refused_newer
+stack_check "the directory still says format 99" \
+	grep -qx ' \\00\\00\\00\\00\\00\\00\\00c' <(db5.3_dump -p -h "$DIR/db" meta.db)
 
 cat "$DIR"/logs/* > "$DIR/tallyd-json.log"	# for the secrets sweep (run.sh)
 
