@@ -390,6 +390,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_cadence(st, argc, argv);
 	else if (strcmp(argv[0], "backup") == 0)
 		return ctl_backup(st, conf, argc, argv);
+	else if (strcmp(argv[0], "restore") == 0)
+		return ctl_restore(st, conf, argc, argv);
 	else if (strcmp(argv[0], "webhook") == 0)
 		return ctl_webhook(st, conf, argc, argv);
 	else if (strcmp(argv[0], "share") == 0)

@@ -185,6 +185,61 @@ code=$(curl -s -o "$DIR/m403" -w '%{http_code}' "$URL/metrics")
 stack_check "an address outside metrics_allow gets 403 ($code)" test "$code" = 403
 stack_check "and no figure" absent tally_ "$DIR/m403"
 
+echo "== restore without a fork"
+# A backup, then a key rotation and heads signed by the new key, one of
+# them saved outside the data directory as a monitor would save it.
+mkdir "$DIR/backups"
+[ "$(id -u)" -ne 0 ] || chown "$STACK_USER" "$DIR/backups"
+stack_ctl backup "$DIR/backups/before" >/dev/null
+before=$(curl -sf "$URL/api/v1/log/checkpoint" | jq -er .data.treeSize)
+stack_ctl signing-key rotate >/dev/null
+emit 3 && emit 4
+head_size() { curl -sf "$URL/api/v1/log/checkpoint" | jq -er .data.treeSize; }
+for _ in $(seq 100); do [ "$(head_size)" -ge $((before + 2)) ] && break; sleep 0.05; done
+curl -sf "$URL/api/v1/log/checkpoint" > "$DIR/backups/head.json"
+published=$(jq -er .data.treeSize "$DIR/backups/head.json")
+keys() { curl -sf "$URL/api/v1/keys" | jq -er '.data.keys | length'; }
+nkeys=$(keys)
+stack_check "the rotation made a key ($nkeys in /keys)" test "$nkeys" -ge 2
+stack_kill "$TALLYD_PID"
+
+restore_refused() {	# restore_refused ARGS...: fails, saying why
+	! stack_ctl restore "$@" 2> "$DIR/restore.err" &&
+		grep -q 'stops short of the published head of size' "$DIR/restore.err"
+}
+stack_check "a backup older than the published head is refused" \
+	restore_refused "$DIR/backups/before"
+stack_check "the refusal replaced nothing: verify sees size $published" \
+	grep -q "^verify: $published leaves" <(stack_ctl verify)
+stack_check "refused with --head too" \
+	restore_refused "$DIR/backups/before" --head "$DIR/backups/head.json"
+
+stack_ctl backup "$DIR/backups/after" >/dev/null
+stack_check "a backup holding the published head is restored" \
+	stack_ctl restore "$DIR/backups/after" --head "$DIR/backups/head.json"
+stack_start_tallyd
+stack_check "restored: the published head is served as it was" \
+	test "$(curl -sf "$URL/api/v1/log/checkpoint" | jq -er .data.checkpoint)" = \
+	"$(jq -er .data.checkpoint "$DIR/backups/head.json")"
+stack_check "restored: every key in /keys" test "$(keys)" = "$nkeys"
+stack_kill "$TALLYD_PID"
+
+stack_ctl restore --accept-fork "$DIR/backups/before" > /dev/null \
+	2> "$DIR/fork.err" || true
+stack_check "--accept-fork restores the old backup, loudly" \
+	grep -q 'TELL EVERY CUSTOMER' "$DIR/fork.err"
+stack_check "its log is the backup's: size $before" \
+	grep -q "^verify: $before leaves" <(stack_ctl verify)
+stack_start_tallyd
+stack_check "the key made after the backup is still in /keys" \
+	test "$(keys)" = "$nkeys"
+emit 5
+for _ in $(seq 100); do [ "$(head_size)" -gt "$before" ] && break; sleep 0.05; done
+stack_check "new heads are signed by the newest key" test \
+	"$(curl -sf "$URL/api/v1/log/checkpoint" | jq -er .data.keyId)" = \
+	"$(jq -er .data.keyId "$DIR/backups/head.json")"
+stack_check "tallyctl verify holds on the restored store" stack_ctl verify
+
 echo "== a data directory of a newer format is refused, untouched"
 stack_kill "$TALLYD_PID"
 # Format 99, as a future tallyd would record it (8 bytes, big-endian).
