@@ -53,13 +53,17 @@ struct courier {
 	atomic_int	 stop;
 };
 
-/* The sender starts with default signals: tallyd's threads block them. */
+/*
+ * The sender starts with default signals (tallyd's threads block them),
+ * but SIGHUP, which stays blocked: a rotation's `kill -HUP` reaching
+ * every tallyd process (pidof, systemctl kill) must not end it.
+ */
 static int
 spawn(struct courier *co)
 {
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
-	sigset_t			 none;
+	sigset_t			 hup;
 	char				*argv[] = { "tallyd", "--sender",
 	    co->ca_file[0] ? co->ca_file : NULL, NULL };
 	int				 sv[2], rc;
@@ -68,9 +72,10 @@ spawn(struct courier *co)
 		log_error("courier: socketpair: %s", strerror(errno));
 		return -1;
 	}
-	sigemptyset(&none);
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
 	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigmask(&attr, &hup);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);

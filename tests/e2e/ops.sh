@@ -152,7 +152,9 @@ curl -sf -o /dev/null -H "X-Request-Id: $rid" "$URL/healthz"
 stack_check "a request's line carries its request id" \
 	grep -q "\"req\":\"$rid\"" "$LOG"
 mv "$LOG" "$LOG.1"
-kill -HUP "$TALLYD_PID"
+sender=$(pgrep -P "$TALLYD_PID" || true)
+# As logrotate's postrotate does it: every tallyd process.
+kill -HUP "$TALLYD_PID" $sender
 for _ in $(seq 100); do [ -e "$LOG" ] && break; sleep 0.05; done
 rid2=ops-$RANDOM$RANDOM
 curl -sf -o /dev/null -H "X-Request-Id: $rid2" "$URL/healthz"
@@ -161,6 +163,8 @@ stack_check "SIGHUP: the next request's line lands in the new file" \
 	grep -q "\"req\":\"$rid2\"" "$LOG"
 stack_check "SIGHUP: and not in the rotated one" absent "$rid2" "$LOG.1"
 stack_check "tallyd still serves after SIGHUP" kill -0 "$TALLYD_PID"
+stack_check "its webhook sender ($sender) outlived the SIGHUP too" \
+	kill -0 $sender
 
 echo "== cache_mb applies at a restart"
 stack_kill "$TALLYD_PID"
