@@ -522,10 +522,11 @@ restore_usage(void)
 
 /*
  * The published head: the current store's newest, or the saved one's
- * (--head) if it is larger; size 0 when neither is known.
+ * (--head) if it is larger.  Neither known: size 0, which only
+ * --accept-fork lets by.
  */
 static int
-restore_published(struct store *st, const char *head_file,
+restore_published(struct store *st, const char *head_file, int accept,
     struct store_sth *pub)
 {
 	struct store_sth	saved;
@@ -540,6 +541,13 @@ restore_published(struct store *st, const char *head_file,
 		if (saved.size > pub->size)
 			*pub = saved;
 	}
+	if (pub->size == 0 && !accept) {
+		fprintf(stderr, "tallyctl: restore: which heads were "
+		    "published is unknown (no current data directory, no "
+		    "--head FILE): give --head with a saved GET "
+		    "/api/v1/log/checkpoint, or --accept-fork\n");
+		return 1;
+	}
 	return 0;
 }
 
@@ -552,14 +560,8 @@ restore_verdict(struct store *nw, const char *backup,
 	struct store_sth	newest;
 	int			rc;
 
-	if (pub->size == 0) {
-		if (accept)
-			return 0;
-		return restore_fail(backup, "which heads were published is "
-		    "unknown (no current data directory, no --head FILE): "
-		    "give --head with a saved GET /api/v1/log/checkpoint, "
-		    "or --accept-fork");
-	}
+	if (pub->size == 0)
+		return 0;	/* unknown, and --accept-fork given */
 	if ((rc = restore_latest(nw, &newest)) != STORE_OK ||
 	    (rc = store_read(nw, restore_check_txn, &c)) != STORE_OK)
 		return ctl_fail("restore: backup", rc);
@@ -603,9 +605,12 @@ ctl_restore(struct store *st, const struct conf *conf, int argc,
 	if (restore_tallyd_serving(conf))
 		return restore_fail(conf->data_dir, "tallyd is serving it: "
 		    "stop it first");
-	if (restore_published(st, head_file, &pub) != 0)
+	if (restore_published(st, head_file, accept, &pub) != 0)
 		return 1;
 
+	/* A lost data directory is made again, empty, as tallyctl init would. */
+	if (st == NULL && mkdir(conf->data_dir, 0700) < 0 && errno != EEXIST)
+		return restore_fail(conf->data_dir, strerror(errno));
 	/* A copy inside the data directory; the backup stays as it is. */
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
 	if (snprintf(tmp, sizeof(tmp), "%s/restored-%s-%ld", conf->data_dir,

@@ -449,8 +449,12 @@ main(int argc, char *argv[])
 	 * error, and never exit.
 	 */
 	ctl_signals();
-	if ((rc = store_open(&st, conf.data_dir, conf.cache_mb,
-	    init ? STORE_CREATE : 0)) != STORE_OK) {
+	rc = store_open(&st, conf.data_dir, conf.cache_mb,
+	    init ? STORE_CREATE : 0);
+	/* restore brings back a lost store: it goes on without one. */
+	if (rc == STORE_NOTINIT && strcmp(argv[0], "restore") == 0)
+		rc = STORE_OK;
+	if (rc != STORE_OK) {
 		fprintf(stderr, "tallyctl: %s: %s\n", conf.data_dir,
 		    store_strerror(rc));
 		return 1;

@@ -244,6 +244,25 @@ stack_check "new heads are signed by the newest key" test \
 	"$(jq -er .data.keyId "$DIR/backups/head.json")"
 stack_check "tallyctl verify holds on the restored store" stack_ctl verify
 
+echo "== restore after the data directory is lost"
+stack_kill "$TALLYD_PID"
+mv "$DIR/db" "$DIR/db.lost"
+lost_refused() {	# lost_refused MESSAGE ARGS...
+	! stack_ctl restore "${@:2}" 2> "$DIR/lost.err" && grep -q "$1" "$DIR/lost.err"
+}
+stack_check "without --head, restore cannot tell what was published" \
+	lost_refused 'which heads were published is unknown' "$DIR/backups/before"
+# As the README says: the data directory made again, empty, for its user.
+mkdir -m 700 "$DIR/db"
+[ "$(id -u)" -ne 0 ] || chown "$STACK_USER" "$DIR/db"
+stack_check "with the saved head, the old backup is refused" \
+	lost_refused 'stops short of the published head' "$DIR/backups/before" \
+	--head "$DIR/backups/head.json"
+stack_check "with the saved head, the backup holding it is restored" \
+	stack_ctl restore "$DIR/backups/after" --head "$DIR/backups/head.json"
+stack_check "restored: the log up to the published head" \
+	grep -q "^verify: $published leaves" <(stack_ctl verify)
+
 echo "== a data directory of a newer format is refused, untouched"
 stack_kill "$TALLYD_PID"
 # Format 99, as a future tallyd would record it (8 bytes, big-endian).
