@@ -168,13 +168,20 @@ conf_net_has(const struct conf_net *n, const unsigned char *addr)
 int
 conf_net_allows(const struct conf_net *nets, int n, const char *addr)
 {
-	unsigned char	a4[4], a6[16];
-	int		i, is4, is6;
+	static const unsigned char	mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0xff, 0xff };
+	unsigned char			a4[4], a6[16];
+	int				i, is4, is6;
 
 	if (addr == NULL)
 		return 0;
 	is4 = inet_pton(AF_INET, addr, a4) == 1;
 	is6 = !is4 && inet_pton(AF_INET6, addr, a6) == 1;
+	/* A web server on a dual-stack socket says ::ffff:10.0.0.1. */
+	if (is6 && memcmp(a6, mapped, sizeof(mapped)) == 0) {
+		memcpy(a4, a6 + 12, 4);
+		is4 = 1;
+	}
 	for (i = 0; i < n; i++)
 		if ((is4 && nets[i].family == AF_INET &&
 		    conf_net_has(&nets[i], a4)) ||

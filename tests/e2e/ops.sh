@@ -31,6 +31,20 @@ location = /metrics {
     fastcgi_param REMOTE_ADDR     $remote_addr;
     fastcgi_pass tally;
 }
+# The same, as if asked from elsewhere: the address a web server on a
+# dual-stack socket gives (loopback, v4-mapped), and a public one.
+location = /metrics-mapped {
+    fastcgi_param REQUEST_METHOD  GET;
+    fastcgi_param REQUEST_URI     /metrics;
+    fastcgi_param REMOTE_ADDR     ::ffff:127.0.0.1;
+    fastcgi_pass tally;
+}
+location = /metrics-public {
+    fastcgi_param REQUEST_METHOD  GET;
+    fastcgi_param REQUEST_URI     /metrics;
+    fastcgi_param REMOTE_ADDR     203.0.113.7;
+    fastcgi_pass tally;
+}
 CONF
 	sed -i "0,\|^ *include .*/nginx/tally-locations.conf;|s||include $DIR/metrics-location.conf;\n&|" \
 		"$DIR/nginx.conf"
@@ -101,6 +115,11 @@ stack_check "GET /metrics is text/plain version 0.0.4" \
 	grep -qi '^content-type: text/plain; version=0.0.4' \
 	<(curl -s -D - -o /dev/null "$URL/metrics")
 stack_check "the text parses (promcheck)" $PROM "$DIR/m1"
+status_of() { curl -s -o /dev/null -w '%{http_code}' "$URL$1"; }
+stack_check "by default a v4-mapped loopback address may read them" \
+	test "$(status_of /metrics-mapped)" = 200
+stack_check "by default a public address may not (403)" \
+	test "$(status_of /metrics-public)" = 403
 for _ in 1 2 3; do curl -sf -o /dev/null "$URL/healthz"; done
 emit() {	# emit N: a delta of customer c1
 	curl -sf -o /dev/null -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' \
