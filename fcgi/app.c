@@ -80,12 +80,6 @@ app_route_pattern(int slot)
 	return slot >= 0 && slot < APP_NROUTES ? routes[slot].pattern : NULL;
 }
 
-void
-app_count(int route, int status, double seconds)
-{
-	metrics_request(route, status, seconds);
-}
-
 enum router_rc
 app_route(const struct request *req, struct route_match *m)
 {

@@ -42,14 +42,12 @@ struct ctx {
 
 /*
  * Returns the slot of the route that took the request in the route
- * table, for the metrics, or -1 if none did.
+ * table, for the metrics (metrics_request), or -1 if none did.
  */
 int	app_handle(struct app *, const struct request *, struct response *);
 /* The route table's size, and the pattern in a slot (NULL past it). */
 int	app_nroutes(void);
 const char *app_route_pattern(int slot);
-/* Counts an answered request (metrics.h): route as app_handle gave it. */
-void	app_count(int route, int status, double seconds);
 /* The route of a request, as app_handle finds it (m->allow for a 405). */
 enum router_rc app_route(const struct request *, struct route_match *m);
 

@@ -19,6 +19,7 @@
 #include <fcgiapp.h>
 
 #include "../common/log.h"
+#include "../core/metrics.h"
 #include "app.h"
 #include "server.h"
 
@@ -337,7 +338,7 @@ server_serve(FCGX_Request *r, struct worker *w)
 	if (!resp.streamed)
 		server_write(r, &req, &resp);
 	ms = server_elapsed_ms(&t0);
-	app_count(route, resp.status, ms / 1e3);
+	metrics_request(route, resp.status, ms / 1e3);
 	server_log_safe(path, sizeof(path), req.path);
 	server_log_safe(method, sizeof(method), req.method_name);
 	log_msg(resp.stream_failed ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, req.id,
