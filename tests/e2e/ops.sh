@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # What an operator runs for years (issue 21), on a tallyd of its own
-# behind nginx: GET /metrics parsed by a parser apart from tallyd
-# (promcheck.py) and its counters seen to move, refused to addresses
-# outside metrics_allow; log_file in JSON lines with the request id,
-# reopened on SIGHUP after a rotation.
+# behind nginx, in one data directory's life:
+#   1. upgrade: the directory is one the last release wrote (format 1,
+#      tests/fixtures/v1-datadir.tar.gz), migrated once as tallyd opens
+#      it, its deltas, checkpoint and heads read as before;
+#   2. GET /metrics parsed by a parser apart from tallyd (promcheck.py),
+#      its counters seen to move, refused outside metrics_allow;
+#   3. log_file in JSON lines (then logfmt) with the request id, opened
+#      again on SIGHUP after a rotation;
+#   4. a new cache_mb applied at a restart, no file removed by hand;
+#   5. restore: a backup older than the published head refused (current
+#      store, saved --head, and after the data directory is lost), one
+#      holding it restored, --accept-fork loud; every signing key kept;
+#   6. a directory of a newer format refused untouched, tallyd exit 78.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -202,11 +211,15 @@ stack_check "tallyctl, beside tallyd, found the sizes right" \
 
 echo "== metrics_allow"
 stack_kill "$TALLYD_PID"
-echo "metrics_allow = 10.0.0.0/8, fd00::/8" >> "$DIR/tally.conf"
+printf 'metrics_allow = 10.0.0.0/8, fd00::/8\nlog_format = logfmt\n' >> "$DIR/tally.conf"
 stack_start_tallyd
-code=$(curl -s -o "$DIR/m403" -w '%{http_code}' "$URL/metrics")
+rid3=ops-$RANDOM$RANDOM
+code=$(curl -s -o "$DIR/m403" -w '%{http_code}' -H "X-Request-Id: $rid3" "$URL/metrics")
 stack_check "an address outside metrics_allow gets 403 ($code)" test "$code" = 403
 stack_check "and no figure" absent tally_ "$DIR/m403"
+stack_check "log_format = logfmt: ts, level, req and a quoted msg" grep -Eq \
+	"^ts=[0-9T:.-]+Z level=info req=$rid3 msg=\"GET /metrics 403 [0-9.]+ms\"\$" \
+	"$DIR/logs/tally.log"
 
 echo "== restore without a fork"
 # A backup, then a key rotation and heads signed by the new key, one of
