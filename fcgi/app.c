@@ -67,6 +67,8 @@ static const struct route routes[] = {
 };
 
 #define APP_NROUTES	((int)(sizeof(routes) / sizeof(routes[0])))
+_Static_assert(APP_NROUTES <= METRICS_ROUTES,
+    "a route past METRICS_ROUTES would be counted as no route");
 
 int
 app_nroutes(void)
