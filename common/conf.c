@@ -1,3 +1,7 @@
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -7,6 +11,8 @@
 #include <unistd.h>
 
 #include "conf.h"
+
+static int	conf_nets(struct conf *, const char *);
 
 void
 conf_defaults(struct conf *c)
@@ -28,6 +34,9 @@ conf_defaults(struct conf *c)
 	c->webhook_retry_ms = 10000;
 	c->webhook_attempts = 12;
 	c->webhook_concurrency = 32;
+	c->log_format = LOG_FORMAT_TEXT;
+	(void)conf_nets(c, "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,"
+	    "192.168.0.0/16,fc00::/7");
 }
 
 /* A C2SP key name: printable ASCII, no space and no '+'. */
@@ -96,6 +105,90 @@ conf_int_field(const char *value, long min, long max, int *out)
 	if (conf_int(value, 10, min, max, &v) < 0)
 		return -1;
 	*out = (int)v;
+	return 0;
+}
+
+/* "ADDR/BITS" or a bare ADDR (all its bits). */
+static int
+conf_net(struct conf_net *n, const char *text)
+{
+	char	addr[64], *slash;
+	long	bits;
+
+	if (snprintf(addr, sizeof(addr), "%s", text) >= (int)sizeof(addr))
+		return -1;
+	if ((slash = strchr(addr, '/')) != NULL)
+		*slash = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, addr, n->addr) == 1) {
+		n->family = AF_INET;
+		n->bits = 32;
+	} else if (inet_pton(AF_INET6, addr, n->addr) == 1) {
+		n->family = AF_INET6;
+		n->bits = 128;
+	} else
+		return -1;
+	if (slash != NULL) {
+		if (conf_int(slash + 1, 10, 0, n->bits, &bits) < 0)
+			return -1;
+		n->bits = (int)bits;
+	}
+	return 0;
+}
+
+/* A comma-separated list of blocks; "none": nobody. */
+static int
+conf_nets(struct conf *c, const char *value)
+{
+	char	list[1024], *item, *save = NULL;
+	int	n = 0;
+
+	if (snprintf(list, sizeof(list), "%s", value) >= (int)sizeof(list))
+		return -1;
+	if (strcmp(value, "none") != 0)
+		for (item = strtok_r(list, ", ", &save); item != NULL;
+		    item = strtok_r(NULL, ", ", &save))
+			if (n == CONF_NETS_MAX ||
+			    conf_net(&c->metrics_allow[n++], item) < 0)
+				return -1;
+	c->nmetrics_allow = n;
+	return 0;
+}
+
+static int
+conf_net_has(const struct conf_net *n, const unsigned char *addr)
+{
+	int	full = n->bits / 8, rest = n->bits % 8;
+
+	if (memcmp(n->addr, addr, (size_t)full) != 0)
+		return 0;
+	return rest == 0 || ((n->addr[full] ^ addr[full]) &
+	    (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+int
+conf_net_allows(const struct conf_net *nets, int n, const char *addr)
+{
+	static const unsigned char	mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0xff, 0xff };
+	unsigned char			a4[4], a6[16];
+	int				i, is4, is6;
+
+	if (addr == NULL)
+		return 0;
+	is4 = inet_pton(AF_INET, addr, a4) == 1;
+	is6 = !is4 && inet_pton(AF_INET6, addr, a6) == 1;
+	/* A web server on a dual-stack socket says ::ffff:10.0.0.1. */
+	if (is6 && memcmp(a6, mapped, sizeof(mapped)) == 0) {
+		memcpy(a4, a6 + 12, 4);
+		is4 = 1;
+	}
+	for (i = 0; i < n; i++)
+		if ((is4 && nets[i].family == AF_INET &&
+		    conf_net_has(&nets[i], a4)) ||
+		    (is6 && nets[i].family == AF_INET6 &&
+		    conf_net_has(&nets[i], a6)))
+			return 1;
 	return 0;
 }
 
@@ -189,6 +282,12 @@ conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 	}
 	if (strcmp(key, "log_level") == 0)
 		return log_level_parse(value, &c->log_level);
+	if (strcmp(key, "log_file") == 0)
+		return conf_path(c->log_file, sizeof(c->log_file), dir, value);
+	if (strcmp(key, "log_format") == 0)
+		return log_format_parse(value, &c->log_format);
+	if (strcmp(key, "metrics_allow") == 0)
+		return conf_nets(c, value);
 	if (strcmp(key, "log_origin") == 0)
 		return conf_origin(c->log_origin, sizeof(c->log_origin), value);
 	if (strcmp(key, "rate_limit") == 0) {

@@ -15,6 +15,14 @@
 #define CONF_ORIGIN_MAX	255
 #define CONF_USER_MAX	32
 #define CONF_URL_MAX	255
+#define CONF_NETS_MAX	16
+
+/* An address block, "10.0.0.0/8" or "::1/128". */
+struct conf_net {
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned char	addr[16];
+	int		bits;
+};
 
 /* Where tallyd and tallyctl look for their configuration without -c. */
 #define CONF_DEFAULT_PATH	"/etc/tally/tally.conf"
@@ -42,6 +50,16 @@ struct conf {
 	int		threads;		/* request threads */
 	int		cache_mb;		/* Berkeley DB cache */
 	enum log_level	log_level;
+	/* Where log lines go: a file reopened on SIGHUP; "": stderr. */
+	char		log_file[CONF_PATH_MAX];
+	enum log_format	log_format;
+	/*
+	 * Who may read GET /metrics: the blocks REMOTE_ADDR must be in.
+	 * By default loopback and the private networks, where the web
+	 * server's and the monitoring's own addresses are.
+	 */
+	struct conf_net	metrics_allow[CONF_NETS_MAX];
+	int		nmetrics_allow;
 	/* The log's name: first line of every signed tree head, key name. */
 	char		log_origin[CONF_ORIGIN_MAX + 1];
 	int		sth_interval_ms;	/* how often heads are signed */
@@ -71,5 +89,7 @@ int	conf_load(struct conf *, const char *path, char *err, size_t errlen);
  * error.  Returns as conf_load.
  */
 int	conf_read(struct conf *, const char *path, char *err, size_t errlen);
+/* 1 if addr (an IP address as text) is in one of the n blocks, else 0. */
+int	conf_net_allows(const struct conf_net *, int n, const char *addr);
 
 #endif

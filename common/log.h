@@ -14,9 +14,31 @@ enum log_level {
 	LOG_LEVEL_DEBUG
 };
 
+/* How a line is written: for people, or for a log collector. */
+enum log_format {
+	LOG_FORMAT_TEXT,	/* 2026-01-01T00:00:00.000Z info req=ID msg */
+	LOG_FORMAT_LOGFMT,	/* ts=... level=info req=ID msg="..." */
+	LOG_FORMAT_JSON		/* {"ts":...,"level":...,"req":...,"msg":...} */
+};
+
 void	log_set_level(enum log_level);
 /* Parses "error", "warn", "info" or "debug"; 0 on success, -1 otherwise. */
 int	log_level_parse(const char *, enum log_level *);
+void	log_set_format(enum log_format);
+/* Parses "text", "logfmt" or "json"; 0 on success, -1 otherwise. */
+int	log_format_parse(const char *, enum log_format *);
+/*
+ * Sends stderr, and so every line, to path from now on (appending,
+ * created 0640).  stderr itself is replaced, so that what libraries and
+ * child processes write lands there too.  0, or -1 with errno set.
+ */
+int	log_open(const char *path);
+/*
+ * Opens log_open's path again, after a rotation renamed the file: the
+ * next line goes to a new file by that name.  A no-op without log_open.
+ * 0, or -1 with errno set (the old file is still written then).
+ */
+int	log_reopen(void);
 /* reqid may be NULL for lines that belong to no request. */
 void	log_msg(enum log_level, const char *reqid, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -12,6 +12,7 @@
 #include "../common/timefmt.h"
 #include "../crypto/note.h"
 #include "integrator.h"
+#include "metrics.h"
 #include "tlog.h"
 #include "webhook.h"
 
@@ -132,6 +133,9 @@ integrator_leaf(const struct store_delta *d, void *arg)
 		return STEP_STOP;
 	if (d->log_index != s->edge.size)
 		return STORE_CORRUPT;	/* the log has a hole */
+	/* A round retried after a deadlock counts its leaves again: rare. */
+	metrics_observe(METRICS_VERIFY_LAG_SECONDS,
+	    (double)(timefmt_now_ms() - d->created_ms) / 1e3);
 	return merkle_edge_append(&s->edge, d->leaf_hash, integrator_node, s);
 }
 
@@ -245,6 +249,8 @@ integrator_round(struct integrator *ig, uint64_t *size, uint64_t *added)
 	} else if (rc == STEP_NOTHING)
 		rc = STORE_OK;
 	*size = s->from + *added;
+	if (rc == STORE_OK)
+		metrics_gauge_set(METRICS_TREE_SIZE, (int64_t)*size);
 	atomic_store(&ig->ready, rc == STORE_OK);
 	webhook_targets_free(s->targets);
 	free(s);

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "../crypto/hash.h"
 #include "../crypto/merkle.h"
 #include "ledger.h"
+#include "metrics.h"
 #include "webhook.h"
 
 /* Bounds on one group commit: enough to share a flush widely. */
@@ -798,6 +800,8 @@ ledger_writer(void *arg)
 			l->tail = NULL;
 		last->next = NULL;
 		pthread_mutex_unlock(&l->lock);
+		metrics_gauge_add(METRICS_QUEUE_DEPTH, -(int64_t)nreq);
+		metrics_observe(METRICS_GROUP_SIZE, (double)nitems);
 
 		rc = store_write_deferred(l->st, ledger_group_run, group);
 		if (rc != STORE_OK)
@@ -834,6 +838,7 @@ ledger_flusher(void *arg)
 {
 	struct ledger		*l = arg;
 	struct ledger_request	*list;
+	struct timespec		 t0, t1;
 	int			 rc;
 
 	prctl(PR_SET_NAME, "tally-flusher");
@@ -847,9 +852,14 @@ ledger_flusher(void *arg)
 		l->written = l->written_tail = NULL;
 		pthread_mutex_unlock(&l->lock);
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if ((rc = store_flush(l->st)) != STORE_OK)
 			log_error("ledger: log flush failed: %s",
 			    store_strerror(rc));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		metrics_observe(METRICS_FLUSH_SECONDS,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 
 		pthread_mutex_lock(&l->lock);
 		ledger_finish(list, rc);
@@ -918,11 +928,14 @@ ledger_submit(struct ledger *l, struct ledger_request *req)
 {
 	pthread_cond_t	wake;
 
+	size_t		i;
+
 	pthread_cond_init(&wake, NULL);
 	req->wake = &wake;
 	req->next = NULL;
 	req->done = 0;
 	req->rc = STORE_IO;
+	metrics_gauge_add(METRICS_QUEUE_DEPTH, 1);
 	pthread_mutex_lock(&l->lock);
 	if (l->tail != NULL)
 		l->tail->next = req;
@@ -934,6 +947,9 @@ ledger_submit(struct ledger *l, struct ledger_request *req)
 		pthread_cond_wait(&wake, &l->lock);
 	pthread_mutex_unlock(&l->lock);
 	pthread_cond_destroy(&wake);
+	for (i = 0; req->rc == STORE_OK && i < req->nitems; i++)
+		if (req->items[i].outcome == LEDGER_CADENCE)
+			metrics_count(METRICS_CADENCE_REFUSED, 1);
 	return req->rc;
 }
 

@@ -16,6 +16,7 @@
 
 #include "../common/log.h"
 #include "../common/timefmt.h"
+#include "../core/metrics.h"
 #include "../core/webhook.h"
 #include "../crypto/random.h"
 #include "courier.h"
@@ -52,13 +53,17 @@ struct courier {
 	atomic_int	 stop;
 };
 
-/* The sender starts with default signals: tallyd's threads block them. */
+/*
+ * The sender starts with default signals (tallyd's threads block them),
+ * but SIGHUP, which stays blocked: a rotation's `kill -HUP` reaching
+ * every tallyd process (pidof, systemctl kill) must not end it.
+ */
 static int
 spawn(struct courier *co)
 {
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
-	sigset_t			 none;
+	sigset_t			 hup;
 	char				*argv[] = { "tallyd", "--sender",
 	    co->ca_file[0] ? co->ca_file : NULL, NULL };
 	int				 sv[2], rc;
@@ -67,9 +72,10 @@ spawn(struct courier *co)
 		log_error("courier: socketpair: %s", strerror(errno));
 		return -1;
 	}
-	sigemptyset(&none);
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
 	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigmask(&attr, &hup);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -140,6 +146,10 @@ outcome(struct store_txn *t, const struct courier *co, const struct slot *sl,
 		e.done_ms = now_ms;
 	} else
 		e.next_ms = now_ms + backoff_ms(co, e.attempts - e.retry_base);
+	/* A commit retried after a deadlock counts again: rare. */
+	metrics_count(e.status == STORE_EVENT_DELIVERED ?
+	    METRICS_WEBHOOK_DELIVERED : e.status == STORE_EVENT_FAILED ?
+	    METRICS_WEBHOOK_FAILED : METRICS_WEBHOOK_RETRIED, 1);
 	rc = store_event_update(t, &e);
 out:
 	store_event_free(&e);
@@ -184,6 +194,7 @@ record_answers(struct courier *co)
 			co->slots[i].state = SLOT_FREE;
 			co->nbusy--;
 		}
+	metrics_gauge_set(METRICS_WEBHOOK_INFLIGHT, co->nbusy);
 }
 
 /* Every attempt in flight ends, unanswered, with the sender. */
@@ -292,6 +303,7 @@ dispatch(struct courier *co, const char *id, int64_t now_ms)
 	snprintf(co->slots[i].event_id, sizeof(co->slots[i].event_id), "%s",
 	    id);
 	co->nbusy++;
+	metrics_gauge_set(METRICS_WEBHOOK_INFLIGHT, co->nbusy);
 out:
 	explicit_bzero(&a.w, sizeof(a.w));
 	store_event_free(&a.e);

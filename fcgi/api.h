@@ -9,6 +9,7 @@
 void	api_healthz(struct ctx *);
 void	api_readyz(struct ctx *);
 void	api_whoami(struct ctx *);
+void	api_metrics(struct ctx *);
 
 /* api_delta.c */
 void	api_emit(struct ctx *);

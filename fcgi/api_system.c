@@ -3,7 +3,9 @@
  * both probes 503 before they get here (app_handle): tallyd is alive
  * but cannot serve until restarted, and says so.
  */
+#include "../core/metrics.h"
 #include "../core/view.h"
+#include "../store/store.h"
 #include "api.h"
 
 static int
@@ -60,4 +62,35 @@ api_whoami(struct ctx *c)
 	    c->who.kind == STORE_KEY_CUSTOMER ? c->who.customer_id : NULL);
 	view_put(data, "keyId", view_string(c->who.public_id));
 	response_success(c->resp, 200, data);
+}
+
+/*
+ * GET /metrics: Prometheus' text format, for the addresses metrics_allow
+ * names (REMOTE_ADDR, as the web server saw the client) and no one else,
+ * who get a 403 and learn nothing of the figures.  Without the store's
+ * figures (it failed to answer) the rest is still said.
+ */
+void
+api_metrics(struct ctx *c)
+{
+	struct store_stats	st;
+	struct metrics_page	page;
+	char			*text;
+	size_t			 len;
+
+	if (!conf_net_allows(c->app->metrics_allow, c->app->nmetrics_allow,
+	    request_param(c->req, "REMOTE_ADDR"))) {
+		response_error(c->resp, API_FORBIDDEN, NULL, NULL,
+		    "metrics are for the addresses metrics_allow names");
+		return;
+	}
+	page.nroutes = app_nroutes();
+	page.route = app_route_pattern;
+	page.store = store_stats(c->app->store, &st) == STORE_OK ? &st : NULL;
+	if ((text = view_metrics(&page, &len)) == NULL) {
+		response_out_of_memory(c->resp);
+		return;
+	}
+	response_body(c->resp, 200, "text/plain; version=0.0.4; "
+	    "charset=utf-8", text, len);
 }

@@ -6,6 +6,7 @@
 
 #include "../common/jsonin.h"
 #include "../common/timefmt.h"
+#include "../core/metrics.h"
 #include "../core/view.h"
 #include "api.h"
 #include "app.h"
@@ -13,6 +14,8 @@
 static const struct route routes[] = {
 	{ HTTP_GET,  "/healthz",		api_healthz, ROUTE_PUBLIC },
 	{ HTTP_GET,  "/readyz",			api_readyz,  ROUTE_PUBLIC },
+	/* No key: api_metrics checks the caller's address (metrics_allow). */
+	{ HTTP_GET,  "/metrics",		api_metrics, ROUTE_PUBLIC },
 	{ HTTP_GET,  "/api/v1/auth/whoami",	api_whoami,  0 },
 	{ HTTP_POST, "/api/v1/balance/delta",	api_emit,    0 },
 	{ HTTP_POST, "/api/v1/balance/delta/batch", api_emit_batch,
@@ -63,6 +66,22 @@ static const struct route routes[] = {
 	    ROUTE_PUBLIC },
 };
 
+#define APP_NROUTES	((int)(sizeof(routes) / sizeof(routes[0])))
+_Static_assert(APP_NROUTES <= METRICS_ROUTES,
+    "a route past METRICS_ROUTES would be counted as no route");
+
+int
+app_nroutes(void)
+{
+	return APP_NROUTES;
+}
+
+const char *
+app_route_pattern(int slot)
+{
+	return slot >= 0 && slot < APP_NROUTES ? routes[slot].pattern : NULL;
+}
+
 enum router_rc
 app_route(const struct request *req, struct route_match *m)
 {
@@ -93,6 +112,7 @@ app_rate(struct ctx *c)
 	if ((wait = ratelimit_take(c->app->ratelimit, c->who.public_id,
 	    timefmt_now_ms())) == 0)
 		return 0;
+	metrics_count(METRICS_RATE_LIMITED, 1);
 	response_retry_after(c->resp, wait);
 	response_error(c->resp, API_RATE_LIMITED, NULL, view_retry_after(wait),
 	    "this key's rate limit is reached; retry in %lld s", wait);
@@ -149,11 +169,12 @@ app_parse_body(struct ctx *c)
 	return 0;
 }
 
-void
+int
 app_handle(struct app *app, const struct request *req, struct response *resp)
 {
 	struct ctx	c;
 	size_t		max;
+	int		route;
 
 	view_reset();
 	memset(&c, 0, sizeof(c));
@@ -171,32 +192,33 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 		response_error(resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "the store needs recovery; tallyd is restarting, retry "
 		    "shortly");
-		return;
+		return -1;
 	}
 	switch (app_route(req, &c.match)) {
 	case ROUTER_NOT_FOUND:
 		response_error(resp, API_NOT_FOUND, NULL, NULL,
 		    "no such endpoint");
-		return;
+		return -1;
 	case ROUTER_BAD_METHOD:
 		response_header(resp, "Allow", c.match.allow);
 		response_error(resp, API_METHOD_NOT_ALLOWED, NULL, NULL,
 		    "method %s not allowed here; allowed: %s",
 		    req->method_name, c.match.allow);
-		return;
+		return -1;
 	case ROUTER_FOUND:
 		break;
 	}
+	route = (int)(c.match.route - routes);
 
 	max = c.match.route->flags & ROUTE_LARGE_BODY ? APP_BODY_MAX_LARGE :
 	    APP_BODY_MAX;
 	if (req->body_too_large || req->body_len > max) {
 		response_error(resp, API_PAYLOAD_TOO_LARGE, NULL, NULL,
 		    "request body exceeds %zu bytes", max);
-		return;
+		return route;
 	}
 	if (!(c.match.route->flags & ROUTE_PUBLIC) && app_authenticate(&c) < 0)
-		return;
+		return route;
 	if (req->method == HTTP_POST && (req->body_len > 0 ||
 	    !(c.match.route->flags & ROUTE_OPTIONAL_BODY)) &&
 	    app_parse_body(&c) < 0)
@@ -204,4 +226,5 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	c.match.route->handler(&c);
 out:
 	json_object_put(c.body);
+	return route;
 }

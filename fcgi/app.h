@@ -7,6 +7,7 @@
 #ifndef TALLY_APP_H
 #define TALLY_APP_H
 
+#include "../common/conf.h"
 #include "../core/apikey.h"
 #include "../core/integrator.h"
 #include "../core/ledger.h"
@@ -24,6 +25,9 @@ struct app {
 	struct integrator *integrator;	/* signs tree heads; NULL in tests */
 	struct ratelimit *ratelimit;	/* per key; NULL: no limit */
 	const char	*public_url;	/* base of links; NULL, "": paths */
+	/* Who may read GET /metrics (conf.h); none when n is 0. */
+	const struct conf_net *metrics_allow;
+	int		 nmetrics_allow;
 };
 
 /* Everything a handler may look at, for one request. */
@@ -36,7 +40,14 @@ struct ctx {
 	struct json_object	*body;		/* parsed POST body, or NULL */
 };
 
-void	app_handle(struct app *, const struct request *, struct response *);
+/*
+ * Returns the slot of the route that took the request in the route
+ * table, for the metrics (metrics_request), or -1 if none did.
+ */
+int	app_handle(struct app *, const struct request *, struct response *);
+/* The route table's size, and the pattern in a slot (NULL past it). */
+int	app_nroutes(void);
+const char *app_route_pattern(int slot);
 /* The route of a request, as app_handle finds it (m->allow for a 405). */
 enum router_rc app_route(const struct request *, struct route_match *m);
 

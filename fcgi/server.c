@@ -19,6 +19,7 @@
 #include <fcgiapp.h>
 
 #include "../common/log.h"
+#include "../core/metrics.h"
 #include "app.h"
 #include "server.h"
 
@@ -315,6 +316,8 @@ server_serve(FCGX_Request *r, struct worker *w)
 	struct server_sink	sink;
 	struct timespec		t0;
 	char			path[128], method[16];
+	double			ms;
+	int			route = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	request_init(&req, r->envp);
@@ -331,14 +334,16 @@ server_serve(FCGX_Request *r, struct worker *w)
 		response_error(&resp, API_VALIDATION_ERROR, req.repeated,
 		    NULL, "%s is repeated", req.repeated);
 	else
-		app_handle(w->app, &req, &resp);
+		route = app_handle(w->app, &req, &resp);
 	if (!resp.streamed)
 		server_write(r, &req, &resp);
+	ms = server_elapsed_ms(&t0);
+	metrics_request(route, resp.status, ms / 1e3);
 	server_log_safe(path, sizeof(path), req.path);
 	server_log_safe(method, sizeof(method), req.method_name);
 	log_msg(resp.stream_failed ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, req.id,
-	    "%s %s %d %.3fms%s", method, path, resp.status,
-	    server_elapsed_ms(&t0), resp.stream_failed ?
+	    "%s %s %d %.3fms%s", method, path, resp.status, ms,
+	    resp.stream_failed ?
 	    " (streamed answer cut short)" : "");
 	if (resp.stream_failed)
 		server_stream_break(r);
@@ -451,9 +456,13 @@ server_run(int fd, int nthreads, int read_timeout, struct app *app)
 		sigaddset(&set, SIGTERM);
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGHUP);
-		do {
-			sigwait(&set, &sig);
-		} while (sig == SIGHUP);
+		/* SIGHUP: the log file was rotated; write to a new one. */
+		while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+			if (log_reopen() < 0)
+				log_error("tallyd: cannot reopen the log file: "
+				    "%s", strerror(errno));
+			else
+				log_info("tallyd: log file reopened");
 		log_info("tallyd: signal %d, finishing in-flight requests",
 		    sig);
 	}

@@ -34,6 +34,12 @@
  * EX_TEMPFAIL) that a restart heals, as Restart=on-failure expects.
  */
 #define TALLYD_EXIT_RECOVER	75
+/*
+ * The data directory is of a newer format than this tallyd knows: a
+ * configuration error (sysexits' EX_CONFIG) that no restart heals, for
+ * the unit's RestartPreventExitStatus.
+ */
+#define TALLYD_EXIT_NEWER	78
 
 /* Background upkeep of the store, apart from the request threads. */
 struct upkeep {
@@ -163,10 +169,13 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_set_level(conf.log_level);
+	log_set_format(conf.log_format);
 	umask(077);
 
 	memset(&app, 0, sizeof(app));
 	app.public_url = conf.public_url;
+	app.metrics_allow = conf.metrics_allow;
+	app.nmetrics_allow = conf.nmetrics_allow;
 	server_block_signals();
 	/* Bound first: a TCP port below 1024 needs root. */
 	if ((fd = server_listen(conf.listen, conf.listen_mode,
@@ -181,10 +190,18 @@ main(int argc, char *argv[])
 		log_error("tallyd: %s", err);
 		goto out;
 	}
+	/* As the user, so that it can open the file again on SIGHUP. */
+	if (conf.log_file[0] != '\0' && log_open(conf.log_file) < 0) {
+		log_error("tallyd: log_file %s: %s", conf.log_file,
+		    strerror(errno));
+		goto out;
+	}
 	if ((rc = store_open(&app.store, conf.data_dir, conf.cache_mb, 0)) !=
 	    STORE_OK) {
 		log_error("tallyd: store %s: %s", conf.data_dir,
 		    store_strerror(rc));
+		if (rc == STORE_NEWER)
+			status = TALLYD_EXIT_NEWER;
 		goto out;
 	}
 	store_on_panic(app.store, tallyd_panic, NULL);

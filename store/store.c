@@ -60,6 +60,8 @@ store_strerror(int rc)
 	case STORE_RECOVER:	return "storage needs recovery";
 	case STORE_NOTINIT:	return "data directory not initialised "
 				    "(run tallyctl init)";
+	case STORE_NEWER:	return "data directory written by a newer "
+				    "Tally: install that version or later";
 	default:		return "unknown store error";
 	}
 }
@@ -171,32 +173,14 @@ store_open_dbs(struct store *st)
 	return STORE_OK;
 }
 
-int
-store_open(struct store **out, const char *dir, int cache_mb, int flags)
+/* A handle on the environment in dir, as every Tally process sets it up. */
+static int
+store_env_open(struct store *st, const char *dir, int cache_mb)
 {
-	struct store	*st = NULL;
-	char		 probe[1024];
-	struct stat	 sb;
-	int		 rc;
+	int	rc;
 
-	*out = NULL;
-	if (flags & STORE_CREATE) {
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			log_error("store: mkdir %s: %s", dir, strerror(errno));
-			return STORE_IO;
-		}
-	} else {
-		snprintf(probe, sizeof(probe), "%s/%s", dir, store_files[0]);
-		if (stat(probe, &sb) < 0)
-			return STORE_NOTINIT;
-	}
-
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return STORE_NOMEM;
-	if ((rc = db_env_create(&st->env, 0)) != 0) {
-		rc = store_rc(rc);
-		goto err;
-	}
+	if ((rc = db_env_create(&st->env, 0)) != 0)
+		return store_rc(rc);
 	st->env->app_private = st;
 	st->env->set_errcall(st->env, store_errcall);
 	st->env->set_event_notify(st->env, store_event);
@@ -233,10 +217,145 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 	if (rc != 0) {
 		log_error("store: open environment %s: %s", dir,
 		    db_strerror(rc));
-		rc = store_rc(rc);
-		goto err;
+		return store_rc(rc);
 	}
+	return STORE_OK;
+}
+
+/* A cache's size as a handle reports it: set or, once open, the region's. */
+static uint64_t
+store_env_cache(DB_ENV *env)
+{
+	u_int32_t	gbytes = 0, bytes = 0;
+	int		ncache = 0;
+
+	if (env->get_cachesize(env, &gbytes, &bytes, &ncache) != 0)
+		return 0;
+	return (uint64_t)gbytes * (1ULL << 30) + bytes;
+}
+
+/*
+ * Whether the open environment's regions were made with other settings
+ * than ours.  Berkeley DB adds its overhead to a cache size as it is
+ * set (a quarter, and more), so the size asked for is read back from a
+ * handle of our own, never computed here; the region rounds that up a
+ * little more (by pages), which a 1/64 margin leaves alone while a
+ * change of cache_mb by 1 MiB (1.25 MiB asked) is still seen.
+ */
+static int
+store_env_stale(struct store *st, int cache_mb)
+{
+	DB_ENV		*want = NULL;
+	uint64_t	 cache, have;
+	u_int32_t	 locks = 0;
+
+	if (db_env_create(&want, 0) != 0)
+		return 0;
+	want->set_cachesize(want, 0, (u_int32_t)cache_mb << 20, 1);
+	cache = store_env_cache(want);
+	want->close(want, 0);
+	if (st->env->get_lk_max_locks(st->env, &locks) != 0)
+		return 0;
+	have = store_env_cache(st->env);
+	return have < cache || have > cache + cache / 64 ||
+	    locks != STORE_LOCKS;
+}
+
+/*
+ * Makes the environment's regions again, with the current settings: the
+ * regions (__db.0*) are removed, never a database or a log file, and
+ * only if no other process has them open, which DB_ENV->remove checks
+ * (without DB_FORCE it refuses a region in use).  The environment was
+ * opened, and so recovered, just before.
+ */
+static int
+store_env_renew(struct store *st, const char *dir, int cache_mb)
+{
+	DB_ENV	*env = NULL;
+	int	 rc;
+
+	st->env->close(st->env, 0);
+	st->env = NULL;
+	if ((rc = db_env_create(&env, 0)) == 0) {
+		/* remove frees the handle, whatever it returns. */
+		rc = env->remove(env, dir, 0);
+		if (rc == 0)
+			log_info("store: %s: environment made again for "
+			    "cache_mb = %d", dir, cache_mb);
+		else
+			log_warn("store: %s: cache_mb = %d applies at a start "
+			    "with no other process using the data directory "
+			    "(%s)", dir, cache_mb, db_strerror(rc));
+	}
+	return store_env_open(st, dir, cache_mb);
+}
+
+static const char	store_format_key[] = "format";
+
+/*
+ * Brings an older directory to STORE_FORMAT, or refuses a newer one.
+ * 1 -> 2: the Shared Record's databases are made by store_open_dbs
+ * (DB_CREATE), as any database a format adds; the record is all that
+ * is left to write.  Concurrent openers write the same value.
+ */
+static int
+store_migrate_txn(struct store_txn *t, void *arg)
+{
+	const char	*dir = arg;
+	uint64_t	 format;
+	int		 rc;
+
+	rc = store_kv_get_u64(t, STORE_DB_META, store_format_key,
+	    sizeof(store_format_key) - 1, &format);
+	if (rc == STORE_NOTFOUND)
+		format = 1;
+	else if (rc != STORE_OK)
+		return rc;
+	if (format > STORE_FORMAT) {
+		log_error("store: %s is in data format %llu, written by a "
+		    "newer Tally; this one knows formats up to %d and will "
+		    "not touch it", dir, (unsigned long long)format,
+		    STORE_FORMAT);
+		return STORE_NEWER;
+	}
+	if (format == STORE_FORMAT)
+		return STORE_OK;
+	log_info("store: %s: data format %llu -> %d", dir,
+	    (unsigned long long)format, STORE_FORMAT);
+	return store_kv_put_u64(t, STORE_DB_META, store_format_key,
+	    sizeof(store_format_key) - 1, STORE_FORMAT, 0);
+}
+
+int
+store_open(struct store **out, const char *dir, int cache_mb, int flags)
+{
+	struct store	*st = NULL;
+	char		 probe[1024];
+	struct stat	 sb;
+	int		 rc;
+
+	*out = NULL;
+	if (flags & STORE_CREATE) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			log_error("store: mkdir %s: %s", dir, strerror(errno));
+			return STORE_IO;
+		}
+	} else {
+		snprintf(probe, sizeof(probe), "%s/%s", dir, store_files[0]);
+		if (stat(probe, &sb) < 0)
+			return STORE_NOTINIT;
+	}
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return STORE_NOMEM;
+	if ((rc = store_env_open(st, dir, cache_mb)) != STORE_OK)
+		goto err;
+	if (store_env_stale(st, cache_mb) &&
+	    (rc = store_env_renew(st, dir, cache_mb)) != STORE_OK)
+		goto err;
 	if ((rc = store_open_dbs(st)) != STORE_OK ||
+	    (rc = store_write(st, store_migrate_txn,
+	    (void *)(uintptr_t)dir)) != STORE_OK ||
 	    (rc = store_search_build(st)) != STORE_OK)
 		goto err;
 	*out = st;

@@ -28,6 +28,7 @@ enum store_rc {
 	STORE_IO,		/* any other storage failure */
 	STORE_RECOVER,		/* the environment needs recovery: restart */
 	STORE_NOTINIT,		/* the data directory was never initialised */
+	STORE_NEWER,		/* written by a newer Tally (STORE_FORMAT) */
 	STORE_STOP,		/* a walk's callback: stop here, all is well */
 	/*
 	 * Codes past STORE_STOP and below STORE_USER are the store's own,
@@ -52,10 +53,26 @@ enum store_rc {
 #define STORE_CREATE	0x01	/* store_open: create the data directory */
 
 /*
+ * The format of the data directory this code writes, recorded in it.
+ * 1: no record (up to the release of 2026-12-05, 44d0664); 2: the
+ * Shared Record's databases (shares.db, sharecust.db) and the record.
+ * Raise it with each change an older tallyd could misread, and teach
+ * store_migrate the step.
+ */
+#define STORE_FORMAT	2
+
+/*
  * Opens (and with STORE_CREATE, creates) the environment in dir, running
  * recovery first if a process using it died.  Several processes may have
  * it open at once.  On success *out is owned by the caller and released
  * with store_close().
+ *
+ * A directory of an older format is migrated to STORE_FORMAT, once; one
+ * of a newer format is refused (STORE_NEWER), untouched, since this code
+ * could misread it.  The environment's regions keep the sizes they were
+ * made with: when cache_mb (or the lock table) differs from theirs and
+ * no other process has the environment open, they are made again, so a
+ * new cache_mb applies at the first start with every process stopped.
  */
 int		 store_open(struct store **out, const char *dir, int cache_mb,
 		    int flags);
@@ -91,6 +108,21 @@ int		 store_sync(struct store *);
  * caller's to copy.  One backup at a time.
  */
 int		 store_backup(struct store *, const char *target);
+
+/* The environment's own figures, for GET /metrics. */
+struct store_stats {
+	uint64_t	cache_bytes;		/* the cache's size */
+	uint64_t	cache_hits;		/* pages found in the cache */
+	uint64_t	cache_misses;		/* pages read from disk */
+	uint64_t	locks;			/* locks held now */
+	uint64_t	locks_max;		/* the lock table's size */
+	uint64_t	locks_peak;		/* most held at once */
+	uint64_t	lock_objects;		/* objects locked now */
+	uint64_t	lock_waits;		/* requests that had to wait */
+	uint64_t	deadlocks;
+	uint64_t	webhook_backlog;	/* events queued for delivery */
+};
+int		 store_stats(struct store *, struct store_stats *);
 
 /*
  * Runs fn(txn, arg) in a transaction.  A callback result of STORE_OK

@@ -38,6 +38,12 @@ int	ctl_verify(struct store *, int argc, char *argv[]);
 
 /* ctl_backup.c */
 int	ctl_backup(struct store *, const struct conf *, int argc, char *argv[]);
+/*
+ * tallyctl restore BACKUP [--head FILE] [--accept-fork], tallyd stopped;
+ * st is the current data directory's store, or NULL when it is gone.
+ */
+int	ctl_restore(struct store *, const struct conf *, int argc,
+	    char *argv[]);
 
 /* ctl_policy.c */
 int	ctl_quota(struct store *, int argc, char *argv[]);

@@ -12,7 +12,7 @@ PKGS="build-essential pkg-config libfcgi-dev libjson-c-dev libdb5.3-dev db5.3-ut
 libssl-dev openssl check libcurl4-openssl-dev curl nginx apache2 ca-certificates
 jq libfaketime wrk clang-14 libclang-rt-14-dev
 chromium chromium-driver python3-selenium fonts-dejavu-core poppler-utils
-debhelper lintian mandoc logrotate man-db"
+debhelper lintian mandoc logrotate man-db python3-prometheus-client"
 
 missing=""
 for p in $PKGS; do

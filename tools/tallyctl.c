@@ -75,6 +75,7 @@ static const char ctl_usage_text[] =
 	    "--customer ID\n"
 	    "  verify\n"
 	    "  backup DIR\n"
+	    "  restore BACKUP [--head FILE] [--accept-fork]\n"
 	    "  help | --help | -h | --version\n"
 	    "The configuration is " CONF_DEFAULT_PATH " unless -c names "
 	    "another.\n";
@@ -85,7 +86,7 @@ static const char ctl_usage_text[] =
  */
 static const char *const ctl_commands[] = {
 	"init", "tenant", "key", "export", "signing-key", "verify", "quota",
-	"cadence", "backup", "webhook", "share"
+	"cadence", "backup", "restore", "webhook", "share"
 };
 
 int
@@ -416,6 +417,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_cadence(st, argc, argv);
 	else if (strcmp(argv[0], "backup") == 0)
 		return ctl_backup(st, conf, argc, argv);
+	else if (strcmp(argv[0], "restore") == 0)
+		return ctl_restore(st, conf, argc, argv);
 	else if (strcmp(argv[0], "webhook") == 0)
 		return ctl_webhook(st, conf, argc, argv);
 	else if (strcmp(argv[0], "share") == 0)
@@ -476,8 +479,12 @@ main(int argc, char *argv[])
 	 * error, and never exit.
 	 */
 	ctl_signals();
-	if ((rc = store_open(&st, conf.data_dir, conf.cache_mb,
-	    init ? STORE_CREATE : 0)) != STORE_OK) {
+	rc = store_open(&st, conf.data_dir, conf.cache_mb,
+	    init ? STORE_CREATE : 0);
+	/* restore brings back a lost store: it goes on without one. */
+	if (rc == STORE_NOTINIT && strcmp(argv[0], "restore") == 0)
+		rc = STORE_OK;
+	if (rc != STORE_OK) {
 		fprintf(stderr, "tallyctl: %s: %s\n", conf.data_dir,
 		    store_strerror(rc));
 		return 1;
