@@ -22,6 +22,10 @@ void	api_log_inclusion(struct ctx *);
 void	api_log_consistency(struct ctx *);
 void	api_log_keys(struct ctx *);
 
+/* api_tiles.c: public, the log as C2SP tlog-tiles */
+void	api_log_note(struct ctx *);
+void	api_log_tile(struct ctx *);
+
 /* api_balance.c */
 void	api_derive(struct ctx *);
 void	api_compare(struct ctx *);

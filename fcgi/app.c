@@ -43,6 +43,8 @@ static const struct route routes[] = {
 	{ HTTP_GET,  "/api/v1/log/proof/consistency", api_log_consistency,
 	    ROUTE_PUBLIC },
 	{ HTTP_GET,  "/api/v1/keys",		api_log_keys, ROUTE_PUBLIC },
+	{ HTTP_GET,  "/log/checkpoint",		api_log_note, ROUTE_PUBLIC },
+	{ HTTP_GET,  "/log/tile/**",		api_log_tile, ROUTE_PUBLIC },
 	{ HTTP_POST, "/api/v1/balance/share/*",	api_share_create,
 	    ROUTE_OPTIONAL_BODY },
 	{ HTTP_GET,  "/api/v1/balance/share/*",	api_share_get, 0 },

@@ -31,6 +31,14 @@ router_path_match(const char *pattern, const char *path, struct route_match *m)
 		se = strchr(path, '/');
 		plen = pe ? (size_t)(pe - pattern) : strlen(pattern);
 		slen = se ? (size_t)(se - path) : strlen(path);
+		/* A last "**" takes the rest, raw: its own grammar decides. */
+		if (plen == 2 && strcmp(pattern, "**") == 0) {
+			if (*path == '\0' || m->nparams == ROUTE_PARAMS_MAX ||
+			    strlen(path) > ROUTE_PARAM_LEN)
+				return 0;
+			strcpy(m->params[m->nparams++], path);
+			return 1;
+		}
 		if (plen == 1 && *pattern == '*') {
 			if (slen == 0 || m->nparams == ROUTE_PARAMS_MAX ||
 			    request_decode(path, slen, m->params[m->nparams],

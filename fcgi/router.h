@@ -1,7 +1,9 @@
 /*
  * Routing on method and path.  A pattern is a path whose "*" segments
  * match any one non-empty segment; the matched segments are handed to
- * the handler percent-decoded.  HEAD is served by the GET route.
+ * the handler percent-decoded; a last "**" segment matches the rest of
+ * the path, one segment or more, handed over as it came (not decoded).
+ * HEAD is served by the GET route.
  */
 #ifndef TALLY_ROUTER_H
 #define TALLY_ROUTER_H

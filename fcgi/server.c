@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,14 +217,18 @@ static int
 server_write_head(FCGX_Request *r, const struct request *req,
     const struct response *resp, long content_length)
 {
-	int	i;
+	int	i, cache = 0;
 
+	/* Nothing is cached unless the answer says how (a log tile). */
+	for (i = 0; i < resp->nheaders; i++)
+		cache |= strcasecmp(resp->headers[i].name, "Cache-Control") == 0;
 	FCGX_FPrintF(r->out, "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
-	    "Cache-Control: no-store\r\n"
+	    "%s"
 	    "X-Request-Id: %s\r\n", resp->status,
 	    response_reason(resp->status), resp->content_type != NULL ?
-	    resp->content_type : "application/json", req->id);
+	    resp->content_type : "application/json",
+	    cache ? "" : "Cache-Control: no-store\r\n", req->id);
 	if (content_length >= 0)
 		FCGX_FPrintF(r->out, "Content-Length: %ld\r\n",
 		    content_length);

@@ -399,6 +399,13 @@ int	store_node_put(struct store_txn *, unsigned level, uint64_t index,
 	    const uint8_t hash[STORE_HASH_LEN]);
 int	store_node_get(struct store_txn *, unsigned level, uint64_t index,
 	    uint8_t hash[STORE_HASH_LEN]);
+/*
+ * The n nodes of level from index first on, in one cursor walk, into
+ * out (n * STORE_HASH_LEN bytes): a tile (core/tiles.h).  STORE_NOTFOUND
+ * if the level ends before, STORE_CORRUPT if one is missing between.
+ */
+int	store_node_range(struct store_txn *, unsigned level, uint64_t first,
+	    size_t n, uint8_t *out);
 /* STORE_EXISTS if the leaf hash is indexed already. */
 int	store_leaf_put(struct store_txn *, const uint8_t hash[STORE_HASH_LEN],
 	    uint64_t log_index);

@@ -49,6 +49,47 @@ store_node_get(struct store_txn *t, unsigned level, uint64_t index,
 	return rc;
 }
 
+struct node_range {
+	unsigned	 level;
+	uint64_t	 next, end;
+	uint8_t		*out;
+};
+
+static int
+node_range_record(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct node_range	*r = arg;
+	uint8_t			 want[9];
+
+	/* Nodes of a complete subtree are never missing: a gap is damage. */
+	node_key(want, r->level, r->next);
+	if (klen != sizeof(want) || memcmp(key, want, klen) != 0 ||
+	    vlen != STORE_HASH_LEN)
+		return STORE_CORRUPT;
+	memcpy(r->out, val, STORE_HASH_LEN);
+	r->out += STORE_HASH_LEN;
+	return ++r->next == r->end ? STORE_STOP : STORE_OK;
+}
+
+int
+store_node_range(struct store_txn *t, unsigned level, uint64_t first,
+    size_t n, uint8_t *out)
+{
+	struct node_range	r = { level, first, first + n, out };
+	uint8_t			key[9];
+	int			rc;
+
+	if (n == 0)
+		return STORE_OK;
+	node_key(key, level, first);
+	rc = store_kv_each(t, STORE_DB_TREE, key, sizeof(key),
+	    node_range_record, &r);
+	if (rc == STORE_STOP)
+		return STORE_OK;
+	return rc == STORE_OK ? STORE_NOTFOUND : rc;	/* ended early */
+}
+
 int
 store_leaf_put(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
     uint64_t log_index)

@@ -331,6 +331,8 @@ START_TEST(oom_log)
 	    NULL);
 	oom_route("GET", "/api/v1/log/proof/consistency?from=1&to=3", NULL);
 	oom_route("GET", "/api/v1/keys", NULL);
+	oom_route("GET", "/log/checkpoint", NULL);
+	oom_route("GET", "/log/tile/0/000.p/3", NULL);
 }
 END_TEST
 

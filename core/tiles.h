@@ -1,0 +1,53 @@
+/*
+ * The Merkle tree as C2SP tlog-tiles (c2sp.org/tlog-tiles): tiles of
+ * height 8, the tile <L>/<N> holding the hashes of tree level 8·L from
+ * index 256·N on, 256 of them (a full tile) or W of 1 to 255 (a partial
+ * tile, .p/<W>).  Level 0 holds the leaf hashes.  Every hash in a tile
+ * is the root of a complete subtree, which the store keeps as a node
+ * (store_node_range): a tile is one cursor walk, never a computation.
+ * Entry bundles (tile/entries) do not exist here: leaf data is private
+ * (SPEC 4.2).
+ */
+#ifndef TALLY_TILES_H
+#define TALLY_TILES_H
+
+#include <stdint.h>
+
+#include "../store/store.h"
+
+#define TILES_HEIGHT	8
+#define TILES_WIDTH	256			/* hashes in a full tile */
+#define TILES_LEVEL_MAX	63
+#define TILES_FULL_LEN	(TILES_WIDTH * STORE_HASH_LEN)	/* 8192 bytes */
+
+struct tiles_ref {
+	unsigned	level;
+	uint64_t	index;
+	unsigned	width;		/* 1..256: 256 is the full tile */
+};
+
+/*
+ * Parses "<L>/<N>[.p/<W>]", the part of a tile's path after "tile/",
+ * accepting only the spec's one spelling of each tile: L 0..63 and W
+ * 1..255 in decimal without leading zeros, N in groups of three digits,
+ * all but the last prefixed with "x", no leading "x000" group.  0, or
+ * -1 for anything else ("entries/..." included).
+ */
+int	tiles_path_parse(const char *path, struct tiles_ref *);
+
+enum tiles_result {
+	TILES_OK = 0,
+	TILES_NO_HEAD,		/* nothing signed yet */
+	TILES_BEYOND_HEAD,	/* the newest head does not hold this tile */
+	TILES_FAILED		/* the store failed or memory ran out */
+};
+
+/*
+ * The tile's hashes, width * STORE_HASH_LEN bytes into out, if the tree
+ * of the newest signed head holds all of them (tiles of older heads'
+ * right edges included: they never change).
+ */
+enum tiles_result tiles_read(struct store *, const struct tiles_ref *,
+	    uint8_t out[TILES_FULL_LEN]);
+
+#endif
