@@ -89,6 +89,7 @@ stack_check "memory: streamed 100k-delta receipts, bounded compare (a tallyd of 
 stack_check "abuse: slow clients, half FastCGI records, keys in URLs (a stack of its own)" env B="${B:-build}" "$REPO/tests/e2e/abuse.sh"
 stack_check "keys across rotations (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/rotation.sh"
 stack_check "the Shared Record: links, access codes, the customer's endpoints (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/shared.sh"
+stack_check "the log as C2SP tlog-tiles, read by an independent client (a tallyd of its own, 70,000 deltas)" env B="${B:-build}" "$REPO/tests/e2e/tiles.sh"
 stack_check "operations: /metrics, log_file and SIGHUP, format upgrades, cache_mb, restore without a fork (ops.sh)" env B="${B:-build}" "$REPO/tests/e2e/ops.sh"
 
 # shellcheck source=log.sh
