@@ -88,29 +88,28 @@ done
 for front in nginx:$NGINX apache:$APACHE; do
 	name=${front%%:*} url=${front#*:}
 	echo "== $name"
-	ok() {	# ok WHAT PATH STATUS TYPE CACHE BYTES
-		stack_check "$name: $1" expect "GET $2" "$3 $4 $5 $6" \
-			"$(answer "$url$2")"
+	ok() {	# ok WHAT PATH "STATUS TYPE CACHE BYTES"
+		stack_check "$name: $1" expect "GET $2" "$3" "$(answer "$url$2")"
 	}
 	note=$(curl -s "$url/log/checkpoint" | wc -c)
-	ok "the checkpoint, a bare note" /log/checkpoint 200 \
-		"text/plain;_charset=utf-8" "public,_max-age=5" "$note"
+	ok "the checkpoint, a bare note" /log/checkpoint \
+		"200 text/plain;_charset=utf-8 public,_max-age=5 $note"
 	stack_check "$name: the checkpoint is the API's note" expect note \
 		"$(curl -s "$url/api/v1/log/checkpoint" | jq -j .data.checkpoint)" \
 		"$(curl -s "$url/log/checkpoint")"
-	full="application/octet-stream public,_max-age=31536000,_immutable 8192"
-	edge=application/octet-stream\ public,_max-age=5
+	full="200 application/octet-stream public,_max-age=31536000,_immutable 8192"
+	edge="200 application/octet-stream public,_max-age=5"
 	none="application/json no-store"
-	ok "a full level-0 tile" /log/tile/0/000 200 $full
-	ok "the last full level-0 tile" /log/tile/0/272 200 $full
-	ok "the partial level-0 tile" /log/tile/0/273.p/112 200 $edge 3584
-	ok "a narrower partial tile" /log/tile/0/000.p/5 200 $edge 160
+	ok "a full level-0 tile" /log/tile/0/000 "$full"
+	ok "the last full level-0 tile" /log/tile/0/272 "$full"
+	ok "the partial level-0 tile" /log/tile/0/273.p/112 "$edge 3584"
+	ok "a narrower partial tile" /log/tile/0/000.p/5 "$edge 160"
 	stack_check "$name: a partial tile is its full tile's prefix" cmp -s \
 		<(curl -s "$url/log/tile/0/000.p/5") \
 		<(curl -s "$url/log/tile/0/000" | head -c 160)
-	ok "the full level-1 tile" /log/tile/1/000 200 $full
-	ok "the partial level-1 tile" /log/tile/1/001.p/17 200 $edge 544
-	ok "the partial level-2 tile" /log/tile/2/000.p/1 200 $edge 32
+	ok "the full level-1 tile" /log/tile/1/000 "$full"
+	ok "the partial level-1 tile" /log/tile/1/001.p/17 "$edge 544"
+	ok "the partial level-2 tile" /log/tile/2/000.p/1 "$edge 32"
 	for path in 0/273 0/273.p/113 0/274.p/1 1/001 1/001.p/18 2/000 2/000.p/2 \
 	    3/000.p/1 63/000.p/1 0/x001/000; do
 		stack_check "$name: beyond the tree, $path: 404, no-store" expect "$path" \
