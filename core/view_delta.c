@@ -35,6 +35,16 @@ view_delta_string(struct sbuf *sb, const char *member, const char *s)
 	jcs_string(s, strlen(s), sb);
 }
 
+/* A string with nothing to escape (hex, a time): quoted, not scanned. */
+static void
+view_delta_plain(struct sbuf *sb, const char *member, const char *s)
+{
+	sbuf_adds(sb, member);
+	sbuf_addc(sb, '"');
+	sbuf_adds(sb, s);
+	sbuf_addc(sb, '"');
+}
+
 static void
 view_delta_hash(struct sbuf *sb, const char *member,
     const uint8_t hash[STORE_HASH_LEN])
@@ -42,7 +52,7 @@ view_delta_hash(struct sbuf *sb, const char *member,
 	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
 
 	hex_encode_0x(hash, STORE_HASH_LEN, hex);
-	view_delta_string(sb, member, hex);
+	view_delta_plain(sb, member, hex);
 }
 
 static void
@@ -51,7 +61,7 @@ view_delta_time(struct sbuf *sb, const char *member, int64_t ms)
 	char	when[TIMEFMT_LEN];
 
 	timefmt_rfc3339(ms, when);
-	view_delta_string(sb, member, when);
+	view_delta_plain(sb, member, when);
 }
 
 /* An integer as view_i64 writes it. */
@@ -72,7 +82,7 @@ view_delta_members(const struct store_delta *d, struct sbuf *sb)
 {
 	view_delta_string(sb, "{\"recordId\":", d->record_id);
 	view_delta_string(sb, ",\"receiptId\":", d->receipt_id);
-	view_delta_string(sb, ",\"status\":", view_delta_status(d->status));
+	view_delta_plain(sb, ",\"status\":", view_delta_status(d->status));
 	view_delta_string(sb, ",\"customerId\":", d->customer_id);
 	/* An amount: its exact decimal text, as view_amount. */
 	sbuf_adds(sb, ",\"delta\":");
@@ -302,7 +312,7 @@ view_delta_export_write(const struct store_delta *d, struct sbuf *sb)
 	else
 		sbuf_adds(sb, ",\"adjusts\":null");
 	hex_encode(d->salt, STORE_HASH_LEN, salt);
-	view_delta_string(sb, ",\"salt\":", salt);
+	view_delta_plain(sb, ",\"salt\":", salt);
 	sbuf_adds(sb, ",\"leafData\":");
 	jcs_string(d->leaf_data, d->leaf_len, sb);
 	sbuf_addc(sb, '}');
