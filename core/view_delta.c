@@ -22,9 +22,11 @@
  * A delta's JSON shape has one definition: the writer below, which
  * appends its text to an sbuf.  A derive page writes a hundred of them
  * straight into the answer's text; the json-c forms (view_delta,
- * view_record), which other views extend (a status's proof, an export
- * line), are read back from that text.  The bytes are those view_text
- * writes of the same members: JCS string escapes, each number's text.
+ * view_record, view_delta_export), for the answers that extend them or
+ * hand json-c on (a status with its proof, emit's answer, tallyctl's
+ * export), are read back from that text with jsonin: ~3 µs a delta,
+ * where one object is built.  The bytes are those view_text writes of
+ * the same members: JCS string escapes, each number's own text.
  */
 
 /* A string member; member is its separator and quoted name. */
