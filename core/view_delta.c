@@ -6,13 +6,13 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "../common/hex.h"
 #include "../common/jcs.h"
-#include "../common/jsonin.h"
 #include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "ledger.h"
@@ -21,12 +21,11 @@
 /*
  * A delta's JSON shape has one definition: the writer below, which
  * appends its text to an sbuf.  A derive page writes a hundred of them
- * straight into the answer's text; the json-c forms (view_delta,
- * view_record, view_delta_export), for the answers that extend them or
- * hand json-c on (a status with its proof, emit's answer, tallyctl's
- * export), are read back from that text with jsonin: ~3 µs a delta,
- * where one object is built.  The bytes are those view_text writes of
- * the same members: JCS string escapes, each number's own text.
+ * straight into the answer's text, and every other view of a delta (emit's
+ * answer, a status with its proof, tallyctl's export) is that text as a
+ * value (view_raw), so no json-c object is built per delta anywhere.  The
+ * bytes are those view_text writes of the same members: JCS string
+ * escapes, each number's own text.
  */
 
 /* A string member; member is its separator and quoted name. */
@@ -120,8 +119,9 @@ view_delta_write(const struct store_delta *d, struct sbuf *sb)
 	sbuf_addc(sb, '}');
 }
 
-void
-view_record_write(const struct store_delta *d, struct sbuf *sb)
+/* view_record's members, the object left open. */
+static void
+view_record_members(const struct store_delta *d, struct sbuf *sb)
 {
 	view_delta_members(d, sb);
 	view_delta_metadata(d, sb);
@@ -135,37 +135,30 @@ view_record_write(const struct store_delta *d, struct sbuf *sb)
 		view_delta_time(sb, ",\"verifiedAt\":", d->verified_ms);
 	else
 		sbuf_adds(sb, ",\"verifiedAt\":null");
+}
+
+void
+view_record_write(const struct store_delta *d, struct sbuf *sb)
+{
+	view_record_members(d, sb);
 	sbuf_addc(sb, '}');
 }
 
-/* What write makes of d, read back as json-c; NULL (remembered) on OOM. */
+/* What write makes of d, as a value; NULL (remembered) out of memory. */
 static struct json_object *
-view_delta_parsed(const struct store_delta *d,
+view_delta_value(const struct store_delta *d,
     void (*write)(const struct store_delta *, struct sbuf *))
 {
-	struct sbuf		 sb = { 0 };
-	struct json_object	*o = NULL;
-	char			 err[160];
+	struct sbuf	sb = { 0 };
 
 	write(d, &sb);
-	/* Written here, so valid: failing, it ran out of memory. */
-	if (!sb.oom && jsonin_parse(sb.buf, sb.len, &o, err,
-	    sizeof(err)) < 0)
-		o = NULL;
-	sbuf_free(&sb);
-	return view_check(o);
+	return view_raw(sbuf_take(&sb, NULL));
 }
 
 struct json_object *
 view_delta(const struct store_delta *d)
 {
-	return view_delta_parsed(d, view_delta_write);
-}
-
-struct json_object *
-view_record(const struct store_delta *d)
-{
-	return view_delta_parsed(d, view_record_write);
+	return view_delta_value(d, view_delta_write);
 }
 
 void
@@ -285,20 +278,29 @@ struct json_object *
 view_record_proved(const struct store_delta *d, const struct store_sth *head,
     const uint8_t (*proof)[STORE_HASH_LEN], size_t len)
 {
-	struct json_object	*o, *p;
+	struct json_object	*p;
+	struct sbuf		 sb = { 0 };
+	char			*text;
+	size_t			 tlen;
 
-	if ((o = view_record(d)) == NULL)
-		return NULL;
+	view_record_members(d, &sb);
 	if (d->status != STORE_DELTA_VERIFIED) {
-		view_put_null(o, "proof");
-		return o;
+		sbuf_adds(&sb, ",\"proof\":null}");
+		return view_raw(sbuf_take(&sb, NULL));
 	}
 	if ((p = view_delta_proof(d, head)) != NULL) {
 		view_put(p, "inclusionProof", view_hashes(proof, len));
 		view_put(p, "checkpoint", view_string(head->note));
 	}
-	view_put(o, "proof", p);
-	return o;
+	if ((text = view_text(p, &tlen)) == NULL) {
+		sbuf_free(&sb);
+		return view_check(NULL);
+	}
+	sbuf_adds(&sb, ",\"proof\":");
+	sbuf_add(&sb, text, tlen);
+	sbuf_addc(&sb, '}');
+	free(text);
+	return view_raw(sbuf_take(&sb, NULL));
 }
 
 /* An export line: view_delta's members, metadata, adjusts, salt, leaf. */
@@ -323,5 +325,5 @@ view_delta_export_write(const struct store_delta *d, struct sbuf *sb)
 struct json_object *
 view_delta_export(const struct store_delta *d)
 {
-	return view_delta_parsed(d, view_delta_export_write);
+	return view_delta_value(d, view_delta_export_write);
 }
