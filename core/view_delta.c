@@ -119,7 +119,7 @@ view_delta_write(const struct store_delta *d, struct sbuf *sb)
 	sbuf_addc(sb, '}');
 }
 
-/* view_record's members, the object left open. */
+/* view_record_write's members, the object left open. */
 static void
 view_record_members(const struct store_delta *d, struct sbuf *sb)
 {
