@@ -262,6 +262,23 @@ view_amount(const char *decimal_text)
 }
 
 struct json_object *
+view_raw(char *text)
+{
+	struct json_object	*v;
+
+	if (text == NULL)
+		return view_check(NULL);
+	if ((v = json_object_new_double(0.0)) == NULL) {
+		free(text);
+		return view_check(NULL);
+	}
+	/* view_write writes the userdata as is, as an amount's text. */
+	json_object_set_serializer(v, json_object_userdata_to_json_string,
+	    text, json_object_free_userdata);
+	return v;
+}
+
+struct json_object *
 view_decimal(decimal_t v)
 {
 	char	text[DECIMAL_MAX];
@@ -343,31 +360,6 @@ view_delta_status(enum store_delta_status s)
 	case STORE_DELTA_FAILED:	return "FAILED";
 	default:			return "QUEUED";
 	}
-}
-
-struct json_object *
-view_delta(const struct store_delta *d)
-{
-	struct json_object	*o;
-
-	if ((o = view_object()) == NULL)
-		return NULL;
-	view_put(o, "recordId", view_string(d->record_id));
-	view_put(o, "receiptId", view_string(d->receipt_id));
-	view_put(o, "status", view_string(view_delta_status(d->status)));
-	view_put(o, "customerId", view_string(d->customer_id));
-	view_put(o, "delta", view_amount(d->delta));
-	view_put(o, "reason", view_string(d->reason));
-	if (d->has_reference)
-		view_put(o, "referenceId", view_string(d->reference_id));
-	else
-		view_put_null(o, "referenceId");
-	view_put(o, "sequenceNumber", view_i64((int64_t)d->seq));
-	view_put(o, "logIndex", view_i64((int64_t)d->log_index));
-	view_put(o, "contentHash", view_hash(d->content_hash));
-	view_put(o, "leafHash", view_hash(d->leaf_hash));
-	view_put(o, "createdAt", view_time(d->created_ms));
-	return o;
 }
 
 struct json_object *

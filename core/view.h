@@ -76,6 +76,11 @@ struct json_object *view_i64(int64_t);
 struct json_object *view_bool(int);
 /* A JSON number holding an exact decimal text, written as is. */
 struct json_object *view_amount(const char *decimal_text);
+/*
+ * A value whose JSON text is given (malloc'd, taken; NULL is remembered
+ * as out of memory), written as is: a list rendered as text (below).
+ */
+struct json_object *view_raw(char *text);
 /* An exact amount as such a number. */
 struct json_object *view_decimal(decimal_t);
 /* A hash as the API writes every hash: "0x" and lowercase hex. */
@@ -108,10 +113,26 @@ struct json_object *view_retry_after(long long seconds);
 
 /* QUEUED | VERIFIED | FAILED, as the API names a delta's status. */
 const char	*view_delta_status(enum store_delta_status);
-/* The API's view of a recorded delta (SPEC 3.1 response fields). */
+/*
+ * The API's view of a recorded delta (SPEC 3.1 response fields), as JSON
+ * text appended to sb (out of memory: sb->oom), and as a value: that
+ * text as view_raw makes it, to be written or put, not added to.  Every
+ * view of a delta below is such a value.
+ */
+void	view_delta_write(const struct store_delta *, struct sbuf *sb);
 struct json_object *view_delta(const struct store_delta *);
 /* All of a recorded delta: the above, metadata, adjusts and verifiedAt. */
-struct json_object *view_record(const struct store_delta *);
+void	view_record_write(const struct store_delta *, struct sbuf *sb);
+/*
+ * A page of recorded deltas written as text as they are read, with no
+ * json-c object per delta: begin empties sb (again when a reading starts
+ * over), add appends a view_record_write, end closes the list and hands it
+ * over as a value (view_raw), leaving sb empty.  Out of memory: sb->oom
+ * after begin or add, a NULL (remembered) from end.
+ */
+void	view_records_begin(struct sbuf *sb);
+void	view_records_add(struct sbuf *sb, const struct store_delta *);
+struct json_object *view_records_end(struct sbuf *sb);
 
 struct ledger_item;
 struct ledger_request;
@@ -126,7 +147,11 @@ struct json_object *view_batch(const struct ledger_request *);
 /* Where a delta sits in the tree a head signs: hashes, index, size, root. */
 struct json_object *view_delta_proof(const struct store_delta *,
 	    const struct store_sth *head);
-/* A delta's status (SPEC 3.3): view_record and, once verified, its proof. */
+/*
+ * A delta's status (SPEC 3.3): view_record_write's members and, once
+ * verified, its proof (the thread's view failure is forgotten, as by
+ * view_text: call it first, not inside another builder).
+ */
 struct json_object *view_record_proved(const struct store_delta *,
 	    const struct store_sth *head,
 	    const uint8_t (*proof)[STORE_HASH_LEN], size_t len);

@@ -4,41 +4,183 @@
  * event's alike), a delta's status with its proof, and tallyctl's
  * export line.
  */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <json-c/json.h>
 
 #include "../common/hex.h"
+#include "../common/jcs.h"
+#include "../common/sbuf.h"
+#include "../common/timefmt.h"
 #include "ledger.h"
 #include "view.h"
 
-/* The delta's metadata as the object it was sent as, or null. */
+/*
+ * A delta's JSON shape has one definition: the writer below, which
+ * appends its text to an sbuf.  A derive page writes a hundred of them
+ * straight into the answer's text, and every other view of a delta (emit's
+ * answer, a status with its proof, tallyctl's export) is that text as a
+ * value (view_raw), so no json-c object is built per delta anywhere.  The
+ * bytes are those view_text writes of the same members: JCS string
+ * escapes, each number's own text.
+ */
+
+/* A string member; member is its separator and quoted name. */
 static void
-view_delta_metadata(struct json_object *o, const struct store_delta *d)
+view_delta_string(struct sbuf *sb, const char *member, const char *s)
 {
-	if (d->metadata != NULL)
-		view_put_parsed(o, "metadata", d->metadata);
+	sbuf_adds(sb, member);
+	jcs_string(s, strlen(s), sb);
+}
+
+/* A string with nothing to escape (hex, a time): quoted, not scanned. */
+static void
+view_delta_plain(struct sbuf *sb, const char *member, const char *s)
+{
+	sbuf_adds(sb, member);
+	sbuf_addc(sb, '"');
+	sbuf_adds(sb, s);
+	sbuf_addc(sb, '"');
+}
+
+static void
+view_delta_hash(struct sbuf *sb, const char *member,
+    const uint8_t hash[STORE_HASH_LEN])
+{
+	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
+
+	hex_encode_0x(hash, STORE_HASH_LEN, hex);
+	view_delta_plain(sb, member, hex);
+}
+
+static void
+view_delta_time(struct sbuf *sb, const char *member, int64_t ms)
+{
+	char	when[TIMEFMT_LEN];
+
+	timefmt_rfc3339(ms, when);
+	view_delta_plain(sb, member, when);
+}
+
+/* An integer as view_i64 writes it. */
+static void
+view_delta_int(struct sbuf *sb, const char *member, int64_t v)
+{
+	char	text[24];
+	int	n;
+
+	n = snprintf(text, sizeof(text), "%" PRId64, v);
+	sbuf_adds(sb, member);
+	sbuf_add(sb, text, (size_t)n);
+}
+
+/* view_delta's members, after an opening brace, the object left open. */
+static void
+view_delta_members(const struct store_delta *d, struct sbuf *sb)
+{
+	view_delta_string(sb, "{\"recordId\":", d->record_id);
+	view_delta_string(sb, ",\"receiptId\":", d->receipt_id);
+	view_delta_plain(sb, ",\"status\":", view_delta_status(d->status));
+	view_delta_string(sb, ",\"customerId\":", d->customer_id);
+	/* An amount: its exact decimal text, as view_amount. */
+	sbuf_adds(sb, ",\"delta\":");
+	sbuf_adds(sb, d->delta);
+	view_delta_string(sb, ",\"reason\":", d->reason);
+	if (d->has_reference)
+		view_delta_string(sb, ",\"referenceId\":", d->reference_id);
 	else
-		view_put_null(o, "metadata");
+		sbuf_adds(sb, ",\"referenceId\":null");
+	view_delta_int(sb, ",\"sequenceNumber\":", (int64_t)d->seq);
+	view_delta_int(sb, ",\"logIndex\":", (int64_t)d->log_index);
+	view_delta_hash(sb, ",\"contentHash\":", d->content_hash);
+	view_delta_hash(sb, ",\"leafHash\":", d->leaf_hash);
+	view_delta_time(sb, ",\"createdAt\":", d->created_ms);
+}
+
+/*
+ * The metadata as it was sent, or null.  Tally stores it canonical (RFC
+ * 8785, integers within 2^53), which is what jsonin and view_text make
+ * of it again, so its text goes in as it is.
+ */
+static void
+view_delta_metadata(const struct store_delta *d, struct sbuf *sb)
+{
+	sbuf_adds(sb, ",\"metadata\":");
+	sbuf_adds(sb, d->metadata != NULL ? d->metadata : "null");
+}
+
+void
+view_delta_write(const struct store_delta *d, struct sbuf *sb)
+{
+	view_delta_members(d, sb);
+	sbuf_addc(sb, '}');
+}
+
+/* view_record_write's members, the object left open. */
+static void
+view_record_members(const struct store_delta *d, struct sbuf *sb)
+{
+	view_delta_members(d, sb);
+	view_delta_metadata(d, sb);
+	if (d->adjusts[0] != '\0') {
+		view_delta_string(sb, ",\"adjusts\":{\"recordId\":",
+		    d->adjusts);
+		sbuf_addc(sb, '}');
+	} else
+		sbuf_adds(sb, ",\"adjusts\":null");
+	if (d->verified_ms != 0)
+		view_delta_time(sb, ",\"verifiedAt\":", d->verified_ms);
+	else
+		sbuf_adds(sb, ",\"verifiedAt\":null");
+}
+
+void
+view_record_write(const struct store_delta *d, struct sbuf *sb)
+{
+	view_record_members(d, sb);
+	sbuf_addc(sb, '}');
+}
+
+/* What write makes of d, as a value; NULL (remembered) out of memory. */
+static struct json_object *
+view_delta_value(const struct store_delta *d,
+    void (*write)(const struct store_delta *, struct sbuf *))
+{
+	struct sbuf	sb = { 0 };
+
+	write(d, &sb);
+	return view_raw(sbuf_take(&sb, NULL));
 }
 
 struct json_object *
-view_record(const struct store_delta *d)
+view_delta(const struct store_delta *d)
 {
-	struct json_object	*o, *adjusts;
+	return view_delta_value(d, view_delta_write);
+}
 
-	if ((o = view_delta(d)) == NULL)
-		return NULL;
-	view_delta_metadata(o, d);
-	if (d->adjusts[0] != '\0') {
-		if ((adjusts = view_object()) != NULL)
-			view_put(adjusts, "recordId", view_string(d->adjusts));
-		view_put(o, "adjusts", adjusts);
-	} else
-		view_put_null(o, "adjusts");
-	if (d->verified_ms != 0)
-		view_put(o, "verifiedAt", view_time(d->verified_ms));
-	else
-		view_put_null(o, "verifiedAt");
-	return o;
+void
+view_records_begin(struct sbuf *sb)
+{
+	sbuf_reset(sb);
+	sbuf_addc(sb, '[');
+}
+
+void
+view_records_add(struct sbuf *sb, const struct store_delta *d)
+{
+	if (sb->len > 1)
+		sbuf_addc(sb, ',');
+	view_record_write(d, sb);
+}
+
+struct json_object *
+view_records_end(struct sbuf *sb)
+{
+	sbuf_addc(sb, ']');
+	return view_raw(sbuf_take(sb, NULL));
 }
 
 /* The API's error code for an item that was not recorded. */
@@ -136,36 +278,52 @@ struct json_object *
 view_record_proved(const struct store_delta *d, const struct store_sth *head,
     const uint8_t (*proof)[STORE_HASH_LEN], size_t len)
 {
-	struct json_object	*o, *p;
+	struct json_object	*p;
+	struct sbuf		 sb = { 0 };
+	char			*text;
+	size_t			 tlen;
 
-	if ((o = view_record(d)) == NULL)
-		return NULL;
+	view_record_members(d, &sb);
 	if (d->status != STORE_DELTA_VERIFIED) {
-		view_put_null(o, "proof");
-		return o;
+		sbuf_adds(&sb, ",\"proof\":null}");
+		return view_raw(sbuf_take(&sb, NULL));
 	}
 	if ((p = view_delta_proof(d, head)) != NULL) {
 		view_put(p, "inclusionProof", view_hashes(proof, len));
 		view_put(p, "checkpoint", view_string(head->note));
 	}
-	view_put(o, "proof", p);
-	return o;
+	if ((text = view_text(p, &tlen)) == NULL) {
+		sbuf_free(&sb);
+		return view_check(NULL);
+	}
+	sbuf_adds(&sb, ",\"proof\":");
+	sbuf_add(&sb, text, tlen);
+	sbuf_addc(&sb, '}');
+	free(text);
+	return view_raw(sbuf_take(&sb, NULL));
+}
+
+/* An export line: view_delta's members, metadata, adjusts, salt, leaf. */
+static void
+view_delta_export_write(const struct store_delta *d, struct sbuf *sb)
+{
+	char	salt[2 * STORE_HASH_LEN + 1];
+
+	view_delta_members(d, sb);
+	view_delta_metadata(d, sb);
+	if (d->adjusts[0] != '\0')
+		view_delta_string(sb, ",\"adjusts\":", d->adjusts);
+	else
+		sbuf_adds(sb, ",\"adjusts\":null");
+	hex_encode(d->salt, STORE_HASH_LEN, salt);
+	view_delta_plain(sb, ",\"salt\":", salt);
+	sbuf_adds(sb, ",\"leafData\":");
+	jcs_string(d->leaf_data, d->leaf_len, sb);
+	sbuf_addc(sb, '}');
 }
 
 struct json_object *
 view_delta_export(const struct store_delta *d)
 {
-	struct json_object	*o;
-	char			 salt[2 * STORE_HASH_LEN + 1];
-
-	if ((o = view_delta(d)) == NULL)
-		return NULL;
-	view_delta_metadata(o, d);
-	view_put_optional(o, "adjusts", d->adjusts[0] != '\0' ?
-	    d->adjusts : NULL);
-	hex_encode(d->salt, STORE_HASH_LEN, salt);
-	view_put(o, "salt", view_string(salt));
-	view_put(o, "leafData", view_check(json_object_new_string_len(
-	    d->leaf_data, (int)d->leaf_len)));
-	return o;
+	return view_delta_value(d, view_delta_export_write);
 }

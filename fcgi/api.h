@@ -102,11 +102,12 @@ int	api_page_start(struct api_page *);
 int	api_page_wants(struct api_page *);
 void	api_page_answer(struct ctx *, struct api_page *, const char *name);
 /*
- * A balance_pager's two ends for a page of recorded deltas (view_record)
- * in the array *(struct json_object **)list.
+ * A balance_pager's two ends for a page of recorded deltas, written as
+ * text (view_records_begin, view_records_add) into the struct sbuf page;
+ * view_records_end makes the list of it.
  */
-int	api_records_begin(void *list);
-int	api_records_add(struct store_delta *, void *list);
+int	api_records_begin(void *page);
+int	api_records_add(struct store_delta *, void *page);
 /* An amount as text: 0, or -1 after a 400 naming name. */
 int	api_amount(struct ctx *, const char *name, const char *text,
 	    decimal_t *);

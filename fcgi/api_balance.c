@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/sbuf.h"
 #include "../core/balance.h"
 #include "../core/compare.h"
 #include "../core/ids.h"
@@ -32,7 +33,7 @@ api_derive(struct ctx *c)
 {
 	struct balance_scope	 scope;
 	struct balance		 b;
-	struct json_object	*deltas = NULL;
+	struct sbuf		 deltas = { 0 };
 	struct balance_pager	 pager = { api_records_begin, api_records_add,
 				    &deltas };
 	const char		*customer = c->match.params[0];
@@ -50,13 +51,13 @@ api_derive(struct ctx *c)
 	res = balance_read(c->app->store, c->who.tenant, c->who.env, customer,
 	    &scope, offset, limit, &pager, &b);
 	if (res != BALANCE_OK) {
-		json_object_put(deltas);
+		sbuf_free(&deltas);
 		api_balance_fail(c, res, customer, &scope, NULL, NULL);
 		return;
 	}
 	start = balance_start(&scope, &b, given, start);
 	response_success(c->resp, 200, view_derive(customer, &scope, &b,
-	    start, deltas, limit, offset));
+	    start, view_records_end(&deltas), limit, offset));
 }
 
 /* Their list: [{referenceId, delta}]; 0, or -1 after a 400. */

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "../core/balance.h"
 #include "../core/ids.h"
@@ -86,20 +87,21 @@ api_unavailable(struct ctx *c)
 }
 
 int
-api_records_begin(void *list)
+api_records_begin(void *page)
 {
-	struct json_object	**a = list;
+	struct sbuf	*sb = page;
 
-	json_object_put(*a);
-	return (*a = view_array()) == NULL ? STORE_NOMEM : STORE_OK;
+	view_records_begin(sb);
+	return sb->oom ? STORE_NOMEM : STORE_OK;
 }
 
 int
-api_records_add(struct store_delta *d, void *list)
+api_records_add(struct store_delta *d, void *page)
 {
-	struct json_object	**a = list;
+	struct sbuf	*sb = page;
 
-	return view_push(*a, view_record(d)) < 0 ? STORE_NOMEM : STORE_OK;
+	view_records_add(sb, d);
+	return sb->oom ? STORE_NOMEM : STORE_OK;
 }
 
 void

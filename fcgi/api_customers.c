@@ -1,8 +1,7 @@
 /* Customers, usage and gaps (SPEC 3.9). */
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "../common/sbuf.h"
 #include "../core/balance.h"
 #include "../core/customer.h"
 #include "../core/gaps.h"
@@ -47,7 +46,7 @@ api_customer(struct ctx *c)
 {
 	struct balance_scope	 scope = { .kind = BALANCE_ALL };
 	struct customer_page	 cp;
-	struct json_object	*items = NULL;
+	struct sbuf		 items = { 0 };
 	struct balance_pager	 pager = { api_records_begin, api_records_add,
 				    &items };
 	const char		*customer = c->match.params[0];
@@ -65,13 +64,13 @@ api_customer(struct ctx *c)
 	res = customer_read(c->app->store, c->who.tenant, c->who.env, customer,
 	    &scope, page, limit, &pager, &cp);
 	if (res != BALANCE_OK) {
-		json_object_put(items);
+		sbuf_free(&items);
 		api_balance_fail(c, res, customer, NULL, NULL, NULL);
 		return;
 	}
 	response_success(c->resp, 200, view_customer(customer, &cp.b, &scope,
 	    cp.has_latest ? &cp.latest : NULL, cp.cadence_ms, cp.cadence_own,
-	    view_activity(items, cp.total, page, limit)));
+	    view_activity(view_records_end(&items), cp.total, page, limit)));
 }
 
 void

@@ -20,6 +20,7 @@ Suite	*audit_suite(void);
 Suite	*webhook_suite(void);
 Suite	*oom_suite(void);
 Suite	*share_suite(void);
+Suite	*view_suite(void);
 
 /* A fresh empty directory under $TMPDIR; removed with tmpdir_remove. */
 void	tmpdir_make(char *path, size_t len);

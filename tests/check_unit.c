@@ -117,6 +117,7 @@ main(void)
 	srunner_add_suite(sr, audit_suite());
 	srunner_add_suite(sr, webhook_suite());
 	srunner_add_suite(sr, share_suite());
+	srunner_add_suite(sr, view_suite());
 #if !defined(__SANITIZE_ADDRESS__)
 	srunner_add_suite(sr, oom_suite());	/* malloc is ASan's there */
 #endif
