@@ -62,6 +62,12 @@ scope_month(struct balance_scope *s, enum balance_scope_kind kind, int month)
 	s->end_ms = timefmt_month_start(month + 1);
 }
 
+void
+balance_scope_month(struct balance_scope *s, int month)
+{
+	scope_month(s, BALANCE_PERIOD, month);
+}
+
 static int
 scope_custom(struct balance_scope *s, const char *start, const char *end,
     struct balance_error *err)

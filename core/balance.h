@@ -60,6 +60,8 @@ typedef int	(*balance_field_fn)(void *arg, const char *name, char *out,
  */
 int	balance_scope_parse(balance_field_fn, void *arg, int64_t now_ms,
 	    struct balance_scope *, struct balance_error *err);
+/* The scope of one UTC month (period=YYYY-MM), its bounds set. */
+void	balance_scope_month(struct balance_scope *, int month);
 
 /* A customer's verified deltas in a scope. */
 struct balance {

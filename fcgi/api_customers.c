@@ -46,6 +46,7 @@ api_customer(struct ctx *c)
 {
 	struct balance_scope	 scope = { .kind = BALANCE_ALL };
 	struct customer_page	 cp;
+	int			 month;
 	struct sbuf		 items = { 0 };
 	struct balance_pager	 pager = { api_records_begin, api_records_add,
 				    &items };
@@ -57,10 +58,10 @@ api_customer(struct ctx *c)
 	    api_query_range(c, "deltaPage", 1, UINT32_MAX, &page) < 0 ||
 	    api_query_range(c, "deltaLimit", 1, ACTIVITY_LIMIT_MAX,
 	    &limit) < 0 ||
-	    api_query_period(c, &scope.month) < 0)
+	    api_query_period(c, &month) < 0)
 		return;
-	if (scope.month >= 0)
-		scope.kind = BALANCE_PERIOD;
+	if (month >= 0)
+		balance_scope_month(&scope, month);
 	res = customer_read(c->app->store, c->who.tenant, c->who.env, customer,
 	    &scope, page, limit, &pager, &cp);
 	if (res != BALANCE_OK) {

@@ -595,6 +595,11 @@ START_TEST(customers_list_and_detail)
 	fetch(&r, key, "/api/v1/balance/customers/%s?period=2020-01", a);
 	assert_ok(&r, 200);
 	ck_assert_int_eq(get_int(r.json, "data.totalDeltas"), 0);
+	/* The scope says the month's bounds, as derive's does. */
+	ck_assert_str_eq(get_str(r.json, "data.scope.startDate"),
+	    "2020-01-01T00:00:00.000Z");
+	ck_assert_str_eq(get_str(r.json, "data.scope.endDate"),
+	    "2020-02-01T00:00:00.000Z");
 	ck_assert_int_eq(json_object_array_length(get(r.json,
 	    "data.recentActivity.items")), 0);
 	reply_free(&r);
