@@ -13,26 +13,67 @@ timefmt_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Days since 1970-01-01 as a proleptic Gregorian date (Howard Hinnant's
+ * civil_from_days): eras of 400 years, years starting in March so the leap
+ * day is the last of its year.  Exact for every int64_t day count a
+ * millisecond can reach.
+ */
+static void
+timefmt_civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t		era;
+	unsigned	doe, yoe, doy, mp;
+
+	days += 719468;			/* from 1970-01-01 to 0000-03-01 */
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = (unsigned)(days - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* v as n decimal digits, zero padded, at out. */
+static void
+timefmt_put(char *out, unsigned v, int n)
+{
+	while (n-- > 0) {
+		out[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * By arithmetic rather than gmtime_r and strftime, which cost a fifth of
+ * rendering a delta.  Floor division, so times before 1970 print correctly.
+ * Years outside 1000-9999 have no four-digit form: they print as zeros,
+ * as the strftime version did.
+ */
 void
 timefmt_rfc3339(int64_t ms, char out[TIMEFMT_LEN])
 {
-	struct tm	tm;
-	time_t		secs;
-	int		frac;
+	int64_t		days, y;
+	unsigned	m, d, msday;
 
-	/* Floor division, so times before 1970 still print correctly. */
-	secs = (time_t)(ms / 1000);
-	frac = (int)(ms % 1000);
-	if (frac < 0) {
-		frac += 1000;
-		secs--;
-	}
-	if (gmtime_r(&secs, &tm) == NULL ||
-	    strftime(out, TIMEFMT_LEN, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
-		snprintf(out, TIMEFMT_LEN, "0000-00-00T00:00:00.000Z");
+	days = ms / 86400000;
+	msday = (unsigned)(ms % 86400000 + (ms % 86400000 < 0 ? 86400000 : 0));
+	days -= ms % 86400000 < 0;
+	timefmt_civil(days, &y, &m, &d);
+	if (y < 1000 || y > 9999) {
+		memcpy(out, "0000-00-00T00:00:00.000Z", TIMEFMT_LEN);
 		return;
 	}
-	snprintf(out + 19, TIMEFMT_LEN - 19, ".%03dZ", frac);
+	memcpy(out, "YYYY-MM-DDTHH:MM:SS.mmmZ", TIMEFMT_LEN);
+	timefmt_put(out, (unsigned)y, 4);
+	timefmt_put(out + 5, m, 2);
+	timefmt_put(out + 8, d, 2);
+	timefmt_put(out + 11, msday / 3600000, 2);
+	timefmt_put(out + 14, msday / 60000 % 60, 2);
+	timefmt_put(out + 17, msday / 1000 % 60, 2);
+	timefmt_put(out + 20, msday % 1000, 3);
 }
 
 int

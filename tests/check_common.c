@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -241,6 +242,90 @@ START_TEST(timefmt_forms)
 	timefmt_rfc3339(-1, out);
 	ck_assert_str_eq(out, "1969-12-31T23:59:59.999Z");
 	ck_assert(timefmt_now_ms() > 1769904000000LL);
+}
+END_TEST
+
+/* The strftime form timefmt_rfc3339 replaced: the reference it must match. */
+static void
+timefmt_reference(int64_t ms, char out[TIMEFMT_LEN])
+{
+	struct tm	tm;
+	time_t		secs;
+	int		frac;
+
+	secs = (time_t)(ms / 1000);
+	frac = (int)(ms % 1000);
+	if (frac < 0) {
+		frac += 1000;
+		secs--;
+	}
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(out, TIMEFMT_LEN, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+		snprintf(out, TIMEFMT_LEN, "0000-00-00T00:00:00.000Z");
+		return;
+	}
+	snprintf(out + 19, TIMEFMT_LEN - 19, ".%03dZ", frac);
+}
+
+static void
+timefmt_same(int64_t ms)
+{
+	char	got[TIMEFMT_LEN], want[TIMEFMT_LEN];
+
+	timefmt_rfc3339(ms, got);
+	timefmt_reference(ms, want);
+	ck_assert_msg(strcmp(got, want) == 0, "%lld: %s, not %s",
+	    (long long)ms, got, want);
+}
+
+START_TEST(timefmt_matches_gmtime)
+{
+	/* Leap and non-leap century years, the epoch, the four-digit ends. */
+	static const int	years[] = { 1000, 1600, 1899, 1900, 1904, 1969,
+	    1970, 1999, 2000, 2024, 2026, 2100, 2400, 9999 };
+	static const int64_t	edges[] = { 0, 1, 999, 1000, 59999, 60000,
+	    3599999, 3600000, 86399999 };
+	static const int64_t	far[] = { INT64_MIN, INT64_MIN + 1, INT64_MAX,
+	    -30610224000001LL, -30610224000000LL, 253402300799999LL,
+	    253402300800000LL, -86400000LL * 1000000000 };
+	struct tm	tm = { 0 };
+	int64_t		start, ms;
+	uint64_t	x = 0x9e3779b97f4a7c15ULL;
+	size_t		i, j;
+	int		mon, day;
+
+	for (i = 0; i < sizeof(far) / sizeof(far[0]); i++)
+		timefmt_same(far[i]);
+	/* Every ms edge of the day around each month's first and last day. */
+	for (i = 0; i < sizeof(years) / sizeof(years[0]); i++)
+		for (mon = 0; mon < 12; mon++) {
+			tm.tm_year = years[i] - 1900;
+			tm.tm_mon = mon;
+			tm.tm_mday = 1;
+			start = (int64_t)timegm(&tm) * 1000;
+			for (j = 0; j < sizeof(edges) / sizeof(edges[0]); j++) {
+				timefmt_same(start + edges[j]);
+				timefmt_same(start - 1 - edges[j]);
+			}
+		}
+	/* Every day from 1899 to 2101, at its first ms and the one before. */
+	tm.tm_year = -1;
+	tm.tm_mon = 0;
+	tm.tm_mday = 1;
+	start = (int64_t)timegm(&tm) * 1000;
+	for (day = 0; day < 203 * 365; day++) {
+		timefmt_same(start + (int64_t)day * 86400000);
+		timefmt_same(start + (int64_t)day * 86400000 - 1);
+	}
+	/* A pseudo-random sweep (xorshift) over 1670-2270, ±300 years. */
+	for (i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ms = (int64_t)(x % (600ULL * 31556952000ULL)) -
+		    300LL * 31556952000LL;
+		timefmt_same(ms);
+	}
 }
 END_TEST
 
@@ -512,6 +597,7 @@ common_suite(void)
 	tcase_add_test(tc, hex_0x_forms);
 	tcase_add_test(tc, grow_rule);
 	tcase_add_test(tc, timefmt_forms);
+	tcase_add_test(tc, timefmt_matches_gmtime);
 	tcase_add_test(tc, jsonin_accepts_and_rejects);
 	tcase_add_test(tc, jsonin_wide_integers);
 	tcase_add_test(tc, decimal_exact);
