@@ -43,6 +43,11 @@ hello_worker(void *arg)
 		while (FCGX_GetStr(drain, sizeof(drain), r.in) > 0)
 			;
 		FCGX_PutStr(hello_reply, hello_reply_len, r.out);
+		/* Closed as tallyd closes (fcgi/server.c): with the input
+		 * read to its end, no lingering close, so the ceiling pays
+		 * per connection what tallyd pays. */
+		if (FCGX_HasSeenEOF(r.in) == EOF)
+			FCGX_Detach(&r);
 		FCGX_Finish_r(&r);
 	}
 	FCGX_Free(&r, 0);
