@@ -7,7 +7,6 @@
 
 #include "../common/hex.h"
 #include "../common/jcs.h"
-#include "../common/jsonin.h"
 #include "../common/sbuf.h"
 #include "../common/timefmt.h"
 #include "../crypto/base64.h"
@@ -15,12 +14,6 @@
 
 /* Set by a failed allocation or add; cleared by view_text, view_reset. */
 static __thread int view_oom;
-
-int
-view_failed(void)
-{
-	return view_oom;
-}
 
 void
 view_reset(void)
@@ -71,18 +64,6 @@ view_push(struct json_object *a, struct json_object *v)
 		return -1;
 	}
 	return 0;
-}
-
-int
-view_put_parsed(struct json_object *o, const char *key, const char *text)
-{
-	struct json_object	*v;
-	char			 err[160];
-
-	/* Stored by Tally, so valid: failing, it ran out of memory. */
-	if (jsonin_parse(text, strlen(text), &v, err, sizeof(err)) < 0)
-		return view_put(o, key, NULL);
-	return v == NULL ? view_put_null(o, key) : view_put(o, key, v);
 }
 
 int
@@ -276,6 +257,12 @@ view_raw(char *text)
 	json_object_set_serializer(v, json_object_userdata_to_json_string,
 	    text, json_object_free_userdata);
 	return v;
+}
+
+struct json_object *
+view_stored(const char *json_text)
+{
+	return view_raw(strdup(json_text));
 }
 
 struct json_object *

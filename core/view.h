@@ -49,9 +49,6 @@ int	view_put_null(struct json_object *o, const char *key);
 /* A string member, or null for NULL or "". */
 int	view_put_optional(struct json_object *o, const char *key,
 	    const char *s);
-/* The JSON text Tally stored (metadata, a leaf) under key, as a value. */
-int	view_put_parsed(struct json_object *o, const char *key,
-	    const char *text);
 /* Appends v to the array a, taking v; a NULL v as in view_put. */
 int	view_push(struct json_object *a, struct json_object *v);
 /* New containers; NULL (remembered) out of memory. */
@@ -59,8 +56,6 @@ struct json_object *view_object(void);
 struct json_object *view_array(void);
 /* The same rule for a value built elsewhere: NULL is remembered. */
 struct json_object *view_check(struct json_object *v);
-/* 1 if an allocation failed since the last view_text or view_reset. */
-int	view_failed(void);
 /* Forgets a failure: a thread starting on a new answer calls it. */
 void	view_reset(void);
 /*
@@ -81,6 +76,11 @@ struct json_object *view_amount(const char *decimal_text);
  * as out of memory), written as is: a list rendered as text (below).
  */
 struct json_object *view_raw(char *text);
+/*
+ * Canonical JSON Tally wrote and stored (a leaf), as a value written back
+ * byte for byte: parsing it again could only fail or change it.
+ */
+struct json_object *view_stored(const char *json_text);
 /* An exact amount as such a number. */
 struct json_object *view_decimal(decimal_t);
 /* A hash as the API writes every hash: "0x" and lowercase hex. */

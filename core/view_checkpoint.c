@@ -213,7 +213,7 @@ view_receipt_delta(const struct receipt_delta *rd, struct sbuf *sb)
 	view_put(o, "logIndex", view_u64(rd->d->log_index));
 	view_put(o, "leafHash", view_hash(rd->d->leaf_hash));
 	view_put(o, "contentHash", view_hash(rd->d->content_hash));
-	view_put_parsed(o, "leaf", rd->d->leaf_data);
+	view_put(o, "leaf", view_stored(rd->d->leaf_data));
 	view_put(o, "inclusionProof", view_hashes(rd->proof, rd->len));
 	if (rd->carried_in)
 		view_put(o, "carriedIn", view_bool(1));

@@ -97,14 +97,7 @@ view_shared_delta(const struct store_delta *d, int verified,
 	view_put(o, "logIndex", view_u64(d->log_index));
 	view_put(o, "leafHash", view_hash(d->leaf_hash));
 	view_put(o, "contentHash", view_hash(d->content_hash));
-	/*
-	 * The leaf's canonical bytes (JCS, its amount a string), written as
-	 * they are, the way view_amount writes a number: they are JSON the
-	 * ledger wrote, and parsing them again could only fail (json-c's
-	 * tokener does not survive running out of memory) or change them.
-	 */
-	view_put(o, "leaf", view_check(json_object_new_double_s(0.0,
-	    d->leaf_data)));
+	view_put(o, "leaf", view_stored(d->leaf_data));
 	if (verified)
 		view_put(o, "inclusionProof", view_hashes(proof, len));
 	else

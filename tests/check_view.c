@@ -52,10 +52,17 @@ old_delta(const struct store_delta *d)
 static void
 old_metadata(struct json_object *o, const struct store_delta *d)
 {
-	if (d->metadata != NULL)
-		view_put_parsed(o, "metadata", d->metadata);
-	else
+	struct json_object	*m;
+	char			 err[160];
+
+	/* As the old view_put_parsed read it: through jsonin. */
+	if (d->metadata == NULL)
 		view_put_null(o, "metadata");
+	else {
+		ck_assert_int_eq(jsonin_parse(d->metadata,
+		    strlen(d->metadata), &m, err, sizeof(err)), 0);
+		view_put(o, "metadata", m);
+	}
 }
 
 /* The reference view_record. */
@@ -289,14 +296,18 @@ END_TEST
 /* A page that ran out of memory is no answer at all. */
 START_TEST(view_records_oom)
 {
-	struct sbuf	sb = { 0 };
+	struct sbuf	 sb = { 0 };
+	char		*text;
+	size_t		 len;
 
 	view_records_begin(&sb);
 	sb.oom = 1;
 	ck_assert_ptr_null(view_records_end(&sb));
-	ck_assert_int_eq(view_failed(), 1);
+	/* Remembered by the next view_text, then forgotten. */
 	ck_assert_ptr_null(view_text(view_object(), NULL));
-	ck_assert_int_eq(view_failed(), 0);
+	ck_assert_ptr_nonnull(text = view_text(view_object(), &len));
+	ck_assert_str_eq(text, "{}");
+	free(text);
 }
 END_TEST
 
