@@ -1,9 +1,9 @@
--- POST /api/v1/balance/delta/batch: 100 deltas per request, each for its
--- own customer with its own referenceId.
+-- POST /api/v1/balance/delta/batch: BENCH_PER deltas per request (100
+-- unless set), each for its own customer with its own referenceId.
 dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "common.lua")
 
 local n = 0
-local per = 100
+local per = tonumber(os.getenv("BENCH_PER") or "100")
 local hdr
 
 function init(args)
