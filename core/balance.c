@@ -4,7 +4,6 @@
 
 #include "../common/hex.h"
 #include "balance.h"
-#include "tlog.h"
 
 #define FIELD_MAX	96	/* longer than any valid scope value */
 
@@ -425,15 +424,79 @@ balance_latest_receipt(struct store_txn *t, const char *tenant,
 	return STORE_OK;
 }
 
+/*
+ * A run of a customer's history, read together: positions with one
+ * cursor, and the head that first covers each delta with one walk of the
+ * heads signed over the run, where a lookup per delta cost three
+ * descents of three trees.
+ */
+#define BALANCE_CHUNK	128
+
+struct balance_chunk {
+	struct store_custpos	pos[BALANCE_CHUNK];
+	int64_t			verified_ms[BALANCE_CHUNK]; /* 0: no head */
+	size_t			n, covered;
+};
+
+/* Heads come by size: each covers the deltas below it not yet covered. */
+static int
+balance_chunk_head(const struct store_sth *h, void *arg)
+{
+	struct balance_chunk	*ch = arg;
+
+	while (ch->covered < ch->n &&
+	    ch->pos[ch->covered].log_index < h->size)
+		ch->verified_ms[ch->covered++] = h->signed_ms;
+	return ch->covered == ch->n ? STORE_STOP : STORE_OK;
+}
+
+/* Seq first .. first+n-1: positions ascend with seq, as the log does. */
+static int
+balance_chunk_read(const struct cust *c, uint64_t first, size_t n,
+    struct balance_chunk *ch)
+{
+	int	rc;
+
+	rc = store_custpos_range(c->t, c->tenant, c->env, c->id, first, n,
+	    ch->pos);
+	if (rc != STORE_OK)
+		return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+	ch->n = n;
+	ch->covered = 0;
+	memset(ch->verified_ms, 0, sizeof(ch->verified_ms));
+	rc = store_sth_each(c->t, ch->pos[0].log_index + 1, balance_chunk_head,
+	    ch);
+	return rc == STORE_STOP ? STORE_OK : rc;
+}
+
+static int
+balance_chunk_delta(const struct cust *c, const struct balance_chunk *ch,
+    size_t i, balance_delta_fn fn, void *arg)
+{
+	struct store_delta	d;
+	int			rc;
+
+	if ((rc = store_delta_get(c->t, ch->pos[i].log_index, &d)) !=
+	    STORE_OK)
+		return rc;
+	if (ch->verified_ms[i] != 0) {
+		d.status = STORE_DELTA_VERIFIED;
+		d.verified_ms = ch->verified_ms[i];
+	}
+	rc = fn(&d, arg);
+	store_delta_free(&d);
+	return rc;
+}
+
 int
 balance_each(struct store_txn *t, const char *tenant, enum store_env env,
     const char *customer_id, uint64_t first, uint64_t last, int newest_first,
     uint64_t limit, balance_delta_fn fn, void *arg)
 {
 	struct cust		c = { t, tenant, env, customer_id };
-	struct store_custpos	p;
-	struct store_delta	d;
-	uint64_t		seq, n;
+	struct balance_chunk	ch;
+	uint64_t		n, done, start;
+	size_t			i, k;
 	int			rc = STORE_OK;
 
 	if (first == 0 || last < first)
@@ -441,16 +504,15 @@ balance_each(struct store_txn *t, const char *tenant, enum store_env env,
 	n = last - first + 1;
 	if (n > limit)
 		n = limit;
-	for (seq = newest_first ? last : first; n > 0; n--) {
-		if ((rc = cust_pos(&c, seq, &p)) != STORE_OK ||
-		    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
-			return rc;
-		if ((rc = tlog_delta_status(t, &d)) == STORE_OK)
-			rc = fn(&d, arg);
-		store_delta_free(&d);
-		if (rc != STORE_OK)
+	for (done = 0; rc == STORE_OK && done < n; done += k) {
+		k = n - done < BALANCE_CHUNK ? (size_t)(n - done) :
+		    BALANCE_CHUNK;
+		start = newest_first ? last - done - k + 1 : first + done;
+		if ((rc = balance_chunk_read(&c, start, k, &ch)) != STORE_OK)
 			break;
-		seq = newest_first ? seq - 1 : seq + 1;
+		for (i = 0; rc == STORE_OK && i < k; i++)
+			rc = balance_chunk_delta(&c, &ch,
+			    newest_first ? k - 1 - i : i, fn, arg);
 	}
 	return rc;
 }

@@ -171,6 +171,54 @@ store_custpos_get(struct store_txn *t, const char *tenant,
 	    p);
 }
 
+struct custpos_range {
+	uint8_t			*want;		/* the next key expected */
+	size_t			 klen;
+	size_t			 n, got;
+	struct store_custpos	*out;
+};
+
+static int
+custpos_range_record(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg)
+{
+	struct custpos_range	*r = arg;
+	int			 rc;
+
+	/* Every seq up to the customer's last has its position. */
+	if (klen != r->klen || memcmp(key, r->want, klen) != 0)
+		return STORE_CORRUPT;
+	if ((rc = custpos_decode(val, vlen, &r->out[r->got])) != STORE_OK)
+		return rc;
+	be64_put(r->want + klen - 8, be64_get(r->want + klen - 8) + 1);
+	return ++r->got == r->n ? STORE_STOP : STORE_OK;
+}
+
+int
+store_custpos_range(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, uint64_t first, size_t n,
+    struct store_custpos *out)
+{
+	uint8_t			key[CKEY_MAX + 8], want[CKEY_MAX + 8];
+	struct custpos_range	r = { want, 0, n, 0, out };
+	size_t			plen;
+	int			rc;
+
+	if (n == 0)
+		return STORE_OK;
+	if ((plen = store_customer_key(key, CKEY_MAX, tenant, env,
+	    customer_id)) == 0)
+		return STORE_NOTFOUND;
+	be64_put(key + plen, first);
+	r.klen = plen + 8;
+	memcpy(want, key, r.klen);
+	rc = store_kv_each_prefix(t, STORE_DB_CUSTLOG, key, plen, key, r.klen,
+	    custpos_range_record, &r);
+	if (rc == STORE_STOP)
+		return STORE_OK;
+	return rc == STORE_OK ? STORE_NOTFOUND : rc;	/* ended early */
+}
+
 static int
 month_decode(const void *val, size_t vlen, void *out)
 {

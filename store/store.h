@@ -341,6 +341,14 @@ struct store_custpos {
 int	store_custpos_get(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, uint64_t seq,
 	    struct store_custpos *);
+/*
+ * The positions of seq first .. first+n-1 into out[n], with one cursor:
+ * STORE_NOTFOUND if the customer has fewer, STORE_CORRUPT if one is
+ * missing in between.
+ */
+int	store_custpos_range(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, uint64_t first, size_t n,
+	    struct store_custpos *out);
 
 /* One customer's deltas in one UTC month (timefmt_month numbering). */
 struct store_month {
