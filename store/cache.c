@@ -7,6 +7,7 @@
  * usage by every delta), and each rewrite is a B-tree put with its log
  * record.  So the group's transaction reads each of them once, keeps it
  * here, and writes it once, just before the commit (store_cache_flush).
+ * The settings every delta reads are kept the same way, read once.
  *
  * The group runs each request in a nested transaction that may be undone:
  * what a request writes stays the request's (the entry's "request" value)
@@ -48,11 +49,16 @@ struct store_cache {
 	int			 nested;	/* a request is open */
 };
 
+/*
+ * The aggregates, and the settings every delta reads (a tenant's quota,
+ * its customers' cadence), which a group only ever reads.
+ */
 int
 store_cache_holds(enum store_db db)
 {
 	return db == STORE_DB_CUSTOMERS || db == STORE_DB_MONTHS ||
-	    db == STORE_DB_USAGE;
+	    db == STORE_DB_USAGE || db == STORE_DB_QUOTAS ||
+	    db == STORE_DB_CADENCE;
 }
 
 struct store_cache *

@@ -133,10 +133,10 @@ int	store_customer_append(struct store_txn *,
 	    __int128 amount);
 
 /*
- * A group commit's cache of aggregates (store/cache.c): store_kv_get and
- * store_kv_put of the databases it holds go through it while a
- * transaction has one (store_write_deferred); only point reads and
- * writes, never a cursor, meet them there.  store_nested opens a
+ * A group commit's cache of aggregates and settings (store/cache.c):
+ * store_kv_get and store_kv_put of the databases it holds go through it
+ * while a transaction has one (store_write_deferred); only point reads
+ * and writes, never a cursor nor a delete, meet them there.  store_nested opens a
  * request (begin) and ends it (end: kept if commit, else forgotten);
  * store_cache_flush writes what the group changed, before its commit.
  */
