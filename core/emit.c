@@ -16,8 +16,9 @@
 #include "ids.h"
 
 #define EMIT_INT_EXACT	9007199254740992LL	/* 2^53, exclusive */
-#define EMIT_ID_BYTES	16			/* bytes of an id (hex-encoded) */
-#define EMIT_ID_TIME_BYTES 6			/* ... of them a recordId's time */
+#define EMIT_ID_BYTES	16			/* bytes of a receipt id (hex) */
+#define EMIT_REC_BYTES	18			/* ... of a recordId: */
+#define EMIT_REC_TIME_BYTES 6			/* its time, then 96 random bits */
 
 static const char *const emit_fields[] = {
 	"customerId", "delta", "reason", "referenceId", "metadata", "adjusts",
@@ -371,7 +372,7 @@ emit_fingerprint(struct emit_input *in)
 
 /*
  * A recordId is "rec_", 12 hex digits of the time in milliseconds, then
- * 80 random bits: unguessable still, and ids made one after another sort
+ * 96 random bits: unguessable still, and ids made one after another sort
  * one after another, so the recordId index grows at its end instead of
  * touching a random page of it (rarely in the cache) for every delta.
  * One call to the generator for everything: each call costs a getpid()
@@ -381,25 +382,26 @@ static int
 emit_ids(struct emit_input *in)
 {
 	/* The record's random part, the receipt id, the salt: one draw. */
-	uint8_t		rnd[EMIT_ID_BYTES - EMIT_ID_TIME_BYTES + EMIT_ID_BYTES +
+	uint8_t		rnd[EMIT_REC_BYTES - EMIT_REC_TIME_BYTES + EMIT_ID_BYTES +
 			    sizeof(in->salt)];
-	uint8_t		*receipt = rnd + EMIT_ID_BYTES - EMIT_ID_TIME_BYTES;
+	uint8_t		*receipt = rnd + EMIT_REC_BYTES - EMIT_REC_TIME_BYTES;
 	uint8_t		*salt = receipt + EMIT_ID_BYTES;
-	uint8_t		id[EMIT_ID_BYTES];
-	char		hex[2 * EMIT_ID_BYTES + 1];
+	uint8_t		id[EMIT_REC_BYTES];
+	char		hex[2 * EMIT_REC_BYTES + 1];
+	char		rhex[2 * EMIT_ID_BYTES + 1];
 	uint64_t	now = (uint64_t)timefmt_now_ms();
 	int		i;
 
 	if (random_bytes(rnd, sizeof(rnd)) < 0)
 		return -1;
-	for (i = EMIT_ID_TIME_BYTES - 1; i >= 0; i--, now >>= 8)
+	for (i = EMIT_REC_TIME_BYTES - 1; i >= 0; i--, now >>= 8)
 		id[i] = (uint8_t)now;
-	memcpy(id + EMIT_ID_TIME_BYTES, rnd, EMIT_ID_BYTES -
-	    EMIT_ID_TIME_BYTES);
-	hex_encode(id, EMIT_ID_BYTES, hex);
+	memcpy(id + EMIT_REC_TIME_BYTES, rnd, EMIT_REC_BYTES -
+	    EMIT_REC_TIME_BYTES);
+	hex_encode(id, EMIT_REC_BYTES, hex);
 	snprintf(in->record_id, sizeof(in->record_id), "rec_%s", hex);
-	hex_encode(receipt, EMIT_ID_BYTES, hex);
-	snprintf(in->receipt_id, sizeof(in->receipt_id), "rcpt_%s", hex);
+	hex_encode(receipt, EMIT_ID_BYTES, rhex);
+	snprintf(in->receipt_id, sizeof(in->receipt_id), "rcpt_%s", rhex);
 	memcpy(in->salt, salt, sizeof(in->salt));
 	return 0;
 }

@@ -747,7 +747,13 @@ ledger_group_run(struct store_txn *t, void *arg)
 	return STORE_OK;
 }
 
-/* Tells each request of a list that it is finished.  Holds l->lock. */
+/*
+ * Tells each request of a list, detached from the queues, that it is
+ * finished.  Called without l->lock: the submitter wakes on its own
+ * semaphore and needs no lock to return, so it never waits for the
+ * flusher (or the writer) to finish waking the others.  A request is the
+ * submitter's again once posted, so next is read before.
+ */
 static void
 ledger_finish(struct ledger_request *list, int rc)
 {
@@ -759,8 +765,7 @@ ledger_finish(struct ledger_request *list, int rc)
 			ledger_request_reset(req);
 			req->rc = rc;
 		}
-		req->done = 1;
-		pthread_cond_signal(req->wake);
+		sem_post(&req->done);
 	}
 }
 
@@ -808,12 +813,13 @@ ledger_writer(void *arg)
 			log_error("ledger: group of %zu requests failed: %s",
 			    nreq, store_strerror(rc));
 
-		pthread_mutex_lock(&l->lock);
 		if (rc != STORE_OK) {
 			/* Nothing was committed: nothing to wait for. */
 			ledger_finish(group, rc);
+			pthread_mutex_lock(&l->lock);
 			continue;
 		}
+		pthread_mutex_lock(&l->lock);
 		if (l->written_tail != NULL)
 			l->written_tail->next = group;
 		else
@@ -861,8 +867,8 @@ ledger_flusher(void *arg)
 		    (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 
-		pthread_mutex_lock(&l->lock);
 		ledger_finish(list, rc);
+		pthread_mutex_lock(&l->lock);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
@@ -918,22 +924,20 @@ ledger_close(struct ledger *l)
 }
 
 /*
- * Each submitter waits on a condition of its own, so that a commit wakes
+ * Each submitter waits on a semaphore of its own, so that a commit wakes
  * exactly the requests it finished, not also those queued behind them
- * only to find theirs not done: each needless wake-up is two context
+ * only to find theirs not done, and wakes them without l->lock: each
+ * needless wake-up, or wait for the lock on waking, is two context
  * switches, the largest cost of a request in a VM.
  */
 int
 ledger_submit(struct ledger *l, struct ledger_request *req)
 {
-	pthread_cond_t	wake;
+	size_t	i;
 
-	size_t		i;
-
-	pthread_cond_init(&wake, NULL);
-	req->wake = &wake;
+	if (sem_init(&req->done, 0, 0) != 0)
+		return STORE_IO;
 	req->next = NULL;
-	req->done = 0;
 	req->rc = STORE_IO;
 	metrics_gauge_add(METRICS_QUEUE_DEPTH, 1);
 	pthread_mutex_lock(&l->lock);
@@ -942,11 +946,11 @@ ledger_submit(struct ledger *l, struct ledger_request *req)
 	else
 		l->head = req;
 	l->tail = req;
-	pthread_cond_signal(&l->work);
-	while (!req->done)
-		pthread_cond_wait(&wake, &l->lock);
 	pthread_mutex_unlock(&l->lock);
-	pthread_cond_destroy(&wake);
+	pthread_cond_signal(&l->work);
+	while (sem_wait(&req->done) != 0)
+		;		/* EINTR: a signal, not the answer */
+	sem_destroy(&req->done);
 	for (i = 0; req->rc == STORE_OK && i < req->nitems; i++)
 		if (req->items[i].outcome == LEDGER_CADENCE)
 			metrics_count(METRICS_CADENCE_REFUSED, 1);

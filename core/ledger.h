@@ -18,7 +18,7 @@
 #ifndef TALLY_LEDGER_H
 #define TALLY_LEDGER_H
 
-#include <pthread.h>
+#include <semaphore.h>
 #include <stddef.h>
 
 #include "apikey.h"
@@ -101,8 +101,7 @@ struct ledger_request {
 	const char		*conflict_field;
 
 	struct ledger_request	*next;		/* the queue; ledger-owned */
-	pthread_cond_t		*wake;		/* the submitter's; ledger-owned */
-	int			 done;
+	sem_t			 done;		/* posted when finished */
 };
 
 /* Starts the writer and flusher threads.  Returns a store code. */

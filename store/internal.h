@@ -45,10 +45,13 @@ struct store {
 	void	*panic_arg;
 };
 
+struct store_cache;
+
 struct store_txn {
 	struct store	*st;
 	DB_TXN		*txn;
 	u_int32_t	 get_flags;	/* DB_RMW in store_write */
+	struct store_cache *cache;	/* a group commit's aggregates */
 };
 
 /* Berkeley DB's result translated once, here, into the store's own. */
@@ -62,6 +65,11 @@ int	store_kv_put(struct store_txn *, enum store_db, const void *key,
 struct pack;
 int	store_put_packed(struct store_txn *, enum store_db, const char *key,
 	    struct pack *, int unique);
+/* store_kv_put and store_kv_get bypassing the group's cache. */
+int	store_db_put(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, const void *val, size_t vlen);
+int	store_db_get(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, void **val, size_t *vlen);
 /* STORE_NOTFOUND if there is no such key. */
 int	store_kv_del(struct store_txn *, enum store_db, const void *key,
 	    size_t klen);
@@ -123,5 +131,25 @@ int	store_search_build(struct store *);
 int	store_customer_append(struct store_txn *,
 	    const struct store_customer *prev, const struct store_delta *d,
 	    __int128 amount);
+
+/*
+ * A group commit's cache of aggregates and settings (store/cache.c):
+ * store_kv_get and store_kv_put of the databases it holds go through it
+ * while a transaction has one (store_write_deferred); only point reads
+ * and writes, never a cursor nor a delete, meet them there.  store_nested opens a
+ * request (begin) and ends it (end: kept if commit, else forgotten);
+ * store_cache_flush writes what the group changed, before its commit.
+ */
+int	store_cache_holds(enum store_db);
+struct store_cache *store_cache_new(void);
+void	store_cache_reset(struct store_cache *);
+void	store_cache_free(struct store_cache *);
+int	store_cache_get(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, void **val, size_t *vlen);
+int	store_cache_put(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, const void *val, size_t vlen);
+void	store_cache_begin(struct store_cache *);
+void	store_cache_end(struct store_cache *, int commit);
+int	store_cache_flush(struct store_txn *);
 
 #endif

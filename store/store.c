@@ -413,7 +413,7 @@ store_run(struct store *st, store_txn_fn fn, void *arg, enum store_end end,
     u_int32_t flags)
 {
 	struct store_txn	t;
-	int			attempt, rc, dbrc;
+	int			attempt, rc = STORE_CONFLICT, dbrc;
 
 	t.st = st;
 	/*
@@ -424,21 +424,31 @@ store_run(struct store *st, store_txn_fn fn, void *arg, enum store_end end,
 	 */
 	t.get_flags = end != STORE_END_ABORT && !(flags & DB_READ_COMMITTED) ?
 	    DB_RMW : 0;
+	/* A group commit writes each aggregate once (store/cache.c). */
+	t.cache = NULL;
+	if (end == STORE_END_DEFER && (t.cache = store_cache_new()) == NULL)
+		return STORE_NOMEM;
 	for (attempt = 0; attempt < STORE_RETRIES; attempt++) {
+		store_cache_reset(t.cache);
 		if ((dbrc = st->env->txn_begin(st->env, NULL, &t.txn, flags)) !=
-		    0)
-			return store_seen(st, store_rc(dbrc));
+		    0) {
+			rc = store_rc(dbrc);
+			break;
+		}
 		rc = fn(&t, arg);
+		if (rc == STORE_OK && t.cache != NULL)
+			rc = store_cache_flush(&t);
 		if (rc == STORE_OK && end != STORE_END_ABORT)
 			rc = store_rc(t.txn->commit(t.txn,
 			    end == STORE_END_DEFER ? DB_TXN_NOSYNC : 0));
 		else
 			t.txn->abort(t.txn);
 		if (rc != STORE_CONFLICT)
-			return store_seen(st, rc);
+			break;
 		store_backoff(attempt);
 	}
-	return STORE_CONFLICT;
+	store_cache_free(t.cache);
+	return store_seen(st, rc);
 }
 
 int
@@ -479,13 +489,18 @@ store_nested(struct store_txn *parent, store_txn_fn fn, void *arg)
 
 	child.st = parent->st;
 	child.get_flags = parent->get_flags;
+	child.cache = parent->cache;
 	if ((dbrc = parent->st->env->txn_begin(parent->st->env, parent->txn,
 	    &child.txn, 0)) != 0)
 		return store_rc(dbrc);
+	if (child.cache != NULL)
+		store_cache_begin(child.cache);
 	if ((rc = fn(&child, arg)) == STORE_OK)
 		rc = store_rc(child.txn->commit(child.txn, 0));
 	else
 		child.txn->abort(child.txn);
+	if (child.cache != NULL)
+		store_cache_end(child.cache, rc == STORE_OK);
 	return rc;
 }
 
@@ -510,12 +525,26 @@ store_put_packed(struct store_txn *t, enum store_db which, const char *key,
 }
 
 int
+store_db_put(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	DB	*db = t->st->db[which];
+	DBT	 k, v;
+
+	store_dbt(&k, key, klen);
+	store_dbt(&v, val, vlen);
+	return store_rc(db->put(db, t->txn, &k, &v, 0));
+}
+
+int
 store_kv_put(struct store_txn *t, enum store_db which, const void *key,
     size_t klen, const void *val, size_t vlen, int unique)
 {
 	DB	*db = t->st->db[which];
 	DBT	 k, v;
 
+	if (t->cache != NULL && store_cache_holds(which) && !unique)
+		return store_cache_put(t, which, key, klen, val, vlen);
 	store_dbt(&k, key, klen);
 	store_dbt(&v, val, vlen);
 	return store_rc(db->put(db, t->txn, &k, &v,
@@ -534,7 +563,7 @@ store_kv_del(struct store_txn *t, enum store_db which, const void *key,
 }
 
 int
-store_kv_get(struct store_txn *t, enum store_db which, const void *key,
+store_db_get(struct store_txn *t, enum store_db which, const void *key,
     size_t klen, void **val, size_t *vlen)
 {
 	DB	*db = t->st->db[which];
@@ -550,6 +579,15 @@ store_kv_get(struct store_txn *t, enum store_db which, const void *key,
 	*val = v.data;
 	*vlen = v.size;
 	return STORE_OK;
+}
+
+int
+store_kv_get(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, void **val, size_t *vlen)
+{
+	if (t->cache != NULL && store_cache_holds(which))
+		return store_cache_get(t, which, key, klen, val, vlen);
+	return store_db_get(t, which, key, klen, val, vlen);
 }
 
 int

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -468,17 +469,46 @@ START_TEST(emit_fresh_ids)
 	o2 = parse_ok(body, &b);
 	ck_assert(strncmp(a.record_id, "rec_", 4) == 0);
 	ck_assert(strncmp(a.receipt_id, "rcpt_", 5) == 0);
-	ck_assert_msg(is_lowerhex(a.record_id + 4, 32), "%s", a.record_id);
+	/* 12 hex digits of time, then 96 random bits. */
+	ck_assert_msg(is_lowerhex(a.record_id + 4, 36), "%s", a.record_id);
 	ck_assert_msg(is_lowerhex(a.receipt_id + 5, 32), "%s", a.receipt_id);
 	/* A retry is recognised by the fingerprint, never by the ids. */
 	ck_assert_str_ne(a.record_id, b.record_id);
 	ck_assert_str_ne(a.receipt_id, b.receipt_id);
+	/* Only the time part is shared by ids made in one millisecond. */
+	ck_assert(strcmp(a.record_id + 16, b.record_id + 16) != 0);
 	ck_assert(memcmp(a.salt, b.salt, sizeof(a.salt)) != 0);
 	ck_assert_mem_eq(a.fingerprint, b.fingerprint, sizeof(a.fingerprint));
 	emit_input_free(&a);
 	emit_input_free(&b);
 	json_object_put(o1);
 	json_object_put(o2);
+}
+END_TEST
+
+/*
+ * A recordId made later sorts after one made earlier, so that the index
+ * of recordIds grows at its end (issue 22).
+ */
+START_TEST(emit_ids_sort_by_time)
+{
+	static const char	 body[] = "{" BASE "}";
+	const struct timespec	 ms2 = { 0, 2000000 };
+	struct json_object	*o[3];
+	struct emit_input	 in[3];
+	size_t			 i;
+
+	for (i = 0; i < 3; i++) {
+		o[i] = parse_ok(body, &in[i]);
+		nanosleep(&ms2, NULL);
+	}
+	ck_assert_msg(strcmp(in[0].record_id, in[1].record_id) < 0 &&
+	    strcmp(in[1].record_id, in[2].record_id) < 0, "%s %s %s",
+	    in[0].record_id, in[1].record_id, in[2].record_id);
+	for (i = 0; i < 3; i++) {
+		emit_input_free(&in[i]);
+		json_object_put(o[i]);
+	}
 }
 END_TEST
 
@@ -792,6 +822,7 @@ emit_suite(void)
 	tcase_add_test(tc, emit_not_an_object);
 	tcase_add_test(tc, emit_canonical_values);
 	tcase_add_test(tc, emit_fresh_ids);
+	tcase_add_test(tc, emit_ids_sort_by_time);
 	tcase_add_test(tc, emit_fingerprints);
 	tcase_add_test(tc, emit_idempotency_keys);
 	tcase_add_test(tc, emit_leaf_is_jcs);

@@ -578,6 +578,125 @@ START_TEST(stored_leaf_hashes)
 }
 END_TEST
 
+/*
+ * Requests of one customer at once, in one group or a few, beside a
+ * batch refused over quota part way (its nested transaction undone after
+ * it updated the totals): the customer's totals, its month and the
+ * tenant's usage count exactly the deltas recorded (issue 22: the group
+ * keeps them in memory and writes them once).
+ */
+#define QUOTA_EMITS	8
+#define QUOTA_LIMIT	20
+#define QUOTA_FIRST	(QUOTA_LIMIT - QUOTA_EMITS - 1)
+
+struct quota_seen {
+	struct store_customer	c;
+	struct store_month	m;
+	uint64_t		usage;
+	int			month;
+};
+
+static int
+quota_set(struct store_txn *t, void *arg)
+{
+	(void)arg;
+	return store_quota_put(t, "acme", STORE_ENV_LIVE, QUOTA_LIMIT);
+}
+
+static int
+quota_read(struct store_txn *t, void *arg)
+{
+	struct quota_seen	*q = arg;
+	int			 rc;
+
+	if ((rc = store_customer_get(t, "acme", STORE_ENV_LIVE, "a",
+	    &q->c)) != STORE_OK ||
+	    (rc = store_month_get(t, "acme", STORE_ENV_LIVE, "a", q->month,
+	    &q->m)) != STORE_OK)
+		return rc;
+	return store_usage_get(t, "acme", STORE_ENV_LIVE, q->month,
+	    &q->usage);
+}
+
+static void *
+quota_emit(void *arg)
+{
+	struct racer	*r = arg;
+
+	r->rc = emit(&r->req, &r->it, NULL, "{\"customerId\":\"a\","
+	    "\"delta\":0.25,\"reason\":\"at once\"}");
+	return NULL;
+}
+
+static void *
+quota_batch(void *arg)
+{
+	struct ledger_request	*req = arg;
+
+	req->rc = ledger_submit(led, req);
+	return NULL;
+}
+
+START_TEST(group_totals_with_undone_request)
+{
+	struct racer		 r[QUOTA_EMITS];
+	struct ledger_item	 items[10];
+	struct ledger_request	 req, batch;
+	struct ledger_item	 it;
+	struct quota_seen	 q;
+	pthread_t		 bt;
+	size_t			 i;
+
+	ck_assert_int_eq(store_write(st, quota_set, NULL), STORE_OK);
+	for (i = 0; i < QUOTA_FIRST; i++) {
+		ck_assert_int_eq(emit(&req, &it, NULL, "{\"customerId\":\"a\","
+		    "\"delta\":1,\"reason\":\"first\"}"), STORE_OK);
+		done(&req, &it);
+	}
+	/* Over the quota wherever it falls among the emits. */
+	for (i = 0; i < 10; i++)
+		unit_item_from(&items[i], "{\"customerId\":\"a\","
+		    "\"delta\":100,\"reason\":\"over\"}");
+	memset(&batch, 0, sizeof(batch));
+	batch.who = &who;
+	batch.answer = answer;
+	batch.batch = 1;
+	batch.items = items;
+	batch.nitems = 10;
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < QUOTA_EMITS; i++)
+		ck_assert_int_eq(pthread_create(&r[i].thread, NULL, quota_emit,
+		    &r[i]), 0);
+	ck_assert_int_eq(pthread_create(&bt, NULL, quota_batch, &batch), 0);
+	for (i = 0; i < QUOTA_EMITS; i++)
+		pthread_join(r[i].thread, NULL);
+	pthread_join(bt, NULL);
+	for (i = 0; i < QUOTA_EMITS; i++) {
+		ck_assert_int_eq(r[i].rc, STORE_OK);
+		ck_assert_int_eq(r[i].req.outcome, LEDGER_RECORDED);
+		done(&r[i].req, &r[i].it);
+	}
+	ck_assert_int_eq(batch.rc, STORE_OK);
+	ck_assert_int_eq(batch.outcome, LEDGER_QUOTA);
+	for (i = 0; i < 10; i++)
+		emit_input_free(&items[i].in);
+	ledger_request_free(&batch);
+
+	memset(&q, 0, sizeof(q));
+	q.month = timefmt_month(timefmt_now_ms());
+	ck_assert_int_eq(store_read(st, quota_read, &q), STORE_OK);
+	ck_assert_uint_eq(q.c.count, QUOTA_FIRST + QUOTA_EMITS);
+	ck_assert_uint_eq(q.c.last_seq, QUOTA_FIRST + QUOTA_EMITS);
+	ck_assert(q.c.sum == (__int128)DECIMAL_SCALE * QUOTA_FIRST +
+	    (__int128)DECIMAL_SCALE / 4 * QUOTA_EMITS);
+	ck_assert_uint_eq(q.m.count, QUOTA_FIRST + QUOTA_EMITS);
+	ck_assert_uint_eq(q.m.last_seq, QUOTA_FIRST + QUOTA_EMITS);
+	ck_assert(q.m.sum == q.c.sum);
+	ck_assert_uint_eq(q.usage, QUOTA_FIRST + QUOTA_EMITS);
+	ck_assert_uint_eq(logged(), QUOTA_FIRST + QUOTA_EMITS);
+}
+END_TEST
+
 Suite *
 ledger_suite(void)
 {
@@ -599,6 +718,7 @@ ledger_suite(void)
 	tcase_add_test(tc, batch_key_legacy_fingerprint);
 	tcase_add_test(tc, adjusts_must_be_same_customer);
 	tcase_add_test(tc, stored_leaf_hashes);
+	tcase_add_test(tc, group_totals_with_undone_request);
 	suite_add_tcase(s, tc);
 	return s;
 }

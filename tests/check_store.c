@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -345,6 +346,253 @@ START_TEST(checkpoint_each_resumes)
 }
 END_TEST
 
+/*
+ * --- The group commit's cache of aggregates (issue 22) ---------------
+ * store_write_deferred keeps customer totals, months and monthly usage
+ * in memory for the group, each request's own until its nested
+ * transaction commits.
+ */
+
+#define GC_TENANT	"acme"
+#define GC_JAN		1767225600000LL	/* 2026-01-01T00:00:00Z */
+#define GC_FEB		1769904000000LL	/* 2026-02-01T00:00:00Z */
+
+/* One delta of a request: who, when, how much. */
+struct gc_delta {
+	const char	*customer;
+	int64_t		 ms;
+	__int128	 amount;
+};
+
+/* Requests of one group; a request with fail set is undone at its end. */
+struct gc_request {
+	const struct gc_delta	*deltas;
+	size_t			 ndeltas;
+	int			 fail;
+};
+
+struct gc_group {
+	const struct gc_request	*req;
+	size_t			 nreq;
+	size_t			 at;		/* the request running */
+	/* Seen in the group right after its third request (if any). */
+	struct store_customer	 a_after;
+	int			 b_after;	/* rc of customer b */
+};
+
+static int
+gc_append(struct store_txn *t, const struct gc_delta *g)
+{
+	struct store_slot	slot;
+	struct store_delta	d;
+	char			leaf[32];
+	int			rc;
+
+	if ((rc = store_delta_slot(t, GC_TENANT, STORE_ENV_LIVE, g->customer,
+	    &slot)) != STORE_OK)
+		return rc;
+	memset(&d, 0, sizeof(d));
+	d.log_index = slot.log_index;
+	d.seq = slot.cust.last_seq + 1;
+	snprintf(d.record_id, sizeof(d.record_id), "rec_%" PRIu64,
+	    d.log_index);
+	snprintf(d.receipt_id, sizeof(d.receipt_id), "rcpt_%" PRIu64,
+	    d.log_index);
+	snprintf(d.tenant, sizeof(d.tenant), GC_TENANT);
+	d.env = STORE_ENV_LIVE;
+	snprintf(d.customer_id, sizeof(d.customer_id), "%s", g->customer);
+	snprintf(d.delta, sizeof(d.delta), "1");
+	d.created_ms = g->ms;
+	snprintf(leaf, sizeof(leaf), "leaf %" PRIu64, d.log_index);
+	d.leaf_data = leaf;
+	d.leaf_len = strlen(leaf);
+	return store_delta_append(t, &slot, &d, g->amount);
+}
+
+static int
+gc_request_run(struct store_txn *t, void *arg)
+{
+	const struct gc_request	*r = arg;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < r->ndeltas; i++)
+		if ((rc = gc_append(t, &r->deltas[i])) != STORE_OK)
+			return rc;
+	return r->fail ? STORE_USER + 1 : STORE_OK;
+}
+
+static int
+gc_group_run(struct store_txn *t, void *arg)
+{
+	struct gc_group	*g = arg;
+	int		 rc;
+
+	for (g->at = 0; g->at < g->nreq; g->at++) {
+		rc = store_nested(t, gc_request_run, (void *)&g->req[g->at]);
+		if (rc != STORE_OK && !(g->req[g->at].fail &&
+		    rc == STORE_USER + 1))
+			return rc;
+		if (g->at == 1) {
+			struct store_customer	b;
+
+			if ((rc = store_customer_get(t, GC_TENANT,
+			    STORE_ENV_LIVE, "a", &g->a_after)) != STORE_OK)
+				return rc;
+			g->b_after = store_customer_get(t, GC_TENANT,
+			    STORE_ENV_LIVE, "b", &b);
+		}
+	}
+	return STORE_OK;
+}
+
+/* What a group left, read after its commit. */
+struct gc_seen {
+	const char		*customer;
+	int			 month;
+	int			 cust_rc, month_rc;
+	struct store_customer	 c;
+	struct store_month	 m;
+	uint64_t		 usage, size;
+};
+
+static int
+gc_read(struct store_txn *t, void *arg)
+{
+	struct gc_seen	*s = arg;
+	int		 rc;
+
+	s->cust_rc = store_customer_get(t, GC_TENANT, STORE_ENV_LIVE,
+	    s->customer, &s->c);
+	s->month_rc = store_month_get(t, GC_TENANT, STORE_ENV_LIVE,
+	    s->customer, s->month, &s->m);
+	if ((rc = store_usage_get(t, GC_TENANT, STORE_ENV_LIVE, s->month,
+	    &s->usage)) != STORE_OK)
+		return rc;
+	return store_log_size(t, &s->size);
+}
+
+static struct gc_seen
+gc_seen(const char *customer, int64_t ms)
+{
+	struct gc_seen	s;
+
+	memset(&s, 0, sizeof(s));
+	s.customer = customer;
+	s.month = timefmt_month(ms);
+	ck_assert_int_eq(store_read(st, gc_read, &s), STORE_OK);
+	return s;
+}
+
+static void
+gc_run(const struct gc_request *req, size_t nreq, struct gc_group *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->req = req;
+	g->nreq = nreq;
+	ck_assert_int_eq(store_write_deferred(st, gc_group_run, g), STORE_OK);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+}
+
+START_TEST(group_cache_undone_request)
+{
+	static const struct gc_delta	a1[] = { { "a", GC_JAN + 10, 5 } };
+	/* Undone: a second delta of a, and b's first. */
+	static const struct gc_delta	ab[] = { { "a", GC_JAN + 20, 7 },
+					    { "b", GC_JAN + 20, 100 } };
+	static const struct gc_delta	a2[] = { { "a", GC_JAN + 30, 11 } };
+	const struct gc_request		req[] = { { a1, 1, 0 }, { ab, 2, 1 },
+					    { a2, 1, 0 } };
+	struct gc_group			g;
+	struct gc_seen			s;
+
+	gc_run(req, 3, &g);
+	/* Inside the group, right after the undone request. */
+	ck_assert_uint_eq(g.a_after.count, 1);
+	ck_assert(g.a_after.sum == 5);
+	ck_assert_int_eq(g.b_after, STORE_NOTFOUND);
+
+	s = gc_seen("a", GC_JAN);
+	ck_assert_int_eq(s.cust_rc, STORE_OK);
+	ck_assert_uint_eq(s.c.last_seq, 2);
+	ck_assert_uint_eq(s.c.count, 2);
+	ck_assert(s.c.sum == 16);
+	ck_assert_int_eq(s.c.first_ms, GC_JAN + 10);
+	ck_assert_int_eq(s.c.last_ms, GC_JAN + 30);
+	ck_assert_int_eq(s.month_rc, STORE_OK);
+	ck_assert_uint_eq(s.m.first_seq, 1);
+	ck_assert_uint_eq(s.m.last_seq, 2);
+	ck_assert_uint_eq(s.m.count, 2);
+	ck_assert(s.m.sum == 16);
+	ck_assert_uint_eq(s.usage, 2);
+	ck_assert_uint_eq(s.size, 2);
+	s = gc_seen("b", GC_JAN);
+	ck_assert_int_eq(s.cust_rc, STORE_NOTFOUND);
+	ck_assert_int_eq(s.month_rc, STORE_NOTFOUND);
+}
+END_TEST
+
+START_TEST(group_cache_one_customer_twice)
+{
+	static const struct gc_delta	a1[] = { { "a", GC_JAN + 1, 1 } };
+	static const struct gc_delta	a2[] = { { "a", GC_JAN + 2, 2 },
+					    { "a", GC_JAN + 3, 4 } };
+	static const struct gc_delta	a3[] = { { "a", GC_JAN + 4, 8 } };
+	const struct gc_request		first[] = { { a1, 1, 0 } };
+	const struct gc_request		req[] = { { a2, 2, 0 }, { a3, 1, 0 } };
+	struct gc_group			g;
+	struct gc_seen			s;
+
+	/* A customer the database already holds, then two requests. */
+	gc_run(first, 1, &g);
+	gc_run(req, 2, &g);
+	ck_assert_uint_eq(g.a_after.count, 4);
+	s = gc_seen("a", GC_JAN);
+	ck_assert_uint_eq(s.c.last_seq, 4);
+	ck_assert_uint_eq(s.c.count, 4);
+	ck_assert(s.c.sum == 15);
+	ck_assert_int_eq(s.c.first_ms, GC_JAN + 1);
+	ck_assert_uint_eq(s.m.first_seq, 1);
+	ck_assert_uint_eq(s.m.last_seq, 4);
+	ck_assert(s.m.sum == 15);
+	ck_assert_uint_eq(s.usage, 4);
+	ck_assert_uint_eq(s.size, 4);
+}
+END_TEST
+
+START_TEST(group_cache_month_rollover)
+{
+	static const struct gc_delta	jan[] = { { "a", GC_FEB - 1, 1 } };
+	static const struct gc_delta	feb[] = { { "a", GC_FEB, 2 },
+					    { "c", GC_FEB + 5, 4 } };
+	const struct gc_request		req[] = { { jan, 1, 0 },
+					    { feb, 2, 0 } };
+	struct gc_group			g;
+	struct gc_seen			s;
+
+	gc_run(req, 2, &g);
+	s = gc_seen("a", GC_JAN);
+	ck_assert_int_eq(s.month_rc, STORE_OK);
+	ck_assert_uint_eq(s.m.first_seq, 1);
+	ck_assert_uint_eq(s.m.last_seq, 1);
+	ck_assert_uint_eq(s.m.count, 1);
+	ck_assert(s.m.sum == 1);
+	ck_assert_uint_eq(s.usage, 1);
+	s = gc_seen("a", GC_FEB);
+	ck_assert_int_eq(s.month_rc, STORE_OK);
+	ck_assert_uint_eq(s.m.first_seq, 2);
+	ck_assert_uint_eq(s.m.last_seq, 2);
+	ck_assert_uint_eq(s.m.count, 1);
+	ck_assert(s.m.sum == 2);
+	ck_assert_uint_eq(s.usage, 2);
+	ck_assert_uint_eq(s.c.count, 2);
+	ck_assert(s.c.sum == 3);
+	s = gc_seen("c", GC_FEB);
+	ck_assert_uint_eq(s.c.count, 1);
+	ck_assert(s.m.sum == 4);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -360,6 +608,10 @@ store_suite(void)
 	tcase_add_test(tc, concurrent_updates_not_lost);
 	tcase_add_test(tc, cadence_default_and_override);
 	tcase_add_test(tc, checkpoint_each_resumes);
+	/* The group commit's cache of aggregates (issue 22). */
+	tcase_add_test(tc, group_cache_undone_request);
+	tcase_add_test(tc, group_cache_one_customer_twice);
+	tcase_add_test(tc, group_cache_month_rollover);
 	suite_add_tcase(s, tc);
 	return s;
 }
