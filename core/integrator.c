@@ -13,6 +13,7 @@
 #include "../crypto/note.h"
 #include "integrator.h"
 #include "metrics.h"
+#include "tiles.h"
 #include "tlog.h"
 #include "webhook.h"
 
@@ -48,6 +49,7 @@ struct step {
 	struct integrator	*ig;
 	struct store_txn	*txn;
 	struct merkle_edge	 edge;
+	struct tiles_writer	*tiles;
 	uint64_t		 from, to;
 	struct store_sth	 head;
 	struct webhook_targets	*targets;
@@ -110,7 +112,7 @@ err:
 	return -1;
 }
 
-/* Each completed subtree is stored; level 0 also indexes the leaf. */
+/* Each completed subtree goes to the tiles; a leaf is also indexed. */
 static int
 integrator_node(void *arg, unsigned level, uint64_t index,
     const merkle_hash hash)
@@ -121,7 +123,7 @@ integrator_node(void *arg, unsigned level, uint64_t index,
 	if (level == 0 && (rc = store_leaf_put(s->txn, hash, index)) !=
 	    STORE_OK)
 		return rc;
-	return store_node_put(s->txn, level, index, hash);
+	return tiles_writer_node(s->tiles, level, index, hash);
 }
 
 static int
@@ -217,14 +219,18 @@ integrator_txn(struct store_txn *t, void *arg)
 		return STORE_IO;
 	s->to = logsize - s->from > INTEGRATOR_BATCH ?
 	    s->from + INTEGRATOR_BATCH : logsize;
-	if ((rc = merkle_edge_load(&s->edge, tlog_node, t, s->from)) != 0)
+	if ((rc = merkle_edge_load(&s->edge, tiles_node, t, s->from)) != 0)
 		return rc < 0 ? STORE_CORRUPT : rc;
+	tiles_writer_free(s->tiles);
+	if ((s->tiles = tiles_writer_new(t)) == NULL)
+		return STORE_NOMEM;
 	rc = store_delta_each(t, s->from, integrator_leaf, s);
 	if (rc != STORE_OK && rc != STEP_STOP)
 		return rc < 0 ? STORE_CORRUPT : rc;
 	if (s->edge.size != s->to)
 		return STORE_CORRUPT;
-	if ((rc = integrator_sign(s)) != STORE_OK)
+	if ((rc = tiles_writer_flush(s->tiles)) != STORE_OK ||
+	    (rc = integrator_sign(s)) != STORE_OK)
 		return rc;
 	return integrator_events(s);
 }
@@ -253,6 +259,7 @@ integrator_round(struct integrator *ig, uint64_t *size, uint64_t *added)
 		metrics_gauge_set(METRICS_TREE_SIZE, (int64_t)*size);
 	atomic_store(&ig->ready, rc == STORE_OK);
 	webhook_targets_free(s->targets);
+	tiles_writer_free(s->tiles);
 	free(s);
 	pthread_mutex_lock(&ig->lock);
 	ig->rounds++;

@@ -10,6 +10,7 @@
 #include "../common/timefmt.h"
 #include "../crypto/endorse.h"
 #include "../crypto/random.h"
+#include "tiles.h"
 #include "tlog.h"
 
 /* Why a transaction below ends other than with a store code. */
@@ -41,7 +42,7 @@ tlog_delta_status(struct store_txn *t, struct store_delta *d)
 int
 tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
 {
-	return store_node_get(txn, level, index, out);
+	return tiles_node(txn, level, index, out);
 }
 
 /* A read's store code as the log's answer; its own answers pass. */
@@ -116,9 +117,8 @@ tlog_inclusion_txn(struct store_txn *t, void *arg)
 		return rc == STORE_NOTFOUND ? TLOG_STOP_NO_LEAF : rc;
 	if (in->index >= in->size)
 		return TLOG_STOP_INDEX_RANGE;
-	if (!in->by_hash && (rc = store_node_get(t, 0, in->index, in->leaf)) !=
-	    STORE_OK)
-		return rc;
+	if (!in->by_hash && (rc = tiles_node(t, 0, in->index, in->leaf)) != 0)
+		return rc < 0 ? STORE_CORRUPT : rc;
 	if ((rc = merkle_inclusion_proof(tlog_node, t, in->index, in->size,
 	    in->proof, &in->len)) != 0 ||
 	    (rc = merkle_root(tlog_node, t, in->size, in->root)) != 0)

@@ -15,7 +15,7 @@ enum store_db {
 	STORE_DB_CUSTOMERS,	/* tenant, env, customer -> running totals */
 	STORE_DB_CUSTLOG,	/* tenant, env, customer, seq -> position */
 	STORE_DB_IDEMPOTENCY,	/* dedup key -> the original answer */
-	STORE_DB_TREE,		/* level, index -> Merkle subtree hash */
+	STORE_DB_TREE,		/* format 2's tree nodes: empty from 3 on */
 	STORE_DB_LEAVES,	/* leaf hash -> logIndex */
 	STORE_DB_STH,		/* tree size -> signed tree head */
 	STORE_DB_SIGNKEYS,	/* keyId -> signing key (public half) */
@@ -34,6 +34,7 @@ enum store_db {
 	STORE_DB_CUSTGRAMS,	/* tenant, env, trigram, customer: search */
 	STORE_DB_SHARES,	/* link handle -> share (SPEC 8) */
 	STORE_DB_SHARECUST,	/* tenant, env, customer -> live handle */
+	STORE_DB_TILES,		/* tile level, index -> its hashes */
 	STORE_DB_COUNT
 };
 
@@ -123,5 +124,26 @@ int	store_search_build(struct store *);
 int	store_customer_append(struct store_txn *,
 	    const struct store_customer *prev, const struct store_delta *d,
 	    __int128 amount);
+
+/*
+ * Format 2 -> 3: the tiles of the tree of size leaves made from its node
+ * records, STORE_MIGRATE_TILES at most a call from tile (level, index)
+ * on; next_level and next_index say where the next call goes on, and
+ * next_level 8 that every tile is made.  Rewriting a tile made before
+ * writes the same bytes, so a migration cut short starts over safely.
+ */
+#define STORE_MIGRATE_TILES	64
+struct store_tree_migration {
+	uint64_t	size;
+	unsigned	level, next_level;
+	uint64_t	index, next_index;
+};
+int	store_tree_migrate(struct store_txn *, struct store_tree_migration *);
+/*
+ * Then the node records go, STORE_DROP_NODES at most a call: *empty
+ * once none is left.
+ */
+#define STORE_DROP_NODES	4096
+int	store_tree_drop(struct store_txn *, int *empty);
 
 #endif
