@@ -42,6 +42,8 @@ struct integrator {
 	/* Broadcast after every step, under lock; rounds counts them. */
 	pthread_cond_t		 stepped;
 	uint64_t		 rounds;
+	/* The right edge of the tree of the last head signed, under lock. */
+	struct merkle_edge	 edge;
 };
 
 /* What one step's transaction works on; reset at every (re)try. */
@@ -190,6 +192,27 @@ integrator_events(struct step *s)
 	return rc == STEP_STOP ? STORE_OK : rc;
 }
 
+/*
+ * The edge of the newest head's tree: the one the last step left if it
+ * is that tree (same size, same root), else computed from the tiles.
+ */
+static int
+integrator_edge(struct step *s, const struct store_sth *last)
+{
+	merkle_hash	root;
+	int		rc;
+
+	pthread_mutex_lock(&s->ig->lock);
+	s->edge = s->ig->edge;
+	pthread_mutex_unlock(&s->ig->lock);
+	if (last != NULL && s->edge.size == last->size &&
+	    merkle_edge_root(&s->edge, root) == 0 &&
+	    memcmp(root, last->root, sizeof(root)) == 0)
+		return STORE_OK;
+	rc = merkle_edge_load(&s->edge, tiles_node, s->txn, s->from);
+	return rc < 0 ? STORE_CORRUPT : rc;
+}
+
 static int
 integrator_txn(struct store_txn *t, void *arg)
 {
@@ -219,8 +242,8 @@ integrator_txn(struct store_txn *t, void *arg)
 		return STORE_IO;
 	s->to = logsize - s->from > INTEGRATOR_BATCH ?
 	    s->from + INTEGRATOR_BATCH : logsize;
-	if ((rc = merkle_edge_load(&s->edge, tiles_node, t, s->from)) != 0)
-		return rc < 0 ? STORE_CORRUPT : rc;
+	if ((rc = integrator_edge(s, have_head ? &last : NULL)) != STORE_OK)
+		return rc;
 	tiles_writer_free(s->tiles);
 	if ((s->tiles = tiles_writer_new(t)) == NULL)
 		return STORE_NOMEM;
@@ -260,11 +283,13 @@ integrator_round(struct integrator *ig, uint64_t *size, uint64_t *added)
 	atomic_store(&ig->ready, rc == STORE_OK);
 	webhook_targets_free(s->targets);
 	tiles_writer_free(s->tiles);
-	free(s);
 	pthread_mutex_lock(&ig->lock);
+	if (rc == STORE_OK && *added != 0)
+		ig->edge = s->edge;
 	ig->rounds++;
 	pthread_cond_broadcast(&ig->stepped);
 	pthread_mutex_unlock(&ig->lock);
+	free(s);
 	return rc;
 }
 
