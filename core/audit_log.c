@@ -30,7 +30,7 @@ enum { AUDIT_HOLE = STORE_USER };
 struct audit_tile {
 	int		read, found;
 	uint64_t	index;
-	merkle_hash	hash[TILES_WIDTH];
+	merkle_hash	hash[STORE_TILE_MAX];	/* and a full one's nodes */
 };
 
 struct audit_logpass {
@@ -46,6 +46,7 @@ struct audit_logpass {
 	struct sbuf		 leaf;
 	/* Each tile read once: its hashes, as the tree of tree_size has. */
 	struct audit_tile	 tile[AUDIT_TILE_LEVELS];
+	merkle_hash		 inner[STORE_TILE_MAX];
 };
 
 /* A head against the rebuilt tree of its size, and its signature. */
@@ -79,6 +80,24 @@ audit_head(struct audit_logpass *x, const struct store_sth *h)
 }
 
 /*
+ * A full tile's nodes, which proofs read, against those its hashes make;
+ * its hashes are checked one by one against the rebuilt tree.
+ */
+static int
+audit_tile_nodes(struct audit_logpass *x, unsigned tl, struct audit_tile *at)
+{
+	memcpy(x->inner, at->hash, TILES_WIDTH * MERKLE_HASH_LEN);
+	if (merkle_levels(x->inner, TILES_WIDTH) != 0)
+		return STORE_NOMEM;
+	if (memcmp(x->inner[TILES_WIDTH], at->hash[TILES_WIDTH],
+	    (STORE_TILE_MAX - TILES_WIDTH) * MERKLE_HASH_LEN) != 0)
+		audit_problem(x->a, "tile %u/%llu: the nodes stored inside it "
+		    "do not match its hashes", tl,
+		    (unsigned long long)at->index);
+	return STORE_OK;
+}
+
+/*
  * The stored hash of node index of tree level 8 * tl, from its tile, read
  * once; NULL (a missing tile told once) if the tile does not hold it.
  */
@@ -94,8 +113,8 @@ audit_stored(struct audit_logpass *x, unsigned tl, uint64_t index,
 	*stored = NULL;
 	if (!at->read || at->index != index / TILES_WIDTH) {
 		at->index = index / TILES_WIDTH;
-		width = nodes - at->index * TILES_WIDTH > TILES_WIDTH ?
-		    TILES_WIDTH : (unsigned)(nodes - at->index * TILES_WIDTH);
+		width = nodes - at->index * TILES_WIDTH >= TILES_WIDTH ?
+		    STORE_TILE_MAX : (unsigned)(nodes - at->index * TILES_WIDTH);
 		rc = store_tile_get(x->txn, tl, at->index, 0, width,
 		    (uint8_t *)at->hash);
 		if (rc != STORE_OK && rc != STORE_NOTFOUND)
@@ -106,6 +125,9 @@ audit_stored(struct audit_logpass *x, unsigned tl, uint64_t index,
 			audit_problem(x->a, "tile %u/%llu is missing or holds "
 			    "fewer than its %u hashes", tl,
 			    (unsigned long long)at->index, width);
+		else if (width == STORE_TILE_MAX &&
+		    (rc = audit_tile_nodes(x, tl, at)) != STORE_OK)
+			return rc;
 	}
 	if (at->found)
 		*stored = at->hash[index % TILES_WIDTH];

@@ -125,29 +125,37 @@ tiles_read(struct store *st, const struct tiles_ref *ref,
 /* Tile levels that hold a node of a tree below 2^64 leaves. */
 #define TILES_LEVELS	(64 / TILES_HEIGHT)
 
+/* Where a full tile keeps its nodes of level r (merkle_levels). */
+#define TILES_INNER(r)	(2 * TILES_WIDTH - (2 * TILES_WIDTH >> (r)))
+
+/*
+ * A node inside a full tile is stored there; inside the partial tile at
+ * the right edge it is computed from the 2^r hashes below it.
+ */
 int
 tiles_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
 {
-	struct merkle_array	 below;
-	merkle_hash		*hashes;
-	unsigned		 r = level % TILES_HEIGHT;
-	uint64_t		 first;
-	int			 rc;
+	merkle_hash	*below;
+	unsigned	 r = level % TILES_HEIGHT, tl = level / TILES_HEIGHT;
+	uint64_t	 first, tile;
+	unsigned	 at;
+	int		 rc;
 
 	if (level >= 64 || index >= UINT64_MAX >> level)
 		return -1;
 	/* The node's 2^r hashes are aligned, so they share one tile. */
 	first = index << r;
-	if ((hashes = malloc(((size_t)1 << r) * MERKLE_HASH_LEN)) == NULL)
+	tile = first / TILES_WIDTH;
+	at = (unsigned)(first % TILES_WIDTH);
+	rc = store_tile_get(txn, tl, tile, TILES_INNER(r) + (at >> r), 1, out);
+	if (rc != STORE_NOTFOUND || r == 0)
+		return rc;
+	if ((below = malloc(((size_t)2 << r) * MERKLE_HASH_LEN)) == NULL)
 		return STORE_NOMEM;
-	rc = store_tile_get(txn, level / TILES_HEIGHT, first / TILES_WIDTH,
-	    (unsigned)(first % TILES_WIDTH), 1u << r, (uint8_t *)hashes);
-	if (rc == STORE_OK) {
-		below.leaves = (const merkle_hash *)hashes;
-		below.size = (uint64_t)1 << r;
-		rc = merkle_array_node(&below, r, 0, out);
-	}
-	free(hashes);
+	rc = store_tile_get(txn, tl, tile, at, 1u << r, (uint8_t *)below);
+	if (rc == STORE_OK && (rc = merkle_levels(below, (size_t)1 << r)) == 0)
+		memcpy(out, below[((size_t)2 << r) - 2], MERKLE_HASH_LEN);
+	free(below);
 	return rc;
 }
 
@@ -156,7 +164,7 @@ struct tiles_edge {
 	int		loaded, dirty;
 	uint64_t	index;
 	unsigned	width;
-	merkle_hash	hash[TILES_WIDTH];
+	merkle_hash	hash[STORE_TILE_MAX];	/* and a full one's nodes */
 };
 
 struct tiles_writer {
@@ -218,9 +226,11 @@ tiles_writer_node(void *arg, unsigned level, uint64_t index,
 	e->dirty = 1;
 	if (e->width < TILES_WIDTH)
 		return STORE_OK;
-	/* Full: written this once, never again. */
+	/* Full: written this once, with its nodes, never again. */
+	if (merkle_levels(e->hash, TILES_WIDTH) != 0)
+		return STORE_NOMEM;
 	if ((rc = store_tile_put(w->txn, tl, e->index, (uint8_t *)e->hash,
-	    TILES_WIDTH)) != STORE_OK)
+	    STORE_TILE_MAX)) != STORE_OK)
 		return rc;
 	e->index++;
 	e->width = 0;

@@ -6,7 +6,8 @@
  * tiles as they are served (store_tile_put): a full tile is written
  * once, the partial tile at the right edge of each level rewritten as it
  * grows.  Any other node of the tree, at level 8L + r (r 1..7), is the
- * root of 2^r hashes of one tile of level L, computed when read.  Entry
+ * root of 2^r hashes of one tile of level L: a full tile is stored with
+ * these nodes after its hashes, the partial one computes them.  Entry
  * bundles (tile/entries) do not exist here: leaf data is private (SPEC
  * 4.2).
  */
@@ -55,7 +56,8 @@ enum tiles_result tiles_read(struct store *, const struct tiles_ref *,
 
 /*
  * A merkle node source over the stored tiles; arg is a struct store_txn
- * *.  It reads 2^r hashes of one tile for a node at level 8L + r.
+ * *.  It reads one hash, or inside the partial tile at the right edge
+ * the 2^r hashes below a node at level 8L + r.
  */
 int	tiles_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
 

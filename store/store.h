@@ -398,9 +398,15 @@ int	store_idem_add(struct store_txn *, const void *key, size_t klen,
  * and every signing key ever used, by its key ID.
  */
 #define STORE_TILE_WIDTH	256	/* hashes in a full tile */
-/* Tile (level, index) holds width hashes, 1..STORE_TILE_WIDTH. */
+/*
+ * A full tile is stored with the nodes inside it after its hashes, level
+ * by level up to its root (merkle_levels), so that a proof reads a node
+ * and hashes nothing: STORE_TILE_MAX hashes.
+ */
+#define STORE_TILE_MAX		(2 * STORE_TILE_WIDTH - 1)
+/* Tile (level, index): n hashes, 1..STORE_TILE_MAX. */
 int	store_tile_put(struct store_txn *, unsigned level, uint64_t index,
-	    const uint8_t *hashes, unsigned width);
+	    const uint8_t *hashes, unsigned n);
 /*
  * The n hashes of tile (level, index) from the first on, into out;
  * STORE_NOTFOUND if the tile does not hold them all.

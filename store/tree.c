@@ -20,15 +20,15 @@ tree_key(uint8_t key[9], unsigned level, uint64_t index)
 
 int
 store_tile_put(struct store_txn *t, unsigned level, uint64_t index,
-    const uint8_t *hashes, unsigned width)
+    const uint8_t *hashes, unsigned n)
 {
 	uint8_t	key[9];
 
-	if (width == 0 || width > STORE_TILE_WIDTH)
+	if (n == 0 || n > STORE_TILE_MAX)
 		return STORE_CORRUPT;
 	tree_key(key, level, index);
 	return store_kv_put(t, STORE_DB_TILES, key, sizeof(key), hashes,
-	    (size_t)width * STORE_HASH_LEN, 0);
+	    (size_t)n * STORE_HASH_LEN, 0);
 }
 
 /*
@@ -44,7 +44,7 @@ store_tile_get(struct store_txn *t, unsigned level, uint64_t index,
 	uint8_t	 key[9];
 	int	 rc;
 
-	if (n == 0 || first + n > STORE_TILE_WIDTH)
+	if (n == 0 || first + n > STORE_TILE_MAX)
 		return STORE_NOTFOUND;
 	tree_key(key, level, index);
 	memset(&k, 0, sizeof(k));
@@ -102,6 +102,28 @@ tree_node_range(struct store_txn *t, unsigned level, uint64_t first,
 	return rc == STORE_OK ? STORE_CORRUPT : rc;	/* ended early */
 }
 
+/*
+ * Tile (level, index) of width hashes from format 2's nodes; a full one
+ * with its inner nodes, level 8 * level + r from 256 >> r on for r 1..8
+ * (the layout of merkle_levels).
+ */
+static int
+tree_tile_migrate(struct store_txn *t, unsigned level, uint64_t index,
+    unsigned width, uint8_t *buf)
+{
+	unsigned	r, n = 0;
+	int		rc;
+
+	for (r = 0; r <= (width == STORE_TILE_WIDTH ? 8u : 0u); r++) {
+		if ((rc = tree_node_range(t, 8 * level + r,
+		    (index * STORE_TILE_WIDTH) >> r, width >> r,
+		    buf + (size_t)n * STORE_HASH_LEN)) != STORE_OK)
+			return rc;
+		n += width >> r;
+	}
+	return store_tile_put(t, level, index, buf, n);
+}
+
 int
 store_tree_migrate(struct store_txn *t, struct store_tree_migration *m)
 {
@@ -111,7 +133,7 @@ store_tree_migrate(struct store_txn *t, struct store_tree_migration *m)
 	uint64_t	 index = m->index;
 	int		 rc = STORE_OK;
 
-	if ((buf = malloc(STORE_TILE_WIDTH * STORE_HASH_LEN)) == NULL)
+	if ((buf = malloc(STORE_TILE_MAX * STORE_HASH_LEN)) == NULL)
 		return STORE_NOMEM;
 	/* Tile level L holds tree level 8L; above 7 no level has a node. */
 	for (; level < 8 && done < STORE_MIGRATE_TILES; level++, index = 0) {
@@ -121,10 +143,8 @@ store_tree_migrate(struct store_txn *t, struct store_tree_migration *m)
 			width = nodes - index * STORE_TILE_WIDTH >
 			    STORE_TILE_WIDTH ? STORE_TILE_WIDTH :
 			    (unsigned)(nodes - index * STORE_TILE_WIDTH);
-			if ((rc = tree_node_range(t, 8 * level,
-			    index * STORE_TILE_WIDTH, width, buf)) !=
-			    STORE_OK || (rc = store_tile_put(t, level, index,
-			    buf, width)) != STORE_OK)
+			if ((rc = tree_tile_migrate(t, level, index, width,
+			    buf)) != STORE_OK)
 				goto out;
 		}
 		if (index * STORE_TILE_WIDTH < nodes)

@@ -130,6 +130,14 @@ v3_read(struct store_txn *t, void *arg)
 			    memcmp(got, want, sizeof(got)) != 0)
 				c->mismatches++;
 		}
+		/* A full tile has its nodes up to its root, which is last. */
+		if (nodes >= 256 && (store_tile_get(t, tl, 0, 510, 1, got) !=
+		    STORE_OK || merkle_array_node(&c->arr, 8 * tl + 8, 0,
+		    want) != 0 || memcmp(got, want, sizeof(got)) != 0 ||
+		    store_tile_get(t, tl, 0, 300, 1, got) != STORE_OK ||
+		    merkle_array_node(&c->arr, 8 * tl + 1, 300 - 256, want) !=
+		    0 || memcmp(got, want, sizeof(got)) != 0))
+			c->mismatches++;
 		/* The partial tile at the edge holds no more than the tree. */
 		if (store_tile_get(t, tl, nodes / 256, nodes % 256, 1, got) !=
 		    STORE_NOTFOUND)

@@ -227,9 +227,9 @@ static int
 tiles_txn(struct store_txn *t, void *arg)
 {
 	struct tiles_check	*c = arg;
-	merkle_hash		 tile[256], want;
+	merkle_hash		 tile[STORE_TILE_MAX], want;
 	uint64_t		 nodes, n, i;
-	unsigned		 tl, w;
+	unsigned		 tl, w, r;
 
 	c->mismatches = 0;
 	for (tl = 0; tl < 2; tl++) {
@@ -237,9 +237,17 @@ tiles_txn(struct store_txn *t, void *arg)
 		for (n = 0; n * 256 < nodes; n++) {
 			w = nodes - n * 256 > 256 ? 256 :
 			    (unsigned)(nodes - n * 256);
-			if (store_tile_get(t, tl, n, 0, w, (uint8_t *)tile) !=
-			    STORE_OK)
+			if (store_tile_get(t, tl, n, 0, w < 256 ? w :
+			    STORE_TILE_MAX, (uint8_t *)tile) != STORE_OK)
 				c->mismatches++;
+			/* A full one has its nodes, level r from 512 - (512 >> r). */
+			for (r = 1; w == 256 && r <= 8; r++)
+				for (i = 0; i < 256u >> r; i++)
+					if (merkle_array_node(&c->arr, 8 * tl + r,
+					    (n * 256 >> r) + i, want) != 0 ||
+					    memcmp(tile[512 - (512 >> r) + i], want,
+					    sizeof(want)) != 0)
+						c->mismatches++;
 			for (i = 0; i < w; i++)
 				if (merkle_array_node(&c->arr, 8 * tl,
 				    n * 256 + i, want) != 0 ||
@@ -408,7 +416,7 @@ static int
 corrupt_tile(struct store_txn *t, void *arg)
 {
 	struct corrupt	*c = arg;
-	merkle_hash	 h[256];
+	merkle_hash	 h[STORE_TILE_MAX];
 	int		 rc;
 
 	if ((rc = store_tile_get(t, c->level, c->index, 0, c->width,
@@ -424,6 +432,7 @@ START_TEST(audit_names_a_corrupt_node)
 	struct integrator	*ig;
 	struct audit_result	 res;
 	struct corrupt		 node = { 1, 1, 0, 0 }, leaf = { 0, 44, 3, 1 };
+	struct corrupt		 inner = { 0, STORE_TILE_MAX, 300, 0 };
 	uint64_t		 size;
 
 	key_new(SIGKEY_ECDSA_P256, 0, &k);
@@ -456,6 +465,15 @@ START_TEST(audit_names_a_corrupt_node)
 	    "hash");
 	ck_assert_str_eq(reported[1], "tree head 300: its root is not the "
 	    "root of the log's first 300 leaves");
+
+	/* Tile 0/0's node of level 1 index 44, which proofs read. */
+	ck_assert_int_eq(store_write(st, corrupt_tile, &leaf), STORE_OK);
+	ck_assert_int_eq(store_write(st, corrupt_tile, &inner), STORE_OK);
+	nreported = 0;
+	ck_assert_int_eq(audit_run(st, report, NULL, &res), STORE_OK);
+	ck_assert_int_eq(res.problems, 1);
+	ck_assert_str_eq(reported[0], "tile 0/0: the nodes stored inside it "
+	    "do not match its hashes");
 }
 END_TEST
 
