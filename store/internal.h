@@ -140,10 +140,10 @@ struct store_tree_migration {
 };
 int	store_tree_migrate(struct store_txn *, struct store_tree_migration *);
 /*
- * Then the node records go, STORE_DROP_NODES at most a call: *empty
- * once none is left.
+ * Then the node records go, STORE_DROP_NODES at most a call: fewer
+ * dropped says none is left.
  */
 #define STORE_DROP_NODES	4096
-int	store_tree_drop(struct store_txn *, int *empty);
+int	store_tree_drop(struct store_txn *, unsigned *dropped);
 
 #endif

@@ -385,12 +385,36 @@ store_drop_nodes_txn(struct store_txn *t, void *arg)
 	return store_tree_drop(t, arg);
 }
 
+/*
+ * Format 3 on: what is left of format 2's nodes, in batches, and then
+ * the emptied file's pages are given back to the file system.
+ */
+static int
+store_drop_nodes(struct store *st)
+{
+	DB		*db = st->db[STORE_DB_TREE];
+	unsigned	 dropped = STORE_DROP_NODES;
+	uint64_t	 total = 0;
+	int		 rc;
+
+	while (dropped == STORE_DROP_NODES) {
+		if ((rc = store_write(st, store_drop_nodes_txn, &dropped)) !=
+		    STORE_OK)
+			return rc;
+		total += dropped;
+	}
+	if (total == 0)
+		return STORE_OK;
+	return store_seen(st, store_rc(db->compact(db, NULL, NULL, NULL, NULL,
+	    DB_FREE_SPACE, NULL)));
+}
+
 /* Brings an older directory to STORE_FORMAT, or refuses a newer one. */
 static int
 store_migrate(struct store *st, const char *dir)
 {
 	struct store_migration	m;
-	int			empty = 0, rc;
+	int			rc;
 
 	memset(&m, 0, sizeof(m));
 	m.dir = dir;
@@ -403,11 +427,7 @@ store_migrate(struct store *st, const char *dir)
 		m.tree.level = m.tree.next_level;
 		m.tree.index = m.tree.next_index;
 	}
-	while (!empty)
-		if ((rc = store_write(st, store_drop_nodes_txn, &empty)) !=
-		    STORE_OK)
-			return rc;
-	return STORE_OK;
+	return store_drop_nodes(st);
 }
 
 int

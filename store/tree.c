@@ -177,7 +177,7 @@ tree_drop_record(const void *key, size_t klen, const void *val, size_t vlen,
 }
 
 int
-store_tree_drop(struct store_txn *t, int *empty)
+store_tree_drop(struct store_txn *t, unsigned *dropped)
 {
 	struct tree_drop	*d;
 	unsigned		 i;
@@ -191,7 +191,7 @@ store_tree_drop(struct store_txn *t, int *empty)
 	for (i = 0; i < d->n && rc == STORE_OK; i++)
 		rc = store_kv_del(t, STORE_DB_TREE, d->keys[i],
 		    sizeof(d->keys[i]));
-	*empty = d->n < STORE_DROP_NODES;
+	*dropped = d->n;
 	free(d);
 	return rc;
 }

@@ -46,6 +46,7 @@ tar -C "$DIR" -xzf "$REPO/tests/fixtures/v2-datadir.tar.gz"
 [ "$(id -u)" -ne 0 ] || chown -R "$STACK_USER" "$DIR/db"
 
 echo "== format 2 -> 3: tallyctl verify opens and migrates it"
+TREE_BYTES=$(stat -c %s "$DIR/db/tree.db")
 stack_check "the fixture has format 2's 1196 node records" \
 	test "$(records_left tree.db)" = 1196
 stack_check "the fixture is in format 2" test "$(format)" = ' \00\00\00\00\00\00\00\02'
@@ -54,6 +55,8 @@ stack_check "verify passes on the tiles: 600 leaves" \
 	grep -q '^verify: 600 leaves' "$DIR/verify.out"
 stack_check "it records format 3" test "$(format)" = ' \00\00\00\00\00\00\00\03'
 stack_check "tree.db is empty" test "$(records_left tree.db)" = 0
+stack_check "and its pages are given back ($(stat -c %s "$DIR/db/tree.db") bytes)" \
+	test "$(stat -c %s "$DIR/db/tree.db")" -lt "$TREE_BYTES"
 stack_check "tiles.db holds tiles 0/0, 0/1, 0/2 and 1/0" \
 	test "$(records_left tiles.db)" = 4
 stack_check "opened again, it verifies again" grep -q '^verify: 600 leaves' \
