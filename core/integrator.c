@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../common/clockwait.h"
+#include "../common/grow.h"
 #include "../common/log.h"
 #include "../common/timefmt.h"
 #include "../crypto/note.h"
@@ -46,12 +47,20 @@ struct integrator {
 	struct merkle_edge	 edge;
 };
 
+/* A leaf to index by its hash. */
+struct step_leaf {
+	merkle_hash	hash;
+	uint64_t	index;
+};
+
 /* What one step's transaction works on; reset at every (re)try. */
 struct step {
 	struct integrator	*ig;
 	struct store_txn	*txn;
 	struct merkle_edge	 edge;
 	struct tiles_writer	*tiles;
+	struct step_leaf	*leaves;	/* the step's, to index */
+	size_t			 nleaves, leaves_cap;
 	uint64_t		 from, to;
 	struct store_sth	 head;
 	struct webhook_targets	*targets;
@@ -120,12 +129,41 @@ integrator_node(void *arg, unsigned level, uint64_t index,
     const merkle_hash hash)
 {
 	struct step	*s = arg;
-	int		 rc;
 
-	if (level == 0 && (rc = store_leaf_put(s->txn, hash, index)) !=
-	    STORE_OK)
-		return rc;
+	if (level == 0) {
+		if (grow(&s->leaves, &s->leaves_cap, s->nleaves + 1,
+		    sizeof(*s->leaves)) < 0)
+			return STORE_NOMEM;
+		memcpy(s->leaves[s->nleaves].hash, hash, MERKLE_HASH_LEN);
+		s->leaves[s->nleaves++].index = index;
+	}
 	return tiles_writer_node(s->tiles, level, index, hash);
+}
+
+static int
+integrator_leaf_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct step_leaf *)a)->hash,
+	    ((const struct step_leaf *)b)->hash, MERKLE_HASH_LEN);
+}
+
+/*
+ * The step's leaves indexed in hash order: the index's keys are random,
+ * and in order each of its pages is met once a step, one after another,
+ * not once a leaf.
+ */
+static int
+integrator_index(struct step *s)
+{
+	size_t	i;
+	int	rc;
+
+	qsort(s->leaves, s->nleaves, sizeof(*s->leaves), integrator_leaf_cmp);
+	for (i = 0; i < s->nleaves; i++)
+		if ((rc = store_leaf_put(s->txn, s->leaves[i].hash,
+		    s->leaves[i].index)) != STORE_OK)
+			return rc;
+	return STORE_OK;
 }
 
 static int
@@ -247,12 +285,14 @@ integrator_txn(struct store_txn *t, void *arg)
 	tiles_writer_free(s->tiles);
 	if ((s->tiles = tiles_writer_new(t)) == NULL)
 		return STORE_NOMEM;
+	s->nleaves = 0;
 	rc = store_delta_each(t, s->from, integrator_leaf, s);
 	if (rc != STORE_OK && rc != STEP_STOP)
 		return rc < 0 ? STORE_CORRUPT : rc;
 	if (s->edge.size != s->to)
 		return STORE_CORRUPT;
 	if ((rc = tiles_writer_flush(s->tiles)) != STORE_OK ||
+	    (rc = integrator_index(s)) != STORE_OK ||
 	    (rc = integrator_sign(s)) != STORE_OK)
 		return rc;
 	return integrator_events(s);
@@ -283,6 +323,7 @@ integrator_round(struct integrator *ig, uint64_t *size, uint64_t *added)
 	atomic_store(&ig->ready, rc == STORE_OK);
 	webhook_targets_free(s->targets);
 	tiles_writer_free(s->tiles);
+	free(s->leaves);
 	pthread_mutex_lock(&ig->lock);
 	if (rc == STORE_OK && *added != 0)
 		ig->edge = s->edge;
