@@ -158,7 +158,9 @@ integrator_index(struct step *s)
 	size_t	i;
 	int	rc;
 
-	qsort(s->leaves, s->nleaves, sizeof(*s->leaves), integrator_leaf_cmp);
+	if (s->nleaves > 1)	/* qsort's array may not be NULL */
+		qsort(s->leaves, s->nleaves, sizeof(*s->leaves),
+		    integrator_leaf_cmp);
 	for (i = 0; i < s->nleaves; i++)
 		if ((rc = store_leaf_put(s->txn, s->leaves[i].hash,
 		    s->leaves[i].index)) != STORE_OK)
