@@ -161,7 +161,7 @@ tiles_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
 
 /* A tile level's right-edge tile, as the writer holds it. */
 struct tiles_edge {
-	int		loaded, dirty;
+	int		dirty;
 	uint64_t	index;
 	unsigned	width;
 	merkle_hash	hash[STORE_TILE_MAX];	/* and a full one's nodes */
@@ -169,7 +169,8 @@ struct tiles_edge {
 
 struct tiles_writer {
 	struct store_txn	*txn;
-	struct tiles_edge	 edge[TILES_LEVELS];
+	/* Made as a level is first touched: most steps touch one or two. */
+	struct tiles_edge	*edge[TILES_LEVELS];
 };
 
 struct tiles_writer *
@@ -185,6 +186,12 @@ tiles_writer_new(struct store_txn *t)
 void
 tiles_writer_free(struct tiles_writer *w)
 {
+	unsigned	tl;
+
+	if (w == NULL)
+		return;
+	for (tl = 0; tl < TILES_LEVELS; tl++)
+		free(w->edge[tl]);
 	free(w);
 }
 
@@ -192,12 +199,14 @@ tiles_writer_free(struct tiles_writer *w)
 static int
 tiles_edge_load(struct tiles_writer *w, unsigned tl, uint64_t index)
 {
-	struct tiles_edge	*e = &w->edge[tl];
+	struct tiles_edge	*e;
 	int			 rc;
 
+	if ((e = w->edge[tl] = malloc(sizeof(*e))) == NULL)
+		return STORE_NOMEM;
 	e->index = index / TILES_WIDTH;
 	e->width = (unsigned)(index % TILES_WIDTH);
-	e->loaded = 1;
+	e->dirty = 0;
 	if (e->width == 0)
 		return STORE_OK;
 	rc = store_tile_get(w->txn, tl, e->index, 0, e->width,
@@ -217,9 +226,10 @@ tiles_writer_node(void *arg, unsigned level, uint64_t index,
 
 	if (level % TILES_HEIGHT != 0 || tl >= TILES_LEVELS)
 		return STORE_OK;	/* computed from a tile when read */
-	e = &w->edge[tl];
-	if (!e->loaded && (rc = tiles_edge_load(w, tl, index)) != STORE_OK)
+	if (w->edge[tl] == NULL && (rc = tiles_edge_load(w, tl, index)) !=
+	    STORE_OK)
 		return rc;
+	e = w->edge[tl];
 	if (index != e->index * TILES_WIDTH + e->width)
 		return STORE_CORRUPT;	/* not the next node of its level */
 	memcpy(e->hash[e->width++], hash, MERKLE_HASH_LEN);
@@ -246,8 +256,9 @@ tiles_writer_flush(struct tiles_writer *w)
 	int			 rc;
 
 	for (tl = 0; tl < TILES_LEVELS; tl++) {
-		e = &w->edge[tl];
-		if (e->dirty && (rc = store_tile_put(w->txn, tl, e->index,
+		if ((e = w->edge[tl]) == NULL || !e->dirty)
+			continue;
+		if ((rc = store_tile_put(w->txn, tl, e->index,
 		    (uint8_t *)e->hash, e->width)) != STORE_OK)
 			return rc;
 		e->dirty = 0;
