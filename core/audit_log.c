@@ -18,9 +18,20 @@
 #include "audit_internal.h"
 #include "emit.h"
 #include "ledger.h"
+#include "tiles.h"
 
 /* The log has a gap: told, and the walk ends there. */
 enum { AUDIT_HOLE = STORE_USER };
+
+/* Tile levels of a tree below 2^64 leaves. */
+#define AUDIT_TILE_LEVELS	(64 / TILES_HEIGHT)
+
+/* The stored tile of one tile level the rebuilt tree is in. */
+struct audit_tile {
+	int		read, found;
+	uint64_t	index;
+	merkle_hash	hash[STORE_TILE_MAX];	/* and a full one's nodes */
+};
 
 struct audit_logpass {
 	struct audit		*a;
@@ -33,6 +44,9 @@ struct audit_logpass {
 	struct merkle_edge	 edge, saved;
 	uint64_t		 chunk_end;
 	struct sbuf		 leaf;
+	/* Each tile read once: its hashes, as the tree of tree_size has. */
+	struct audit_tile	 tile[AUDIT_TILE_LEVELS];
+	merkle_hash		 inner[STORE_TILE_MAX];
 };
 
 /* A head against the rebuilt tree of its size, and its signature. */
@@ -65,26 +79,81 @@ audit_head(struct audit_logpass *x, const struct store_sth *h)
 		    "this head", (unsigned long long)h->size);
 }
 
-/* Each node the rebuilt tree completes, against the stored one. */
+/*
+ * A full tile's nodes, which proofs read, against those its hashes make;
+ * its hashes are checked one by one against the rebuilt tree.
+ */
+static int
+audit_tile_nodes(struct audit_logpass *x, unsigned tl, struct audit_tile *at)
+{
+	memcpy(x->inner, at->hash, TILES_WIDTH * MERKLE_HASH_LEN);
+	if (merkle_levels(x->inner, TILES_WIDTH) != 0)
+		return STORE_NOMEM;
+	if (memcmp(x->inner[TILES_WIDTH], at->hash[TILES_WIDTH],
+	    (STORE_TILE_MAX - TILES_WIDTH) * MERKLE_HASH_LEN) != 0)
+		audit_problem(x->a, "tile %u/%llu: the nodes stored inside it "
+		    "do not match its hashes", tl,
+		    (unsigned long long)at->index);
+	return STORE_OK;
+}
+
+/*
+ * The stored hash of node index of tree level 8 * tl, from its tile, read
+ * once; NULL (a missing tile told once) if the tile does not hold it.
+ */
+static int
+audit_stored(struct audit_logpass *x, unsigned tl, uint64_t index,
+    const uint8_t **stored)
+{
+	struct audit_tile	*at = &x->tile[tl];
+	uint64_t		 nodes = x->tree_size >> (tl * TILES_HEIGHT);
+	unsigned		 width;
+	int			 rc;
+
+	*stored = NULL;
+	if (!at->read || at->index != index / TILES_WIDTH) {
+		at->index = index / TILES_WIDTH;
+		width = nodes - at->index * TILES_WIDTH >= TILES_WIDTH ?
+		    STORE_TILE_MAX : (unsigned)(nodes - at->index * TILES_WIDTH);
+		rc = store_tile_get(x->txn, tl, at->index, 0, width,
+		    (uint8_t *)at->hash);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			return rc;
+		at->read = 1;
+		at->found = rc == STORE_OK;
+		if (!at->found)
+			audit_problem(x->a, "tile %u/%llu is missing or holds "
+			    "fewer than its %u hashes", tl,
+			    (unsigned long long)at->index, width);
+		else if (width == STORE_TILE_MAX &&
+		    (rc = audit_tile_nodes(x, tl, at)) != STORE_OK)
+			return rc;
+	}
+	if (at->found)
+		*stored = at->hash[index % TILES_WIDTH];
+	return STORE_OK;
+}
+
+/*
+ * Each node the rebuilt tree completes, against the stored one: the
+ * nodes of levels 8L are stored in tiles, the others computed from them.
+ */
 static int
 audit_node(void *arg, unsigned level, uint64_t index, const merkle_hash hash)
 {
 	struct audit_logpass	*x = arg;
-	merkle_hash		 stored;
+	const uint8_t		*stored;
 	int			 rc;
 
 	if (((index + 1) << level) > x->tree_size)
 		return 0;	/* not integrated when the audit began */
 	x->res->nodes++;
-	if (level == 0)
+	if (level == 0 || level % TILES_HEIGHT != 0)
 		return 0;	/* the leaf itself: audit_leaf_hashes did it */
-	rc = store_node_get(x->txn, level, index, stored);
-	if (rc == STORE_NOTFOUND)
-		audit_problem(x->a, "tree node (level %u, index %llu) is "
-		    "missing", level, (unsigned long long)index);
-	else if (rc != STORE_OK)
+	if ((rc = audit_stored(x, level / TILES_HEIGHT, index, &stored)) !=
+	    STORE_OK)
 		return rc;
-	else if (!hash_equal(stored, hash, sizeof(stored)))
+	if (stored != NULL && !hash_equal(stored, hash, MERKLE_HASH_LEN))
 		audit_problem(x->a, "tree node (level %u, index %llu) does not "
 		    "match the leaves below it", level,
 		    (unsigned long long)index);
@@ -96,7 +165,7 @@ audit_leaf_hashes(struct audit_logpass *x, const struct store_delta *d,
     merkle_hash leaf)
 {
 	uint8_t			 content[HASH_LEN];
-	merkle_hash		 stored;
+	const uint8_t		*stored;
 	unsigned long long	 i = d->log_index;
 	uint64_t		 found;
 	int			 rc;
@@ -130,11 +199,10 @@ audit_leaf_hashes(struct audit_logpass *x, const struct store_delta *d,
 	 * altered leaf is reported once, here, and not again in every node
 	 * and head above it; those are checked against what they signed.
 	 */
-	rc = store_node_get(x->txn, 0, d->log_index, stored);
-	if (rc == STORE_NOTFOUND)
-		audit_problem(x->a, "leaf %llu: missing from the tree", i);
-	else if (rc != STORE_OK)
+	if ((rc = audit_stored(x, 0, d->log_index, &stored)) != STORE_OK)
 		return rc;
+	if (stored == NULL)
+		audit_problem(x->a, "leaf %llu: missing from the tree", i);
 	else if (!hash_equal(stored, leaf, MERKLE_HASH_LEN)) {
 		audit_problem(x->a, "leaf %llu: the tree holds another leaf "
 		    "hash", i);

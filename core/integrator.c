@@ -8,11 +8,13 @@
 #include <time.h>
 
 #include "../common/clockwait.h"
+#include "../common/grow.h"
 #include "../common/log.h"
 #include "../common/timefmt.h"
 #include "../crypto/note.h"
 #include "integrator.h"
 #include "metrics.h"
+#include "tiles.h"
 #include "tlog.h"
 #include "webhook.h"
 
@@ -41,6 +43,14 @@ struct integrator {
 	/* Broadcast after every step, under lock; rounds counts them. */
 	pthread_cond_t		 stepped;
 	uint64_t		 rounds;
+	/* The right edge of the tree of the last head signed, under lock. */
+	struct merkle_edge	 edge;
+};
+
+/* A leaf to index by its hash. */
+struct step_leaf {
+	merkle_hash	hash;
+	uint64_t	index;
 };
 
 /* What one step's transaction works on; reset at every (re)try. */
@@ -48,6 +58,9 @@ struct step {
 	struct integrator	*ig;
 	struct store_txn	*txn;
 	struct merkle_edge	 edge;
+	struct tiles_writer	*tiles;
+	struct step_leaf	*leaves;	/* the step's, to index */
+	size_t			 nleaves, leaves_cap;
 	uint64_t		 from, to;
 	struct store_sth	 head;
 	struct webhook_targets	*targets;
@@ -110,18 +123,49 @@ err:
 	return -1;
 }
 
-/* Each completed subtree is stored; level 0 also indexes the leaf. */
+/* Each completed subtree goes to the tiles; a leaf is also indexed. */
 static int
 integrator_node(void *arg, unsigned level, uint64_t index,
     const merkle_hash hash)
 {
 	struct step	*s = arg;
-	int		 rc;
 
-	if (level == 0 && (rc = store_leaf_put(s->txn, hash, index)) !=
-	    STORE_OK)
-		return rc;
-	return store_node_put(s->txn, level, index, hash);
+	if (level == 0) {
+		if (grow(&s->leaves, &s->leaves_cap, s->nleaves + 1,
+		    sizeof(*s->leaves)) < 0)
+			return STORE_NOMEM;
+		memcpy(s->leaves[s->nleaves].hash, hash, MERKLE_HASH_LEN);
+		s->leaves[s->nleaves++].index = index;
+	}
+	return tiles_writer_node(s->tiles, level, index, hash);
+}
+
+static int
+integrator_leaf_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct step_leaf *)a)->hash,
+	    ((const struct step_leaf *)b)->hash, MERKLE_HASH_LEN);
+}
+
+/*
+ * The step's leaves indexed in hash order: the index's keys are random,
+ * and in order each of its pages is met once a step, one after another,
+ * not once a leaf.
+ */
+static int
+integrator_index(struct step *s)
+{
+	size_t	i;
+	int	rc;
+
+	if (s->nleaves > 1)	/* qsort's array may not be NULL */
+		qsort(s->leaves, s->nleaves, sizeof(*s->leaves),
+		    integrator_leaf_cmp);
+	for (i = 0; i < s->nleaves; i++)
+		if ((rc = store_leaf_put(s->txn, s->leaves[i].hash,
+		    s->leaves[i].index)) != STORE_OK)
+			return rc;
+	return STORE_OK;
 }
 
 static int
@@ -188,6 +232,27 @@ integrator_events(struct step *s)
 	return rc == STEP_STOP ? STORE_OK : rc;
 }
 
+/*
+ * The edge of the newest head's tree: the one the last step left if it
+ * is that tree (same size, same root), else computed from the tiles.
+ */
+static int
+integrator_edge(struct step *s, const struct store_sth *last)
+{
+	merkle_hash	root;
+	int		rc;
+
+	pthread_mutex_lock(&s->ig->lock);
+	s->edge = s->ig->edge;
+	pthread_mutex_unlock(&s->ig->lock);
+	if (last != NULL && s->edge.size == last->size &&
+	    merkle_edge_root(&s->edge, root) == 0 &&
+	    memcmp(root, last->root, sizeof(root)) == 0)
+		return STORE_OK;
+	rc = merkle_edge_load(&s->edge, tiles_node, s->txn, s->from);
+	return rc < 0 ? STORE_CORRUPT : rc;
+}
+
 static int
 integrator_txn(struct store_txn *t, void *arg)
 {
@@ -217,14 +282,20 @@ integrator_txn(struct store_txn *t, void *arg)
 		return STORE_IO;
 	s->to = logsize - s->from > INTEGRATOR_BATCH ?
 	    s->from + INTEGRATOR_BATCH : logsize;
-	if ((rc = merkle_edge_load(&s->edge, tlog_node, t, s->from)) != 0)
-		return rc < 0 ? STORE_CORRUPT : rc;
+	if ((rc = integrator_edge(s, have_head ? &last : NULL)) != STORE_OK)
+		return rc;
+	tiles_writer_free(s->tiles);
+	if ((s->tiles = tiles_writer_new(t)) == NULL)
+		return STORE_NOMEM;
+	s->nleaves = 0;
 	rc = store_delta_each(t, s->from, integrator_leaf, s);
 	if (rc != STORE_OK && rc != STEP_STOP)
 		return rc < 0 ? STORE_CORRUPT : rc;
 	if (s->edge.size != s->to)
 		return STORE_CORRUPT;
-	if ((rc = integrator_sign(s)) != STORE_OK)
+	if ((rc = tiles_writer_flush(s->tiles)) != STORE_OK ||
+	    (rc = integrator_index(s)) != STORE_OK ||
+	    (rc = integrator_sign(s)) != STORE_OK)
 		return rc;
 	return integrator_events(s);
 }
@@ -253,11 +324,15 @@ integrator_round(struct integrator *ig, uint64_t *size, uint64_t *added)
 		metrics_gauge_set(METRICS_TREE_SIZE, (int64_t)*size);
 	atomic_store(&ig->ready, rc == STORE_OK);
 	webhook_targets_free(s->targets);
-	free(s);
+	tiles_writer_free(s->tiles);
+	free(s->leaves);
 	pthread_mutex_lock(&ig->lock);
+	if (rc == STORE_OK && *added != 0)
+		ig->edge = s->edge;
 	ig->rounds++;
 	pthread_cond_broadcast(&ig->stepped);
 	pthread_mutex_unlock(&ig->lock);
+	free(s);
 	return rc;
 }
 

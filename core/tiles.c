@@ -1,4 +1,5 @@
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tiles.h"
@@ -98,9 +99,8 @@ tiles_read_txn(struct store_txn *t, void *arg)
 	if (ref->index > nodes / TILES_WIDTH ||
 	    ref->index * TILES_WIDTH + ref->width > nodes)
 		return TILES_STOP_BEYOND_HEAD;
-	rc = store_node_range(t, shift, ref->index * TILES_WIDTH, ref->width,
-	    r->out);
-	/* The head says these nodes exist: one missing is damage. */
+	rc = store_tile_get(t, ref->level, ref->index, 0, ref->width, r->out);
+	/* The head says these hashes exist: one missing is damage. */
 	return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
 }
 
@@ -120,4 +120,148 @@ tiles_read(struct store *st, const struct tiles_ref *ref,
 	default:
 		return TILES_FAILED;
 	}
+}
+
+/* Tile levels that hold a node of a tree below 2^64 leaves. */
+#define TILES_LEVELS	(64 / TILES_HEIGHT)
+
+/* Where a full tile keeps its nodes of level r (merkle_levels). */
+#define TILES_INNER(r)	(2 * TILES_WIDTH - (2 * TILES_WIDTH >> (r)))
+
+/*
+ * A node inside a full tile is stored there; inside the partial tile at
+ * the right edge it is computed from the 2^r hashes below it.
+ */
+int
+tiles_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
+{
+	merkle_hash	*below;
+	unsigned	 r = level % TILES_HEIGHT, tl = level / TILES_HEIGHT;
+	uint64_t	 first, tile;
+	unsigned	 at;
+	int		 rc;
+
+	if (level >= 64 || index >= UINT64_MAX >> level)
+		return -1;
+	/* The node's 2^r hashes are aligned, so they share one tile. */
+	first = index << r;
+	tile = first / TILES_WIDTH;
+	at = (unsigned)(first % TILES_WIDTH);
+	rc = store_tile_get(txn, tl, tile, TILES_INNER(r) + (at >> r), 1, out);
+	if (rc != STORE_NOTFOUND || r == 0)
+		return rc;
+	if ((below = malloc(((size_t)2 << r) * MERKLE_HASH_LEN)) == NULL)
+		return STORE_NOMEM;
+	rc = store_tile_get(txn, tl, tile, at, 1u << r, (uint8_t *)below);
+	if (rc == STORE_OK && (rc = merkle_levels(below, (size_t)1 << r)) == 0)
+		memcpy(out, below[((size_t)2 << r) - 2], MERKLE_HASH_LEN);
+	free(below);
+	return rc;
+}
+
+/* A tile level's right-edge tile, as the writer holds it. */
+struct tiles_edge {
+	int		dirty;
+	uint64_t	index;
+	unsigned	width;
+	merkle_hash	hash[STORE_TILE_MAX];	/* and a full one's nodes */
+};
+
+struct tiles_writer {
+	struct store_txn	*txn;
+	/* Made as a level is first touched: most steps touch one or two. */
+	struct tiles_edge	*edge[TILES_LEVELS];
+};
+
+struct tiles_writer *
+tiles_writer_new(struct store_txn *t)
+{
+	struct tiles_writer	*w;
+
+	if ((w = calloc(1, sizeof(*w))) != NULL)
+		w->txn = t;
+	return w;
+}
+
+void
+tiles_writer_free(struct tiles_writer *w)
+{
+	unsigned	tl;
+
+	if (w == NULL)
+		return;
+	for (tl = 0; tl < TILES_LEVELS; tl++)
+		free(w->edge[tl]);
+	free(w);
+}
+
+/* The hashes the tile of the first node written holds before it. */
+static int
+tiles_edge_load(struct tiles_writer *w, unsigned tl, uint64_t index)
+{
+	struct tiles_edge	*e;
+	int			 rc;
+
+	if ((e = w->edge[tl] = malloc(sizeof(*e))) == NULL)
+		return STORE_NOMEM;
+	e->index = index / TILES_WIDTH;
+	e->width = (unsigned)(index % TILES_WIDTH);
+	e->dirty = 0;
+	if (e->width == 0)
+		return STORE_OK;
+	rc = store_tile_get(w->txn, tl, e->index, 0, e->width,
+	    (uint8_t *)e->hash);
+	/* The tree has these nodes, so the tile has their hashes. */
+	return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+}
+
+int
+tiles_writer_node(void *arg, unsigned level, uint64_t index,
+    const merkle_hash hash)
+{
+	struct tiles_writer	*w = arg;
+	struct tiles_edge	*e;
+	unsigned		 tl = level / TILES_HEIGHT;
+	int			 rc;
+
+	if (level % TILES_HEIGHT != 0 || tl >= TILES_LEVELS)
+		return STORE_OK;	/* computed from a tile when read */
+	if (w->edge[tl] == NULL && (rc = tiles_edge_load(w, tl, index)) !=
+	    STORE_OK)
+		return rc;
+	e = w->edge[tl];
+	if (index != e->index * TILES_WIDTH + e->width)
+		return STORE_CORRUPT;	/* not the next node of its level */
+	memcpy(e->hash[e->width++], hash, MERKLE_HASH_LEN);
+	e->dirty = 1;
+	if (e->width < TILES_WIDTH)
+		return STORE_OK;
+	/* Full: written this once, with its nodes, never again. */
+	if (merkle_levels(e->hash, TILES_WIDTH) != 0)
+		return STORE_NOMEM;
+	if ((rc = store_tile_put(w->txn, tl, e->index, (uint8_t *)e->hash,
+	    STORE_TILE_MAX)) != STORE_OK)
+		return rc;
+	e->index++;
+	e->width = 0;
+	e->dirty = 0;
+	return STORE_OK;
+}
+
+int
+tiles_writer_flush(struct tiles_writer *w)
+{
+	struct tiles_edge	*e;
+	unsigned		 tl;
+	int			 rc;
+
+	for (tl = 0; tl < TILES_LEVELS; tl++) {
+		if ((e = w->edge[tl]) == NULL || !e->dirty)
+			continue;
+		if ((rc = store_tile_put(w->txn, tl, e->index,
+		    (uint8_t *)e->hash, e->width)) != STORE_OK)
+			return rc;
+		e->dirty = 0;
+	}
+	return STORE_OK;
 }

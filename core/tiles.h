@@ -2,21 +2,25 @@
  * The Merkle tree as C2SP tlog-tiles (c2sp.org/tlog-tiles): tiles of
  * height 8, the tile <L>/<N> holding the hashes of tree level 8·L from
  * index 256·N on, 256 of them (a full tile) or W of 1 to 255 (a partial
- * tile, .p/<W>).  Level 0 holds the leaf hashes.  Every hash in a tile
- * is the root of a complete subtree, which the store keeps as a node
- * (store_node_range): a tile is one cursor walk, never a computation.
- * Entry bundles (tile/entries) do not exist here: leaf data is private
- * (SPEC 4.2).
+ * tile, .p/<W>).  Level 0 holds the leaf hashes.  The store keeps the
+ * tiles as they are served (store_tile_put): a full tile is written
+ * once, the partial tile at the right edge of each level rewritten as it
+ * grows.  Any other node of the tree, at level 8L + r (r 1..7), is the
+ * root of 2^r hashes of one tile of level L: a full tile is stored with
+ * these nodes after its hashes, the partial one computes them.  Entry
+ * bundles (tile/entries) do not exist here: leaf data is private (SPEC
+ * 4.2).
  */
 #ifndef TALLY_TILES_H
 #define TALLY_TILES_H
 
 #include <stdint.h>
 
+#include "../crypto/merkle.h"
 #include "../store/store.h"
 
 #define TILES_HEIGHT	8
-#define TILES_WIDTH	256			/* hashes in a full tile */
+#define TILES_WIDTH	STORE_TILE_WIDTH	/* hashes in a full tile */
 #define TILES_LEVEL_MAX	63
 #define TILES_FULL_LEN	(TILES_WIDTH * STORE_HASH_LEN)	/* 8192 bytes */
 
@@ -49,5 +53,27 @@ enum tiles_result {
  */
 enum tiles_result tiles_read(struct store *, const struct tiles_ref *,
 	    uint8_t out[TILES_FULL_LEN]);
+
+/*
+ * A merkle node source over the stored tiles; arg is a struct store_txn
+ * *.  It reads one hash, or inside the partial tile at the right edge
+ * the 2^r hashes below a node at level 8L + r.
+ */
+int	tiles_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
+
+/*
+ * The tiles of a tree growing in one transaction: it is handed every
+ * node merkle_edge_append completes (tiles_writer_node is a
+ * merkle_emit_fn), keeps those of levels 8L in the right-edge tile of
+ * each tile level, read from the store when first touched, and stores a
+ * tile as it fills; tiles_writer_flush stores the partial ones left.
+ * Appending n leaves so writes about n / 256 + 8 tiles.
+ */
+struct tiles_writer;
+struct tiles_writer *tiles_writer_new(struct store_txn *);
+int	tiles_writer_node(void *writer, unsigned level, uint64_t index,
+	    const merkle_hash);
+int	tiles_writer_flush(struct tiles_writer *);
+void	tiles_writer_free(struct tiles_writer *);
 
 #endif

@@ -10,6 +10,7 @@
 #include "../common/timefmt.h"
 #include "../crypto/endorse.h"
 #include "../crypto/random.h"
+#include "tiles.h"
 #include "tlog.h"
 
 /* Why a transaction below ends other than with a store code. */
@@ -41,7 +42,7 @@ tlog_delta_status(struct store_txn *t, struct store_delta *d)
 int
 tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
 {
-	return store_node_get(txn, level, index, out);
+	return tiles_node(txn, level, index, out);
 }
 
 /* A read's store code as the log's answer; its own answers pass. */
@@ -102,6 +103,29 @@ tlog_tree_size(struct store_txn *t, int given, uint64_t *size,
 	return STORE_OK;
 }
 
+/*
+ * The root of the tree of size: the one its head signed, when there is
+ * one (h, if of that size, else read), which costs no hashing; else
+ * computed from the tiles.
+ */
+static int
+tlog_root(struct store_txn *t, const struct store_sth *h, uint64_t size,
+    merkle_hash out)
+{
+	struct store_sth	other;
+	int			rc;
+
+	if (h->size != size || h->note[0] == '\0') {
+		if ((rc = store_sth_get(t, size, &other)) == STORE_NOTFOUND)
+			return merkle_root(tlog_node, t, size, out);
+		if (rc != STORE_OK)
+			return rc;
+		h = &other;
+	}
+	memcpy(out, h->root, MERKLE_HASH_LEN);
+	return 0;
+}
+
 static int
 tlog_inclusion_txn(struct store_txn *t, void *arg)
 {
@@ -116,12 +140,11 @@ tlog_inclusion_txn(struct store_txn *t, void *arg)
 		return rc == STORE_NOTFOUND ? TLOG_STOP_NO_LEAF : rc;
 	if (in->index >= in->size)
 		return TLOG_STOP_INDEX_RANGE;
-	if (!in->by_hash && (rc = store_node_get(t, 0, in->index, in->leaf)) !=
-	    STORE_OK)
-		return rc;
+	if (!in->by_hash && (rc = tiles_node(t, 0, in->index, in->leaf)) != 0)
+		return rc < 0 ? STORE_CORRUPT : rc;
 	if ((rc = merkle_inclusion_proof(tlog_node, t, in->index, in->size,
 	    in->proof, &in->len)) != 0 ||
-	    (rc = merkle_root(tlog_node, t, in->size, in->root)) != 0)
+	    (rc = tlog_root(t, &in->head, in->size, in->root)) != 0)
 		return rc < 0 ? STORE_CORRUPT : rc;
 	return STORE_OK;
 }
@@ -145,8 +168,8 @@ tlog_consistency_txn(struct store_txn *t, void *arg)
 		return TLOG_STOP_FROM_RANGE;
 	if ((rc = merkle_consistency_proof(tlog_node, t, cs->from, cs->to,
 	    cs->proof, &cs->len)) != 0 ||
-	    (rc = merkle_root(tlog_node, t, cs->from, cs->from_root)) != 0 ||
-	    (rc = merkle_root(tlog_node, t, cs->to, cs->to_root)) != 0)
+	    (rc = tlog_root(t, &cs->head, cs->from, cs->from_root)) != 0 ||
+	    (rc = tlog_root(t, &cs->head, cs->to, cs->to_root)) != 0)
 		return rc < 0 ? STORE_CORRUPT : rc;
 	return STORE_OK;
 }

@@ -21,7 +21,7 @@
  */
 int	tlog_delta_status(struct store_txn *, struct store_delta *d);
 
-/* A merkle node source over the store; arg is a struct store_txn *. */
+/* A merkle node source over the store's tiles; arg is a struct store_txn *. */
 int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
 
 /* What a reading of the log's heads and proofs answers. */

@@ -124,6 +124,43 @@ merkle_node_hash(const merkle_hash left, const merkle_hash right,
 	return hash_sha256(buf, sizeof(buf), out);
 }
 
+/*
+ * One context for every node: a tile's 255 nodes are most of a proof's
+ * work, and a context per hash (EVP_Digest) costs more than the hash.
+ */
+int
+merkle_levels(merkle_hash *nodes, size_t n)
+{
+	static const uint8_t	 prefix = 0x01;
+	EVP_MD_CTX		*ctx = NULL;
+	merkle_hash		*below = nodes, *above = nodes + n;
+	unsigned int		 outlen;
+	size_t			 i;
+	int			 rc = -1;
+
+	if (n == 0 || (n & (n - 1)) != 0)
+		return -1;
+	if (n > 1 && ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1))
+		goto out;
+	for (; n > 1; n /= 2) {
+		for (i = 0; i < n / 2; i++)
+			if (EVP_DigestInit_ex2(ctx, NULL, NULL) != 1 ||
+			    EVP_DigestUpdate(ctx, &prefix, 1) != 1 ||
+			    EVP_DigestUpdate(ctx, below[2 * i],
+			    2 * MERKLE_HASH_LEN) != 1 ||
+			    EVP_DigestFinal_ex(ctx, above[i], &outlen) != 1 ||
+			    outlen != MERKLE_HASH_LEN)
+				goto out;
+		below = above;
+		above += n / 2;
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
 int
 merkle_root(merkle_node_fn fn, void *arg, uint64_t size, merkle_hash out)
 {

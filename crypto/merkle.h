@@ -41,6 +41,13 @@ int	merkle_leaf_hash(const void *data, size_t len, merkle_hash out);
 int	merkle_node_hash(const merkle_hash left, const merkle_hash right,
 	    merkle_hash out);
 
+/*
+ * The complete subtree over n hashes of one level, n a power of two, in
+ * nodes[0..n): writes the levels above them after them, level by level,
+ * 2n - 1 hashes in all, the level r nodes from nodes[2n - (2n >> r)] on
+ * and the root last.
+ */
+int	merkle_levels(merkle_hash *nodes, size_t n);
 /* The root of the first size leaves (size 0: SHA-256 of nothing). */
 int	merkle_root(merkle_node_fn, void *arg, uint64_t size,
 	    merkle_hash out);

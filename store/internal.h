@@ -15,7 +15,7 @@ enum store_db {
 	STORE_DB_CUSTOMERS,	/* tenant, env, customer -> running totals */
 	STORE_DB_CUSTLOG,	/* tenant, env, customer, seq -> position */
 	STORE_DB_IDEMPOTENCY,	/* dedup key -> the original answer */
-	STORE_DB_TREE,		/* level, index -> Merkle subtree hash */
+	STORE_DB_TREE,		/* format 2's tree nodes: empty from 3 on */
 	STORE_DB_LEAVES,	/* leaf hash -> logIndex */
 	STORE_DB_STH,		/* tree size -> signed tree head */
 	STORE_DB_SIGNKEYS,	/* keyId -> signing key (public half) */
@@ -34,6 +34,7 @@ enum store_db {
 	STORE_DB_CUSTGRAMS,	/* tenant, env, trigram, customer: search */
 	STORE_DB_SHARES,	/* link handle -> share (SPEC 8) */
 	STORE_DB_SHARECUST,	/* tenant, env, customer -> live handle */
+	STORE_DB_TILES,		/* tile level, index -> its hashes */
 	STORE_DB_COUNT
 };
 
@@ -136,8 +137,9 @@ int	store_customer_append(struct store_txn *,
  * A group commit's cache of aggregates and settings (store/cache.c):
  * store_kv_get and store_kv_put of the databases it holds go through it
  * while a transaction has one (store_write_deferred); only point reads
- * and writes, never a cursor nor a delete, meet them there.  store_nested opens a
- * request (begin) and ends it (end: kept if commit, else forgotten);
+ * and writes, never a cursor nor a delete, meet them there.
+ * store_nested opens a request (begin) and ends it (end: kept if commit,
+ * else forgotten);
  * store_cache_flush writes what the group changed, before its commit.
  */
 int	store_cache_holds(enum store_db);
@@ -151,5 +153,26 @@ int	store_cache_put(struct store_txn *, enum store_db, const void *key,
 void	store_cache_begin(struct store_cache *);
 void	store_cache_end(struct store_cache *, int commit);
 int	store_cache_flush(struct store_txn *);
+
+/*
+ * Format 2 -> 3: the tiles of the tree of size leaves made from its node
+ * records, STORE_MIGRATE_TILES at most a call from tile (level, index)
+ * on; next_level and next_index say where the next call goes on, and
+ * next_level 8 that every tile is made.  Rewriting a tile made before
+ * writes the same bytes, so a migration cut short starts over safely.
+ */
+#define STORE_MIGRATE_TILES	64
+struct store_tree_migration {
+	uint64_t	size;
+	unsigned	level, next_level;
+	uint64_t	index, next_index;
+};
+int	store_tree_migrate(struct store_txn *, struct store_tree_migration *);
+/*
+ * Then the node records go, STORE_DROP_NODES at most a call: fewer
+ * dropped says none is left.
+ */
+#define STORE_DROP_NODES	4096
+int	store_tree_drop(struct store_txn *, unsigned *dropped);
 
 #endif

@@ -44,6 +44,7 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"custgrams.db",
 	"shares.db",
 	"sharecust.db",
+	"tiles.db",
 };
 
 const char *
@@ -292,38 +293,141 @@ store_env_renew(struct store *st, const char *dir, int cache_mb)
 
 static const char	store_format_key[] = "format";
 
+struct store_migration {
+	const char			*dir;
+	uint64_t			 format;	/* as last read */
+	struct store_tree_migration	 tree;
+};
+
+static int
+store_format_read(struct store_txn *t, uint64_t *format)
+{
+	int	rc;
+
+	rc = store_kv_get_u64(t, STORE_DB_META, store_format_key,
+	    sizeof(store_format_key) - 1, format);
+	if (rc == STORE_NOTFOUND)
+		*format = 1;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+static int
+store_format_write(struct store_txn *t, struct store_migration *m,
+    uint64_t format)
+{
+	log_info("store: %s: data format %llu -> %llu", m->dir,
+	    (unsigned long long)m->format, (unsigned long long)format);
+	m->format = format;
+	return store_kv_put_u64(t, STORE_DB_META, store_format_key,
+	    sizeof(store_format_key) - 1, format, 0);
+}
+
 /*
- * Brings an older directory to STORE_FORMAT, or refuses a newer one.
- * 1 -> 2: the Shared Record's databases are made by store_open_dbs
- * (DB_CREATE), as any database a format adds; the record is all that
- * is left to write.  Concurrent openers write the same value.
+ * Refuses a newer directory.  1 -> 2: the Shared Record's databases are
+ * made by store_open_dbs (DB_CREATE), as any database a format adds; the
+ * record is all that is left to write.  Concurrent openers write the
+ * same value.
  */
 static int
 store_migrate_txn(struct store_txn *t, void *arg)
 {
-	const char	*dir = arg;
-	uint64_t	 format;
-	int		 rc;
+	struct store_migration	*m = arg;
+	int			 rc;
 
-	rc = store_kv_get_u64(t, STORE_DB_META, store_format_key,
-	    sizeof(store_format_key) - 1, &format);
-	if (rc == STORE_NOTFOUND)
-		format = 1;
-	else if (rc != STORE_OK)
+	if ((rc = store_format_read(t, &m->format)) != STORE_OK)
 		return rc;
-	if (format > STORE_FORMAT) {
+	if (m->format > STORE_FORMAT) {
 		log_error("store: %s is in data format %llu, written by a "
 		    "newer Tally; this one knows formats up to %d and will "
-		    "not touch it", dir, (unsigned long long)format,
+		    "not touch it", m->dir, (unsigned long long)m->format,
 		    STORE_FORMAT);
 		return STORE_NEWER;
 	}
-	if (format == STORE_FORMAT)
+	return m->format == 1 ? store_format_write(t, m, 2) : STORE_OK;
+}
+
+/*
+ * 2 -> 3, one transaction of it: the next STORE_MIGRATE_TILES tiles of
+ * the signed tree, and after the last the record.  Until then format 2
+ * stands and its node records with it, so a crash leaves a directory
+ * that opens and migrates again; a head signed meanwhile (by a format 2
+ * tallyd still running) starts the tiles over.
+ */
+static int
+store_migrate_tiles_txn(struct store_txn *t, void *arg)
+{
+	struct store_migration	*m = arg;
+	struct store_sth	 head;
+	int			 rc;
+
+	if ((rc = store_format_read(t, &m->format)) != STORE_OK ||
+	    m->format >= 3)
+		return rc;
+	rc = store_sth_latest(t, &head);
+	if (rc == STORE_NOTFOUND)
+		head.size = 0;
+	else if (rc != STORE_OK)
+		return rc;
+	if (head.size != m->tree.size) {
+		memset(&m->tree, 0, sizeof(m->tree));
+		m->tree.size = head.size;
+	}
+	if ((rc = store_tree_migrate(t, &m->tree)) != STORE_OK ||
+	    m->tree.next_level < 8)
+		return rc;
+	return store_format_write(t, m, 3);
+}
+
+/* Format 3 on: what is left of format 2's nodes, a batch a call. */
+static int
+store_drop_nodes_txn(struct store_txn *t, void *arg)
+{
+	return store_tree_drop(t, arg);
+}
+
+/*
+ * Format 3 on: what is left of format 2's nodes, in batches, and then
+ * the emptied file's pages are given back to the file system.
+ */
+static int
+store_drop_nodes(struct store *st)
+{
+	DB		*db = st->db[STORE_DB_TREE];
+	unsigned	 dropped = STORE_DROP_NODES;
+	uint64_t	 total = 0;
+	int		 rc;
+
+	while (dropped == STORE_DROP_NODES) {
+		if ((rc = store_write(st, store_drop_nodes_txn, &dropped)) !=
+		    STORE_OK)
+			return rc;
+		total += dropped;
+	}
+	if (total == 0)
 		return STORE_OK;
-	log_info("store: %s: data format %llu -> %d", dir,
-	    (unsigned long long)format, STORE_FORMAT);
-	return store_kv_put_u64(t, STORE_DB_META, store_format_key,
-	    sizeof(store_format_key) - 1, STORE_FORMAT, 0);
+	return store_seen(st, store_rc(db->compact(db, NULL, NULL, NULL, NULL,
+	    DB_FREE_SPACE, NULL)));
+}
+
+/* Brings an older directory to STORE_FORMAT, or refuses a newer one. */
+static int
+store_migrate(struct store *st, const char *dir)
+{
+	struct store_migration	m;
+	int			rc;
+
+	memset(&m, 0, sizeof(m));
+	m.dir = dir;
+	if ((rc = store_write(st, store_migrate_txn, &m)) != STORE_OK)
+		return rc;
+	while (m.format < 3) {
+		if ((rc = store_write(st, store_migrate_tiles_txn, &m)) !=
+		    STORE_OK)
+			return rc;
+		m.tree.level = m.tree.next_level;
+		m.tree.index = m.tree.next_index;
+	}
+	return store_drop_nodes(st);
 }
 
 int
@@ -354,8 +458,7 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 	    (rc = store_env_renew(st, dir, cache_mb)) != STORE_OK)
 		goto err;
 	if ((rc = store_open_dbs(st)) != STORE_OK ||
-	    (rc = store_write(st, store_migrate_txn,
-	    (void *)(uintptr_t)dir)) != STORE_OK ||
+	    (rc = store_migrate(st, dir)) != STORE_OK ||
 	    (rc = store_search_build(st)) != STORE_OK)
 		goto err;
 	*out = st;

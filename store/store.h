@@ -55,11 +55,12 @@ enum store_rc {
 /*
  * The format of the data directory this code writes, recorded in it.
  * 1: no record (up to the release of 2026-12-05, 44d0664); 2: the
- * Shared Record's databases (shares.db, sharecust.db) and the record.
+ * Shared Record's databases (shares.db, sharecust.db) and the record;
+ * 3: the tree as tiles (tiles.db), tree.db's nodes emptied.
  * Raise it with each change an older tallyd could misread, and teach
  * store_migrate the step.
  */
-#define STORE_FORMAT	2
+#define STORE_FORMAT	3
 
 /*
  * Opens (and with STORE_CREATE, creates) the environment in dir, running
@@ -398,22 +399,28 @@ int	store_idem_add(struct store_txn *, const void *key, size_t klen,
 	    const struct store_idem *);
 
 /*
- * The verifiable log (SPEC 4): the hashes of the Merkle tree's complete
- * subtrees, level 0 being the leaves, which never change once written;
+ * The verifiable log (SPEC 4): the Merkle tree as C2SP tlog-tiles
+ * (core/tiles.h), each tile the hashes of one tree level 8L from index
+ * 256N on, written once when full and rewritten as it grows before;
  * an index from leaf hash to logIndex; the signed tree heads by size;
  * and every signing key ever used, by its key ID.
  */
-int	store_node_put(struct store_txn *, unsigned level, uint64_t index,
-	    const uint8_t hash[STORE_HASH_LEN]);
-int	store_node_get(struct store_txn *, unsigned level, uint64_t index,
-	    uint8_t hash[STORE_HASH_LEN]);
+#define STORE_TILE_WIDTH	256	/* hashes in a full tile */
 /*
- * The n nodes of level from index first on, in one cursor walk, into
- * out (n * STORE_HASH_LEN bytes): a tile (core/tiles.h).  STORE_NOTFOUND
- * if the level ends before, STORE_CORRUPT if one is missing between.
+ * A full tile is stored with the nodes inside it after its hashes, level
+ * by level up to its root (merkle_levels), so that a proof reads a node
+ * and hashes nothing: STORE_TILE_MAX hashes.
  */
-int	store_node_range(struct store_txn *, unsigned level, uint64_t first,
-	    size_t n, uint8_t *out);
+#define STORE_TILE_MAX		(2 * STORE_TILE_WIDTH - 1)
+/* Tile (level, index): n hashes, 1..STORE_TILE_MAX. */
+int	store_tile_put(struct store_txn *, unsigned level, uint64_t index,
+	    const uint8_t *hashes, unsigned n);
+/*
+ * The n hashes of tile (level, index) from the first on, into out;
+ * STORE_NOTFOUND if the tile does not hold them all.
+ */
+int	store_tile_get(struct store_txn *, unsigned level, uint64_t index,
+	    unsigned first, unsigned n, uint8_t *out);
 /* STORE_EXISTS if the leaf hash is indexed already. */
 int	store_leaf_put(struct store_txn *, const uint8_t hash[STORE_HASH_LEN],
 	    uint64_t log_index);

@@ -1,4 +1,4 @@
-/* The verifiable log: tree nodes, leaf index, signed tree heads, keys. */
+/* The verifiable log: tiles, leaf index, signed tree heads, keys. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,60 +10,73 @@
 #define SIGNKEY_VERSION		2
 #define SIGNKEY_VERSION_1	1
 
-/* Level, then index, big-endian: a level's nodes sort by index. */
+/* Level, then index, big-endian: a level's records sort by index. */
 static void
-node_key(uint8_t key[9], unsigned level, uint64_t index)
+tree_key(uint8_t key[9], unsigned level, uint64_t index)
 {
 	key[0] = (uint8_t)level;
 	be64_put(key + 1, index);
 }
 
 int
-store_node_put(struct store_txn *t, unsigned level, uint64_t index,
-    const uint8_t hash[STORE_HASH_LEN])
+store_tile_put(struct store_txn *t, unsigned level, uint64_t index,
+    const uint8_t *hashes, unsigned n)
 {
 	uint8_t	key[9];
 
-	node_key(key, level, index);
-	return store_kv_put(t, STORE_DB_TREE, key, sizeof(key), hash,
-	    STORE_HASH_LEN, 0);
+	if (n == 0 || n > STORE_TILE_MAX)
+		return STORE_CORRUPT;
+	tree_key(key, level, index);
+	return store_kv_put(t, STORE_DB_TILES, key, sizeof(key), hashes,
+	    (size_t)n * STORE_HASH_LEN, 0);
 }
 
+/*
+ * A partial read: a proof needs a few hashes of a tile, and an 8 KiB
+ * tile spans overflow pages that need not all be read.
+ */
 int
-store_node_get(struct store_txn *t, unsigned level, uint64_t index,
-    uint8_t hash[STORE_HASH_LEN])
+store_tile_get(struct store_txn *t, unsigned level, uint64_t index,
+    unsigned first, unsigned n, uint8_t *out)
 {
+	DB	*db = t->st->db[STORE_DB_TILES];
+	DBT	 k, v;
 	uint8_t	 key[9];
-	void	*val = NULL;
-	size_t	 vlen;
 	int	 rc;
 
-	node_key(key, level, index);
-	if ((rc = store_kv_get(t, STORE_DB_TREE, key, sizeof(key), &val,
-	    &vlen)) != STORE_OK)
+	if (n == 0 || first + n > STORE_TILE_MAX)
+		return STORE_NOTFOUND;
+	tree_key(key, level, index);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = key;
+	k.size = sizeof(key);
+	v.data = out;
+	v.ulen = v.dlen = n * STORE_HASH_LEN;
+	v.doff = first * STORE_HASH_LEN;
+	v.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+	if ((rc = store_rc(db->get(db, t->txn, &k, &v, t->get_flags))) !=
+	    STORE_OK)
 		return rc;
-	rc = vlen == STORE_HASH_LEN ? STORE_OK : STORE_CORRUPT;
-	if (rc == STORE_OK)
-		memcpy(hash, val, STORE_HASH_LEN);
-	free(val);
-	return rc;
+	/* A tile narrower than asked returns what it has, or nothing. */
+	return v.size == v.dlen ? STORE_OK : STORE_NOTFOUND;
 }
 
-struct node_range {
+struct tree_range {
 	unsigned	 level;
 	uint64_t	 next, end;
 	uint8_t		*out;
 };
 
 static int
-node_range_record(const void *key, size_t klen, const void *val, size_t vlen,
+tree_range_record(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	struct node_range	*r = arg;
+	struct tree_range	*r = arg;
 	uint8_t			 want[9];
 
 	/* Nodes of a complete subtree are never missing: a gap is damage. */
-	node_key(want, r->level, r->next);
+	tree_key(want, r->level, r->next);
 	if (klen != sizeof(want) || memcmp(key, want, klen) != 0 ||
 	    vlen != STORE_HASH_LEN)
 		return STORE_CORRUPT;
@@ -72,22 +85,115 @@ node_range_record(const void *key, size_t klen, const void *val, size_t vlen,
 	return ++r->next == r->end ? STORE_STOP : STORE_OK;
 }
 
-int
-store_node_range(struct store_txn *t, unsigned level, uint64_t first,
-    size_t n, uint8_t *out)
+/* The n format 2 node records of level from index first on. */
+static int
+tree_node_range(struct store_txn *t, unsigned level, uint64_t first,
+    unsigned n, uint8_t *out)
 {
-	struct node_range	r = { level, first, first + n, out };
+	struct tree_range	r = { level, first, first + n, out };
 	uint8_t			key[9];
 	int			rc;
 
-	if (n == 0)
-		return STORE_OK;
-	node_key(key, level, first);
+	tree_key(key, level, first);
 	rc = store_kv_each(t, STORE_DB_TREE, key, sizeof(key),
-	    node_range_record, &r);
+	    tree_range_record, &r);
 	if (rc == STORE_STOP)
 		return STORE_OK;
-	return rc == STORE_OK ? STORE_NOTFOUND : rc;	/* ended early */
+	return rc == STORE_OK ? STORE_CORRUPT : rc;	/* ended early */
+}
+
+/*
+ * Tile (level, index) of width hashes from format 2's nodes; a full one
+ * with its inner nodes, level 8 * level + r from 256 >> r on for r 1..8
+ * (the layout of merkle_levels).
+ */
+static int
+tree_tile_migrate(struct store_txn *t, unsigned level, uint64_t index,
+    unsigned width, uint8_t *buf)
+{
+	unsigned	r, n = 0;
+	int		rc;
+
+	for (r = 0; r <= (width == STORE_TILE_WIDTH ? 8u : 0u); r++) {
+		if ((rc = tree_node_range(t, 8 * level + r,
+		    (index * STORE_TILE_WIDTH) >> r, width >> r,
+		    buf + (size_t)n * STORE_HASH_LEN)) != STORE_OK)
+			return rc;
+		n += width >> r;
+	}
+	return store_tile_put(t, level, index, buf, n);
+}
+
+int
+store_tree_migrate(struct store_txn *t, struct store_tree_migration *m)
+{
+	uint8_t		*buf;
+	uint64_t	 nodes;
+	unsigned	 level = m->level, width, done = 0;
+	uint64_t	 index = m->index;
+	int		 rc = STORE_OK;
+
+	if ((buf = malloc(STORE_TILE_MAX * STORE_HASH_LEN)) == NULL)
+		return STORE_NOMEM;
+	/* Tile level L holds tree level 8L; above 7 no level has a node. */
+	for (; level < 8 && done < STORE_MIGRATE_TILES; level++, index = 0) {
+		nodes = m->size >> (8 * level);
+		for (; index * STORE_TILE_WIDTH < nodes &&
+		    done < STORE_MIGRATE_TILES; index++, done++) {
+			width = nodes - index * STORE_TILE_WIDTH >
+			    STORE_TILE_WIDTH ? STORE_TILE_WIDTH :
+			    (unsigned)(nodes - index * STORE_TILE_WIDTH);
+			if ((rc = tree_tile_migrate(t, level, index, width,
+			    buf)) != STORE_OK)
+				goto out;
+		}
+		if (index * STORE_TILE_WIDTH < nodes)
+			break;
+	}
+	m->next_level = level;
+	m->next_index = index;
+out:
+	free(buf);
+	return rc;
+}
+
+struct tree_drop {
+	uint8_t		keys[STORE_DROP_NODES][9];
+	unsigned	n;
+};
+
+static int
+tree_drop_record(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct tree_drop	*d = arg;
+
+	(void)val;
+	(void)vlen;
+	if (klen != sizeof(d->keys[0]))
+		return STORE_CORRUPT;
+	memcpy(d->keys[d->n], key, klen);
+	return ++d->n == STORE_DROP_NODES ? STORE_STOP : STORE_OK;
+}
+
+int
+store_tree_drop(struct store_txn *t, unsigned *dropped)
+{
+	struct tree_drop	*d;
+	unsigned		 i;
+	int			 rc;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return STORE_NOMEM;
+	rc = store_kv_each(t, STORE_DB_TREE, NULL, 0, tree_drop_record, d);
+	if (rc == STORE_OK || rc == STORE_STOP)
+		rc = STORE_OK;
+	for (i = 0; i < d->n && rc == STORE_OK; i++)
+		rc = store_kv_del(t, STORE_DB_TREE, d->keys[i],
+		    sizeof(d->keys[i]));
+	*dropped = d->n;
+	free(d);
+	return rc;
 }
 
 int

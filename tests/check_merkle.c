@@ -710,6 +710,29 @@ edge_eq(const struct merkle_edge *a, const struct merkle_edge *b)
 			    MERKLE_HASH_LEN);
 }
 
+/* Every level merkle_levels lays out is naive_mth of its range. */
+START_TEST(levels_are_subtree_roots)
+{
+	merkle_hash	nodes[511], want;
+	size_t		n, r, i, width;
+
+	for (n = 1; n <= 256; n *= 2) {
+		make_leaves(nodes, n);
+		ck_assert_int_eq(merkle_levels(nodes, n), 0);
+		for (r = 0; ((size_t)1 << r) <= n; r++) {
+			width = (size_t)1 << r;
+			for (i = 0; i < n / width; i++) {
+				naive_mth(nodes + i * width, width, want);
+				ck_assert_mem_eq(nodes[2 * n - (2 * n >> r) + i],
+				    want, MERKLE_HASH_LEN);
+			}
+		}
+	}
+	ck_assert_int_eq(merkle_levels(nodes, 0), -1);
+	ck_assert_int_eq(merkle_levels(nodes, 3), -1);
+}
+END_TEST
+
 START_TEST(edge_appends)
 {
 	static struct table	t;
@@ -999,6 +1022,7 @@ merkle_suite(void)
 
 	tc = tcase_create("sources");
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, levels_are_subtree_roots);
 	tcase_add_test(tc, edge_appends);
 	tcase_add_test(tc, source_errors);
 	tcase_add_test(tc, huge_trees);

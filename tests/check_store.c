@@ -1,10 +1,13 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/timefmt.h"
-#include "../store/store.h"
+#include "../crypto/merkle.h"
+#include "../store/internal.h"	/* to write format 2's tree nodes */
+#include "../store/pack.h"
 #include "check.h"
 
 static char		 dir[256];
@@ -37,6 +40,142 @@ get_tenant(struct store_txn *t, void *arg)
 
 	return store_tenant_get(t, g->name, &g->tn);
 }
+
+/*
+ * A format 2 directory's tree: one node record per complete subtree,
+ * under format 2's key, and the head of its size.  Its leaf hashes are
+ * made up; no delta needs them.
+ */
+#define MIGRATE_LEAVES	20000	/* 79 level 0 tiles: two transactions */
+
+struct v2tree {
+	struct store_txn	*txn;
+	merkle_hash		*leaves;
+};
+
+static int
+v2_node(void *arg, unsigned level, uint64_t index, const merkle_hash hash)
+{
+	struct v2tree	*v = arg;
+	uint8_t		 key[9];
+
+	key[0] = (uint8_t)level;
+	be64_put(key + 1, index);
+	return store_kv_put(v->txn, STORE_DB_TREE, key, sizeof(key), hash,
+	    MERKLE_HASH_LEN, 0);
+}
+
+static int
+v2_write(struct store_txn *t, void *arg)
+{
+	struct v2tree		*v = arg;
+	struct merkle_edge	 edge;
+	struct store_sth	 head;
+	merkle_hash		 junk;
+	uint64_t		 i;
+	int			 rc;
+
+	v->txn = t;
+	memset(&edge, 0, sizeof(edge));
+	for (i = 0; i < MIGRATE_LEAVES; i++)
+		if ((rc = merkle_edge_append(&edge, v->leaves[i], v2_node,
+		    v)) != 0)
+			return rc;
+	memset(&head, 0, sizeof(head));
+	head.size = MIGRATE_LEAVES;
+	if (merkle_edge_root(&edge, head.root) != 0)
+		return STORE_NOMEM;
+	/* A tile of a migration a crash cut short, made again from 0. */
+	memset(junk, 0xab, sizeof(junk));
+	if ((rc = store_sth_add(t, &head)) != STORE_OK ||
+	    (rc = store_tile_put(t, 0, 5, junk, 1)) != STORE_OK)
+		return rc;
+	return store_kv_put_u64(t, STORE_DB_META, "format", 6, 2, 0);
+}
+
+struct v3check {
+	struct merkle_array	arr;
+	int			mismatches, nodes_left;
+};
+
+static int
+v3_node_left(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	(void)key;
+	(void)klen;
+	(void)val;
+	(void)vlen;
+	((struct v3check *)arg)->nodes_left++;
+	return STORE_OK;
+}
+
+/* Every tile holds the nodes of level 8L the leaves make. */
+static int
+v3_read(struct store_txn *t, void *arg)
+{
+	struct v3check	*c = arg;
+	merkle_hash	 got, want;
+	uint64_t	 nodes, i;
+	unsigned	 tl;
+	int		 rc;
+
+	c->mismatches = c->nodes_left = 0;
+	for (tl = 0; tl < 3; tl++) {
+		nodes = (uint64_t)MIGRATE_LEAVES >> (8 * tl);
+		for (i = 0; i < nodes; i++) {
+			if ((rc = store_tile_get(t, tl, i / 256, i % 256, 1,
+			    got)) != STORE_OK)
+				return rc;
+			if (merkle_array_node(&c->arr, 8 * tl, i, want) != 0 ||
+			    memcmp(got, want, sizeof(got)) != 0)
+				c->mismatches++;
+		}
+		/* A full tile has its nodes up to its root, which is last. */
+		if (nodes >= 256 && (store_tile_get(t, tl, 0, 510, 1, got) !=
+		    STORE_OK || merkle_array_node(&c->arr, 8 * tl + 8, 0,
+		    want) != 0 || memcmp(got, want, sizeof(got)) != 0 ||
+		    store_tile_get(t, tl, 0, 300, 1, got) != STORE_OK ||
+		    merkle_array_node(&c->arr, 8 * tl + 1, 300 - 256, want) !=
+		    0 || memcmp(got, want, sizeof(got)) != 0))
+			c->mismatches++;
+		/* The partial tile at the edge holds no more than the tree. */
+		if (store_tile_get(t, tl, nodes / 256, nodes % 256, 1, got) !=
+		    STORE_NOTFOUND)
+			c->mismatches++;
+	}
+	return store_kv_each(t, STORE_DB_TREE, NULL, 0, v3_node_left, c);
+}
+
+static int
+format_read(struct store_txn *t, void *arg)
+{
+	return store_kv_get_u64(t, STORE_DB_META, "format", 6, arg);
+}
+
+START_TEST(format_2_tree_migrates_to_tiles)
+{
+	struct v2tree	v;
+	struct v3check	c;
+	uint64_t	i, format;
+
+	ck_assert_ptr_nonnull(v.leaves = calloc(MIGRATE_LEAVES,
+	    MERKLE_HASH_LEN));
+	for (i = 0; i < MIGRATE_LEAVES; i++)
+		be64_put(v.leaves[i], i * 2654435761u);
+	ck_assert_int_eq(store_write(st, v2_write, &v), STORE_OK);
+	store_close(st);
+	ck_assert_int_eq(store_open(&st, dir, 4, 0), STORE_OK);
+	ck_assert_int_eq(store_read(st, format_read, &format), STORE_OK);
+	ck_assert_int_eq(format, STORE_FORMAT);
+	c.arr.leaves = (const merkle_hash *)v.leaves;
+	c.arr.size = MIGRATE_LEAVES;
+	ck_assert_int_eq(store_read(st, v3_read, &c), STORE_OK);
+	ck_assert_int_eq(c.mismatches, 0);
+	ck_assert_int_eq(c.nodes_left, 0);
+	free(v.leaves);
+}
+END_TEST
 
 START_TEST(open_requires_init)
 {
@@ -602,6 +741,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, open_requires_init);
+	tcase_add_test(tc, format_2_tree_migrates_to_tiles);
 	tcase_add_test(tc, tenant_add_get_persist);
 	tcase_add_test(tc, callback_error_aborts);
 	tcase_add_test(tc, key_round_trip);

@@ -217,6 +217,82 @@ START_TEST(integrator_signs_heads)
 }
 END_TEST
 
+struct tiles_check {
+	struct merkle_array	arr;
+	int			mismatches;
+};
+
+/* Each tile is the level 8L nodes of the tree, no more, no fewer. */
+static int
+tiles_txn(struct store_txn *t, void *arg)
+{
+	struct tiles_check	*c = arg;
+	merkle_hash		 tile[STORE_TILE_MAX], want;
+	uint64_t		 nodes, n, i;
+	unsigned		 tl, w, r;
+
+	c->mismatches = 0;
+	for (tl = 0; tl < 2; tl++) {
+		nodes = c->arr.size >> (8 * tl);
+		for (n = 0; n * 256 < nodes; n++) {
+			w = nodes - n * 256 > 256 ? 256 :
+			    (unsigned)(nodes - n * 256);
+			if (store_tile_get(t, tl, n, 0, w < 256 ? w :
+			    STORE_TILE_MAX, (uint8_t *)tile) != STORE_OK)
+				c->mismatches++;
+			/* A full one has its nodes, level r from 512 - (512 >> r). */
+			for (r = 1; w == 256 && r <= 8; r++)
+				for (i = 0; i < 256u >> r; i++)
+					if (merkle_array_node(&c->arr, 8 * tl + r,
+					    (n * 256 >> r) + i, want) != 0 ||
+					    memcmp(tile[512 - (512 >> r) + i], want,
+					    sizeof(want)) != 0)
+						c->mismatches++;
+			for (i = 0; i < w; i++)
+				if (merkle_array_node(&c->arr, 8 * tl,
+				    n * 256 + i, want) != 0 ||
+				    memcmp(tile[i], want, sizeof(want)) != 0)
+					c->mismatches++;
+			if (w < 256 && store_tile_get(t, tl, n, w, 1,
+			    (uint8_t *)tile) != STORE_NOTFOUND)
+				c->mismatches++;
+		}
+	}
+	return STORE_OK;
+}
+
+/* Steps that end inside a tile, on its edge, and across several. */
+START_TEST(tiles_grow_across_steps)
+{
+	static const int	 steps[] = { 1, 254, 1, 1, 300, 43, 212 };
+	struct store_signkey	 k;
+	struct integrator	*ig;
+	struct view		 v = { 0 };
+	struct proofs		 p;
+	struct tiles_check	 c;
+	uint64_t		 size, total = 0;
+	size_t			 i;
+
+	key_new(SIGKEY_ECDSA_P256, 0, &k);
+	ig = integrator();
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		emit_n(steps[i]);
+		total += (uint64_t)steps[i];
+		ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+		ck_assert_int_eq(size, total);
+		view(&v);
+		c.arr.leaves = p.arr.leaves = (const merkle_hash *)v.leaves;
+		c.arr.size = p.arr.size = p.size = v.size;
+		ck_assert_int_eq(store_read(st, tiles_txn, &c), STORE_OK);
+		ck_assert_int_eq(c.mismatches, 0);
+		ck_assert_int_eq(store_read(st, proofs_txn, &p), STORE_OK);
+		ck_assert_int_eq(p.mismatches, 0);
+	}
+	integrator_close(ig);
+	free(v.leaves);
+}
+END_TEST
+
 static int
 covering_txn(struct store_txn *t, void *arg)
 {
@@ -330,14 +406,24 @@ report(void *arg, enum audit_finding kind, const char *problem)
 	nreported++;
 }
 
-static int
-corrupt_node(struct store_txn *t, void *arg)
-{
-	merkle_hash	h;
+/* Flips a byte of hash at of stored tile (level, index) of width. */
+struct corrupt {
+	unsigned	level, width, at;
+	uint64_t	index;
+};
 
-	(void)arg;
-	memset(h, 0xab, sizeof(h));
-	return store_node_put(t, 1, 2, h);
+static int
+corrupt_tile(struct store_txn *t, void *arg)
+{
+	struct corrupt	*c = arg;
+	merkle_hash	 h[STORE_TILE_MAX];
+	int		 rc;
+
+	if ((rc = store_tile_get(t, c->level, c->index, 0, c->width,
+	    (uint8_t *)h)) != STORE_OK)
+		return rc;
+	h[c->at][0] ^= 0x01;
+	return store_tile_put(t, c->level, c->index, (uint8_t *)h, c->width);
 }
 
 START_TEST(audit_names_a_corrupt_node)
@@ -345,26 +431,49 @@ START_TEST(audit_names_a_corrupt_node)
 	struct store_signkey	 k;
 	struct integrator	*ig;
 	struct audit_result	 res;
+	struct corrupt		 node = { 1, 1, 0, 0 }, leaf = { 0, 44, 3, 1 };
+	struct corrupt		 inner = { 0, STORE_TILE_MAX, 300, 0 };
 	uint64_t		 size;
 
 	key_new(SIGKEY_ECDSA_P256, 0, &k);
 	ig = integrator();
-	emit_n(9);
+	emit_n(300);
 	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
 	integrator_close(ig);
 	nreported = 0;
 	ck_assert_int_eq(audit_run(st, report, NULL, &res), STORE_OK);
 	ck_assert_int_eq(res.problems, 0);
 	ck_assert_int_eq(nreported, 0);
-	/* 9 leaves, 4 + 2 + 1 inner nodes. */
-	ck_assert_int_eq(res.nodes, 16);
+	/* 300 leaves, 150 + 75 + 37 + 18 + 9 + 4 + 2 + 1 inner nodes. */
+	ck_assert_int_eq(res.nodes, 596);
 
-	ck_assert_int_eq(store_write(st, corrupt_node, NULL), STORE_OK);
+	/* Tile 1/0.p/1: the root of leaves 0..255, stored. */
+	ck_assert_int_eq(store_write(st, corrupt_tile, &node), STORE_OK);
 	ck_assert_int_eq(audit_run(st, report, NULL, &res), STORE_OK);
 	ck_assert_int_eq(res.problems, 1);
 	ck_assert_int_eq(nreported, 1);
-	ck_assert_str_eq(reported[0], "tree node (level 1, index 2) does not "
+	ck_assert_str_eq(reported[0], "tree node (level 8, index 0) does not "
 	    "match the leaves below it");
+
+	/* Tile 0/1.p/44: leaf 259's hash, which the head's root follows. */
+	ck_assert_int_eq(store_write(st, corrupt_tile, &node), STORE_OK);
+	ck_assert_int_eq(store_write(st, corrupt_tile, &leaf), STORE_OK);
+	nreported = 0;
+	ck_assert_int_eq(audit_run(st, report, NULL, &res), STORE_OK);
+	ck_assert_int_eq(res.problems, 2);
+	ck_assert_str_eq(reported[0], "leaf 259: the tree holds another leaf "
+	    "hash");
+	ck_assert_str_eq(reported[1], "tree head 300: its root is not the "
+	    "root of the log's first 300 leaves");
+
+	/* Tile 0/0's node of level 1 index 44, which proofs read. */
+	ck_assert_int_eq(store_write(st, corrupt_tile, &leaf), STORE_OK);
+	ck_assert_int_eq(store_write(st, corrupt_tile, &inner), STORE_OK);
+	nreported = 0;
+	ck_assert_int_eq(audit_run(st, report, NULL, &res), STORE_OK);
+	ck_assert_int_eq(res.problems, 1);
+	ck_assert_str_eq(reported[0], "tile 0/0: the nodes stored inside it "
+	    "do not match its hashes");
 }
 END_TEST
 
@@ -548,6 +657,7 @@ tlog_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, integrator_signs_heads);
 	tcase_add_test(tc, heads_say_when_a_leaf_was_verified);
+	tcase_add_test(tc, tiles_grow_across_steps);
 	tcase_add_test(tc, waits_until_a_head_covers_the_log);
 	tcase_add_test(tc, restart_and_rotation);
 	tcase_add_test(tc, audit_names_a_corrupt_node);

@@ -298,7 +298,7 @@ timeout 20 "$BIN/tallyd" -c "$DIR/tally.conf" 2>/dev/null || status=$?
 stack_check "tallyd exits 78 (EX_CONFIG: no restart heals it), got $status" \
 	test "$status" = 78
 stack_check "tallyd says why" grep -q \
-	'in data format 99, written by a newer Tally; this one knows formats up to 2' \
+	'in data format 99, written by a newer Tally; this one knows formats up to 3' \
 	"$DIR/logs/tally.log"
 stack_check "tallyctl refuses it too" refused_newer
 stack_check "the directory still says format 99" \
