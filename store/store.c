@@ -163,6 +163,14 @@ store_open_dbs(struct store *st)
 	for (i = 0; i < STORE_DB_COUNT; i++) {
 		if ((rc = db_create(&st->db[i], st->env, 0)) != 0)
 			return store_rc(rc);
+		/*
+		 * A full tile is 16 KiB: on the default 4 KiB pages each
+		 * would be a chain of overflow pages.  A database keeps the
+		 * page size it was made with; this one is new in format 3.
+		 */
+		if (i == STORE_DB_TILES && (rc = st->db[i]->set_pagesize(
+		    st->db[i], 65536)) != 0)
+			return store_rc(rc);
 		rc = st->db[i]->open(st->db[i], NULL, store_files[i], NULL,
 		    DB_BTREE, DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
 		if (rc != 0) {
