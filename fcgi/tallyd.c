@@ -1,5 +1,6 @@
 /*
- * tallyd: the FastCGI responder.
+ * tallyd: the FastCGI responder, and a CGI program when started as one
+ * (GATEWAY_INTERFACE set: cgi.h).
  *
  *   tallyd [-c tally.conf]	(default /etc/tally/tally.conf)
  *   tallyd --help | --version
@@ -26,6 +27,7 @@
 #include "../deliver/sender.h"
 #include "../store/store.h"
 #include "app.h"
+#include "cgi.h"
 #include "server.h"
 
 #define SYNC_SECONDS	30
@@ -144,6 +146,9 @@ main(int argc, char *argv[])
 	/* The courier's webhook sender: tallyd again, in a mode of its own. */
 	if ((argc == 2 || argc == 3) && strcmp(argv[1], "--sender") == 0)
 		return sender_main(COURIER_SENDER_FD, argv[2]);
+	/* Started by a web server as CGI (RFC 3875 4.1.4): one request. */
+	if (getenv("GATEWAY_INTERFACE") != NULL)
+		return cgi_main();
 
 	/* Nothing is opened before the arguments are known to be right. */
 	if (argc == 2 && strcmp(argv[1], "help") == 0)

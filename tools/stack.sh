@@ -163,6 +163,33 @@ stack_start_apache() {
 	stack_wait_port "$1" && stack_wait_port "$2"
 }
 
+# A CGI-only host (README "Running as CGI"): Apache runs tallyd once per
+# request through mod_cgid, as its own user (www-data when started as
+# root), which must then be tally.conf's `user` and own the data: call
+# stack_cgi_conf before `tallyctl init`.
+stack_cgi_conf() {
+	stack_conf
+	[ "$(id -u)" -ne 0 ] || echo "user = www-data" >> "$DIR/tally.conf"
+}
+
+# stack_start_apache_cgi PORT TLS_PORT: httpd.conf.in, with apache/tally.conf
+# switched to CGI (TALLY_CGI, TALLY_CONFIG) and mod_cgid, mod_env loaded.
+stack_start_apache_cgi() {
+	mkdir -p "$DIR/apache-run"
+	stack_cert
+	stack_render "$REPO/apache/httpd.conf.in" "$DIR/httpd.conf" "$1" "$2"
+	sed -i -e "/^LoadModule alias_module/a\\
+LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\\
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so\\
+ScriptSock $DIR/apache-run/cgisock\\
+Define TALLY_CGI $BIN/tallyd\\
+Define TALLY_CONFIG $DIR/tally.conf" "$DIR/httpd.conf"
+	apache2 -f "$DIR/httpd.conf" -DFOREGROUND &
+	APACHE_PID=$!
+	STACK_PIDS+=("$APACHE_PID")
+	stack_wait_port "$1" && stack_wait_port "$2"
+}
+
 # Stops one process by PID: SIGTERM, then SIGKILL after 10 s.
 stack_kill() {
 	local pid=$1
