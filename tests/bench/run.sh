@@ -108,6 +108,23 @@ stack_kill "$NGINX_PID"
 stack_kill "$HELLO_PID"
 DIR=$BASE
 
+# --- 2c. emit through CGI: tallyd run per request by Apache mod_cgid ----
+say "== 2c. emit through CGI: Apache mod_cgid runs tallyd per request ($CONNS connections, ${SECS}s)"
+DIR=$BASE/cgi
+mkdir -p "$DIR"
+stack_cgi_conf
+echo "rate_limit = 0" >> "$DIR/tally.conf"
+stack_ctl init >/dev/null
+stack_ctl tenant add bench >/dev/null
+PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
+stack_start_apache_cgi "$PORT" "$TLS_PORT"
+# Apache's own CPU only: each request's is a process of its own.
+RESPONDER=$APACHE_PID
+wrk_run emit-cgi "http://127.0.0.1:$PORT" emit.lua \
+	BENCH_KEY="$(stack_ctl key create --tenant bench --env live)" BENCH_RUN=c
+stack_kill "$APACHE_PID"
+DIR=$BASE
+
 # --- Tally: a tenant, a key, no rate limit ------------------------------
 stack_conf
 # The per-key token bucket (10,000/s by default) would cap the steps.
@@ -246,6 +263,7 @@ say "   receipt: $(jq -c . "$BASE/receipt.json")"
 jq -n \
 	--slurpfile ceiling "$BASE/ceiling.json" \
 	--slurpfile emit "$BASE/emit.json" \
+	--slurpfile emitcgi "$BASE/emit-cgi.json" \
 	--slurpfile batch "$BASE/batch.json" \
 	--slurpfile d1k "$BASE/derive-1k.json" \
 	--slurpfile d1kp "$BASE/derive-1k-period.json" \
@@ -286,6 +304,8 @@ jq -n \
 	    row("2"; "emit, 1 delta/request"; "deltas/s"; $emit[0]; 1)
 	      + {target: "≥ 0.5 × ceiling, p99 ≤ 25 ms",
 	         met: ($emit[0].rps >= 0.5 * $c and $emit[0].p99Ms <= 25)},
+	    row("2c"; "emit through CGI (Apache mod_cgid), 1 delta/request";
+	        "deltas/s"; $emitcgi[0]; 1) + {cpuUs: null},
 	    row("3"; "batch, 100 deltas/request"; "deltas/s"; $batch[0]; 100)
 	      + {target: "≥ 50,000 deltas/s",
 	         met: ($batch[0].rps * 100 >= 50000)},

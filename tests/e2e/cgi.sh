@@ -6,7 +6,8 @@
 # under a writing client lose nothing acknowledged; a write signs the
 # head that covers it after answering; a delta left without a head (its
 # process could not sign) waits for `tallyctl tick`; `tallyctl verify`
-# holds after all of it.
+# holds after all of it; webhook events wait for `tallyctl tick`, which
+# delivers them.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,9 +20,10 @@ passed=0
 failed=0
 writer=
 holder=
+recv=
 finish() {
 	local pid
-	for pid in $writer $holder; do
+	for pid in $writer $holder $recv; do
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	stack_finish cgi
@@ -29,6 +31,8 @@ finish() {
 trap finish EXIT
 
 stack_cgi_conf
+# The webhook receiver of the last part is on loopback.
+echo "webhook_allow_private = yes" >> "$DIR/tally.conf"
 stack_ctl init >/dev/null
 stack_ctl tenant add acme >/dev/null
 stack_ctl tenant add other >/dev/null
@@ -48,6 +52,8 @@ TALLY_KEY_QUOTA=$(stack_key --tenant quota --env live)
 TALLY_KEY_CADENCE=$(stack_key --tenant cadence --env live)
 stack_ctl key revoke "${TALLY_KEY_REVOKED%%.*}" >/dev/null
 KEY=$(stack_key --tenant crash)
+stack_ctl tenant add hooks >/dev/null
+HOOK_KEY=$(stack_key --tenant hooks)
 
 PORT=$(stack_free_port); TLS=$(stack_free_port)
 stack_start_apache_cgi "$PORT" "$TLS"
@@ -152,6 +158,31 @@ holder=
 stack_check "still waiting on an idle host" test "$(status_of "$rec")" = QUEUED
 stack_check "tallyctl tick signs the head" stack_ctl tick
 stack_check "then it is VERIFIED" test "$(status_of "$rec")" = VERIFIED
+
+echo "== webhooks on a CGI host: due events wait for tallyctl tick"
+RPORT=$(stack_free_port)
+mkdir -p "$DIR/recv"
+"$BIN/tests/hookrecv" "$RPORT" "$DIR/recv" &
+recv=$!
+stack_wait_port "$RPORT"
+read -r _ hook_secret < <(stack_ctl webhook add --tenant hooks \
+	"http://127.0.0.1:$RPORT/" 2>/dev/null)
+stack_secret "$hook_secret"
+echo "$hook_secret" > "$DIR/recv/secrets"	# hookrecv checks signatures
+curl -s -o /dev/null -X POST -H "X-Api-Key: $HOOK_KEY" \
+	-H 'Content-Type: application/json' \
+	-d '{"customerId":"cust_hook","delta":1,"reason":"hook"}' \
+	"$URL/api/v1/balance/delta"
+delivered() { cat "$DIR/recv/log" 2>/dev/null | grep -c ' delta.verified '; }
+sleep 1
+stack_check "no delivery between requests" test "$(delivered)" = 0
+stack_check "tallyctl tick delivers" stack_ctl tick
+stack_check "delta.verified arrived, signed" grep -q ' 200 .* delta.verified 0$' \
+	"$DIR/recv/log"
+kill "$recv"
+wait "$recv" 2>/dev/null || true
+recv=
+
 stack_check "tallyctl verify holds" stack_ctl verify
 stack_check "no CGI process lingers" test -z "$(sleep 1; cgi_pids)"
 

@@ -91,6 +91,7 @@ stack_check "keys across rotations (a tallyd of its own)" env B="${B:-build}" "$
 stack_check "the Shared Record: links, access codes, the customer's endpoints (a tallyd of its own)" env B="${B:-build}" "$REPO/tests/e2e/shared.sh"
 stack_check "the log as C2SP tlog-tiles, read by an independent client (a tallyd of its own, 70,000 deltas)" env B="${B:-build}" "$REPO/tests/e2e/tiles.sh"
 stack_check "operations: /metrics, log_file and SIGHUP, format upgrades, cache_mb, restore without a fork (ops.sh)" env B="${B:-build}" "$REPO/tests/e2e/ops.sh"
+stack_check "tallyd as CGI behind Apache mod_cgid: the suites, retries, kill -9, heads and tallyctl tick (cgi.sh)" env B="${B:-build}" "$REPO/tests/e2e/cgi.sh"
 
 # shellcheck source=log.sh
 source "$REPO/tests/e2e/log.sh"
