@@ -30,6 +30,15 @@
  * before it is ended, as tallyd's: see cgi_watch.
  */
 #define CGI_PANIC_GRACE	2
+/*
+ * Seconds the store may take to open.  It takes milliseconds, recovery
+ * after a killed process included; but a process can wait on a lock that
+ * a killed one held, when that one died between the recovery that freed
+ * it and this process's open (the watch does not run yet: it needs the
+ * store), and no panic wakes it.  Recovery that is cut short runs again
+ * at the next open, from the start.
+ */
+#define CGI_OPEN_SECONDS	10
 /* How often the watch looks at the store, in ms. */
 #define CGI_WATCH_MS	100
 
@@ -137,7 +146,7 @@ cgi_integrate(struct app *app, const struct conf *conf)
 }
 
 static void
-cgi_panic_deadline(int sig)
+cgi_deadline(int sig)
 {
 	(void)sig;
 	_exit(1);
@@ -157,7 +166,7 @@ cgi_panic(void *arg)
 	(void)arg;
 	log_error("tallyd: the store needs recovery (a process died with it "
 	    "open, or it is damaged)");
-	signal(SIGALRM, cgi_panic_deadline);
+	signal(SIGALRM, cgi_deadline);
 	alarm(CGI_PANIC_GRACE);
 }
 
@@ -264,8 +273,11 @@ cgi_main(void)
 	app.metrics_allow = conf.metrics_allow;
 	app.nmetrics_allow = conf.nmetrics_allow;
 	app.step_first = 1;
-	if ((rc = store_open(&app.store, conf.data_dir, conf.cache_mb, 0)) !=
-	    STORE_OK) {
+	signal(SIGALRM, cgi_deadline);
+	alarm(CGI_OPEN_SECONDS);
+	rc = store_open(&app.store, conf.data_dir, conf.cache_mb, 0);
+	alarm(0);
+	if (rc != STORE_OK) {
 		log_error("tallyd: store %s: %s", conf.data_dir,
 		    store_strerror(rc));
 		goto out;
