@@ -11,8 +11,9 @@
  * Serves the request in the environment and on stdin (server_cgi), then
  * signs a head over what waits for one (see cgi.c).  The configuration
  * is $TALLY_CONFIG, else CONF_DEFAULT_PATH: a CGI program's arguments
- * are the web server's (RFC 3875 4.4), never tallyd's.  Returns the
- * exit status.
+ * are the web server's (RFC 3875 4.4), never tallyd's.  Returns 1 when
+ * it cannot start (no configuration, no user); once the store is open
+ * the process ends in it, without exit handlers (cgi.c: cgi_leave).
  */
 int	cgi_main(void);
 
