@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/clockwait.h"
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "../common/priv.h"
@@ -21,25 +19,29 @@
 #include "app.h"
 #include "cgi.h"
 #include "server.h"
+#include "upkeep.h"
 
 /* Who holds it signs the next head; in data_dir, the CGI user's. */
 #define CGI_LOCK_FILE	"cgi.lock"
 
 /*
  * Seconds a process whose store panicked has to answer (503) and leave
- * before it is ended, as tallyd's: see cgi_watch.
+ * before it is ended, as tallyd's.
  */
 #define CGI_PANIC_GRACE	2
 /*
  * Seconds the store may take to open.  It takes milliseconds, recovery
  * after a killed process included; but a process can wait on a lock that
  * a killed one held, when that one died between the recovery that freed
- * it and this process's open (the watch does not run yet: it needs the
- * store), and no panic wakes it.  Recovery that is cut short runs again
- * at the next open, from the start.
+ * it and this process's open, and no panic wakes it.  Recovery that is cut short runs again
+ * at the next open, from the start.  (The upkeep thread does not run
+ * yet: it needs the store.)
  */
 #define CGI_OPEN_SECONDS	10
-/* How often the watch looks at the store, in ms. */
+/*
+ * How often the upkeep thread asks whether the store panicked, in ms: a
+ * thread waiting on a lock makes no call that would tell.
+ */
 #define CGI_WATCH_MS	100
 
 /* The log's size, and the newest head's size and time (0 before one). */
@@ -184,55 +186,6 @@ cgi_panic(void *arg)
 }
 
 /*
- * The watch: a panic raised by another process's recovery is noticed
- * only by a call into the store, and a thread waiting on a lock makes
- * none.  So while the request is served, a thread asks.
- */
-struct cgi_watch {
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 wake;
-	int		 stop;
-	struct store	*store;
-};
-
-static void *
-cgi_watch_main(void *arg)
-{
-	struct cgi_watch	*w = arg;
-
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop && !store_panicked(w->store))
-		clockwait(&w->wake, &w->lock, CGI_WATCH_MS);
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
-static int
-cgi_watch_start(struct cgi_watch *w, struct store *st)
-{
-	memset(w, 0, sizeof(*w));
-	w->store = st;
-	pthread_mutex_init(&w->lock, NULL);
-	if (clockwait_init(&w->wake) != 0)
-		return -1;
-	return pthread_create(&w->thread, NULL, cgi_watch_main, w) == 0 ?
-	    0 : -1;
-}
-
-static void
-cgi_watch_stop(struct cgi_watch *w)
-{
-	pthread_mutex_lock(&w->lock);
-	w->stop = 1;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->wake);
-	pthread_mutex_destroy(&w->lock);
-}
-
-/*
  * A web server ends a CGI program it no longer needs with SIGTERM
  * (mod_cgid, once the request is over: while this process signs a
  * head), and a client gone makes a write to stdout raise SIGPIPE.  Dying
@@ -255,9 +208,9 @@ cgi_main(void)
 {
 	struct conf	 conf;
 	struct app	 app;
-	struct cgi_watch watch;
+	struct upkeep	*upkeep = NULL;
 	char		 err[256];
-	int		 rc, status = 1, watching = 0;
+	int		 rc, status = 1;
 
 	cgi_signals();
 	memset(&app, 0, sizeof(app));
@@ -296,11 +249,10 @@ cgi_main(void)
 		cgi_leave(1);
 	}
 	store_on_panic(app.store, cgi_panic, NULL);
-	if (cgi_watch_start(&watch, app.store) < 0) {
-		log_error("tallyd: cannot start the store's watch");
+	if (upkeep_start(&upkeep, app.store, CGI_WATCH_MS) < 0) {
+		log_error("tallyd: cannot start the upkeep thread");
 		goto out;
 	}
-	watching = 1;
 	if (integrator_open(&app.integrator, app.store, conf.data_dir,
 	    conf.log_origin, err, sizeof(err)) < 0) {
 		log_error("tallyd: %s", err);
@@ -322,8 +274,7 @@ out:
 		cgi_leave(status);
 	ledger_close(app.ledger);
 	integrator_close(app.integrator);
-	if (watching)
-		cgi_watch_stop(&watch);
+	upkeep_stop(upkeep);
 	store_close(app.store);
 	/*
 	 * The process's memory is the kernel's to free from here.  And a
