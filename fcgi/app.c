@@ -225,6 +225,14 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	    !(c.match.route->flags & ROUTE_OPTIONAL_BODY)) &&
 	    app_parse_body(&c) < 0)
 		goto out;
+	/*
+	 * /readyz says whether signing works, and a checkpoint waits for a
+	 * head over every delta recorded before it: without a thread that
+	 * signs, this request does.
+	 */
+	if (app->step_first && (c.match.route->handler == api_readyz ||
+	    c.match.route->handler == api_checkpoint_create))
+		(void)integrator_step(app->integrator, NULL);
 	c.match.route->handler(&c);
 out:
 	json_object_put(c.body);

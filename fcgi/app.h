@@ -28,6 +28,11 @@ struct app {
 	/* Who may read GET /metrics (conf.h); none when n is 0. */
 	const struct conf_net *metrics_allow;
 	int		 nmetrics_allow;
+	/*
+	 * No integrator thread runs (CGI: a process per request): an
+	 * answer that stands on a current head signs one first.
+	 */
+	int		 step_first;
 };
 
 /* Everything a handler may look at, for one request. */

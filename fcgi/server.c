@@ -8,7 +8,9 @@
 #include <grp.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,34 +160,102 @@ server_listen(const char *spec, unsigned mode, const char *group)
 }
 
 /*
- * Reads the body into w->body; a body too large is drained, not kept.
- * Returns -1 when the body ended early: the client went away mid-body
- * (a web server that streams bodies, as Apache does, then cuts the
- * stream short), and what did arrive must not be acted on.
+ * Where one request comes from and its answer goes: a FastCGI request,
+ * or (r NULL) the CGI process's own stdin and stdout, of which only
+ * CONTENT_LENGTH bytes are read, as RFC 3875 4.2 asks: a web server need
+ * not close stdin after the body.
+ */
+struct server_io {
+	FCGX_Request	*r;
+	unsigned long long cgi_left;	/* body bytes stdin still holds */
+};
+
+/* Up to len body bytes into buf: how many, 0 at the end, -1 on error. */
+static int
+server_get(struct server_io *io, char *buf, size_t len)
+{
+	size_t	n;
+
+	if (len > INT_MAX)
+		len = INT_MAX;
+	if (io->r != NULL) {
+		n = (size_t)FCGX_GetStr(buf, (int)len, io->r->in);
+		return n == 0 && FCGX_GetError(io->r->in) != 0 ? -1 : (int)n;
+	}
+	if (len > io->cgi_left)
+		len = (size_t)io->cgi_left;
+	if (len == 0)
+		return 0;
+	if ((n = fread(buf, 1, len, stdin)) == 0)
+		return ferror(stdin) ? -1 : 0;
+	io->cgi_left -= n;
+	return (int)n;
+}
+
+static int
+server_put(struct server_io *io, const void *data, size_t len)
+{
+	const char	*p = data;
+	int		 n;
+
+	if (io->r == NULL)
+		return fwrite(data, 1, len, stdout) == len ? 0 : -1;
+	while (len > 0) {
+		n = len > 65536 ? 65536 : (int)len;
+		if (FCGX_PutStr(p, n, io->r->out) != n)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+server_printf(struct server_io *io, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+server_printf(struct server_io *io, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = io->r != NULL ? FCGX_VFPrintF(io->r->out, fmt, ap) :
+	    vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Reads the body into buf (APP_BODY_MAX_LARGE + 1 bytes); a body too
+ * large is drained, not kept.  Returns -1 when the body ended early: the
+ * client went away mid-body (a web server that streams bodies, as Apache
+ * does, then cuts the stream short), and what did arrive must not be
+ * acted on.
  */
 static int
-server_read_body(FCGX_Request *r, struct worker *w, struct request *req)
+server_read_body(struct server_io *io, char *buf, struct request *req)
 {
 	const char	*cl = request_param(req, "CONTENT_LENGTH");
 	char		 scratch[16384];
 	size_t		 got = 0;
 	long		 dropped = 0;
-	int		 n;
+	int		 n = 0;
 
-	while (got <= APP_BODY_MAX_LARGE &&
-	    (n = FCGX_GetStr(w->body + got, (int)(APP_BODY_MAX_LARGE + 1 -
-	    got), r->in)) > 0)
+	while (got <= APP_BODY_MAX_LARGE && (n = server_get(io, buf + got,
+	    APP_BODY_MAX_LARGE + 1 - got)) > 0)
 		got += (size_t)n;
 	if (got > APP_BODY_MAX_LARGE) {
 		req->body_too_large = 1;
 		got = 0;
 		while (dropped < SERVER_DRAIN_MAX &&
-		    (n = FCGX_GetStr(scratch, sizeof(scratch), r->in)) > 0)
+		    (n = server_get(io, scratch, sizeof(scratch))) > 0)
 			dropped += n;
 	}
-	req->body = w->body;
+	req->body = buf;
 	req->body_len = got;
-	if (FCGX_GetError(r->in) != 0)
+	if (n < 0)
 		return -1;
 	return req->body_too_large || cl == NULL || *cl == '\0' ||
 	    strtoull(cl, NULL, 10) == got ? 0 : -1;
@@ -212,17 +282,20 @@ server_log_safe(char *dst, size_t size, const char *s)
 	dst[i] = '\0';
 }
 
-/* The status line and headers; content_length < 0: none (streamed). */
+/*
+ * The status and headers, as a CGI "Status:" header whether FastCGI or
+ * CGI carries them; content_length < 0: none (streamed).
+ */
 static int
-server_write_head(FCGX_Request *r, const struct request *req,
+server_write_head(struct server_io *io, const struct request *req,
     const struct response *resp, long content_length)
 {
-	int	i, cache = 0;
+	int	i, cache = 0, rc;
 
 	/* Nothing is cached unless the answer says how (a log tile). */
 	for (i = 0; i < resp->nheaders; i++)
 		cache |= strcasecmp(resp->headers[i].name, "Cache-Control") == 0;
-	FCGX_FPrintF(r->out, "Status: %d %s\r\n"
+	rc = server_printf(io, "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "%s"
 	    "X-Request-Id: %s\r\n", resp->status,
@@ -230,32 +303,33 @@ server_write_head(FCGX_Request *r, const struct request *req,
 	    resp->content_type : "application/json",
 	    cache ? "" : "Cache-Control: no-store\r\n", req->id);
 	if (content_length >= 0)
-		FCGX_FPrintF(r->out, "Content-Length: %ld\r\n",
+		rc |= server_printf(io, "Content-Length: %ld\r\n",
 		    content_length);
 	for (i = 0; i < resp->nheaders; i++)
-		FCGX_FPrintF(r->out, "%s: %s\r\n", resp->headers[i].name,
+		rc |= server_printf(io, "%s: %s\r\n", resp->headers[i].name,
 		    resp->headers[i].value);
-	FCGX_PutS("\r\n", r->out);
-	return FCGX_GetError(r->out) != 0 ? -1 : 0;
+	rc |= server_put(io, "\r\n", 2);
+	return rc != 0 ? -1 : 0;
 }
 
 static void
-server_write(FCGX_Request *r, const struct request *req,
+server_write(struct server_io *io, const struct request *req,
     const struct response *resp)
 {
-	server_write_head(r, req, resp, (long)resp->body_len);
-	if (req->method != HTTP_HEAD && resp->body_len > 0)
-		FCGX_PutStr(resp->body, (int)resp->body_len, r->out);
+	if (server_write_head(io, req, resp, (long)resp->body_len) == 0 &&
+	    req->method != HTTP_HEAD && resp->body_len > 0)
+		server_put(io, resp->body, resp->body_len);
 }
 
 /*
- * The sink a streamed answer goes through: straight into the FastCGI
- * output stream, whose buffer (8 KiB) goes out as FCGI_STDOUT records
- * each time it fills, so a stream holds no more than that here.
+ * The sink a streamed answer goes through: straight into the output.
+ * The FastCGI stream's buffer (8 KiB) goes out as FCGI_STDOUT records
+ * each time it fills, stdio's as each write to the pipe, so a stream
+ * holds no more than that here.
  */
 struct server_sink {
 	struct response_sink	 base;	/* first: the handler sees only it */
-	FCGX_Request		*r;
+	struct server_io	*io;
 	const struct request	*req;
 };
 
@@ -264,26 +338,17 @@ server_sink_head(struct response_sink *sink, const struct response *resp)
 {
 	struct server_sink	*s = (struct server_sink *)sink;
 
-	return server_write_head(s->r, s->req, resp, -1);
+	return server_write_head(s->io, s->req, resp, -1);
 }
 
 static int
 server_sink_write(struct response_sink *sink, const void *data, size_t len)
 {
 	struct server_sink	*s = (struct server_sink *)sink;
-	const char		*p = data;
-	int			 n;
 
 	if (s->req->method == HTTP_HEAD)
 		return 0;
-	while (len > 0) {
-		n = len > 65536 ? 65536 : (int)len;
-		if (FCGX_PutStr(p, n, s->r->out) != n)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return server_put(s->io, data, len);
 }
 
 /*
@@ -313,8 +378,14 @@ server_stream_break(FCGX_Request *r)
 	shutdown(r->ipcFd, SHUT_RDWR);
 }
 
-static void
-server_serve(FCGX_Request *r, struct worker *w)
+/*
+ * Serves one request from io, with body (APP_BODY_MAX_LARGE + 1 bytes)
+ * to read it into.  Returns 1 when a streamed answer was cut short
+ * after its head (server_stream_break), else 0.
+ */
+static int
+server_serve(struct server_io *io, char *const *params, char *body,
+    struct app *app)
 {
 	struct request		req;
 	struct response		resp;
@@ -322,26 +393,26 @@ server_serve(FCGX_Request *r, struct worker *w)
 	struct timespec		t0;
 	char			path[128], method[16];
 	double			ms;
-	int			route = -1;
+	int			route = -1, cut;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	request_init(&req, r->envp);
+	request_init(&req, params);
 	response_init(&resp);
 	sink.base.head = server_sink_head;
 	sink.base.write = server_sink_write;
-	sink.r = r;
+	sink.io = io;
 	sink.req = &req;
 	resp.sink = &sink.base;
-	if (server_read_body(r, w, &req) < 0)
+	if (server_read_body(io, body, &req) < 0)
 		response_error(&resp, API_INVALID_JSON, NULL, NULL,
 		    "the request body ended before its Content-Length");
 	else if (req.repeated[0] != '\0')
 		response_error(&resp, API_VALIDATION_ERROR, req.repeated,
 		    NULL, "%s is repeated", req.repeated);
 	else
-		route = app_handle(w->app, &req, &resp);
+		route = app_handle(app, &req, &resp);
 	if (!resp.streamed)
-		server_write(r, &req, &resp);
+		server_write(io, &req, &resp);
 	ms = server_elapsed_ms(&t0);
 	metrics_request(route, resp.status, ms / 1e3);
 	server_log_safe(path, sizeof(path), req.path);
@@ -350,9 +421,9 @@ server_serve(FCGX_Request *r, struct worker *w)
 	    "%s %s %d %.3fms%s", method, path, resp.status, ms,
 	    resp.stream_failed ?
 	    " (streamed answer cut short)" : "");
-	if (resp.stream_failed)
-		server_stream_break(r);
+	cut = resp.stream_failed;
 	response_free(&resp);
+	return cut;
 }
 
 /*
@@ -394,8 +465,9 @@ server_accept(FCGX_Request *r, struct worker *w)
 static void *
 server_worker(void *arg)
 {
-	struct worker	*w = arg;
-	FCGX_Request	 r;
+	struct worker		*w = arg;
+	FCGX_Request		 r;
+	struct server_io	 io;
 
 	if (FCGX_InitRequest(&r, -1, 0) != 0) {
 		log_error("server: cannot set up a FastCGI request");
@@ -416,7 +488,9 @@ server_worker(void *arg)
 		 */
 		if (FCGX_Accept_r(&r) < 0)
 			continue;
-		server_serve(&r, w);
+		io.r = &r;
+		if (server_serve(&io, r.envp, w->body, w->app))
+			server_stream_break(&r);
 		/*
 		 * libfcgi's close lingers: it shuts the socket down, then
 		 * waits (up to 2 s) for the web server to close first, so
@@ -480,4 +554,40 @@ server_run(int fd, int nthreads, int read_timeout, struct app *app)
 	}
 	free(w);
 	return started == nthreads ? 0 : -1;
+}
+
+/*
+ * A CGI answer cut short after its head cannot be told from a whole one
+ * through the pipe (the web server ends the body as the pipe closes): it
+ * only fails to parse, as for an HTTP/1.0 client of FastCGI.
+ */
+int
+server_cgi(struct app *app)
+{
+	extern char	**environ;
+	struct server_io io;
+	const char	*cl = getenv("CONTENT_LENGTH");
+	char		*body;
+	int		 rc, null;
+
+	if ((body = malloc(APP_BODY_MAX_LARGE + 1)) == NULL) {
+		log_error("tallyd: out of memory");
+		return -1;
+	}
+	memset(&io, 0, sizeof(io));
+	io.cgi_left = cl != NULL ? strtoull(cl, NULL, 10) : 0;
+	(void)server_serve(&io, environ, body, app);
+	free(body);
+	/*
+	 * The answer is all out, and stdout closed, before anything else
+	 * this process does: the web server ends the request at its end.
+	 */
+	rc = fflush(stdout) == EOF ? -1 : 0;
+	/* /dev/null in their place: no file opened later takes fd 0 or 1. */
+	if ((null = open("/dev/null", O_RDWR)) < 0 || dup2(null, 0) < 0 ||
+	    dup2(null, 1) < 0)
+		rc = -1;
+	if (null > 1)
+		close(null);
+	return rc;
 }

@@ -3,7 +3,8 @@
  * accept a connection, read the request into plain data, hand it to the
  * application, and write the answer back.  Threads, not processes, so
  * that concurrent commits share log flushes in one Berkeley DB
- * environment.
+ * environment.  And the CGI side, for a host that offers nothing else:
+ * one request, read from the process's environment and stdin.
  */
 #ifndef TALLY_SERVER_H
 #define TALLY_SERVER_H
@@ -26,5 +27,15 @@ int	server_listen(const char *spec, unsigned mode, const char *group);
  */
 int	server_run(int fd, int threads, int read_timeout, struct app *);
 void	server_block_signals(void);
+/*
+ * Serves the one request of a CGI process (RFC 3875): its parameters
+ * are the environment, its body CONTENT_LENGTH bytes of stdin, and the
+ * answer goes to stdout, headed by a CGI Status header, through the
+ * same request and response as FastCGI's.  Then stdin and stdout are
+ * closed (/dev/null takes their place), so that the web server is done
+ * with the request before the caller does more.  Returns 0, or -1 if the
+ * answer could not be written whole.
+ */
+int	server_cgi(struct app *);
 
 #endif

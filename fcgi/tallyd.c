@@ -1,15 +1,14 @@
 /*
- * tallyd: the FastCGI responder.
+ * tallyd: the FastCGI responder, and a CGI program when started as one
+ * (GATEWAY_INTERFACE set: cgi.h).
  *
  *   tallyd [-c tally.conf]	(default /etc/tally/tally.conf)
  *   tallyd --help | --version
  */
-#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,6 @@
 #include <unistd.h>
 
 #include "../common/conf.h"
-#include "../common/clockwait.h"
 #include "../common/log.h"
 #include "../common/priv.h"
 #include "../common/version.h"
@@ -26,9 +24,10 @@
 #include "../deliver/sender.h"
 #include "../store/store.h"
 #include "app.h"
+#include "cgi.h"
 #include "server.h"
+#include "upkeep.h"
 
-#define SYNC_SECONDS	30
 /*
  * Exit status after a store panic: a temporary failure (sysexits'
  * EX_TEMPFAIL) that a restart heals, as Restart=on-failure expects.
@@ -40,43 +39,6 @@
  * the unit's RestartPreventExitStatus.
  */
 #define TALLYD_EXIT_NEWER	78
-
-/* Background upkeep of the store, apart from the request threads. */
-struct upkeep {
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 wake;
-	int		 stop;
-	struct store	*store;
-};
-
-/*
- * Every second: has the store panicked while nobody called it (another
- * process's recovery)?  Every SYNC_SECONDS: a sync.
- */
-static void *
-upkeep_main(void *arg)
-{
-	struct upkeep	*u = arg;
-	int		 rc, ticks = 0;
-
-	prctl(PR_SET_NAME, "tally-upkeep");
-	pthread_mutex_lock(&u->lock);
-	while (!u->stop) {
-		clockwait(&u->wake, &u->lock, 1000L);
-		if (u->stop)
-			break;
-		pthread_mutex_unlock(&u->lock);
-		/* Panicked, tallyd_panic has run: nothing to write. */
-		if (!store_panicked(u->store) &&
-		    ++ticks % SYNC_SECONDS == 0 &&
-		    (rc = store_sync(u->store)) != STORE_OK)
-			log_warn("store sync: %s", store_strerror(rc));
-		pthread_mutex_lock(&u->lock);
-	}
-	pthread_mutex_unlock(&u->lock);
-	return NULL;
-}
 
 /*
  * The store panicked (store_on_panic): it fails every call until it is
@@ -135,7 +97,7 @@ main(int argc, char *argv[])
 {
 	struct conf	 conf;
 	struct app	 app;
-	struct upkeep	 upkeep;
+	struct upkeep	*upkeep = NULL;
 	const char	*conf_path = NULL;
 	char		 err[256];
 	int		 ch, fd = -1, rc, status = 1;
@@ -144,6 +106,9 @@ main(int argc, char *argv[])
 	/* The courier's webhook sender: tallyd again, in a mode of its own. */
 	if ((argc == 2 || argc == 3) && strcmp(argv[1], "--sender") == 0)
 		return sender_main(COURIER_SENDER_FD, argv[2]);
+	/* Started by a web server as CGI (RFC 3875 4.1.4): one request. */
+	if (getenv("GATEWAY_INTERFACE") != NULL)
+		return cgi_main();
 
 	/* Nothing is opened before the arguments are known to be right. */
 	if (argc == 2 && strcmp(argv[1], "help") == 0)
@@ -231,11 +196,8 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
-	memset(&upkeep, 0, sizeof(upkeep));
-	upkeep.store = app.store;
-	pthread_mutex_init(&upkeep.lock, NULL);
-	clockwait_init(&upkeep.wake);
-	if (pthread_create(&upkeep.thread, NULL, upkeep_main, &upkeep) != 0) {
+	/* Every second: a panic while no request calls the store. */
+	if (upkeep_start(&upkeep, app.store, 1000) < 0) {
 		log_error("tallyd: cannot start the upkeep thread");
 		goto out;
 	}
@@ -264,12 +226,8 @@ main(int argc, char *argv[])
 	integrator_close(app.integrator);
 	app.integrator = NULL;
 
-	pthread_mutex_lock(&upkeep.lock);
-	upkeep.stop = 1;
-	pthread_cond_signal(&upkeep.wake);
-	pthread_mutex_unlock(&upkeep.lock);
-	pthread_join(upkeep.thread, NULL);
 out:
+	upkeep_stop(upkeep);
 	if (fd >= 0 && strncmp(conf.listen, "unix:", 5) == 0)
 		unlink(conf.listen + 5);
 	courier_stop(courier);

@@ -53,6 +53,9 @@ int	ctl_cadence(struct store *, int argc, char *argv[]);
 int	ctl_webhook(struct store *, const struct conf *, int argc,
 	    char *argv[]);
 
+/* ctl_tick.c: tick [--tallyd PATH] */
+int	ctl_tick(struct store *, const struct conf *, int argc, char *argv[]);
+
 /* ctl_share.c */
 int	ctl_share(struct store *, const struct conf *, int argc, char *argv[]);
 

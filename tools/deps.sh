@@ -8,9 +8,11 @@ set -eu
 # and python3-selenium run the customer page's tests in a real browser
 # (tests/browser), fonts-dejavu-core gives its screenshots and PDFs a
 # font, and poppler-utils (pdfinfo, pdftoppm) reads the PDFs back.
+# fcgiwrap runs tallyd as CGI behind nginx (README "Running as CGI");
+# Apache's mod_cgid comes with apache2.
 PKGS="build-essential pkg-config libfcgi-dev libjson-c-dev libdb5.3-dev db5.3-util
 libssl-dev openssl check libcurl4-openssl-dev curl nginx apache2 ca-certificates
-jq libfaketime wrk clang-14 libclang-rt-14-dev
+jq libfaketime wrk fcgiwrap clang-14 libclang-rt-14-dev
 chromium chromium-driver python3-selenium fonts-dejavu-core poppler-utils
 debhelper lintian mandoc logrotate man-db python3-prometheus-client"
 

@@ -163,6 +163,66 @@ stack_start_apache() {
 	stack_wait_port "$1" && stack_wait_port "$2"
 }
 
+# A CGI-only host (README "Running as CGI"): Apache runs tallyd once per
+# request through mod_cgid, as its own user (www-data when started as
+# root), which must then be tally.conf's `user` and own the data: call
+# stack_cgi_conf before `tallyctl init`.
+stack_cgi_conf() {
+	stack_conf
+	[ "$(id -u)" -ne 0 ] || echo "user = www-data" >> "$DIR/tally.conf"
+}
+
+# stack_start_apache_cgi PORT TLS_PORT: httpd.conf.in, with apache/tally.conf
+# switched to CGI (TALLY_CGI, TALLY_CONFIG) and mod_cgid, mod_env loaded.
+stack_start_apache_cgi() {
+	mkdir -p "$DIR/apache-run"
+	stack_cert
+	stack_render "$REPO/apache/httpd.conf.in" "$DIR/httpd.conf" "$1" "$2"
+	sed -i -e "/^LoadModule alias_module/a\\
+LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\\
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so\\
+ScriptSock $DIR/apache-run/cgisock\\
+Define TALLY_CGI $BIN/tallyd\\
+Define TALLY_CONFIG $DIR/tally.conf" "$DIR/httpd.conf"
+	apache2 -f "$DIR/httpd.conf" -DFOREGROUND &
+	APACHE_PID=$!
+	STACK_PIDS+=("$APACHE_PID")
+	stack_wait_port "$1" && stack_wait_port "$2"
+}
+
+# stack_start_nginx_cgi PORT TLS_PORT: nginx.conf.in with fcgiwrap as the
+# upstream, running tallyd per request (tally-http.conf's $tally_cgi).
+# Stop fcgiwrap with stack_stop_fcgiwrap before stack_stop.
+stack_start_nginx_cgi() {
+	local sock=$DIR/run/fcgiwrap.sock
+	rm -f "$sock"
+	# Its children, tallyd, become tally.conf's user when started as root.
+	# A session of its own, and not in STACK_PIDS: stack_stop_fcgiwrap.
+	setsid fcgiwrap -c 16 -s "unix:$sock" &
+	FCGIWRAP_PID=$!
+	stack_wait_socket "$sock" || return 1
+	[ "$(id -u)" -ne 0 ] || chown www-data "$sock"
+	mkdir -p "$DIR/nginx-tmp"
+	stack_cert
+	stack_render "$REPO/nginx/nginx.conf.in" "$DIR/nginx.conf" "$1" "$2"
+	sed -i -e "s|server unix:$DIR/run/tallyd.sock;|server unix:$sock;|" \
+	    -e "s|set \$tally_upstream tally;|& set \$tally_cgi $BIN/tallyd; set \$tally_config $DIR/tally.conf;|" \
+	    "$DIR/nginx.conf"
+	nginx -q -e "$DIR/nginx-error.log" -c "$DIR/nginx.conf" &
+	NGINX_PID=$!
+	STACK_PIDS+=("$NGINX_PID")
+	stack_wait_port "$1" && stack_wait_port "$2"
+}
+
+# fcgiwrap ends by the signal, which stack_kill's wait would take for a
+# failure, and its workers outlive it: all of them go here.
+stack_stop_fcgiwrap() {
+	[ -n "${FCGIWRAP_PID:-}" ] || return 0
+	kill -TERM -- "-$FCGIWRAP_PID" 2>/dev/null || true
+	wait "$FCGIWRAP_PID" 2>/dev/null || true
+	FCGIWRAP_PID=
+}
+
 # Stops one process by PID: SIGTERM, then SIGKILL after 10 s.
 stack_kill() {
 	local pid=$1

@@ -15,6 +15,7 @@
  *   tallyctl [-c tally.conf] signing-key list
  *   tallyctl [-c tally.conf] verify
  *   tallyctl [-c tally.conf] backup DIR
+ *   tallyctl [-c tally.conf] tick [--tallyd PATH]
  *   tallyctl help | --help | -h | --version
  * (and quota, cadence, webhook, share: see ctl_usage_text)
  */
@@ -74,6 +75,7 @@ static const char ctl_usage_text[] =
 	    "  share show|rotate-code|revoke --tenant NAME [--env live|test] "
 	    "--customer ID\n"
 	    "  verify\n"
+	    "  tick [--tallyd PATH]   (tallyd as CGI: cron's background work)\n"
 	    "  backup DIR\n"
 	    "  restore BACKUP [--head FILE] [--accept-fork]\n"
 	    "  help | --help | -h | --version\n"
@@ -86,7 +88,7 @@ static const char ctl_usage_text[] =
  */
 static const char *const ctl_commands[] = {
 	"init", "tenant", "key", "export", "signing-key", "verify", "quota",
-	"cadence", "backup", "restore", "webhook", "share"
+	"cadence", "backup", "restore", "webhook", "share", "tick"
 };
 
 int
@@ -421,6 +423,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_restore(st, conf, argc, argv);
 	else if (strcmp(argv[0], "webhook") == 0)
 		return ctl_webhook(st, conf, argc, argv);
+	else if (strcmp(argv[0], "tick") == 0)
+		return ctl_tick(st, conf, argc, argv);
 	else if (strcmp(argv[0], "share") == 0)
 		return ctl_share(st, conf, argc, argv);
 	return ctl_usage();

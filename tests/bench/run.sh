@@ -109,6 +109,23 @@ stack_kill "$NGINX_PID"
 stack_kill "$HELLO_PID"
 DIR=$BASE
 
+# --- 2c. emit through CGI: tallyd run per request by Apache mod_cgid ----
+say "== 2c. emit through CGI: Apache mod_cgid runs tallyd per request ($CONNS connections, ${SECS}s)"
+DIR=$BASE/cgi
+mkdir -p "$DIR"
+stack_cgi_conf
+echo "rate_limit = 0" >> "$DIR/tally.conf"
+stack_ctl init >/dev/null
+stack_ctl tenant add bench >/dev/null
+PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
+stack_start_apache_cgi "$PORT" "$TLS_PORT"
+# Apache's own CPU only: each request's is a process of its own.
+RESPONDER=$APACHE_PID
+wrk_run emit-cgi "http://127.0.0.1:$PORT" emit.lua \
+	BENCH_KEY="$(stack_ctl key create --tenant bench --env live)" BENCH_RUN=c
+stack_kill "$APACHE_PID"
+DIR=$BASE
+
 # --- Tally: a tenant, a key, no rate limit ------------------------------
 stack_conf
 # The per-key token bucket (10,000/s by default) would cap the steps.
@@ -268,6 +285,7 @@ say "   verify: $(jq -c . "$BASE/verify.json")"
 jq -n -L "$LUA" \
 	--slurpfile ceiling "$BASE/ceiling.json" \
 	--slurpfile emit "$BASE/emit.json" \
+	--slurpfile emitcgi "$BASE/emit-cgi.json" \
 	--slurpfile batch "$BASE/batch.json" \
 	--slurpfile batchk "$BASE/batch1000.json" \
 	--slurpfile verify "$BASE/verify.json" \
@@ -312,6 +330,8 @@ jq -n -L "$LUA" \
 	    row("2"; "emit, 1 delta/request"; "deltas/s"; $emit[0]; 1)
 	      + {target: "≥ 0.6 × ceiling, p99 ≤ 25 ms",
 	         goals: [{field: "ratio", min: 0.6}, {field: "p99Ms", max: 25}]},
+	    row("2c"; "emit through CGI (Apache mod_cgid), 1 delta/request";
+	        "deltas/s"; $emitcgi[0]; 1) + {cpuUs: null},
 	    row("3"; "batch, 100 deltas/request"; "deltas/s"; $batch[0]; 100)
 	      + {target: "≥ 60,000 deltas/s",
 	         goals: [{field: "rate", min: 60000}]},

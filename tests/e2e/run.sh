@@ -92,6 +92,7 @@ stack_check "the Shared Record: links, access codes, the customer's endpoints (a
 stack_check "the log as C2SP tlog-tiles, read by an independent client (a tallyd of its own, 70,000 deltas)" env B="${B:-build}" "$REPO/tests/e2e/tiles.sh"
 stack_check "operations: /metrics, log_file and SIGHUP, format upgrades, cache_mb, restore without a fork (ops.sh)" env B="${B:-build}" "$REPO/tests/e2e/ops.sh"
 stack_check "data format 2 -> 3: a format 2 directory migrates to tiles, verifies, answers the old proofs (migrate3.sh)" env B="${B:-build}" "$REPO/tests/e2e/migrate3.sh"
+stack_check "tallyd as CGI behind Apache mod_cgid: the suites, retries, kill -9, heads and tallyctl tick (cgi.sh)" env B="${B:-build}" "$REPO/tests/e2e/cgi.sh"
 
 # shellcheck source=log.sh
 source "$REPO/tests/e2e/log.sh"
