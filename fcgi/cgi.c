@@ -275,7 +275,7 @@ out:
 	ledger_close(app.ledger);
 	integrator_close(app.integrator);
 	upkeep_stop(upkeep);
-	store_close(app.store);
+	store_leave(app.store);
 	/*
 	 * The process's memory is the kernel's to free from here.  And a
 	 * close that found the environment panicked by another process's

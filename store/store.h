@@ -78,6 +78,13 @@ enum store_rc {
 int		 store_open(struct store **out, const char *dir, int cache_mb,
 		    int flags);
 void		 store_close(struct store *);
+/*
+ * Closes without writing the cache's pages to the files: they stay in the
+ * shared environment, and the log has every change.  For a process that
+ * leaves the store to others (a CGI request), never for one that reads
+ * the files afterwards.
+ */
+void		 store_leave(struct store *);
 const char	*store_strerror(int);
 /*
  * 1 once the environment has panicked: Berkeley DB found it damaged, or
