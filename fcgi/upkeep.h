@@ -2,8 +2,8 @@
  * Upkeep of the store, in a thread of its own beside the requests: every
  * interval, whether the store panicked while nobody called it (another
  * process's recovery raises no event here until a call looks:
- * store_panicked, which then runs the store_on_panic callback); every
- * UPKEEP_SYNC_MS, a sync.  tallyd's FastCGI server and each CGI process
+ * store_panicked, which then runs the store_on_panic callback) and the
+ * heap's free pages back to the system; every UPKEEP_SYNC_MS, a sync.  tallyd's FastCGI server and each CGI process
  * run one, at their own intervals.
  */
 #ifndef TALLY_UPKEEP_H
