@@ -28,7 +28,7 @@
 
 #include "internal.h"
 
-#define GRAM		3
+#define GRAM		STORE_SEARCH_GRAM
 #define GKEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
 #define BUILD_CHUNK	10000	/* customers indexed per transaction */
 
@@ -55,12 +55,8 @@ store_search_match(const char *id, const char *needle)
 	return n == 0;
 }
 
-/*
- * The distinct lower-cased trigrams of s, GRAM bytes each, into grams
- * (room for strlen(s) of them); returns how many.
- */
-static size_t
-search_grams(const char *s, char grams[][GRAM])
+size_t
+store_search_grams(const char *s, char grams[][GRAM])
 {
 	size_t	len = strlen(s), n = 0, i, j, k;
 	char	g[GRAM];
@@ -108,7 +104,7 @@ search_entries(struct store_txn *t, const char *tenant, enum store_env env,
 
 	if (strlen(customer_id) > STORE_CUSTOMER_MAX)
 		return STORE_CORRUPT;
-	n = search_grams(customer_id, grams);
+	n = store_search_grams(customer_id, grams);
 	for (i = 0; i < n && rc == STORE_OK; i++) {
 		if ((klen = search_key(key, tenant, env, grams[i],
 		    customer_id)) == 0)
@@ -307,7 +303,7 @@ store_customer_search(struct store_txn *t, const char *tenant,
 
 	if (strlen(needle) > STORE_CUSTOMER_MAX)
 		return STORE_OK;	/* longer than any customerId */
-	if ((n = search_grams(needle, grams)) == 0)
+	if ((n = store_search_grams(needle, grams)) == 0)
 		return store_customer_each(t, tenant, env, search_scanned,
 		    &ss);
 	return search_indexed(t, tenant, env, needle, grams, n, fn, arg);

@@ -326,6 +326,13 @@ int	store_customer_search(struct store_txn *, const char *tenant,
 	    enum store_env, const char *needle, store_search_fn, void *arg);
 /* Whether id contains needle, ignoring ASCII case (search's match). */
 int	store_search_match(const char *id, const char *needle);
+/*
+ * The distinct lower-cased trigrams of s, the keys it is indexed under,
+ * STORE_SEARCH_GRAM bytes each, into grams (room for strlen(s) of them);
+ * returns how many.
+ */
+#define STORE_SEARCH_GRAM	3
+size_t	store_search_grams(const char *s, char grams[][STORE_SEARCH_GRAM]);
 /* For the audit: how many of the customer's trigrams the index lacks. */
 int	store_search_missing(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, size_t *missing);

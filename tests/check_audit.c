@@ -1555,6 +1555,18 @@ START_TEST(big_search_index)
 	snprintf(line, sizeof(line), "search index: trigram \"zzz\" names "
 	    "acme/live/big-42, whose id has no such trigram");
 	audit_finds(line);
+	/*
+	 * One gone and one naming no customer: as many entries as the
+	 * customers call for, so only the sums differ; both are named.
+	 */
+	raw_del("custgrams.db", key, klen + 9);
+	memcpy(key + klen, "g-4big-42", 9);
+	raw_del("custgrams.db", key, klen + 9);
+	memcpy(key + klen, "ghoghost-1", 10);
+	raw_put("custgrams.db", key, klen + 10, "", 0);
+	audit_finds_n(2, "customer acme/live/big-42: the search index lacks 1 "
+	    "of its trigrams, so searches miss it", "search index: trigram "
+	    "\"gho\" names acme/live/ghost-1, which is no customer");
 }
 END_TEST
 
