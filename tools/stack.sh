@@ -128,6 +128,28 @@ CONF
 
 stack_ctl() { "$BIN/tallyctl" -c "$DIR/tally.conf" "$@"; }
 
+# The tenants and keys the HTTP, log and read suites expect (their
+# TALLY_KEY_* environment), in the store of DIR: run.sh's and cgi.sh's.
+stack_suite_tenants() {
+	stack_ctl tenant add acme >/dev/null
+	stack_ctl tenant add other >/dev/null
+	stack_ctl tenant add quota >/dev/null
+	stack_ctl quota set --tenant quota --env live 5 >/dev/null
+	stack_ctl tenant add cadence >/dev/null
+	stack_ctl cadence set --tenant cadence 1h >/dev/null
+	export TALLY_KEY_LIVE TALLY_KEY_TEST TALLY_KEY_REVOKED \
+		TALLY_KEY_CUSTOMER TALLY_KEY_OTHER TALLY_KEY_QUOTA \
+		TALLY_KEY_CADENCE
+	TALLY_KEY_LIVE=$(stack_key --tenant acme --env live)
+	TALLY_KEY_TEST=$(stack_key --tenant acme --env test)
+	TALLY_KEY_REVOKED=$(stack_key --tenant acme --env live)
+	TALLY_KEY_CUSTOMER=$(stack_key --tenant acme --customer customer_acme)
+	TALLY_KEY_OTHER=$(stack_key --tenant other --env live)
+	TALLY_KEY_QUOTA=$(stack_key --tenant quota --env live)
+	TALLY_KEY_CADENCE=$(stack_key --tenant cadence --env live)
+	stack_ctl key revoke "${TALLY_KEY_REVOKED%%.*}" >/dev/null
+}
+
 stack_start_tallyd() {
 	rm -f "$DIR/run/tallyd.sock"
 	# Run as root, tallyd becomes STACK_USER after binding its socket,

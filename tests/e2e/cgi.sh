@@ -35,23 +35,8 @@ stack_cgi_conf
 # The webhook receiver of the last part is on loopback.
 echo "webhook_allow_private = yes" >> "$DIR/tally.conf"
 stack_ctl init >/dev/null
-stack_ctl tenant add acme >/dev/null
-stack_ctl tenant add other >/dev/null
-stack_ctl tenant add quota >/dev/null
-stack_ctl quota set --tenant quota --env live 5 >/dev/null
-stack_ctl tenant add cadence >/dev/null
-stack_ctl cadence set --tenant cadence 1h >/dev/null
+stack_suite_tenants
 stack_ctl tenant add crash >/dev/null
-export TALLY_KEY_LIVE TALLY_KEY_TEST TALLY_KEY_REVOKED TALLY_KEY_CUSTOMER \
-	TALLY_KEY_OTHER TALLY_KEY_QUOTA TALLY_KEY_CADENCE
-TALLY_KEY_LIVE=$(stack_key --tenant acme --env live)
-TALLY_KEY_TEST=$(stack_key --tenant acme --env test)
-TALLY_KEY_REVOKED=$(stack_key --tenant acme --env live)
-TALLY_KEY_CUSTOMER=$(stack_key --tenant acme --customer customer_acme)
-TALLY_KEY_OTHER=$(stack_key --tenant other --env live)
-TALLY_KEY_QUOTA=$(stack_key --tenant quota --env live)
-TALLY_KEY_CADENCE=$(stack_key --tenant cadence --env live)
-stack_ctl key revoke "${TALLY_KEY_REVOKED%%.*}" >/dev/null
 KEY=$(stack_key --tenant crash)
 stack_ctl tenant add hooks >/dev/null
 HOOK_KEY=$(stack_key --tenant hooks)
