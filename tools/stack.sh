@@ -185,6 +185,18 @@ stack_start_apache() {
 	stack_wait_port "$1" && stack_wait_port "$2"
 }
 
+# tallyd, then nginx and Apache in front of it on free ports: NGINX and
+# APACHE are their base URLs, NGINX_PORT and APACHE_PORT their ports.
+stack_start_fronts() {
+	stack_start_tallyd
+	NGINX_PORT=$(stack_free_port)
+	stack_start_nginx "$NGINX_PORT" "$(stack_free_port)"
+	APACHE_PORT=$(stack_free_port)
+	stack_start_apache "$APACHE_PORT" "$(stack_free_port)"
+	NGINX=http://127.0.0.1:$NGINX_PORT
+	APACHE=http://127.0.0.1:$APACHE_PORT
+}
+
 # A CGI-only host (README "Running as CGI"): Apache runs tallyd once per
 # request through mod_cgid, as its own user (www-data when started as
 # root), which must then be tally.conf's `user` and own the data: call

@@ -83,12 +83,7 @@ stack_conf
 stack_ctl init >/dev/null
 stack_ctl tenant add acme >/dev/null
 KEY=$(stack_key --tenant acme)
-stack_start_tallyd
-NGINX_PORT=$(stack_free_port)
-stack_start_nginx "$NGINX_PORT" "$(stack_free_port)"
-APACHE_PORT=$(stack_free_port)
-stack_start_apache "$APACHE_PORT" "$(stack_free_port)"
-NGINX=http://127.0.0.1:$NGINX_PORT
+stack_start_fronts
 
 if ! record; then
 	failed=1
@@ -100,7 +95,7 @@ read -r GATED_HANDLE GATED_CODE <<<"$(share customer_globex gated)"
 read -r OPEN_HANDLE _ <<<"$(share customer_initech open)"
 stack_secret "$CODE" "$GATED_CODE"
 
-export LIVE_FRONTS="nginx=$NGINX apache=http://127.0.0.1:$APACHE_PORT"
+export LIVE_FRONTS="nginx=$NGINX apache=$APACHE"
 export LIVE_HANDLE=$HANDLE LIVE_CODE=$CODE LIVE_CUSTOMER=customer_acme
 export LIVE_GATED_HANDLE=$GATED_HANDLE LIVE_GATED_CODE=$GATED_CODE
 export LIVE_OPEN_HANDLE=$OPEN_HANDLE

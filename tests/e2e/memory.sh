@@ -105,13 +105,7 @@ stack_ctl init >/dev/null
 stack_ctl tenant add mem >/dev/null
 KEY=$(stack_key --tenant mem --env live)
 CUSTKEY=$(stack_key --tenant mem --env live --customer bigcust)
-stack_start_tallyd
-NGINX_PORT=$(stack_free_port)
-stack_start_nginx "$NGINX_PORT" "$(stack_free_port)"
-APACHE_PORT=$(stack_free_port)
-stack_start_apache "$APACHE_PORT" "$(stack_free_port)"
-NGINX=http://127.0.0.1:$NGINX_PORT
-APACHE=http://127.0.0.1:$APACHE_PORT
+stack_start_fronts
 PERIOD=$(date -u +%Y-%m)
 
 echo "== 1. $DELTAS deltas of one customer, then its month locked"

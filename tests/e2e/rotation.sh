@@ -84,13 +84,7 @@ stack_conf
 stack_ctl init >/dev/null
 stack_ctl tenant add rot >/dev/null
 KEY=$(stack_key --tenant rot)
-stack_start_tallyd
-NGINX_PORT=$(stack_free_port)
-stack_start_nginx "$NGINX_PORT" "$(stack_free_port)"
-APACHE_PORT=$(stack_free_port)
-stack_start_apache "$APACHE_PORT" "$(stack_free_port)"
-NGINX=http://127.0.0.1:$NGINX_PORT
-APACHE=http://127.0.0.1:$APACHE_PORT
+stack_start_fronts
 PERIOD=$(date -u +%Y-%m)
 
 echo "== 1. the customer saves GET /keys while the genesis key signs"

@@ -59,13 +59,7 @@ stack_conf
 stack_ctl init >/dev/null
 stack_ctl tenant add acme >/dev/null
 KEY=$(stack_key --tenant acme)
-stack_start_tallyd
-NGINX_PORT=$(stack_free_port)
-stack_start_nginx "$NGINX_PORT" "$(stack_free_port)"
-APACHE_PORT=$(stack_free_port)
-stack_start_apache "$APACHE_PORT" "$(stack_free_port)"
-NGINX=http://127.0.0.1:$NGINX_PORT
-APACHE=http://127.0.0.1:$APACHE_PORT
+stack_start_fronts
 
 echo "== tiles: $N deltas, 1000 to a batch"
 start=$(date +%s%N)
