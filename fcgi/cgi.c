@@ -33,9 +33,9 @@
  * Seconds the store may take to open.  It takes milliseconds, recovery
  * after a killed process included; but a process can wait on a lock that
  * a killed one held, when that one died between the recovery that freed
- * it and this process's open, and no panic wakes it.  Recovery that is cut short runs again
- * at the next open, from the start.  (The upkeep thread does not run
- * yet: it needs the store.)
+ * it and this process's open, and no panic wakes it.  Recovery that is
+ * cut short runs again at the next open, from the start.  (The upkeep
+ * thread does not run yet: it needs the store.)
  */
 #define CGI_OPEN_SECONDS	10
 /*
@@ -217,7 +217,8 @@ cgi_main(void)
 	/*
 	 * Before an answer is possible, a failure answers nothing: the web
 	 * server then says 500, in the API's envelope where it is
-	 * configured so (apache/tally-cgi.conf), and the log says why.
+	 * configured so (apache/tally.conf with TALLY_CGI), and the log
+	 * says why.
 	 */
 	if (conf_read(&conf, getenv("TALLY_CONFIG"), err, sizeof(err)) < 0) {
 		log_error("%s", err);
