@@ -41,6 +41,7 @@ enum store_db {
 struct store {
 	DB_ENV	*env;
 	DB	*db[STORE_DB_COUNT];
+	int	 envlock;		/* STORE_ENV_LOCK's fd, or -1 */
 	int	 panicked;		/* atomic: store_panic_note */
 	void	(*panic_fn)(void *);
 	void	*panic_arg;

@@ -1,6 +1,8 @@
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #define STORE_LOCKS	100000	/* locks and locked objects, at most */
 #define STORE_LOCKS_INIT 10000	/* ... made at start; more as needed */
 #define STORE_LOCK_HASH	16384	/* buckets of the locked objects */
+#define STORE_ENV_LOCK	"env.lock"	/* see store_env_lock */
 
 static const char *const store_files[STORE_DB_COUNT] = {
 	"tenants.db",
@@ -182,9 +185,46 @@ store_open_dbs(struct store *st)
 	return STORE_OK;
 }
 
-/* A handle on the environment in dir, as every Tally process sets it up. */
+/*
+ * DB_REGISTER has a race of its own: an opener reads a process's slot in
+ * __db.register, then tries the slot's lock; a process closing between
+ * the two empties its slot and lets go of the lock, and the opener takes
+ * it for a process that died: it runs recovery, which panics every live
+ * process of the environment.  Six tallyctl run in loops at once met it
+ * within seconds, as did CGI processes under concurrent writes.  So an
+ * open of the environment holds STORE_ENV_LOCK exclusively and a close
+ * holds it shared: nobody reads the register while anyone leaves it.  A
+ * process killed holding it lets go (flock), and its slot still says it
+ * died.
+ */
 static int
-store_env_open(struct store *st, const char *dir, int cache_mb)
+store_env_lock(struct store *st, const char *dir, int how)
+{
+	char	path[1024];
+
+	if (st->envlock < 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir, STORE_ENV_LOCK);
+		st->envlock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (st->envlock < 0) {
+			log_error("store: %s: %s", path, strerror(errno));
+			return STORE_IO;
+		}
+	}
+	while (flock(st->envlock, how) < 0)
+		if (errno != EINTR) {
+			log_error("store: %s/%s: %s", dir, STORE_ENV_LOCK,
+			    strerror(errno));
+			return STORE_IO;
+		}
+	return STORE_OK;
+}
+
+/*
+ * A handle on the environment in dir, as every Tally process sets it up;
+ * under STORE_ENV_LOCK (store_env_open).
+ */
+static int
+store_env_create(struct store *st, const char *dir, int cache_mb)
 {
 	int	rc;
 
@@ -229,6 +269,18 @@ store_env_open(struct store *st, const char *dir, int cache_mb)
 		return store_rc(rc);
 	}
 	return STORE_OK;
+}
+
+static int
+store_env_open(struct store *st, const char *dir, int cache_mb)
+{
+	int	rc;
+
+	if ((rc = store_env_lock(st, dir, LOCK_EX)) != STORE_OK)
+		return rc;
+	rc = store_env_create(st, dir, cache_mb);
+	(void)flock(st->envlock, LOCK_UN);
+	return rc;
 }
 
 /* A cache's size as a handle reports it: set or, once open, the region's. */
@@ -283,6 +335,8 @@ store_env_renew(struct store *st, const char *dir, int cache_mb)
 	DB_ENV	*env = NULL;
 	int	 rc;
 
+	if ((rc = store_env_lock(st, dir, LOCK_EX)) != STORE_OK)
+		return rc;
 	st->env->close(st->env, 0);
 	st->env = NULL;
 	if ((rc = db_env_create(&env, 0)) == 0) {
@@ -296,7 +350,9 @@ store_env_renew(struct store *st, const char *dir, int cache_mb)
 			    "with no other process using the data directory "
 			    "(%s)", dir, cache_mb, db_strerror(rc));
 	}
-	return store_env_open(st, dir, cache_mb);
+	rc = store_env_create(st, dir, cache_mb);
+	(void)flock(st->envlock, LOCK_UN);
+	return rc;
 }
 
 static const char	store_format_key[] = "format";
@@ -460,6 +516,7 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_NOMEM;
+	st->envlock = -1;
 	if ((rc = store_env_open(st, dir, cache_mb)) != STORE_OK)
 		goto err;
 	if (store_env_stale(st, cache_mb) &&
@@ -486,8 +543,16 @@ store_close_with(struct store *st, u_int32_t flags)
 	for (i = 0; i < STORE_DB_COUNT; i++)
 		if (st->db[i] != NULL)
 			st->db[i]->close(st->db[i], flags);
-	if (st->env != NULL)
+	if (st->env != NULL) {
+		/* Shared: see store_env_lock.  Closing the fd lets go. */
+		if (st->envlock >= 0)
+			while (flock(st->envlock, LOCK_SH) < 0 &&
+			    errno == EINTR)
+				continue;
 		st->env->close(st->env, 0);
+	}
+	if (st->envlock >= 0)
+		close(st->envlock);
 	free(st);
 }
 

@@ -1,8 +1,11 @@
+#include <sys/wait.h>
+
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/timefmt.h"
 #include "../crypto/merkle.h"
@@ -186,6 +189,61 @@ START_TEST(open_requires_init)
 	ck_assert_int_eq(store_open(&other, empty, 4, 0), STORE_NOTINIT);
 	ck_assert_ptr_null(other);
 	tmpdir_remove(empty);
+}
+END_TEST
+
+/*
+ * Processes opening and closing the store at once, beside one that keeps
+ * it open (tallyctl beside tallyd, or CGI processes): none may take
+ * another for dead, which would run recovery and panic them all
+ * (DB_REGISTER's race, store_env_lock).  A stress check: the race's
+ * window is a few instructions wide, and without the lock tallyctl in
+ * loops met it about once in a few thousand opens; this also shows the
+ * lock's exclusive opens and shared closes never wait on each other for
+ * ever.
+ */
+#define OPENERS		6
+#define OPENS_EACH	60
+
+static int
+open_close_often(void)
+{
+	struct store		*mine = NULL;
+	struct got_tenant	 g = { .name = "acme" };
+	int			 i;
+
+	for (i = 0; i < OPENS_EACH; i++) {
+		if (store_open(&mine, dir, 4, 0) != STORE_OK)
+			return 1;
+		if (store_read(mine, get_tenant, &g) != STORE_OK ||
+		    store_panicked(mine)) {
+			store_close(mine);
+			return 1;
+		}
+		store_close(mine);
+	}
+	return 0;
+}
+
+START_TEST(concurrent_opens_run_no_recovery)
+{
+	struct got_tenant	g = { .name = "acme" };
+	pid_t			pid[OPENERS];
+	int			i, status, failed = 0;
+
+	ck_assert_int_eq(store_write(st, tenant_add_named, "acme"), STORE_OK);
+	for (i = 0; i < OPENERS; i++) {
+		ck_assert_int_ge(pid[i] = fork(), 0);
+		if (pid[i] == 0)
+			_exit(open_close_often());
+	}
+	for (i = 0; i < OPENERS; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	}
+	ck_assert_int_eq(failed, 0);
+	ck_assert_int_eq(store_panicked(st), 0);
+	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_OK);
 }
 END_TEST
 
@@ -746,6 +804,7 @@ store_suite(void)
 	tcase_add_test(tc, callback_error_aborts);
 	tcase_add_test(tc, key_round_trip);
 	tcase_add_test(tc, concurrent_updates_not_lost);
+	tcase_add_test(tc, concurrent_opens_run_no_recovery);
 	tcase_add_test(tc, cadence_default_and_override);
 	tcase_add_test(tc, checkpoint_each_resumes);
 	/* The group commit's cache of aggregates (issue 22). */

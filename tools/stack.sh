@@ -47,8 +47,24 @@ stack_finish() {
 	if [ "${failed:-0}" -eq 0 ] && [ -z "${KEEP:-}" ]; then
 		rm -rf "$DIR"
 	else
+		[ "${failed:-0}" -eq 0 ] || stack_log_tails "$1"
 		echo "$1: state kept in $DIR" >&2
 	fi
+}
+
+# stack_log_tails NAME: the last warnings and errors of each server's log
+# in $DIR, on the test's output: CI keeps nothing else of a failed run.
+stack_log_tails() {
+	local f tail
+	for f in "$DIR"/*.log; do
+		case $f in *access.log) continue ;; esac
+		tail=$(grep -v -e ' \(info\|debug\) ' \
+		    -e '\] \[[a-z_]*:\(info\|debug\|notice\)\]' "$f" |
+		    tail -n 15 | cut -c1-300) || true
+		[ -z "$tail" ] ||
+			printf '%s: the last warnings and errors of %s:\n%s\n' \
+			    "$1" "$(basename "$f")" "$tail" >&2
+	done
 }
 
 # stack_fake_clock "YYYY-MM-DD HH:MM:SS": the tallyd started after this
