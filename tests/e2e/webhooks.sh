@@ -28,6 +28,13 @@ RECV_PID=
 passed=0
 failed=0
 finish() {
+	if [ "$failed" -gt 0 ]; then	# what CI keeps of a failed run
+		echo "webhooks: the receiver's last requests:" >&2
+		tail -n 5 "$RDIR/log" >&2 2>/dev/null || echo "(none)" >&2
+		echo "webhooks: deliveries by status and last error:" >&2
+		deliveries 2>/dev/null | jq -r '"\(.status) \(.lastError // "-")"' |
+		    sort | uniq -c >&2 || true
+	fi
 	[ -z "$RECV_PID" ] || kill "$RECV_PID" 2>/dev/null || true
 	stack_finish webhooks
 }
