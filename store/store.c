@@ -18,6 +18,8 @@
 #define STORE_LOCKS_INIT 10000	/* ... made at start; more as needed */
 #define STORE_LOCK_HASH	16384	/* buckets of the locked objects */
 #define STORE_ENV_LOCK	"env.lock"	/* see store_env_lock */
+#define STORE_BOOT_ID	"/proc/sys/kernel/random/boot_id"
+#define STORE_BOOT_LEN	36		/* a UUID, as the kernel writes it */
 
 static const char *const store_files[STORE_DB_COUNT] = {
 	"tenants.db",
@@ -271,14 +273,71 @@ store_env_create(struct store *st, const char *dir, int cache_mb)
 	return STORE_OK;
 }
 
+/* This boot's id, or "" where the kernel does not say. */
+static void
+store_boot_id(char id[STORE_BOOT_LEN + 1])
+{
+	FILE	*fp;
+
+	id[0] = '\0';
+	if ((fp = fopen(STORE_BOOT_ID, "re")) == NULL)
+		return;
+	if (fread(id, 1, STORE_BOOT_LEN, fp) == STORE_BOOT_LEN)
+		id[STORE_BOOT_LEN] = '\0';
+	else
+		id[0] = '\0';
+	fclose(fp);
+}
+
+/*
+ * The regions (__db.0*) are files in the data directory, and a process
+ * that leaves without a flush (store_leave) leaves its changes to the
+ * cache's pages there only; the log has every change, flushed at commit.
+ * After the machine stopped (a power loss), those files hold whatever
+ * the kernel had written of them, and if no process was inside at that
+ * moment the register says nobody died: Berkeley DB would go on with
+ * them as they are.  So STORE_ENV_LOCK keeps the boot in which the
+ * environment was last opened, and the first open in another boot
+ * removes the register, which makes Berkeley DB run recovery (it does
+ * whenever it makes the register).  Called under the lock, exclusive:
+ * nobody else is opening, and nobody of this boot is inside yet.
+ */
+static int
+store_boot_check(struct store *st, const char *dir, const char *boot,
+    int *new_boot)
+{
+	char	seen[STORE_BOOT_LEN], path[1024];
+
+	*new_boot = 0;
+	if (boot[0] == '\0' || (pread(st->envlock, seen, STORE_BOOT_LEN, 0) ==
+	    STORE_BOOT_LEN && memcmp(seen, boot, STORE_BOOT_LEN) == 0))
+		return STORE_OK;
+	*new_boot = 1;
+	snprintf(path, sizeof(path), "%s/__db.register", dir);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_error("store: %s: %s", path, strerror(errno));
+		return STORE_IO;
+	}
+	return STORE_OK;
+}
+
 static int
 store_env_open(struct store *st, const char *dir, int cache_mb)
 {
-	int	rc;
+	char	boot[STORE_BOOT_LEN + 1];
+	int	rc, new_boot;
 
+	store_boot_id(boot);
 	if ((rc = store_env_lock(st, dir, LOCK_EX)) != STORE_OK)
 		return rc;
-	rc = store_env_create(st, dir, cache_mb);
+	if ((rc = store_boot_check(st, dir, boot, &new_boot)) == STORE_OK &&
+	    (rc = store_env_create(st, dir, cache_mb)) == STORE_OK &&
+	    new_boot && pwrite(st->envlock, boot, STORE_BOOT_LEN, 0) !=
+	    STORE_BOOT_LEN) {
+		log_error("store: %s/%s: %s", dir, STORE_ENV_LOCK,
+		    strerror(errno));
+		rc = STORE_IO;
+	}
 	(void)flock(st->envlock, LOCK_UN);
 	return rc;
 }

@@ -247,6 +247,67 @@ START_TEST(concurrent_opens_run_no_recovery)
 }
 END_TEST
 
+/* Copies the region files (__db.0*) of dir to or from dir/saved-*. */
+static void
+regions_copy(int save)
+{
+	char	from[512], to[512], buf[8192];
+	FILE	*in, *out;
+	size_t	 n;
+	int	 i;
+
+	for (i = 1; i <= 9; i++) {
+		snprintf(from, sizeof(from), "%s/%s__db.%03d", dir,
+		    save ? "" : "saved-", i);
+		snprintf(to, sizeof(to), "%s/%s__db.%03d", dir,
+		    save ? "saved-" : "", i);
+		if ((in = fopen(from, "r")) == NULL)
+			continue;
+		ck_assert_ptr_nonnull(out = fopen(to, "w"));
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+		fclose(in);
+		ck_assert_int_eq(fclose(out), 0);
+	}
+}
+
+/*
+ * A power loss after a process left without a flush (store_leave, as a
+ * CGI process does): the region files keep what the kernel had written
+ * of them, here as they were before the last write, and no process was
+ * inside, so the register says nobody died.  The first open in the new
+ * boot must run recovery all the same (store_boot_check), and find the
+ * write in the log.
+ */
+START_TEST(first_open_after_a_boot_recovers)
+{
+	struct got_tenant	g = { .name = "bravo" };
+	char			path[512];
+	FILE			*fp;
+
+	ck_assert_int_eq(store_write(st, tenant_add_named, "acme"), STORE_OK);
+	store_close(st);
+	regions_copy(1);
+	ck_assert_int_eq(store_open(&st, dir, 4, 0), STORE_OK);
+	ck_assert_int_eq(store_write(st, tenant_add_named, "bravo"),
+	    STORE_OK);
+	store_leave(st);
+	st = NULL;
+	regions_copy(0);
+	/* The boot it was last opened in: another one. */
+	snprintf(path, sizeof(path), "%s/env.lock", dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("00000000-0000-0000-0000-000000000000", fp);
+	ck_assert_int_eq(fclose(fp), 0);
+
+	ck_assert_int_eq(store_open(&st, dir, 4, 0), STORE_OK);
+	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_OK);
+	g.name = "acme";
+	ck_assert_int_eq(store_read(st, get_tenant, &g), STORE_OK);
+	ck_assert_int_eq(store_panicked(st), 0);
+}
+END_TEST
+
 START_TEST(tenant_add_get_persist)
 {
 	struct got_tenant	g = { .name = "acme" };
@@ -805,6 +866,7 @@ store_suite(void)
 	tcase_add_test(tc, key_round_trip);
 	tcase_add_test(tc, concurrent_updates_not_lost);
 	tcase_add_test(tc, concurrent_opens_run_no_recovery);
+	tcase_add_test(tc, first_open_after_a_boot_recovers);
 	tcase_add_test(tc, cadence_default_and_override);
 	tcase_add_test(tc, checkpoint_each_resumes);
 	/* The group commit's cache of aggregates (issue 22). */
