@@ -1,5 +1,4 @@
 #include <sys/file.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +12,12 @@
 
 #include "../common/conf.h"
 #include "../common/log.h"
-#include "../common/priv.h"
 #include "../common/timefmt.h"
 #include "../store/store.h"
 #include "app.h"
 #include "cgi.h"
 #include "server.h"
+#include "startup.h"
 #include "upkeep.h"
 
 /* Who holds it signs the next head; in data_dir, the CGI user's. */
@@ -220,25 +219,10 @@ cgi_main(void)
 	 * configured so (apache/tally.conf with TALLY_CGI), and the log
 	 * says why.
 	 */
-	if (conf_read(&conf, getenv("TALLY_CONFIG"), err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (startup_conf(&conf, getenv("TALLY_CONFIG")) < 0 ||
+	    startup_user(&conf) < 0)
 		return 1;
-	}
-	log_set_level(conf.log_level);
-	log_set_format(conf.log_format);
-	umask(077);
-	if (priv_drop(conf.user, conf.data_dir, 0, err, sizeof(err)) < 0) {
-		log_error("tallyd: %s", err);
-		return 1;
-	}
-	if (conf.log_file[0] != '\0' && log_open(conf.log_file) < 0) {
-		log_error("tallyd: log_file %s: %s", conf.log_file,
-		    strerror(errno));
-		return 1;
-	}
-	app.public_url = conf.public_url;
-	app.metrics_allow = conf.metrics_allow;
-	app.nmetrics_allow = conf.nmetrics_allow;
+	startup_app(&app, &conf);
 	app.step_first = 1;
 	signal(SIGALRM, cgi_deadline);
 	alarm(CGI_OPEN_SECONDS);

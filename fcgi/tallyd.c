@@ -5,9 +5,7 @@
  *   tallyd [-c tally.conf]	(default /etc/tally/tally.conf)
  *   tallyd --help | --version
  */
-#include <sys/stat.h>
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +16,6 @@
 
 #include "../common/conf.h"
 #include "../common/log.h"
-#include "../common/priv.h"
 #include "../common/version.h"
 #include "../deliver/courier.h"
 #include "../deliver/sender.h"
@@ -26,6 +23,7 @@
 #include "app.h"
 #include "cgi.h"
 #include "server.h"
+#include "startup.h"
 #include "upkeep.h"
 
 /*
@@ -129,18 +127,10 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		return tallyd_usage(stderr, 2);
 
-	if (conf_read(&conf, conf_path, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (startup_conf(&conf, conf_path) < 0)
 		return 1;
-	}
-	log_set_level(conf.log_level);
-	log_set_format(conf.log_format);
-	umask(077);
-
 	memset(&app, 0, sizeof(app));
-	app.public_url = conf.public_url;
-	app.metrics_allow = conf.metrics_allow;
-	app.nmetrics_allow = conf.nmetrics_allow;
+	startup_app(&app, &conf);
 	server_block_signals();
 	/* Bound first: a TCP port below 1024 needs root. */
 	if ((fd = server_listen(conf.listen, conf.listen_mode,
@@ -151,16 +141,8 @@ main(int argc, char *argv[])
 	 * tallyd opens (the store, the signing keys) is then one the user
 	 * can open again at the next start.
 	 */
-	if (priv_drop(conf.user, conf.data_dir, 0, err, sizeof(err)) < 0) {
-		log_error("tallyd: %s", err);
+	if (startup_user(&conf) < 0)
 		goto out;
-	}
-	/* As the user, so that it can open the file again on SIGHUP. */
-	if (conf.log_file[0] != '\0' && log_open(conf.log_file) < 0) {
-		log_error("tallyd: log_file %s: %s", conf.log_file,
-		    strerror(errno));
-		goto out;
-	}
 	if ((rc = store_open(&app.store, conf.data_dir, conf.cache_mb, 0)) !=
 	    STORE_OK) {
 		log_error("tallyd: store %s: %s", conf.data_dir,
