@@ -14,6 +14,12 @@ struct ratelimit;
 /* per_second 0 turns limiting off.  Returns 0, or -1 out of memory. */
 int	ratelimit_open(struct ratelimit **, unsigned per_second,
 	    unsigned burst);
+/*
+ * The same, with its buckets in files in dir (made if missing), for
+ * processes that each serve one request (CGI): they share the buckets.
+ */
+int	ratelimit_open_shared(struct ratelimit **, unsigned per_second,
+	    unsigned burst, const char *dir);
 void	ratelimit_close(struct ratelimit *);
 /*
  * Takes one token of key's bucket at now_ms: 0 if there was one, else

@@ -22,6 +22,8 @@
 
 /* Who holds it signs the next head; in data_dir, the CGI user's. */
 #define CGI_LOCK_FILE	"cgi.lock"
+/* The API keys' rate-limit buckets, a file each, in data_dir. */
+#define CGI_RATE_DIR	"ratelimit"
 
 /*
  * Seconds a process whose store panicked has to answer (503) and leave
@@ -208,7 +210,7 @@ cgi_main(void)
 	struct conf	 conf;
 	struct app	 app;
 	struct upkeep	*upkeep = NULL;
-	char		 err[256];
+	char		 err[256], path[CONF_PATH_MAX + sizeof(CGI_RATE_DIR) + 1];
 	int		 rc, status = 1;
 
 	cgi_signals();
@@ -248,6 +250,12 @@ cgi_main(void)
 		    store_strerror(rc));
 		goto out;
 	}
+	snprintf(path, sizeof(path), "%s/%s", conf.data_dir, CGI_RATE_DIR);
+	if (ratelimit_open_shared(&app.ratelimit, conf.rate_limit,
+	    conf.rate_burst, path) < 0) {
+		log_error("tallyd: %s: %s", path, strerror(errno));
+		goto out;
+	}
 	status = server_cgi(&app) == 0 ? 0 : 1;
 	if (store_panicked(app.store))
 		cgi_leave(status);
@@ -259,6 +267,7 @@ out:
 		cgi_leave(status);
 	ledger_close(app.ledger);
 	integrator_close(app.integrator);
+	ratelimit_close(app.ratelimit);
 	upkeep_stop(upkeep);
 	store_leave(app.store);
 	/*

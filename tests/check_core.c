@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/timefmt.h"
 #include "../core/apikey.h"
@@ -127,12 +128,12 @@ START_TEST(customer_keys_and_unknown_tenant)
 }
 END_TEST
 
-START_TEST(ratelimit_buckets)
+/* A token bucket's rules, for either kind of table. */
+static void
+bucket_rules(struct ratelimit *rl)
 {
-	struct ratelimit	*rl;
-	int			 i;
+	int	i;
 
-	ck_assert_int_eq(ratelimit_open(&rl, 2, 4), 0);
 	/* A full burst, then the wait for one more token: 0.5 s, so 1 s. */
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(ratelimit_take(rl, "a", 1000), 0);
@@ -147,6 +148,15 @@ START_TEST(ratelimit_buckets)
 	ck_assert_int_ne(ratelimit_take(rl, "a", 100000), 0);
 	/* A clock that steps back refills nothing and breaks nothing. */
 	ck_assert_int_ne(ratelimit_take(rl, "a", 50000), 0);
+}
+
+START_TEST(ratelimit_buckets)
+{
+	struct ratelimit	*rl;
+	int			 i;
+
+	ck_assert_int_eq(ratelimit_open(&rl, 2, 4), 0);
+	bucket_rules(rl);
 	ratelimit_close(rl);
 
 	ck_assert_int_eq(ratelimit_open(&rl, 0, 0), 0);
@@ -154,6 +164,36 @@ START_TEST(ratelimit_buckets)
 		ck_assert_int_eq(ratelimit_take(rl, "a", 1000), 0);
 	ratelimit_close(rl);
 	ck_assert_int_eq(ratelimit_take(NULL, "a", 1000), 0);
+}
+END_TEST
+
+/* CGI's table: buckets in files, one bucket whoever draws from it. */
+START_TEST(ratelimit_shared_buckets)
+{
+	struct ratelimit	*one, *two;
+	char			 rates[300], escaped[400];
+	int			 i;
+
+	snprintf(rates, sizeof(rates), "%s/ratelimit", dir);
+	ck_assert_int_eq(ratelimit_open_shared(&one, 2, 4, rates), 0);
+	bucket_rules(one);
+	ratelimit_close(one);
+
+	/* Two processes' tables, each taking half of one key's burst. */
+	ck_assert_int_eq(ratelimit_open_shared(&one, 2, 4, rates), 0);
+	ck_assert_int_eq(ratelimit_open_shared(&two, 2, 4, rates), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(ratelimit_take(one, "pk_live_c", 1000), 0);
+		ck_assert_int_eq(ratelimit_take(two, "pk_live_c", 1000), 0);
+	}
+	ck_assert_int_ne(ratelimit_take(one, "pk_live_c", 1000), 0);
+	ck_assert_int_ne(ratelimit_take(two, "pk_live_c", 1000), 0);
+	/* Only a public id names a file: nothing made outside the table. */
+	snprintf(escaped, sizeof(escaped), "%s/escaped", dir);
+	ck_assert_int_eq(ratelimit_take(one, "../escaped", 1000), 0);
+	ck_assert_int_ne(access(escaped, F_OK), 0);
+	ratelimit_close(one);
+	ratelimit_close(two);
 }
 END_TEST
 
@@ -167,6 +207,7 @@ core_suite(void)
 	tcase_add_test(ids, parse_shapes);
 	tcase_add_test(ids, ratelimit_buckets);
 	tcase_add_checked_fixture(keys, setup, teardown);
+	tcase_add_test(keys, ratelimit_shared_buckets);
 	tcase_add_test(keys, create_authenticate_revoke);
 	tcase_add_test(keys, customer_keys_and_unknown_tenant);
 	suite_add_tcase(s, ids);

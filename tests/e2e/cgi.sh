@@ -176,6 +176,37 @@ kill "$recv"
 wait "$recv" 2>/dev/null || true
 recv=
 
+echo "== rate limits: one bucket per key across CGI processes"
+# Each process reads tally.conf: from here every key may make one request
+# a second, two at once.  Ten at once with one key (ten processes) get
+# 429s with Retry-After, as from tallyd; another key is untouched.
+printf 'rate_limit = 1\nrate_burst = 2\n' >> "$DIR/tally.conf"
+mkdir "$DIR/rate"
+clients=()
+for i in $(seq 10); do
+	curl -s -D "$DIR/rate/$i.head" -o "$DIR/rate/$i.body" \
+	    -H "X-Api-Key: $KEY" "$URL/api/v1/auth/whoami" &
+	clients+=($!)
+done
+wait "${clients[@]}"
+answered_with() { grep -l "^HTTP/[0-9.]* $1" "$DIR"/rate/*.head | wc -l; }
+stack_check "ten at once over a limit of 2: at least 3 cut (429)" \
+	test "$(answered_with 429)" -ge 3
+stack_check "the others answered (200)" \
+	test "$(( $(answered_with 200) + $(answered_with 429) ))" -eq 10
+cut_right() {	# every 429: Retry-After >= 1, RATE_LIMITED in the envelope
+	local h
+	for h in $(grep -l "^HTTP/[0-9.]* 429" "$DIR"/rate/*.head); do
+		tr -d '\r' < "$h" | awk 'tolower($1) == "retry-after:" &&
+		    $2 >= 1 { ok = 1 } END { exit !ok }' || return 1
+		jq -e '.error.code == "RATE_LIMITED"' "${h%.head}.body" \
+		    >/dev/null || return 1
+	done
+}
+stack_check "each 429 says when to retry, in the envelope" cut_right
+stack_check "another key has its own bucket" test "$(curl -s -o /dev/null \
+	-w '%{http_code}' -H "X-Api-Key: $HOOK_KEY" "$URL/api/v1/auth/whoami")" = 200
+
 stack_check "tallyctl verify holds" stack_ctl verify
 # One that waited on a lock a killed process held leaves within
 # CGI_OPEN_SECONDS (fcgi/cgi.c); every other has left long before.
