@@ -149,10 +149,11 @@ tlog_inclusion_txn(struct store_txn *t, void *arg)
 		rc = STORE_NOMEM;
 		goto out;
 	}
-	if ((!in->by_hash &&
-	    (rc = tiles_reader_node(rd, 0, in->index, in->leaf)) != 0) ||
-	    (rc = merkle_inclusion_proof(tiles_reader_node, rd, in->index,
+	/* The leaf after its path, which ends in the leaf's tile. */
+	if ((rc = merkle_inclusion_proof(tiles_reader_node, rd, in->index,
 	    in->size, in->proof, &in->len)) != 0 ||
+	    (!in->by_hash &&
+	    (rc = tiles_reader_node(rd, 0, in->index, in->leaf)) != 0) ||
 	    (rc = tlog_root(t, rd, &in->head, in->size, in->root)) != 0)
 		rc = rc < 0 ? STORE_CORRUPT : rc;
 out:
