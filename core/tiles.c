@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tilecache.h"
 #include "tiles.h"
 
 /* Why the read below ends other than with a store code. */
@@ -122,9 +123,6 @@ tiles_read(struct store *st, const struct tiles_ref *ref,
 	}
 }
 
-/* Tile levels that hold a node of a tree below 2^64 leaves. */
-#define TILES_LEVELS	(64 / TILES_HEIGHT)
-
 /* Where a full tile keeps its nodes of level r (merkle_levels). */
 #define TILES_INNER(r)	(2 * TILES_WIDTH - (2 * TILES_WIDTH >> (r)))
 
@@ -157,6 +155,106 @@ tiles_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
 		memcpy(out, below[((size_t)2 << r) - 2], MERKLE_HASH_LEN);
 	free(below);
 	return rc;
+}
+
+/* A tile as a reader holds it: a full one, or the tree's part of one. */
+struct tiles_slot {
+	int		held;		/* 0 until read */
+	uint64_t	index;
+	merkle_hash	node[STORE_TILE_MAX];
+};
+
+struct tiles_reader {
+	struct store_txn	*txn;
+	uint64_t		 size;
+	/* Made as a level is first read: a proof reads two or three. */
+	struct tiles_slot	*slot[TILES_LEVELS];
+};
+
+struct tiles_reader *
+tiles_reader_new(struct store_txn *t, uint64_t size)
+{
+	struct tiles_reader	*rd;
+
+	if ((rd = calloc(1, sizeof(*rd))) != NULL) {
+		rd->txn = t;
+		rd->size = size;
+	}
+	return rd;
+}
+
+void
+tiles_reader_free(struct tiles_reader *rd)
+{
+	unsigned	tl;
+
+	if (rd == NULL)
+		return;
+	for (tl = 0; tl < TILES_LEVELS; tl++)
+		free(rd->slot[tl]);
+	free(rd);
+}
+
+/*
+ * Tile (tl, index) into its level's slot.  A partial tile is cut to the
+ * hashes the tree of rd->size has (the integrator may have stored more
+ * since), so that every proof of that size asks tilecache for the same
+ * hashes and finds the nodes above them computed.
+ */
+static int
+tiles_reader_load(struct tiles_reader *rd, unsigned tl, uint64_t index)
+{
+	struct tiles_slot	*s = rd->slot[tl];
+	uint64_t		 have;
+	unsigned		 n;
+	int			 rc;
+
+	if (s != NULL && s->held && s->index == index)
+		return STORE_OK;
+	if (s == NULL && (s = rd->slot[tl] = malloc(sizeof(*s))) == NULL)
+		return STORE_NOMEM;
+	s->held = 0;
+	rc = store_tile_read(rd->txn, tl, index, (uint8_t *)s->node, &n);
+	/* The tree has a node of this tile, so the tile exists. */
+	if (rc != STORE_OK)
+		return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+	/* The tree's hashes at tile level tl from the tile's first on. */
+	have = (rd->size >> tl * TILES_HEIGHT) - index * TILES_WIDTH;
+	if (n != STORE_TILE_MAX) {
+		if (have > TILES_WIDTH)
+			have = TILES_WIDTH;
+		if (n > TILES_WIDTH || n < have)
+			return STORE_CORRUPT;
+		if (tilecache_levels(tl, index, s->node, (unsigned)have) != 0)
+			return STORE_NOMEM;
+	}
+	s->index = index;
+	s->held = 1;
+	return STORE_OK;
+}
+
+int
+tiles_reader_node(void *arg, unsigned level, uint64_t index, merkle_hash out)
+{
+	struct tiles_reader	*rd = arg;
+	struct tiles_slot	*s;
+	unsigned		 r = level % TILES_HEIGHT;
+	unsigned		 tl = level / TILES_HEIGHT;
+	uint64_t		 first;
+	unsigned		 at;
+	int			 rc;
+
+	/* Inside the tree of rd->size, so inside what the slot holds. */
+	if (level >= 64 || index >= UINT64_MAX >> level ||
+	    (index + 1) << level > rd->size)
+		return -1;
+	first = index << r;
+	if ((rc = tiles_reader_load(rd, tl, first / TILES_WIDTH)) != STORE_OK)
+		return rc;
+	s = rd->slot[tl];
+	at = (unsigned)(first % TILES_WIDTH);
+	memcpy(out, s->node[TILES_INNER(r) + (at >> r)], MERKLE_HASH_LEN);
+	return 0;
 }
 
 /* A tile level's right-edge tile, as the writer holds it. */

@@ -23,6 +23,8 @@
 #define TILES_WIDTH	STORE_TILE_WIDTH	/* hashes in a full tile */
 #define TILES_LEVEL_MAX	63
 #define TILES_FULL_LEN	(TILES_WIDTH * STORE_HASH_LEN)	/* 8192 bytes */
+/* Tile levels that hold a node of a tree below 2^64 leaves. */
+#define TILES_LEVELS	(64 / TILES_HEIGHT)
 
 struct tiles_ref {
 	unsigned	level;
@@ -60,6 +62,20 @@ enum tiles_result tiles_read(struct store *, const struct tiles_ref *,
  * the 2^r hashes below a node at level 8L + r.
  */
 int	tiles_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
+
+/*
+ * A node source over the tree of size leaves in one transaction, for
+ * the many nodes of a proof: it reads each tile whole, once, and keeps
+ * the last one of each tile level, so a proof costs a read per tile it
+ * touches rather than one per node; the nodes inside partial tiles come
+ * from tilecache.h.  Asked for a node past size it returns -1.
+ * tiles_reader_new returns NULL out of memory; tiles_reader_free.
+ */
+struct tiles_reader;
+struct tiles_reader *tiles_reader_new(struct store_txn *, uint64_t size);
+int	tiles_reader_node(void *reader, unsigned level, uint64_t index,
+	    merkle_hash out);
+void	tiles_reader_free(struct tiles_reader *);
 
 /*
  * The tiles of a tree growing in one transaction: it is handed every

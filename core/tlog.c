@@ -106,18 +106,18 @@ tlog_tree_size(struct store_txn *t, int given, uint64_t *size,
 /*
  * The root of the tree of size: the one its head signed, when there is
  * one (h, if of that size, else read), which costs no hashing; else
- * computed from the tiles.
+ * computed from the tiles rd reads.
  */
 static int
-tlog_root(struct store_txn *t, const struct store_sth *h, uint64_t size,
-    merkle_hash out)
+tlog_root(struct store_txn *t, struct tiles_reader *rd,
+    const struct store_sth *h, uint64_t size, merkle_hash out)
 {
 	struct store_sth	other;
 	int			rc;
 
 	if (h->size != size || h->note[0] == '\0') {
 		if ((rc = store_sth_get(t, size, &other)) == STORE_NOTFOUND)
-			return merkle_root(tlog_node, t, size, out);
+			return merkle_root(tiles_reader_node, rd, size, out);
 		if (rc != STORE_OK)
 			return rc;
 		h = &other;
@@ -130,23 +130,35 @@ static int
 tlog_inclusion_txn(struct store_txn *t, void *arg)
 {
 	struct tlog_inclusion	*in = arg;
+	struct tiles_reader	*rd = NULL;
 	int			 rc;
 
 	if ((rc = tlog_tree_size(t, in->size_given, &in->size, &in->head)) !=
 	    STORE_OK)
-		return rc;
+		goto out;
 	if (in->by_hash && (rc = store_leaf_find(t, in->leaf, &in->index)) !=
-	    STORE_OK)
-		return rc == STORE_NOTFOUND ? TLOG_STOP_NO_LEAF : rc;
-	if (in->index >= in->size)
-		return TLOG_STOP_INDEX_RANGE;
-	if (!in->by_hash && (rc = tiles_node(t, 0, in->index, in->leaf)) != 0)
-		return rc < 0 ? STORE_CORRUPT : rc;
-	if ((rc = merkle_inclusion_proof(tlog_node, t, in->index, in->size,
-	    in->proof, &in->len)) != 0 ||
-	    (rc = tlog_root(t, &in->head, in->size, in->root)) != 0)
-		return rc < 0 ? STORE_CORRUPT : rc;
-	return STORE_OK;
+	    STORE_OK) {
+		rc = rc == STORE_NOTFOUND ? TLOG_STOP_NO_LEAF : rc;
+		goto out;
+	}
+	if (in->index >= in->size) {
+		rc = TLOG_STOP_INDEX_RANGE;
+		goto out;
+	}
+	if ((rd = tiles_reader_new(t, in->size)) == NULL) {
+		rc = STORE_NOMEM;
+		goto out;
+	}
+	/* The leaf after its path, which ends in the leaf's tile. */
+	if ((rc = merkle_inclusion_proof(tiles_reader_node, rd, in->index,
+	    in->size, in->proof, &in->len)) != 0 ||
+	    (!in->by_hash &&
+	    (rc = tiles_reader_node(rd, 0, in->index, in->leaf)) != 0) ||
+	    (rc = tlog_root(t, rd, &in->head, in->size, in->root)) != 0)
+		rc = rc < 0 ? STORE_CORRUPT : rc;
+out:
+	tiles_reader_free(rd);
+	return rc;
 }
 
 enum tlog_result
@@ -159,19 +171,28 @@ static int
 tlog_consistency_txn(struct store_txn *t, void *arg)
 {
 	struct tlog_consistency	*cs = arg;
+	struct tiles_reader	*rd = NULL;
 	int			 rc;
 
 	if ((rc = tlog_tree_size(t, cs->to_given, &cs->to, &cs->head)) !=
 	    STORE_OK)
-		return rc;
-	if (cs->from < 1 || cs->from > cs->to)
-		return TLOG_STOP_FROM_RANGE;
-	if ((rc = merkle_consistency_proof(tlog_node, t, cs->from, cs->to,
-	    cs->proof, &cs->len)) != 0 ||
-	    (rc = tlog_root(t, &cs->head, cs->from, cs->from_root)) != 0 ||
-	    (rc = tlog_root(t, &cs->head, cs->to, cs->to_root)) != 0)
-		return rc < 0 ? STORE_CORRUPT : rc;
-	return STORE_OK;
+		goto out;
+	if (cs->from < 1 || cs->from > cs->to) {
+		rc = TLOG_STOP_FROM_RANGE;
+		goto out;
+	}
+	if ((rd = tiles_reader_new(t, cs->to)) == NULL) {
+		rc = STORE_NOMEM;
+		goto out;
+	}
+	if ((rc = merkle_consistency_proof(tiles_reader_node, rd, cs->from,
+	    cs->to, cs->proof, &cs->len)) != 0 ||
+	    (rc = tlog_root(t, rd, &cs->head, cs->from, cs->from_root)) != 0 ||
+	    (rc = tlog_root(t, rd, &cs->head, cs->to, cs->to_root)) != 0)
+		rc = rc < 0 ? STORE_CORRUPT : rc;
+out:
+	tiles_reader_free(rd);
+	return rc;
 }
 
 enum tlog_result

@@ -129,7 +129,7 @@ merkle_node_hash(const merkle_hash left, const merkle_hash right,
  * work, and a context per hash (EVP_Digest) costs more than the hash.
  */
 int
-merkle_levels(merkle_hash *nodes, size_t n)
+merkle_levels_prefix(merkle_hash *nodes, size_t n, size_t width)
 {
 	static const uint8_t	 prefix = 0x01;
 	EVP_MD_CTX		*ctx = NULL;
@@ -138,13 +138,14 @@ merkle_levels(merkle_hash *nodes, size_t n)
 	size_t			 i;
 	int			 rc = -1;
 
-	if (n == 0 || (n & (n - 1)) != 0)
+	if (n == 0 || (n & (n - 1)) != 0 || width > n)
 		return -1;
-	if (n > 1 && ((ctx = EVP_MD_CTX_new()) == NULL ||
+	if (width > 1 && ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1))
 		goto out;
-	for (; n > 1; n /= 2) {
-		for (i = 0; i < n / 2; i++)
+	/* n halves with the level, width too: its odd node has no pair. */
+	for (; n > 1; n /= 2, width /= 2) {
+		for (i = 0; i < width / 2; i++)
 			if (EVP_DigestInit_ex2(ctx, NULL, NULL) != 1 ||
 			    EVP_DigestUpdate(ctx, &prefix, 1) != 1 ||
 			    EVP_DigestUpdate(ctx, below[2 * i],
@@ -159,6 +160,12 @@ merkle_levels(merkle_hash *nodes, size_t n)
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;
+}
+
+int
+merkle_levels(merkle_hash *nodes, size_t n)
+{
+	return merkle_levels_prefix(nodes, n, n);
 }
 
 int

@@ -48,6 +48,12 @@ int	merkle_node_hash(const merkle_hash left, const merkle_hash right,
  * and the root last.
  */
 int	merkle_levels(merkle_hash *nodes, size_t n);
+/*
+ * The same over the first width (0..n) of those n hashes, the others
+ * unknown: only the nodes above them alone, width >> r of level r, at
+ * the same places; the rest of nodes[n..2n) is left as it was.
+ */
+int	merkle_levels_prefix(merkle_hash *nodes, size_t n, size_t width);
 /* The root of the first size leaves (size 0: SHA-256 of nothing). */
 int	merkle_root(merkle_node_fn, void *arg, uint64_t size,
 	    merkle_hash out);

@@ -435,6 +435,9 @@ int	store_tile_put(struct store_txn *, unsigned level, uint64_t index,
  */
 int	store_tile_get(struct store_txn *, unsigned level, uint64_t index,
 	    unsigned first, unsigned n, uint8_t *out);
+/* The whole of tile (level, index), its n hashes into out. */
+int	store_tile_read(struct store_txn *, unsigned level, uint64_t index,
+	    uint8_t out[STORE_TILE_MAX * STORE_HASH_LEN], unsigned *n);
 /* STORE_EXISTS if the leaf hash is indexed already. */
 int	store_leaf_put(struct store_txn *, const uint8_t hash[STORE_HASH_LEN],
 	    uint64_t log_index);

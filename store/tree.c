@@ -31,6 +31,21 @@ store_tile_put(struct store_txn *t, unsigned level, uint64_t index,
 	    (size_t)n * STORE_HASH_LEN, 0);
 }
 
+/* Gets tile (level, index) into v, which says where and how much. */
+static int
+tree_tile_fetch(struct store_txn *t, unsigned level, uint64_t index, DBT *v)
+{
+	DB	*db = t->st->db[STORE_DB_TILES];
+	DBT	 k;
+	uint8_t	 key[9];
+
+	tree_key(key, level, index);
+	memset(&k, 0, sizeof(k));
+	k.data = key;
+	k.size = sizeof(key);
+	return store_rc(db->get(db, t->txn, &k, v, t->get_flags));
+}
+
 /*
  * A partial read: a proof needs a few hashes of a tile, and an 8 KiB
  * tile spans overflow pages that need not all be read.
@@ -39,27 +54,39 @@ int
 store_tile_get(struct store_txn *t, unsigned level, uint64_t index,
     unsigned first, unsigned n, uint8_t *out)
 {
-	DB	*db = t->st->db[STORE_DB_TILES];
-	DBT	 k, v;
-	uint8_t	 key[9];
-	int	 rc;
+	DBT	v;
+	int	rc;
 
 	if (n == 0 || first + n > STORE_TILE_MAX)
 		return STORE_NOTFOUND;
-	tree_key(key, level, index);
-	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
-	k.data = key;
-	k.size = sizeof(key);
 	v.data = out;
 	v.ulen = v.dlen = n * STORE_HASH_LEN;
 	v.doff = first * STORE_HASH_LEN;
 	v.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
-	if ((rc = store_rc(db->get(db, t->txn, &k, &v, t->get_flags))) !=
-	    STORE_OK)
+	if ((rc = tree_tile_fetch(t, level, index, &v)) != STORE_OK)
 		return rc;
 	/* A tile narrower than asked returns what it has, or nothing. */
 	return v.size == v.dlen ? STORE_OK : STORE_NOTFOUND;
+}
+
+int
+store_tile_read(struct store_txn *t, unsigned level, uint64_t index,
+    uint8_t out[STORE_TILE_MAX * STORE_HASH_LEN], unsigned *n)
+{
+	DBT	v;
+	int	rc;
+
+	memset(&v, 0, sizeof(v));
+	v.data = out;
+	v.ulen = STORE_TILE_MAX * STORE_HASH_LEN;
+	v.flags = DB_DBT_USERMEM;
+	if ((rc = tree_tile_fetch(t, level, index, &v)) != STORE_OK)
+		return rc;
+	if (v.size == 0 || v.size % STORE_HASH_LEN != 0)
+		return STORE_CORRUPT;
+	*n = v.size / STORE_HASH_LEN;
+	return STORE_OK;
 }
 
 struct tree_range {

@@ -733,6 +733,40 @@ START_TEST(levels_are_subtree_roots)
 }
 END_TEST
 
+/*
+ * Over a prefix of width hashes, each node above them alone is
+ * naive_mth of its range, at the place merkle_levels puts it, and the
+ * places of the others keep what they held.
+ */
+START_TEST(levels_over_a_prefix)
+{
+	merkle_hash	nodes[511], want, mark;
+	size_t		n = 256, width, r, i, at;
+
+	memset(mark, 0xa5, sizeof(mark));
+	for (width = 0; width <= n; width += width < 10 ? 1 : 37) {
+		make_leaves(nodes, n);
+		for (i = n; i < 2 * n - 1; i++)
+			memcpy(nodes[i], mark, sizeof(mark));
+		ck_assert_int_eq(merkle_levels_prefix(nodes, n, width), 0);
+		for (r = 1; ((size_t)1 << r) <= n; r++)
+			for (i = 0; i < n >> r; i++) {
+				at = 2 * n - (2 * n >> r) + i;
+				if (i < width >> r) {
+					naive_mth(nodes + (i << r),
+					    (size_t)1 << r, want);
+					ck_assert_mem_eq(nodes[at], want,
+					    MERKLE_HASH_LEN);
+				} else
+					ck_assert_mem_eq(nodes[at], mark,
+					    MERKLE_HASH_LEN);
+			}
+	}
+	ck_assert_int_eq(merkle_levels_prefix(nodes, n, n + 1), -1);
+	ck_assert_int_eq(merkle_levels_prefix(nodes, 3, 2), -1);
+}
+END_TEST
+
 START_TEST(edge_appends)
 {
 	static struct table	t;
@@ -1023,6 +1057,7 @@ merkle_suite(void)
 	tc = tcase_create("sources");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, levels_are_subtree_roots);
+	tcase_add_test(tc, levels_over_a_prefix);
 	tcase_add_test(tc, edge_appends);
 	tcase_add_test(tc, source_errors);
 	tcase_add_test(tc, huge_trees);

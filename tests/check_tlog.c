@@ -12,6 +12,8 @@
 #include "../core/audit.h"
 #include "../core/integrator.h"
 #include "../core/ledger.h"
+#include "../core/tilecache.h"
+#include "../core/tiles.h"
 #include "../core/tlog.h"
 #include "../crypto/hash.h"
 #include "../crypto/note.h"
@@ -170,6 +172,114 @@ proofs_txn(struct store_txn *t, void *arg)
 	return STORE_OK;
 }
 
+/*
+ * Every node of the trees of size 1 to p->size, each size through its
+ * own tiles_reader, is the node of the leaves, and none past the size
+ * is read: tiles wider than the tree (the log's own size) are cut.
+ */
+static int
+reader_txn(struct store_txn *t, void *arg)
+{
+	struct proofs		*p = arg;
+	struct tiles_reader	*rd;
+	merkle_hash		 got, want;
+	uint64_t		 size, i;
+	unsigned		 level;
+
+	for (size = 1; size <= p->size; size++) {
+		if ((rd = tiles_reader_new(t, size)) == NULL)
+			return STORE_NOMEM;
+		for (level = 0; size >> level != 0; level++) {
+			for (i = 0; i < size >> level; i++)
+				if (tiles_reader_node(rd, level, i, got) != 0 ||
+				    merkle_array_node(&p->arr, level, i,
+				    want) != 0 || memcmp(got, want,
+				    sizeof(got)) != 0)
+					p->mismatches++;
+			if (tiles_reader_node(rd, level, i, got) != -1)
+				p->mismatches++;
+		}
+		tiles_reader_free(rd);
+	}
+	return STORE_OK;
+}
+
+static void
+assert_proof_eq(const merkle_hash *got, size_t len, const merkle_hash *want,
+    size_t wlen)
+{
+	ck_assert_uint_eq(len, wlen);
+	ck_assert_mem_eq(got, want, len * MERKLE_HASH_LEN);
+}
+
+/* Proofs through tlog's readers equal those from the leaves. */
+static void
+assert_tlog_proofs(struct proofs *p)
+{
+	struct tlog_inclusion	in;
+	struct tlog_consistency	cs;
+	merkle_hash		b[MERKLE_PROOF_MAX], root;
+	size_t			blen;
+	uint64_t		i;
+
+	for (i = 0; i < p->size; i++) {
+		memset(&in, 0, sizeof(in));
+		in.index = i;
+		ck_assert_int_eq(tlog_inclusion(st, &in), TLOG_OK);
+		ck_assert_int_eq(merkle_inclusion_proof(merkle_array_node,
+		    &p->arr, i, p->size, b, &blen), 0);
+		assert_proof_eq(in.proof, in.len, b, blen);
+		ck_assert_mem_eq(in.leaf, p->arr.leaves[i], MERKLE_HASH_LEN);
+		if (i == 0)
+			continue;
+		memset(&cs, 0, sizeof(cs));
+		cs.from = i;
+		ck_assert_int_eq(tlog_consistency(st, &cs), TLOG_OK);
+		ck_assert_int_eq(merkle_consistency_proof(merkle_array_node,
+		    &p->arr, i, p->size, b, &blen), 0);
+		assert_proof_eq(cs.proof, cs.len, b, blen);
+		/* Most sizes have no head: their roots come from tiles. */
+		ck_assert_int_eq(merkle_root(merkle_array_node, &p->arr, i,
+		    root), 0);
+		ck_assert_mem_eq(cs.from_root, root, MERKLE_HASH_LEN);
+	}
+}
+
+/*
+ * An entry answers only the hashes it was made from: the same tile and
+ * width with other hashes (another store's, say) are computed afresh.
+ */
+START_TEST(tilecache_answers_only_its_hashes)
+{
+	static merkle_hash	a[STORE_TILE_MAX], b[STORE_TILE_MAX];
+	static merkle_hash	want[STORE_TILE_MAX];
+	unsigned		i, round;
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 200; i++) {
+			memset(a[i], (int)(i + round), MERKLE_HASH_LEN);
+			memset(b[i], (int)(i + round + 1), MERKLE_HASH_LEN);
+		}
+		ck_assert_int_eq(tilecache_levels(0, 7, a, 200), 0);
+		ck_assert_int_eq(tilecache_levels(0, 7, b, 200), 0);
+		/* Both are kept now: asked again, they answer from memory. */
+		ck_assert_int_eq(tilecache_levels(0, 7, a, 200), 0);
+		memcpy(want, b, sizeof(b));
+		ck_assert_int_eq(merkle_levels_prefix(want, TILES_WIDTH, 200),
+		    0);
+		ck_assert_int_eq(tilecache_levels(0, 7, b, 200), 0);
+		for (i = 0; i < 8; i++)
+			ck_assert_mem_eq(b[2 * TILES_WIDTH -
+			    (2 * TILES_WIDTH >> i)],
+			    want[2 * TILES_WIDTH - (2 * TILES_WIDTH >> i)],
+			    (200u >> i) * MERKLE_HASH_LEN);
+	}
+	ck_assert_int_eq(tilecache_levels(0, 7, a, 0), -1);
+	ck_assert_int_eq(tilecache_levels(0, 7, a, 257), -1);
+	ck_assert_int_eq(tilecache_levels(TILES_LEVELS, 7, a, 1), -1);
+}
+END_TEST
+
 START_TEST(integrator_signs_heads)
 {
 	struct store_signkey	 k;
@@ -286,7 +396,9 @@ START_TEST(tiles_grow_across_steps)
 		ck_assert_int_eq(store_read(st, tiles_txn, &c), STORE_OK);
 		ck_assert_int_eq(c.mismatches, 0);
 		ck_assert_int_eq(store_read(st, proofs_txn, &p), STORE_OK);
+		ck_assert_int_eq(store_read(st, reader_txn, &p), STORE_OK);
 		ck_assert_int_eq(p.mismatches, 0);
+		assert_tlog_proofs(&p);
 	}
 	integrator_close(ig);
 	free(v.leaves);
@@ -658,6 +770,7 @@ tlog_suite(void)
 	tcase_add_test(tc, integrator_signs_heads);
 	tcase_add_test(tc, heads_say_when_a_leaf_was_verified);
 	tcase_add_test(tc, tiles_grow_across_steps);
+	tcase_add_test(tc, tilecache_answers_only_its_hashes);
 	tcase_add_test(tc, waits_until_a_head_covers_the_log);
 	tcase_add_test(tc, restart_and_rotation);
 	tcase_add_test(tc, audit_names_a_corrupt_node);

@@ -1,0 +1,92 @@
+#include <pthread.h>
+#include <string.h>
+
+#include "tilecache.h"
+
+/*
+ * Entries per tile level: the newest head's tile and one other tree
+ * size's, so that proofs of two sizes at once do not evict each other.
+ */
+/* Tile levels of a tree below 2^64 leaves, 8 levels each (tiles.h). */
+#define TILECACHE_LEVELS	8
+#define TILECACHE_WAYS		2
+#define TILECACHE_INNER		(STORE_TILE_MAX - STORE_TILE_WIDTH)
+
+struct tilecache_entry {
+	uint64_t	index;
+	unsigned	width;		/* 0: empty */
+	unsigned long	used;		/* the clock when last answered */
+	merkle_hash	node[STORE_TILE_MAX];
+};
+
+/* One lock: held for a compare and a copy of 8 KiB, never for hashing. */
+static pthread_mutex_t	tilecache_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long	tilecache_clock;
+static struct tilecache_entry
+			tilecache_entry[TILECACHE_LEVELS][TILECACHE_WAYS];
+
+/* The entry made from exactly node[0..width), or NULL. */
+static struct tilecache_entry *
+tilecache_find(unsigned level, uint64_t index, const merkle_hash *node,
+    unsigned width)
+{
+	struct tilecache_entry	*e;
+	unsigned		 i;
+
+	for (i = 0; i < TILECACHE_WAYS; i++) {
+		e = &tilecache_entry[level][i];
+		if (e->width == width && e->index == index &&
+		    memcmp(e->node, node, (size_t)width * MERKLE_HASH_LEN) ==
+		    0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Keeps node, just computed, in the level's least recently used entry. */
+static void
+tilecache_keep(unsigned level, uint64_t index, const merkle_hash *node,
+    unsigned width)
+{
+	struct tilecache_entry	*e, *old;
+	unsigned		 i;
+
+	/* Another thread may have computed the same meanwhile. */
+	if ((e = tilecache_find(level, index, node, width)) == NULL) {
+		e = &tilecache_entry[level][0];
+		for (i = 1; i < TILECACHE_WAYS; i++) {
+			old = &tilecache_entry[level][i];
+			if (old->used < e->used)
+				e = old;
+		}
+		e->index = index;
+		e->width = width;
+		memcpy(e->node, node, sizeof(e->node));
+	}
+	e->used = ++tilecache_clock;
+}
+
+int
+tilecache_levels(unsigned level, uint64_t index,
+    merkle_hash node[STORE_TILE_MAX], unsigned width)
+{
+	struct tilecache_entry	*e;
+
+	if (level >= TILECACHE_LEVELS || width == 0 || width > STORE_TILE_WIDTH)
+		return -1;
+	pthread_mutex_lock(&tilecache_lock);
+	if ((e = tilecache_find(level, index, node, width)) != NULL) {
+		memcpy(node[STORE_TILE_WIDTH], e->node[STORE_TILE_WIDTH],
+		    TILECACHE_INNER * MERKLE_HASH_LEN);
+		e->used = ++tilecache_clock;
+	}
+	pthread_mutex_unlock(&tilecache_lock);
+	if (e != NULL)
+		return 0;
+	if (merkle_levels_prefix(node, STORE_TILE_WIDTH, width) != 0)
+		return -1;
+	pthread_mutex_lock(&tilecache_lock);
+	tilecache_keep(level, index, node, width);
+	pthread_mutex_unlock(&tilecache_lock);
+	return 0;
+}
