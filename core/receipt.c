@@ -20,6 +20,7 @@
 #include "../common/timefmt.h"
 #include "../crypto/hash.h"
 #include "../crypto/sigkey.h"
+#include "tiles.h"
 #include "receipt.h"
 
 /* receipt_open's own end: more deltas than a bundle holds. */
@@ -118,14 +119,21 @@ receipt_chunk_txn(struct store_txn *t, void *arg)
 	struct store_custpos	 p;
 	struct store_delta	 d;
 	merkle_hash		 proof[MERKLE_PROOF_MAX];
+	struct tiles_reader	*tiles;
 	uint64_t		 seq;
 	int			 rc = STORE_OK;
 
+	/* Every proof is of one tree: its tiles read once, not per node. */
+	if ((tiles = tiles_reader_new(t, cp->tree_size)) == NULL)
+		return STORE_NOMEM;
 	for (seq = ch->from; seq <= cp->last_seq && rc == STORE_OK; seq++) {
 		if ((rc = store_custpos_get(t, cp->tenant, cp->env,
 		    cp->customer_id, seq, &p)) != STORE_OK ||
-		    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
-			return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
+		    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK) {
+			if (rc == STORE_NOTFOUND)
+				rc = STORE_CORRUPT;
+			break;
+		}
 		memset(&rd, 0, sizeof(rd));
 		rd.d = &d;
 		rd.proof = (const merkle_hash *)proof;
@@ -133,13 +141,14 @@ receipt_chunk_txn(struct store_txn *t, void *arg)
 		rd.chunk_start = seq == ch->from;
 		/* Recorded before its month: carried in from an earlier one. */
 		rd.carried_in = d.created_ms < timefmt_month_start(cp->month);
-		if (merkle_inclusion_proof(tlog_node, t, d.log_index,
-		    cp->tree_size, proof, &rd.len) != 0)
+		if (merkle_inclusion_proof(tiles_reader_node, tiles,
+		    d.log_index, cp->tree_size, proof, &rd.len) != 0)
 			rc = STORE_CORRUPT;
 		else
 			rc = ch->fn(&rd, ch->arg);
 		store_delta_free(&d);
 	}
+	tiles_reader_free(tiles);
 	ch->next = seq;
 	return rc == STORE_STOP ? STORE_OK : rc;
 }

@@ -4,7 +4,7 @@
 #include "../common/timefmt.h"
 #include "balance.h"
 #include "shared.h"
-#include "tlog.h"
+#include "tiles.h"
 
 int
 shared_month(struct store_txn *t, const struct share *sh, int month,
@@ -138,9 +138,8 @@ shared_periods(struct store_txn *t, const struct share *sh, int current,
 }
 
 struct shared_walk_deltas {
-	struct store_txn	*t;
+	struct tiles_reader	*tiles;		/* the head's tree; NULL: none */
 	const struct shared_page *pg;
-	int			 proofs;
 	shared_delta_fn		 fn;
 	void			*arg;
 };
@@ -155,8 +154,9 @@ shared_delta_seen(struct store_delta *d, void *arg)
 
 	/* The page's head decides, so every proof is against that head. */
 	verified = d->log_index < w->pg->head.size;
-	if (verified && w->proofs && merkle_inclusion_proof(tlog_node, w->t,
-	    d->log_index, w->pg->head.size, proof, &len) != 0)
+	if (verified && w->tiles != NULL && merkle_inclusion_proof(
+	    tiles_reader_node, w->tiles, d->log_index, w->pg->head.size,
+	    proof, &len) != 0)
 		return STORE_CORRUPT;
 	return w->fn(w->arg, d, verified, proof, len);
 }
@@ -165,7 +165,7 @@ int
 shared_deltas(struct store_txn *t, const struct share *sh,
     struct shared_page *pg, int proofs, shared_delta_fn fn, void *arg)
 {
-	struct shared_walk_deltas w = { t, pg, proofs, fn, arg };
+	struct shared_walk_deltas w = { NULL, pg, fn, arg };
 	struct store_month	 m;
 	uint64_t		 first;
 	int			 rc;
@@ -185,8 +185,13 @@ shared_deltas(struct store_txn *t, const struct share *sh,
 	if (pg->offset >= m.count || pg->limit == 0)
 		return STORE_OK;
 	first = m.first_seq + pg->offset;
-	return balance_each(t, sh->tenant, sh->env, sh->customer_id, first,
+	/* Every proof is of the head's tree: its tiles read once. */
+	if (proofs && (w.tiles = tiles_reader_new(t, pg->head.size)) == NULL)
+		return STORE_NOMEM;
+	rc = balance_each(t, sh->tenant, sh->env, sh->customer_id, first,
 	    m.last_seq, 0, pg->limit, shared_delta_seen, &w);
+	tiles_reader_free(w.tiles);
+	return rc;
 }
 
 int
