@@ -40,9 +40,18 @@ tlog_delta_status(struct store_txn *t, struct store_delta *d)
 }
 
 int
-tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out)
+tlog_proof(struct store_txn *t, uint64_t index, uint64_t size,
+    merkle_hash proof[MERKLE_PROOF_MAX], size_t *len)
 {
-	return tiles_node(txn, level, index, out);
+	struct tiles_reader	*rd;
+	int			 rc;
+
+	if ((rd = tiles_reader_new(t, size)) == NULL)
+		return STORE_NOMEM;
+	rc = merkle_inclusion_proof(tiles_reader_node, rd, index, size, proof,
+	    len) == 0 ? STORE_OK : STORE_CORRUPT;
+	tiles_reader_free(rd);
+	return rc;
 }
 
 /* A read's store code as the log's answer; its own answers pass. */

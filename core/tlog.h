@@ -21,8 +21,9 @@
  */
 int	tlog_delta_status(struct store_txn *, struct store_delta *d);
 
-/* A merkle node source over the store's tiles; arg is a struct store_txn *. */
-int	tlog_node(void *txn, unsigned level, uint64_t index, merkle_hash out);
+/* The inclusion proof of leaf index in the tree of size, read in t. */
+int	tlog_proof(struct store_txn *t, uint64_t index, uint64_t size,
+	    merkle_hash proof[MERKLE_PROOF_MAX], size_t *len);
 
 /* What a reading of the log's heads and proofs answers. */
 enum tlog_result {

@@ -208,9 +208,8 @@ api_status_verification(struct store_txn *t, struct status_lookup *sl)
 		return rc;
 	if ((rc = store_sth_latest(t, &sl->head)) != STORE_OK)
 		return rc;
-	rc = merkle_inclusion_proof(tlog_node, t, sl->d.log_index,
-	    sl->head.size, sl->proof, &sl->len);
-	return rc < 0 ? STORE_CORRUPT : rc;
+	return tlog_proof(t, sl->d.log_index, sl->head.size, sl->proof,
+	    &sl->len);
 }
 
 static int

@@ -156,14 +156,14 @@ proofs_txn(struct store_txn *t, void *arg)
 
 	p->mismatches = 0;
 	for (i = 0; i < p->size; i++) {
-		if (merkle_inclusion_proof(tlog_node, t, i, p->size, a,
-		    &alen) != 0 || merkle_inclusion_proof(merkle_array_node,
+		if (tlog_proof(t, i, p->size, a, &alen) != STORE_OK ||
+		    merkle_inclusion_proof(merkle_array_node,
 		    &p->arr, i, p->size, b, &blen) != 0 || alen != blen ||
 		    memcmp(a, b, alen * MERKLE_HASH_LEN) != 0)
 			p->mismatches++;
 		if (i == 0)
 			continue;
-		if (merkle_consistency_proof(tlog_node, t, i, p->size, a,
+		if (merkle_consistency_proof(tiles_node, t, i, p->size, a,
 		    &alen) != 0 || merkle_consistency_proof(merkle_array_node,
 		    &p->arr, i, p->size, b, &blen) != 0 || alen != blen ||
 		    memcmp(a, b, alen * MERKLE_HASH_LEN) != 0)
