@@ -199,6 +199,17 @@ store_open_dbs(struct store *st)
  * process killed holding it lets go (flock), and its slot still says it
  * died.
  */
+/* flock(2), again when a signal interrupted it. */
+static int
+store_flock(int fd, int how)
+{
+	int	rc;
+
+	while ((rc = flock(fd, how)) < 0 && errno == EINTR)
+		continue;
+	return rc;
+}
+
 static int
 store_env_lock(struct store *st, const char *dir, int how)
 {
@@ -212,12 +223,11 @@ store_env_lock(struct store *st, const char *dir, int how)
 			return STORE_IO;
 		}
 	}
-	while (flock(st->envlock, how) < 0)
-		if (errno != EINTR) {
-			log_error("store: %s/%s: %s", dir, STORE_ENV_LOCK,
-			    strerror(errno));
-			return STORE_IO;
-		}
+	if (store_flock(st->envlock, how) < 0) {
+		log_error("store: %s/%s: %s", dir, STORE_ENV_LOCK,
+		    strerror(errno));
+		return STORE_IO;
+	}
 	return STORE_OK;
 }
 
@@ -605,9 +615,7 @@ store_close_with(struct store *st, u_int32_t flags)
 	if (st->env != NULL) {
 		/* Shared: see store_env_lock.  Closing the fd lets go. */
 		if (st->envlock >= 0)
-			while (flock(st->envlock, LOCK_SH) < 0 &&
-			    errno == EINTR)
-				continue;
+			(void)store_flock(st->envlock, LOCK_SH);
 		st->env->close(st->env, 0);
 	}
 	if (st->envlock >= 0)
