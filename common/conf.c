@@ -35,6 +35,11 @@ conf_defaults(struct conf *c)
 	c->webhook_attempts = 12;
 	c->webhook_concurrency = 32;
 	c->log_format = LOG_FORMAT_TEXT;
+	c->repl.priority = 100;
+	c->repl.lease_ms = 1000;
+	c->repl.heartbeat_ms = 200;
+	c->repl.election_ms = 500;
+	c->repl.ack_timeout_ms = 1000;
 	(void)conf_nets(c, "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,"
 	    "192.168.0.0/16,fc00::/7");
 }
@@ -234,6 +239,87 @@ conf_path(char *dst, size_t len, const char *dir, const char *value)
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
+/* "host:port", the port 1 to 65535; an IPv6 host in brackets. */
+static int
+conf_addr(struct conf_addr *a, const char *value)
+{
+	const char	*colon = strrchr(value, ':');
+	size_t		 hlen;
+	long		 port;
+
+	if (colon == NULL || conf_int(colon + 1, 10, 1, 65535, &port) < 0)
+		return -1;
+	hlen = (size_t)(colon - value);
+	if (hlen >= 2 && value[0] == '[' && value[hlen - 1] == ']') {
+		value++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen > CONF_HOST_MAX)
+		return -1;
+	memcpy(a->host, value, hlen);
+	a->host[hlen] = '\0';
+	a->port = (unsigned)port;
+	return 0;
+}
+
+/* A comma-separated list of addresses, replacing the last one set. */
+static int
+conf_peers(struct conf_repl *r, const char *value)
+{
+	char	 list[1024], *item, *save = NULL;
+	int	 n = 0;
+
+	if (snprintf(list, sizeof(list), "%s", value) >= (int)sizeof(list))
+		return -1;
+	for (item = strtok_r(list, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		item = conf_trim(item);
+		if (*item == '\0')
+			continue;
+		if (n == CONF_PEERS_MAX || conf_addr(&r->peers[n++], item) < 0)
+			return -1;
+	}
+	r->npeers = n;
+	return 0;
+}
+
+static int
+conf_yesno(const char *value, int *out)
+{
+	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+		return -1;
+	*out = strcmp(value, "yes") == 0;
+	return 0;
+}
+
+static int
+conf_set_repl(struct conf_repl *r, const char *key, const char *value)
+{
+	if (strcmp(key, "repl_listen") == 0)
+		return conf_addr(&r->listen, value);
+	if (strcmp(key, "repl_peers") == 0)
+		return conf_peers(r, value);
+	if (strcmp(key, "repl_priority") == 0)
+		return conf_int_field(value, 0, 1000000, &r->priority);
+	if (strcmp(key, "repl_ack") == 0) {
+		if (strcmp(value, "quorum") != 0 && strcmp(value, "all") != 0)
+			return -1;
+		r->ack_all = strcmp(value, "all") == 0;
+		return 0;
+	}
+	if (strcmp(key, "repl_lease_ms") == 0)
+		return conf_int_field(value, 0, 60000, &r->lease_ms);
+	if (strcmp(key, "repl_heartbeat_ms") == 0)
+		return conf_int_field(value, 50, 60000, &r->heartbeat_ms);
+	if (strcmp(key, "repl_election_ms") == 0)
+		return conf_int_field(value, 50, 60000, &r->election_ms);
+	if (strcmp(key, "repl_ack_timeout_ms") == 0)
+		return conf_int_field(value, 50, 60000, &r->ack_timeout_ms);
+	if (strcmp(key, "repl_create") == 0)
+		return conf_yesno(value, &r->create);
+	return -2;
+}
+
 static int
 conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 {
@@ -302,12 +388,8 @@ conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 		c->rate_burst = (unsigned)v;
 		return 0;
 	}
-	if (strcmp(key, "webhook_allow_private") == 0) {
-		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-			return -1;
-		c->webhook_allow_private = strcmp(value, "yes") == 0;
-		return 0;
-	}
+	if (strcmp(key, "webhook_allow_private") == 0)
+		return conf_yesno(value, &c->webhook_allow_private);
 	if (strcmp(key, "webhook_timeout_ms") == 0)
 		return conf_int_field(value, 100, 600000, &c->webhook_timeout_ms);
 	if (strcmp(key, "webhook_retry_ms") == 0)
@@ -326,6 +408,8 @@ conf_set(struct conf *c, const char *dir, const char *key, const char *value)
 		c->sth_interval_ms = (int)v;
 		return 0;
 	}
+	if (strncmp(key, "repl_", 5) == 0)
+		return conf_set_repl(&c->repl, key, value);
 	return -2;
 }
 

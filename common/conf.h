@@ -16,6 +16,33 @@
 #define CONF_USER_MAX	32
 #define CONF_URL_MAX	255
 #define CONF_NETS_MAX	16
+#define CONF_HOST_MAX	255
+#define CONF_PEERS_MAX	8
+
+/* A "host:port" of the replication group. */
+struct conf_addr {
+	char		host[CONF_HOST_MAX + 1];
+	unsigned	port;
+};
+
+/*
+ * Replication (README "Running more than one machine"): off while
+ * listen.port is 0.  Every node names its own address and its peers';
+ * the rest are Berkeley DB's Replication Manager settings.
+ */
+struct conf_repl {
+	struct conf_addr listen;
+	struct conf_addr peers[CONF_PEERS_MAX];
+	int		npeers;
+	int		priority;		/* elections; 0: never master */
+	int		ack_all;		/* every peer, not a quorum */
+	int		lease_ms;		/* master leases; 0: off */
+	int		heartbeat_ms;
+	int		election_ms;
+	int		ack_timeout_ms;
+	/* Starts the group at its first start; ignored once it exists. */
+	int		create;
+};
 
 /* An address block, "10.0.0.0/8" or "::1/128". */
 struct conf_net {
@@ -74,6 +101,7 @@ struct conf {
 	int		webhook_concurrency;	/* attempts in flight */
 	/* CA certificates for HTTPS targets; "": the system's. */
 	char		webhook_ca_file[CONF_PATH_MAX];
+	struct conf_repl repl;
 };
 
 void	conf_defaults(struct conf *);

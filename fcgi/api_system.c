@@ -28,17 +28,53 @@ api_healthz(struct ctx *c)
 	response_success(c->resp, 200, data);
 }
 
+/*
+ * A node of a group: its role, the master it follows, and on a replica
+ * how long catching up with the master took just now (its lag).  -1
+ * with the 503 given when it cannot serve.
+ */
+static int
+api_readyz_node(struct ctx *c, struct store_repl_status *rs, int *lag_ms)
+{
+	if (store_repl_status(c->app->store, rs) != STORE_OK) {
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "replication status not available");
+		return -1;
+	}
+	if (rs->role == STORE_ROLE_REPLICA &&
+	    store_repl_catch_up(c->app->store, APP_CATCH_UP_MS, lag_ms) !=
+	    STORE_OK) {
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "this replica cannot reach the master");
+		return -1;
+	}
+	if (rs->role != STORE_ROLE_REPLICA &&
+	    !__atomic_load_n(&c->app->writer, __ATOMIC_ACQUIRE)) {
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "this node is %s", rs->role == STORE_ROLE_MASTER ?
+		    "starting as the master" : "waiting for an election");
+		return -1;
+	}
+	return 0;
+}
+
 void
 api_readyz(struct ctx *c)
 {
-	struct json_object	*data;
+	struct store_repl_status	 rs = { .role = STORE_ROLE_ALONE };
+	struct json_object		*data;
+	int				 lag_ms = 0;
 
+	if (c->app->replicated && api_readyz_node(c, &rs, &lag_ms) < 0)
+		return;
 	if (store_read(c->app->store, api_store_probe, NULL) != STORE_OK) {
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "store not available");
 		return;
 	}
-	if (!integrator_ready(c->app->integrator)) {
+	/* A replica signs nothing: the master does. */
+	if (rs.role != STORE_ROLE_REPLICA &&
+	    !integrator_ready(c->app->integrator)) {
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "the log signer is not working");
 		return;
@@ -46,7 +82,16 @@ api_readyz(struct ctx *c)
 	data = view_object();
 	view_put(data, "status", view_string("ready"));
 	view_put(data, "store", view_string("ok"));
-	view_put(data, "signer", view_string("ok"));
+	view_put(data, "signer", view_string(rs.role == STORE_ROLE_REPLICA ?
+	    "the master's" : "ok"));
+	if (c->app->replicated) {
+		view_put(data, "role", view_string(store_role_name(rs.role)));
+		view_put(data, "node", view_string(rs.self));
+		view_put_optional(data, "master", rs.master[0] != '\0' ?
+		    rs.master : NULL);
+		if (rs.role == STORE_ROLE_REPLICA)
+			view_put(data, "lagMs", view_i64(lag_ms));
+	}
 	response_success(c->resp, 200, data);
 }
 

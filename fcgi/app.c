@@ -171,6 +171,41 @@ app_parse_body(struct ctx *c)
 	return 0;
 }
 
+/*
+ * What a node of a replication group may answer now (app.h): -1 with the
+ * 503 given, which nginx's fastcgi_next_upstream takes to the next node.
+ */
+static int
+app_node_gate(struct ctx *c)
+{
+	struct app	*app = c->app;
+	route_handler	 h = c->match.route->handler;
+	int		 waited;
+
+	if (h == api_healthz)
+		return 0;
+	if (!__atomic_load_n(&app->joined, __ATOMIC_ACQUIRE)) {
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "this node is joining its replication group");
+		return -1;
+	}
+	if (__atomic_load_n(&app->writer, __ATOMIC_ACQUIRE) ||
+	    h == api_readyz || h == api_metrics)
+		return 0;
+	if (c->req->method != HTTP_GET && c->req->method != HTTP_HEAD) {
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "this node is a replica; writes go to the master");
+		return -1;
+	}
+	if (store_repl_catch_up(app->store, APP_CATCH_UP_MS, &waited) !=
+	    STORE_OK) {
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "this replica cannot reach the master to catch up");
+		return -1;
+	}
+	return 0;
+}
+
 int
 app_handle(struct app *app, const struct request *req, struct response *resp)
 {
@@ -211,6 +246,8 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 		break;
 	}
 	route = (int)(c.match.route - routes);
+	if (app->replicated && app_node_gate(&c) < 0)
+		return route;
 
 	max = c.match.route->flags & ROUTE_LARGE_BODY ? APP_BODY_MAX_LARGE :
 	    APP_BODY_MAX;

@@ -33,7 +33,23 @@ struct app {
 	 * answer that stands on a current head signs one first.
 	 */
 	int		 step_first;
+	/*
+	 * A node of a replication group (node.c), where joined and writer
+	 * (atomic) say what it may answer.  joined: the store's databases
+	 * are open, which a node of a group does once it knows its role;
+	 * until then every answer but /healthz is a 503.  writer: the
+	 * ledger and integrator run, this node is the master; until then a
+	 * request that writes is a 503, which the web server retries on the
+	 * next node, and a read first catches up with the master
+	 * (read-your-writes through one URL).
+	 */
+	int		 replicated;
+	int		 joined;
+	int		 writer;
 };
+
+/* How long a replica waits to catch up before it answers a read. */
+#define APP_CATCH_UP_MS	2000
 
 /* Everything a handler may look at, for one request. */
 struct ctx {

@@ -224,6 +224,12 @@ cgi_main(void)
 	if (startup_conf(&conf, getenv("TALLY_CONFIG")) < 0 ||
 	    startup_user(&conf) < 0)
 		return 1;
+	/* A process a request would have to join the group each time. */
+	if (conf.repl.listen.port != 0) {
+		log_error("tallyd: repl_listen is set: a node of a "
+		    "replication group runs as a FastCGI server, not as CGI");
+		return 1;
+	}
 	startup_app(&app, &conf);
 	app.step_first = 1;
 	signal(SIGALRM, cgi_deadline);

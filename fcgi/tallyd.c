@@ -22,6 +22,7 @@
 #include "../store/store.h"
 #include "app.h"
 #include "cgi.h"
+#include "node.h"
 #include "server.h"
 #include "startup.h"
 #include "upkeep.h"
@@ -96,10 +97,9 @@ main(int argc, char *argv[])
 	struct conf	 conf;
 	struct app	 app;
 	struct upkeep	*upkeep = NULL;
+	struct node	*node = NULL;
 	const char	*conf_path = NULL;
-	char		 err[256];
 	int		 ch, fd = -1, rc, status = 1;
-	struct courier	*courier = NULL;
 
 	/* The courier's webhook sender: tallyd again, in a mode of its own. */
 	if ((argc == 2 || argc == 3) && strcmp(argv[1], "--sender") == 0)
@@ -143,8 +143,8 @@ main(int argc, char *argv[])
 	 */
 	if (startup_user(&conf) < 0)
 		goto out;
-	if ((rc = store_open(&app.store, conf.data_dir, conf.cache_mb, 0)) !=
-	    STORE_OK) {
+	if ((rc = store_open_repl(&app.store, conf.data_dir, conf.cache_mb,
+	    STORE_SERVE, &conf.repl)) != STORE_OK) {
 		log_error("tallyd: store %s: %s", conf.data_dir,
 		    store_strerror(rc));
 		if (rc == STORE_NEWER)
@@ -152,32 +152,13 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	store_on_panic(app.store, tallyd_panic, NULL);
-	if (integrator_open(&app.integrator, app.store, conf.data_dir,
-	    conf.log_origin, err, sizeof(err)) < 0) {
-		log_error("tallyd: %s", err);
-		goto out;
-	}
 	if (ratelimit_open(&app.ratelimit, conf.rate_limit,
 	    conf.rate_burst) < 0) {
 		log_error("tallyd: out of memory");
 		goto out;
 	}
-	if ((rc = ledger_open(&app.ledger, app.store)) != STORE_OK) {
-		log_error("tallyd: cannot start the ledger: %s",
-		    store_strerror(rc));
+	if (node_start(&node, &app, &conf) < 0)
 		goto out;
-	}
-	if (integrator_start(app.integrator, conf.sth_interval_ms) < 0) {
-		log_error("tallyd: cannot start the integrator");
-		goto out;
-	}
-
-	/* /proc/self/exe: this very binary, even if its path changes. */
-	if (courier_start(&courier, app.store, &conf, "/proc/self/exe") < 0) {
-		log_error("tallyd: cannot start the webhook courier");
-		goto out;
-	}
-
 	/* Every second: a panic while no request calls the store. */
 	if (upkeep_start(&upkeep, app.store, 1000) < 0) {
 		log_error("tallyd: cannot start the upkeep thread");
@@ -196,25 +177,23 @@ main(int argc, char *argv[])
 	 * (it would in any case: the environment is marked), and the
 	 * webhook sender leaves when its socket closes with us.
 	 */
-	if (store_panicked(app.store)) {
+	if (store_panicked(app.store) || node_restart_wanted(node)) {
 		if (strncmp(conf.listen, "unix:", 5) == 0)
 			unlink(conf.listen + 5);
-		log_error("tallyd: stopped, the store needs recovery");
+		log_error("tallyd: stopped, to be started again");
 		_exit(TALLYD_EXIT_RECOVER);
 	}
 	/* No request thread is left: record what is queued, then stop. */
-	ledger_close(app.ledger);
-	app.ledger = NULL;
-	integrator_close(app.integrator);
-	app.integrator = NULL;
+	node_stop(node);
+	node = NULL;
 
 out:
 	upkeep_stop(upkeep);
 	if (fd >= 0 && strncmp(conf.listen, "unix:", 5) == 0)
 		unlink(conf.listen + 5);
-	courier_stop(courier);
-	ledger_close(app.ledger);
-	integrator_close(app.integrator);
+	if (node_restart_wanted(node))
+		_exit(TALLYD_EXIT_RECOVER);
+	node_stop(node);
 	ratelimit_close(app.ratelimit);
 	store_close(app.store);
 	log_info("tallyd: stopped");

@@ -38,6 +38,11 @@ enum store_db {
 	STORE_DB_COUNT
 };
 
+struct store_repl;
+
+/* The store's own codes (store.h): an environment open's EINVAL. */
+enum { STORE_INVAL = STORE_STOP + 1 };
+
 struct store {
 	DB_ENV	*env;
 	DB	*db[STORE_DB_COUNT];
@@ -45,6 +50,8 @@ struct store {
 	int	 panicked;		/* atomic: store_panic_note */
 	void	(*panic_fn)(void *);
 	void	*panic_arg;
+	struct store_repl *repl;	/* NULL: not in a group */
+	struct conf_repl repl_conf;
 };
 
 struct store_cache;
@@ -55,6 +62,19 @@ struct store_txn {
 	u_int32_t	 get_flags;	/* DB_RMW in store_write */
 	struct store_cache *cache;	/* a group commit's aggregates */
 };
+
+/* Replication (store/repl.c): the parts store.c calls. */
+int	store_repl_new(struct store *, const struct conf_repl *);
+void	store_repl_free(struct store *);
+int	store_repl_joined(const char *dir);
+int	store_repl_configure(struct store *, DB_ENV *);
+void	store_repl_event(struct store *, u_int32_t event, void *info);
+int	store_repl_subordinate(struct store *, const char *dir);
+int	store_repl_writable(struct store *);
+void	store_repl_before_commit(struct store_txn *, DB_TXN_TOKEN *);
+int	store_repl_after_commit(struct store_txn *, const DB_TXN_TOKEN *);
+int	store_open_dbs(struct store *, int create);
+int	store_open_finish(struct store *, const char *dir, int writer);
 
 /* Berkeley DB's result translated once, here, into the store's own. */
 int	store_rc(int dbrc);

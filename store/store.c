@@ -68,6 +68,11 @@ store_strerror(int rc)
 				    "(run tallyctl init)";
 	case STORE_NEWER:	return "data directory written by a newer "
 				    "Tally: install that version or later";
+	case STORE_NOTMASTER:	return "this node is a replica (or its "
+				    "tallyd is not running): writes go to "
+				    "the master";
+	case STORE_UNACKED:	return "the replication group did not "
+				    "acknowledge the write";
 	default:		return "unknown store error";
 	}
 }
@@ -83,7 +88,12 @@ store_rc(int dbrc)
 	case DB_LOCK_DEADLOCK:
 	case DB_LOCK_NOTGRANTED: return STORE_CONFLICT;
 	case ENOMEM:		return STORE_NOMEM;
-	case DB_RUNRECOVERY:	return STORE_RECOVER;
+	case DB_RUNRECOVERY:
+	case DB_REP_HANDLE_DEAD: return STORE_RECOVER;
+	case EACCES:		/* a put on a replica */
+	case DB_REP_LOCKOUT:
+	case DB_REP_UNAVAIL:
+	case DB_REP_LEASE_EXPIRED: return STORE_NOTMASTER;
 	default:		return STORE_IO;
 	}
 }
@@ -93,6 +103,13 @@ store_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
 	(void)env;
 	(void)prefix;
+	/*
+	 * A master sending a new replica the databases tries every file
+	 * of the data directory, Tally's own lock files too, and says so.
+	 */
+	if (strstr(msg, "fop_read_meta") != NULL &&
+	    strstr(msg, ".lock: unexpected file type") != NULL)
+		return;
 	log_error("store: %s", msg);
 }
 
@@ -125,9 +142,10 @@ store_seen(struct store *st, int rc)
 static void
 store_event(DB_ENV *env, u_int32_t event, void *info)
 {
-	(void)info;
 	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC)
 		store_panic_note(env->app_private);
+	else
+		store_repl_event(env->app_private, event, info);
 }
 
 int
@@ -160,8 +178,9 @@ store_on_panic(struct store *st, void (*fn)(void *), void *arg)
 		fn(arg);
 }
 
-static int
-store_open_dbs(struct store *st)
+/* A replica opens what the master made: create is for the master. */
+int
+store_open_dbs(struct store *st, int create)
 {
 	int	i, rc;
 
@@ -177,7 +196,8 @@ store_open_dbs(struct store *st)
 		    st->db[i], 65536)) != 0)
 			return store_rc(rc);
 		rc = st->db[i]->open(st->db[i], NULL, store_files[i], NULL,
-		    DB_BTREE, DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
+		    DB_BTREE, (create ? DB_CREATE : 0) | DB_AUTO_COMMIT |
+		    DB_THREAD, 0600);
 		if (rc != 0) {
 			log_error("store: open %s: %s", store_files[i],
 			    db_strerror(rc));
@@ -242,6 +262,9 @@ store_env_create(struct store *st, const char *dir, int cache_mb)
 
 	if ((rc = db_env_create(&st->env, 0)) != 0)
 		return store_rc(rc);
+	if (st->repl != NULL && (rc = store_repl_configure(st, st->env)) !=
+	    STORE_OK)
+		return rc;
 	st->env->app_private = st;
 	st->env->set_errcall(st->env, store_errcall);
 	st->env->set_event_notify(st->env, store_event);
@@ -274,13 +297,40 @@ store_env_create(struct store *st, const char *dir, int cache_mb)
 	 */
 	rc = st->env->open(st->env, dir, DB_CREATE | DB_INIT_LOCK |
 	    DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD |
-	    DB_RECOVER | DB_REGISTER, 0600);
+	    DB_RECOVER | DB_REGISTER | (st->repl != NULL ? DB_INIT_REP : 0),
+	    0600);
 	if (rc != 0) {
 		log_error("store: open environment %s: %s", dir,
 		    db_strerror(rc));
-		return store_rc(rc);
+		return rc == EINVAL ? STORE_INVAL : store_rc(rc);
 	}
 	return STORE_OK;
+}
+
+/*
+ * The first start of a node of a group finds the regions that tallyctl
+ * made while it set the node up, without replication: Berkeley DB
+ * refuses to join them with it (EINVAL), so they are made again, as
+ * store_env_renew does, if nobody has them open.
+ */
+static int
+store_env_create_repl(struct store *st, const char *dir, int cache_mb)
+{
+	DB_ENV	*env = NULL;
+	int	 rc;
+
+	if ((rc = store_env_create(st, dir, cache_mb)) != STORE_INVAL ||
+	    st->repl == NULL)
+		return rc == STORE_INVAL ? STORE_IO : rc;
+	st->env->close(st->env, 0);
+	st->env = NULL;
+	if (db_env_create(&env, 0) != 0 || env->remove(env, dir, 0) != 0) {
+		log_error("store: %s: close every tallyctl using the data "
+		    "directory, then start tallyd again", dir);
+		return STORE_IO;
+	}
+	log_info("store: %s: environment made again for replication", dir);
+	return store_env_create(st, dir, cache_mb);
 }
 
 /* This boot's id, or "" where the kernel does not say. */
@@ -341,7 +391,7 @@ store_env_open(struct store *st, const char *dir, int cache_mb)
 	if ((rc = store_env_lock(st, dir, LOCK_EX)) != STORE_OK)
 		return rc;
 	if ((rc = store_boot_check(st, dir, boot, &new_boot)) == STORE_OK &&
-	    (rc = store_env_create(st, dir, cache_mb)) == STORE_OK &&
+	    (rc = store_env_create_repl(st, dir, cache_mb)) == STORE_OK &&
 	    new_boot && pwrite(st->envlock, boot, STORE_BOOT_LEN, 0) !=
 	    STORE_BOOT_LEN) {
 		log_error("store: %s/%s: %s", dir, STORE_ENV_LOCK,
@@ -563,8 +613,25 @@ store_migrate(struct store *st, const char *dir)
 	return store_drop_nodes(st);
 }
 
+/*
+ * The databases, and for a process that may write them, what the
+ * format asks for (a migration, the search index of an older directory).
+ */
 int
-store_open(struct store **out, const char *dir, int cache_mb, int flags)
+store_open_finish(struct store *st, const char *dir, int writer)
+{
+	int	rc;
+
+	if ((rc = store_open_dbs(st, writer)) != STORE_OK || !writer)
+		return rc;
+	if ((rc = store_migrate(st, dir)) != STORE_OK)
+		return rc;
+	return store_search_build(st);
+}
+
+static int
+store_open_with(struct store **out, const char *dir, int cache_mb,
+    int flags, const struct conf_repl *repl)
 {
 	struct store	*st = NULL;
 	char		 probe[1024];
@@ -572,7 +639,7 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 	int		 rc;
 
 	*out = NULL;
-	if (flags & STORE_CREATE) {
+	if (flags & (STORE_CREATE | STORE_SERVE)) {
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 			log_error("store: mkdir %s: %s", dir, strerror(errno));
 			return STORE_IO;
@@ -586,20 +653,41 @@ store_open(struct store **out, const char *dir, int cache_mb, int flags)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_NOMEM;
 	st->envlock = -1;
+	if (repl != NULL && (rc = store_repl_new(st, repl)) != STORE_OK)
+		goto err;
 	if ((rc = store_env_open(st, dir, cache_mb)) != STORE_OK)
 		goto err;
 	if (store_env_stale(st, cache_mb) &&
 	    (rc = store_env_renew(st, dir, cache_mb)) != STORE_OK)
 		goto err;
-	if ((rc = store_open_dbs(st)) != STORE_OK ||
-	    (rc = store_migrate(st, dir)) != STORE_OK ||
-	    (rc = store_search_build(st)) != STORE_OK)
+	if (repl == NULL)
+		rc = store_open_finish(st, dir, 1);
+	else if (!(flags & STORE_SERVE) &&
+	    (rc = store_repl_subordinate(st, dir)) == STORE_OK)
+		rc = store_open_finish(st, dir, 0);
+	if (rc != STORE_OK)
 		goto err;
 	*out = st;
 	return STORE_OK;
 err:
 	store_close(st);
 	return rc;
+}
+
+int
+store_open(struct store **out, const char *dir, int cache_mb, int flags)
+{
+	return store_open_with(out, dir, cache_mb, flags, NULL);
+}
+
+int
+store_open_repl(struct store **out, const char *dir, int cache_mb,
+    int flags, const struct conf_repl *repl)
+{
+	if (repl == NULL || repl->listen.port == 0 ||
+	    (!(flags & STORE_SERVE) && !store_repl_joined(dir)))
+		repl = NULL;
+	return store_open_with(out, dir, cache_mb, flags, repl);
 }
 
 static void
@@ -620,6 +708,7 @@ store_close_with(struct store *st, u_int32_t flags)
 	}
 	if (st->envlock >= 0)
 		close(st->envlock);
+	store_repl_free(st);
 	free(st);
 }
 
@@ -675,8 +764,12 @@ store_run(struct store *st, store_txn_fn fn, void *arg, enum store_end end,
     u_int32_t flags)
 {
 	struct store_txn	t;
+	DB_TXN_TOKEN		token;
 	int			attempt, rc = STORE_CONFLICT, dbrc;
 
+	if (end != STORE_END_ABORT && (rc = store_repl_writable(st)) !=
+	    STORE_OK)
+		return rc;
 	t.st = st;
 	/*
 	 * A writer that reads a record and then rewrites it must lock it
@@ -700,10 +793,13 @@ store_run(struct store *st, store_txn_fn fn, void *arg, enum store_end end,
 		rc = fn(&t, arg);
 		if (rc == STORE_OK && t.cache != NULL)
 			rc = store_cache_flush(&t);
-		if (rc == STORE_OK && end != STORE_END_ABORT)
+		if (rc == STORE_OK && end != STORE_END_ABORT) {
+			store_repl_before_commit(&t, &token);
 			rc = store_rc(t.txn->commit(t.txn,
 			    end == STORE_END_DEFER ? DB_TXN_NOSYNC : 0));
-		else
+			if (rc == STORE_OK)
+				rc = store_repl_after_commit(&t, &token);
+		} else
 			t.txn->abort(t.txn);
 		if (rc != STORE_CONFLICT)
 			break;

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/conf.h"
+
 struct store;
 struct store_txn;
 
@@ -29,6 +31,8 @@ enum store_rc {
 	STORE_RECOVER,		/* the environment needs recovery: restart */
 	STORE_NOTINIT,		/* the data directory was never initialised */
 	STORE_NEWER,		/* written by a newer Tally (STORE_FORMAT) */
+	STORE_NOTMASTER,	/* a replica: writes go to the master */
+	STORE_UNACKED,		/* the group did not confirm the commit */
 	STORE_STOP,		/* a walk's callback: stop here, all is well */
 	/*
 	 * Codes past STORE_STOP and below STORE_USER are the store's own,
@@ -51,6 +55,11 @@ enum store_rc {
  */
 
 #define STORE_CREATE	0x01	/* store_open: create the data directory */
+/*
+ * store_open_repl: this process serves the node (tallyd): it opens the
+ * environment only, and store_repl_start joins the group.
+ */
+#define STORE_SERVE	0x02
 
 /*
  * The format of the data directory this code writes, recorded in it.
@@ -78,6 +87,78 @@ enum store_rc {
 int		 store_open(struct store **out, const char *dir, int cache_mb,
 		    int flags);
 void		 store_close(struct store *);
+
+/*
+ * Replication (store/repl.c; README "Running more than one machine").
+ * store_open_repl is store_open for a node of a group (repl->listen set):
+ * with STORE_SERVE (tallyd) only the environment is opened, and
+ * store_repl_start then starts Berkeley DB's Replication Manager, waits
+ * until this node is the master or a replica that caught up, and opens
+ * the databases; until it returns nothing else may be called but
+ * store_role and store_close.  Without STORE_SERVE (tallyctl) the
+ * databases are opened at once; beside a running tallyd the process
+ * writes through the group, alone it may only read (STORE_NOTMASTER).
+ * A data directory that was never in a group is opened by tallyctl as
+ * store_open does, so that a node is set up (init, tenants) before its
+ * first start; with STORE_SERVE it is made if missing, to be filled by
+ * the group.
+ *
+ * On a replica every write fails with STORE_NOTMASTER; on a master a
+ * commit the group did not acknowledge in time fails with STORE_UNACKED
+ * (it stays in this node's log but was never answered as done).
+ */
+enum store_role {
+	STORE_ROLE_ALONE,	/* not replicated */
+	STORE_ROLE_ELECTING,	/* in a group, role not known yet */
+	STORE_ROLE_MASTER,
+	STORE_ROLE_REPLICA
+};
+
+int		 store_open_repl(struct store **out, const char *dir,
+		    int cache_mb, int flags, const struct conf_repl *repl);
+int		 store_repl_start(struct store *, const char *dir);
+enum store_role	 store_role(struct store *);
+const char	*store_role_name(enum store_role);
+/*
+ * fn(arg, role) on each change of role of a serving process, from
+ * Berkeley DB's own thread: it must not call into the store.
+ */
+void		 store_on_role(struct store *,
+		    void (*fn)(void *, enum store_role), void *arg);
+/*
+ * Read-your-writes on a replica: asks the master for its last commit and
+ * waits until this node has applied it (at most timeout_ms each).
+ * STORE_OK at once on a master or a store alone; STORE_NOTMASTER when no
+ * master answers or this node lags too far.
+ */
+int		 store_repl_catch_up(struct store *, int timeout_ms,
+		    int *waited_ms);
+/*
+ * A new master's first commit: records which node is master (the
+ * "master" entry of the store's meta) and so proves that the group
+ * acknowledges it.
+ */
+int		 store_repl_claim(struct store *);
+
+#define STORE_REPL_PEERS	CONF_PEERS_MAX
+#define STORE_ADDR_MAX		(CONF_HOST_MAX + 8)
+
+struct store_repl_peer {
+	char		addr[STORE_ADDR_MAX + 1];
+	int		connected;	/* as this process sees it */
+	int		master;
+};
+
+struct store_repl_status {
+	enum store_role	 role;
+	char		 self[STORE_ADDR_MAX + 1];
+	char		 master[STORE_ADDR_MAX + 1];	/* "" unknown */
+	uint32_t	 generation;			/* elections won */
+	uint32_t	 lsn_file, lsn_offset;		/* log's end here */
+	struct store_repl_peer peers[STORE_REPL_PEERS];
+	int		 npeers;
+};
+int		 store_repl_status(struct store *, struct store_repl_status *);
 /*
  * Closes without writing the cache's pages to the files: they stay in the
  * shared environment, and the log has every change.  For a process that

@@ -56,6 +56,9 @@ int	ctl_webhook(struct store *, const struct conf *, int argc,
 /* ctl_tick.c: tick [--tallyd PATH] */
 int	ctl_tick(struct store *, const struct conf *, int argc, char *argv[]);
 
+/* ctl_repl.c: repl status */
+int	ctl_repl(struct store *, int argc, char *argv[]);
+
 /* ctl_share.c */
 int	ctl_share(struct store *, const struct conf *, int argc, char *argv[]);
 

@@ -76,6 +76,7 @@ static const char ctl_usage_text[] =
 	    "--customer ID\n"
 	    "  verify\n"
 	    "  tick [--tallyd PATH]   (tallyd as CGI: cron's background work)\n"
+	    "  repl status   (a node of a replication group)\n"
 	    "  backup DIR\n"
 	    "  restore BACKUP [--head FILE] [--accept-fork]\n"
 	    "  help | --help | -h | --version\n"
@@ -88,7 +89,7 @@ static const char ctl_usage_text[] =
  */
 static const char *const ctl_commands[] = {
 	"init", "tenant", "key", "export", "signing-key", "verify", "quota",
-	"cadence", "backup", "restore", "webhook", "share", "tick"
+	"cadence", "backup", "restore", "webhook", "share", "tick", "repl"
 };
 
 int
@@ -427,6 +428,8 @@ dispatch(struct store *st, const struct conf *conf, int argc, char *argv[])
 		return ctl_tick(st, conf, argc, argv);
 	else if (strcmp(argv[0], "share") == 0)
 		return ctl_share(st, conf, argc, argv);
+	else if (strcmp(argv[0], "repl") == 0)
+		return ctl_repl(st, argc, argv);
 	return ctl_usage();
 }
 
@@ -483,8 +486,8 @@ main(int argc, char *argv[])
 	 * error, and never exit.
 	 */
 	ctl_signals();
-	rc = store_open(&st, conf.data_dir, conf.cache_mb,
-	    init ? STORE_CREATE : 0);
+	rc = store_open_repl(&st, conf.data_dir, conf.cache_mb,
+	    init ? STORE_CREATE : 0, &conf.repl);
 	/* restore brings back a lost store: it goes on without one. */
 	if (rc == STORE_NOTINIT && strcmp(argv[0], "restore") == 0)
 		rc = STORE_OK;

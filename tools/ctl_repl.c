@@ -1,0 +1,45 @@
+/*
+ * tallyctl repl status: the node's role as the first word of the first
+ * line ("master", "replica", "electing" or "alone"), then its address,
+ * the master it follows, its log position and its peers.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../store/store.h"
+#include "ctl.h"
+
+static int
+ctl_repl_status(struct store *st)
+{
+	struct store_repl_status	rs;
+	int				i, rc;
+
+	if ((rc = store_repl_status(st, &rs)) != STORE_OK) {
+		fprintf(stderr, "tallyctl: repl status: %s\n",
+		    store_strerror(rc));
+		return 1;
+	}
+	if (rs.role == STORE_ROLE_ALONE) {
+		printf("alone (not in a replication group: repl_listen is not "
+		    "set, or this node never started with it)\n");
+		return 0;
+	}
+	printf("%s %s generation %u\n", store_role_name(rs.role), rs.self,
+	    rs.generation);
+	printf("master: %s\n", rs.master[0] != '\0' ? rs.master : "unknown");
+	printf("log: %u/%u\n", rs.lsn_file, rs.lsn_offset);
+	for (i = 0; i < rs.npeers; i++)
+		printf("peer: %s%s\n", rs.peers[i].addr,
+		    rs.peers[i].master ? " (master)" : "");
+	return 0;
+}
+
+int
+ctl_repl(struct store *st, int argc, char *argv[])
+{
+	if (argc == 2 && strcmp(argv[1], "status") == 0)
+		return ctl_repl_status(st);
+	fprintf(stderr, "usage: tallyctl repl status\n");
+	return 2;
+}
