@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/clockwait.h"
 #include "../common/log.h"
 #include "../deliver/courier.h"
 #include "../store/nodelay.h"
@@ -25,6 +26,7 @@ struct node {
 	int			 joined;	/* store_repl_start returned */
 	int			 writing;	/* the writers run */
 	int			 stop;
+	int			 claim_failing;	/* node_main's */
 	int			 restart;	/* atomic */
 };
 
@@ -82,18 +84,22 @@ node_on_role(void *arg, enum store_role role)
 }
 
 /*
- * The master's first commit, before any write is taken: it proves the
- * group acknowledges this master, and gives replicas a position to
- * catch up to (store_repl_catch_up) even before anything is recorded.
+ * The master's claim (store_repl_claim): the first, before any write is
+ * taken, proves that the group follows this master; the next keep it so.
+ * A failure is said once, not every interval.
  */
 static int
 node_claim(struct node *n)
 {
 	int	rc;
 
-	if ((rc = store_repl_claim(n->app->store)) != STORE_OK)
+	rc = store_repl_claim(n->app->store);
+	if (rc != STORE_OK && !n->claim_failing)
 		log_error("tallyd: the group did not acknowledge this "
-		    "master: %s", store_strerror(rc));
+		    "master's claim: %s", store_strerror(rc));
+	else if (rc == STORE_OK && n->claim_failing)
+		log_info("tallyd: the group acknowledges this master again");
+	n->claim_failing = rc != STORE_OK;
 	return rc == STORE_OK ? 0 : -1;
 }
 
@@ -134,7 +140,14 @@ node_main(void *arg)
 			n->writing = 1;
 			continue;
 		}
-		pthread_cond_wait(&n->changed, &n->lock);
+		if (!n->writing) {
+			pthread_cond_wait(&n->changed, &n->lock);
+			continue;
+		}
+		clockwait(&n->changed, &n->lock, STORE_REPL_CLAIM_INTERVAL_MS);
+		pthread_mutex_unlock(&n->lock);
+		(void)node_claim(n);
+		pthread_mutex_lock(&n->lock);
 	}
 	pthread_mutex_unlock(&n->lock);
 	return NULL;
@@ -153,7 +166,11 @@ node_start(struct node **out, struct app *app, const struct conf *conf)
 	n->app = app;
 	n->conf = conf;
 	pthread_mutex_init(&n->lock, NULL);
-	pthread_cond_init(&n->changed, NULL);
+	if (clockwait_init(&n->changed) != 0) {
+		free(n);
+		log_error("tallyd: out of memory");
+		return -1;
+	}
 	*out = n;
 	if (store_role(app->store) == STORE_ROLE_ALONE) {
 		n->writing = 1;

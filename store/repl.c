@@ -29,11 +29,17 @@
 
 #include "../common/log.h"
 #include "internal.h"
+#include "pack.h"
 
 #define STORE_REPL_LOCK		"repl.lock"
 /* Berkeley DB's group membership database: the node has been in a group. */
 #define STORE_REPL_SYSTEM	"__db.rep.system"
 #define STORE_REPL_THREADS	3
+/* The master's claim: its key in the meta database, and how often. */
+#define STORE_REPL_CLAIM	"master"
+#define STORE_REPL_CLAIM_MS	STORE_REPL_CLAIM_INTERVAL_MS
+/* How long tallyctl waits for the group to acknowledge its change. */
+#define STORE_REPL_CONFIRM_MS	5000
 /* Lease grants may be 2% late: Berkeley DB's clock skew allowance. */
 #define STORE_REPL_SKEW_FAST	102
 #define STORE_REPL_SKEW_SLOW	100
@@ -46,13 +52,20 @@ struct store_repl {
 	int		 startup_done;	/* a replica caught up once */
 	int		 serving;	/* this process is the listener */
 	int		 readonly;	/* tallyctl without tallyd */
+	int		 subordinate;	/* tallyctl beside tallyd */
+	int		 started;	/* repmgr_start returned */
 	int		 lockfd;
 	/* The last commit's token: what a replica must have applied. */
 	DB_TXN_TOKEN	 token;
 	int		 have_token;
+	/* The claims this process committed, and acknowledged. */
+	uint64_t	 claims, claims_acked;
 	void		(*role_fn)(void *, enum store_role);
 	void		*role_arg;
 };
+
+static int	store_repl_confirm(struct store *);
+static void	store_repl_addr(char *, size_t, const char *, u_int);
 
 /* Set by DB_EVENT_REP_PERM_FAILED, raised in the committing thread. */
 static __thread int	store_repl_perm_failed;
@@ -312,7 +325,9 @@ store_repl_start_manager(struct store *st, int nthreads)
 /*
  * tallyctl's part (store_open without STORE_SERVE): beside a running
  * tallyd, a subordinate process whose commits are acknowledged like
- * tallyd's; alone, a reader.
+ * tallyd's, from its first write on (store_repl_writable: starting the
+ * Replication Manager, and stopping it at the close, takes 0.5-2 s that
+ * a reading command need not wait); alone, a reader.
  */
 int
 store_repl_subordinate(struct store *st, const char *dir)
@@ -322,11 +337,9 @@ store_repl_subordinate(struct store *st, const char *dir)
 
 	if ((held = store_repl_lock(r, dir, LOCK_SH)) < 0)
 		return STORE_IO;
-	if (held == 0) {
-		r->readonly = 1;
-		return STORE_OK;
-	}
-	return store_repl_start_manager(st, 0);
+	r->readonly = held == 0;
+	r->subordinate = held == 1;
+	return STORE_OK;
 }
 
 int
@@ -452,7 +465,7 @@ store_repl_after_commit(struct store_txn *t, const DB_TXN_TOKEN *token)
 	r->token = *token;
 	r->have_token = 1;
 	pthread_mutex_unlock(&r->lock);
-	return STORE_OK;
+	return r->serving ? STORE_OK : store_repl_confirm(t->st);
 }
 
 static void
@@ -462,25 +475,101 @@ store_repl_addr(char *buf, size_t size, const char *host, u_int port)
 	    host, port);
 }
 
-static int
-store_repl_claim_txn(struct store_txn *t, void *arg)
-{
-	const char	*self = arg;
+/*
+ * The claim: which node is master, how many claims it committed, and up
+ * to which one the group acknowledged them (store_repl_claim).
+ */
+struct store_claim {
+	uint64_t	counter, acked;
+	char		self[STORE_ADDR_MAX + 1];
+};
 
-	return store_kv_put(t, STORE_DB_META, "master", 6, self, strlen(self),
-	    0);
+static int
+store_repl_claim_put(struct store_txn *t, void *arg)
+{
+	const struct store_claim	*c = arg;
+	uint8_t				 val[16 + STORE_ADDR_MAX];
+	size_t				 len = strlen(c->self);
+
+	be64_put(val, c->counter);
+	be64_put(val + 8, c->acked);
+	memcpy(val + 16, c->self, len);
+	return store_kv_put(t, STORE_DB_META, STORE_REPL_CLAIM,
+	    sizeof(STORE_REPL_CLAIM) - 1, val, 16 + len, 0);
+}
+
+static int
+store_repl_claim_get(struct store_txn *t, void *arg)
+{
+	struct store_claim	*c = arg;
+	void			*val = NULL;
+	size_t			 len;
+	int			 rc;
+
+	rc = store_kv_get(t, STORE_DB_META, STORE_REPL_CLAIM,
+	    sizeof(STORE_REPL_CLAIM) - 1, &val, &len);
+	if (rc == STORE_OK && (len < 16 || len > 16 + STORE_ADDR_MAX))
+		rc = STORE_CORRUPT;
+	if (rc == STORE_OK) {
+		c->counter = be64_get(val);
+		c->acked = be64_get((uint8_t *)val + 8);
+		memcpy(c->self, (uint8_t *)val + 16, len - 16);
+		c->self[len - 16] = '\0';
+	}
+	free(val);
+	return rc;
 }
 
 int
 store_repl_claim(struct store *st)
 {
-	char	self[STORE_ADDR_MAX + 1];
+	struct store_repl	*r = st->repl;
+	struct store_claim	 c;
+	int			 rc;
 
-	if (st->repl == NULL)
+	if (r == NULL)
 		return STORE_OK;
-	store_repl_addr(self, sizeof(self), st->repl_conf.listen.host,
+	store_repl_addr(c.self, sizeof(c.self), st->repl_conf.listen.host,
 	    st->repl_conf.listen.port);
-	return store_write(st, store_repl_claim_txn, self);
+	pthread_mutex_lock(&r->lock);
+	c.counter = ++r->claims;
+	c.acked = r->claims_acked;
+	pthread_mutex_unlock(&r->lock);
+	if ((rc = store_write(st, store_repl_claim_put, &c)) == STORE_OK) {
+		pthread_mutex_lock(&r->lock);
+		r->claims_acked = c.counter;
+		pthread_mutex_unlock(&r->lock);
+	}
+	return rc;
+}
+
+/*
+ * tallyctl's commit on the master, made beside tallyd, is sent to the
+ * replicas by tallyd (a process that did not start the Replication
+ * Manager has no connection of its own: 5.3's subordinate processes,
+ * which would, crash at their close).  The group has it once a claim
+ * committed after it was acknowledged, since replicas apply and
+ * acknowledge the log in order: so tallyctl waits until a claim says so.
+ */
+static int
+store_repl_confirm(struct store *st)
+{
+	struct store_claim	c;
+	uint64_t		after;
+	int			waited;
+
+	if (store_read(st, store_repl_claim_get, &c) != STORE_OK)
+		return STORE_UNACKED;
+	after = c.counter;
+	for (waited = 0; waited < STORE_REPL_CONFIRM_MS;
+	    waited += STORE_REPL_CLAIM_MS / 5) {
+		usleep(STORE_REPL_CLAIM_MS / 5 * 1000);
+		if (store_read(st, store_repl_claim_get, &c) != STORE_OK)
+			return STORE_UNACKED;
+		if (c.acked > after)
+			return STORE_OK;
+	}
+	return STORE_UNACKED;
 }
 
 int

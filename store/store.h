@@ -134,10 +134,15 @@ void		 store_on_role(struct store *,
 int		 store_repl_catch_up(struct store *, int timeout_ms,
 		    int *waited_ms);
 /*
- * A new master's first commit: records which node is master (the
- * "master" entry of the store's meta) and so proves that the group
- * acknowledges it.
+ * The master's claim, committed when it becomes master and then every
+ * STORE_REPL_CLAIM_INTERVAL_MS by tallyd: which node is master, and how
+ * many of its claims the group acknowledged.  The first proves that the
+ * group follows this master; the next keep its leases granted (without
+ * a commit for a lease's time, the next read or write waits ~250 ms for
+ * new grants) and tell a tallyctl beside it when the group has its
+ * change (store_write then returns).
  */
+#define STORE_REPL_CLAIM_INTERVAL_MS	250
 int		 store_repl_claim(struct store *);
 
 #define STORE_REPL_PEERS	CONF_PEERS_MAX
