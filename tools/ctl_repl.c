@@ -6,13 +6,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/hex.h"
 #include "../store/store.h"
 #include "ctl.h"
+
+static int
+ctl_repl_head(struct store_txn *t, void *arg)
+{
+	int	rc = store_sth_latest(t, arg);
+
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
 
 static int
 ctl_repl_status(struct store *st)
 {
 	struct store_repl_status	rs;
+	struct store_sth		head = { 0 };
+	char				root[2 * STORE_HASH_LEN + 3];
 	int				i, rc;
 
 	if ((rc = store_repl_status(st, &rs)) != STORE_OK) {
@@ -29,6 +40,12 @@ ctl_repl_status(struct store *st)
 	    rs.generation);
 	printf("master: %s\n", rs.master[0] != '\0' ? rs.master : "unknown");
 	printf("log: %u/%u\n", rs.lsn_file, rs.lsn_offset);
+	/* What this node would serve: equal on every node once caught up. */
+	if (store_read(st, ctl_repl_head, &head) == STORE_OK) {
+		hex_encode_0x(head.root, STORE_HASH_LEN, root);
+		printf("head: %llu %s\n", (unsigned long long)head.size,
+		    head.size > 0 ? root : "-");
+	}
 	for (i = 0; i < rs.npeers; i++)
 		printf("peer: %s%s\n", rs.peers[i].addr,
 		    rs.peers[i].master ? " (master)" : "");

@@ -1,7 +1,7 @@
 /*
- * A webhook receiver for the tests: hookrecv PORT DIR
+ * A webhook receiver for the tests: hookrecv PORT DIR [ADDR]
  *
- * Listens on 127.0.0.1:PORT and answers each POST as DIR/mode says when
+ * Listens on ADDR:PORT (127.0.0.1 by default) and answers each POST as DIR/mode says when
  * the request has arrived whole: "ok" (or no file) 200, "fail" 503,
  * "hang" never (the connection is held open until the client drops it).
  * Every request is kept as DIR/req/N.head and DIR/req/N.body, and
@@ -276,8 +276,8 @@ main(int argc, char *argv[])
 	struct pollfd		pfd[CONNS_MAX + 1];
 	int			lfd, one = 1, i, n, map[CONNS_MAX + 1];
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: hookrecv PORT DIR\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: hookrecv PORT DIR [ADDR]\n");
 		return 2;
 	}
 	dir = argv[2];
@@ -287,6 +287,10 @@ main(int argc, char *argv[])
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((unsigned short)atoi(argv[1]));
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (argc == 4 && inet_pton(AF_INET, argv[3], &sin.sin_addr) != 1) {
+		fprintf(stderr, "hookrecv: %s: not an IPv4 address\n", argv[3]);
+		return 2;
+	}
 	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
 	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||

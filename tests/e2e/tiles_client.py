@@ -10,7 +10,7 @@ the root of the new tree's prefix (consistency, from tiles), and for each
 record given, that the level-0 tile holds its leaf hash and that the
 audit path built from tiles leads to the checkpoint's root.
 
-    tiles_client.py URL [--old NOTE_FILE] [--key APIKEY --record ID ...]
+    tiles_client.py URL [--old NOTE_FILE ...] [--key APIKEY --record ID ...]
         [--expect-size N]
 
 Prints one line per check and exits 1 if any fails.
@@ -181,7 +181,8 @@ def verify_signature(url, note):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
-    ap.add_argument("--old", help="an earlier checkpoint, saved as a file")
+    ap.add_argument("--old", action="append", default=[],
+                    help="an earlier checkpoint, saved as a file (repeatable)")
     ap.add_argument("--key", help="an API key, to read records' leaf hashes")
     ap.add_argument("--record", action="append", default=[])
     ap.add_argument("--expect-size", type=int)
@@ -208,8 +209,8 @@ def main():
         full, len(fetched) - full,
         " ".join(sorted(p for (_, _, p) in fetched.values()))))
 
-    if a.old:
-        with open(a.old, encoding="utf-8") as f:
+    for path in a.old:
+        with open(path, encoding="utf-8") as f:
             old = parse_note(f.read())
         check("older checkpoint (size %d) is a prefix of this tree" %
               old["size"], old["size"] <= note["size"] and

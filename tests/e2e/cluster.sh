@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Issue 23: a replication group of three nodes (tools/cluster.sh, each in
+# a network namespace of its own) behind one nginx, under the crash
+# test's client (tests/e2e/crash.c: single emits and batches, each
+# retried under its own Idempotency-Key until acknowledged).  Meanwhile
+# the master is killed with SIGKILL, CYCLES times, and its supervisor
+# starts it again as a replica; then the master is cut off from the
+# others while the client writes, and let back in.  Afterwards, on every
+# node: every acknowledged delta exactly once and nothing else,
+# sequences and log indexes gapless, all VERIFIED, `tallyctl verify`
+# clean, the same signed head; every head served during the run a prefix
+# of the last (an independent client, from tiles); a delta.verified
+# webhook delivered for every acknowledged delta.
+#
+# Usage: tests/e2e/cluster.sh [CYCLES]	(default $CLUSTER_CYCLES, else 5)
+# Needs root (network namespaces).  The failover times are printed.
+set -euo pipefail
+
+CYCLES=${1:-${CLUSTER_CYCLES:-5}}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$REPO/${B:-build}
+DIR=$(mktemp -d /tmp/tally-cluster.XXXXXX)
+# shellcheck source=../../tools/stack.sh
+source "$REPO/tools/stack.sh"
+CLUSTER_DIR=$DIR CLUSTER_NETNS=1 PORT=$(stack_free_port)
+# shellcheck source=../../tools/cluster.sh
+source "$REPO/tools/cluster.sh"
+
+passed=0
+failed=0
+writer=
+poller=
+receiver=
+finish() {
+	local pid
+	for pid in "$writer" "$poller" "$receiver"; do
+		[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true
+	done
+	if [ "$1" -ne 0 ]; then
+		for name in "${CLUSTER_NODES[@]}"; do
+			DIR=$CLUSTER_DIR/$name stack_log_tails "cluster $name"
+		done
+		stack_log_tails cluster
+	fi
+	cluster_stop
+	if [ "$1" -eq 0 ] && [ -z "${KEEP:-}" ]; then
+		rm -rf "$DIR"
+	else
+		echo "cluster: state kept in $DIR" >&2
+	fi
+}
+trap 'finish $?' EXIT
+
+acked() { wc -l < "$DIR/acks"; }
+
+# until SECONDS CMD...: CMD succeeds within SECONDS (polled every 0.1 s).
+until_within() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+acks_grow() { [ "$(acked)" -gt "$1" ]; }
+has_master() { [ -n "$(cluster_master)" ]; }
+node_role() { cluster_ctl "$1" repl status 2>/dev/null | head -n 1 | cut -d' ' -f1; }
+is_replica() { [ "$(node_role "$1")" = replica ]; }
+
+# Kills the node's tallyd and what it runs (the webhook sender), at once.
+kill_node() {
+	local pid
+	pid=$(cluster_pid "$1")
+	kill -STOP "$pid"
+	# shellcheck disable=SC2046	# one word per child
+	kill -KILL $(pgrep -P "$pid") "$pid" 2>/dev/null || true
+}
+
+# Now in milliseconds, for the failover times.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Every head nginx serves, kept once each, while the client writes.
+poll_heads() {
+	mkdir -p "$DIR/heads"
+	while :; do
+		if curl -sf -o "$DIR/heads/new" "$CLUSTER_URL/log/checkpoint"; then
+			mv "$DIR/heads/new" "$DIR/heads/$(sha256sum < "$DIR/heads/new" |
+				cut -c1-16)"
+		fi
+		sleep 0.2
+	done
+}
+
+cluster_setup
+# The receiver of webhooks, on the bridge, which every namespace reaches.
+ip addr add 10.77.0.254/24 dev tallybr0
+RPORT=$(stack_free_port)
+mkdir -p "$DIR/hooks"
+"$BIN/tests/hookrecv" "$RPORT" "$DIR/hooks" 10.77.0.254 &
+receiver=$!
+for name in "${CLUSTER_NODES[@]}"; do
+	echo "webhook_allow_private = yes" >> "$DIR/$name/tally.conf"
+done
+cluster_ctl n1 tenant add crash >/dev/null
+KEY=$(cluster_ctl n1 key create --tenant crash --env live)
+cluster_ctl n1 webhook add --tenant crash "http://10.77.0.254:$RPORT/hook" \
+	> "$DIR/hooks/endpoint"
+stack_check "the group elects a master and nginx serves" cluster_start
+URL=$CLUSTER_URL
+
+echo "cluster: $CYCLES kills of the master under a writing client"
+: > "$DIR/acks"
+"$BIN/tests/crash" write "$URL" "$KEY" "$DIR/acks" 4 > "$DIR/writer.out" &
+writer=$!
+poll_heads &
+poller=$!
+failovers=()
+for cycle in $(seq "$CYCLES"); do
+	stack_check "a master before kill $cycle" until_within 30 has_master
+	master=$(cluster_master)
+	before=$(acked)
+	stack_check "writes are acknowledged before kill $cycle" \
+		until_within 30 acks_grow $((before + 20))
+	before=$(acked)
+	start=$(now_ms)
+	kill_node "$master"
+	stack_check "writes are acknowledged again after kill $cycle ($master)" \
+		until_within 30 acks_grow "$before"
+	failovers+=($(($(now_ms) - start)))
+	stack_check "$master comes back as a replica" \
+		until_within 60 is_replica "$master"
+done
+echo "cluster: failover (SIGKILL of the master to the next acknowledged" \
+	"write), ms: ${failovers[*]}"
+
+echo "cluster: the master cut off from the others while the client writes"
+master=$(cluster_master)
+stack_check "a master to cut off" test -n "$master"
+cluster_partition "$master"
+before=$(acked)
+stack_check "the majority elects another master and acknowledges writes" \
+	until_within 30 acks_grow $((before + 20))
+others=0
+for name in "${CLUSTER_NODES[@]}"; do
+	[ "$name" = "$master" ] || [ "$(node_role "$name")" != master ] ||
+		others=$((others + 1))
+done
+stack_check "one master among the majority" test "$others" -eq 1
+cluster_heal "$master"
+stack_check "$master, let back in, follows the new master" \
+	until_within 60 is_replica "$master"
+
+# The retries of the last moments through, then each client thread
+# finishes the request it has begun.
+sleep 1
+kill -TERM "$writer"
+stack_check "the client got every request acknowledged" wait "$writer"
+writer=
+kill "$poller"
+poller=
+cat "$DIR/writer.out"
+echo "cluster: $(acked) deltas acknowledged"
+
+# One node's view, judged whole.
+all_verified() {
+	[ "$(cluster_ctl "$1" export --tenant crash |
+		grep -c '"status":"VERIFIED"')" -eq "$(acked)" ]
+}
+for name in "${CLUSTER_NODES[@]}"; do
+	stack_check "$name: every acknowledged delta VERIFIED" \
+		until_within 30 all_verified "$name"
+	cluster_ctl "$name" export --tenant crash > "$DIR/export.$name"
+	stack_check "$name: holds exactly what was acknowledged" \
+		"$BIN/tests/crash" check "$DIR/acks" "$DIR/export.$name"
+	stack_check "$name: tallyctl verify holds" cluster_ctl "$name" verify
+	cluster_ctl "$name" repl status | grep '^head:' > "$DIR/head.$name"
+done
+stack_check "every node signed the same head" \
+	test "$(cat "$DIR"/head.* | sort -u | wc -l)" -eq 1
+stack_check "derived balances are the client's sums" \
+	"$BIN/tests/crash" balance "$URL" "$KEY" "$DIR/acks"
+
+olds=()
+for f in "$DIR"/heads/*; do olds+=(--old "$f"); done
+echo "cluster: $((${#olds[@]} / 2)) distinct heads served during the run"
+stack_check "every head served is a prefix of the last (from tiles)" \
+	python3 "$REPO/tests/e2e/tiles_client.py" "$URL" "${olds[@]}"
+
+# delta.verified for every acknowledged delta, at least once.
+delivered() {
+	cat "$DIR"/hooks/req/*.body 2>/dev/null |
+		grep -o '"recordId":"[^"]*"' | cut -d'"' -f4 | sort -u \
+		> "$DIR/delivered"
+	[ -z "$(cut -d' ' -f2 "$DIR/acks" | sort -u |
+		comm -23 - "$DIR/delivered")" ]
+}
+stack_check "a webhook for every acknowledged delta" until_within 60 delivered
+
+if [ "$failed" -eq 0 ]; then
+	echo "cluster: PASS: $CYCLES master kills and a partition," \
+		"$(acked) acknowledged deltas on all three nodes"
+else
+	echo "cluster: FAIL: $failed checks failed"
+fi
+[ "$failed" -eq 0 ]
