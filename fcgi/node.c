@@ -111,6 +111,7 @@ node_main(void *arg)
 	int		 missing;
 
 	prctl(PR_SET_NAME, "tally-node");
+	nodelay_fail_fast();
 	if (store_repl_start(n->app->store, n->conf->data_dir) != STORE_OK) {
 		node_leave(n, "cannot join the replication group");
 		return NULL;
@@ -131,7 +132,17 @@ node_main(void *arg)
 		}
 		if (!n->writing && role == STORE_ROLE_MASTER) {
 			pthread_mutex_unlock(&n->lock);
-			if (node_claim(n) < 0 || node_writers_start(n) < 0) {
+			/*
+			 * A group still forming (a site joining) may take
+			 * seconds to acknowledge: try again, as long as this
+			 * node is master.
+			 */
+			if (node_claim(n) < 0) {
+				usleep(STORE_REPL_CLAIM_INTERVAL_MS * 1000);
+				pthread_mutex_lock(&n->lock);
+				continue;
+			}
+			if (node_writers_start(n) < 0) {
 				node_leave(n, "cannot start as the master");
 				return NULL;
 			}

@@ -69,7 +69,7 @@ void	store_repl_free(struct store *);
 int	store_repl_joined(const char *dir);
 int	store_repl_configure(struct store *, DB_ENV *);
 void	store_repl_event(struct store *, u_int32_t event, void *info);
-int	store_repl_subordinate(struct store *, const char *dir);
+int	store_repl_probe(struct store *, const char *dir);
 int	store_repl_writable(struct store *);
 void	store_repl_before_commit(struct store_txn *, DB_TXN_TOKEN *);
 int	store_repl_after_commit(struct store_txn *, const DB_TXN_TOKEN *);

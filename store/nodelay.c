@@ -20,14 +20,29 @@
 typedef int	(*connect_fn)(int, const struct sockaddr *, socklen_t);
 typedef int	(*accept_fn)(int, struct sockaddr *, socklen_t *);
 
+static int	nodelay_failing_fast;	/* atomic */
+
+void
+nodelay_fail_fast(void)
+{
+	__atomic_store_n(&nodelay_failing_fast, 1, __ATOMIC_RELEASE);
+}
+
 static void
 nodelay_set(int fd, sa_family_t family)
 {
-	int	on = 1;
+	int		on = 1, syncnt = 1;
+	unsigned	timeout = NODELAY_USER_TIMEOUT_MS;
 
-	if (family == AF_INET || family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
-		    sizeof(on));
+	if (family != AF_INET && family != AF_INET6)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (!__atomic_load_n(&nodelay_failing_fast, __ATOMIC_ACQUIRE))
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt,
+	    sizeof(syncnt));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout,
+	    sizeof(timeout));
 }
 
 int

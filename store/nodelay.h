@@ -15,5 +15,16 @@
  * the interposition works, as tallyd checks once its group is up.
  */
 int	nodelay_missing(void);
+/*
+ * From now on the TCP connections this process makes or accepts also
+ * give up on a silent peer within seconds: a connect after one SYN
+ * retry (~3 s), a connection whose data stays unacknowledged after
+ * NODELAY_USER_TIMEOUT_MS.  Without it a replication connection tried
+ * while a network was cut waits out the kernel's SYN retries (~2 min),
+ * and the node rejoins its healed group that much later (measured).
+ * Only tallyd's replicating process asks for it, not its webhook sender.
+ */
+#define NODELAY_USER_TIMEOUT_MS	5000
+void	nodelay_fail_fast(void);
 
 #endif

@@ -6,9 +6,9 @@
  * STORE_REPL_LOCK while it runs): it starts the Replication Manager,
  * learns its role from the events, and opens the databases only once it
  * knows it, since a replica may neither create nor migrate one.  A
- * tallyctl beside a running tallyd joins as a subordinate process, so
- * that its commits are sent and acknowledged like tallyd's; without
- * tallyd it only reads.
+ * tallyctl beside a running tallyd on the master writes, and tallyd
+ * ships its changes (store_repl_confirm says when the group has them);
+ * without tallyd it only reads.
  *
  * The settings are the measured ones of issue 23: acknowledgement by a
  * quorum, master leases (a master cut off from the majority can neither
@@ -52,8 +52,6 @@ struct store_repl {
 	int		 startup_done;	/* a replica caught up once */
 	int		 serving;	/* this process is the listener */
 	int		 readonly;	/* tallyctl without tallyd */
-	int		 subordinate;	/* tallyctl beside tallyd */
-	int		 started;	/* repmgr_start returned */
 	int		 lockfd;
 	/* The last commit's token: what a replica must have applied. */
 	DB_TXN_TOKEN	 token;
@@ -304,11 +302,11 @@ store_repl_lock(struct store_repl *r, const char *dir, int how)
  * (DB_REP_UNAVAIL: the helper named in repl_peers is not up).
  */
 static int
-store_repl_start_manager(struct store *st, int nthreads)
+store_repl_start_manager(struct store *st)
 {
 	int	rc, waited = 0;
 
-	while ((rc = st->env->repmgr_start(st->env, nthreads,
+	while ((rc = st->env->repmgr_start(st->env, STORE_REPL_THREADS,
 	    DB_REP_ELECTION)) == DB_REP_UNAVAIL) {
 		if (waited++ % 50 == 0)
 			log_info("store: waiting for a peer of the group to "
@@ -323,14 +321,13 @@ store_repl_start_manager(struct store *st, int nthreads)
 }
 
 /*
- * tallyctl's part (store_open without STORE_SERVE): beside a running
- * tallyd, a subordinate process whose commits are acknowledged like
- * tallyd's, from its first write on (store_repl_writable: starting the
- * Replication Manager, and stopping it at the close, takes 0.5-2 s that
- * a reading command need not wait); alone, a reader.
+ * tallyctl's part (store_open without STORE_SERVE): it writes only
+ * beside a running tallyd, which ships its changes to the group (it
+ * never starts the Replication Manager itself: store_repl_confirm);
+ * alone, it reads.
  */
 int
-store_repl_subordinate(struct store *st, const char *dir)
+store_repl_probe(struct store *st, const char *dir)
 {
 	struct store_repl	*r = st->repl;
 	int			 held;
@@ -338,7 +335,8 @@ store_repl_subordinate(struct store *st, const char *dir)
 	if ((held = store_repl_lock(r, dir, LOCK_SH)) < 0)
 		return STORE_IO;
 	r->readonly = held == 0;
-	r->subordinate = held == 1;
+	/* Only a probe: held, it would keep a tallyd from starting. */
+	(void)flock(r->lockfd, LOCK_UN);
 	return STORE_OK;
 }
 
@@ -360,7 +358,7 @@ store_repl_start(struct store *st, const char *dir)
 		log_error("store: replication channel: %s", db_strerror(rc));
 		return STORE_IO;
 	}
-	if ((rc = store_repl_start_manager(st, STORE_REPL_THREADS)) !=
+	if ((rc = store_repl_start_manager(st)) !=
 	    STORE_OK)
 		return rc;
 	/* A master, or a replica that has every committed change. */

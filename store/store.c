@@ -663,7 +663,7 @@ store_open_with(struct store **out, const char *dir, int cache_mb,
 	if (repl == NULL)
 		rc = store_open_finish(st, dir, 1);
 	else if (!(flags & STORE_SERVE) &&
-	    (rc = store_repl_subordinate(st, dir)) == STORE_OK)
+	    (rc = store_repl_probe(st, dir)) == STORE_OK)
 		rc = store_open_finish(st, dir, 0);
 	if (rc != STORE_OK)
 		goto err;

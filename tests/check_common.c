@@ -63,6 +63,37 @@ START_TEST(conf_defaults_and_file)
 }
 END_TEST
 
+START_TEST(conf_replication)
+{
+	struct conf	c;
+	char		dir[256], path[512], err[256];
+
+	conf_defaults(&c);
+	/* Off until a node names its own address. */
+	ck_assert_uint_eq(c.repl.listen.port, 0);
+	ck_assert_int_eq(c.repl.priority, 100);
+	ck_assert_int_eq(c.repl.lease_ms, 1000);
+	tmpdir_make(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/tally.conf", dir);
+	write_file(path, "repl_listen = 10.0.0.1:7100\n"
+	    "repl_peers = 10.0.0.2:7100, [fd00::3]:7101,\n"
+	    "repl_priority = 0\nrepl_ack = all\nrepl_lease_ms = 0\n"
+	    "repl_create = yes\n");
+	ck_assert_int_eq(conf_load(&c, path, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.repl.listen.host, "10.0.0.1");
+	ck_assert_uint_eq(c.repl.listen.port, 7100);
+	ck_assert_int_eq(c.repl.npeers, 2);
+	ck_assert_str_eq(c.repl.peers[0].host, "10.0.0.2");
+	ck_assert_str_eq(c.repl.peers[1].host, "fd00::3");
+	ck_assert_uint_eq(c.repl.peers[1].port, 7101);
+	ck_assert_int_eq(c.repl.priority, 0);
+	ck_assert_int_eq(c.repl.ack_all, 1);
+	ck_assert_int_eq(c.repl.lease_ms, 0);
+	ck_assert_int_eq(c.repl.create, 1);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(conf_errors_name_the_line)
 {
 	static const struct {
@@ -83,6 +114,14 @@ START_TEST(conf_errors_name_the_line)
 		    ":1: bad value for public_url" },
 		{ "read_timeout = 0\n", ":1: bad value for read_timeout" },
 		{ "socket_group = -x\n", ":1: bad value for socket_group" },
+		{ "repl_listen = 10.0.0.1\n", ":1: bad value for repl_listen" },
+		{ "repl_listen = :7100\n", ":1: bad value for repl_listen" },
+		{ "repl_listen = h:70000\n", ":1: bad value for repl_listen" },
+		{ "repl_peers = a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9\n",
+		    ":1: bad value for repl_peers" },
+		{ "repl_ack = one\n", ":1: bad value for repl_ack" },
+		{ "repl_create = 1\n", ":1: bad value for repl_create" },
+		{ "repl_bogus = 1\n", ":1: unknown option 'repl_bogus'" },
 	};
 	struct conf	c;
 	char		dir[256], path[512], err[256];
@@ -592,6 +631,7 @@ common_suite(void)
 	TCase	*tc = tcase_create("common");
 
 	tcase_add_test(tc, conf_defaults_and_file);
+	tcase_add_test(tc, conf_replication);
 	tcase_add_test(tc, conf_errors_name_the_line);
 	tcase_add_test(tc, hex_round_trip);
 	tcase_add_test(tc, hex_0x_forms);

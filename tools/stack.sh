@@ -278,11 +278,14 @@ stack_kill() {
 	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for _ in $(seq 200); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		# wait says how it ended, not whether stopping worked: under
+		# set -e its 137 would end the caller's EXIT trap halfway.
+		kill -0 "$pid" 2>/dev/null ||
+			{ wait "$pid" 2>/dev/null || true; return 0; }
 		sleep 0.05
 	done
 	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
 	return 0
 }
 

@@ -86,6 +86,11 @@ echo "== kill -9 during a stream of writes: nothing acknowledged is lost or doub
 stack_check "crash test, 5 cycles (make crashtest: 50)" env B="${B:-build}" \
 	"$REPO/tests/e2e/crash.sh" 5
 
+echo "== a replication group of three: the master killed and cut off under writes"
+stack_check "replication (cluster.sh; make crashtest-cluster: 30 kills)" \
+	env B="${B:-build}" "$REPO/tests/e2e/cluster.sh" \
+	"$([ "${E2E_FRONTS:-4}" -ge 4 ] && echo 5 || echo 2)"
+
 echo "== tallyctl backup while tallyd serves writes, restored and verified"
 stack_check "hot backup" env B="${B:-build}" "$REPO/tests/e2e/backup.sh"
 
