@@ -227,7 +227,7 @@ cluster_start() {
 # without its quorum, whose last commits wait for acknowledgements that
 # cannot come, and it took up to 24 s, where stack_stop kills at 10.
 cluster_stop() {
-	local DIR=$CLUSTER_DIR pid
+	local DIR=$CLUSTER_DIR pid name
 	[ ${#CLUSTER_SUPERVISORS[@]} -eq 0 ] ||
 		kill -TERM "${CLUSTER_SUPERVISORS[@]}" 2>/dev/null || true
 	for pid in "${CLUSTER_SUPERVISORS[@]}"; do
@@ -238,6 +238,10 @@ cluster_stop() {
 	done
 	CLUSTER_SUPERVISORS=()
 	stack_stop
+	# The nodes' logs too, for the test suite's sweeps (secrets, ASan).
+	for name in "${CLUSTER_NODES[@]}"; do
+		DIR=$CLUSTER_DIR/$name stack_keep
+	done
 	rm -f "$CLUSTER_DIR/nodes"
 	[ -z "$CLUSTER_NETNS" ] || cluster_netns_remove
 }

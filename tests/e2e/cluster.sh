@@ -144,6 +144,7 @@ for name in "${CLUSTER_NODES[@]}"; do
 done
 cluster_ctl n1 tenant add crash >/dev/null
 KEY=$(cluster_ctl n1 key create --tenant crash --env live)
+stack_secret "${KEY#*.}"
 cluster_ctl n1 webhook add --tenant crash "http://10.77.0.254:$RPORT/hook" \
 	> "$DIR/hooks/endpoint"
 stack_check "the group elects a master and nginx serves" cluster_start
