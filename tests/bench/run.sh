@@ -15,6 +15,7 @@
 #                        ceiling profiles hello) into bench/perf-STEP.data
 #   BENCH_PERF_OPTS=-g   perf record's options (e.g. --call-graph dwarf)
 #   BENCH_TENANTS=0      skip the big-tenant measurement (tenants.sh)
+#   BENCH_CLUSTER=0      skip the replication measurement (cluster.sh)
 #   KEEP=1               keep the state directory
 #
 # Exits 1 only if something went wrong (a request failed, a tool broke):
@@ -383,6 +384,8 @@ echo "bench: $((SECONDS - T0)) s; written to bench/results.json"
 [ -z "$PERF_STEPS" ] || echo "bench: profiles in bench/perf-*.data (perf report -i …)"
 [ "${BENCH_TENANTS:-1}" = 0 ] ||
 	B=${B:-build} "$REPO/tests/bench/tenants.sh" || failures=$((failures + 1))
+[ "${BENCH_CLUSTER:-1}" = 0 ] ||
+	B=${B:-build} "$REPO/tests/bench/cluster.sh" || failures=$((failures + 1))
 if [ "$failures" -gt 0 ]; then
 	echo "bench: $failures steps had failed requests: the figures above are not trustworthy" >&2
 	exit 1
