@@ -60,6 +60,7 @@ struct store_repl {
 	uint64_t	 claims, claims_acked;
 	void		(*role_fn)(void *, enum store_role);
 	void		*role_arg;
+	int		 calling;	/* role_fn runs: store_on_role waits */
 };
 
 static int	store_repl_confirm(struct store *);
@@ -145,12 +146,19 @@ store_repl_set_role(struct store_repl *r, enum store_role role)
 	pthread_mutex_lock(&r->lock);
 	changed = r->role != role;
 	r->role = role;
-	fn = r->role_fn;
+	fn = changed ? r->role_fn : NULL;
 	arg = r->role_arg;
+	if (fn != NULL)
+		r->calling++;
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
-	if (changed && fn != NULL)
-		fn(arg, role);
+	if (fn == NULL)
+		return;
+	fn(arg, role);
+	pthread_mutex_lock(&r->lock);
+	r->calling--;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
 }
 
 /* Berkeley DB's replication events (store_event passes them on). */
@@ -418,6 +426,9 @@ store_on_role(struct store *st, void (*fn)(void *, enum store_role),
 	pthread_mutex_lock(&r->lock);
 	r->role_fn = fn;
 	r->role_arg = arg;
+	/* Once it returns, the old fn is not running and will not run. */
+	while (r->calling > 0)
+		pthread_cond_wait(&r->changed, &r->lock);
 	pthread_mutex_unlock(&r->lock);
 }
 

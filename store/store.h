@@ -121,7 +121,9 @@ enum store_role	 store_role(struct store *);
 const char	*store_role_name(enum store_role);
 /*
  * fn(arg, role) on each change of role of a serving process, from
- * Berkeley DB's own thread: it must not call into the store.
+ * Berkeley DB's own thread: it must not call into the store.  Once
+ * store_on_role returns, the callback it replaced is not running and
+ * will not run again (so its arg may be freed).
  */
 void		 store_on_role(struct store *,
 		    void (*fn)(void *, enum store_role), void *arg);
