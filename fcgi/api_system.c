@@ -48,6 +48,12 @@ api_readyz_node(struct ctx *c, struct store_repl_status *rs, int *lag_ms)
 		    "this replica cannot reach the master");
 		return -1;
 	}
+	if (rs->role == STORE_ROLE_MASTER &&
+	    !store_repl_leading(c->app->store)) {
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "this master has lost touch with its group");
+		return -1;
+	}
 	if (rs->role != STORE_ROLE_REPLICA &&
 	    !__atomic_load_n(&c->app->writer, __ATOMIC_ACQUIRE)) {
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,

@@ -189,9 +189,15 @@ app_node_gate(struct ctx *c)
 		    "this node is joining its replication group");
 		return -1;
 	}
-	if (__atomic_load_n(&app->writer, __ATOMIC_ACQUIRE) ||
-	    h == api_readyz || h == api_metrics)
+	if (h == api_readyz || h == api_metrics)
 		return 0;
+	if (__atomic_load_n(&app->writer, __ATOMIC_ACQUIRE)) {
+		if (store_repl_leading(app->store))
+			return 0;
+		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
+		    "this master has lost touch with its group");
+		return -1;
+	}
 	if (c->req->method != HTTP_GET && c->req->method != HTTP_HEAD) {
 		response_error(c->resp, API_SERVICE_UNAVAILABLE, NULL, NULL,
 		    "this node is a replica; writes go to the master");

@@ -60,6 +60,15 @@ struct store_txn {
 	struct store	*st;
 	DB_TXN		*txn;
 	u_int32_t	 get_flags;	/* DB_RMW in store_write */
+	/*
+	 * Every read's: DB_IGNORE_LEASE in a group.  Berkeley DB 5.3 checks
+	 * the master's leases after each read and sleeps 50 ms (up to a
+	 * lease) whenever the replicas have not yet granted them for the
+	 * newest commit, which under writes is often: reads stalled up to
+	 * 1 s in the bench.  The master fences its reads itself instead, by
+	 * its acknowledged claims (store_repl_leading).
+	 */
+	u_int32_t	 read_flags;
 	struct store_cache *cache;	/* a group commit's aggregates */
 };
 

@@ -56,8 +56,9 @@ struct store_repl {
 	/* The last commit's token: what a replica must have applied. */
 	DB_TXN_TOKEN	 token;
 	int		 have_token;
-	/* The claims this process committed, and acknowledged. */
+	/* The claims this process committed, and acknowledged (when). */
 	uint64_t	 claims, claims_acked;
+	int64_t		 claim_acked_ms;	/* monotonic */
 	void		(*role_fn)(void *, enum store_role);
 	void		*role_arg;
 	int		 calling;	/* role_fn runs: store_on_role waits */
@@ -68,6 +69,15 @@ static void	store_repl_addr(char *, size_t, const char *, u_int);
 
 /* Set by DB_EVENT_REP_PERM_FAILED, raised in the committing thread. */
 static __thread int	store_repl_perm_failed;
+
+static int64_t
+store_repl_now_ms(void)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
 
 static u_int32_t
 store_repl_ms(int ms)
@@ -547,9 +557,35 @@ store_repl_claim(struct store *st)
 	if ((rc = store_write(st, store_repl_claim_put, &c)) == STORE_OK) {
 		pthread_mutex_lock(&r->lock);
 		r->claims_acked = c.counter;
+		r->claim_acked_ms = store_repl_now_ms();
 		pthread_mutex_unlock(&r->lock);
 	}
 	return rc;
+}
+
+/*
+ * The group granted this master its leases with the acknowledgement of
+ * its last claim, and elects no other before they run out: so while
+ * that was less than half a lease ago, what this master reads is the
+ * group's newest (its reads skip Berkeley DB's own check: read_flags
+ * in internal.h).  Without leases there is no such bound.
+ */
+int
+store_repl_leading(struct store *st)
+{
+	struct store_repl	*r = st->repl;
+	int64_t			 since;
+	uint64_t		 acked;
+
+	if (r == NULL || st->repl_conf.lease_ms == 0)
+		return 1;
+	if (store_role(st) != STORE_ROLE_MASTER)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	since = store_repl_now_ms() - r->claim_acked_ms;
+	acked = r->claims_acked;
+	pthread_mutex_unlock(&r->lock);
+	return acked > 0 && since < st->repl_conf.lease_ms / 2;
 }
 
 /*

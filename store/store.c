@@ -779,6 +779,7 @@ store_run(struct store *st, store_txn_fn fn, void *arg, enum store_end end,
 	 */
 	t.get_flags = end != STORE_END_ABORT && !(flags & DB_READ_COMMITTED) ?
 	    DB_RMW : 0;
+	t.read_flags = st->repl != NULL ? DB_IGNORE_LEASE : 0;
 	/* A group commit writes each aggregate once (store/cache.c). */
 	t.cache = NULL;
 	if (end == STORE_END_DEFER && (t.cache = store_cache_new()) == NULL)
@@ -847,6 +848,7 @@ store_nested(struct store_txn *parent, store_txn_fn fn, void *arg)
 
 	child.st = parent->st;
 	child.get_flags = parent->get_flags;
+	child.read_flags = parent->read_flags;
 	child.cache = parent->cache;
 	if ((dbrc = parent->st->env->txn_begin(parent->st->env, parent->txn,
 	    &child.txn, 0)) != 0)
@@ -931,8 +933,8 @@ store_db_get(struct store_txn *t, enum store_db which, const void *key,
 	store_dbt(&k, key, klen);
 	memset(&v, 0, sizeof(v));
 	v.flags = DB_DBT_MALLOC;
-	if ((rc = store_rc(db->get(db, t->txn, &k, &v, t->get_flags))) !=
-	    STORE_OK)
+	if ((rc = store_rc(db->get(db, t->txn, &k, &v, t->get_flags |
+	    t->read_flags))) != STORE_OK)
 		return rc;
 	*val = v.data;
 	*vlen = v.size;
@@ -1013,7 +1015,7 @@ store_kv_each(struct store_txn *t, enum store_db which, const void *from,
 		op = DB_SET_RANGE;
 	}
 	for (;; op = DB_NEXT) {
-		if ((dbrc = cur->get(cur, &k, &v, op)) != 0) {
+		if ((dbrc = cur->get(cur, &k, &v, op | t->read_flags)) != 0) {
 			rc = dbrc == DB_NOTFOUND ? STORE_OK : store_rc(dbrc);
 			break;
 		}
@@ -1085,7 +1087,8 @@ store_kv_seek(struct store_txn *t, enum store_db which, const void *key,
 	k.flags = v.flags = DB_DBT_REALLOC;
 	if (key != NULL && (rc = store_dbt_copy(&k, key, klen)) != STORE_OK)
 		goto out;
-	rc = store_rc(cur->get(cur, &k, &v, key ? DB_SET_RANGE : DB_LAST));
+	rc = store_rc(cur->get(cur, &k, &v, (key ? DB_SET_RANGE : DB_LAST) |
+	    t->read_flags));
 out:
 	cur->close(cur);
 	if (rc != STORE_OK) {
@@ -1133,7 +1136,8 @@ store_kv_last_key(struct store_txn *t, enum store_db which, void *key,
 	k.ulen = (u_int32_t)size;
 	k.flags = DB_DBT_USERMEM;
 	v.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;	/* 0 bytes of it */
-	rc = store_rc(cur->get(cur, &k, &v, DB_LAST | t->get_flags));
+	rc = store_rc(cur->get(cur, &k, &v, DB_LAST | t->get_flags |
+	    t->read_flags));
 	cur->close(cur);
 	if (rc == STORE_OK)
 		*klen = k.size;

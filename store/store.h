@@ -146,6 +146,12 @@ int		 store_repl_catch_up(struct store *, int timeout_ms,
  */
 #define STORE_REPL_CLAIM_INTERVAL_MS	250
 int		 store_repl_claim(struct store *);
+/*
+ * 1 while this master may answer reads: its last claim was acknowledged
+ * less than half a lease ago, so no other master can have been elected
+ * yet (store alone, or leases off: always 1).
+ */
+int		 store_repl_leading(struct store *);
 
 #define STORE_REPL_PEERS	CONF_PEERS_MAX
 #define STORE_ADDR_MAX		(CONF_HOST_MAX + 8)

@@ -43,7 +43,8 @@ tree_tile_fetch(struct store_txn *t, unsigned level, uint64_t index, DBT *v)
 	memset(&k, 0, sizeof(k));
 	k.data = key;
 	k.size = sizeof(key);
-	return store_rc(db->get(db, t->txn, &k, v, t->get_flags));
+	return store_rc(db->get(db, t->txn, &k, v, t->get_flags |
+	    t->read_flags));
 }
 
 /*
