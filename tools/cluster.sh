@@ -163,6 +163,20 @@ cluster_start_nginx() {
 	stack_wait_port "$PORT"
 }
 
+# cluster_start_apache APACHE_PORT: Apache (apache/cluster.conf.in, a
+# balancer of the three sockets) in front of the group too, on its own
+# port; CLUSTER_APACHE_URL is its base URL.
+cluster_start_apache() {
+	local DIR=$CLUSTER_DIR
+	mkdir -p "$DIR/apache-run"
+	stack_render "$REPO/apache/cluster.conf.in" "$DIR/httpd.conf" "$1" ''
+	apache2 -f "$DIR/httpd.conf" -DFOREGROUND &
+	APACHE_PID=$!
+	STACK_PIDS+=("$APACHE_PID")
+	CLUSTER_APACHE_URL=http://127.0.0.1:$1
+	stack_wait_port "$1"
+}
+
 # cluster_master: the name of the node whose tallyctl says it is the
 # master, or nothing.  A node whose tallyd is not running is not asked:
 # what its data directory remembers is no longer true.
