@@ -75,6 +75,8 @@ struct store_txn {
 /* Replication (store/repl.c): the parts store.c calls. */
 int	store_repl_new(struct store *, const struct conf_repl *);
 void	store_repl_free(struct store *);
+/* Before the environment closes: what of replication it must not outlive. */
+void	store_repl_close(struct store *);
 int	store_repl_joined(const char *dir);
 int	store_repl_configure(struct store *, DB_ENV *);
 void	store_repl_event(struct store *, u_int32_t event, void *info);

@@ -62,6 +62,13 @@ struct store_repl {
 	void		(*role_fn)(void *, enum store_role);
 	void		*role_arg;
 	int		 calling;	/* role_fn runs: store_on_role waits */
+	/*
+	 * To the master, for store_repl_catch_up: one for the process, as
+	 * each channel opens a connection of its own; one per request
+	 * overflowed the master's listen queue (5) under reads, and a
+	 * dropped SYN cost a second.
+	 */
+	DB_CHANNEL	*to_master;
 };
 
 static int	store_repl_confirm(struct store *);
@@ -617,10 +624,37 @@ store_repl_confirm(struct store *st)
 	return STORE_UNACKED;
 }
 
+/* The channel to the master, opened once (see to_master). */
+static DB_CHANNEL *
+store_repl_channel(struct store *st)
+{
+	struct store_repl	*r = st->repl;
+	DB_CHANNEL		*ch;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->to_master == NULL && st->env->repmgr_channel(st->env,
+	    DB_EID_MASTER, &r->to_master, 0) != 0)
+		r->to_master = NULL;
+	ch = r->to_master;
+	pthread_mutex_unlock(&r->lock);
+	return ch;
+}
+
+void
+store_repl_close(struct store *st)
+{
+	struct store_repl	*r = st->repl;
+
+	if (r != NULL && r->to_master != NULL) {
+		r->to_master->close(r->to_master, 0);
+		r->to_master = NULL;
+	}
+}
+
 int
 store_repl_catch_up(struct store *st, int timeout_ms, int *waited_ms)
 {
-	DB_CHANNEL	*ch = NULL;
+	DB_CHANNEL	*ch;
 	DB_TXN_TOKEN	 token;
 	DBT		 req, answer;
 	struct timespec	 t0, t1;
@@ -629,6 +663,8 @@ store_repl_catch_up(struct store *st, int timeout_ms, int *waited_ms)
 	*waited_ms = 0;
 	if (st->repl == NULL || store_role(st) == STORE_ROLE_MASTER)
 		return STORE_OK;
+	if ((ch = store_repl_channel(st)) == NULL)
+		return STORE_NOTMASTER;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&req, 0, sizeof(req));
 	req.data = "token";
@@ -637,12 +673,8 @@ store_repl_catch_up(struct store *st, int timeout_ms, int *waited_ms)
 	answer.data = &token;
 	answer.ulen = sizeof(token);
 	answer.flags = DB_DBT_USERMEM;
-	if ((rc = st->env->repmgr_channel(st->env, DB_EID_MASTER, &ch, 0)) ==
-	    0) {
-		rc = ch->send_request(ch, &req, 1, &answer,
-		    store_repl_ms(timeout_ms), 0);
-		ch->close(ch, 0);
-	}
+	rc = ch->send_request(ch, &req, 1, &answer, store_repl_ms(timeout_ms),
+	    0);
 	if (rc != 0 || answer.size != sizeof(token))
 		return STORE_NOTMASTER;
 	rc = st->env->txn_applied(st->env, &token, store_repl_ms(timeout_ms),
@@ -653,7 +685,6 @@ store_repl_catch_up(struct store *st, int timeout_ms, int *waited_ms)
 	/* DB_NOTFOUND: the master's commit was rolled back; nothing to see. */
 	return rc == 0 || rc == DB_NOTFOUND ? STORE_OK : STORE_NOTMASTER;
 }
-
 
 int
 store_repl_status(struct store *st, struct store_repl_status *out)

@@ -701,6 +701,7 @@ store_close_with(struct store *st, u_int32_t flags)
 		if (st->db[i] != NULL)
 			st->db[i]->close(st->db[i], flags);
 	if (st->env != NULL) {
+		store_repl_close(st);
 		/* Shared: see store_env_lock.  Closing the fd lets go. */
 		if (st->envlock >= 0)
 			(void)store_flock(st->envlock, LOCK_SH);

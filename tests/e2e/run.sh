@@ -90,6 +90,9 @@ echo "== a replication group of three: the master killed and cut off under write
 stack_check "replication (cluster.sh; make crashtest-cluster: 30 kills)" \
 	env B="${B:-build}" "$REPO/tests/e2e/cluster.sh" \
 	"$([ "${E2E_FRONTS:-4}" -ge 4 ] && echo 5 || echo 2)"
+[ "${E2E_FRONTS:-4}" -lt 4 ] ||
+	stack_check "replication behind Apache's balancer (cluster-apache.sh)" \
+		env B="${B:-build}" "$REPO/tests/e2e/cluster-apache.sh"
 
 echo "== tallyctl backup while tallyd serves writes, restored and verified"
 stack_check "hot backup" env B="${B:-build}" "$REPO/tests/e2e/backup.sh"
