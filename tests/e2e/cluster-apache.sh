@@ -63,20 +63,10 @@ until_within() {
 	done
 }
 
-# The master as a running tallyd says (GET /readyz through Apache, on
-# whichever node it picks): its node is 127.0.0.1:BASE+N.
-live_master() {
-	local body
-	for _ in $(seq 12); do
-		body=$(curl -s "$URL/readyz") || continue
-		case $body in *'"role":"master"'*'"node":"127.0.0.1:'*)
-			body=${body##*\"node\":\"127.0.0.1:}
-			echo "n$((${body%%\"*} - CLUSTER_REPL_BASE))"
-			return 0 ;;
-		esac
-	done
-}
-has_master() { [ -n "$(live_master)" ]; }
+# The master as the nodes' tallyctl says (cluster_master), not through
+# Apache: one 503 (a node starting) takes a node out of Apache's rotation
+# for a minute, and while only GETs come no failover brings it back.
+has_master() { [ -n "$(cluster_master)" ]; }
 
 # Kills the node's tallyd and what it runs (the webhook sender), at once.
 kill_node() {
@@ -107,13 +97,13 @@ stack_check "the group elects a master" cluster_start
 stack_check "Apache serves the group" \
 	cluster_start_apache "$(stack_free_port)"
 URL=$CLUSTER_APACHE_URL
-stack_check "a master, seen through Apache" until_within 30 has_master
+stack_check "a master" until_within 30 has_master
 
 echo "cluster-apache: a writing client, one kill of the master"
 : > "$DIR/acks"
 "$BIN/tests/crash" write "$URL" "$KEY" "$DIR/acks" 4 > "$DIR/writer.out" &
 writer=$!
-master=$(live_master)
+master=$(cluster_master)
 stack_check "writes are acknowledged before the kill" \
 	until_within 30 acks_grow 20
 sleep 4
