@@ -9,12 +9,13 @@ set -eu
 # (tests/browser), fonts-dejavu-core gives its screenshots and PDFs a
 # font, and poppler-utils (pdfinfo, pdftoppm) reads the PDFs back.
 # fcgiwrap runs tallyd as CGI behind nginx (README "Running as CGI");
-# Apache's mod_cgid comes with apache2.
+# Apache's mod_cgid comes with apache2.  iproute2's ip puts the nodes of
+# the replication test in network namespaces (tests/e2e/cluster.sh).
 PKGS="build-essential pkg-config libfcgi-dev libjson-c-dev libdb5.3-dev db5.3-util
 libssl-dev openssl check libcurl4-openssl-dev curl nginx apache2 ca-certificates
 jq libfaketime wrk fcgiwrap clang-14 libclang-rt-14-dev
 chromium chromium-driver python3-selenium fonts-dejavu-core poppler-utils
-debhelper lintian mandoc logrotate man-db python3-prometheus-client"
+debhelper lintian mandoc logrotate man-db python3-prometheus-client iproute2"
 
 missing=""
 for p in $PKGS; do
