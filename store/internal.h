@@ -79,7 +79,7 @@ void	store_repl_free(struct store *);
 void	store_repl_close(struct store *);
 int	store_repl_joined(const char *dir);
 int	store_repl_configure(struct store *, DB_ENV *);
-void	store_repl_event(struct store *, u_int32_t event, void *info);
+void	store_repl_event(struct store *, u_int32_t event);
 int	store_repl_probe(struct store *, const char *dir);
 int	store_repl_writable(struct store *);
 void	store_repl_before_commit(struct store_txn *, DB_TXN_TOKEN *);

@@ -48,7 +48,6 @@ struct store_repl {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 changed;
 	enum store_role	 role;		/* as the events said */
-	int		 master_eid;	/* DB_EID_INVALID: none known */
 	int		 startup_done;	/* a replica caught up once */
 	int		 serving;	/* this process is the listener */
 	int		 readonly;	/* tallyctl without tallyd */
@@ -180,7 +179,7 @@ store_repl_set_role(struct store_repl *r, enum store_role role)
 
 /* Berkeley DB's replication events (store_event passes them on). */
 void
-store_repl_event(struct store *st, u_int32_t event, void *info)
+store_repl_event(struct store *st, u_int32_t event)
 {
 	struct store_repl	*r = st->repl;
 
@@ -196,12 +195,6 @@ store_repl_event(struct store *st, u_int32_t event, void *info)
 		break;
 	case DB_EVENT_REP_CLIENT:
 		store_repl_set_role(r, STORE_ROLE_REPLICA);
-		break;
-	case DB_EVENT_REP_NEWMASTER:
-		pthread_mutex_lock(&r->lock);
-		r->master_eid = *(int *)info;
-		pthread_cond_broadcast(&r->changed);
-		pthread_mutex_unlock(&r->lock);
 		break;
 	case DB_EVENT_REP_STARTUPDONE:
 		pthread_mutex_lock(&r->lock);
@@ -266,7 +259,6 @@ store_repl_new(struct store *st, const struct conf_repl *conf)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->changed, NULL);
 	r->role = STORE_ROLE_ELECTING;
-	r->master_eid = DB_EID_INVALID;
 	r->lockfd = -1;
 	st->repl = r;
 	st->repl_conf = *conf;

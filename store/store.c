@@ -137,15 +137,16 @@ store_seen(struct store *st, int rc)
 /*
  * Berkeley DB's events: a panic (DB_EVENT_REG_PANIC when DB_REGISTER
  * found a dead process and recovery runs under this one) is reported to
- * the thread whose call first met it.
+ * the thread whose call first met it; replication's go to store/repl.c.
  */
 static void
 store_event(DB_ENV *env, u_int32_t event, void *info)
 {
+	(void)info;
 	if (event == DB_EVENT_PANIC || event == DB_EVENT_REG_PANIC)
 		store_panic_note(env->app_private);
 	else
-		store_repl_event(env->app_private, event, info);
+		store_repl_event(env->app_private, event);
 }
 
 int
