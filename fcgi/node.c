@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "../common/clockwait.h"
@@ -22,7 +21,6 @@ struct node {
 	int			 threaded;	/* a group's: joins, waits */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 changed;
-	enum store_role		 role;		/* as last told */
 	int			 joined;	/* store_repl_start returned */
 	int			 writing;	/* the writers run */
 	int			 stop;
@@ -71,14 +69,17 @@ node_leave(struct node *n, const char *why)
 	kill(getpid(), SIGTERM);
 }
 
-/* Berkeley DB's thread: only notes the change (store_on_role). */
+/*
+ * Berkeley DB's thread (store_on_role): only wakes node_main, which asks
+ * store_role itself.
+ */
 static void
 node_on_role(void *arg, enum store_role role)
 {
 	struct node	*n = arg;
 
+	(void)role;
 	pthread_mutex_lock(&n->lock);
-	n->role = role;
 	pthread_cond_signal(&n->changed);
 	pthread_mutex_unlock(&n->lock);
 }
