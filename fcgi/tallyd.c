@@ -74,6 +74,23 @@ tallyd_panic(void *arg)
 	kill(getpid(), SIGTERM);
 }
 
+/*
+ * A panicked store commits nothing more, and a thread of ours may wait
+ * for ever on a lock that a killed process held (Berkeley DB wakes no
+ * lock waiter on a panic): joining the ledger, integrator or courier
+ * could hang, and closing the store frees nothing it can account for.
+ * Every answered write is on disk already, so tallyd leaves at once; the
+ * restart runs recovery as it opens the store (it would in any case: the
+ * environment is marked), and the webhook sender leaves when its socket
+ * closes with us.  So does a node that must rejoin its group (node.h).
+ */
+static int
+tallyd_must_leave(struct store *st, struct node *node)
+{
+	return (st != NULL && store_panicked(st)) ||
+	    node_restart_wanted(node);
+}
+
 /* Asked for (out is stdout), status 0; after a mistake, stderr and 2. */
 static int
 tallyd_usage(FILE *out, int status)
@@ -168,31 +185,23 @@ main(int argc, char *argv[])
 	    conf.data_dir, (unsigned)getuid());
 	status = server_run(fd, conf.threads, conf.read_timeout,
 	    &app) == 0 ? 0 : 1;
-	/*
-	 * A panicked store commits nothing more, and a thread of ours may
-	 * wait for ever on a lock that a killed process held (Berkeley DB
-	 * wakes no lock waiter on a panic): joining the ledger, integrator
-	 * or courier could hang.  Every answered write is on disk already,
-	 * so leave at once; the restart runs recovery as it opens the store
-	 * (it would in any case: the environment is marked), and the
-	 * webhook sender leaves when its socket closes with us.
-	 */
-	if (store_panicked(app.store) || node_restart_wanted(node)) {
-		if (strncmp(conf.listen, "unix:", 5) == 0)
-			unlink(conf.listen + 5);
-		log_error("tallyd: stopped, to be started again");
-		_exit(TALLYD_EXIT_RECOVER);
-	}
 	/* No request thread is left: record what is queued, then stop. */
-	node_stop(node);
-	node = NULL;
-
+	if (!tallyd_must_leave(app.store, node)) {
+		node_stop(node);
+		node = NULL;
+	}
 out:
 	upkeep_stop(upkeep);
 	if (fd >= 0 && strncmp(conf.listen, "unix:", 5) == 0)
 		unlink(conf.listen + 5);
-	if (node_restart_wanted(node))
+	/*
+	 * Also a panic met while the writers stopped: a group's master that
+	 * loses its majority in its last commit.
+	 */
+	if (tallyd_must_leave(app.store, node)) {
+		log_error("tallyd: stopped, to be started again");
 		_exit(TALLYD_EXIT_RECOVER);
+	}
 	node_stop(node);
 	ratelimit_close(app.ratelimit);
 	store_close(app.store);

@@ -30,7 +30,9 @@ stack_free_port() {
 	local p low
 	read -r low _ < /proc/sys/net/ipv4/ip_local_port_range
 	for _ in $(seq 200); do
-		p=$((10000 + RANDOM % (low - 10000)))
+		# SRANDOM (bash 5.1): RANDOM in two $(...) in a row can repeat
+		# itself, and run.sh once got the same port for HTTP and TLS.
+		p=$((10000 + ${SRANDOM:-$RANDOM} % (low - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
