@@ -664,7 +664,8 @@ store_open_with(struct store **out, const char *dir, int cache_mb,
 	if (repl == NULL)
 		rc = store_open_finish(st, dir, 1);
 	else if (!(flags & STORE_SERVE) &&
-	    (rc = store_repl_probe(st, dir)) == STORE_OK)
+	    (rc = store_repl_probe(st, dir)) == STORE_OK &&
+	    !(flags & STORE_ENV_ONLY))
 		rc = store_open_finish(st, dir, 0);
 	if (rc != STORE_OK)
 		goto err;
@@ -673,6 +674,12 @@ store_open_with(struct store **out, const char *dir, int cache_mb,
 err:
 	store_close(st);
 	return rc;
+}
+
+int
+store_attach(struct store *st)
+{
+	return st->db[0] != NULL ? STORE_OK : store_open_dbs(st, 0);
 }
 
 int

@@ -60,6 +60,12 @@ enum store_rc {
  * environment only, and store_repl_start joins the group.
  */
 #define STORE_SERVE	0x02
+/*
+ * store_open_repl (tallyctl): on a node of a group, the environment only;
+ * store_attach opens the databases.  A master cut off from its group
+ * cannot open them (its leases ran out), yet can say what it is.
+ */
+#define STORE_ENV_ONLY	0x04
 
 /*
  * The format of the data directory this code writes, recorded in it.
@@ -117,6 +123,8 @@ enum store_role {
 int		 store_open_repl(struct store **out, const char *dir,
 		    int cache_mb, int flags, const struct conf_repl *repl);
 int		 store_repl_start(struct store *, const char *dir);
+/* The databases of a store opened STORE_ENV_ONLY (else nothing to do). */
+int		 store_attach(struct store *);
 enum store_role	 store_role(struct store *);
 const char	*store_role_name(enum store_role);
 /*

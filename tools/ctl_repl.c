@@ -41,11 +41,14 @@ ctl_repl_status(struct store *st)
 	printf("master: %s\n", rs.master[0] != '\0' ? rs.master : "unknown");
 	printf("log: %u/%u\n", rs.lsn_file, rs.lsn_offset);
 	/* What this node would serve: equal on every node once caught up. */
-	if (store_read(st, ctl_repl_head, &head) == STORE_OK) {
+	if (store_attach(st) == STORE_OK &&
+	    store_read(st, ctl_repl_head, &head) == STORE_OK) {
 		hex_encode_0x(head.root, STORE_HASH_LEN, root);
 		printf("head: %llu %s\n", (unsigned long long)head.size,
 		    head.size > 0 ? root : "-");
-	}
+	} else
+		printf("head: unknown (the databases cannot be read now: a "
+		    "master cut off from its group)\n");
 	for (i = 0; i < rs.npeers; i++)
 		printf("peer: %s%s\n", rs.peers[i].addr,
 		    rs.peers[i].master ? " (master)" : "");

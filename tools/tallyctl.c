@@ -486,8 +486,10 @@ main(int argc, char *argv[])
 	 * error, and never exit.
 	 */
 	ctl_signals();
+	/* repl status: also from a node that cannot read its databases. */
 	rc = store_open_repl(&st, conf.data_dir, conf.cache_mb,
-	    init ? STORE_CREATE : 0, &conf.repl);
+	    init ? STORE_CREATE : strcmp(argv[0], "repl") == 0 ?
+	    STORE_ENV_ONLY : 0, &conf.repl);
 	/* restore brings back a lost store: it goes on without one. */
 	if (rc == STORE_NOTINIT && strcmp(argv[0], "restore") == 0)
 		rc = STORE_OK;

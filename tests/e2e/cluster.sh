@@ -185,6 +185,17 @@ stack_check "the majority elects another master and acknowledges writes" \
 	until_within 30 acks_grow $((before + 20))
 other_master() { local m; m=$(live_master); [ -n "$m" ] && [ "$m" != "$1" ]; }
 stack_check "another master among the majority" until_within 30 other_master "$master"
+# What an operator asks the node that was cut off, while it still is.
+says_role() {
+	local first
+	first=$(timeout 10 ${CLUSTER_NETNS:+ip netns exec tally-$1} \
+		"$BIN/tallyctl" -c "$DIR/$1/tally.conf" repl status | head -n 1)
+	echo "cluster: $1 cut off says: $first"
+	case $first in master\ *|replica\ *|electing\ *) return 0 ;; esac
+	return 1
+}
+stack_check "tallyctl repl status answers on the node cut off" \
+	says_role "$master"
 cluster_heal "$master"
 stack_check "$master, let back in, follows the new master" \
 	until_within 60 follows "$master"
@@ -213,7 +224,10 @@ for name in "${CLUSTER_NODES[@]}"; do
 	stack_check "$name: holds exactly what was acknowledged" \
 		"$BIN/tests/crash" check "$DIR/acks" "$DIR/export.$name"
 	stack_check "$name: tallyctl verify holds" cluster_ctl "$name" verify
-	cluster_ctl "$name" repl status | grep '^head:' > "$DIR/head.$name"
+	cluster_ctl "$name" repl status > "$DIR/status.$name"
+	stack_check "$name: repl status names its signed head" \
+		grep -q '^head: [1-9][0-9]* 0x' "$DIR/status.$name"
+	grep '^head:' "$DIR/status.$name" > "$DIR/head.$name" || true
 done
 stack_check "every node signed the same head" \
 	test "$(cat "$DIR"/head.* | sort -u | wc -l)" -eq 1
