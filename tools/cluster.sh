@@ -292,6 +292,40 @@ cluster_netns_remove() {
 	ip link del tallybr0 2>/dev/null || true
 }
 
+# cluster_until SECONDS CMD...: CMD succeeds within SECONDS (tried every
+# 0.1 s).
+cluster_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# Now in milliseconds, for failover times.
+cluster_now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# cluster_kill NAME: the node's tallyd and what it runs (the webhook
+# sender) killed at once, stopped first so that it forks nothing more.
+cluster_kill() {
+	local pid
+	pid=$(cluster_pid "$1")
+	[ -n "$pid" ] || return 1
+	kill -STOP "$pid"
+	# shellcheck disable=SC2046	# one word per child
+	kill -KILL $(pgrep -P "$pid") "$pid" 2>/dev/null || true
+}
+
+# cluster_follows NAME: the node is a replica of a known master (the
+# first two lines of its tallyctl repl status say so).
+cluster_follows() {
+	local status
+	status=$(cluster_ctl "$1" repl status 2>/dev/null) || return 1
+	[ "${status%% *}" = replica ] &&
+		! grep -q '^master: unknown' <<< "$status"
+}
+
 # cluster_partition NAME, cluster_heal NAME: the node's link to the
 # others down, up again.  Its tallyd runs on; nginx still reaches it.
 cluster_partition() { ip link set "tally-v${1#n}" down; }

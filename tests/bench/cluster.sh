@@ -138,16 +138,6 @@ derive_ready() {
 		[ "$(jq -r '.data.deltasCount' <<<"$r" 2>/dev/null)" = "$DERIVE_DELTAS" ]
 }
 
-# until_within SECONDS CMD...: CMD succeeds within SECONDS (every 0.1 s).
-until_within() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
 # measure NAME URL KEY: emit, with the group writer's figures around it,
 # then the derive customer loaded and read.  BASE/NAME-*.json.
 measure() {
@@ -161,7 +151,7 @@ measure() {
 	"$BIN/tests/bench/load" "$url/api/v1" "$key" bench-derive \
 		"$DERIVE_DELTAS" 100 1 > /dev/null ||
 		broke "$name: loading the derive customer failed"
-	until_within 30 derive_ready "$url" "$key" ||
+	cluster_until 30 derive_ready "$url" "$key" ||
 		broke "$name: bench-derive not $DERIVE_DELTAS verified deltas within 30 s"
 	wrk_run "$name-derive" "$url" get.lua BENCH_KEY="$key" \
 		BENCH_PATH=/api/v1/balance/derive/bench-derive
@@ -213,25 +203,6 @@ live_master() {
 }
 has_master() { live_master >/dev/null; }
 
-# A replica that follows a known master (its first two lines say so).
-follows() {
-	local status
-	status=$(cluster_ctl "$1" repl status 2>/dev/null) || return 1
-	[ "${status%% *}" = replica ] && ! grep -q '^master: unknown' <<<"$status"
-}
-
-# Kills the node's tallyd and what it runs (the webhook sender), at once.
-kill_node() {
-	local pid
-	pid=$(cluster_pid "$1")
-	[ -n "$pid" ] || return 1
-	kill -STOP "$pid"
-	# shellcheck disable=SC2046	# one word per child
-	kill -KILL $(pgrep -P "$pid") "$pid" 2>/dev/null || true
-}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # emit_code REFERENCE: one delta through the cluster's nginx, under its
 # own Idempotency-Key; prints the status (000: no answer).
 emit_code() {
@@ -268,25 +239,25 @@ writer=$!
 failovers=()
 rejoins=()
 for cycle in $(seq "$CYCLES"); do
-	if ! until_within 30 has_master; then
+	if ! cluster_until 30 has_master; then
 		broke "no master before kill $cycle"
 		break
 	fi
 	master=$(live_master)
-	start=$(now_ms)
-	kill_node "$master" || { broke "no PID for $master"; break; }
+	start=$(cluster_now_ms)
+	cluster_kill "$master" || { broke "no PID for $master"; break; }
 	# A function in a subshell, so that timeout can end it.
 	if ! timeout 30 bash -c "$(declare -f emit_code probe_write); \
 	    KEY=$KEY CLUSTER_URL=$CLUSTER_URL probe_write failover-$cycle"; then
 		broke "no write accepted within 30 s of kill $cycle ($master)"
 		break
 	fi
-	failovers+=($(($(now_ms) - start)))
-	if ! until_within 60 follows "$master"; then
+	failovers+=($(($(cluster_now_ms) - start)))
+	if ! cluster_until 60 cluster_follows "$master"; then
 		broke "$master not back as a replica within 60 s of kill $cycle"
 		break
 	fi
-	rejoins+=($(($(now_ms) - start)))
+	rejoins+=($(($(cluster_now_ms) - start)))
 	say "   kill $cycle ($master): writes again after ${failovers[-1]} ms, back as a replica after ${rejoins[-1]} ms"
 done
 kill "$writer" 2>/dev/null || true

@@ -53,36 +53,10 @@ trap 'finish $?' EXIT
 acked() { wc -l < "$DIR/acks"; }
 acks_grow() { [ "$(acked)" -gt "$1" ]; }
 
-# until_within SECONDS CMD...: CMD succeeds within SECONDS.
-until_within() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
 # The master as the nodes' tallyctl says (cluster_master), not through
 # Apache: one 503 (a node starting) takes a node out of Apache's rotation
 # for a minute, and while only GETs come no failover brings it back.
 has_master() { [ -n "$(cluster_master)" ]; }
-
-# Kills the node's tallyd and what it runs (the webhook sender), at once.
-kill_node() {
-	local pid
-	pid=$(cluster_pid "$1")
-	kill -STOP "$pid"
-	# shellcheck disable=SC2046	# one word per child
-	kill -KILL $(pgrep -P "$pid") "$pid" 2>/dev/null || true
-}
-
-# A replica that follows a known master (its first two lines say so).
-follows() {
-	local status
-	status=$(cluster_ctl "$1" repl status 2>/dev/null) || return 1
-	[ "${status%% *}" = replica ] && ! grep -q '^master: unknown' <<< "$status"
-}
 
 all_verified() {
 	[ "$(cluster_ctl "$1" export --tenant crash |
@@ -97,7 +71,7 @@ stack_check "the group elects a master" cluster_start
 stack_check "Apache serves the group" \
 	cluster_start_apache "$(stack_free_port)"
 URL=$CLUSTER_APACHE_URL
-stack_check "a master" until_within 30 has_master
+stack_check "a master" cluster_until 30 has_master
 
 echo "cluster-apache: a writing client, one kill of the master"
 : > "$DIR/acks"
@@ -105,13 +79,13 @@ echo "cluster-apache: a writing client, one kill of the master"
 writer=$!
 master=$(cluster_master)
 stack_check "writes are acknowledged before the kill" \
-	until_within 30 acks_grow 20
+	cluster_until 30 acks_grow 20
 sleep 4
-kill_node "$master"
+cluster_kill "$master"
 before=$(acked)
 stack_check "writes are acknowledged again after the kill ($master)" \
-	until_within 30 acks_grow $((before + 20))
-stack_check "$master comes back as a replica" until_within 60 follows "$master"
+	cluster_until 30 acks_grow $((before + 20))
+stack_check "$master comes back as a replica" cluster_until 60 cluster_follows "$master"
 sleep 3
 kill -TERM "$writer"
 stack_check "the client got every request acknowledged" wait "$writer"
@@ -126,7 +100,7 @@ stack_check "no request reached a node without its body (400)" \
 
 for name in "${CLUSTER_NODES[@]}"; do
 	stack_check "$name: every acknowledged delta VERIFIED" \
-		until_within 30 all_verified "$name"
+		cluster_until 30 all_verified "$name"
 	cluster_ctl "$name" export --tenant crash > "$DIR/export.$name"
 	stack_check "$name: holds exactly what was acknowledged" \
 		"$BIN/tests/crash" check "$DIR/acks" "$DIR/export.$name"

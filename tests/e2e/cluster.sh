@@ -53,16 +53,6 @@ trap 'finish $?' EXIT
 
 acked() { wc -l < "$DIR/acks"; }
 
-# until SECONDS CMD...: CMD succeeds within SECONDS (polled every 0.1 s).
-until_within() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
 acks_grow() { [ "$(acked)" -gt "$1" ]; }
 
 # The master as the running tallyd says (GET /readyz: role and node, on
@@ -79,25 +69,6 @@ live_master() {
 	done
 }
 has_master() { [ -n "$(live_master)" ]; }
-
-# A replica that follows a known master (its first two lines say so).
-follows() {
-	local status
-	status=$(cluster_ctl "$1" repl status 2>/dev/null) || return 1
-	[ "${status%% *}" = replica ] && ! grep -q '^master: unknown' <<< "$status"
-}
-
-# Kills the node's tallyd and what it runs (the webhook sender), at once.
-kill_node() {
-	local pid
-	pid=$(cluster_pid "$1")
-	kill -STOP "$pid"
-	# shellcheck disable=SC2046	# one word per child
-	kill -KILL $(pgrep -P "$pid") "$pid" 2>/dev/null || true
-}
-
-# Now in milliseconds, for the failover times.
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # probe_write ID: one emit, under its own Idempotency-Key, tried every
 # 50 ms until a 2xx: after a kill, when writes are taken again (the
@@ -159,19 +130,19 @@ poll_heads &
 poller=$!
 failovers=()
 for cycle in $(seq "$CYCLES"); do
-	stack_check "a master before kill $cycle" until_within 30 has_master
+	stack_check "a master before kill $cycle" cluster_until 30 has_master
 	master=$(live_master)
 	before=$(acked)
 	stack_check "writes are acknowledged before kill $cycle" \
-		until_within 30 acks_grow $((before + 20))
-	start=$(now_ms)
-	kill_node "$master"
+		cluster_until 30 acks_grow $((before + 20))
+	start=$(cluster_now_ms)
+	cluster_kill "$master"
 	stack_check "writes are acknowledged again after kill $cycle ($master)" \
 		timeout 30 bash -c "$(declare -f probe_write); KEY=$KEY URL=$URL \
 		DIR=$DIR probe_write failover-$cycle"
-	failovers+=($(($(now_ms) - start)))
+	failovers+=($(($(cluster_now_ms) - start)))
 	stack_check "$master comes back as a replica" \
-		until_within 60 follows "$master"
+		cluster_until 60 cluster_follows "$master"
 done
 echo "cluster: failover (SIGKILL of the master to the next acknowledged" \
 	"write), ms: ${failovers[*]}"
@@ -182,9 +153,9 @@ stack_check "a master to cut off" test -n "$master"
 cluster_partition "$master"
 before=$(acked)
 stack_check "the majority elects another master and acknowledges writes" \
-	until_within 30 acks_grow $((before + 20))
+	cluster_until 30 acks_grow $((before + 20))
 other_master() { local m; m=$(live_master); [ -n "$m" ] && [ "$m" != "$1" ]; }
-stack_check "another master among the majority" until_within 30 other_master "$master"
+stack_check "another master among the majority" cluster_until 30 other_master "$master"
 # What an operator asks the node that was cut off, while it still is.
 says_role() {
 	local first
@@ -198,7 +169,7 @@ stack_check "tallyctl repl status answers on the node cut off" \
 	says_role "$master"
 cluster_heal "$master"
 stack_check "$master, let back in, follows the new master" \
-	until_within 60 follows "$master"
+	cluster_until 60 cluster_follows "$master"
 
 # The retries of the last moments through, then each client thread
 # finishes the request it has begun.
@@ -219,7 +190,7 @@ all_verified() {
 }
 for name in "${CLUSTER_NODES[@]}"; do
 	stack_check "$name: every acknowledged delta VERIFIED" \
-		until_within 30 all_verified "$name"
+		cluster_until 30 all_verified "$name"
 	cluster_ctl "$name" export --tenant crash > "$DIR/export.$name"
 	stack_check "$name: holds exactly what was acknowledged" \
 		"$BIN/tests/crash" check "$DIR/acks" "$DIR/export.$name"
@@ -247,7 +218,7 @@ delivered() {
 	[ -z "$(cut -d' ' -f2 "$DIR/acks" | sort -u |
 		comm -23 - "$DIR/delivered")" ]
 }
-stack_check "a webhook for every acknowledged delta" until_within 60 delivered
+stack_check "a webhook for every acknowledged delta" cluster_until 60 delivered
 
 if [ "$failed" -eq 0 ]; then
 	echo "cluster: PASS: $CYCLES master kills and a partition," \
