@@ -199,15 +199,36 @@ cluster_master() {
 	done
 }
 
+# cluster_live_master: the node that answers /readyz through nginx as a
+# master that leads (a master answers 200 only while the group
+# acknowledges its claims; a replica's answer names no master of its
+# own): its name.  Asked a dozen times, as nginx spreads the requests.
+cluster_live_master() {
+	local body name
+	for _ in $(seq 12); do
+		body=$(curl -sf --max-time 5 "$CLUSTER_URL/readyz") || continue
+		case $body in *'"role":"master"'*) ;; *) continue ;; esac
+		for name in "${CLUSTER_NODES[@]}"; do
+			case $body in *"\"node\":\"$(cluster_addr "$name")\""*)
+				echo "$name"
+				return 0 ;;
+			esac
+		done
+	done
+	return 1
+}
+
 # cluster_pid NAME: the node's current tallyd, from the nodes file.
 cluster_pid() {
 	awk -v name="$1" '$1 == name { print $2 }' "$CLUSTER_DIR/nodes" \
 		2>/dev/null
 }
 
-# Every node supervised, then nginx; returns once a master is known and
-# nginx answers /readyz with 200 (within 60 s, else fails).  CLUSTER_URL
-# is nginx's base URL.
+# Every node supervised, then nginx; returns once a master leads, i.e.
+# takes writes (within 60 s, else fails): a replica answers /readyz with
+# 200 while a freshly formed group's master still waits for its first
+# claim to be acknowledged, and a bench that began then had its first
+# seconds of writes refused.  CLUSTER_URL is nginx's base URL.
 cluster_start() {
 	local name DIR
 	rm -f "$CLUSTER_DIR/nodes"
@@ -225,10 +246,7 @@ cluster_start() {
 	cluster_start_nginx || return 1
 	CLUSTER_URL=http://127.0.0.1:$PORT
 	for _ in $(seq 120); do
-		if [ -n "$(cluster_master)" ] &&
-			curl -sf -o /dev/null "$CLUSTER_URL/readyz"; then
-			return 0
-		fi
+		cluster_live_master >/dev/null && return 0
 		sleep 0.5
 	done
 	stack_log "cluster: no master within 60 s (logs: $CLUSTER_DIR/n*/tallyd.log)"

@@ -187,21 +187,7 @@ cluster_start || { broke "the group elected no master"; exit 1; }
 measure repl "$CLUSTER_URL" "$KEY"
 
 # --- 3. failovers -------------------------------------------------------
-# The master as the running tallyd says (GET /readyz: role and node, on
-# whichever node nginx picks), as tests/e2e/cluster.sh asks it.
-live_master() {
-	local body port
-	for _ in $(seq 12); do
-		body=$(curl -s --max-time 5 "$CLUSTER_URL/readyz") || continue
-		case $body in *'"role":"master"'*'"node":"127.0.0.1:'*)
-			port=${body##*\"node\":\"127.0.0.1:}
-			echo "n$((${port%%\"*} - CLUSTER_REPL_BASE))"
-			return 0 ;;
-		esac
-	done
-	return 1
-}
-has_master() { live_master >/dev/null; }
+has_master() { cluster_live_master >/dev/null; }
 
 # emit_code REFERENCE: one delta through the cluster's nginx, under its
 # own Idempotency-Key; prints the status (000: no answer).
@@ -243,7 +229,7 @@ for cycle in $(seq "$CYCLES"); do
 		broke "no master before kill $cycle"
 		break
 	fi
-	master=$(live_master)
+	master=$(cluster_live_master)
 	start=$(cluster_now_ms)
 	cluster_kill "$master" || { broke "no PID for $master"; break; }
 	# A function in a subshell, so that timeout can end it.

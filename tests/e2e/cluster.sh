@@ -55,20 +55,7 @@ acked() { wc -l < "$DIR/acks"; }
 
 acks_grow() { [ "$(acked)" -gt "$1" ]; }
 
-# The master as the running tallyd says (GET /readyz: role and node, on
-# whichever node nginx picks), not as a data directory remembers.
-live_master() {
-	local body
-	for _ in $(seq 12); do
-		body=$(curl -s "$URL/readyz") || continue
-		case $body in *'"role":"master"'*'"node":"10.77.0.'*)
-			body=${body##*\"node\":\"10.77.0.}
-			echo "n${body%%:*}"
-			return 0 ;;
-		esac
-	done
-}
-has_master() { [ -n "$(live_master)" ]; }
+has_master() { cluster_live_master >/dev/null; }
 
 # probe_write ID: one emit, under its own Idempotency-Key, tried every
 # 50 ms until a 2xx: after a kill, when writes are taken again (the
@@ -131,7 +118,7 @@ poller=$!
 failovers=()
 for cycle in $(seq "$CYCLES"); do
 	stack_check "a master before kill $cycle" cluster_until 30 has_master
-	master=$(live_master)
+	master=$(cluster_live_master)
 	before=$(acked)
 	stack_check "writes are acknowledged before kill $cycle" \
 		cluster_until 30 acks_grow $((before + 20))
@@ -148,13 +135,13 @@ echo "cluster: failover (SIGKILL of the master to the next acknowledged" \
 	"write), ms: ${failovers[*]}"
 
 echo "cluster: the master cut off from the others while the client writes"
-master=$(live_master)
+master=$(cluster_live_master)
 stack_check "a master to cut off" test -n "$master"
 cluster_partition "$master"
 before=$(acked)
 stack_check "the majority elects another master and acknowledges writes" \
 	cluster_until 30 acks_grow $((before + 20))
-other_master() { local m; m=$(live_master); [ -n "$m" ] && [ "$m" != "$1" ]; }
+other_master() { local m; m=$(cluster_live_master); [ -n "$m" ] && [ "$m" != "$1" ]; }
 stack_check "another master among the majority" cluster_until 30 other_master "$master"
 # What an operator asks the node that was cut off, while it still is.
 says_role() {
