@@ -13,6 +13,7 @@
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "../common/timefmt.h"
+#include "../core/indexer.h"
 #include "../store/store.h"
 #include "app.h"
 #include "cgi.h"
@@ -20,7 +21,10 @@
 #include "startup.h"
 #include "upkeep.h"
 
-/* Who holds it signs the next head; in data_dir, the CGI user's. */
+/*
+ * Who holds it signs the next head and indexes new customers; in
+ * data_dir, the CGI user's.
+ */
 #define CGI_LOCK_FILE	"cgi.lock"
 /* The API keys' rate-limit buckets, a file each, in data_dir. */
 #define CGI_RATE_DIR	"ratelimit"
@@ -45,11 +49,15 @@
  */
 #define CGI_WATCH_MS	100
 
-/* The log's size, and the newest head's size and time (0 before one). */
+/*
+ * The log's size, the newest head's size and time (0 before one), and
+ * the search index's position.
+ */
 struct cgi_log {
 	uint64_t	size;
 	uint64_t	head_size;
 	int64_t		head_ms;
+	uint64_t	indexed;
 };
 
 static int
@@ -67,7 +75,7 @@ cgi_log_txn(struct store_txn *t, void *arg)
 		return rc;
 	l->head_size = head.size;
 	l->head_ms = head.signed_ms;
-	return STORE_OK;
+	return store_search_position(t, &l->indexed);
 }
 
 static void
@@ -105,10 +113,11 @@ cgi_sign(struct app *app, const struct cgi_log *l, int interval_ms)
 }
 
 /*
- * After the answer: the deltas no head covers yet get one.  One process
- * at a time does it, holding the lock file; one that finds the lock
- * taken leaves at once, for the holder reads the log again after it
- * lets go of the lock: a delta logged before that failed try is seen
+ * After the answer: the deltas no head covers yet get one, and the
+ * customers the search index lacks are indexed (core/indexer.h).  One
+ * process at a time does it, holding the lock file; one that finds the
+ * lock taken leaves at once, for the holder reads the log again after
+ * it lets go of the lock: a delta logged before that failed try is seen
  * then.  So with traffic every delta is covered within about
  * sth_interval_ms, and only one process at a time stays to wait for it.
  */
@@ -127,7 +136,8 @@ cgi_integrate(struct app *app, const struct conf *conf)
 			    store_strerror(rc));
 			return;
 		}
-		if (l.size == l.head_size && l.head_ms != 0)
+		if (l.size == l.head_size && l.head_ms != 0 &&
+		    l.indexed == l.size)
 			return;
 		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) <
 		    0) {
@@ -138,13 +148,17 @@ cgi_integrate(struct app *app, const struct conf *conf)
 			close(fd);
 			return;		/* the holder will see our deltas */
 		}
-		rc = cgi_sign(app, &l, conf->sth_interval_ms);
-		close(fd);		/* lets go of the lock */
-		if (rc != STORE_OK) {
+		rc = l.size == l.head_size && l.head_ms != 0 ? STORE_OK :
+		    cgi_sign(app, &l, conf->sth_interval_ms);
+		if (rc != STORE_OK)
 			log_error("cgi: signing a head: %s",
 			    store_strerror(rc));
+		else if ((rc = indexer_catch_up(app->store)) != STORE_OK)
+			log_error("cgi: indexing customers: %s",
+			    store_strerror(rc));
+		close(fd);		/* lets go of the lock */
+		if (rc != STORE_OK)
 			return;
-		}
 	}
 }
 

@@ -7,6 +7,7 @@
 
 #include "../common/clockwait.h"
 #include "../common/log.h"
+#include "../core/indexer.h"
 #include "../deliver/courier.h"
 #include "../store/nodelay.h"
 #include "../store/store.h"
@@ -17,6 +18,7 @@ struct node {
 	struct app		*app;
 	const struct conf	*conf;
 	struct courier		*courier;
+	struct indexer		*indexer;
 	pthread_t		 thread;
 	int			 threaded;	/* a group's: joins, waits */
 	pthread_mutex_t		 lock;
@@ -39,6 +41,12 @@ node_writers_start(struct node *n)
 	if (integrator_open(&app->integrator, app->store, n->conf->data_dir,
 	    n->conf->log_origin, err, sizeof(err)) < 0) {
 		log_error("tallyd: %s", err);
+		return -1;
+	}
+	/* Before the ledger's first append (store_search_start). */
+	if ((rc = indexer_start(&n->indexer, app->store)) != STORE_OK) {
+		log_error("tallyd: cannot start the search indexer: %s",
+		    store_strerror(rc));
 		return -1;
 	}
 	if ((rc = ledger_open(&app->ledger, app->store)) != STORE_OK) {
@@ -235,6 +243,7 @@ node_stop(struct node *n)
 	app->ledger = NULL;
 	integrator_close(app->integrator);
 	app->integrator = NULL;
+	indexer_stop(n->indexer);
 	courier_stop(n->courier);
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->changed);

@@ -471,13 +471,9 @@ store_customer_append(struct store_txn *t, const struct store_customer *prev,
 	c.last_seq = d->seq;
 	c.count++;
 	c.sum += amount;
-	/* A new customer: the only time its id enters the search index. */
-	if (d->seq == 1) {
+	/* A new customer: the indexer finds it by its seq (store/search.c). */
+	if (d->seq == 1)
 		c.first_ms = d->created_ms;
-		if ((rc = store_search_add(t, d->tenant, d->env,
-		    d->customer_id)) != STORE_OK)
-			return rc;
-	}
 	c.last_ms = d->created_ms;
 	if ((rc = customer_put(t, key, klen, &c)) != STORE_OK)
 		return rc;

@@ -155,10 +155,10 @@ size_t	store_customer_key(uint8_t *buf, size_t size, const char *tenant,
 /* "tenant\0env\0": the prefix of everything of one tenant+env. */
 size_t	store_tenant_key(uint8_t *buf, size_t size, const char *tenant,
 	    enum store_env env);
-/* Indexes a new customer's trigrams for search (store/search.c). */
-int	store_search_add(struct store_txn *, const char *tenant,
-	    enum store_env, const char *customer_id);
-/* Indexes the customers of a data directory made before the index. */
+/*
+ * Indexes the customers of a data directory made before the index, and
+ * records the indexer's position (store_search_start).
+ */
 int	store_search_build(struct store *);
 /* Keeps every per-customer total current as d is appended after prev. */
 int	store_customer_append(struct store_txn *,

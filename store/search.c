@@ -10,22 +10,38 @@
  *
  *	tenant \0 env \0 gram[3] customerId
  *
- * with an empty value, added once, when the customer's first delta is
- * appended (store_customer_append).  A needle of three or more
- * characters is found by walking the shortest list of its trigrams and
- * matching each id in it for real (search_indexed).  A needle of one or two
- * characters names no trigram: it walks the tenant's customers, as
- * before the index (such a needle matches most customers of any tenant
- * anyway, and the answer walks its matches to count them).
+ * with an empty value.  A needle of three or more characters is found
+ * by walking the shortest list of its trigrams and matching each id in
+ * it for real (search_indexed).  A needle of one or two characters
+ * names no trigram: it walks the tenant's customers, as before the index
+ * (such a needle matches most customers of any tenant anyway, and the
+ * answer walks its matches to count them).
+ *
+ * The index is written behind the log, not by the ledger: its ~13 puts
+ * a new customer, at random places of the tree, were half of the one
+ * writer's time.  The indexer (core/indexer.c, store_search_index) adds
+ * the customers first seen in the log from its position on, in log
+ * order, and moves the position in the same transaction, so a crash
+ * loses or repeats nothing.  A search reads the position, then the
+ * customers first seen in the log from there (the tail, seldom more
+ * than an indexer's interval of deltas), then the index, and merges the
+ * two by customerId: a customer recorded a moment ago is found.
+ *
+ * The position is a key of the index itself that no tenant's key can
+ * be (tenants are never empty), so that a search reads no page of the
+ * meta database, which every checkpoint write-locks.  Absent, as in a
+ * directory made before the indexer (whose ledger indexed every new
+ * customer itself), it means the whole log: a writer records it before
+ * its ledger appends a delta (store_search_start).
  *
  * A data directory made before the index has none: store_open builds it
- * (store_search_build), and marks it built, before it returns, so every
- * search can use it.  Searches do not read the mark: it sits in the meta
- * database beside the counters every checkpoint and delta write-locks.
+ * (store_search_build), and marks it built, before it returns.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/grow.h"
 #include "internal.h"
 
 #define GRAM		STORE_SEARCH_GRAM
@@ -33,6 +49,9 @@
 #define BUILD_CHUNK	10000	/* customers indexed per transaction */
 
 static const char	built_key[] = "custgrams.built";
+/* In custgrams.db: the log indexes below it are indexed. */
+static const char	position_key[] = "\0search.position";
+#define POSITION_KLEN	(sizeof(position_key) - 1)
 
 static char
 search_lower(char ch)
@@ -126,8 +145,8 @@ search_entries(struct store_txn *t, const char *tenant, enum store_env env,
 	return rc;
 }
 
-int
-store_search_add(struct store_txn *t, const char *tenant, enum store_env env,
+static int
+search_add(struct store_txn *t, const char *tenant, enum store_env env,
     const char *customer_id)
 {
 	return search_entries(t, tenant, env, customer_id, NULL);
@@ -294,6 +313,124 @@ search_scanned(const char *id, const struct store_customer *c, void *arg)
 }
 
 int
+store_search_position(struct store_txn *t, uint64_t *covered)
+{
+	int	rc;
+
+	rc = store_kv_get_u64(t, STORE_DB_CUSTGRAMS, position_key,
+	    POSITION_KLEN, covered);
+	return rc == STORE_NOTFOUND ? store_log_size(t, covered) : rc;
+}
+
+struct search_pending {
+	const char	*tenant;
+	enum store_env	 env;
+	store_search_fn	 fn;
+	void		*arg;
+};
+
+static int
+search_pending_delta(const struct store_delta *d, void *arg)
+{
+	struct search_pending	*sp = arg;
+
+	if (d->seq != 1 || d->env != sp->env || strcmp(d->tenant,
+	    sp->tenant) != 0)
+		return STORE_OK;
+	return sp->fn(d->customer_id, sp->arg);
+}
+
+int
+store_search_pending(struct store_txn *t, const char *tenant,
+    enum store_env env, uint64_t from, store_search_fn fn, void *arg)
+{
+	struct search_pending	sp = { tenant, env, fn, arg };
+
+	return store_delta_each(t, from, search_pending_delta, &sp);
+}
+
+/* The tail's customers that match, then sorted by customerId. */
+struct search_tail {
+	const char	*needle;
+	char		(*ids)[STORE_CUSTOMER_MAX + 1];
+	size_t		 n, cap, next;
+	store_search_fn	 fn;
+	void		*arg;
+};
+
+static int
+search_tail_add(const char *id, void *arg)
+{
+	struct search_tail	*st = arg;
+
+	if (!store_search_match(id, st->needle))
+		return STORE_OK;
+	if (grow(&st->ids, &st->cap, st->n + 1, sizeof(*st->ids)) < 0)
+		return STORE_NOMEM;
+	snprintf(st->ids[st->n++], sizeof(*st->ids), "%s", id);
+	return STORE_OK;
+}
+
+static int
+search_tail_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * An id the index found, after the tail's ids before it.  One the tail
+ * has too was indexed since the position was read: it is told once.
+ * Both are in customerId order, the index's keys comparing as strcmp.
+ */
+static int
+search_merged(const char *id, void *arg)
+{
+	struct search_tail	*st = arg;
+	int			 c, rc;
+
+	while (st->next < st->n) {
+		if ((c = strcmp(st->ids[st->next], id)) > 0)
+			break;
+		st->next++;
+		if (c == 0)
+			break;
+		if ((rc = st->fn(st->ids[st->next - 1], st->arg)) != STORE_OK)
+			return rc;
+	}
+	return st->fn(id, st->arg);
+}
+
+/*
+ * The index and the tail from its position, read in that order: the
+ * position first, so that every customer before it is in the index the
+ * walk reads (entries are only ever added), and every one after it in
+ * the tail.
+ */
+static int
+search_with_tail(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *needle, char grams[][GRAM], size_t n, store_search_fn fn,
+    void *arg)
+{
+	struct search_tail	st = { needle, NULL, 0, 0, 0, fn, arg };
+	uint64_t		covered;
+	int			rc;
+
+	if ((rc = store_search_position(t, &covered)) != STORE_OK ||
+	    (rc = store_search_pending(t, tenant, env, covered,
+	    search_tail_add, &st)) != STORE_OK)
+		goto out;
+	if (st.n > 1)
+		qsort(st.ids, st.n, sizeof(*st.ids), search_tail_cmp);
+	rc = search_indexed(t, tenant, env, needle, grams, n, search_merged,
+	    &st);
+	for (; rc == STORE_OK && st.next < st.n; st.next++)
+		rc = fn(st.ids[st.next], arg);
+out:
+	free(st.ids);
+	return rc;
+}
+
+int
 store_customer_search(struct store_txn *t, const char *tenant,
     enum store_env env, const char *needle, store_search_fn fn, void *arg)
 {
@@ -306,7 +443,48 @@ store_customer_search(struct store_txn *t, const char *tenant,
 	if ((n = store_search_grams(needle, grams)) == 0)
 		return store_customer_each(t, tenant, env, search_scanned,
 		    &ss);
-	return search_indexed(t, tenant, env, needle, grams, n, fn, arg);
+	return search_with_tail(t, tenant, env, needle, grams, n, fn, arg);
+}
+
+/* The indexer's step (core/indexer.c). */
+
+struct search_step {
+	struct store_txn	*t;
+	uint64_t		 to;
+};
+
+static int
+search_step_delta(const struct store_delta *d, void *arg)
+{
+	struct search_step	*ss = arg;
+
+	if (d->log_index >= ss->to)
+		return STORE_STOP;
+	return d->seq == 1 ? search_add(ss->t, d->tenant, d->env,
+	    d->customer_id) : STORE_OK;
+}
+
+int
+store_search_index(struct store_txn *t, uint64_t most, uint64_t *covered,
+    uint64_t *size)
+{
+	struct search_step	ss = { t, 0 };
+	int			rc;
+
+	if ((rc = store_search_position(t, covered)) != STORE_OK ||
+	    (rc = store_log_size(t, size)) != STORE_OK)
+		return rc;
+	if (*covered > *size)
+		return STORE_CORRUPT;
+	if (*covered == *size)
+		return STORE_OK;
+	ss.to = *size - *covered > most ? *covered + most : *size;
+	rc = store_delta_each(t, *covered, search_step_delta, &ss);
+	if (rc != STORE_OK && rc != STORE_STOP)
+		return rc;
+	*covered = ss.to;
+	return store_kv_put_u64(t, STORE_DB_CUSTGRAMS, position_key,
+	    POSITION_KLEN, *covered, 0);
 }
 
 /* Building the index of a data directory made before it, chunk by chunk. */
@@ -345,7 +523,7 @@ search_build_one(const void *key, size_t klen, const void *val, size_t vlen,
 	memcpy(sb->last, key, klen);
 	sb->llen = klen;
 	sb->done++;
-	return store_search_add(sb->t, tenant, (enum store_env)(env[0] - '0'),
+	return search_add(sb->t, tenant, (enum store_env)(env[0] - '0'),
 	    env + 2);
 }
 
@@ -383,15 +561,58 @@ search_built_txn(struct store_txn *t, void *arg)
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
+/* Whether the directory records the indexer's position (*arg). */
+static int
+search_positioned_txn(struct store_txn *t, void *arg)
+{
+	uint64_t	covered;
+	int		rc;
+
+	rc = store_kv_get_u64(t, STORE_DB_CUSTGRAMS, position_key,
+	    POSITION_KLEN, &covered);
+	*(int *)arg = rc == STORE_OK;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* Records what its absence means, the whole log, if still absent. */
+static int
+search_start_txn(struct store_txn *t, void *arg)
+{
+	uint64_t	covered;
+	int		rc;
+
+	(void)arg;
+	rc = store_kv_get_u64(t, STORE_DB_CUSTGRAMS, position_key,
+	    POSITION_KLEN, &covered);
+	if (rc != STORE_NOTFOUND)
+		return rc;
+	if ((rc = store_log_size(t, &covered)) != STORE_OK)
+		return rc;
+	return store_kv_put_u64(t, STORE_DB_CUSTGRAMS, position_key,
+	    POSITION_KLEN, covered, 0);
+}
+
+int
+store_search_start(struct store *st)
+{
+	int	rc, positioned = 0;
+
+	if ((rc = store_read(st, search_positioned_txn, &positioned)) !=
+	    STORE_OK || positioned)
+		return rc;
+	return store_write(st, search_start_txn, NULL);
+}
+
 int
 store_search_build(struct store *st)
 {
 	struct search_build	*sb;
 	int			 rc, built = 0;
 
-	if ((rc = store_read(st, search_built_txn, &built)) != STORE_OK ||
-	    built)
+	if ((rc = store_read(st, search_built_txn, &built)) != STORE_OK)
 		return rc;
+	if (built)
+		return store_search_start(st);
 	if ((sb = calloc(1, sizeof(*sb))) == NULL)
 		return STORE_NOMEM;
 	do {
@@ -401,5 +622,5 @@ store_search_build(struct store *st)
 		sb->rlen = sb->llen;
 	} while (sb->more);
 	free(sb);
-	return rc;
+	return rc == STORE_OK ? store_search_start(st) : rc;
 }

@@ -420,7 +420,8 @@ int	store_customer_each_from(struct store_txn *, const char *tenant,
  * Customer search (store/search.c): calls fn for each customer of
  * tenant+env whose customerId contains needle, ignoring ASCII case, by
  * customerId, until fn returns non-zero.  A needle of 3 or more
- * characters goes through the trigram index; a shorter one walks the
+ * characters goes through the trigram index, and the customers first
+ * seen in the log past the index's position; a shorter one walks the
  * tenant.
  */
 typedef int	(*store_search_fn)(const char *customer_id, void *arg);
@@ -435,6 +436,34 @@ int	store_search_match(const char *id, const char *needle);
  */
 #define STORE_SEARCH_GRAM	3
 size_t	store_search_grams(const char *s, char grams[][STORE_SEARCH_GRAM]);
+/*
+ * The index is written behind the log (core/indexer.c): it holds the
+ * customers whose first delta's logIndex is below its position.
+ * store_search_position: that position (a directory that records none
+ * was indexed by its ledger: the log's size).
+ */
+int	store_search_position(struct store_txn *, uint64_t *covered);
+/*
+ * Calls fn for each customer of tenant+env whose first delta is at
+ * logIndex from or later, in log order, until fn returns non-zero.
+ */
+int	store_search_pending(struct store_txn *, const char *tenant,
+	    enum store_env, uint64_t from, store_search_fn, void *arg);
+/*
+ * The indexer's step: indexes the customers first seen in at most most
+ * deltas from the position on, and moves the position past them, in the
+ * caller's transaction.  *covered is the position after it, *size the
+ * log's size.  Indexing a customer twice (two indexers at once) writes
+ * the same entries.
+ */
+int	store_search_index(struct store_txn *, uint64_t most,
+	    uint64_t *covered, uint64_t *size);
+/*
+ * Records the position where the directory has none, once, before a
+ * writer that leaves indexing to the indexer first appends (the store
+ * does it when a writer opens it; a replica does it on becoming master).
+ */
+int	store_search_start(struct store *);
 /* For the audit: how many of the customer's trigrams the index lacks. */
 int	store_search_missing(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, size_t *missing);

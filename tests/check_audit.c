@@ -21,6 +21,7 @@
 #include "../core/audit.h"
 #include "../core/checkpoint.h"
 #include "../core/emit.h"
+#include "../core/indexer.h"
 #include "../core/integrator.h"
 #include "../core/ledger.h"
 #include "../core/tlog.h"
@@ -1500,12 +1501,30 @@ big_search_all(void)
 	return found;
 }
 
+/* The index's position (store_search_position). */
+static int
+big_position_txn(struct store_txn *t, void *arg)
+{
+	return store_search_position(t, arg);
+}
+
+static uint64_t
+big_position(void)
+{
+	uint64_t	covered;
+
+	ck_assert_int_eq(store_read(st, big_position_txn, &covered),
+	    STORE_OK);
+	return covered;
+}
+
 /*
  * The index answers as a scan would: substrings anywhere, any case,
  * trigrams found in the wrong order ("abcxbcd" holds abc and bcd, not
- * "abcd") refused; after new customers; and after the index is lost
- * and rebuilt when the store opens, as in a data directory made before
- * it.  The audit checks it, and names a missing or stray entry.
+ * "abcd") refused; before the indexer reached new customers (from the
+ * log's tail), after, and half way; and after the index is lost and
+ * rebuilt when the store opens, as in a data directory made before it.
+ * The audit checks it, and names a missing or stray entry.
  */
 START_TEST(big_search_index)
 {
@@ -1516,8 +1535,15 @@ START_TEST(big_search_index)
 	size_t			 klen;
 	char			 line[300];
 
+	/* Nothing indexed: every customer is in the tail. */
+	ck_assert_uint_eq(big_position(), 0);
 	big_customers(0, 30, "2026-01-05T00:00:00Z");
 	ck_assert_int_gt(big_search_all(), 5);
+	ck_assert_int_eq(audit(&res), 0);
+	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
+	ck_assert_uint_eq(big_position(), ndeltas);
+	ck_assert_int_gt(big_search_all(), 5);
+	/* Half indexed, half in the tail. */
 	big_customers(30, BIG, "2026-01-06T00:00:00Z");
 	{
 		struct delta_in	in = { "acme", STORE_ENV_LIVE, "abcxbcd",
@@ -1528,6 +1554,9 @@ START_TEST(big_search_index)
 		ck_assert_int_eq(store_write(st, append_txn, &in), STORE_OK);
 		ndeltas += 2;
 	}
+	big_search_all();
+	ck_assert_int_eq(audit(&res), 0);
+	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
 	big_search_all();
 	ck_assert_int_eq(audit(&res), 0);
 
@@ -1567,6 +1596,82 @@ START_TEST(big_search_index)
 	audit_finds_n(2, "customer acme/live/big-42: the search index lacks 1 "
 	    "of its trigrams, so searches miss it", "search index: trigram "
 	    "\"gho\" names acme/live/ghost-1, which is no customer");
+}
+END_TEST
+
+/* An indexer's step whose transaction then fails: as a crash after it. */
+static int
+big_index_aborted_txn(struct store_txn *t, void *arg)
+{
+	uint64_t	covered, size;
+	int		rc;
+
+	(void)arg;
+	if ((rc = store_search_index(t, 1000, &covered, &size)) != STORE_OK)
+		return rc;
+	ck_assert_uint_eq(covered, size);
+	return STORE_IO;
+}
+
+/*
+ * The indexer's position moves with its entries or not at all, and
+ * lasts: a step whose transaction aborts leaves the position and the
+ * index as they were (searches still find every customer, from the
+ * tail), and a store opened again finds the position it left.  The
+ * audit does not count customers past the position as missing from the
+ * index, yet names one before it that lacks an entry, even while
+ * others wait in the tail.
+ */
+START_TEST(big_search_position)
+{
+	struct audit_result	 res;
+	uint8_t			 key[80];
+	size_t			 klen;
+	uint64_t		 before;
+
+	big_customers(0, 10, "2026-01-05T00:00:00Z");
+	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
+	before = big_position();
+	ck_assert_uint_eq(before, ndeltas);
+	big_customers(10, 20, "2026-01-06T00:00:00Z");
+	ck_assert_int_eq(store_write(st, big_index_aborted_txn, NULL),
+	    STORE_IO);
+	ck_assert_uint_eq(big_position(), before);
+	ck_assert_int_gt(big_search_all(), 5);
+	ck_assert_int_eq(audit(&res), 0);
+
+	/* Opened again (raw_del closes and opens it): the same position. */
+	klen = ckey(key, "acme", STORE_ENV_LIVE, "") - 1;
+	memcpy(key + klen, "g-0big-03", 9);
+	raw_del("custgrams.db", key, klen + 9);
+	ck_assert_uint_eq(big_position(), before);
+	audit_finds("customer acme/live/big-03: the search index lacks 1 of "
+	    "its trigrams, so searches miss it");
+	raw_put("custgrams.db", key, klen + 9, "", 0);
+	ck_assert_int_eq(audit(&res), 0);
+	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
+	ck_assert_uint_eq(big_position(), ndeltas);
+	ck_assert_int_eq(audit(&res), 0);
+}
+END_TEST
+
+/*
+ * A search that reads the position before an indexer's commit and the
+ * index after it sees the customers indexed meanwhile twice, in the
+ * tail and in the index: it tells each once.  Made here by moving the
+ * position back past indexed customers.
+ */
+START_TEST(big_search_overlap)
+{
+	struct audit_result	 res;
+	uint8_t			 back[8] = { 0 };
+
+	big_customers(0, BIG, "2026-01-05T00:00:00Z");
+	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
+	raw_put("custgrams.db", "\0search.position", 16, back, sizeof(back));
+	ck_assert_uint_eq(big_position(), 0);
+	ck_assert_int_gt(big_search_all(), 5);
+	ck_assert_int_eq(audit(&res), 0);
 }
 END_TEST
 
@@ -1626,6 +1731,8 @@ audit_suite(void)
 	tcase_add_test(tc, big_checkpoint_chunks);
 	tcase_add_test(tc, big_checkpoint_chunk_deltas);
 	tcase_add_test(tc, big_search_index);
+	tcase_add_test(tc, big_search_position);
+	tcase_add_test(tc, big_search_overlap);
 	suite_add_tcase(s, tc);
 	return s;
 }

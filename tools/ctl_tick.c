@@ -2,10 +2,11 @@
  * tallyctl tick: the background work of a host where tallyd runs as CGI
  * (README "Running as CGI"), for cron to run every minute.  Between
  * requests nothing of tallyd runs, so this is where a head is signed
- * over deltas that none covers yet, webhook events that are due are
- * delivered, and the store is synced.  Harmless beside a running
- * FastCGI tallyd: heads are stored once per size, and a delivery is at
- * least once anyway.
+ * over deltas that none covers yet, new customers are indexed for
+ * search, webhook events that are due are delivered, and the store is
+ * synced.  Harmless beside a running FastCGI tallyd: heads are stored
+ * once per size, a customer indexed twice has the same entries, and a
+ * delivery is at least once anyway.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "../common/timefmt.h"
+#include "../core/indexer.h"
 #include "../core/integrator.h"
 #include "../deliver/courier.h"
 #include "ctl.h"
@@ -148,8 +150,11 @@ ctl_tick(struct store *st, const struct conf *conf, int argc, char *argv[])
 		}
 	if (optind != argc)
 		return ctl_usage();
-	if ((rc = tick_integrate(st, conf, &size)) != 0 ||
-	    (rc = tick_deliver(st, conf, tallyd)) != 0)
+	if ((rc = tick_integrate(st, conf, &size)) != 0)
+		return rc;
+	if ((rc = indexer_catch_up(st)) != STORE_OK)
+		return ctl_fail("indexing customers", rc);
+	if ((rc = tick_deliver(st, conf, tallyd)) != 0)
 		return rc;
 	if ((rc = store_sync(st)) != STORE_OK)
 		return ctl_fail("sync", rc);
