@@ -92,19 +92,18 @@ indexer_start(struct indexer **out, struct store *st)
 		return STORE_NOMEM;
 	ix->store = st;
 	pthread_mutex_init(&ix->lock, NULL);
-	if (clockwait_init(&ix->wake) != 0) {
-		pthread_mutex_destroy(&ix->lock);
-		free(ix);
-		return STORE_NOMEM;
-	}
+	if (clockwait_init(&ix->wake) != 0)
+		goto err;
 	if (pthread_create(&ix->thread, NULL, indexer_main, ix) != 0) {
-		pthread_mutex_destroy(&ix->lock);
 		pthread_cond_destroy(&ix->wake);
-		free(ix);
-		return STORE_NOMEM;
+		goto err;
 	}
 	*out = ix;
 	return STORE_OK;
+err:
+	pthread_mutex_destroy(&ix->lock);
+	free(ix);
+	return STORE_NOMEM;
 }
 
 void
