@@ -63,6 +63,7 @@ stack_check "worked example" env B="${B:-build}" "$REPO/tests/e2e/acme.sh"
 echo "== checkpoint chains cover every delta; salted statements (simulated clock)"
 stack_check "checkpoint chains" env B="${B:-build}" "$REPO/tests/e2e/chain.sh"
 stack_check "big tenants: checkpoint-all paged, search" env B="${B:-build}" "$REPO/tests/e2e/big.sh"
+stack_check "search while the indexer works behind the log, tallyd killed -9 (search.sh)" env B="${B:-build}" "$REPO/tests/e2e/search.sh"
 
 echo "== rate limits per key (a tallyd of its own, 5 requests a second)"
 stack_check "rate limits" env B="${B:-build}" "$REPO/tests/e2e/ratelimit.sh"
