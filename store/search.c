@@ -23,9 +23,10 @@
  * the customers first seen in the log from its position on, in log
  * order, and moves the position in the same transaction, so a crash
  * loses or repeats nothing.  A search reads the position, then the
- * customers first seen in the log from there (the tail, seldom more
- * than an indexer's interval of deltas), then the index, and merges the
- * two by customerId: a customer recorded a moment ago is found.
+ * customers first seen in the log from there (the tail: what the
+ * indexer lags, its interval's deltas when it keeps up), then the index,
+ * and merges the two by customerId: a customer recorded a moment ago is
+ * found.
  *
  * The position is a key of the index itself that no tenant's key can
  * be (tenants are never empty), so that a search reads no page of the
