@@ -550,29 +550,32 @@ search_build_txn(struct store_txn *t, void *arg)
 	return rc;
 }
 
+/* Whether a record of a number is at key (*has). */
 static int
-search_built_txn(struct store_txn *t, void *arg)
+search_has(struct store_txn *t, enum store_db db, const char *key,
+    size_t klen, int *has)
 {
 	uint64_t	v;
 	int		rc;
 
-	rc = store_kv_get_u64(t, STORE_DB_META, built_key,
-	    sizeof(built_key) - 1, &v);
-	*(int *)arg = rc == STORE_OK;
+	rc = store_kv_get_u64(t, db, key, klen, &v);
+	*has = rc == STORE_OK;
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
-/* Whether the directory records the indexer's position (*arg). */
+static int
+search_built_txn(struct store_txn *t, void *arg)
+{
+	return search_has(t, STORE_DB_META, built_key, sizeof(built_key) - 1,
+	    arg);
+}
+
+/* Whether the directory records the indexer's position. */
 static int
 search_positioned_txn(struct store_txn *t, void *arg)
 {
-	uint64_t	covered;
-	int		rc;
-
-	rc = store_kv_get_u64(t, STORE_DB_CUSTGRAMS, position_key,
-	    POSITION_KLEN, &covered);
-	*(int *)arg = rc == STORE_OK;
-	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+	return search_has(t, STORE_DB_CUSTGRAMS, position_key, POSITION_KLEN,
+	    arg);
 }
 
 /* Records what its absence means, the whole log, if still absent. */
