@@ -216,23 +216,6 @@ server_put(struct server_io *io, const void *data, size_t len)
 	return 0;
 }
 
-static int
-server_printf(struct server_io *io, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-server_printf(struct server_io *io, const char *fmt, ...)
-{
-	va_list	ap;
-	int	rc;
-
-	va_start(ap, fmt);
-	rc = io->r != NULL ? FCGX_VFPrintF(io->r->out, fmt, ap) :
-	    vfprintf(stdout, fmt, ap);
-	va_end(ap);
-	return rc < 0 ? -1 : 0;
-}
-
 /*
  * Reads the body into buf (APP_BODY_MAX_LARGE + 1 bytes); a body too
  * large is drained, not kept.  Returns -1 when the body ended early: the
@@ -289,19 +272,51 @@ server_log_safe(char *dst, size_t size, const char *s)
 }
 
 /*
+ * The head's room: the status line and the headers tallyd always sends,
+ * the longest Content-Type given, and every header an answer may add.
+ */
+#define SERVER_HEAD_MAX	(512 + RESPONSE_HEADERS_MAX * \
+	    (sizeof(((struct response_header *)0)->name) + \
+	    sizeof(((struct response_header *)0)->value) + 4))
+
+/* Appends to head (*n bytes so far); -1 when it does not fit. */
+static int
+server_head_add(char *head, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+server_head_add(char *head, size_t *n, const char *fmt, ...)
+{
+	va_list	ap;
+	int	m;
+
+	va_start(ap, fmt);
+	m = vsnprintf(head + *n, SERVER_HEAD_MAX - *n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)m >= SERVER_HEAD_MAX - *n)
+		return -1;
+	*n += (size_t)m;
+	return 0;
+}
+
+/*
  * The status and headers, as a CGI "Status:" header whether FastCGI or
- * CGI carries them; content_length < 0: none (streamed).
+ * CGI carries them; content_length < 0: none (streamed).  Written in one
+ * piece, formatted here: libfcgi's own printf, a call per header, cost
+ * more than the rest of the answer's output.
  */
 static int
 server_write_head(struct server_io *io, const struct request *req,
     const struct response *resp, long content_length)
 {
+	char	head[SERVER_HEAD_MAX];
+	size_t	n = 0;
 	int	i, cache = 0, rc;
 
 	/* Nothing is cached unless the answer says how (a log tile). */
 	for (i = 0; i < resp->nheaders; i++)
 		cache |= strcasecmp(resp->headers[i].name, "Cache-Control") == 0;
-	rc = server_printf(io, "Status: %d %s\r\n"
+	rc = server_head_add(head, &n, "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "%s"
 	    "X-Request-Id: %s\r\n", resp->status,
@@ -309,13 +324,18 @@ server_write_head(struct server_io *io, const struct request *req,
 	    resp->content_type : "application/json",
 	    cache ? "" : "Cache-Control: no-store\r\n", req->id);
 	if (content_length >= 0)
-		rc |= server_printf(io, "Content-Length: %ld\r\n",
+		rc |= server_head_add(head, &n, "Content-Length: %ld\r\n",
 		    content_length);
 	for (i = 0; i < resp->nheaders; i++)
-		rc |= server_printf(io, "%s: %s\r\n", resp->headers[i].name,
-		    resp->headers[i].value);
-	rc |= server_put(io, "\r\n", 2);
-	return rc != 0 ? -1 : 0;
+		rc |= server_head_add(head, &n, "%s: %s\r\n",
+		    resp->headers[i].name, resp->headers[i].value);
+	rc |= server_head_add(head, &n, "\r\n");
+	if (rc != 0) {
+		log_error("server: an answer's head does not fit in %zu bytes",
+		    (size_t)SERVER_HEAD_MAX);
+		return -1;
+	}
+	return server_put(io, head, n);
 }
 
 static void
