@@ -1,4 +1,7 @@
-/* Unpredictable bytes from OpenSSL's CSPRNG, for secrets, salts and ids. */
+/*
+ * Unpredictable bytes from OpenSSL's CSPRNG, for secrets, salts and ids,
+ * drawn through a small pool per thread (random.c says why).
+ */
 #ifndef TALLY_RANDOM_H
 #define TALLY_RANDOM_H
 

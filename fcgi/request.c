@@ -77,39 +77,48 @@ request_id_safe(const char *id)
  * way, whichever copy tallyd read would be a guess.  None of these
  * values holds a comma when sent once.
  */
+#define REQUEST_SINGLE(param, header)	{ param, sizeof(param) - 1, header }
+
 static const struct {
-	const char	*param, *header;
+	const char	*param;
+	size_t		 len;
+	const char	*header;
 } request_single[] = {
-	{ "HTTP_X_API_KEY", "X-Api-Key" },
-	{ "HTTP_IDEMPOTENCY_KEY", "Idempotency-Key" },
-	{ "HTTP_CONTENT_TYPE", "Content-Type" },
-	{ "CONTENT_TYPE", "Content-Type" },
-	{ "HTTP_X_REQUEST_ID", "X-Request-Id" },
+	REQUEST_SINGLE("HTTP_X_API_KEY", "X-Api-Key"),
+	REQUEST_SINGLE("HTTP_IDEMPOTENCY_KEY", "Idempotency-Key"),
+	REQUEST_SINGLE("HTTP_CONTENT_TYPE", "Content-Type"),
+	REQUEST_SINGLE("CONTENT_TYPE", "Content-Type"),
+	REQUEST_SINGLE("HTTP_X_REQUEST_ID", "X-Request-Id"),
 };
 
-/* The header of request_single that is repeated, or NULL. */
+#define REQUEST_NSINGLE	(sizeof(request_single) / sizeof(request_single[0]))
+
+/*
+ * The header of request_single that is repeated, or NULL; the first in
+ * the table's order when several are.  One pass over the parameters,
+ * not two per header: every request pays it.
+ */
 static const char *
 request_header_repeated(const struct request *req)
 {
+	const char	*first[REQUEST_NSINGLE];
+	unsigned	 n[REQUEST_NSINGLE] = { 0 };
 	char *const	*p;
-	const char	*value;
-	size_t		 i, len, n;
+	size_t		 i;
 
-	for (i = 0; i < sizeof(request_single) / sizeof(request_single[0]);
-	    i++) {
-		if ((value = request_param(req, request_single[i].param)) ==
-		    NULL)
-			continue;
-		if (strchr(value, ',') != NULL)
+	for (p = req->params; p != NULL && *p != NULL; p++)
+		for (i = 0; i < REQUEST_NSINGLE; i++) {
+			if (strncmp(*p, request_single[i].param,
+			    request_single[i].len) != 0 ||
+			    (*p)[request_single[i].len] != '=')
+				continue;
+			if (n[i]++ == 0)
+				first[i] = *p + request_single[i].len + 1;
+			break;
+		}
+	for (i = 0; i < REQUEST_NSINGLE; i++)
+		if (n[i] > 1 || (n[i] == 1 && strchr(first[i], ',') != NULL))
 			return request_single[i].header;
-		len = strlen(request_single[i].param);
-		for (n = 0, p = req->params; *p != NULL; p++)
-			if (strncmp(*p, request_single[i].param, len) == 0 &&
-			    (*p)[len] == '=')
-				n++;
-		if (n > 1)
-			return request_single[i].header;
-	}
 	return NULL;
 }
 

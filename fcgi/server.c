@@ -1,7 +1,12 @@
+/* accept4 */
+#define _GNU_SOURCE
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +37,7 @@
 struct worker {
 	pthread_t	 thread;
 	int		 fd;
+	int		 tcp;		/* fd listens on TCP, not a unix path */
 	int		 read_timeout;	/* seconds */
 	struct app	*app;
 	char		*body;		/* APP_BODY_MAX_LARGE + 1 bytes */
@@ -210,23 +216,6 @@ server_put(struct server_io *io, const void *data, size_t len)
 	return 0;
 }
 
-static int
-server_printf(struct server_io *io, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-server_printf(struct server_io *io, const char *fmt, ...)
-{
-	va_list	ap;
-	int	rc;
-
-	va_start(ap, fmt);
-	rc = io->r != NULL ? FCGX_VFPrintF(io->r->out, fmt, ap) :
-	    vfprintf(stdout, fmt, ap);
-	va_end(ap);
-	return rc < 0 ? -1 : 0;
-}
-
 /*
  * Reads the body into buf (APP_BODY_MAX_LARGE + 1 bytes); a body too
  * large is drained, not kept.  Returns -1 when the body ended early: the
@@ -283,19 +272,51 @@ server_log_safe(char *dst, size_t size, const char *s)
 }
 
 /*
+ * The head's room: the status line and the headers tallyd always sends,
+ * the longest Content-Type given, and every header an answer may add.
+ */
+#define SERVER_HEAD_MAX	(512 + RESPONSE_HEADERS_MAX * \
+	    (sizeof(((struct response_header *)0)->name) + \
+	    sizeof(((struct response_header *)0)->value) + 4))
+
+/* Appends to head (*n bytes so far); -1 when it does not fit. */
+static int
+server_head_add(char *head, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+server_head_add(char *head, size_t *n, const char *fmt, ...)
+{
+	va_list	ap;
+	int	m;
+
+	va_start(ap, fmt);
+	m = vsnprintf(head + *n, SERVER_HEAD_MAX - *n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)m >= SERVER_HEAD_MAX - *n)
+		return -1;
+	*n += (size_t)m;
+	return 0;
+}
+
+/*
  * The status and headers, as a CGI "Status:" header whether FastCGI or
- * CGI carries them; content_length < 0: none (streamed).
+ * CGI carries them; content_length < 0: none (streamed).  Written in one
+ * piece, formatted here: libfcgi's own printf, a call per header, cost
+ * more than the rest of the answer's output.
  */
 static int
 server_write_head(struct server_io *io, const struct request *req,
     const struct response *resp, long content_length)
 {
+	char	head[SERVER_HEAD_MAX];
+	size_t	n = 0;
 	int	i, cache = 0, rc;
 
 	/* Nothing is cached unless the answer says how (a log tile). */
 	for (i = 0; i < resp->nheaders; i++)
 		cache |= strcasecmp(resp->headers[i].name, "Cache-Control") == 0;
-	rc = server_printf(io, "Status: %d %s\r\n"
+	rc = server_head_add(head, &n, "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "%s"
 	    "X-Request-Id: %s\r\n", resp->status,
@@ -303,13 +324,18 @@ server_write_head(struct server_io *io, const struct request *req,
 	    resp->content_type : "application/json",
 	    cache ? "" : "Cache-Control: no-store\r\n", req->id);
 	if (content_length >= 0)
-		rc |= server_printf(io, "Content-Length: %ld\r\n",
+		rc |= server_head_add(head, &n, "Content-Length: %ld\r\n",
 		    content_length);
 	for (i = 0; i < resp->nheaders; i++)
-		rc |= server_printf(io, "%s: %s\r\n", resp->headers[i].name,
-		    resp->headers[i].value);
-	rc |= server_put(io, "\r\n", 2);
-	return rc != 0 ? -1 : 0;
+		rc |= server_head_add(head, &n, "%s: %s\r\n",
+		    resp->headers[i].name, resp->headers[i].value);
+	rc |= server_head_add(head, &n, "\r\n");
+	if (rc != 0) {
+		log_error("server: an answer's head does not fit in %zu bytes",
+		    (size_t)SERVER_HEAD_MAX);
+		return -1;
+	}
+	return server_put(io, head, n);
 }
 
 static void
@@ -437,22 +463,29 @@ server_serve(struct server_io *io, char *const *params, char *body,
  * through here.  (libfcgi's lingering close then waits up to 2 s more
  * for a peer that does not close.)  A connection the web server keeps
  * open for its next request (FCGI_KEEP_CONN) is used again as it is.
+ *
+ * accept4, not accept: the connection is close-on-exec from the start
+ * (not inherited by the webhook courier tallyd starts), and the call
+ * skips store/nodelay.c's accept(), whose getsockname() per connection
+ * is for Berkeley DB's sockets; a TCP listener's connections get
+ * TCP_NODELAY here, as they did there.  Two system calls fewer per
+ * request.
  */
 static int
 server_accept(FCGX_Request *r, struct worker *w)
 {
 	struct timeval	tv;
-	int		fd;
+	int		fd, on = 1;
 
 	if (r->ipcFd >= 0)
 		return 0;
-	if ((fd = accept(w->fd, NULL, NULL)) < 0)
+	if ((fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 		return -1;
 	memset(&tv, 0, sizeof(tv));
 	tv.tv_sec = w->read_timeout;
-	/* Not inherited by the webhook courier tallyd starts. */
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    (w->tcp && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+	    sizeof(on)) < 0)) {
 		close(fd);
 		return -1;
 	}
@@ -507,18 +540,30 @@ server_worker(void *arg)
 	return NULL;
 }
 
+/* Whether fd listens on TCP (IPv4 or IPv6). */
+static int
+server_is_tcp(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+}
+
 int
 server_run(int fd, int nthreads, int read_timeout, struct app *app)
 {
 	struct worker	*w;
 	sigset_t	 set;
-	int		 i, started, sig = 0;
+	int		 i, started, sig = 0, tcp = server_is_tcp(fd);
 
 	if (FCGX_Init() != 0 || (w = calloc((size_t)nthreads,
 	    sizeof(*w))) == NULL)
 		return -1;
 	for (started = 0; started < nthreads; started++) {
 		w[started].fd = fd;
+		w[started].tcp = tcp;
 		w[started].read_timeout = read_timeout;
 		w[started].app = app;
 		if ((w[started].body = malloc(APP_BODY_MAX_LARGE + 1)) ==

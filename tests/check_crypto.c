@@ -1,4 +1,7 @@
+#include <sys/wait.h>
+
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/hex.h"
 #include "../crypto/hash.h"
@@ -59,6 +62,46 @@ START_TEST(random_differs)
 }
 END_TEST
 
+/*
+ * The pool (random.c): draws that cross a refill, or are larger than the
+ * pool, still differ; a forked child does not hand out the bytes its
+ * parent hands out next.
+ */
+START_TEST(random_pool_never_repeats)
+{
+	uint8_t	a[40], b[40], big[2][1024], parent[32], child[32];
+	int	fds[2], status, i;
+	pid_t	pid;
+
+	for (i = 0; i < 64; i++) {
+		ck_assert_int_eq(random_bytes(a, sizeof(a)), 0);
+		ck_assert_int_eq(random_bytes(b, sizeof(b)), 0);
+		ck_assert(memcmp(a, b, sizeof(a)) != 0);
+	}
+	ck_assert_int_eq(random_bytes(big[0], sizeof(big[0])), 0);
+	ck_assert_int_eq(random_bytes(big[1], sizeof(big[1])), 0);
+	ck_assert(memcmp(big[0], big[1], sizeof(big[0])) != 0);
+
+	/* The pool holds bytes now: a child must not see them. */
+	ck_assert_int_eq(random_bytes(a, 1), 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(random_bytes(child, sizeof(child)) == 0 &&
+		    write(fds[1], child, sizeof(child)) ==
+		    (ssize_t)sizeof(child) ? 0 : 1);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(random_bytes(parent, sizeof(parent)), 0);
+	ck_assert_int_eq(read(fds[0], child, sizeof(child)), sizeof(child));
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(memcmp(parent, child, sizeof(parent)) != 0);
+}
+END_TEST
+
 Suite *
 crypto_suite(void)
 {
@@ -68,6 +111,7 @@ crypto_suite(void)
 	tcase_add_test(tc, sha256_vectors);
 	tcase_add_test(tc, equal_is_exact);
 	tcase_add_test(tc, random_differs);
+	tcase_add_test(tc, random_pool_never_repeats);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,6 +16,7 @@
 #include "../common/jsonin.h"
 #include "../common/sbuf.h"
 #include "../core/balance.h"
+#include "../core/tlog.h"
 #include "../core/view.h"
 #include "check.h"
 
@@ -311,6 +312,87 @@ START_TEST(view_records_oom)
 }
 END_TEST
 
+/* The reference proofs: view_inclusion, view_consistency as json-c built them. */
+static void
+old_note(struct json_object *o, const struct store_sth *h)
+{
+	if (h->note[0] != '\0')
+		view_put(o, "checkpoint", view_string(h->note));
+	else
+		view_put_null(o, "checkpoint");
+}
+
+static struct json_object *
+old_inclusion(const struct tlog_inclusion *in)
+{
+	struct json_object	*o = view_object();
+
+	view_put(o, "leafIndex", view_u64(in->index));
+	view_put(o, "leafHash", view_hash(in->leaf));
+	view_put(o, "treeSize", view_u64(in->size));
+	view_put(o, "rootHash", view_hash(in->root));
+	view_put(o, "inclusionProof", view_hashes(in->proof, in->len));
+	old_note(o, &in->head);
+	return o;
+}
+
+static struct json_object *
+old_consistency(const struct tlog_consistency *cs)
+{
+	struct json_object	*o = view_object();
+
+	view_put(o, "from", view_u64(cs->from));
+	view_put(o, "to", view_u64(cs->to));
+	view_put(o, "fromRootHash", view_hash(cs->from_root));
+	view_put(o, "toRootHash", view_hash(cs->to_root));
+	view_put(o, "consistencyProof", view_hashes(cs->proof, cs->len));
+	old_note(o, &cs->head);
+	return o;
+}
+
+/*
+ * Proofs written as text: the reference's bytes, with a note that needs
+ * escapes and without one, for proofs of none, one and many hashes, and
+ * sizes past INT64_MAX.
+ */
+START_TEST(view_proof_bytes)
+{
+	static const size_t	lens[] = { 0, 1, MERKLE_PROOF_MAX };
+	struct tlog_inclusion	*in;
+	struct tlog_consistency	*cs;
+	size_t			 i;
+
+	ck_assert_ptr_nonnull(in = calloc(1, sizeof(*in)));
+	ck_assert_ptr_nonnull(cs = calloc(1, sizeof(*cs)));
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		in->index = 41 + i;
+		in->size = i == 2 ? UINT64_MAX : 1000;
+		memset(in->leaf, 0xa5, sizeof(in->leaf));
+		memset(in->root, 0x0f, sizeof(in->root));
+		memset(in->proof, (int)(0x11 * (i + 1)), sizeof(in->proof));
+		in->proof[0][0] = 0;
+		in->len = lens[i];
+		if (_i == 1)
+			snprintf(in->head.note, sizeof(in->head.note),
+			    "tally.example/log\n1000\n\"XFxc\"\\\n\n"
+			    "\u2014 tally.example/log AbCd\t" E_ACUTE "\n");
+		cs->from = 3 + i;
+		cs->to = i == 2 ? (uint64_t)INT64_MAX + 1 : 1000;
+		memcpy(cs->from_root, in->leaf, sizeof(cs->from_root));
+		memcpy(cs->to_root, in->root, sizeof(cs->to_root));
+		memcpy(cs->proof, in->proof, sizeof(cs->proof));
+		cs->len = lens[i];
+		cs->head = in->head;
+		view_check_same(old_inclusion(in), view_inclusion(in), NULL,
+		    NULL);
+		view_check_same(old_consistency(cs), view_consistency(cs),
+		    NULL, NULL);
+	}
+	free(in);
+	free(cs);
+}
+END_TEST
+
 Suite *
 view_suite(void)
 {
@@ -321,6 +403,7 @@ view_suite(void)
 	    (int)(sizeof(view_cases) / sizeof(view_cases[0])));
 	tcase_add_test(tc, view_records_page);
 	tcase_add_test(tc, view_records_oom);
+	tcase_add_loop_test(tc, view_proof_bytes, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
