@@ -1091,10 +1091,13 @@ store_kv_each_bulk(struct store_txn *t, enum store_db which,
 	for (;;) {
 		dbrc = cur->get(cur, &k, &v, op | DB_MULTIPLE_KEY |
 		    t->read_flags);
-		/* A record larger than the buffer: the cursor stayed put. */
+		/*
+		 * A record larger than the buffer: the cursor stayed put,
+		 * and v.size says what it needs.
+		 */
 		if (dbrc == DB_BUFFER_SMALL) {
-			if ((rc = store_bulk_buffer(db, &v, v.size)) !=
-			    STORE_OK)
+			if ((rc = store_bulk_buffer(db, &v, v.size > v.ulen ?
+			    v.size : 2 * (size_t)v.ulen)) != STORE_OK)
 				break;
 			continue;
 		}
