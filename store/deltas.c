@@ -188,9 +188,12 @@ struct store_delta_run {
  * A run whose log indexes span fewer than this many times as many
  * records is read as one range, in bulk, its other records skipped: 6
  * deltas fill a 4 KiB page, so even a run that is a quarter of its range
- * costs under a page per delta, where a get descends three.
+ * costs under a page per delta, where a get descends three.  A run of
+ * fewer than DELTA_RUN_BULK_MIN is read a get each: a bulk read fills at
+ * least a page's worth (derive with limit=1 lost 10 us to it).
  */
 #define DELTA_RUN_SPREAD	4
+#define DELTA_RUN_BULK_MIN	4
 /*
  * A delta record's usual size, to size the run's arena once; a bulk
  * read's buffer.  Both stay small: a large block freed at the top of a
@@ -258,12 +261,15 @@ delta_run_range_record(const void *key, size_t klen, const void *val,
 static int
 delta_run_range(struct store_txn *t, struct store_delta_run *r)
 {
-	uint8_t	key[8];
-	int	rc;
+	uint64_t	span = r->rec[r->n - 1].index - r->rec[0].index + 1;
+	uint8_t		key[8];
+	int		rc;
 
 	be64_put(key, r->rec[0].index);
 	rc = store_kv_each_bulk(t, STORE_DB_DELTAS, key, sizeof(key),
-	    DELTA_BULK_SIZE, delta_run_range_record, r);
+	    span < DELTA_BULK_SIZE / DELTA_RECORD_GUESS ?
+	    (size_t)span * DELTA_RECORD_GUESS : DELTA_BULK_SIZE,
+	    delta_run_range_record, r);
 	if (rc == STORE_STOP)
 		return STORE_OK;
 	return rc == STORE_OK ? STORE_NOTFOUND : rc;	/* ended early */
@@ -308,7 +314,8 @@ store_delta_run_read(struct store_txn *t, struct store_delta_run *r,
 		r->rec[i].index = index[i];
 	}
 	r->n = n;
-	if (index[n - 1] - index[0] < (uint64_t)n * DELTA_RUN_SPREAD)
+	if (n >= DELTA_RUN_BULK_MIN &&
+	    index[n - 1] - index[0] < (uint64_t)n * DELTA_RUN_SPREAD)
 		rc = delta_run_range(t, r);
 	else
 		rc = delta_run_each(t, r);
