@@ -426,16 +426,19 @@ balance_latest_receipt(struct store_txn *t, const char *tenant,
 
 /*
  * A run of a customer's history, read together: positions with one
- * cursor, and the head that first covers each delta with one walk of the
- * heads signed over the run, where a lookup per delta cost three
- * descents of three trees.
+ * cursor, the deltas in one walk over their range in the log when they
+ * lie close (store_delta_run_read), and the head that first covers each
+ * delta with one walk of the heads signed over the run, where a lookup
+ * per delta cost three descents of three trees.
  */
 #define BALANCE_CHUNK	128
 
 struct balance_chunk {
-	struct store_custpos	pos[BALANCE_CHUNK];
-	int64_t			verified_ms[BALANCE_CHUNK]; /* 0: no head */
-	size_t			n, covered;
+	struct store_custpos	 pos[BALANCE_CHUNK];
+	uint64_t		 index[BALANCE_CHUNK];
+	int64_t			 verified_ms[BALANCE_CHUNK]; /* 0: no head */
+	size_t			 n, covered;
+	struct store_delta_run	*run;
 };
 
 /* Heads come by size: each covers the deltas below it not yet covered. */
@@ -455,6 +458,7 @@ static int
 balance_chunk_read(const struct cust *c, uint64_t first, size_t n,
     struct balance_chunk *ch)
 {
+	size_t	i;
 	int	rc;
 
 	rc = store_custpos_range(c->t, c->tenant, c->env, c->id, first, n,
@@ -466,18 +470,21 @@ balance_chunk_read(const struct cust *c, uint64_t first, size_t n,
 	memset(ch->verified_ms, 0, sizeof(ch->verified_ms));
 	rc = store_sth_each(c->t, ch->pos[0].log_index + 1, balance_chunk_head,
 	    ch);
-	return rc == STORE_STOP ? STORE_OK : rc;
+	if (rc != STORE_OK && rc != STORE_STOP)
+		return rc;
+	for (i = 0; i < n; i++)
+		ch->index[i] = ch->pos[i].log_index;
+	return store_delta_run_read(c->t, ch->run, ch->index, n);
 }
 
 static int
-balance_chunk_delta(const struct cust *c, const struct balance_chunk *ch,
-    size_t i, balance_delta_fn fn, void *arg)
+balance_chunk_delta(const struct balance_chunk *ch, size_t i,
+    balance_delta_fn fn, void *arg)
 {
 	struct store_delta	d;
 	int			rc;
 
-	if ((rc = store_delta_get(c->t, ch->pos[i].log_index, &d)) !=
-	    STORE_OK)
+	if ((rc = store_delta_run_get(ch->run, i, &d)) != STORE_OK)
 		return rc;
 	if (ch->verified_ms[i] != 0) {
 		d.status = STORE_DELTA_VERIFIED;
@@ -504,6 +511,8 @@ balance_each(struct store_txn *t, const char *tenant, enum store_env env,
 	n = last - first + 1;
 	if (n > limit)
 		n = limit;
+	if ((ch.run = store_delta_run_new()) == NULL)
+		return STORE_NOMEM;
 	for (done = 0; rc == STORE_OK && done < n; done += k) {
 		k = n - done < BALANCE_CHUNK ? (size_t)(n - done) :
 		    BALANCE_CHUNK;
@@ -511,9 +520,10 @@ balance_each(struct store_txn *t, const char *tenant, enum store_env env,
 		if ((rc = balance_chunk_read(&c, start, k, &ch)) != STORE_OK)
 			break;
 		for (i = 0; rc == STORE_OK && i < k; i++)
-			rc = balance_chunk_delta(&c, &ch,
-			    newest_first ? k - 1 - i : i, fn, arg);
+			rc = balance_chunk_delta(&ch, newest_first ? k - 1 - i :
+			    i, fn, arg);
 	}
+	store_delta_run_free(ch.run);
 	return rc;
 }
 

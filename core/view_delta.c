@@ -28,76 +28,134 @@
  * escapes, each number's own text.
  */
 
-/* A string member; member is its separator and quoted name. */
+/*
+ * A delta's text is gathered in a buffer on the stack and added to the
+ * sbuf a few hundred bytes at a time: member by member, a page of a
+ * hundred deltas made some forty calls into the sbuf per delta.  Only a
+ * string that may need escapes (jcs_string) and text longer than the
+ * buffer go to the sbuf directly, after what is gathered.
+ */
+struct view_out {
+	struct sbuf	*sb;
+	size_t		 len;
+	char		 buf[512];
+};
+
 static void
-view_delta_string(struct sbuf *sb, const char *member, const char *s)
+view_out_start(struct view_out *o, struct sbuf *sb)
 {
-	sbuf_adds(sb, member);
-	jcs_string(s, strlen(s), sb);
+	o->sb = sb;
+	o->len = 0;
+}
+
+static void
+view_out_flush(struct view_out *o)
+{
+	sbuf_add(o->sb, o->buf, o->len);
+	o->len = 0;
+}
+
+static void
+view_out_add(struct view_out *o, const char *s, size_t n)
+{
+	if (n > sizeof(o->buf) - o->len) {
+		view_out_flush(o);
+		if (n > sizeof(o->buf)) {
+			sbuf_add(o->sb, s, n);
+			return;
+		}
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+/* A member's separator and quoted name, or any text known at compile time. */
+#define VIEW_OUT_LIT(o, lit)	view_out_add(o, lit, sizeof(lit) - 1)
+
+static void
+view_out_adds(struct view_out *o, const char *s)
+{
+	view_out_add(o, s, strlen(s));
+}
+
+/* A string member, with JCS string escapes. */
+static void
+view_delta_string(struct view_out *o, const char *member, const char *s)
+{
+	view_out_adds(o, member);
+	view_out_flush(o);
+	jcs_string(s, strlen(s), o->sb);
 }
 
 /* A string with nothing to escape (hex, a time): quoted, not scanned. */
 static void
-view_delta_plain(struct sbuf *sb, const char *member, const char *s)
+view_delta_plain(struct view_out *o, const char *member, const char *s,
+    size_t len)
 {
-	sbuf_adds(sb, member);
-	sbuf_addc(sb, '"');
-	sbuf_adds(sb, s);
-	sbuf_addc(sb, '"');
+	view_out_adds(o, member);
+	view_out_add(o, "\"", 1);
+	view_out_add(o, s, len);
+	view_out_add(o, "\"", 1);
 }
 
 static void
-view_delta_hash(struct sbuf *sb, const char *member,
+view_delta_hash(struct view_out *o, const char *member,
     const uint8_t hash[STORE_HASH_LEN])
 {
 	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
 
 	hex_encode_0x(hash, STORE_HASH_LEN, hex);
-	view_delta_plain(sb, member, hex);
+	view_delta_plain(o, member, hex, sizeof(hex) - 1);
 }
 
 static void
-view_delta_time(struct sbuf *sb, const char *member, int64_t ms)
+view_delta_time(struct view_out *o, const char *member, int64_t ms)
 {
 	char	when[TIMEFMT_LEN];
 
 	timefmt_rfc3339(ms, when);
-	view_delta_plain(sb, member, when);
+	view_delta_plain(o, member, when, sizeof(when) - 1);
 }
 
-/* An integer as view_i64 writes it. */
+/* An integer as view_i64 writes it ("%" PRId64), without stdio. */
 static void
-view_delta_int(struct sbuf *sb, const char *member, int64_t v)
+view_delta_int(struct view_out *o, const char *member, int64_t v)
 {
-	char	text[24];
-	int	n;
+	char		text[24], *p = text + sizeof(text);
+	uint64_t	u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
-	n = snprintf(text, sizeof(text), "%" PRId64, v);
-	sbuf_adds(sb, member);
-	sbuf_add(sb, text, (size_t)n);
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	view_out_adds(o, member);
+	view_out_add(o, p, (size_t)(text + sizeof(text) - p));
 }
 
 /* view_delta's members, after an opening brace, the object left open. */
 static void
-view_delta_members(const struct store_delta *d, struct sbuf *sb)
+view_delta_members(const struct store_delta *d, struct view_out *o)
 {
-	view_delta_string(sb, "{\"recordId\":", d->record_id);
-	view_delta_string(sb, ",\"receiptId\":", d->receipt_id);
-	view_delta_plain(sb, ",\"status\":", view_delta_status(d->status));
-	view_delta_string(sb, ",\"customerId\":", d->customer_id);
+	const char	*status = view_delta_status(d->status);
+
+	view_delta_string(o, "{\"recordId\":", d->record_id);
+	view_delta_string(o, ",\"receiptId\":", d->receipt_id);
+	view_delta_plain(o, ",\"status\":", status, strlen(status));
+	view_delta_string(o, ",\"customerId\":", d->customer_id);
 	/* An amount: its exact decimal text, as view_amount. */
-	sbuf_adds(sb, ",\"delta\":");
-	sbuf_adds(sb, d->delta);
-	view_delta_string(sb, ",\"reason\":", d->reason);
+	VIEW_OUT_LIT(o, ",\"delta\":");
+	view_out_adds(o, d->delta);
+	view_delta_string(o, ",\"reason\":", d->reason);
 	if (d->has_reference)
-		view_delta_string(sb, ",\"referenceId\":", d->reference_id);
+		view_delta_string(o, ",\"referenceId\":", d->reference_id);
 	else
-		sbuf_adds(sb, ",\"referenceId\":null");
-	view_delta_int(sb, ",\"sequenceNumber\":", (int64_t)d->seq);
-	view_delta_int(sb, ",\"logIndex\":", (int64_t)d->log_index);
-	view_delta_hash(sb, ",\"contentHash\":", d->content_hash);
-	view_delta_hash(sb, ",\"leafHash\":", d->leaf_hash);
-	view_delta_time(sb, ",\"createdAt\":", d->created_ms);
+		VIEW_OUT_LIT(o, ",\"referenceId\":null");
+	view_delta_int(o, ",\"sequenceNumber\":", (int64_t)d->seq);
+	view_delta_int(o, ",\"logIndex\":", (int64_t)d->log_index);
+	view_delta_hash(o, ",\"contentHash\":", d->content_hash);
+	view_delta_hash(o, ",\"leafHash\":", d->leaf_hash);
+	view_delta_time(o, ",\"createdAt\":", d->created_ms);
 }
 
 /*
@@ -106,42 +164,50 @@ view_delta_members(const struct store_delta *d, struct sbuf *sb)
  * of it again, so its text goes in as it is.
  */
 static void
-view_delta_metadata(const struct store_delta *d, struct sbuf *sb)
+view_delta_metadata(const struct store_delta *d, struct view_out *o)
 {
-	sbuf_adds(sb, ",\"metadata\":");
-	sbuf_adds(sb, d->metadata != NULL ? d->metadata : "null");
+	VIEW_OUT_LIT(o, ",\"metadata\":");
+	view_out_adds(o, d->metadata != NULL ? d->metadata : "null");
 }
 
 void
 view_delta_write(const struct store_delta *d, struct sbuf *sb)
 {
-	view_delta_members(d, sb);
-	sbuf_addc(sb, '}');
+	struct view_out	o;
+
+	view_out_start(&o, sb);
+	view_delta_members(d, &o);
+	VIEW_OUT_LIT(&o, "}");
+	view_out_flush(&o);
 }
 
 /* view_record_write's members, the object left open. */
 static void
-view_record_members(const struct store_delta *d, struct sbuf *sb)
+view_record_members(const struct store_delta *d, struct view_out *o)
 {
-	view_delta_members(d, sb);
-	view_delta_metadata(d, sb);
+	view_delta_members(d, o);
+	view_delta_metadata(d, o);
 	if (d->adjusts[0] != '\0') {
-		view_delta_string(sb, ",\"adjusts\":{\"recordId\":",
+		view_delta_string(o, ",\"adjusts\":{\"recordId\":",
 		    d->adjusts);
-		sbuf_addc(sb, '}');
+		VIEW_OUT_LIT(o, "}");
 	} else
-		sbuf_adds(sb, ",\"adjusts\":null");
+		VIEW_OUT_LIT(o, ",\"adjusts\":null");
 	if (d->verified_ms != 0)
-		view_delta_time(sb, ",\"verifiedAt\":", d->verified_ms);
+		view_delta_time(o, ",\"verifiedAt\":", d->verified_ms);
 	else
-		sbuf_adds(sb, ",\"verifiedAt\":null");
+		VIEW_OUT_LIT(o, ",\"verifiedAt\":null");
 }
 
 void
 view_record_write(const struct store_delta *d, struct sbuf *sb)
 {
-	view_record_members(d, sb);
-	sbuf_addc(sb, '}');
+	struct view_out	o;
+
+	view_out_start(&o, sb);
+	view_record_members(d, &o);
+	VIEW_OUT_LIT(&o, "}");
+	view_out_flush(&o);
 }
 
 /* What write makes of d, as a value; NULL (remembered) out of memory. */
@@ -280,10 +346,13 @@ view_record_proved(const struct store_delta *d, const struct store_sth *head,
 {
 	struct json_object	*p;
 	struct sbuf		 sb = { 0 };
+	struct view_out		 o;
 	char			*text;
 	size_t			 tlen;
 
-	view_record_members(d, &sb);
+	view_out_start(&o, &sb);
+	view_record_members(d, &o);
+	view_out_flush(&o);
 	if (d->status != STORE_DELTA_VERIFIED) {
 		sbuf_adds(&sb, ",\"proof\":null}");
 		return view_raw(sbuf_take(&sb, NULL));
@@ -307,17 +376,20 @@ view_record_proved(const struct store_delta *d, const struct store_sth *head,
 static void
 view_delta_export_write(const struct store_delta *d, struct sbuf *sb)
 {
-	char	salt[2 * STORE_HASH_LEN + 1];
+	struct view_out	o;
+	char		salt[2 * STORE_HASH_LEN + 1];
 
-	view_delta_members(d, sb);
-	view_delta_metadata(d, sb);
+	view_out_start(&o, sb);
+	view_delta_members(d, &o);
+	view_delta_metadata(d, &o);
 	if (d->adjusts[0] != '\0')
-		view_delta_string(sb, ",\"adjusts\":", d->adjusts);
+		view_delta_string(&o, ",\"adjusts\":", d->adjusts);
 	else
-		sbuf_adds(sb, ",\"adjusts\":null");
+		VIEW_OUT_LIT(&o, ",\"adjusts\":null");
 	hex_encode(d->salt, STORE_HASH_LEN, salt);
-	view_delta_plain(sb, ",\"salt\":", salt);
-	sbuf_adds(sb, ",\"leafData\":");
+	view_delta_plain(&o, ",\"salt\":", salt, sizeof(salt) - 1);
+	VIEW_OUT_LIT(&o, ",\"leafData\":");
+	view_out_flush(&o);
 	jcs_string(d->leaf_data, d->leaf_len, sb);
 	sbuf_addc(sb, '}');
 }

@@ -173,10 +173,13 @@ store_custpos_get(struct store_txn *t, const char *tenant,
 
 struct custpos_range {
 	uint8_t			*want;		/* the next key expected */
-	size_t			 klen;
+	size_t			 plen, klen;	/* the customer's key, want's */
 	size_t			 n, got;
 	struct store_custpos	*out;
 };
+
+/* The walk is past the customer's records (a code of the store's own). */
+enum { CUSTPOS_PAST = STORE_USER - 1 };
 
 static int
 custpos_range_record(const void *key, size_t klen, const void *val,
@@ -185,6 +188,8 @@ custpos_range_record(const void *key, size_t klen, const void *val,
 	struct custpos_range	*r = arg;
 	int			 rc;
 
+	if (klen < r->plen || memcmp(key, r->want, r->plen) != 0)
+		return CUSTPOS_PAST;
 	/* Every seq up to the customer's last has its position. */
 	if (klen != r->klen || memcmp(key, r->want, klen) != 0)
 		return STORE_CORRUPT;
@@ -194,29 +199,34 @@ custpos_range_record(const void *key, size_t klen, const void *val,
 	return ++r->got == r->n ? STORE_STOP : STORE_OK;
 }
 
+/*
+ * Read in bulk: a page of 4 KiB holds some fifty positions, which one
+ * call copies out where a cursor step per position took a latch and a
+ * lock each.  The buffer is sized for the run (key, value and Berkeley
+ * DB's four offsets per record), so the walk reads little past it.
+ */
 int
 store_custpos_range(struct store_txn *t, const char *tenant,
     enum store_env env, const char *customer_id, uint64_t first, size_t n,
     struct store_custpos *out)
 {
-	uint8_t			key[CKEY_MAX + 8], want[CKEY_MAX + 8];
-	struct custpos_range	r = { want, 0, n, 0, out };
-	size_t			plen;
+	uint8_t			want[CKEY_MAX + 8];
+	struct custpos_range	r = { want, 0, 0, n, 0, out };
 	int			rc;
 
 	if (n == 0)
 		return STORE_OK;
-	if ((plen = store_customer_key(key, CKEY_MAX, tenant, env,
+	if ((r.plen = store_customer_key(want, CKEY_MAX, tenant, env,
 	    customer_id)) == 0)
 		return STORE_NOTFOUND;
-	be64_put(key + plen, first);
-	r.klen = plen + 8;
-	memcpy(want, key, r.klen);
-	rc = store_kv_each_prefix(t, STORE_DB_CUSTLOG, key, plen, key, r.klen,
-	    custpos_range_record, &r);
+	be64_put(want + r.plen, first);
+	r.klen = r.plen + 8;
+	rc = store_kv_each_bulk(t, STORE_DB_CUSTLOG, want, r.klen,
+	    n * (r.klen + 64), custpos_range_record, &r);
 	if (rc == STORE_STOP)
 		return STORE_OK;
-	return rc == STORE_OK ? STORE_NOTFOUND : rc;	/* ended early */
+	/* Ended early: past the customer's records, or the database's. */
+	return rc == STORE_OK || rc == CUSTPOS_PAST ? STORE_NOTFOUND : rc;
 }
 
 static int

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/grow.h"
 #include "internal.h"
 #include "pack.h"
 
@@ -164,6 +165,178 @@ store_delta_get(struct store_txn *t, uint64_t log_index, struct store_delta *d)
 	if (rc == STORE_OK)
 		d->log_index = log_index;
 	free(val);
+	return rc;
+}
+
+/*
+ * A run of deltas read together: each one's record, copied out of the
+ * pages into one arena, to be unpacked when asked for.
+ */
+struct delta_run_record {
+	uint64_t	index;
+	size_t		off, len;	/* in bytes */
+};
+
+struct store_delta_run {
+	struct delta_run_record	*rec;
+	size_t			 n, got, reccap;
+	uint8_t			*bytes;
+	size_t			 len, cap;
+};
+
+/*
+ * A run whose log indexes span fewer than this many times as many
+ * records is read as one range, in bulk, its other records skipped: 6
+ * deltas fill a 4 KiB page, so even a run that is a quarter of its range
+ * costs under a page per delta, where a get descends three.  A run of
+ * fewer than DELTA_RUN_BULK_MIN is read a get each: a bulk read fills at
+ * least a page's worth (derive with limit=1 lost 10 us to it).
+ */
+#define DELTA_RUN_SPREAD	4
+#define DELTA_RUN_BULK_MIN	4
+/*
+ * A delta record's usual size, to size the run's arena once; a bulk
+ * read's buffer.  Both stay small: a large block freed at the top of a
+ * thread's heap is handed back to the kernel, and faulted in again by
+ * the next request.
+ */
+#define DELTA_RECORD_GUESS	640
+#define DELTA_BULK_SIZE		(16 * 1024)
+
+struct store_delta_run *
+store_delta_run_new(void)
+{
+	return calloc(1, sizeof(struct store_delta_run));
+}
+
+void
+store_delta_run_free(struct store_delta_run *r)
+{
+	if (r == NULL)
+		return;
+	free(r->rec);
+	free(r->bytes);
+	free(r);
+}
+
+/* Keeps the next wanted delta's record. */
+static int
+delta_run_keep(struct store_delta_run *r, const void *val, size_t vlen)
+{
+	struct delta_run_record	*rec = &r->rec[r->got];
+
+	if (vlen > SIZE_MAX - r->len ||
+	    grow(&r->bytes, &r->cap, r->len + vlen, 1) < 0)
+		return STORE_NOMEM;
+	memcpy(r->bytes + r->len, val, vlen);
+	rec->off = r->len;
+	rec->len = vlen;
+	r->len += vlen;
+	r->got++;
+	return STORE_OK;
+}
+
+/* A record of the range: the next wanted one, or another's, skipped. */
+static int
+delta_run_range_record(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg)
+{
+	struct store_delta_run	*r = arg;
+	uint64_t		 index;
+	int			 rc;
+
+	if (klen != 8)
+		return STORE_CORRUPT;
+	index = be64_get(key);
+	if (index < r->rec[r->got].index)
+		return STORE_OK;
+	if (index > r->rec[r->got].index)
+		return STORE_NOTFOUND;		/* the wanted one is missing */
+	if ((rc = delta_run_keep(r, val, vlen)) != STORE_OK)
+		return rc;
+	return r->got == r->n ? STORE_STOP : STORE_OK;
+}
+
+/* The range from the first wanted to the last, in bulk. */
+static int
+delta_run_range(struct store_txn *t, struct store_delta_run *r)
+{
+	uint64_t	span = r->rec[r->n - 1].index - r->rec[0].index + 1;
+	uint8_t		key[8];
+	int		rc;
+
+	be64_put(key, r->rec[0].index);
+	rc = store_kv_each_bulk(t, STORE_DB_DELTAS, key, sizeof(key),
+	    span < DELTA_BULK_SIZE / DELTA_RECORD_GUESS ?
+	    (size_t)span * DELTA_RECORD_GUESS : DELTA_BULK_SIZE,
+	    delta_run_range_record, r);
+	if (rc == STORE_STOP)
+		return STORE_OK;
+	return rc == STORE_OK ? STORE_NOTFOUND : rc;	/* ended early */
+}
+
+/* Each wanted record by itself. */
+static int
+delta_run_each(struct store_txn *t, struct store_delta_run *r)
+{
+	void	*val;
+	size_t	 vlen;
+	uint8_t	 key[8];
+	int	 rc = STORE_OK;
+
+	while (rc == STORE_OK && r->got < r->n) {
+		be64_put(key, r->rec[r->got].index);
+		if ((rc = store_kv_get(t, STORE_DB_DELTAS, key, sizeof(key),
+		    &val, &vlen)) != STORE_OK)
+			break;
+		rc = delta_run_keep(r, val, vlen);
+		free(val);
+	}
+	return rc;
+}
+
+int
+store_delta_run_read(struct store_txn *t, struct store_delta_run *r,
+    const uint64_t *index, size_t n)
+{
+	size_t	i;
+	int	rc;
+
+	r->n = r->got = r->len = 0;
+	if (n == 0)
+		return STORE_OK;
+	if (grow(&r->rec, &r->reccap, n, sizeof(*r->rec)) < 0 ||
+	    grow(&r->bytes, &r->cap, n * DELTA_RECORD_GUESS, 1) < 0)
+		return STORE_NOMEM;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && index[i] <= index[i - 1])
+			return STORE_CORRUPT;
+		r->rec[i].index = index[i];
+	}
+	r->n = n;
+	if (n >= DELTA_RUN_BULK_MIN &&
+	    index[n - 1] - index[0] < (uint64_t)n * DELTA_RUN_SPREAD)
+		rc = delta_run_range(t, r);
+	else
+		rc = delta_run_each(t, r);
+	if (rc != STORE_OK)
+		r->n = r->got = 0;
+	return rc;
+}
+
+int
+store_delta_run_get(const struct store_delta_run *r, size_t i,
+    struct store_delta *d)
+{
+	int	rc;
+
+	if (i >= r->got) {
+		memset(d, 0, sizeof(*d));
+		return STORE_NOTFOUND;
+	}
+	rc = delta_unpack(r->bytes + r->rec[i].off, r->rec[i].len, d);
+	if (rc == STORE_OK)
+		d->log_index = r->rec[i].index;
 	return rc;
 }
 

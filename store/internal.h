@@ -123,6 +123,17 @@ typedef int	(*store_kv_fn)(const void *key, size_t klen, const void *val,
 int	store_kv_each(struct store_txn *, enum store_db, const void *from,
 	    size_t fromlen, store_kv_fn, void *arg);
 /*
+ * store_kv_each read in bulk: Berkeley DB copies the records of a page
+ * at a time into a buffer of about size bytes (more if one record needs
+ * it), so a walk of many small records pays each page once rather than a
+ * cursor call, a page latch and a lock per record.  For short walks over
+ * records never written in the walk's own transaction: fn sees records
+ * as they were when their buffer was filled.
+ */
+int	store_kv_each_bulk(struct store_txn *, enum store_db,
+	    const void *from, size_t fromlen, size_t size, store_kv_fn,
+	    void *arg);
+/*
  * store_kv_each over the records whose key starts with prefix, from the
  * first key >= from (from NULL: the prefix itself): fn never sees a key
  * outside the prefix, and the walk ends at the prefix's last record.

@@ -1039,6 +1039,91 @@ out:
 }
 
 /*
+ * v's buffer for a bulk read, of at least size bytes: Berkeley DB wants a
+ * multiple of 1024, and at least a page.
+ */
+static int
+store_bulk_buffer(DB *db, DBT *v, size_t size)
+{
+	u_int32_t	page;
+	void		*p;
+	int		dbrc;
+
+	if ((dbrc = db->get_pagesize(db, &page)) != 0)
+		return store_rc(dbrc);
+	if (size < page)
+		size = page;
+	if (size > UINT32_MAX - 1024)
+		return STORE_NOMEM;
+	size = (size + 1023) & ~(size_t)1023;
+	if ((p = realloc(v->data, size)) == NULL)
+		return STORE_NOMEM;
+	v->data = p;
+	v->ulen = (u_int32_t)size;
+	v->flags = DB_DBT_USERMEM;
+	return STORE_OK;
+}
+
+int
+store_kv_each_bulk(struct store_txn *t, enum store_db which,
+    const void *from, size_t fromlen, size_t size, store_kv_fn fn, void *arg)
+{
+	DB		*db = t->st->db[which];
+	DBC		*cur = NULL;
+	DBT		 k, v;
+	void		*p, *kp, *vp;
+	u_int32_t	 op, kl, vl;
+	int		 rc, dbrc;
+
+	if ((dbrc = db->cursor(db, t->txn, &cur, 0)) != 0)
+		return store_rc(dbrc);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.flags = DB_DBT_REALLOC;
+	op = DB_FIRST;
+	if (from != NULL) {
+		if ((rc = store_dbt_copy(&k, from, fromlen)) != STORE_OK)
+			goto out;
+		op = DB_SET_RANGE;
+	}
+	if ((rc = store_bulk_buffer(db, &v, size)) != STORE_OK)
+		goto out;
+	for (;;) {
+		dbrc = cur->get(cur, &k, &v, op | DB_MULTIPLE_KEY |
+		    t->read_flags);
+		/*
+		 * A record larger than the buffer: the cursor stayed put,
+		 * and v.size says what it needs.
+		 */
+		if (dbrc == DB_BUFFER_SMALL) {
+			if ((rc = store_bulk_buffer(db, &v, v.size > v.ulen ?
+			    v.size : 2 * (size_t)v.ulen)) != STORE_OK)
+				break;
+			continue;
+		}
+		if (dbrc != 0) {
+			rc = dbrc == DB_NOTFOUND ? STORE_OK : store_rc(dbrc);
+			break;
+		}
+		DB_MULTIPLE_INIT(p, &v);
+		for (rc = STORE_OK; rc == STORE_OK;) {
+			DB_MULTIPLE_KEY_NEXT(p, &v, kp, kl, vp, vl);
+			if (p == NULL)
+				break;
+			rc = fn(kp, kl, vp, vl, arg);
+		}
+		if (rc != STORE_OK)
+			break;
+		op = DB_NEXT;
+	}
+out:
+	cur->close(cur);
+	free(k.data);
+	free(v.data);
+	return rc;
+}
+
+/*
  * The walk is past the prefix.  Not STORE_STOP nor any callback's code,
  * which must come back to the caller as they are: one of the store's
  * own, between the two (store.h).

@@ -851,6 +851,235 @@ START_TEST(group_cache_month_rollover)
 }
 END_TEST
 
+/*
+ * Runs of deltas (store_delta_run_read): the log interleaves a dense
+ * customer ("a": every index of 0..99, then every other), a sparse one
+ * ("s", every tenth of the rest) and others, and one of a's deltas has
+ * metadata larger than a bulk read's buffer.
+ */
+#define RUN_DELTAS	400
+#define RUN_BIG_AT	150	/* a's delta with 40 KB of metadata */
+
+static const char *
+run_customer(uint64_t i)
+{
+	if (i < 100 || i % 2 == 0)
+		return "a";
+	return i % 10 == 1 ? "s" : "o";
+}
+
+static int
+run_fill(struct store_txn *t, void *arg)
+{
+	struct store_slot	 slot;
+	struct store_delta	 d;
+	char			 leaf[32], *meta = arg;
+	uint64_t		 i;
+	int			 rc;
+
+	for (i = 0; i < RUN_DELTAS; i++) {
+		if ((rc = store_delta_slot(t, GC_TENANT, STORE_ENV_LIVE,
+		    run_customer(i), &slot)) != STORE_OK)
+			return rc;
+		memset(&d, 0, sizeof(d));
+		d.log_index = slot.log_index;
+		d.seq = slot.cust.last_seq + 1;
+		snprintf(d.record_id, sizeof(d.record_id), "rec_%" PRIu64, i);
+		snprintf(d.receipt_id, sizeof(d.receipt_id), "rcpt_%" PRIu64,
+		    i);
+		snprintf(d.tenant, sizeof(d.tenant), GC_TENANT);
+		d.env = STORE_ENV_LIVE;
+		snprintf(d.customer_id, sizeof(d.customer_id), "%s",
+		    run_customer(i));
+		snprintf(d.delta, sizeof(d.delta), "1");
+		snprintf(d.reason, sizeof(d.reason), "reason %" PRIu64, i);
+		d.created_ms = GC_JAN + (int64_t)i;
+		d.metadata = i == RUN_BIG_AT ? meta : NULL;
+		snprintf(leaf, sizeof(leaf), "leaf %" PRIu64, i);
+		d.leaf_data = leaf;
+		d.leaf_len = strlen(leaf);
+		if ((rc = store_delta_append(t, &slot, &d, 1)) != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+static void
+run_setup(void)
+{
+	char	*meta;
+
+	setup();
+	ck_assert_ptr_nonnull(meta = malloc(40 * 1024));
+	memset(meta, 'm', 40 * 1024 - 1);
+	meta[40 * 1024 - 1] = '\0';
+	ck_assert_int_eq(store_write(st, run_fill, meta), STORE_OK);
+	free(meta);
+}
+
+struct run_check {
+	const char	*customer;	/* the run: this one's indexes */
+	uint64_t	 from, n;	/* of its indexes, from the from-th */
+	uint64_t	 extra;		/* an index added at the end, or 0 */
+	int		 rc;		/* store_delta_run_read's */
+	uint64_t	 index[RUN_DELTAS + 1];
+	size_t		 count, same;	/* the run's, equal to the get's */
+};
+
+static int
+run_read(struct store_txn *t, void *arg)
+{
+	struct run_check	*c = arg;
+	struct store_delta_run	*run;
+	struct store_delta	 got, want;
+	uint64_t		 i, k = 0;
+	int			 rc = STORE_OK;
+
+	c->count = c->same = 0;
+	for (i = 0; i < RUN_DELTAS && c->count < c->n; i++)
+		if (strcmp(run_customer(i), c->customer) == 0 && k++ >= c->from)
+			c->index[c->count++] = i;
+	if (c->extra != 0)
+		c->index[c->count++] = c->extra;
+	if ((run = store_delta_run_new()) == NULL)
+		return STORE_NOMEM;
+	/* A run is reused: what an earlier read left must not show. */
+	c->rc = store_delta_run_read(t, run, c->index + 1, 1);
+	if (c->rc == STORE_OK)
+		c->rc = store_delta_run_read(t, run, c->index, c->count);
+	for (i = 0; c->rc == STORE_OK && i < c->count; i++) {
+		if ((rc = store_delta_run_get(run, i, &got)) != STORE_OK)
+			break;
+		if ((rc = store_delta_get(t, c->index[i], &want)) != STORE_OK) {
+			store_delta_free(&got);
+			break;
+		}
+		c->same += got.log_index == want.log_index &&
+		    strcmp(got.record_id, want.record_id) == 0 &&
+		    strcmp(got.reason, want.reason) == 0 &&
+		    (got.metadata == NULL) == (want.metadata == NULL) &&
+		    (got.metadata == NULL ||
+		    strcmp(got.metadata, want.metadata) == 0) &&
+		    got.leaf_len == want.leaf_len &&
+		    memcmp(got.leaf_data, want.leaf_data, got.leaf_len) == 0;
+		store_delta_free(&got);
+		store_delta_free(&want);
+	}
+	/* Past the run's end: nothing. */
+	if (rc == STORE_OK && c->rc == STORE_OK &&
+	    store_delta_run_get(run, c->count, &got) != STORE_NOTFOUND)
+		rc = STORE_CORRUPT;
+	store_delta_run_free(run);
+	return rc;
+}
+
+static struct run_check
+run_check(const char *customer, uint64_t from, uint64_t n, uint64_t extra)
+{
+	struct run_check	c;
+
+	memset(&c, 0, sizeof(c));
+	c.customer = customer;
+	c.from = from;
+	c.n = n;
+	c.extra = extra;
+	ck_assert_int_eq(store_read(st, run_read, &c), STORE_OK);
+	return c;
+}
+
+START_TEST(delta_run_dense_sparse_and_big)
+{
+	struct run_check	c;
+
+	/* Dense: 0..99 in one range, then every other, past the big one. */
+	c = run_check("a", 0, 128, 0);
+	ck_assert_int_eq(c.rc, STORE_OK);
+	ck_assert_uint_eq(c.count, 128);
+	ck_assert_uint_eq(c.same, 128);
+	c = run_check("a", 100, 200, 0);
+	ck_assert_int_eq(c.rc, STORE_OK);
+	ck_assert_uint_eq(c.count, 150);
+	ck_assert_uint_eq(c.same, 150);
+	/* Sparse: one in ten, each by itself. */
+	c = run_check("s", 0, 50, 0);
+	ck_assert_int_eq(c.rc, STORE_OK);
+	ck_assert_uint_eq(c.count, 30);
+	ck_assert_uint_eq(c.same, 30);
+	c = run_check("o", 3, 1, 0);
+	ck_assert_int_eq(c.rc, STORE_OK);
+	ck_assert_uint_eq(c.same, 1);
+}
+END_TEST
+
+START_TEST(delta_run_missing_and_disordered)
+{
+	struct run_check	c;
+
+	/* One past the log's end, in a dense run and in a sparse one. */
+	c = run_check("a", 90, 10, RUN_DELTAS);
+	ck_assert_int_eq(c.rc, STORE_NOTFOUND);
+	c = run_check("s", 0, 5, RUN_DELTAS + 1000);
+	ck_assert_int_eq(c.rc, STORE_NOTFOUND);
+	/* Indexes must ascend. */
+	c = run_check("a", 0, 10, 5);
+	ck_assert_int_eq(c.rc, STORE_CORRUPT);
+	c = run_check("a", 0, 0, 0);
+	ck_assert_int_eq(c.rc, STORE_OK);
+	ck_assert_uint_eq(c.count, 0);
+}
+END_TEST
+
+struct run_pos {
+	const char		*customer;
+	uint64_t		first;
+	size_t			n;
+	int			rc;
+	struct store_custpos	pos[RUN_DELTAS];
+};
+
+static int
+run_pos_read(struct store_txn *t, void *arg)
+{
+	struct run_pos	*p = arg;
+
+	p->rc = store_custpos_range(t, GC_TENANT, STORE_ENV_LIVE, p->customer,
+	    p->first, p->n, p->pos);
+	return STORE_OK;
+}
+
+/* Positions read in bulk: all of a run, and none past the customer's. */
+START_TEST(custpos_range_bulk)
+{
+	struct run_pos	p;
+	size_t		i;
+
+	memset(&p, 0, sizeof(p));
+	p.customer = "s";
+	p.first = 1;
+	p.n = 30;
+	ck_assert_int_eq(store_read(st, run_pos_read, &p), STORE_OK);
+	ck_assert_int_eq(p.rc, STORE_OK);
+	for (i = 0; i < p.n; i++) {
+		ck_assert_uint_eq(p.pos[i].log_index, 101 + 10 * i);
+		ck_assert(p.pos[i].sum == (__int128)i + 1);
+	}
+	/* "s" has 30 deltas, the last customer's of the database. */
+	p.first = 25;
+	p.n = 7;
+	ck_assert_int_eq(store_read(st, run_pos_read, &p), STORE_OK);
+	ck_assert_int_eq(p.rc, STORE_NOTFOUND);
+	/* "o" has 120: its walk ends at the next customer's, "s". */
+	p.customer = "o";
+	p.first = 118;
+	p.n = 3;
+	ck_assert_int_eq(store_read(st, run_pos_read, &p), STORE_OK);
+	ck_assert_int_eq(p.rc, STORE_OK);
+	p.n = 4;
+	ck_assert_int_eq(store_read(st, run_pos_read, &p), STORE_OK);
+	ck_assert_int_eq(p.rc, STORE_NOTFOUND);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -873,6 +1102,14 @@ store_suite(void)
 	tcase_add_test(tc, group_cache_undone_request);
 	tcase_add_test(tc, group_cache_one_customer_twice);
 	tcase_add_test(tc, group_cache_month_rollover);
+	suite_add_tcase(s, tc);
+	/* Runs of deltas and positions read in bulk. */
+	tc = tcase_create("run");
+	tcase_add_checked_fixture(tc, run_setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, delta_run_dense_sparse_and_big);
+	tcase_add_test(tc, delta_run_missing_and_disordered);
+	tcase_add_test(tc, custpos_range_bulk);
 	suite_add_tcase(s, tc);
 	return s;
 }

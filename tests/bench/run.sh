@@ -93,22 +93,32 @@ wrk_run() {
 	say "   $name: $(jq -c . "$BASE/$name.json")"
 }
 
+# hello_run NAME [BYTES]: wrk step NAME against hello (answering BYTES of
+# body, or its tiny one) behind the same nginx configuration as tallyd.
+hello_run() {
+	local dir=$DIR port=${PORT:-} tls=${TLS_PORT:-} pid nginx
+	local responder=$RESPONDER front=${NGINX_PID:-}
+	DIR=$BASE/hello-$1
+	mkdir -p "$DIR/run"
+	chmod 755 "$BASE" "$DIR" "$DIR/run"
+	"$BIN/tests/bench/hello" "$DIR/run/tallyd.sock" "${TALLY_THREADS:-16}" \
+		${2:+"$2"} &
+	pid=$!
+	STACK_PIDS+=("$pid")
+	stack_wait_socket "$DIR/run/tallyd.sock"
+	PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
+	stack_start_nginx "$PORT" "$TLS_PORT"
+	nginx=$NGINX_PID
+	RESPONDER=$pid
+	wrk_run "$1" "http://127.0.0.1:$PORT" get.lua BENCH_PATH=/api/v1/hello
+	stack_kill "$nginx"
+	stack_kill "$pid"
+	DIR=$dir PORT=$port TLS_PORT=$tls RESPONDER=$responder NGINX_PID=$front
+}
+
 # --- 1. the ceiling: hello behind the same nginx configuration ----------
 say "== 1. ceiling: FastCGI hello world behind nginx ($CONNS connections, ${SECS}s)"
-DIR=$BASE/hello
-mkdir -p "$DIR/run"
-chmod 755 "$BASE" "$DIR" "$DIR/run"
-"$BIN/tests/bench/hello" "$DIR/run/tallyd.sock" "${TALLY_THREADS:-16}" &
-HELLO_PID=$!
-STACK_PIDS+=("$HELLO_PID")
-stack_wait_socket "$DIR/run/tallyd.sock"
-PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
-stack_start_nginx "$PORT" "$TLS_PORT"
-RESPONDER=$HELLO_PID
-wrk_run ceiling "http://127.0.0.1:$PORT" get.lua BENCH_PATH=/api/v1/hello
-stack_kill "$NGINX_PID"
-stack_kill "$HELLO_PID"
-DIR=$BASE
+hello_run ceiling
 
 # --- 2c. emit through CGI: tallyd run per request by Apache mod_cgid ----
 say "== 2c. emit through CGI: Apache mod_cgid runs tallyd per request ($CONNS connections, ${SECS}s)"
@@ -188,6 +198,14 @@ for q in "" "-period:?period=$MONTH" "-limit1:?limit=1"; do
 			"BENCH_PATH=/api/v1/balance/derive/bench-$c${q#*:}"
 	done
 done
+
+# What moving a derive page costs with nothing to compute: hello with a
+# body of the same size, behind the same nginx.  A reference, no target:
+# derive's ratio cannot pass this one's.
+PAGE=$(curl -s -o /dev/null -w '%{size_download}' -H "X-Api-Key: $KEY" \
+	"$API/balance/derive/bench-small")
+say "== 4r. reference: hello answering a derive page's size ($PAGE bytes)"
+hello_run hello-page "$PAGE"
 
 say "== 5. inclusion proofs at random leaves"
 TREE=$(curl -s "$API/log/checkpoint" | jq .data.treeSize)
@@ -296,6 +314,8 @@ jq -n -L "$LUA" \
 	--slurpfile d1m "$BASE/derive-1M.json" \
 	--slurpfile d1mp "$BASE/derive-1M-period.json" \
 	--slurpfile d1m1 "$BASE/derive-1M-limit1.json" \
+	--slurpfile hpage "$BASE/hello-page.json" \
+	--argjson page "$PAGE" \
 	--slurpfile proof "$BASE/proof.json" \
 	--slurpfile vload "$BASE/verified-load.json" \
 	--slurpfile ver "$BASE/verified.json" \
@@ -353,6 +373,8 @@ jq -n -L "$LUA" \
 	    row("4e"; "derive limit=1, 1,000 deltas"; "req/s"; $d1k1[0]; 1),
 	    row("4f"; "derive limit=1, \($big) deltas"; "req/s"; $d1m1[0]; 1)
 	      + flat("4e"),
+	    row("4r"; "reference: hello with a \($page)-byte body (a derive page)";
+	        "req/s"; $hpage[0]; 1),
 	    row("5"; "inclusion proof, log of \($tree)"; "req/s"; $proof[0]; 1)
 	      + {target: "≥ 0.5 × ceiling", goals: [{field: "ratio", min: 0.5}]},
 	    {step: "6", what: "emit → VERIFIED, \($ver[0].samples) samples under \($vload[0].rps | round) emits/s",
