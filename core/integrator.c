@@ -350,17 +350,29 @@ integrator_ready(struct integrator *ig)
 	return ig != NULL && atomic_load(&ig->ready);
 }
 
+/* Now on the monotonic clock, which clockwait measures by too. */
+static int64_t
+integrator_mono_ms(void)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 static void *
 integrator_main(void *arg)
 {
 	struct integrator	*ig = arg;
 	uint64_t		 size, added;
+	int64_t			 began, rest;
 	int			 rc;
 
 	prctl(PR_SET_NAME, "tally-integrate");
 	pthread_mutex_lock(&ig->lock);
 	while (!ig->stop) {
 		pthread_mutex_unlock(&ig->lock);
+		began = integrator_mono_ms();
 		/* A backlog (after a restart) is worked off without pause. */
 		do {
 			rc = integrator_round(ig, &size, &added);
@@ -369,8 +381,17 @@ integrator_main(void *arg)
 		} while (rc == STORE_OK && added == INTEGRATOR_BATCH &&
 		    !atomic_load(&ig->stop));
 		pthread_mutex_lock(&ig->lock);
-		if (!ig->stop)
-			clockwait(&ig->wake, &ig->lock, (long)ig->interval_ms);
+		/*
+		 * A round every interval, counted from its start: a round that
+		 * took long (under load, most of an interval) waits only what
+		 * is left, so a delta's wait for its head does not grow by
+		 * the length of a round.  A failed round waits a whole one.
+		 */
+		rest = ig->interval_ms;
+		if (rc == STORE_OK)
+			rest -= integrator_mono_ms() - began;
+		if (!ig->stop && rest > 0)
+			clockwait(&ig->wake, &ig->lock, (long)rest);
 	}
 	pthread_mutex_unlock(&ig->lock);
 	return NULL;
@@ -437,16 +458,6 @@ integrator_sizes_txn(struct store_txn *t, void *arg)
 	rc = store_sth_latest(t, &head);
 	sizes[1] = rc == STORE_OK ? head.size : 0;
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
-}
-
-/* Now on the monotonic clock, which clockwait measures by too. */
-static int64_t
-integrator_mono_ms(void)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 int
