@@ -385,6 +385,52 @@ store_delta_each(struct store_txn *t, uint64_t from, store_delta_fn fn,
 	    delta_each_record, &de);
 }
 
+struct delta_heads {
+	store_delta_head_fn	 fn;
+	void			*arg;
+};
+
+/* delta_unpack's first fields, as far as the customer's sequence. */
+static int
+delta_head_record(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct delta_heads	*dh = arg;
+	struct store_delta_head	 h;
+	struct unpack		 u;
+	char			 id[STORE_ID_MAX + 1];
+	uint8_t			 env;
+
+	if (klen != 8)
+		return STORE_CORRUPT;
+	unpack_init(&u, val, vlen);
+	if (unpack_u8(&u) != DELTA_VERSION)
+		return STORE_CORRUPT;
+	unpack_str(&u, id, sizeof(id));		/* recordId */
+	unpack_str(&u, id, sizeof(id));		/* receiptId */
+	unpack_str(&u, h.tenant, sizeof(h.tenant));
+	env = unpack_u8(&u);
+	unpack_str(&u, h.customer_id, sizeof(h.customer_id));
+	h.seq = unpack_u64(&u);
+	if (u.err || env > STORE_ENV_LIVE)
+		return STORE_CORRUPT;
+	h.log_index = be64_get(key);
+	h.env = (enum store_env)env;
+	return dh->fn(&h, dh->arg);
+}
+
+int
+store_delta_heads(struct store_txn *t, uint64_t from, store_delta_head_fn fn,
+    void *arg)
+{
+	struct delta_heads	dh = { fn, arg };
+	uint8_t			key[8];
+
+	be64_put(key, from);
+	return store_kv_each(t, STORE_DB_DELTAS, key, sizeof(key),
+	    delta_head_record, &dh);
+}
+
 void
 store_idem_free(struct store_idem *r)
 {

@@ -331,7 +331,7 @@ struct search_pending {
 };
 
 static int
-search_pending_delta(const struct store_delta *d, void *arg)
+search_pending_delta(const struct store_delta_head *d, void *arg)
 {
 	struct search_pending	*sp = arg;
 
@@ -347,7 +347,7 @@ store_search_pending(struct store_txn *t, const char *tenant,
 {
 	struct search_pending	sp = { tenant, env, fn, arg };
 
-	return store_delta_each(t, from, search_pending_delta, &sp);
+	return store_delta_heads(t, from, search_pending_delta, &sp);
 }
 
 /* The tail's customers that match, then sorted by customerId. */
@@ -455,7 +455,7 @@ struct search_step {
 };
 
 static int
-search_step_delta(const struct store_delta *d, void *arg)
+search_step_delta(const struct store_delta_head *d, void *arg)
 {
 	struct search_step	*ss = arg;
 
@@ -480,7 +480,7 @@ store_search_index(struct store_txn *t, uint64_t most, uint64_t *covered,
 	if (*covered == *size)
 		return STORE_OK;
 	ss.to = *size - *covered > most ? *covered + most : *size;
-	rc = store_delta_each(t, *covered, search_step_delta, &ss);
+	rc = store_delta_heads(t, *covered, search_step_delta, &ss);
 	if (rc != STORE_OK && rc != STORE_STOP)
 		return rc;
 	*covered = ss.to;

@@ -397,6 +397,23 @@ int	store_delta_find(struct store_txn *, const char *record_id,
 typedef int	(*store_delta_fn)(const struct store_delta *, void *arg);
 int	store_delta_each(struct store_txn *, uint64_t from, store_delta_fn,
 	    void *arg);
+/*
+ * The same walk for who a delta is of and its place in the customer's
+ * history, with nothing more of the record decoded: the search index
+ * reads every delta of the log's tail this way for the customers first
+ * seen there.
+ */
+struct store_delta_head {
+	uint64_t	 log_index;
+	char		 tenant[STORE_TENANT_MAX + 1];
+	enum store_env	 env;
+	char		 customer_id[STORE_CUSTOMER_MAX + 1];
+	uint64_t	 seq;
+};
+typedef int	(*store_delta_head_fn)(const struct store_delta_head *,
+		    void *arg);
+int	store_delta_heads(struct store_txn *, uint64_t from,
+	    store_delta_head_fn, void *arg);
 
 /*
  * Per-customer totals, all of recorded deltas (verified or not): the
