@@ -68,6 +68,27 @@ delta_pack(struct pack *pk, const struct store_delta *d)
 	pack_blob(pk, d->leaf_data, d->leaf_len);
 }
 
+/*
+ * A record's first fields, as far as the customer's sequence: its
+ * version, its two ids, who the delta is of.  The buffers are sized as
+ * struct store_delta's; an error is in u->err.
+ */
+static int
+delta_unpack_who(struct unpack *u, char record_id[STORE_ID_MAX + 1],
+    char receipt_id[STORE_ID_MAX + 1], char tenant[STORE_TENANT_MAX + 1],
+    uint8_t *env, char customer_id[STORE_CUSTOMER_MAX + 1], uint64_t *seq)
+{
+	if (unpack_u8(u) != DELTA_VERSION)
+		return STORE_CORRUPT;
+	unpack_str(u, record_id, STORE_ID_MAX + 1);
+	unpack_str(u, receipt_id, STORE_ID_MAX + 1);
+	unpack_str(u, tenant, STORE_TENANT_MAX + 1);
+	*env = unpack_u8(u);
+	unpack_str(u, customer_id, STORE_CUSTOMER_MAX + 1);
+	*seq = unpack_u64(u);
+	return STORE_OK;
+}
+
 static int
 delta_unpack(const void *val, size_t vlen, struct store_delta *d)
 {
@@ -77,14 +98,9 @@ delta_unpack(const void *val, size_t vlen, struct store_delta *d)
 
 	memset(d, 0, sizeof(*d));
 	unpack_init(&u, val, vlen);
-	if (unpack_u8(&u) != DELTA_VERSION)
+	if (delta_unpack_who(&u, d->record_id, d->receipt_id, d->tenant, &env,
+	    d->customer_id, &d->seq) != STORE_OK)
 		return STORE_CORRUPT;
-	unpack_str(&u, d->record_id, sizeof(d->record_id));
-	unpack_str(&u, d->receipt_id, sizeof(d->receipt_id));
-	unpack_str(&u, d->tenant, sizeof(d->tenant));
-	env = unpack_u8(&u);
-	unpack_str(&u, d->customer_id, sizeof(d->customer_id));
-	d->seq = unpack_u64(&u);
 	unpack_str(&u, d->delta, sizeof(d->delta));
 	unpack_str(&u, d->reason, sizeof(d->reason));
 	d->has_reference = unpack_u8(&u);
@@ -390,7 +406,7 @@ struct delta_heads {
 	void			*arg;
 };
 
-/* delta_unpack's first fields, as far as the customer's sequence. */
+/* delta_unpack_who's fields, the two ids dropped. */
 static int
 delta_head_record(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
@@ -404,15 +420,8 @@ delta_head_record(const void *key, size_t klen, const void *val, size_t vlen,
 	if (klen != 8)
 		return STORE_CORRUPT;
 	unpack_init(&u, val, vlen);
-	if (unpack_u8(&u) != DELTA_VERSION)
-		return STORE_CORRUPT;
-	unpack_str(&u, id, sizeof(id));		/* recordId */
-	unpack_str(&u, id, sizeof(id));		/* receiptId */
-	unpack_str(&u, h.tenant, sizeof(h.tenant));
-	env = unpack_u8(&u);
-	unpack_str(&u, h.customer_id, sizeof(h.customer_id));
-	h.seq = unpack_u64(&u);
-	if (u.err || env > STORE_ENV_LIVE)
+	if (delta_unpack_who(&u, id, id, h.tenant, &env, h.customer_id,
+	    &h.seq) != STORE_OK || u.err || env > STORE_ENV_LIVE)
 		return STORE_CORRUPT;
 	h.log_index = be64_get(key);
 	h.env = (enum store_env)env;
