@@ -216,7 +216,7 @@ cust_search(const struct cust *c, uint64_t last, enum cust_order order,
  */
 static int
 cust_verified(const struct cust *c, uint64_t last, uint64_t tree_size,
-    uint64_t *out)
+    uint64_t *out, uint64_t *last_index)
 {
 	struct store_custpos	p;
 	int			rc;
@@ -226,6 +226,7 @@ cust_verified(const struct cust *c, uint64_t last, uint64_t tree_size,
 		return STORE_OK;
 	if ((rc = cust_pos(c, last, &p)) != STORE_OK)
 		return rc;
+	*last_index = p.log_index;
 	if (p.log_index < tree_size) {
 		*out = last;
 		return STORE_OK;
@@ -339,7 +340,7 @@ balance_derive(struct store_txn *t, const char *tenant, enum store_env env,
 	    b)) !=
 	    STORE_OK ||
 	    (rc = cust_verified(&c, b->customer.last_seq, b->tree_size,
-	    &verified)) != STORE_OK)
+	    &verified, &b->newest_index)) != STORE_OK)
 		return rc;
 
 	upto = z < verified ? z : verified;
@@ -409,19 +410,17 @@ balance_latest_receipt(struct store_txn *t, const char *tenant,
 {
 	struct cust		c = { t, tenant, env, customer_id };
 	struct store_custpos	p;
-	struct store_delta	d;
 	int			rc;
 
 	b->latest_receipt[0] = '\0';
 	if (b->count == 0)
 		return STORE_OK;
-	if ((rc = cust_pos(&c, b->last_seq, &p)) != STORE_OK ||
-	    (rc = store_delta_get(t, p.log_index, &d)) != STORE_OK)
+	/* Usually the customer's newest, whose position derive read. */
+	p.log_index = b->newest_index;
+	if (b->last_seq != b->customer.last_seq &&
+	    (rc = cust_pos(&c, b->last_seq, &p)) != STORE_OK)
 		return rc;
-	snprintf(b->latest_receipt, sizeof(b->latest_receipt), "%s",
-	    d.receipt_id);
-	store_delta_free(&d);
-	return STORE_OK;
+	return store_delta_receipt(t, p.log_index, b->latest_receipt);
 }
 
 /*
@@ -490,9 +489,8 @@ balance_chunk_delta(const struct balance_chunk *ch, size_t i,
 		d.status = STORE_DELTA_VERIFIED;
 		d.verified_ms = ch->verified_ms[i];
 	}
-	rc = fn(&d, arg);
-	store_delta_free(&d);
-	return rc;
+	/* Its metadata and leaf data are the run's: nothing to free. */
+	return fn(&d, arg);
 }
 
 int

@@ -76,6 +76,7 @@ struct balance {
 	decimal_t	checkpoint_ending;	/* BALANCE_CHECKPOINT: its
 						   endingBalance */
 	struct store_customer customer;	/* the customer's running totals */
+	uint64_t	newest_index;	/* the log index of its last delta */
 };
 
 /*

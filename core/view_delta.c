@@ -30,15 +30,16 @@
 
 /*
  * A delta's text is gathered in a buffer on the stack and added to the
- * sbuf a few hundred bytes at a time: member by member, a page of a
- * hundred deltas made some forty calls into the sbuf per delta.  Only a
- * string that may need escapes (jcs_string) and text longer than the
- * buffer go to the sbuf directly, after what is gathered.
+ * sbuf once a delta, or when the buffer is full: member by member, a
+ * page of a hundred deltas made some forty calls into the sbuf per delta.
+ * Strings, hashes and times are written straight into the buffer; only a
+ * string that needs escapes goes through jcs_string, and text longer
+ * than the buffer to the sbuf directly, each after what is gathered.
  */
 struct view_out {
 	struct sbuf	*sb;
 	size_t		 len;
-	char		 buf[512];
+	char		 buf[2048];
 };
 
 static void
@@ -55,15 +56,21 @@ view_out_flush(struct view_out *o)
 	o->len = 0;
 }
 
+/* Room for n more bytes in the buffer; 0 if n can never fit. */
+static int
+view_out_room(struct view_out *o, size_t n)
+{
+	if (n > sizeof(o->buf) - o->len)
+		view_out_flush(o);
+	return n <= sizeof(o->buf);
+}
+
 static void
 view_out_add(struct view_out *o, const char *s, size_t n)
 {
-	if (n > sizeof(o->buf) - o->len) {
-		view_out_flush(o);
-		if (n > sizeof(o->buf)) {
-			sbuf_add(o->sb, s, n);
-			return;
-		}
+	if (!view_out_room(o, n)) {
+		sbuf_add(o->sb, s, n);
+		return;
 	}
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
@@ -78,14 +85,46 @@ view_out_adds(struct view_out *o, const char *s)
 	view_out_add(o, s, strlen(s));
 }
 
+/*
+ * The length of s, and whether any byte of it needs a JCS escape (a
+ * control character, a quote, a backslash): ids never do, and few
+ * reasons do.
+ */
+static size_t
+view_delta_scan(const char *s, int *escapes)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n;
+
+	*escapes = 0;
+	for (n = 0; p[n] != '\0'; n++)
+		if (p[n] < 0x20 || p[n] == '"' || p[n] == '\\')
+			*escapes = 1;
+	return n;
+}
+
 /* A string member, with JCS string escapes. */
 static void
-view_delta_string(struct view_out *o, const char *member, const char *s)
+view_delta_string(struct view_out *o, const char *member, size_t mlen,
+    const char *s)
 {
-	view_out_adds(o, member);
-	view_out_flush(o);
-	jcs_string(s, strlen(s), o->sb);
+	int	escapes;
+	size_t	len = view_delta_scan(s, &escapes);
+
+	view_out_add(o, member, mlen);
+	if (escapes || !view_out_room(o, len + 2)) {
+		view_out_flush(o);
+		jcs_string(s, len, o->sb);
+		return;
+	}
+	o->buf[o->len++] = '"';
+	memcpy(o->buf + o->len, s, len);
+	o->len += len;
+	o->buf[o->len++] = '"';
 }
+
+#define VIEW_DELTA_STRING(o, lit, s) \
+	view_delta_string(o, lit, sizeof(lit) - 1, s)
 
 /* A string with nothing to escape (hex, a time): quoted, not scanned. */
 static void
@@ -98,28 +137,42 @@ view_delta_plain(struct view_out *o, const char *member, const char *s,
 	view_out_add(o, "\"", 1);
 }
 
+/* A hash member: its "0x" hex written in the buffer, quoted. */
 static void
-view_delta_hash(struct view_out *o, const char *member,
+view_delta_hash(struct view_out *o, const char *member, size_t mlen,
     const uint8_t hash[STORE_HASH_LEN])
 {
-	char	hex[HEX_0X_SIZE(STORE_HASH_LEN)];
-
-	hex_encode_0x(hash, STORE_HASH_LEN, hex);
-	view_delta_plain(o, member, hex, sizeof(hex) - 1);
+	view_out_add(o, member, mlen);
+	view_out_room(o, HEX_0X_SIZE(STORE_HASH_LEN) + 1);
+	o->buf[o->len++] = '"';
+	hex_encode_0x(hash, STORE_HASH_LEN, o->buf + o->len);
+	o->len += HEX_0X_SIZE(STORE_HASH_LEN) - 1;
+	o->buf[o->len++] = '"';
 }
 
+#define VIEW_DELTA_HASH(o, lit, hash) \
+	view_delta_hash(o, lit, sizeof(lit) - 1, hash)
+
+/* A time member: its RFC 3339 text written in the buffer, quoted. */
 static void
-view_delta_time(struct view_out *o, const char *member, int64_t ms)
+view_delta_time(struct view_out *o, const char *member, size_t mlen,
+    int64_t ms)
 {
-	char	when[TIMEFMT_LEN];
-
-	timefmt_rfc3339(ms, when);
-	view_delta_plain(o, member, when, sizeof(when) - 1);
+	view_out_add(o, member, mlen);
+	view_out_room(o, TIMEFMT_LEN + 1);
+	o->buf[o->len++] = '"';
+	timefmt_rfc3339(ms, o->buf + o->len);
+	o->len += TIMEFMT_LEN - 1;
+	o->buf[o->len++] = '"';
 }
+
+#define VIEW_DELTA_TIME(o, lit, ms) \
+	view_delta_time(o, lit, sizeof(lit) - 1, ms)
 
 /* An integer as view_i64 writes it ("%" PRId64), without stdio. */
 static void
-view_delta_int(struct view_out *o, const char *member, int64_t v)
+view_delta_int(struct view_out *o, const char *member, size_t mlen,
+    int64_t v)
 {
 	char		text[24], *p = text + sizeof(text);
 	uint64_t	u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -129,9 +182,12 @@ view_delta_int(struct view_out *o, const char *member, int64_t v)
 	while ((u /= 10) != 0);
 	if (v < 0)
 		*--p = '-';
-	view_out_adds(o, member);
+	view_out_add(o, member, mlen);
 	view_out_add(o, p, (size_t)(text + sizeof(text) - p));
 }
+
+#define VIEW_DELTA_INT(o, lit, v) \
+	view_delta_int(o, lit, sizeof(lit) - 1, v)
 
 /* view_delta's members, after an opening brace, the object left open. */
 static void
@@ -139,23 +195,23 @@ view_delta_members(const struct store_delta *d, struct view_out *o)
 {
 	const char	*status = view_delta_status(d->status);
 
-	view_delta_string(o, "{\"recordId\":", d->record_id);
-	view_delta_string(o, ",\"receiptId\":", d->receipt_id);
+	VIEW_DELTA_STRING(o, "{\"recordId\":", d->record_id);
+	VIEW_DELTA_STRING(o, ",\"receiptId\":", d->receipt_id);
 	view_delta_plain(o, ",\"status\":", status, strlen(status));
-	view_delta_string(o, ",\"customerId\":", d->customer_id);
+	VIEW_DELTA_STRING(o, ",\"customerId\":", d->customer_id);
 	/* An amount: its exact decimal text, as view_amount. */
 	VIEW_OUT_LIT(o, ",\"delta\":");
 	view_out_adds(o, d->delta);
-	view_delta_string(o, ",\"reason\":", d->reason);
+	VIEW_DELTA_STRING(o, ",\"reason\":", d->reason);
 	if (d->has_reference)
-		view_delta_string(o, ",\"referenceId\":", d->reference_id);
+		VIEW_DELTA_STRING(o, ",\"referenceId\":", d->reference_id);
 	else
 		VIEW_OUT_LIT(o, ",\"referenceId\":null");
-	view_delta_int(o, ",\"sequenceNumber\":", (int64_t)d->seq);
-	view_delta_int(o, ",\"logIndex\":", (int64_t)d->log_index);
-	view_delta_hash(o, ",\"contentHash\":", d->content_hash);
-	view_delta_hash(o, ",\"leafHash\":", d->leaf_hash);
-	view_delta_time(o, ",\"createdAt\":", d->created_ms);
+	VIEW_DELTA_INT(o, ",\"sequenceNumber\":", (int64_t)d->seq);
+	VIEW_DELTA_INT(o, ",\"logIndex\":", (int64_t)d->log_index);
+	VIEW_DELTA_HASH(o, ",\"contentHash\":", d->content_hash);
+	VIEW_DELTA_HASH(o, ",\"leafHash\":", d->leaf_hash);
+	VIEW_DELTA_TIME(o, ",\"createdAt\":", d->created_ms);
 }
 
 /*
@@ -188,13 +244,13 @@ view_record_members(const struct store_delta *d, struct view_out *o)
 	view_delta_members(d, o);
 	view_delta_metadata(d, o);
 	if (d->adjusts[0] != '\0') {
-		view_delta_string(o, ",\"adjusts\":{\"recordId\":",
+		VIEW_DELTA_STRING(o, ",\"adjusts\":{\"recordId\":",
 		    d->adjusts);
 		VIEW_OUT_LIT(o, "}");
 	} else
 		VIEW_OUT_LIT(o, ",\"adjusts\":null");
 	if (d->verified_ms != 0)
-		view_delta_time(o, ",\"verifiedAt\":", d->verified_ms);
+		VIEW_DELTA_TIME(o, ",\"verifiedAt\":", d->verified_ms);
 	else
 		VIEW_OUT_LIT(o, ",\"verifiedAt\":null");
 }
@@ -383,7 +439,7 @@ view_delta_export_write(const struct store_delta *d, struct sbuf *sb)
 	view_delta_members(d, &o);
 	view_delta_metadata(d, &o);
 	if (d->adjusts[0] != '\0')
-		view_delta_string(&o, ",\"adjusts\":", d->adjusts);
+		VIEW_DELTA_STRING(&o, ",\"adjusts\":", d->adjusts);
 	else
 		VIEW_OUT_LIT(&o, ",\"adjusts\":null");
 	hex_encode(d->salt, STORE_HASH_LEN, salt);

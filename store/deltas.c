@@ -89,14 +89,66 @@ delta_unpack_who(struct unpack *u, char record_id[STORE_ID_MAX + 1],
 	return STORE_OK;
 }
 
-static int
-delta_unpack(const void *val, size_t vlen, struct store_delta *d)
-{
-	struct unpack	u;
-	uint8_t		env, has_meta, status;
-	char		*meta;
+/*
+ * A run's scratch, which the metadata and leaf data of the delta its
+ * last store_delta_run_get unpacked are borrowed from.
+ */
+struct delta_blobs {
+	char	*buf;
+	size_t	 cap;
+};
 
-	memset(d, 0, sizeof(*d));
+/*
+ * The record's metadata (NULL: none) and leaf data, NUL-terminated, into
+ * d: into blobs when given, else each into a buffer of its own, which
+ * store_delta_free frees.
+ */
+static int
+delta_unpack_blobs(struct store_delta *d, const uint8_t *meta,
+    size_t meta_len, const uint8_t *leaf, size_t leaf_len,
+    struct delta_blobs *blobs)
+{
+	size_t	need = meta_len + leaf_len + 2;
+
+	if (blobs == NULL) {
+		if ((meta != NULL && (d->metadata = malloc(meta_len + 1)) ==
+		    NULL) || (d->leaf_data = malloc(leaf_len + 1)) == NULL) {
+			store_delta_free(d);
+			return STORE_NOMEM;
+		}
+	} else {
+		if (grow(&blobs->buf, &blobs->cap, need, 1) < 0)
+			return STORE_NOMEM;
+		d->leaf_data = blobs->buf;
+		if (meta != NULL)
+			d->metadata = blobs->buf + leaf_len + 1;
+	}
+	memcpy(d->leaf_data, leaf, leaf_len);
+	d->leaf_data[leaf_len] = '\0';
+	d->leaf_len = leaf_len;
+	if (meta != NULL) {
+		memcpy(d->metadata, meta, meta_len);
+		d->metadata[meta_len] = '\0';
+	}
+	return STORE_OK;
+}
+
+/*
+ * Every field of d but its log index, from a record.  Only what the
+ * record holds is written: d is some 3.8 KB, mostly room for long
+ * strings that a page of a hundred deltas zeroed for nothing.
+ */
+static int
+delta_unpack(const void *val, size_t vlen, struct store_delta *d,
+    struct delta_blobs *blobs)
+{
+	struct unpack	 u;
+	const uint8_t	*meta, *leaf;
+	size_t		 meta_len, leaf_len;
+	uint8_t		 env, has_meta, status;
+
+	d->metadata = d->leaf_data = NULL;
+	d->leaf_len = 0;
 	unpack_init(&u, val, vlen);
 	if (delta_unpack_who(&u, d->record_id, d->receipt_id, d->tenant, &env,
 	    d->customer_id, &d->seq) != STORE_OK)
@@ -106,11 +158,7 @@ delta_unpack(const void *val, size_t vlen, struct store_delta *d)
 	d->has_reference = unpack_u8(&u);
 	unpack_str(&u, d->reference_id, sizeof(d->reference_id));
 	has_meta = unpack_u8(&u);
-	meta = unpack_blob(&u, NULL);
-	if (has_meta)
-		d->metadata = meta;
-	else
-		free(meta);
+	meta = unpack_blob_ref(&u, &meta_len);
 	unpack_str(&u, d->adjusts, sizeof(d->adjusts));
 	d->created_ms = (int64_t)unpack_u64(&u);
 	status = unpack_u8(&u);
@@ -118,15 +166,14 @@ delta_unpack(const void *val, size_t vlen, struct store_delta *d)
 	unpack_bytes(&u, d->salt, STORE_HASH_LEN);
 	unpack_bytes(&u, d->content_hash, STORE_HASH_LEN);
 	unpack_bytes(&u, d->leaf_hash, STORE_HASH_LEN);
-	d->leaf_data = unpack_blob(&u, &d->leaf_len);
+	leaf = unpack_blob_ref(&u, &leaf_len);
 	if (u.err || u.left || env > STORE_ENV_LIVE ||
-	    status > STORE_DELTA_FAILED) {
-		store_delta_free(d);
+	    status > STORE_DELTA_FAILED)
 		return STORE_CORRUPT;
-	}
 	d->env = (enum store_env)env;
 	d->status = (enum store_delta_status)status;
-	return STORE_OK;
+	return delta_unpack_blobs(d, has_meta ? meta : NULL, meta_len, leaf,
+	    leaf_len, blobs);
 }
 
 int
@@ -177,9 +224,38 @@ store_delta_get(struct store_txn *t, uint64_t log_index, struct store_delta *d)
 	if ((rc = store_kv_get(t, STORE_DB_DELTAS, key, sizeof(key), &val,
 	    &vlen)) != STORE_OK)
 		return rc;
-	rc = delta_unpack(val, vlen, d);
+	rc = delta_unpack(val, vlen, d, NULL);
 	if (rc == STORE_OK)
 		d->log_index = log_index;
+	free(val);
+	return rc;
+}
+
+int
+store_delta_receipt(struct store_txn *t, uint64_t log_index,
+    char receipt_id[STORE_ID_MAX + 1])
+{
+	struct unpack	 u;
+	void		*val = NULL;
+	size_t		 vlen;
+	uint8_t		 key[8], env;
+	char		 record_id[STORE_ID_MAX + 1];
+	char		 tenant[STORE_TENANT_MAX + 1];
+	char		 customer_id[STORE_CUSTOMER_MAX + 1];
+	uint64_t	 seq;
+	int		 rc;
+
+	receipt_id[0] = '\0';
+	be64_put(key, log_index);
+	if ((rc = store_kv_get(t, STORE_DB_DELTAS, key, sizeof(key), &val,
+	    &vlen)) != STORE_OK)
+		return rc;
+	unpack_init(&u, val, vlen);
+	if (delta_unpack_who(&u, record_id, receipt_id, tenant, &env,
+	    customer_id, &seq) != STORE_OK || u.err) {
+		receipt_id[0] = '\0';
+		rc = STORE_CORRUPT;
+	}
 	free(val);
 	return rc;
 }
@@ -198,6 +274,7 @@ struct store_delta_run {
 	size_t			 n, got, reccap;
 	uint8_t			*bytes;
 	size_t			 len, cap;
+	struct delta_blobs	 blobs;
 };
 
 /*
@@ -232,6 +309,7 @@ store_delta_run_free(struct store_delta_run *r)
 		return;
 	free(r->rec);
 	free(r->bytes);
+	free(r->blobs.buf);
 	free(r);
 }
 
@@ -341,7 +419,7 @@ store_delta_run_read(struct store_txn *t, struct store_delta_run *r,
 }
 
 int
-store_delta_run_get(const struct store_delta_run *r, size_t i,
+store_delta_run_get(struct store_delta_run *r, size_t i,
     struct store_delta *d)
 {
 	int	rc;
@@ -350,7 +428,8 @@ store_delta_run_get(const struct store_delta_run *r, size_t i,
 		memset(d, 0, sizeof(*d));
 		return STORE_NOTFOUND;
 	}
-	rc = delta_unpack(r->bytes + r->rec[i].off, r->rec[i].len, d);
+	rc = delta_unpack(r->bytes + r->rec[i].off, r->rec[i].len, d,
+	    &r->blobs);
 	if (rc == STORE_OK)
 		d->log_index = r->rec[i].index;
 	return rc;
@@ -381,7 +460,7 @@ delta_each_record(const void *key, size_t klen, const void *val, size_t vlen,
 	if (klen != 8)
 		return STORE_CORRUPT;
 	index = be64_get(key);
-	if ((rc = delta_unpack(val, vlen, &d)) != STORE_OK)
+	if ((rc = delta_unpack(val, vlen, &d, NULL)) != STORE_OK)
 		return rc;
 	d.log_index = index;
 	rc = de->fn(&d, de->arg);

@@ -201,17 +201,30 @@ unpack_str(struct unpack *u, char *dst, size_t size)
 	dst[len] = '\0';
 }
 
-char *
-unpack_blob(struct unpack *u, size_t *len)
+const uint8_t *
+unpack_blob_ref(struct unpack *u, size_t *len)
 {
 	const uint8_t	*p;
-	char		*out;
 	size_t		 n = 0;
 	int		 i;
 
 	for (i = 0; i < 4; i++)
 		n = n << 8 | unpack_u8(u);
-	if ((p = unpack_take(u, n)) == NULL || (out = malloc(n + 1)) == NULL) {
+	*len = 0;
+	if ((p = unpack_take(u, n)) != NULL)
+		*len = n;
+	return p;
+}
+
+char *
+unpack_blob(struct unpack *u, size_t *len)
+{
+	const uint8_t	*p;
+	char		*out;
+	size_t		 n;
+
+	if ((p = unpack_blob_ref(u, &n)) == NULL ||
+	    (out = malloc(n + 1)) == NULL) {
 		u->err = 1;
 		return NULL;
 	}

@@ -50,5 +50,7 @@ void	unpack_str(struct unpack *, char *dst, size_t size);
 
 /* A packed blob, copied into a new NUL-terminated buffer (malloc). */
 char	*unpack_blob(struct unpack *, size_t *len);
+/* A packed blob where it lies in the record (not NUL-terminated). */
+const uint8_t *unpack_blob_ref(struct unpack *, size_t *len);
 
 #endif

@@ -372,21 +372,26 @@ int	store_delta_append(struct store_txn *, const struct store_slot *,
 	    const struct store_delta *d, __int128 amount);
 int	store_delta_get(struct store_txn *, uint64_t log_index,
 	    struct store_delta *);
+/* The receiptId of the delta at log_index, from its record's first fields. */
+int	store_delta_receipt(struct store_txn *, uint64_t log_index,
+	    char receipt_id[STORE_ID_MAX + 1]);
 /*
  * A run of deltas read together, in one transaction: a customer's page,
  * whose deltas lie close together in the log when they came in batches,
  * is read with one walk over their range rather than a get each.
  * store_delta_run_read reads the deltas at the n log indexes of index
  * (ascending) into r; STORE_NOTFOUND if one is missing.  Then
- * store_delta_run_get unpacks the i-th of them as store_delta_get does
- * (free it with store_delta_free).  A run is reused by each read.
+ * store_delta_run_get unpacks the i-th of them as store_delta_get does,
+ * but its metadata and leaf data are the run's: they last until the next
+ * store_delta_run_get, read or free of r, and the delta is not freed
+ * (no store_delta_free).  A run is reused by each read.
  */
 struct store_delta_run;
 struct store_delta_run *store_delta_run_new(void);	/* NULL: no memory */
 void	store_delta_run_free(struct store_delta_run *);
 int	store_delta_run_read(struct store_txn *, struct store_delta_run *r,
 	    const uint64_t *index, size_t n);
-int	store_delta_run_get(const struct store_delta_run *, size_t i,
+int	store_delta_run_get(struct store_delta_run *, size_t i,
 	    struct store_delta *);
 int	store_delta_find(struct store_txn *, const char *record_id,
 	    uint64_t *log_index);

@@ -950,10 +950,8 @@ run_read(struct store_txn *t, void *arg)
 	for (i = 0; c->rc == STORE_OK && i < c->count; i++) {
 		if ((rc = store_delta_run_get(run, i, &got)) != STORE_OK)
 			break;
-		if ((rc = store_delta_get(t, c->index[i], &want)) != STORE_OK) {
-			store_delta_free(&got);
+		if ((rc = store_delta_get(t, c->index[i], &want)) != STORE_OK)
 			break;
-		}
 		c->same += got.log_index == want.log_index &&
 		    strcmp(got.record_id, want.record_id) == 0 &&
 		    strcmp(got.reason, want.reason) == 0 &&
@@ -962,8 +960,7 @@ run_read(struct store_txn *t, void *arg)
 		    strcmp(got.metadata, want.metadata) == 0) &&
 		    got.leaf_len == want.leaf_len &&
 		    memcmp(got.leaf_data, want.leaf_data, got.leaf_len) == 0;
-		store_delta_free(&got);
-		store_delta_free(&want);
+		store_delta_free(&want);	/* got's are the run's */
 	}
 	/* Past the run's end: nothing. */
 	if (rc == STORE_OK && c->rc == STORE_OK &&
