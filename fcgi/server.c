@@ -251,14 +251,15 @@ server_read_body(struct server_io *io, char *buf, struct request *req)
 	    strtoull(cl, NULL, 10) == got ? 0 : -1;
 }
 
-static double
-server_elapsed_ms(const struct timespec *t0)
+/* Microseconds since t0, rounded. */
+static long long
+server_elapsed_us(const struct timespec *t0)
 {
 	struct timespec	t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+	return ((long long)(t1.tv_sec - t0->tv_sec) * 1000000000LL +
+	    (t1.tv_nsec - t0->tv_nsec) + 500) / 1000;
 }
 
 /* Copies s for a log line, replacing anything unprintable. */
@@ -541,7 +542,7 @@ server_serve(struct server_io *io, char *const *params, char *body,
 	struct server_sink	sink;
 	struct timespec		t0;
 	char			path[128], method[16];
-	double			ms;
+	long long		us;
 	int			route = -1, cut;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -562,14 +563,15 @@ server_serve(struct server_io *io, char *const *params, char *body,
 		route = app_handle(app, &req, &resp);
 	if (!resp.streamed)
 		server_write(io, &req, &resp);
-	ms = server_elapsed_ms(&t0);
-	metrics_request(route, resp.status, ms / 1e3);
+	us = server_elapsed_us(&t0);
+	metrics_request(route, resp.status, (double)us / 1e6);
 	server_log_safe(path, sizeof(path), req.path);
 	server_log_safe(method, sizeof(method), req.method_name);
+	/* The time in integers: printf's %f was a sixth of the line's cost. */
 	log_msg(resp.stream_failed ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, req.id,
-	    "%s %s %d %.3fms%s", method, path, resp.status, ms,
-	    resp.stream_failed ?
-	    " (streamed answer cut short)" : "");
+	    "%s %s %d %lld.%03lldms%s", method, path, resp.status, us / 1000,
+	    us % 1000, resp.stream_failed ? " (streamed answer cut short)" :
+	    "");
 	cut = resp.stream_failed;
 	response_free(&resp);
 	return cut;
