@@ -170,11 +170,20 @@ view_write(struct json_object *v, struct sbuf *out)
 char *
 view_text(struct json_object *obj, size_t *len)
 {
+	return view_text_within(obj, "", "", len);
+}
+
+char *
+view_text_within(struct json_object *obj, const char *head,
+    const char *tail, size_t *len)
+{
 	struct sbuf	out = { 0 };
 	char		*text = NULL;
 
 	if (obj != NULL && !view_oom) {
+		sbuf_adds(&out, head);
 		view_write(obj, &out);
+		sbuf_adds(&out, tail);
 		text = sbuf_take(&out, len);
 	}
 	sbuf_free(&out);

@@ -64,6 +64,12 @@ void	view_reset(void);
  * any view_put since the last view_text or view_reset (then forgotten).
  */
 char	*view_text(struct json_object *obj, size_t *len);
+/*
+ * The same text between head and tail, in the one buffer: an envelope
+ * around it without copying the answer into another.
+ */
+char	*view_text_within(struct json_object *obj, const char *head,
+	    const char *tail, size_t *len);
 
 struct json_object *view_string(const char *);
 struct json_object *view_u64(uint64_t);

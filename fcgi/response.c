@@ -132,6 +132,9 @@ response_set_body(struct response *resp, struct json_object *obj)
 	resp->body_len = len;
 }
 
+/* The success envelope's opening; its closing is "}". */
+static const char success_head[] = "{\"success\":true,\"data\":";
+
 void
 response_success(struct response *resp, int status, struct json_object *data)
 {
@@ -140,16 +143,16 @@ response_success(struct response *resp, int status, struct json_object *data)
 
 	if (data == NULL)
 		data = view_object();
-	if ((text = view_text(data, &len)) == NULL) {
+	if ((text = view_text_within(data, success_head, "}", &len)) ==
+	    NULL) {
 		response_out_of_memory(resp);
 		return;
 	}
-	response_success_raw(resp, status, text, len);
-	free(text);
+	response_free(resp);
+	resp->body = text;
+	resp->body_len = len;
+	resp->status = status;
 }
-
-/* The success envelope's opening; its closing is "}". */
-static const char success_head[] = "{\"success\":true,\"data\":";
 
 /*
  * Built by hand, not by json-c, so that an answer replayed from an

@@ -1,10 +1,14 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <fastcgi.h>
 #include <json-c/json.h>
 
 #include "../common/timefmt.h"
 #include "../fcgi/app.h"
+#include "../fcgi/server.h"
 #include "check.h"
 
 START_TEST(request_from_params)
@@ -339,6 +343,109 @@ START_TEST(streamed_answers)
 }
 END_TEST
 
+/*
+ * Reads what server_records wrote (wire, len bytes) as a web server
+ * would: records of request id, their FCGI_STDOUT content gathered in
+ * out, then an empty FCGI_STDOUT, then FCGI_END_REQUEST (status 0,
+ * complete) and nothing after.  Returns the content's length; *records
+ * counts the records that carried content.
+ */
+static size_t
+records_parse(const unsigned char *wire, size_t len, int id, char *out,
+    int *records)
+{
+	const unsigned char	*h;
+	size_t			 at = 0, n, got = 0;
+	int			 eof = 0;
+
+	*records = 0;
+	for (;;) {
+		ck_assert_uint_le(at + FCGI_HEADER_LEN, len);
+		h = wire + at;
+		n = (size_t)(h[4] << 8 | h[5]);
+		ck_assert_int_eq(h[0], FCGI_VERSION_1);
+		ck_assert_int_eq(h[2] << 8 | h[3], id);
+		ck_assert_int_eq(h[6], 0);		/* no padding */
+		ck_assert_uint_le(at + FCGI_HEADER_LEN + n, len);
+		at += FCGI_HEADER_LEN;
+		if (h[1] == FCGI_END_REQUEST)
+			break;
+		ck_assert_int_eq(h[1], FCGI_STDOUT);
+		ck_assert_int_eq(eof, 0);
+		eof = n == 0;
+		memcpy(out + got, wire + at, n);
+		got += n;
+		at += n;
+		*records += n > 0;
+	}
+	ck_assert_int_eq(eof, 1);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_int_eq(wire[at] | wire[at + 1] | wire[at + 2] | wire[at + 3],
+	    0);
+	ck_assert_int_eq(wire[at + 4], FCGI_REQUEST_COMPLETE);
+	ck_assert_uint_eq(at + n, len);
+	return got;
+}
+
+/*
+ * A whole answer is written as FastCGI records straight from the head
+ * and the body: the content arrives whole and in order, in records of at
+ * most 65,535 bytes, however head and body fall across them, and past
+ * the 16 records of one writev.
+ */
+START_TEST(answer_records)
+{
+	static const struct {
+		size_t	hlen, blen;
+		int	records;
+	} cases[] = {
+		{ 100, 0, 1 },			/* HEAD, or an empty body */
+		{ 100, 65428, 1 },		/* one full record */
+		{ 100, 65429, 2 },
+		{ 70000, 10, 2 },		/* the head across two */
+		{ 7, 16 * 65528 + 3, 17 },	/* two writevs */
+	};
+	unsigned char	*wire;
+	char		*head, *body, *got;
+	size_t		 i, j, max = 16 * 65528 + 80, len;
+	long		 end;
+	int		 fd, records;
+	char		 path[] = "/tmp/check_fcgi.XXXXXX";
+
+	ck_assert_ptr_nonnull(head = malloc(max));
+	ck_assert_ptr_nonnull(body = malloc(max));
+	ck_assert_ptr_nonnull(got = malloc(max));
+	ck_assert_ptr_nonnull(wire = malloc(2 * max));
+	for (j = 0; j < max; j++) {
+		head[j] = (char)('a' + j % 26);
+		body[j] = (char)('0' + j % 10);
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_ge(fd = mkstemp(path), 0);
+		unlink(path);
+		memcpy(path + sizeof(path) - 7, "XXXXXX", 6);
+		ck_assert_int_eq(server_records(fd, 0x1234, head,
+		    cases[i].hlen, body, cases[i].blen), 0);
+		ck_assert_int_ge(end = lseek(fd, 0, SEEK_CUR), 0);
+		ck_assert_uint_lt((size_t)end, 2 * max);
+		ck_assert_int_eq(pread(fd, wire, (size_t)end, 0), end);
+		close(fd);
+		len = records_parse(wire, (size_t)end, 0x1234, got, &records);
+		ck_assert_uint_eq(len, cases[i].hlen + cases[i].blen);
+		ck_assert_int_eq(memcmp(got, head, cases[i].hlen), 0);
+		ck_assert_int_eq(memcmp(got + cases[i].hlen, body,
+		    cases[i].blen), 0);
+		ck_assert_int_eq(records, cases[i].records);
+	}
+	/* A write that fails is said. */
+	ck_assert_int_eq(server_records(-1, 1, head, 10, body, 10), -1);
+	free(head);
+	free(body);
+	free(got);
+	free(wire);
+}
+END_TEST
+
 /* The application in-process, over a real store. */
 static char		 dir[256];
 static struct app	 app;
@@ -456,6 +563,7 @@ fcgi_suite(void)
 	tcase_add_test(unit, router_matches);
 	tcase_add_test(unit, envelopes);
 	tcase_add_test(unit, streamed_answers);
+	tcase_add_test(unit, answer_records);
 	tcase_add_checked_fixture(tapp, app_setup, app_teardown);
 	tcase_add_test(tapp, app_routing_and_auth);
 	suite_add_tcase(s, unit);
