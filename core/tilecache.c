@@ -10,7 +10,6 @@
 /* Tile levels of a tree below 2^64 leaves, 8 levels each (tiles.h). */
 #define TILECACHE_LEVELS	8
 #define TILECACHE_WAYS		2
-#define TILECACHE_INNER		(STORE_TILE_MAX - STORE_TILE_WIDTH)
 
 struct tilecache_entry {
 	uint64_t	index;
@@ -19,7 +18,7 @@ struct tilecache_entry {
 	merkle_hash	node[STORE_TILE_MAX];
 };
 
-/* One lock: held for a compare and a copy of 8 KiB, never for hashing. */
+/* One lock: held for a compare and a copy, never for hashing. */
 static pthread_mutex_t	tilecache_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long	tilecache_clock;
 static struct tilecache_entry
@@ -66,6 +65,21 @@ tilecache_keep(unsigned level, uint64_t index, const merkle_hash *node,
 	e->used = ++tilecache_clock;
 }
 
+/*
+ * The nodes above the first width hashes from one tile's nodes into
+ * another's: width >> r of level r (merkle_levels_prefix), fewer than
+ * width in all, where a tile has 255.
+ */
+static void
+tilecache_copy_above(merkle_hash *to, const merkle_hash *from,
+    unsigned width)
+{
+	unsigned	at = STORE_TILE_WIDTH, n = STORE_TILE_WIDTH / 2;
+
+	for (width /= 2; width > 0; at += n, n /= 2, width /= 2)
+		memcpy(to[at], from[at], (size_t)width * MERKLE_HASH_LEN);
+}
+
 int
 tilecache_levels(unsigned level, uint64_t index,
     merkle_hash node[STORE_TILE_MAX], unsigned width)
@@ -76,8 +90,7 @@ tilecache_levels(unsigned level, uint64_t index,
 		return -1;
 	pthread_mutex_lock(&tilecache_lock);
 	if ((e = tilecache_find(level, index, node, width)) != NULL) {
-		memcpy(node[STORE_TILE_WIDTH], e->node[STORE_TILE_WIDTH],
-		    TILECACHE_INNER * MERKLE_HASH_LEN);
+		tilecache_copy_above(node, e->node, width);
 		e->used = ++tilecache_clock;
 	}
 	pthread_mutex_unlock(&tilecache_lock);

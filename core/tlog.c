@@ -90,25 +90,27 @@ tlog_head_latest(struct store *st, struct store_sth *h)
 	return tlog_result(store_read(st, tlog_latest_txn, h));
 }
 
-/* A proof's tree size, and the head of exactly that size (see tlog.h). */
+/*
+ * A proof's tree size, and the head of exactly that size (see tlog.h).
+ * A size given with a head of its own is signed, so no newer head needs
+ * reading: one get, where the newest head is a cursor's seek.
+ */
 static int
 tlog_tree_size(struct store_txn *t, int given, uint64_t *size,
     struct store_sth *h)
 {
 	int	rc;
 
+	if (given && (rc = store_sth_get(t, *size, h)) != STORE_NOTFOUND)
+		return rc;
 	if ((rc = store_sth_latest(t, h)) != STORE_OK)
 		return rc == STORE_NOTFOUND ? TLOG_STOP_NO_HEAD : rc;
 	if (!given)
 		*size = h->size;
 	else if (*size > h->size)
 		return TLOG_STOP_BEYOND_HEAD;
-	else if (*size != h->size &&
-	    (rc = store_sth_get(t, *size, h)) != STORE_OK) {
-		if (rc != STORE_NOTFOUND)
-			return rc;
+	else if (*size != h->size)	/* else signed since the get */
 		memset(h, 0, sizeof(*h));
-	}
 	return STORE_OK;
 }
 
