@@ -115,6 +115,21 @@ tlog_tree_size(struct store_txn *t, int given, uint64_t *size,
 }
 
 /*
+ * A reader of the tree of size, told its root when h is its head (else
+ * h->note is "", or h->size another size's).
+ */
+static struct tiles_reader *
+tlog_reader(struct store_txn *t, const struct store_sth *h, uint64_t size)
+{
+	struct tiles_reader	*rd;
+
+	if ((rd = tiles_reader_new(t, size)) != NULL && h->size == size &&
+	    h->note[0] != '\0')
+		tiles_reader_signed(rd, h->root);
+	return rd;
+}
+
+/*
  * The root of the tree of size: the one its head signed, when there is
  * one (h, if of that size, else read), which costs no hashing; else
  * computed from the tiles rd reads.
@@ -156,7 +171,7 @@ tlog_inclusion_txn(struct store_txn *t, void *arg)
 		rc = TLOG_STOP_INDEX_RANGE;
 		goto out;
 	}
-	if ((rd = tiles_reader_new(t, in->size)) == NULL) {
+	if ((rd = tlog_reader(t, &in->head, in->size)) == NULL) {
 		rc = STORE_NOMEM;
 		goto out;
 	}
@@ -192,7 +207,7 @@ tlog_consistency_txn(struct store_txn *t, void *arg)
 		rc = TLOG_STOP_FROM_RANGE;
 		goto out;
 	}
-	if ((rd = tiles_reader_new(t, cs->to)) == NULL) {
+	if ((rd = tlog_reader(t, &cs->head, cs->to)) == NULL) {
 		rc = STORE_NOMEM;
 		goto out;
 	}
