@@ -167,6 +167,7 @@ struct tiles_slot {
 struct tiles_reader {
 	struct store_txn	*txn;
 	uint64_t		 size;
+	struct tilecache_tree	 tree;	/* size 0 unless signed */
 	/* Made as a level is first read: a proof reads two or three. */
 	struct tiles_slot	*slot[TILES_LEVELS];
 };
@@ -181,6 +182,13 @@ tiles_reader_new(struct store_txn *t, uint64_t size)
 		rd->size = size;
 	}
 	return rd;
+}
+
+void
+tiles_reader_signed(struct tiles_reader *rd, const merkle_hash root)
+{
+	rd->tree.size = rd->size;
+	memcpy(rd->tree.root, root, MERKLE_HASH_LEN);
 }
 
 void
@@ -199,7 +207,8 @@ tiles_reader_free(struct tiles_reader *rd)
  * Tile (tl, index) into its level's slot.  A partial tile is cut to the
  * hashes the tree of rd->size has (the integrator may have stored more
  * since), so that every proof of that size asks tilecache for the same
- * hashes and finds the nodes above them computed.
+ * hashes and finds the nodes above them computed; for a signed tree,
+ * tilecache has them by its root, and the tile is not read.
  */
 static int
 tiles_reader_load(struct tiles_reader *rd, unsigned tl, uint64_t index)
@@ -214,20 +223,25 @@ tiles_reader_load(struct tiles_reader *rd, unsigned tl, uint64_t index)
 	if (s == NULL && (s = rd->slot[tl] = malloc(sizeof(*s))) == NULL)
 		return STORE_NOMEM;
 	s->held = 0;
+	/* The tree's hashes at tile level tl from the tile's first on. */
+	have = (rd->size >> tl * TILES_HEIGHT) - index * TILES_WIDTH;
+	if (have < TILES_WIDTH && tilecache_tree_levels(tl, index,
+	    (unsigned)have, &rd->tree, s->node) == 0)
+		goto held;
 	rc = store_tile_read(rd->txn, tl, index, (uint8_t *)s->node, &n);
 	/* The tree has a node of this tile, so the tile exists. */
 	if (rc != STORE_OK)
 		return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;
-	/* The tree's hashes at tile level tl from the tile's first on. */
-	have = (rd->size >> tl * TILES_HEIGHT) - index * TILES_WIDTH;
 	if (n != STORE_TILE_MAX) {
 		if (have > TILES_WIDTH)
 			have = TILES_WIDTH;
 		if (n > TILES_WIDTH || n < have)
 			return STORE_CORRUPT;
-		if (tilecache_levels(tl, index, s->node, (unsigned)have) != 0)
+		if (tilecache_levels(tl, index, s->node, (unsigned)have,
+		    rd->tree.size != 0 ? &rd->tree : NULL) != 0)
 			return STORE_NOMEM;
 	}
+held:
 	s->index = index;
 	s->held = 1;
 	return STORE_OK;

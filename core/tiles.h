@@ -75,6 +75,12 @@ struct tiles_reader;
 struct tiles_reader *tiles_reader_new(struct store_txn *, uint64_t size);
 int	tiles_reader_node(void *reader, unsigned level, uint64_t index,
 	    merkle_hash out);
+/*
+ * Says the tree is the one whose root a signed head gives, read in the
+ * reader's transaction: its partial tiles come from tilecache by that
+ * root, unread, once a proof of it has read them.
+ */
+void	tiles_reader_signed(struct tiles_reader *, const merkle_hash root);
 void	tiles_reader_free(struct tiles_reader *);
 
 /*

@@ -90,26 +90,43 @@ tlog_head_latest(struct store *st, struct store_sth *h)
 	return tlog_result(store_read(st, tlog_latest_txn, h));
 }
 
-/* A proof's tree size, and the head of exactly that size (see tlog.h). */
+/*
+ * A proof's tree size, and the head of exactly that size (see tlog.h).
+ * A size given with a head of its own is signed, so no newer head needs
+ * reading: one get, where the newest head is a cursor's seek.
+ */
 static int
 tlog_tree_size(struct store_txn *t, int given, uint64_t *size,
     struct store_sth *h)
 {
 	int	rc;
 
+	if (given && (rc = store_sth_get(t, *size, h)) != STORE_NOTFOUND)
+		return rc;
 	if ((rc = store_sth_latest(t, h)) != STORE_OK)
 		return rc == STORE_NOTFOUND ? TLOG_STOP_NO_HEAD : rc;
 	if (!given)
 		*size = h->size;
 	else if (*size > h->size)
 		return TLOG_STOP_BEYOND_HEAD;
-	else if (*size != h->size &&
-	    (rc = store_sth_get(t, *size, h)) != STORE_OK) {
-		if (rc != STORE_NOTFOUND)
-			return rc;
+	else if (*size != h->size)	/* else signed since the get */
 		memset(h, 0, sizeof(*h));
-	}
 	return STORE_OK;
+}
+
+/*
+ * A reader of the tree of size, told its root when h is its head (else
+ * h->note is "", or h->size another size's).
+ */
+static struct tiles_reader *
+tlog_reader(struct store_txn *t, const struct store_sth *h, uint64_t size)
+{
+	struct tiles_reader	*rd;
+
+	if ((rd = tiles_reader_new(t, size)) != NULL && h->size == size &&
+	    h->note[0] != '\0')
+		tiles_reader_signed(rd, h->root);
+	return rd;
 }
 
 /*
@@ -154,7 +171,7 @@ tlog_inclusion_txn(struct store_txn *t, void *arg)
 		rc = TLOG_STOP_INDEX_RANGE;
 		goto out;
 	}
-	if ((rd = tiles_reader_new(t, in->size)) == NULL) {
+	if ((rd = tlog_reader(t, &in->head, in->size)) == NULL) {
 		rc = STORE_NOMEM;
 		goto out;
 	}
@@ -190,7 +207,7 @@ tlog_consistency_txn(struct store_txn *t, void *arg)
 		rc = TLOG_STOP_FROM_RANGE;
 		goto out;
 	}
-	if ((rd = tiles_reader_new(t, cs->to)) == NULL) {
+	if ((rd = tlog_reader(t, &cs->head, cs->to)) == NULL) {
 		rc = STORE_NOMEM;
 		goto out;
 	}

@@ -180,6 +180,111 @@ START_TEST(format_2_tree_migrates_to_tiles)
 }
 END_TEST
 
+/*
+ * Tiles on 16 KiB pages, one overflow page a full tile, read as those of
+ * a directory whose tiles.db was made on 64 KiB pages (format 3 up to
+ * 2026-12-05): whole or in parts, full or partial, at a page's edges.
+ */
+struct tiles_pages {
+	/* Tile (0, i) holds the hashes from put's i-th on. */
+	uint8_t		put[(STORE_TILE_MAX + 4) * STORE_HASH_LEN];
+	uint8_t		got[STORE_TILE_MAX * STORE_HASH_LEN];
+	int		mismatches;
+};
+
+/* Tile (0, i) holds the widths below; (1, 0) is a partial one. */
+static const unsigned	tiles_pages_width[] = { STORE_TILE_MAX,
+			    STORE_TILE_MAX, 255, 128, 1 };
+
+static int
+tiles_pages_write(struct store_txn *t, void *arg)
+{
+	struct tiles_pages	*tp = arg;
+	unsigned		 i;
+	int			 rc;
+
+	for (i = 0; i < sizeof(tiles_pages_width) / sizeof(unsigned); i++)
+		if ((rc = store_tile_put(t, 0, i, tp->put + i * STORE_HASH_LEN,
+		    tiles_pages_width[i])) != STORE_OK)
+			return rc;
+	return store_tile_put(t, 1, 0, tp->put, 3);
+}
+
+static int
+tiles_pages_read(struct store_txn *t, void *arg)
+{
+	struct tiles_pages	*tp = arg;
+	const uint8_t		*want;
+	unsigned		 i, at, w, n;
+	int			 rc;
+
+	tp->mismatches = 0;
+	for (i = 0; i < sizeof(tiles_pages_width) / sizeof(unsigned); i++) {
+		w = tiles_pages_width[i];
+		want = tp->put + i * STORE_HASH_LEN;
+		if ((rc = store_tile_read(t, 0, i, tp->got, &n)) != STORE_OK)
+			return rc;
+		if (n != w || memcmp(tp->got, want, (size_t)w *
+		    STORE_HASH_LEN) != 0)
+			tp->mismatches++;
+		for (at = 0; at < w; at++)
+			if (store_tile_get(t, 0, i, at, 1, tp->got) !=
+			    STORE_OK || memcmp(tp->got, want + (size_t)at *
+			    STORE_HASH_LEN, STORE_HASH_LEN) != 0)
+				tp->mismatches++;
+		/* Past its width a tile holds nothing. */
+		if (store_tile_get(t, 0, i, w - 1, 2, tp->got) !=
+		    STORE_NOTFOUND)
+			tp->mismatches++;
+	}
+	if (store_tile_get(t, 1, 0, 1, 2, tp->got) != STORE_OK ||
+	    memcmp(tp->got, tp->put + STORE_HASH_LEN, 2 * STORE_HASH_LEN) != 0)
+		tp->mismatches++;
+	return STORE_OK;
+}
+
+/* The tiles written and read in store s; its tiles' page size. */
+static u_int32_t
+tiles_pages_check(struct store *s, struct tiles_pages *tp)
+{
+	DB		*tiles = s->db[STORE_DB_TILES];
+	u_int32_t	 page = 0;
+
+	ck_assert_int_eq(tiles->get_pagesize(tiles, &page), 0);
+	ck_assert_int_eq(store_write(s, tiles_pages_write, tp), STORE_OK);
+	ck_assert_int_eq(store_read(s, tiles_pages_read, tp), STORE_OK);
+	ck_assert_int_eq(tp->mismatches, 0);
+	return page;
+}
+
+START_TEST(tiles_read_alike_on_any_page_size)
+{
+	struct tiles_pages	*tp;
+	struct store		*other = NULL;
+	char			 old[256], path[300];
+	DB			*db = NULL;
+	size_t			 i;
+
+	ck_assert_ptr_nonnull(tp = calloc(1, sizeof(*tp)));
+	for (i = 0; i < sizeof(tp->put); i++)
+		tp->put[i] = (uint8_t)(i * 7 + i / 251);
+	ck_assert_uint_eq(tiles_pages_check(st, tp), 16384);
+	/* The tiles.db of an older directory, made before the store. */
+	tmpdir_make(old, sizeof(old));
+	snprintf(path, sizeof(path), "%s/tiles.db", old);
+	ck_assert_int_eq(db_create(&db, NULL, 0), 0);
+	ck_assert_int_eq(db->set_pagesize(db, 65536), 0);
+	ck_assert_int_eq(db->open(db, NULL, path, NULL, DB_BTREE, DB_CREATE,
+	    0600), 0);
+	ck_assert_int_eq(db->close(db, 0), 0);
+	ck_assert_int_eq(store_open(&other, old, 4, STORE_CREATE), STORE_OK);
+	ck_assert_uint_eq(tiles_pages_check(other, tp), 65536);
+	store_close(other);
+	tmpdir_remove(old);
+	free(tp);
+}
+END_TEST
+
 START_TEST(open_requires_init)
 {
 	struct store	*other = NULL;
@@ -1087,6 +1192,7 @@ store_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, open_requires_init);
 	tcase_add_test(tc, format_2_tree_migrates_to_tiles);
+	tcase_add_test(tc, tiles_read_alike_on_any_page_size);
 	tcase_add_test(tc, tenant_add_get_persist);
 	tcase_add_test(tc, callback_error_aborts);
 	tcase_add_test(tc, key_round_trip);

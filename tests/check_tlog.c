@@ -260,23 +260,66 @@ START_TEST(tilecache_answers_only_its_hashes)
 			memset(a[i], (int)(i + round), MERKLE_HASH_LEN);
 			memset(b[i], (int)(i + round + 1), MERKLE_HASH_LEN);
 		}
-		ck_assert_int_eq(tilecache_levels(0, 7, a, 200), 0);
-		ck_assert_int_eq(tilecache_levels(0, 7, b, 200), 0);
+		ck_assert_int_eq(tilecache_levels(0, 7, a, 200, NULL), 0);
+		ck_assert_int_eq(tilecache_levels(0, 7, b, 200, NULL), 0);
 		/* Both are kept now: asked again, they answer from memory. */
-		ck_assert_int_eq(tilecache_levels(0, 7, a, 200), 0);
+		ck_assert_int_eq(tilecache_levels(0, 7, a, 200, NULL), 0);
 		memcpy(want, b, sizeof(b));
 		ck_assert_int_eq(merkle_levels_prefix(want, TILES_WIDTH, 200),
 		    0);
-		ck_assert_int_eq(tilecache_levels(0, 7, b, 200), 0);
+		/* What the answer holds comes from the entry, not from b. */
+		memset(b[TILES_WIDTH], 0, (STORE_TILE_MAX - TILES_WIDTH) *
+		    MERKLE_HASH_LEN);
+		ck_assert_int_eq(tilecache_levels(0, 7, b, 200, NULL), 0);
 		for (i = 0; i < 8; i++)
 			ck_assert_mem_eq(b[2 * TILES_WIDTH -
 			    (2 * TILES_WIDTH >> i)],
 			    want[2 * TILES_WIDTH - (2 * TILES_WIDTH >> i)],
 			    (200u >> i) * MERKLE_HASH_LEN);
 	}
-	ck_assert_int_eq(tilecache_levels(0, 7, a, 0), -1);
-	ck_assert_int_eq(tilecache_levels(0, 7, a, 257), -1);
-	ck_assert_int_eq(tilecache_levels(TILES_LEVELS, 7, a, 1), -1);
+	ck_assert_int_eq(tilecache_levels(0, 7, a, 0, NULL), -1);
+	ck_assert_int_eq(tilecache_levels(0, 7, a, 257, NULL), -1);
+	ck_assert_int_eq(tilecache_levels(TILES_LEVELS, 7, a, 1, NULL), -1);
+}
+END_TEST
+
+/*
+ * By a signed tree's size and root, an entry answers only that tree's
+ * tile at the width it was met with, until other hashes take its place.
+ */
+START_TEST(tilecache_answers_a_tree_by_its_root)
+{
+	static merkle_hash	a[STORE_TILE_MAX], got[STORE_TILE_MAX];
+	static merkle_hash	want[STORE_TILE_MAX];
+	struct tilecache_tree	tree = { 1000, { 1 } }, other = tree;
+	unsigned		i;
+
+	for (i = 0; i < 100; i++)
+		memset(a[i], (int)(i + 40), MERKLE_HASH_LEN);
+	memcpy(want, a, sizeof(a));
+	ck_assert_int_eq(merkle_levels_prefix(want, TILES_WIDTH, 100), 0);
+	ck_assert_int_eq(tilecache_tree_levels(1, 3, 100, &tree, got), -1);
+	ck_assert_int_eq(tilecache_levels(1, 3, a, 100, &tree), 0);
+	ck_assert_int_eq(tilecache_tree_levels(1, 3, 100, &tree, got), 0);
+	for (i = 0; i < 8; i++)
+		ck_assert_mem_eq(got[2 * TILES_WIDTH - (2 * TILES_WIDTH >> i)],
+		    want[2 * TILES_WIDTH - (2 * TILES_WIDTH >> i)],
+		    (100u >> i) * MERKLE_HASH_LEN);
+	/* Another root, size, width or tile is another tree's. */
+	other.root[31] = 1;
+	ck_assert_int_eq(tilecache_tree_levels(1, 3, 100, &other, got), -1);
+	other = tree;
+	other.size++;
+	ck_assert_int_eq(tilecache_tree_levels(1, 3, 100, &other, got), -1);
+	ck_assert_int_eq(tilecache_tree_levels(1, 3, 99, &tree, got), -1);
+	ck_assert_int_eq(tilecache_tree_levels(1, 4, 100, &tree, got), -1);
+	ck_assert_int_eq(tilecache_tree_levels(2, 3, 100, &tree, got), -1);
+	/* Two other tiles of the level take both entries. */
+	for (i = 0; i < 2; i++) {
+		memset(a[0], (int)i, MERKLE_HASH_LEN);
+		ck_assert_int_eq(tilecache_levels(1, 3, a, 100, NULL), 0);
+	}
+	ck_assert_int_eq(tilecache_tree_levels(1, 3, 100, &tree, got), -1);
 }
 END_TEST
 
@@ -771,6 +814,7 @@ tlog_suite(void)
 	tcase_add_test(tc, heads_say_when_a_leaf_was_verified);
 	tcase_add_test(tc, tiles_grow_across_steps);
 	tcase_add_test(tc, tilecache_answers_only_its_hashes);
+	tcase_add_test(tc, tilecache_answers_a_tree_by_its_root);
 	tcase_add_test(tc, waits_until_a_head_covers_the_log);
 	tcase_add_test(tc, restart_and_rotation);
 	tcase_add_test(tc, audit_names_a_corrupt_node);
