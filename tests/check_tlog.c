@@ -246,6 +246,69 @@ assert_tlog_proofs(struct proofs *p)
 }
 
 /*
+ * Proofs for a tree size given, as a client asks for a signed head's:
+ * a size with a head of its own (its head comes along, the root is the
+ * one it signed), one without (no head, the root from tiles), and one
+ * past the newest head (refused).
+ */
+static void
+assert_tlog_sized(struct proofs *p, uint64_t size, int signed_size)
+{
+	struct tlog_inclusion	in;
+	struct tlog_consistency	cs;
+	merkle_hash		b[MERKLE_PROOF_MAX], root;
+	size_t			blen;
+	uint64_t		picks[3] = { 0, size / 2, size - 1 };
+	int			i;
+
+	ck_assert_int_eq(merkle_root(merkle_array_node, &p->arr, size, root),
+	    0);
+	for (i = 0; i < 3; i++) {
+		memset(&in, 0, sizeof(in));
+		in.index = picks[i];
+		in.size_given = 1;
+		in.size = size;
+		ck_assert_int_eq(tlog_inclusion(st, &in), TLOG_OK);
+		ck_assert_int_eq(merkle_inclusion_proof(merkle_array_node,
+		    &p->arr, picks[i], size, b, &blen), 0);
+		assert_proof_eq(in.proof, in.len, b, blen);
+		ck_assert_mem_eq(in.root, root, MERKLE_HASH_LEN);
+		ck_assert_int_eq(in.head.note[0] != '\0', signed_size);
+		if (signed_size) {
+			ck_assert_uint_eq(in.head.size, size);
+			ck_assert_mem_eq(in.head.root, root, MERKLE_HASH_LEN);
+		}
+	}
+	memset(&cs, 0, sizeof(cs));
+	cs.from = size / 2 + 1;
+	cs.to_given = 1;
+	cs.to = size;
+	ck_assert_int_eq(tlog_consistency(st, &cs), TLOG_OK);
+	ck_assert_int_eq(merkle_consistency_proof(merkle_array_node, &p->arr,
+	    size / 2 + 1, size, b, &blen), 0);
+	assert_proof_eq(cs.proof, cs.len, b, blen);
+	ck_assert_mem_eq(cs.to_root, root, MERKLE_HASH_LEN);
+	ck_assert_int_eq(cs.head.note[0] != '\0', signed_size);
+}
+
+static void
+assert_tlog_beyond(uint64_t size)
+{
+	struct tlog_inclusion	in;
+	struct tlog_consistency	cs;
+
+	memset(&in, 0, sizeof(in));
+	in.size_given = 1;
+	in.size = size;
+	ck_assert_int_eq(tlog_inclusion(st, &in), TLOG_BEYOND_HEAD);
+	memset(&cs, 0, sizeof(cs));
+	cs.from = 1;
+	cs.to_given = 1;
+	cs.to = size;
+	ck_assert_int_eq(tlog_consistency(st, &cs), TLOG_BEYOND_HEAD);
+}
+
+/*
  * An entry answers only the hashes it was made from: the same tile and
  * width with other hashes (another store's, say) are computed afresh.
  */
@@ -424,7 +487,8 @@ START_TEST(tiles_grow_across_steps)
 	struct proofs		 p;
 	struct tiles_check	 c;
 	uint64_t		 size, total = 0;
-	size_t			 i;
+	uint64_t		 heads[sizeof(steps) / sizeof(steps[0])];
+	size_t			 i, j;
 
 	key_new(SIGKEY_ECDSA_P256, 0, &k);
 	ig = integrator();
@@ -442,6 +506,13 @@ START_TEST(tiles_grow_across_steps)
 		ck_assert_int_eq(store_read(st, reader_txn, &p), STORE_OK);
 		ck_assert_int_eq(p.mismatches, 0);
 		assert_tlog_proofs(&p);
+		/* Every step signed its size; the sizes between, none. */
+		heads[i] = total;
+		for (j = 0; j <= i; j++)
+			assert_tlog_sized(&p, heads[j], 1);
+		if (total - 1 > (i > 0 ? heads[i - 1] : 0))
+			assert_tlog_sized(&p, total - 1, 0);
+		assert_tlog_beyond(total + 1);
 	}
 	integrator_close(ig);
 	free(v.leaves);
