@@ -436,10 +436,12 @@ server_records(int fd, int id, const char *head, size_t hlen,
 }
 
 /*
- * A whole answer through server_records, and libfcgi's output stream
- * marked closed, so that FCGX_Finish_r writes nothing more (it would end
- * the request a second time).  After a failed write the connection is
- * closed rather than kept for another request.
+ * A whole answer through server_records, and libfcgi's output and error
+ * streams marked closed, so that FCGX_Finish_r writes nothing more: it
+ * would end the request a second time, or send an error stream's records
+ * after its end (nothing writes to r->err; if anything ever did, it
+ * would be dropped here, not sent out of order).  After a failed write
+ * the connection is closed rather than kept for another request.
  */
 static void
 server_fcgi_answer(FCGX_Request *r, const char *head, size_t hlen,
@@ -448,8 +450,8 @@ server_fcgi_answer(FCGX_Request *r, const char *head, size_t hlen,
 	if (server_records(r->ipcFd, r->requestId, head, hlen, body,
 	    blen) < 0)
 		r->keepConnection = 0;
-	r->out->wasFCloseCalled = 1;
-	r->out->isClosed = 1;
+	r->out->wasFCloseCalled = r->err->wasFCloseCalled = 1;
+	r->out->isClosed = r->err->isClosed = 1;
 }
 
 /* A whole answer: its head, with Content-Length, and its body. */
