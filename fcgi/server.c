@@ -443,7 +443,7 @@ server_records(int fd, int id, const char *head, size_t hlen,
  * would be dropped here, not sent out of order).  After a failed write
  * the connection is closed rather than kept for another request.
  */
-static void
+void
 server_fcgi_answer(FCGX_Request *r, const char *head, size_t hlen,
     const char *body, size_t blen)
 {

@@ -50,5 +50,13 @@ int	server_cgi(struct app *);
  */
 int	server_records(int fd, int id, const char *head, size_t hlen,
 	    const char *body, size_t blen);
+/*
+ * A whole answer to libfcgi's request r through server_records, its
+ * streams then marked closed so that FCGX_Finish_r sends nothing more;
+ * a failed write clears r's keepConnection.
+ */
+struct FCGX_Request;
+void	server_fcgi_answer(struct FCGX_Request *r, const char *head,
+	    size_t hlen, const char *body, size_t blen);
 
 #endif

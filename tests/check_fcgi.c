@@ -1,9 +1,14 @@
+#include <sys/socket.h>
+
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <fastcgi.h>
+#include <fcgiapp.h>
 #include <json-c/json.h>
 
 #include "../common/timefmt.h"
@@ -446,6 +451,131 @@ START_TEST(answer_records)
 }
 END_TEST
 
+/* A FastCGI record of type and id to fd, as a web server sends it. */
+static void
+record_put(int fd, int type, int id, const void *content, size_t len)
+{
+	FCGI_Header	h;
+
+	memset(&h, 0, sizeof(h));
+	h.version = FCGI_VERSION_1;
+	h.type = (unsigned char)type;
+	h.requestIdB1 = (unsigned char)(id >> 8);
+	h.requestIdB0 = (unsigned char)id;
+	h.contentLengthB1 = (unsigned char)(len >> 8);
+	h.contentLengthB0 = (unsigned char)len;
+	ck_assert_int_eq(write(fd, &h, sizeof(h)), sizeof(h));
+	if (len > 0)
+		ck_assert_int_eq(write(fd, content, len), (ssize_t)len);
+}
+
+/* The web server's side: all it is sent, read slowly, until EOF. */
+struct slow_peer {
+	int		 fd;
+	unsigned char	*wire;
+	size_t		 len, cap;
+};
+
+static void *
+slow_peer_read(void *arg)
+{
+	struct slow_peer	*p = arg;
+	ssize_t			 n;
+
+	while (p->len < p->cap && (n = read(p->fd, p->wire + p->len,
+	    p->cap - p->len < 1000 ? p->cap - p->len : 1000)) > 0) {
+		p->len += (size_t)n;
+		usleep(20);
+	}
+	return NULL;
+}
+
+/*
+ * libfcgi's request (a kept connection, as nginx's fastcgi_keep_conn
+ * asks) over a socketpair whose 4 KiB send buffer makes each writev wait
+ * for the web server many times; fd[1] is the web server's end.
+ */
+static void
+kept_request(FCGX_Request *r, int fd[2])
+{
+	static const unsigned char	params[] = { 14, 3, 'R', 'E', 'Q',
+	    'U', 'E', 'S', 'T', '_', 'M', 'E', 'T', 'H', 'O', 'D', 'G', 'E',
+	    'T' };
+	FCGI_BeginRequestBody		begin;
+	int				sndbuf = 4096;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fd), 0);
+	ck_assert_int_eq(setsockopt(fd[0], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf)), 0);
+	memset(&begin, 0, sizeof(begin));
+	begin.roleB0 = FCGI_RESPONDER;
+	begin.flags = FCGI_KEEP_CONN;
+	record_put(fd[1], FCGI_BEGIN_REQUEST, 7, &begin, sizeof(begin));
+	record_put(fd[1], FCGI_PARAMS, 7, params, sizeof(params));
+	record_put(fd[1], FCGI_PARAMS, 7, NULL, 0);
+	record_put(fd[1], FCGI_STDIN, 7, NULL, 0);
+	ck_assert_int_eq(FCGX_Init(), 0);
+	ck_assert_int_eq(FCGX_InitRequest(r, -1, 0), 0);
+	/* A kept connection: libfcgi reads the next request from it. */
+	r->ipcFd = fd[0];
+	r->keepConnection = 1;
+	ck_assert_int_ge(FCGX_Accept_r(r), 0);
+	ck_assert_int_eq(r->requestId, 7);
+}
+
+/*
+ * An answer through server_fcgi_answer, then libfcgi's FCGX_Finish_r as
+ * the server calls it: the web server reads the content whole, one end
+ * of the request and nothing after it, from a slow reader, and the
+ * connection is kept; once the web server is gone, a failed write closes
+ * it instead of keeping it.
+ */
+START_TEST(answer_through_libfcgi)
+{
+	static const char	head[] = "Status: 200 OK\r\n\r\n";
+	FCGX_Request		r;
+	struct slow_peer	peer;
+	pthread_t		reader;
+	char			*body, *got;
+	size_t			 i, blen = 1500000, len;
+	int			 fd[2], records;
+
+	ck_assert_ptr_nonnull(body = malloc(blen));
+	ck_assert_ptr_nonnull(got = malloc(blen + sizeof(head)));
+	for (i = 0; i < blen; i++)
+		body[i] = (char)('a' + i % 26);
+	kept_request(&r, fd);
+	peer.fd = fd[1];
+	peer.len = 0;
+	peer.cap = 2 * blen;
+	ck_assert_ptr_nonnull(peer.wire = malloc(peer.cap));
+	ck_assert_int_eq(pthread_create(&reader, NULL, slow_peer_read, &peer),
+	    0);
+	server_fcgi_answer(&r, head, sizeof(head) - 1, body, blen);
+	FCGX_Finish_r(&r);
+	ck_assert_int_eq(r.keepConnection, 1);
+	ck_assert_int_eq(shutdown(fd[0], SHUT_WR), 0);
+	ck_assert_int_eq(pthread_join(reader, NULL), 0);
+	len = records_parse(peer.wire, peer.len, 7, got, &records);
+	ck_assert_uint_eq(len, sizeof(head) - 1 + blen);
+	ck_assert_int_eq(memcmp(got, head, sizeof(head) - 1), 0);
+	ck_assert_int_eq(memcmp(got + sizeof(head) - 1, body, blen), 0);
+	ck_assert_int_eq(records, 23);
+	close(fd[0]);
+	close(fd[1]);
+
+	signal(SIGPIPE, SIG_IGN);
+	kept_request(&r, fd);
+	close(fd[1]);
+	server_fcgi_answer(&r, head, sizeof(head) - 1, body, blen);
+	ck_assert_int_eq(r.keepConnection, 0);
+	FCGX_Finish_r(&r);
+	free(peer.wire);
+	free(body);
+	free(got);
+}
+END_TEST
+
 /* The application in-process, over a real store. */
 static char		 dir[256];
 static struct app	 app;
@@ -564,6 +694,7 @@ fcgi_suite(void)
 	tcase_add_test(unit, envelopes);
 	tcase_add_test(unit, streamed_answers);
 	tcase_add_test(unit, answer_records);
+	tcase_add_test(unit, answer_through_libfcgi);
 	tcase_add_checked_fixture(tapp, app_setup, app_teardown);
 	tcase_add_test(tapp, app_routing_and_auth);
 	suite_add_tcase(s, unit);
