@@ -116,20 +116,25 @@ response_out_of_memory(struct response *resp)
 	response_retry_after(resp, 1);
 }
 
-/* Serialises obj (see view_text) as the body and drops the reference. */
+/*
+ * Serialises obj (see view_text_within) between head and tail as the
+ * body, with status, and drops the reference.
+ */
 static void
-response_set_body(struct response *resp, struct json_object *obj)
+response_set_body(struct response *resp, int status, struct json_object *obj,
+    const char *head, const char *tail)
 {
 	char	*text;
 	size_t	 len;
 
-	if ((text = view_text(obj, &len)) == NULL) {
+	if ((text = view_text_within(obj, head, tail, &len)) == NULL) {
 		response_out_of_memory(resp);
 		return;
 	}
 	response_free(resp);
 	resp->body = text;
 	resp->body_len = len;
+	resp->status = status;
 }
 
 /* The success envelope's opening; its closing is "}". */
@@ -138,20 +143,9 @@ static const char success_head[] = "{\"success\":true,\"data\":";
 void
 response_success(struct response *resp, int status, struct json_object *data)
 {
-	char	*text;
-	size_t	 len;
-
 	if (data == NULL)
 		data = view_object();
-	if ((text = view_text_within(data, success_head, "}", &len)) ==
-	    NULL) {
-		response_out_of_memory(resp);
-		return;
-	}
-	response_free(resp);
-	resp->body = text;
-	resp->body_len = len;
-	resp->status = status;
+	response_set_body(resp, status, data, success_head, "}");
 }
 
 /*
@@ -307,6 +301,5 @@ response_error(struct response *resp, enum api_error err, const char *field,
 	}
 	view_put(env, "success", view_bool(0));
 	view_put(env, "error", error);
-	resp->status = api_errors[err].status;
-	response_set_body(resp, env);
+	response_set_body(resp, api_errors[err].status, env, "", "");
 }
