@@ -39,34 +39,38 @@ indexer_step(struct store *st, struct indexer_step *s)
 	return store_write_committed(st, indexer_txn, s);
 }
 
-int
-indexer_catch_up(struct store *st)
+/* Steps until the index covers the log, or stop (if not NULL) is set. */
+static int
+indexer_steps(struct store *st, atomic_int *stop)
 {
 	struct indexer_step	s;
 	int			rc;
 
 	do
 		rc = indexer_step(st, &s);
-	while (rc == STORE_OK && s.covered < s.size);
+	while (rc == STORE_OK && s.covered < s.size &&
+	    (stop == NULL || !atomic_load(stop)));
 	return rc;
+}
+
+int
+indexer_catch_up(struct store *st)
+{
+	return indexer_steps(st, NULL);
 }
 
 static void *
 indexer_main(void *arg)
 {
-	struct indexer		*ix = arg;
-	struct indexer_step	 s;
-	int			 rc, failing = 0;
+	struct indexer	*ix = arg;
+	int		 rc, failing = 0;
 
 	prctl(PR_SET_NAME, "tally-index");
 	pthread_mutex_lock(&ix->lock);
 	while (!atomic_load(&ix->stop)) {
 		pthread_mutex_unlock(&ix->lock);
 		/* A backlog (after a restart, a burst) goes without pause. */
-		do
-			rc = indexer_step(ix->store, &s);
-		while (rc == STORE_OK && s.covered < s.size &&
-		    !atomic_load(&ix->stop));
+		rc = indexer_steps(ix->store, &ix->stop);
 		/* Said once, not every interval. */
 		if (rc != STORE_OK && !failing)
 			log_error("indexer: %s", store_strerror(rc));
