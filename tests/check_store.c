@@ -285,6 +285,29 @@ START_TEST(tiles_read_alike_on_any_page_size)
 }
 END_TEST
 
+/*
+ * The log's databases are made on 16 KiB pages (store_page_size): on
+ * the file system's 4 KiB they took a quarter more CPU per delta.
+ */
+START_TEST(log_databases_on_16k_pages)
+{
+	static const enum store_db log_dbs[] = {
+		STORE_DB_DELTAS, STORE_DB_RECORDS, STORE_DB_CUSTOMERS,
+		STORE_DB_CUSTLOG, STORE_DB_IDEMPOTENCY, STORE_DB_LEAVES,
+		STORE_DB_MONTHS, STORE_DB_CUSTGRAMS, STORE_DB_TILES
+	};
+	u_int32_t	page;
+	size_t		i;
+
+	for (i = 0; i < sizeof(log_dbs) / sizeof(log_dbs[0]); i++) {
+		page = 0;
+		ck_assert_int_eq(st->db[log_dbs[i]]->get_pagesize(
+		    st->db[log_dbs[i]], &page), 0);
+		ck_assert_uint_eq(page, 16384);
+	}
+}
+END_TEST
+
 START_TEST(open_requires_init)
 {
 	struct store	*other = NULL;
@@ -1193,6 +1216,7 @@ store_suite(void)
 	tcase_add_test(tc, open_requires_init);
 	tcase_add_test(tc, format_2_tree_migrates_to_tiles);
 	tcase_add_test(tc, tiles_read_alike_on_any_page_size);
+	tcase_add_test(tc, log_databases_on_16k_pages);
 	tcase_add_test(tc, tenant_add_get_persist);
 	tcase_add_test(tc, callback_error_aborts);
 	tcase_add_test(tc, key_round_trip);
