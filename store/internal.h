@@ -156,6 +156,20 @@ int	store_kv_less(struct store_txn *, enum store_db, const void *key,
 /* The last key (at most size bytes), without reading its value. */
 int	store_kv_last_key(struct store_txn *, enum store_db, void *key,
 	    size_t size, size_t *klen);
+/*
+ * Puts each of the n keys with an empty value (a key already there
+ * keeps it), through one cursor that tries the page of its last put
+ * before it descends the tree (DB_CURSOR_BULK): keys given in the
+ * tree's order (memcmp's, a prefix first) that fall on one leaf page
+ * pay one page for all of them, not a root-to-leaf descent each.  Not
+ * through the group's cache: for databases it does not hold.
+ */
+struct store_kv_key {
+	const void	*key;
+	size_t		 len;
+};
+int	store_kv_put_keys(struct store_txn *, enum store_db,
+	    const struct store_kv_key *keys, size_t n);
 
 /*
  * "tenant\0env\0customer\0": a customer's key, and the prefix of its

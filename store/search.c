@@ -20,9 +20,10 @@
  * The index is written behind the log, not by the ledger: its ~13 puts
  * a new customer, at random places of the tree, were half of the one
  * writer's time.  The indexer (core/indexer.c, store_search_index) adds
- * the customers first seen in the log from its position on, in log
- * order, and moves the position in the same transaction, so a crash
- * loses or repeats nothing.  A search reads the position, then the
+ * the customers first seen in the log from its position on, a step's
+ * entries sorted into the tree's order (struct search_batch), and moves
+ * the position in the same transaction, so a crash loses or repeats
+ * nothing.  A search reads the position, then the
  * customers first seen in the log from there (the tail: what the
  * indexer lags, its interval's deltas when it keeps up), then the index,
  * and merges the two by customerId: a customer recorded a moment ago is
@@ -108,13 +109,9 @@ search_key(uint8_t key[GKEY_MAX], const char *tenant, enum store_env env,
 	return plen + GRAM + ilen;
 }
 
-/*
- * Puts the customer's entries (missing NULL), or counts those the index
- * lacks into *missing.
- */
-static int
-search_entries(struct store_txn *t, const char *tenant, enum store_env env,
-    const char *customer_id, size_t *missing)
+int
+store_search_missing(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, size_t *missing)
 {
 	char	 grams[STORE_CUSTOMER_MAX][GRAM];
 	uint8_t	 key[GKEY_MAX];
@@ -122,6 +119,7 @@ search_entries(struct store_txn *t, const char *tenant, enum store_env env,
 	size_t	 n, i, klen, vlen;
 	int	 rc = STORE_OK;
 
+	*missing = 0;
 	if (strlen(customer_id) > STORE_CUSTOMER_MAX)
 		return STORE_CORRUPT;
 	n = store_search_grams(customer_id, grams);
@@ -129,11 +127,6 @@ search_entries(struct store_txn *t, const char *tenant, enum store_env env,
 		if ((klen = search_key(key, tenant, env, grams[i],
 		    customer_id)) == 0)
 			return STORE_CORRUPT;
-		if (missing == NULL) {
-			rc = store_kv_put(t, STORE_DB_CUSTGRAMS, key, klen, "",
-			    0, 0);
-			continue;
-		}
 		rc = store_kv_get(t, STORE_DB_CUSTGRAMS, key, klen, &val,
 		    &vlen);
 		if (rc == STORE_OK)
@@ -146,19 +139,90 @@ search_entries(struct store_txn *t, const char *tenant, enum store_env env,
 	return rc;
 }
 
+/*
+ * Entries are added a batch at a time, sorted, through one cursor
+ * (store_kv_put_keys).  Put as they come, a new customer's ~13 keys
+ * fell at as many places of the tree, each a descent from the root; a
+ * step's keys sorted, those of one trigram follow one another on the
+ * same leaf pages.  A batch holds at most BATCH_BYTES of keys: a full
+ * one is put and the batch goes on, in the same transaction.
+ */
+#define BATCH_BYTES	(1024 * 1024)
+
+struct search_batch {
+	uint8_t			*bytes;		/* BATCH_BYTES: the keys */
+	size_t			 used;
+	struct store_kv_key	*keys;		/* into bytes */
+	size_t			 n, cap;
+};
+
 static int
-search_add(struct store_txn *t, const char *tenant, enum store_env env,
-    const char *customer_id)
+search_batch_cmp(const void *a, const void *b)
 {
-	return search_entries(t, tenant, env, customer_id, NULL);
+	const struct store_kv_key	*x = a, *y = b;
+	int				 c;
+
+	/* The tree's order: bytes, then a prefix first. */
+	if ((c = memcmp(x->key, y->key, x->len < y->len ? x->len :
+	    y->len)) != 0)
+		return c;
+	return (x->len > y->len) - (x->len < y->len);
 }
 
-int
-store_search_missing(struct store_txn *t, const char *tenant,
-    enum store_env env, const char *customer_id, size_t *missing)
+/* Puts what the batch holds, each key once, and empties it. */
+static int
+search_batch_put(struct store_txn *t, struct search_batch *b)
 {
-	*missing = 0;
-	return search_entries(t, tenant, env, customer_id, missing);
+	size_t	i, n = 0;
+	int	rc;
+
+	if (b->n == 0)
+		return STORE_OK;
+	qsort(b->keys, b->n, sizeof(*b->keys), search_batch_cmp);
+	for (i = 0; i < b->n; i++)
+		if (n == 0 || search_batch_cmp(&b->keys[n - 1],
+		    &b->keys[i]) != 0)
+			b->keys[n++] = b->keys[i];
+	rc = store_kv_put_keys(t, STORE_DB_CUSTGRAMS, b->keys, n);
+	b->used = b->n = 0;
+	return rc;
+}
+
+/* Adds the customer's entries to the batch (putting a full one). */
+static int
+search_batch_add(struct store_txn *t, struct search_batch *b,
+    const char *tenant, enum store_env env, const char *customer_id)
+{
+	char	grams[STORE_CUSTOMER_MAX][GRAM];
+	size_t	n, i, klen;
+	int	rc;
+
+	if (strlen(customer_id) > STORE_CUSTOMER_MAX)
+		return STORE_CORRUPT;
+	if (b->bytes == NULL && (b->bytes = malloc(BATCH_BYTES)) == NULL)
+		return STORE_NOMEM;
+	n = store_search_grams(customer_id, grams);
+	for (i = 0; i < n; i++) {
+		if (b->used + GKEY_MAX > BATCH_BYTES &&
+		    (rc = search_batch_put(t, b)) != STORE_OK)
+			return rc;
+		if (grow(&b->keys, &b->cap, b->n + 1, sizeof(*b->keys)) < 0)
+			return STORE_NOMEM;
+		if ((klen = search_key(b->bytes + b->used, tenant, env,
+		    grams[i], customer_id)) == 0)
+			return STORE_CORRUPT;
+		b->keys[b->n].key = b->bytes + b->used;
+		b->keys[b->n++].len = klen;
+		b->used += klen;
+	}
+	return STORE_OK;
+}
+
+static void
+search_batch_free(struct search_batch *b)
+{
+	free(b->bytes);
+	free(b->keys);
 }
 
 /*
@@ -452,6 +516,7 @@ store_customer_search(struct store_txn *t, const char *tenant,
 struct search_step {
 	struct store_txn	*t;
 	uint64_t		 to;
+	struct search_batch	 batch;
 };
 
 static int
@@ -461,17 +526,19 @@ search_step_delta(const struct store_delta_head *d, void *arg)
 
 	if (d->log_index >= ss->to)
 		return STORE_STOP;
-	return d->seq == 1 ? search_add(ss->t, d->tenant, d->env,
-	    d->customer_id) : STORE_OK;
+	return d->seq == 1 ? search_batch_add(ss->t, &ss->batch, d->tenant,
+	    d->env, d->customer_id) : STORE_OK;
 }
 
 int
 store_search_index(struct store_txn *t, uint64_t most, uint64_t *covered,
     uint64_t *size)
 {
-	struct search_step	ss = { t, 0 };
+	struct search_step	ss;
 	int			rc;
 
+	memset(&ss, 0, sizeof(ss));
+	ss.t = t;
 	if ((rc = store_search_position(t, covered)) != STORE_OK ||
 	    (rc = store_log_size(t, size)) != STORE_OK)
 		return rc;
@@ -481,7 +548,10 @@ store_search_index(struct store_txn *t, uint64_t most, uint64_t *covered,
 		return STORE_OK;
 	ss.to = *size - *covered > most ? *covered + most : *size;
 	rc = store_delta_heads(t, *covered, search_step_delta, &ss);
-	if (rc != STORE_OK && rc != STORE_STOP)
+	if (rc == STORE_OK || rc == STORE_STOP)
+		rc = search_batch_put(t, &ss.batch);
+	search_batch_free(&ss.batch);
+	if (rc != STORE_OK)
 		return rc;
 	*covered = ss.to;
 	return store_kv_put_u64(t, STORE_DB_CUSTGRAMS, position_key,
@@ -492,6 +562,7 @@ store_search_index(struct store_txn *t, uint64_t most, uint64_t *covered,
 
 struct search_build {
 	struct store_txn	*t;
+	struct search_batch	 batch;
 	uint8_t			 resume[GKEY_MAX];	/* last indexed */
 	size_t			 rlen;
 	uint8_t			 last[GKEY_MAX];	/* in this chunk */
@@ -524,8 +595,8 @@ search_build_one(const void *key, size_t klen, const void *val, size_t vlen,
 	memcpy(sb->last, key, klen);
 	sb->llen = klen;
 	sb->done++;
-	return search_add(sb->t, tenant, (enum store_env)(env[0] - '0'),
-	    env + 2);
+	return search_batch_add(sb->t, &sb->batch, tenant,
+	    (enum store_env)(env[0] - '0'), env + 2);
 }
 
 static int
@@ -538,12 +609,16 @@ search_build_txn(struct store_txn *t, void *arg)
 	sb->done = 0;
 	sb->more = 0;
 	sb->llen = 0;
+	/* What an attempt the store retries (a deadlock) left. */
+	sb->batch.used = sb->batch.n = 0;
 	rc = store_kv_each(t, STORE_DB_CUSTOMERS, sb->rlen ? sb->resume : NULL,
 	    sb->rlen, search_build_one, sb);
 	if (rc == STORE_STOP) {
 		sb->more = 1;
 		rc = STORE_OK;
 	}
+	if (rc == STORE_OK)
+		rc = search_batch_put(t, &sb->batch);
 	if (rc == STORE_OK && !sb->more)
 		rc = store_kv_put_u64(t, STORE_DB_META, built_key,
 		    sizeof(built_key) - 1, 1, 0);
@@ -625,6 +700,7 @@ store_search_build(struct store *st)
 		memcpy(sb->resume, sb->last, sb->llen);
 		sb->rlen = sb->llen;
 	} while (sb->more);
+	search_batch_free(&sb->batch);
 	free(sb);
 	return rc == STORE_OK ? store_search_start(st) : rc;
 }

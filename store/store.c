@@ -1275,3 +1275,26 @@ store_kv_last_key(struct store_txn *t, enum store_db which, void *key,
 		*klen = k.size;
 	return rc;
 }
+
+int
+store_kv_put_keys(struct store_txn *t, enum store_db which,
+    const struct store_kv_key *keys, size_t n)
+{
+	DB	*db = t->st->db[which];
+	DBC	*cur = NULL;
+	DBT	 k, v;
+	size_t	 i;
+	int	 rc = STORE_OK, dbrc;
+
+	if ((dbrc = db->cursor(db, t->txn, &cur, DB_CURSOR_BULK)) != 0)
+		return store_rc(dbrc);
+	store_dbt(&v, "", 0);
+	for (i = 0; i < n && rc == STORE_OK; i++) {
+		store_dbt(&k, keys[i].key, keys[i].len);
+		/* Without duplicates, DB_KEYLAST writes a key's value again. */
+		rc = store_rc(cur->put(cur, &k, &v, DB_KEYLAST));
+	}
+	if ((dbrc = cur->close(cur)) != 0 && rc == STORE_OK)
+		rc = store_rc(dbrc);
+	return rc;
+}

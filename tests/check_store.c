@@ -980,6 +980,355 @@ START_TEST(group_cache_month_rollover)
 END_TEST
 
 /*
+ * The search index's steps (store_search_index) put each batch of
+ * entries sorted, through one cursor (store_kv_put_keys): the index
+ * must hold exactly the entries of each customer first seen in the log,
+ * one key per distinct lower-cased trigram, as entries put one by one
+ * did, whatever the steps' sizes, however the batch is cut.
+ */
+#define SX_KEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
+
+struct sx_key {
+	uint8_t	b[SX_KEY_MAX];
+	size_t	len;
+};
+
+/* A set of keys: added in any order, sorted and made unique by sx_sort. */
+struct sx_keys {
+	struct sx_key	*k;
+	size_t		 n, cap;
+};
+
+static void
+sx_add(struct sx_keys *s, const void *key, size_t len)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		ck_assert_ptr_nonnull(s->k = realloc(s->k, s->cap *
+		    sizeof(*s->k)));
+	}
+	ck_assert_uint_le(len, SX_KEY_MAX);
+	memcpy(s->k[s->n].b, key, len);
+	s->k[s->n++].len = len;
+}
+
+/* Berkeley DB's default order: bytes, then a prefix first. */
+static int
+sx_cmp(const void *a, const void *b)
+{
+	const struct sx_key	*x = a, *y = b;
+	int			 c;
+
+	c = memcmp(x->b, y->b, x->len < y->len ? x->len : y->len);
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static void
+sx_sort(struct sx_keys *s)
+{
+	size_t	i, n = 0;
+
+	if (s->n > 1)
+		qsort(s->k, s->n, sizeof(*s->k), sx_cmp);
+	for (i = 0; i < s->n; i++)
+		if (n == 0 || sx_cmp(&s->k[n - 1], &s->k[i]) != 0)
+			s->k[n++] = s->k[i];
+	s->n = n;
+}
+
+/* What indexing the customer one entry at a time puts, from the spec. */
+static void
+sx_expect(struct sx_keys *s, const char *tenant, enum store_env env,
+    const char *id)
+{
+	uint8_t	key[SX_KEY_MAX];
+	size_t	plen, n = strlen(id), i, j;
+
+	ck_assert_uint_gt(plen = store_tenant_key(key, sizeof(key), tenant,
+	    env), 0);
+	for (i = 0; i + 3 <= n; i++) {
+		for (j = 0; j < 3; j++)
+			key[plen + j] = (uint8_t)(id[i + j] >= 'A' &&
+			    id[i + j] <= 'Z' ? id[i + j] - 'A' + 'a' :
+			    id[i + j]);
+		memcpy(key + plen + 3, id, n);
+		sx_add(s, key, plen + 3 + n);
+	}
+}
+
+static int
+sx_entry(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	(void)val;
+	/* The position's key, "\0search.position", is no tenant's. */
+	if (klen > 0 && *(const uint8_t *)key == '\0')
+		return STORE_OK;
+	ck_assert_uint_eq(vlen, 0);
+	sx_add(arg, key, klen);
+	return STORE_OK;
+}
+
+static int
+sx_walk_txn(struct store_txn *t, void *arg)
+{
+	return store_kv_each(t, STORE_DB_CUSTGRAMS, NULL, 0, sx_entry, arg);
+}
+
+/* The index holds exactly want's keys (sorted). */
+static void
+sx_check(const struct sx_keys *want)
+{
+	struct sx_keys	got = { NULL, 0, 0 };
+	size_t		i;
+
+	ck_assert_int_eq(store_read(st, sx_walk_txn, &got), STORE_OK);
+	ck_assert_uint_eq(got.n, want->n);
+	for (i = 0; i < got.n; i++)
+		ck_assert_msg(sx_cmp(&got.k[i], &want->k[i]) == 0,
+		    "entry %zu: got \"%.*s\", want \"%.*s\"", i,
+		    (int)got.k[i].len, got.k[i].b, (int)want->k[i].len,
+		    want->k[i].b);
+	free(got.k);
+}
+
+struct sx_delta {
+	const char	*tenant;
+	enum store_env	 env;
+	const char	*customer;
+};
+
+static int
+sx_append_txn(struct store_txn *t, void *arg)
+{
+	const struct sx_delta	*x = arg;
+	struct store_slot	 slot;
+	struct store_delta	 d;
+	char			 leaf[32];
+	int			 rc;
+
+	if ((rc = store_delta_slot(t, x->tenant, x->env, x->customer,
+	    &slot)) != STORE_OK)
+		return rc;
+	memset(&d, 0, sizeof(d));
+	d.log_index = slot.log_index;
+	d.seq = slot.cust.last_seq + 1;
+	snprintf(d.record_id, sizeof(d.record_id), "rec_%" PRIu64,
+	    d.log_index);
+	snprintf(d.receipt_id, sizeof(d.receipt_id), "rcpt_%" PRIu64,
+	    d.log_index);
+	snprintf(d.tenant, sizeof(d.tenant), "%s", x->tenant);
+	d.env = x->env;
+	snprintf(d.customer_id, sizeof(d.customer_id), "%s", x->customer);
+	snprintf(d.delta, sizeof(d.delta), "1");
+	d.created_ms = GC_JAN;
+	snprintf(leaf, sizeof(leaf), "leaf %" PRIu64, d.log_index);
+	d.leaf_data = leaf;
+	d.leaf_len = strlen(leaf);
+	return store_delta_append(t, &slot, &d, 1);
+}
+
+/* Appends a delta of the customer, and expects its entries if new. */
+static void
+sx_append(struct sx_keys *want, const char *tenant, enum store_env env,
+    const char *customer)
+{
+	struct sx_delta	x = { tenant, env, customer };
+
+	ck_assert_int_eq(store_write(st, sx_append_txn, &x), STORE_OK);
+	sx_expect(want, tenant, env, customer);
+}
+
+struct sx_step {
+	uint64_t	most, covered, size;
+	int		fail;		/* then abort, as a crash after it */
+};
+
+static int
+sx_step_txn(struct store_txn *t, void *arg)
+{
+	struct sx_step	*s = arg;
+	int		 rc;
+
+	rc = store_search_index(t, s->most, &s->covered, &s->size);
+	return rc == STORE_OK && s->fail ? STORE_USER + 1 : rc;
+}
+
+static int
+sx_position_txn(struct store_txn *t, void *arg)
+{
+	return store_search_position(t, arg);
+}
+
+static uint64_t
+sx_position(void)
+{
+	uint64_t	covered;
+
+	ck_assert_int_eq(store_read(st, sx_position_txn, &covered),
+	    STORE_OK);
+	return covered;
+}
+
+/* Steps of most deltas until the index covers the log. */
+static void
+sx_index(uint64_t most)
+{
+	struct sx_step	s = { most, 0, 0, 0 };
+	uint64_t	before;
+
+	do {
+		before = sx_position();
+		ck_assert_int_eq(store_write(st, sx_step_txn, &s), STORE_OK);
+		ck_assert_uint_eq(s.covered, before + most < s.size ?
+		    before + most : s.size);
+	} while (s.covered < s.size);
+}
+
+static int
+sx_rewind_txn(struct store_txn *t, void *arg)
+{
+	(void)arg;
+	return store_kv_put_u64(t, STORE_DB_CUSTGRAMS, "\0search.position",
+	    16, 0, 0);
+}
+
+/*
+ * Customers whose ids share trigrams (also across case, tenants and
+ * envs), ids that are prefixes of others, with a trigram twice, with
+ * none, and later deltas of customers already seen; indexed in steps of
+ * one delta, of seven, of all; a step that aborts adds nothing; the
+ * position moved back to the start, every customer indexed again
+ * changes nothing.
+ */
+START_TEST(search_steps_index_exact_entries)
+{
+	static const struct sx_delta	 first[] = {
+		{ "acme", STORE_ENV_LIVE, "Big-Acme" },
+		{ "acme", STORE_ENV_LIVE, "big-acme" },
+		{ "acme", STORE_ENV_TEST, "big-acme" },
+		{ "acme2", STORE_ENV_LIVE, "big-acme" },
+		{ "acme", STORE_ENV_LIVE, "acme" },
+		{ "acme", STORE_ENV_LIVE, "aaaa" },
+		{ "acme", STORE_ENV_LIVE, "ab" },
+		{ "acme", STORE_ENV_LIVE, "abc" },
+		{ "acme", STORE_ENV_LIVE, "abcd" },
+		{ "acme", STORE_ENV_LIVE, "ABCABC" },
+	};
+	static const char *const	 again[] = { "big-acme", "abc", "acme" };
+	struct sx_keys			 want = { NULL, 0, 0 };
+	struct sx_step			 failing = { 1000, 0, 0, 1 };
+	struct sx_delta			 x = { "acme", STORE_ENV_LIVE, NULL };
+	char				 id[32];
+	size_t				 i;
+	uint64_t			 before;
+
+	for (i = 0; i < sizeof(first) / sizeof(first[0]); i++)
+		sx_append(&want, first[i].tenant, first[i].env,
+		    first[i].customer);
+	sx_index(1);
+	sx_sort(&want);
+	sx_check(&want);
+
+	for (i = 0; i < 30; i++) {
+		snprintf(id, sizeof(id), "%s-%zu", i % 2 ? "BIG-acme" : "cust",
+		    i);
+		sx_append(&want, "acme", i % 3 ? STORE_ENV_LIVE :
+		    STORE_ENV_TEST, id);
+		sx_append(&want, "acme", STORE_ENV_LIVE, again[i % 3]);
+	}
+	sx_index(7);
+	sx_sort(&want);
+	sx_check(&want);
+
+	/* Aborted: neither the entries nor the position move. */
+	before = sx_position();
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "late-%zu", i);
+		x.customer = id;
+		ck_assert_int_eq(store_write(st, sx_append_txn, &x), STORE_OK);
+	}
+	ck_assert_int_eq(store_write(st, sx_step_txn, &failing),
+	    STORE_USER + 1);
+	ck_assert_uint_eq(sx_position(), before);
+	sx_check(&want);
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "late-%zu", i);
+		sx_expect(&want, "acme", STORE_ENV_LIVE, id);
+	}
+	sx_index(1000);
+	sx_sort(&want);
+	sx_check(&want);
+
+	ck_assert_int_eq(store_write(st, sx_rewind_txn, NULL), STORE_OK);
+	ck_assert_uint_eq(sx_position(), 0);
+	sx_index(5);
+	sx_check(&want);
+	free(want.k);
+}
+END_TEST
+
+/*
+ * Customers of 128-character ids, ~126 trigrams each: one step's
+ * entries are more than a batch holds, and are put a part at a time.
+ */
+START_TEST(search_step_larger_than_a_batch)
+{
+	static const char	 alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	struct sx_keys		 want = { NULL, 0, 0 };
+	char			 id[STORE_CUSTOMER_MAX + 1];
+	uint32_t		 r = 31;
+	size_t			 i, j;
+
+	for (i = 0; i < 100; i++) {
+		for (j = 0; j < STORE_CUSTOMER_MAX; j++) {
+			r = r * 1103515245 + 12345;
+			id[j] = alphabet[(r >> 16) % (sizeof(alphabet) - 1)];
+		}
+		id[j] = '\0';
+		sx_append(&want, "acme", STORE_ENV_LIVE, id);
+	}
+	sx_sort(&want);
+	/* About 1.7 MB of keys. */
+	ck_assert_uint_gt(want.n, 100 * 120);
+	sx_index(1000);
+	sx_check(&want);
+	free(want.k);
+}
+END_TEST
+
+static const struct store_kv_key	sx_first[] = {
+	{ "b", 1 }, { "ab", 2 }, { "a", 1 }, { "c", 1 }, { "a", 1 },
+};
+static const struct store_kv_key	sx_second[] = { { "d", 1 }, { "a", 1 } };
+
+static int
+sx_put_keys_txn(struct store_txn *t, void *arg)
+{
+	(void)arg;
+	if (store_kv_put_keys(t, STORE_DB_CUSTGRAMS, sx_first, 5) !=
+	    STORE_OK)
+		return STORE_IO;
+	return store_kv_put_keys(t, STORE_DB_CUSTGRAMS, sx_second, 2);
+}
+
+/* Keys in any order, twice, or already there: each is there once. */
+START_TEST(kv_put_keys_is_a_set)
+{
+	struct sx_keys	want = { NULL, 0, 0 };
+
+	sx_add(&want, "a", 1);
+	sx_add(&want, "ab", 2);
+	sx_add(&want, "b", 1);
+	sx_add(&want, "c", 1);
+	sx_add(&want, "d", 1);
+	ck_assert_int_eq(store_write(st, sx_put_keys_txn, NULL), STORE_OK);
+	sx_check(&want);
+	free(want.k);
+}
+END_TEST
+
+/*
  * Runs of deltas (store_delta_run_read): the log interleaves a dense
  * customer ("a": every index of 0..99, then every other), a sparse one
  * ("s", every tenth of the rest) and others, and one of a's deltas has
@@ -1229,6 +1578,14 @@ store_suite(void)
 	tcase_add_test(tc, group_cache_undone_request);
 	tcase_add_test(tc, group_cache_one_customer_twice);
 	tcase_add_test(tc, group_cache_month_rollover);
+	suite_add_tcase(s, tc);
+	/* The search index's steps, sorted through one cursor. */
+	tc = tcase_create("search");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, search_steps_index_exact_entries);
+	tcase_add_test(tc, search_step_larger_than_a_batch);
+	tcase_add_test(tc, kv_put_keys_is_a_set);
 	suite_add_tcase(s, tc);
 	/* Runs of deltas and positions read in bulk. */
 	tc = tcase_create("run");
