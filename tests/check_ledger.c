@@ -1,13 +1,16 @@
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "../common/jsonin.h"
 #include "../common/timefmt.h"
 #include "../core/ledger.h"
+#include "../core/metrics.h"
 #include "../core/view.h"
 #include "../crypto/hash.h"
 #include "check.h"
@@ -697,6 +700,121 @@ START_TEST(group_totals_with_undone_request)
 }
 END_TEST
 
+static int
+delta_at_1(struct store_txn *t, void *arg)
+{
+	return store_delta_get(t, 1, arg);
+}
+
+/*
+ * A request undone in the middle of a group after it appended deltas:
+ * the next request of the same group appends where the undone one began
+ * (the group keeps the log's size; an undone request must not leave its
+ * appends counted), so the log has no gap.  The first emit's answer
+ * holds the writer until the other two are queued behind it, in order,
+ * which puts them in one group.
+ */
+static sem_t	held, release;
+
+static int
+answer_held(struct ledger_request *req, const struct store_delta *d)
+{
+	sem_post(&held);
+	while (sem_wait(&release) != 0)
+		;
+	return answer(req, d);
+}
+
+static int
+answer_fails(struct ledger_request *req, const struct store_delta *d)
+{
+	(void)req;
+	(void)d;
+	return -1;
+}
+
+static void *
+submit(void *arg)
+{
+	struct ledger_request	*req = arg;
+
+	req->rc = ledger_submit(led, req);
+	return NULL;
+}
+
+/* req of items, started in thread; waits until the writer has it queued. */
+static void
+queue_behind(pthread_t *thread, struct ledger_request *req,
+    struct ledger_item *items, size_t n, int64_t depth)
+{
+	memset(req, 0, sizeof(*req));
+	req->who = &who;
+	req->answer = answer;
+	req->batch = n > 1;
+	req->items = items;
+	req->nitems = n;
+	if (req->batch) {
+		req->idem_key = "undone";
+		req->answer = answer_fails;
+	}
+	ck_assert_int_eq(pthread_create(thread, NULL, submit, req), 0);
+	while (metrics_gauge_get(METRICS_QUEUE_DEPTH) < depth)
+		usleep(1000);
+	usleep(20000);		/* counted just before it is linked in */
+}
+
+START_TEST(group_log_size_after_undone_request)
+{
+	struct ledger_request	 first, undone, next;
+	struct ledger_item	 a, b[2], c;
+	struct store_delta	 d;
+	pthread_t		 ta, tb, tc;
+	int64_t			 depth = metrics_gauge_get(METRICS_QUEUE_DEPTH);
+
+	ck_assert_int_eq(sem_init(&held, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&release, 0, 0), 0);
+	unit_item_from(&a, "{\"customerId\":\"a\",\"delta\":1,"
+	    "\"reason\":\"holds the writer\"}");
+	unit_item_from(&b[0], "{\"customerId\":\"b\",\"delta\":1,"
+	    "\"reason\":\"undone\"}");
+	unit_item_from(&b[1], "{\"customerId\":\"b\",\"delta\":2,"
+	    "\"reason\":\"undone\"}");
+	unit_item_from(&c, "{\"customerId\":\"c\",\"delta\":3,"
+	    "\"reason\":\"after\"}");
+	memset(&first, 0, sizeof(first));
+	first.who = &who;
+	first.answer = answer_held;
+	first.items = &a;
+	first.nitems = 1;
+	ck_assert_int_eq(pthread_create(&ta, NULL, submit, &first), 0);
+	while (sem_wait(&held) != 0)
+		;
+	queue_behind(&tb, &undone, b, 2, depth + 1);
+	queue_behind(&tc, &next, &c, 1, depth + 2);
+	sem_post(&release);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+
+	ck_assert_int_eq(first.rc, STORE_OK);
+	ck_assert_int_eq(first.outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(undone.rc, STORE_NOMEM);
+	ck_assert_int_eq(next.rc, STORE_OK);
+	ck_assert_int_eq(next.outcome, LEDGER_RECORDED);
+	ck_assert_uint_eq(logged(), 2);
+	ck_assert_int_eq(store_read(st, delta_at_1, &d), STORE_OK);
+	ck_assert_str_eq(d.customer_id, "c");
+	ck_assert_str_eq(d.record_id, c.record_id);
+	store_delta_free(&d);
+	done(&first, &a);
+	done(&undone, &b[0]);
+	emit_input_free(&b[1].in);
+	done(&next, &c);
+	sem_destroy(&held);
+	sem_destroy(&release);
+}
+END_TEST
+
 Suite *
 ledger_suite(void)
 {
@@ -719,6 +837,7 @@ ledger_suite(void)
 	tcase_add_test(tc, adjusts_must_be_same_customer);
 	tcase_add_test(tc, stored_leaf_hashes);
 	tcase_add_test(tc, group_totals_with_undone_request);
+	tcase_add_test(tc, group_log_size_after_undone_request);
 	suite_add_tcase(s, tc);
 	return s;
 }
