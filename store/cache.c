@@ -16,9 +16,12 @@
  * transaction.  Only point reads and writes of the cached databases pass
  * here; nothing walks them with a cursor inside a group.
  */
+#include <sys/queue.h>
+
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/grow.h"
 #include "internal.h"
 
 #define CACHE_VAL_MAX	64	/* the largest aggregate record, packed */
@@ -26,6 +29,8 @@
 
 struct cache_entry {
 	struct cache_entry	*hnext;		/* the bucket's chain */
+	size_t			 b;		/* the bucket's index */
+	LIST_ENTRY(cache_entry)	 all;		/* the group's entries */
 	struct cache_entry	*rnext;		/* the request's entries */
 	enum store_db		 db;
 	/* The group's value: as read, or as a committed request left it. */
@@ -43,8 +48,14 @@ struct cache_entry {
 	uint8_t			 key[];
 };
 
+/*
+ * The buckets find an entry; the list of all of them is what a reset
+ * and a flush walk, so that a group of a few requests does not pay a
+ * walk over every bucket twice.
+ */
 struct store_cache {
 	struct cache_entry	*bucket[CACHE_BUCKETS];
+	LIST_HEAD(, cache_entry) entries;
 	struct cache_entry	*request;	/* entries the request touched */
 	int			 nested;	/* a request is open */
 };
@@ -70,17 +81,14 @@ store_cache_new(void)
 void
 store_cache_reset(struct store_cache *c)
 {
-	struct cache_entry	*e, *next;
-	size_t			 i;
+	struct cache_entry	*e;
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < CACHE_BUCKETS; i++) {
-		for (e = c->bucket[i]; e != NULL; e = next) {
-			next = e->hnext;
-			free(e);
-		}
-		c->bucket[i] = NULL;
+	while ((e = LIST_FIRST(&c->entries)) != NULL) {
+		LIST_REMOVE(e, all);
+		c->bucket[e->b] = NULL;
+		free(e);
 	}
 	c->request = NULL;
 	c->nested = 0;
@@ -131,22 +139,26 @@ cache_touch(struct store_cache *c, struct cache_entry *e)
 }
 
 /*
- * The entry of key, read from the database the first time: *out is
- * NULL with STORE_OK only when out of memory made it STORE_NOMEM.
+ * The entry of key, read from the database the first time if read is
+ * set; a put needs no value to overwrite (an undone request drops the
+ * entry it made, a committed one replaces its value), so a record's
+ * first put in the group reads nothing.  Its lock is then taken by the
+ * put at the flush, before the commit like any other.
  */
 static int
 cache_entry_get(struct store_txn *t, enum store_db db, const void *key,
-    size_t klen, struct cache_entry **out)
+    size_t klen, int read, struct cache_entry **out)
 {
 	struct store_cache	*c = t->cache;
 	struct cache_entry	*e;
 	void			*val = NULL;
 	size_t			 vlen = 0, b;
-	int			 rc;
+	int			 rc = STORE_NOTFOUND;
 
 	if ((*out = cache_find(c, db, key, klen)) != NULL)
 		return STORE_OK;
-	rc = store_db_get(t, db, key, klen, &val, &vlen);
+	if (read)
+		rc = store_db_get(t, db, key, klen, &val, &vlen);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
 	if (rc == STORE_OK && vlen > CACHE_VAL_MAX) {
@@ -166,8 +178,10 @@ cache_entry_get(struct store_txn *t, enum store_db db, const void *key,
 	e->klen = klen;
 	memcpy(e->key, key, klen);
 	b = cache_bucket(db, key, klen);
+	e->b = b;
 	e->hnext = c->bucket[b];
 	c->bucket[b] = e;
+	LIST_INSERT_HEAD(&c->entries, e, all);
 	/* Its lock is the request's until the request commits. */
 	e->fresh = c->nested;
 	cache_touch(c, e);
@@ -184,7 +198,7 @@ store_cache_get(struct store_txn *t, enum store_db db, const void *key,
 	size_t			 n;
 	int			 rc;
 
-	if ((rc = cache_entry_get(t, db, key, klen, &e)) != STORE_OK)
+	if ((rc = cache_entry_get(t, db, key, klen, 1, &e)) != STORE_OK)
 		return rc;
 	if (e->rwritten) {
 		v = e->rval;
@@ -211,7 +225,7 @@ store_cache_put(struct store_txn *t, enum store_db db, const void *key,
 
 	if (vlen > CACHE_VAL_MAX)
 		return STORE_CORRUPT;
-	if ((rc = cache_entry_get(t, db, key, klen, &e)) != STORE_OK)
+	if ((rc = cache_entry_get(t, db, key, klen, 0, &e)) != STORE_OK)
 		return rc;
 	if (!c->nested) {
 		memcpy(e->val, val, vlen);
@@ -239,10 +253,11 @@ cache_drop(struct store_cache *c, struct cache_entry *e)
 {
 	struct cache_entry	**pp;
 
-	pp = &c->bucket[cache_bucket(e->db, e->key, e->klen)];
+	pp = &c->bucket[e->b];
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
+	LIST_REMOVE(e, all);
 	free(e);
 }
 
@@ -270,22 +285,54 @@ store_cache_end(struct store_cache *c, int commit)
 	c->nested = 0;
 }
 
+/* Key order within each database, as Berkeley DB's default compares. */
+static int
+cache_entry_cmp(const void *a, const void *b)
+{
+	const struct cache_entry *x = *(struct cache_entry *const *)a;
+	const struct cache_entry *y = *(struct cache_entry *const *)b;
+	int			  c;
+
+	if (x->db != y->db)
+		return x->db < y->db ? -1 : 1;
+	if ((c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen :
+	    y->klen)) != 0)
+		return c;
+	return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+/*
+ * The changed records are written in key order: a put whose key falls
+ * in the leaf page of the put before it skips the search from the root
+ * (Berkeley DB keeps that page as a hint), where the buckets' order put
+ * each one anywhere in its tree.
+ */
 int
 store_cache_flush(struct store_txn *t)
 {
-	struct store_cache	*c = t->cache;
-	struct cache_entry	*e;
-	size_t			 i;
-	int			 rc;
+	struct store_cache	 *c = t->cache;
+	struct cache_entry	 *e, **dirty = NULL;
+	size_t			  i, n = 0, cap = 0;
+	int			  rc = STORE_OK;
 
-	for (i = 0; i < CACHE_BUCKETS; i++)
-		for (e = c->bucket[i]; e != NULL; e = e->hnext) {
-			if (!e->dirty)
-				continue;
-			if ((rc = store_db_put(t, e->db, e->key, e->klen,
-			    e->val, e->vlen)) != STORE_OK)
-				return rc;
-			e->dirty = 0;
+	LIST_FOREACH(e, &c->entries, all) {
+		if (!e->dirty)
+			continue;
+		if (grow(&dirty, &cap, n + 1, sizeof(*dirty)) < 0) {
+			rc = STORE_NOMEM;
+			goto out;
 		}
-	return STORE_OK;
+		dirty[n++] = e;
+	}
+	qsort(dirty, n, sizeof(*dirty), cache_entry_cmp);
+	for (i = 0; i < n; i++) {
+		e = dirty[i];
+		if ((rc = store_db_put(t, e->db, e->key, e->klen, e->val,
+		    e->vlen)) != STORE_OK)
+			goto out;
+		e->dirty = 0;
+	}
+out:
+	free(dirty);
+	return rc;
 }
