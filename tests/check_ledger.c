@@ -742,25 +742,45 @@ submit(void *arg)
 	return NULL;
 }
 
-/* req of items, started in thread; waits until the writer has it queued. */
+/*
+ * req of items (a batch if more than one, under an Idempotency-Key, so
+ * that its answer is rendered in the writer), answered by fn, started in
+ * thread; waits until the writer has it queued, the depth-th.
+ */
 static void
 queue_behind(pthread_t *thread, struct ledger_request *req,
-    struct ledger_item *items, size_t n, int64_t depth)
+    struct ledger_item *items, size_t n,
+    int (*fn)(struct ledger_request *, const struct store_delta *),
+    int64_t depth)
 {
 	memset(req, 0, sizeof(*req));
 	req->who = &who;
-	req->answer = answer;
+	req->answer = fn;
 	req->batch = n > 1;
+	req->idem_key = req->batch ? "undone" : NULL;
 	req->items = items;
 	req->nitems = n;
-	if (req->batch) {
-		req->idem_key = "undone";
-		req->answer = answer_fails;
-	}
 	ck_assert_int_eq(pthread_create(thread, NULL, submit, req), 0);
 	while (metrics_gauge_get(METRICS_QUEUE_DEPTH) < depth)
 		usleep(1000);
 	usleep(20000);		/* counted just before it is linked in */
+}
+
+/* Emits a in thread, whose answer holds the writer until release. */
+static void
+hold_writer(pthread_t *thread, struct ledger_request *req,
+    struct ledger_item *a)
+{
+	unit_item_from(a, "{\"customerId\":\"a\",\"delta\":1,"
+	    "\"reason\":\"holds the writer\"}");
+	memset(req, 0, sizeof(*req));
+	req->who = &who;
+	req->answer = answer_held;
+	req->items = a;
+	req->nitems = 1;
+	ck_assert_int_eq(pthread_create(thread, NULL, submit, req), 0);
+	while (sem_wait(&held) != 0)
+		;
 }
 
 START_TEST(group_log_size_after_undone_request)
@@ -773,24 +793,15 @@ START_TEST(group_log_size_after_undone_request)
 
 	ck_assert_int_eq(sem_init(&held, 0, 0), 0);
 	ck_assert_int_eq(sem_init(&release, 0, 0), 0);
-	unit_item_from(&a, "{\"customerId\":\"a\",\"delta\":1,"
-	    "\"reason\":\"holds the writer\"}");
 	unit_item_from(&b[0], "{\"customerId\":\"b\",\"delta\":1,"
 	    "\"reason\":\"undone\"}");
 	unit_item_from(&b[1], "{\"customerId\":\"b\",\"delta\":2,"
 	    "\"reason\":\"undone\"}");
 	unit_item_from(&c, "{\"customerId\":\"c\",\"delta\":3,"
 	    "\"reason\":\"after\"}");
-	memset(&first, 0, sizeof(first));
-	first.who = &who;
-	first.answer = answer_held;
-	first.items = &a;
-	first.nitems = 1;
-	ck_assert_int_eq(pthread_create(&ta, NULL, submit, &first), 0);
-	while (sem_wait(&held) != 0)
-		;
-	queue_behind(&tb, &undone, b, 2, depth + 1);
-	queue_behind(&tc, &next, &c, 1, depth + 2);
+	hold_writer(&ta, &first, &a);
+	queue_behind(&tb, &undone, b, 2, answer_fails, depth + 1);
+	queue_behind(&tc, &next, &c, 1, answer, depth + 2);
 	sem_post(&release);
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
@@ -810,6 +821,62 @@ START_TEST(group_log_size_after_undone_request)
 	done(&undone, &b[0]);
 	emit_input_free(&b[1].in);
 	done(&next, &c);
+	sem_destroy(&held);
+	sem_destroy(&release);
+}
+END_TEST
+
+static int
+customer_b(struct store_txn *t, void *arg)
+{
+	return store_customer_get(t, "acme", STORE_ENV_LIVE, "b", arg);
+}
+
+/*
+ * Single emits run in the group's own transaction: one that fails after
+ * it wrote (its answer out of memory) is still undone alone, the group
+ * run again with each request nested.  The emits beside it stand, and a
+ * retry of its referenceId records it afresh.
+ */
+START_TEST(group_single_emit_undone_alone)
+{
+	struct ledger_request	 first, failed, next, retry;
+	struct ledger_item	 a, b, c, b2;
+	pthread_t		 ta, tb, tc, tr;
+	struct store_customer	 cust;
+	int64_t			 depth = metrics_gauge_get(METRICS_QUEUE_DEPTH);
+	static const char	*bj = "{\"customerId\":\"b\",\"delta\":1,"
+	    "\"reason\":\"fails\",\"referenceId\":\"r1\"}";
+
+	ck_assert_int_eq(sem_init(&held, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&release, 0, 0), 0);
+	unit_item_from(&b, bj);
+	unit_item_from(&c, "{\"customerId\":\"c\",\"delta\":3,"
+	    "\"reason\":\"beside\"}");
+	unit_item_from(&b2, bj);
+	hold_writer(&ta, &first, &a);
+	queue_behind(&tb, &failed, &b, 1, answer_fails, depth + 1);
+	queue_behind(&tc, &next, &c, 1, answer, depth + 2);
+	queue_behind(&tr, &retry, &b2, 1, answer, depth + 3);
+	sem_post(&release);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+	pthread_join(tr, NULL);
+
+	ck_assert_int_eq(first.rc, STORE_OK);
+	ck_assert_int_eq(failed.rc, STORE_NOMEM);
+	ck_assert_int_eq(next.rc, STORE_OK);
+	ck_assert_int_eq(next.outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(retry.rc, STORE_OK);
+	ck_assert_int_eq(retry.outcome, LEDGER_RECORDED);
+	ck_assert_uint_eq(logged(), 3);
+	ck_assert_int_eq(store_read(st, customer_b, &cust), STORE_OK);
+	ck_assert_uint_eq(cust.count, 1);
+	done(&first, &a);
+	done(&failed, &b);
+	done(&next, &c);
+	done(&retry, &b2);
 	sem_destroy(&held);
 	sem_destroy(&release);
 }
@@ -838,6 +905,7 @@ ledger_suite(void)
 	tcase_add_test(tc, stored_leaf_hashes);
 	tcase_add_test(tc, group_totals_with_undone_request);
 	tcase_add_test(tc, group_log_size_after_undone_request);
+	tcase_add_test(tc, group_single_emit_undone_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
