@@ -776,7 +776,7 @@ ledger_request_reset(struct ledger_request *req)
  * A batch always does: an item over quota stops it after its earlier
  * items wrote.  A single emit refuses before its first write, so it runs
  * in the group's own transaction, which saves a nested transaction's
- * begin and commit, some 8% of the writer's time per emit.  One that
+ * begin and commit (some 4% of the writer's time per emit).  One that
  * fails cannot be undone alone there: the group stops (LEDGER_STOP_NEST),
  * is undone whole, and runs again with every request nested.
  */
