@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/grow.h"
 #include "internal.h"
 
 #define CACHE_VAL_MAX	64	/* the largest aggregate record, packed */
@@ -285,54 +284,19 @@ store_cache_end(struct store_cache *c, int commit)
 	c->nested = 0;
 }
 
-/* Key order within each database, as Berkeley DB's default compares. */
-static int
-cache_entry_cmp(const void *a, const void *b)
-{
-	const struct cache_entry *x = *(struct cache_entry *const *)a;
-	const struct cache_entry *y = *(struct cache_entry *const *)b;
-	int			  c;
-
-	if (x->db != y->db)
-		return x->db < y->db ? -1 : 1;
-	if ((c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen :
-	    y->klen)) != 0)
-		return c;
-	return x->klen < y->klen ? -1 : x->klen > y->klen;
-}
-
-/*
- * The changed records are written in key order: a put whose key falls
- * in the leaf page of the put before it skips the search from the root
- * (Berkeley DB keeps that page as a hint), where the buckets' order put
- * each one anywhere in its tree.
- */
 int
 store_cache_flush(struct store_txn *t)
 {
-	struct store_cache	 *c = t->cache;
-	struct cache_entry	 *e, **dirty = NULL;
-	size_t			  i, n = 0, cap = 0;
-	int			  rc = STORE_OK;
+	struct cache_entry	*e;
+	int			 rc;
 
-	LIST_FOREACH(e, &c->entries, all) {
+	LIST_FOREACH(e, &t->cache->entries, all) {
 		if (!e->dirty)
 			continue;
-		if (grow(&dirty, &cap, n + 1, sizeof(*dirty)) < 0) {
-			rc = STORE_NOMEM;
-			goto out;
-		}
-		dirty[n++] = e;
-	}
-	qsort(dirty, n, sizeof(*dirty), cache_entry_cmp);
-	for (i = 0; i < n; i++) {
-		e = dirty[i];
 		if ((rc = store_db_put(t, e->db, e->key, e->klen, e->val,
 		    e->vlen)) != STORE_OK)
-			goto out;
+			return rc;
 		e->dirty = 0;
 	}
-out:
-	free(dirty);
-	return rc;
+	return STORE_OK;
 }

@@ -959,8 +959,8 @@ END_TEST
 /*
  * A group of many new customers, the middle request undone: each one's
  * first delta writes its month without reading it (none can exist yet),
- * the flush writes the changed records in key order, and the undone
- * request's customers, months and usage leave no trace.
+ * the flush writes every changed record of the entries' list, and the
+ * undone request's customers, months and usage leave no trace.
  */
 #define GC_MANY		300
 
