@@ -4,7 +4,8 @@
  * Request threads validate and fingerprint a request (emit.h), then hand
  * it to ledger_submit(), which blocks.  A single writer thread takes
  * every request waiting at that moment and records them all in one
- * transaction, one nested transaction per request, and commits it to the
+ * transaction, where a failed request is undone alone (a batch runs in a
+ * nested transaction; see ledger_group_run), and commits it to the
  * log buffer; a flusher thread then makes every group committed since
  * its last flush durable with one fsync, while the writer already works
  * on the next group.  Only after that flush are the submitters woken, so

@@ -16,6 +16,8 @@
  * transaction.  Only point reads and writes of the cached databases pass
  * here; nothing walks them with a cursor inside a group.
  */
+#include <sys/queue.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,8 @@
 
 struct cache_entry {
 	struct cache_entry	*hnext;		/* the bucket's chain */
+	size_t			 b;		/* the bucket's index */
+	LIST_ENTRY(cache_entry)	 all;		/* the group's entries */
 	struct cache_entry	*rnext;		/* the request's entries */
 	enum store_db		 db;
 	/* The group's value: as read, or as a committed request left it. */
@@ -43,8 +47,14 @@ struct cache_entry {
 	uint8_t			 key[];
 };
 
+/*
+ * The buckets find an entry; the list of all of them is what a reset
+ * and a flush walk, so that a group of a few requests does not pay a
+ * walk over every bucket twice.
+ */
 struct store_cache {
 	struct cache_entry	*bucket[CACHE_BUCKETS];
+	LIST_HEAD(, cache_entry) entries;
 	struct cache_entry	*request;	/* entries the request touched */
 	int			 nested;	/* a request is open */
 };
@@ -70,17 +80,14 @@ store_cache_new(void)
 void
 store_cache_reset(struct store_cache *c)
 {
-	struct cache_entry	*e, *next;
-	size_t			 i;
+	struct cache_entry	*e;
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < CACHE_BUCKETS; i++) {
-		for (e = c->bucket[i]; e != NULL; e = next) {
-			next = e->hnext;
-			free(e);
-		}
-		c->bucket[i] = NULL;
+	while ((e = LIST_FIRST(&c->entries)) != NULL) {
+		LIST_REMOVE(e, all);
+		c->bucket[e->b] = NULL;
+		free(e);
 	}
 	c->request = NULL;
 	c->nested = 0;
@@ -131,22 +138,26 @@ cache_touch(struct store_cache *c, struct cache_entry *e)
 }
 
 /*
- * The entry of key, read from the database the first time: *out is
- * NULL with STORE_OK only when out of memory made it STORE_NOMEM.
+ * The entry of key, read from the database the first time if read is
+ * set; a put needs no value to overwrite (an undone request drops the
+ * entry it made, a committed one replaces its value), so a record's
+ * first put in the group reads nothing.  Its lock is then taken by the
+ * put at the flush, before the commit like any other.
  */
 static int
 cache_entry_get(struct store_txn *t, enum store_db db, const void *key,
-    size_t klen, struct cache_entry **out)
+    size_t klen, int read, struct cache_entry **out)
 {
 	struct store_cache	*c = t->cache;
 	struct cache_entry	*e;
 	void			*val = NULL;
 	size_t			 vlen = 0, b;
-	int			 rc;
+	int			 rc = STORE_NOTFOUND;
 
 	if ((*out = cache_find(c, db, key, klen)) != NULL)
 		return STORE_OK;
-	rc = store_db_get(t, db, key, klen, &val, &vlen);
+	if (read)
+		rc = store_db_get(t, db, key, klen, &val, &vlen);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
 	if (rc == STORE_OK && vlen > CACHE_VAL_MAX) {
@@ -166,8 +177,10 @@ cache_entry_get(struct store_txn *t, enum store_db db, const void *key,
 	e->klen = klen;
 	memcpy(e->key, key, klen);
 	b = cache_bucket(db, key, klen);
+	e->b = b;
 	e->hnext = c->bucket[b];
 	c->bucket[b] = e;
+	LIST_INSERT_HEAD(&c->entries, e, all);
 	/* Its lock is the request's until the request commits. */
 	e->fresh = c->nested;
 	cache_touch(c, e);
@@ -184,7 +197,7 @@ store_cache_get(struct store_txn *t, enum store_db db, const void *key,
 	size_t			 n;
 	int			 rc;
 
-	if ((rc = cache_entry_get(t, db, key, klen, &e)) != STORE_OK)
+	if ((rc = cache_entry_get(t, db, key, klen, 1, &e)) != STORE_OK)
 		return rc;
 	if (e->rwritten) {
 		v = e->rval;
@@ -211,7 +224,7 @@ store_cache_put(struct store_txn *t, enum store_db db, const void *key,
 
 	if (vlen > CACHE_VAL_MAX)
 		return STORE_CORRUPT;
-	if ((rc = cache_entry_get(t, db, key, klen, &e)) != STORE_OK)
+	if ((rc = cache_entry_get(t, db, key, klen, 0, &e)) != STORE_OK)
 		return rc;
 	if (!c->nested) {
 		memcpy(e->val, val, vlen);
@@ -239,10 +252,11 @@ cache_drop(struct store_cache *c, struct cache_entry *e)
 {
 	struct cache_entry	**pp;
 
-	pp = &c->bucket[cache_bucket(e->db, e->key, e->klen)];
+	pp = &c->bucket[e->b];
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
+	LIST_REMOVE(e, all);
 	free(e);
 }
 
@@ -273,19 +287,16 @@ store_cache_end(struct store_cache *c, int commit)
 int
 store_cache_flush(struct store_txn *t)
 {
-	struct store_cache	*c = t->cache;
 	struct cache_entry	*e;
-	size_t			 i;
 	int			 rc;
 
-	for (i = 0; i < CACHE_BUCKETS; i++)
-		for (e = c->bucket[i]; e != NULL; e = e->hnext) {
-			if (!e->dirty)
-				continue;
-			if ((rc = store_db_put(t, e->db, e->key, e->klen,
-			    e->val, e->vlen)) != STORE_OK)
-				return rc;
-			e->dirty = 0;
-		}
+	LIST_FOREACH(e, &t->cache->entries, all) {
+		if (!e->dirty)
+			continue;
+		if ((rc = store_db_put(t, e->db, e->key, e->klen, e->val,
+		    e->vlen)) != STORE_OK)
+			return rc;
+		e->dirty = 0;
+	}
 	return STORE_OK;
 }

@@ -426,7 +426,13 @@ month_add(struct store_txn *t, const struct store_delta *d, __int128 amount)
 	    timefmt_month(d->created_ms))) == 0)
 		return STORE_CORRUPT;
 	memset(&m, 0, sizeof(m));
-	rc = record_get(t, STORE_DB_MONTHS, key, klen, month_decode, &m);
+	/*
+	 * A customer's first delta: it has no month yet (only its deltas
+	 * make them), so there is nothing to read, and a group of new
+	 * customers saves a search of the months per delta.
+	 */
+	rc = d->seq == 1 ? STORE_NOTFOUND : record_get(t, STORE_DB_MONTHS,
+	    key, klen, month_decode, &m);
 	if (rc == STORE_NOTFOUND)
 		m.first_seq = d->seq;
 	else if (rc != STORE_OK)

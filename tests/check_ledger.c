@@ -1,13 +1,16 @@
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "../common/jsonin.h"
 #include "../common/timefmt.h"
 #include "../core/ledger.h"
+#include "../core/metrics.h"
 #include "../core/view.h"
 #include "../crypto/hash.h"
 #include "check.h"
@@ -697,6 +700,188 @@ START_TEST(group_totals_with_undone_request)
 }
 END_TEST
 
+static int
+delta_at_1(struct store_txn *t, void *arg)
+{
+	return store_delta_get(t, 1, arg);
+}
+
+/*
+ * A request undone in the middle of a group after it appended deltas:
+ * the next request of the same group appends where the undone one began
+ * (the group keeps the log's size; an undone request must not leave its
+ * appends counted), so the log has no gap.  The first emit's answer
+ * holds the writer until the other two are queued behind it, in order,
+ * which puts them in one group.
+ */
+static sem_t	held, release;
+
+static int
+answer_held(struct ledger_request *req, const struct store_delta *d)
+{
+	sem_post(&held);
+	while (sem_wait(&release) != 0)
+		;
+	return answer(req, d);
+}
+
+static int
+answer_fails(struct ledger_request *req, const struct store_delta *d)
+{
+	(void)req;
+	(void)d;
+	return -1;
+}
+
+static void *
+submit(void *arg)
+{
+	struct ledger_request	*req = arg;
+
+	req->rc = ledger_submit(led, req);
+	return NULL;
+}
+
+/*
+ * req of items (a batch if more than one, under an Idempotency-Key, so
+ * that its answer is rendered in the writer), answered by fn, started in
+ * thread; waits until the writer has it queued, the depth-th.
+ */
+static void
+queue_behind(pthread_t *thread, struct ledger_request *req,
+    struct ledger_item *items, size_t n,
+    int (*fn)(struct ledger_request *, const struct store_delta *),
+    int64_t depth)
+{
+	memset(req, 0, sizeof(*req));
+	req->who = &who;
+	req->answer = fn;
+	req->batch = n > 1;
+	req->idem_key = req->batch ? "undone" : NULL;
+	req->items = items;
+	req->nitems = n;
+	ck_assert_int_eq(pthread_create(thread, NULL, submit, req), 0);
+	while (metrics_gauge_get(METRICS_QUEUE_DEPTH) < depth)
+		usleep(1000);
+	usleep(20000);		/* counted just before it is linked in */
+}
+
+/* Emits a in thread, whose answer holds the writer until release. */
+static void
+hold_writer(pthread_t *thread, struct ledger_request *req,
+    struct ledger_item *a)
+{
+	unit_item_from(a, "{\"customerId\":\"a\",\"delta\":1,"
+	    "\"reason\":\"holds the writer\"}");
+	memset(req, 0, sizeof(*req));
+	req->who = &who;
+	req->answer = answer_held;
+	req->items = a;
+	req->nitems = 1;
+	ck_assert_int_eq(pthread_create(thread, NULL, submit, req), 0);
+	while (sem_wait(&held) != 0)
+		;
+}
+
+START_TEST(group_log_size_after_undone_request)
+{
+	struct ledger_request	 first, undone, next;
+	struct ledger_item	 a, b[2], c;
+	struct store_delta	 d;
+	pthread_t		 ta, tb, tc;
+	int64_t			 depth = metrics_gauge_get(METRICS_QUEUE_DEPTH);
+
+	ck_assert_int_eq(sem_init(&held, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&release, 0, 0), 0);
+	unit_item_from(&b[0], "{\"customerId\":\"b\",\"delta\":1,"
+	    "\"reason\":\"undone\"}");
+	unit_item_from(&b[1], "{\"customerId\":\"b\",\"delta\":2,"
+	    "\"reason\":\"undone\"}");
+	unit_item_from(&c, "{\"customerId\":\"c\",\"delta\":3,"
+	    "\"reason\":\"after\"}");
+	hold_writer(&ta, &first, &a);
+	queue_behind(&tb, &undone, b, 2, answer_fails, depth + 1);
+	queue_behind(&tc, &next, &c, 1, answer, depth + 2);
+	sem_post(&release);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+
+	ck_assert_int_eq(first.rc, STORE_OK);
+	ck_assert_int_eq(first.outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(undone.rc, STORE_NOMEM);
+	ck_assert_int_eq(next.rc, STORE_OK);
+	ck_assert_int_eq(next.outcome, LEDGER_RECORDED);
+	ck_assert_uint_eq(logged(), 2);
+	ck_assert_int_eq(store_read(st, delta_at_1, &d), STORE_OK);
+	ck_assert_str_eq(d.customer_id, "c");
+	ck_assert_str_eq(d.record_id, c.record_id);
+	store_delta_free(&d);
+	done(&first, &a);
+	done(&undone, &b[0]);
+	emit_input_free(&b[1].in);
+	done(&next, &c);
+	sem_destroy(&held);
+	sem_destroy(&release);
+}
+END_TEST
+
+static int
+customer_b(struct store_txn *t, void *arg)
+{
+	return store_customer_get(t, "acme", STORE_ENV_LIVE, "b", arg);
+}
+
+/*
+ * Single emits run in the group's own transaction: one that fails after
+ * it wrote (its answer out of memory) is still undone alone, the group
+ * run again with each request nested.  The emits beside it stand, and a
+ * retry of its referenceId records it afresh.
+ */
+START_TEST(group_single_emit_undone_alone)
+{
+	struct ledger_request	 first, failed, next, retry;
+	struct ledger_item	 a, b, c, b2;
+	pthread_t		 ta, tb, tc, tr;
+	struct store_customer	 cust;
+	int64_t			 depth = metrics_gauge_get(METRICS_QUEUE_DEPTH);
+	static const char	*bj = "{\"customerId\":\"b\",\"delta\":1,"
+	    "\"reason\":\"fails\",\"referenceId\":\"r1\"}";
+
+	ck_assert_int_eq(sem_init(&held, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&release, 0, 0), 0);
+	unit_item_from(&b, bj);
+	unit_item_from(&c, "{\"customerId\":\"c\",\"delta\":3,"
+	    "\"reason\":\"beside\"}");
+	unit_item_from(&b2, bj);
+	hold_writer(&ta, &first, &a);
+	queue_behind(&tb, &failed, &b, 1, answer_fails, depth + 1);
+	queue_behind(&tc, &next, &c, 1, answer, depth + 2);
+	queue_behind(&tr, &retry, &b2, 1, answer, depth + 3);
+	sem_post(&release);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+	pthread_join(tr, NULL);
+
+	ck_assert_int_eq(first.rc, STORE_OK);
+	ck_assert_int_eq(failed.rc, STORE_NOMEM);
+	ck_assert_int_eq(next.rc, STORE_OK);
+	ck_assert_int_eq(next.outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(retry.rc, STORE_OK);
+	ck_assert_int_eq(retry.outcome, LEDGER_RECORDED);
+	ck_assert_uint_eq(logged(), 3);
+	ck_assert_int_eq(store_read(st, customer_b, &cust), STORE_OK);
+	ck_assert_uint_eq(cust.count, 1);
+	done(&first, &a);
+	done(&failed, &b);
+	done(&next, &c);
+	done(&retry, &b2);
+	sem_destroy(&held);
+	sem_destroy(&release);
+}
+END_TEST
+
 Suite *
 ledger_suite(void)
 {
@@ -719,6 +904,8 @@ ledger_suite(void)
 	tcase_add_test(tc, adjusts_must_be_same_customer);
 	tcase_add_test(tc, stored_leaf_hashes);
 	tcase_add_test(tc, group_totals_with_undone_request);
+	tcase_add_test(tc, group_log_size_after_undone_request);
+	tcase_add_test(tc, group_single_emit_undone_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }

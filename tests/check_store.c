@@ -1329,6 +1329,57 @@ START_TEST(kv_put_keys_is_a_set)
 END_TEST
 
 /*
+ * A group of many new customers, the middle request undone: each one's
+ * first delta writes its month without reading it (none can exist yet),
+ * the flush writes every changed record of the entries' list, and the
+ * undone request's customers, months and usage leave no trace.
+ */
+#define GC_MANY		300
+
+START_TEST(group_cache_many_new_customers)
+{
+	static char		names[GC_MANY][16];
+	struct gc_delta		d[GC_MANY];
+	struct gc_request	req[3];
+	struct gc_group		g;
+	struct gc_seen		s;
+	size_t			i;
+
+	for (i = 0; i < GC_MANY; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%03zu", (i * 7) %
+		    GC_MANY);
+		d[i].customer = names[i];
+		d[i].ms = GC_JAN + (int64_t)i;
+		d[i].amount = (__int128)i + 1;
+	}
+	/* gc_group_run looks a up after the second request. */
+	snprintf(names[0], sizeof(names[0]), "a");
+	/* 0-149 kept, 150-199 undone, 200-299 kept. */
+	req[0] = (struct gc_request){ d, 150, 0 };
+	req[1] = (struct gc_request){ d + 150, 50, 1 };
+	req[2] = (struct gc_request){ d + 200, 100, 0 };
+	gc_run(req, 3, &g);
+	for (i = 0; i < GC_MANY; i++) {
+		s = gc_seen(names[i], GC_JAN);
+		if (i >= 150 && i < 200) {
+			ck_assert_int_eq(s.cust_rc, STORE_NOTFOUND);
+			ck_assert_int_eq(s.month_rc, STORE_NOTFOUND);
+			continue;
+		}
+		ck_assert_int_eq(s.cust_rc, STORE_OK);
+		ck_assert_uint_eq(s.c.count, 1);
+		ck_assert(s.c.sum == (__int128)i + 1);
+		ck_assert_int_eq(s.month_rc, STORE_OK);
+		ck_assert_uint_eq(s.m.first_seq, 1);
+		ck_assert_uint_eq(s.m.count, 1);
+		ck_assert(s.m.sum == (__int128)i + 1);
+		ck_assert_uint_eq(s.usage, GC_MANY - 50);
+		ck_assert_uint_eq(s.size, GC_MANY - 50);
+	}
+}
+END_TEST
+
+/*
  * Runs of deltas (store_delta_run_read): the log interleaves a dense
  * customer ("a": every index of 0..99, then every other), a sparse one
  * ("s", every tenth of the rest) and others, and one of a's deltas has
@@ -1578,6 +1629,7 @@ store_suite(void)
 	tcase_add_test(tc, group_cache_undone_request);
 	tcase_add_test(tc, group_cache_one_customer_twice);
 	tcase_add_test(tc, group_cache_month_rollover);
+	tcase_add_test(tc, group_cache_many_new_customers);
 	suite_add_tcase(s, tc);
 	/* The search index's steps, sorted through one cursor. */
 	tc = tcase_create("search");
