@@ -766,16 +766,18 @@ struct gc_group {
 	int			 b_after;	/* rc of customer b */
 };
 
+/* Appends a delta of the customer ("1", counted as amount), made at ms. */
 static int
-gc_append(struct store_txn *t, const struct gc_delta *g)
+append_delta(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer, int64_t ms, __int128 amount)
 {
 	struct store_slot	slot;
 	struct store_delta	d;
 	char			leaf[32];
 	int			rc;
 
-	if ((rc = store_delta_slot(t, GC_TENANT, STORE_ENV_LIVE, g->customer,
-	    &slot)) != STORE_OK)
+	if ((rc = store_delta_slot(t, tenant, env, customer, &slot)) !=
+	    STORE_OK)
 		return rc;
 	memset(&d, 0, sizeof(d));
 	d.log_index = slot.log_index;
@@ -784,15 +786,22 @@ gc_append(struct store_txn *t, const struct gc_delta *g)
 	    d.log_index);
 	snprintf(d.receipt_id, sizeof(d.receipt_id), "rcpt_%" PRIu64,
 	    d.log_index);
-	snprintf(d.tenant, sizeof(d.tenant), GC_TENANT);
-	d.env = STORE_ENV_LIVE;
-	snprintf(d.customer_id, sizeof(d.customer_id), "%s", g->customer);
+	snprintf(d.tenant, sizeof(d.tenant), "%s", tenant);
+	d.env = env;
+	snprintf(d.customer_id, sizeof(d.customer_id), "%s", customer);
 	snprintf(d.delta, sizeof(d.delta), "1");
-	d.created_ms = g->ms;
+	d.created_ms = ms;
 	snprintf(leaf, sizeof(leaf), "leaf %" PRIu64, d.log_index);
 	d.leaf_data = leaf;
 	d.leaf_len = strlen(leaf);
-	return store_delta_append(t, &slot, &d, g->amount);
+	return store_delta_append(t, &slot, &d, amount);
+}
+
+static int
+gc_append(struct store_txn *t, const struct gc_delta *g)
+{
+	return append_delta(t, GC_TENANT, STORE_ENV_LIVE, g->customer, g->ms,
+	    g->amount);
 }
 
 static int
@@ -1102,30 +1111,8 @@ static int
 sx_append_txn(struct store_txn *t, void *arg)
 {
 	const struct sx_delta	*x = arg;
-	struct store_slot	 slot;
-	struct store_delta	 d;
-	char			 leaf[32];
-	int			 rc;
 
-	if ((rc = store_delta_slot(t, x->tenant, x->env, x->customer,
-	    &slot)) != STORE_OK)
-		return rc;
-	memset(&d, 0, sizeof(d));
-	d.log_index = slot.log_index;
-	d.seq = slot.cust.last_seq + 1;
-	snprintf(d.record_id, sizeof(d.record_id), "rec_%" PRIu64,
-	    d.log_index);
-	snprintf(d.receipt_id, sizeof(d.receipt_id), "rcpt_%" PRIu64,
-	    d.log_index);
-	snprintf(d.tenant, sizeof(d.tenant), "%s", x->tenant);
-	d.env = x->env;
-	snprintf(d.customer_id, sizeof(d.customer_id), "%s", x->customer);
-	snprintf(d.delta, sizeof(d.delta), "1");
-	d.created_ms = GC_JAN;
-	snprintf(leaf, sizeof(leaf), "leaf %" PRIu64, d.log_index);
-	d.leaf_data = leaf;
-	d.leaf_len = strlen(leaf);
-	return store_delta_append(t, &slot, &d, 1);
+	return append_delta(t, x->tenant, x->env, x->customer, GC_JAN, 1);
 }
 
 /* Appends a delta of the customer, and expects its entries if new. */
