@@ -9,11 +9,13 @@
  * here, and writes it once, just before the commit (store_cache_flush).
  * The settings every delta reads are kept the same way, read once.
  *
- * The group runs each request in a nested transaction that may be undone:
- * what a request writes stays the request's (the entry's "request" value)
- * until its nested transaction commits, and an undone request leaves no
- * trace, not even the entries it read first, whose locks went with its
- * transaction.  Only point reads and writes of the cached databases pass
+ * A request may run in a nested transaction that may be undone (every
+ * batch; a single emit only when its group runs again after one failed,
+ * core/ledger.c): what such a request writes stays the request's (the
+ * entry's "request" value) until its nested transaction commits, and an
+ * undone request leaves no trace, not even the entries it read first,
+ * whose locks went with its transaction.  What a request does in the
+ * group's own transaction is the group's at once.  Only point reads and writes of the cached databases pass
  * here; nothing walks them with a cursor inside a group.
  */
 #include <sys/queue.h>

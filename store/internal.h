@@ -157,8 +157,8 @@ int	store_kv_less(struct store_txn *, enum store_db, const void *key,
 int	store_kv_last_key(struct store_txn *, enum store_db, void *key,
 	    size_t size, size_t *klen);
 /*
- * Puts each of the n keys with an empty value (a key already there
- * keeps it), through one cursor that tries the page of its last put
+ * Puts each of the n keys with an empty value (a key already there is
+ * written again, with its log record), through one cursor that tries the page of its last put
  * before it descends the tree (DB_CURSOR_BULK): keys given in the
  * tree's order (memcmp's, a prefix first) that fall on one leaf page
  * pay one page for all of them, not a root-to-leaf descent each.  Not
@@ -196,7 +196,8 @@ int	store_customer_append(struct store_txn *,
  * while a transaction has one (store_write_deferred); only point reads
  * and writes, never a cursor nor a delete, meet them there.
  * store_nested opens a request (begin) and ends it (end: kept if commit,
- * else forgotten);
+ * else forgotten); what a transaction does outside one (a single emit in
+ * its group's transaction) is the group's at once;
  * store_cache_flush writes what the group changed, before its commit.
  */
 int	store_cache_holds(enum store_db);

@@ -826,54 +826,95 @@ START_TEST(group_log_size_after_undone_request)
 }
 END_TEST
 
+struct customer_of {
+	const char		*id;
+	struct store_customer	 c;
+};
+
 static int
-customer_b(struct store_txn *t, void *arg)
+customer_get(struct store_txn *t, void *arg)
 {
-	return store_customer_get(t, "acme", STORE_ENV_LIVE, "b", arg);
+	struct customer_of	*co = arg;
+
+	return store_customer_get(t, "acme", STORE_ENV_LIVE, co->id, &co->c);
+}
+
+/* The customer's deltas counted in the store (0: no such customer). */
+static uint64_t
+customer_count(const char *id)
+{
+	struct customer_of	co = { id, { 0 } };
+	int			rc;
+
+	rc = store_read(st, customer_get, &co);
+	ck_assert(rc == STORE_OK || rc == STORE_NOTFOUND);
+	return rc == STORE_OK ? co.c.count : 0;
 }
 
 /*
  * Single emits run in the group's own transaction: one that fails after
  * it wrote (its answer out of memory) is still undone alone, the group
- * run again with each request nested.  The emits beside it stand, and a
- * retry of its referenceId records it afresh.
+ * run again with each request nested.  What the group did before it (a
+ * single emit and a batch) and the emits after it stand, once each, and
+ * a retry of its referenceId records it afresh.
  */
 START_TEST(group_single_emit_undone_alone)
 {
-	struct ledger_request	 first, failed, next, retry;
-	struct ledger_item	 a, b, c, b2;
-	pthread_t		 ta, tb, tc, tr;
-	struct store_customer	 cust;
+	struct ledger_request	 first, before, batch, failed, next, retry;
+	struct ledger_item	 a, d, e[2], b, c, b2;
+	pthread_t		 ta, td, te, tb, tc, tr;
 	int64_t			 depth = metrics_gauge_get(METRICS_QUEUE_DEPTH);
 	static const char	*bj = "{\"customerId\":\"b\",\"delta\":1,"
 	    "\"reason\":\"fails\",\"referenceId\":\"r1\"}";
 
 	ck_assert_int_eq(sem_init(&held, 0, 0), 0);
 	ck_assert_int_eq(sem_init(&release, 0, 0), 0);
+	unit_item_from(&d, "{\"customerId\":\"d\",\"delta\":4,"
+	    "\"reason\":\"before\"}");
+	unit_item_from(&e[0], "{\"customerId\":\"e\",\"delta\":5,"
+	    "\"reason\":\"batch\"}");
+	unit_item_from(&e[1], "{\"customerId\":\"e\",\"delta\":6,"
+	    "\"reason\":\"batch\"}");
 	unit_item_from(&b, bj);
 	unit_item_from(&c, "{\"customerId\":\"c\",\"delta\":3,"
 	    "\"reason\":\"beside\"}");
 	unit_item_from(&b2, bj);
 	hold_writer(&ta, &first, &a);
-	queue_behind(&tb, &failed, &b, 1, answer_fails, depth + 1);
-	queue_behind(&tc, &next, &c, 1, answer, depth + 2);
-	queue_behind(&tr, &retry, &b2, 1, answer, depth + 3);
+	queue_behind(&td, &before, &d, 1, answer, depth + 1);
+	queue_behind(&te, &batch, e, 2, answer, depth + 2);
+	queue_behind(&tb, &failed, &b, 1, answer_fails, depth + 3);
+	queue_behind(&tc, &next, &c, 1, answer, depth + 4);
+	queue_behind(&tr, &retry, &b2, 1, answer, depth + 5);
 	sem_post(&release);
 	pthread_join(ta, NULL);
+	pthread_join(td, NULL);
+	pthread_join(te, NULL);
 	pthread_join(tb, NULL);
 	pthread_join(tc, NULL);
 	pthread_join(tr, NULL);
 
 	ck_assert_int_eq(first.rc, STORE_OK);
+	ck_assert_int_eq(before.rc, STORE_OK);
+	ck_assert_int_eq(before.outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(json_int(before.body, "logIndex"), 1);
+	ck_assert_int_eq(batch.rc, STORE_OK);
+	ck_assert_int_eq(e[0].outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(e[1].outcome, LEDGER_RECORDED);
 	ck_assert_int_eq(failed.rc, STORE_NOMEM);
 	ck_assert_int_eq(next.rc, STORE_OK);
 	ck_assert_int_eq(next.outcome, LEDGER_RECORDED);
+	ck_assert_int_eq(json_int(next.body, "logIndex"), 4);
 	ck_assert_int_eq(retry.rc, STORE_OK);
 	ck_assert_int_eq(retry.outcome, LEDGER_RECORDED);
-	ck_assert_uint_eq(logged(), 3);
-	ck_assert_int_eq(store_read(st, customer_b, &cust), STORE_OK);
-	ck_assert_uint_eq(cust.count, 1);
+	ck_assert_uint_eq(logged(), 6);
+	ck_assert_uint_eq(customer_count("d"), 1);
+	ck_assert_uint_eq(customer_count("e"), 2);
+	ck_assert_uint_eq(customer_count("b"), 1);
+	ck_assert_uint_eq(customer_count("c"), 1);
 	done(&first, &a);
+	done(&before, &d);
+	emit_input_free(&e[1].in);
+	done(&batch, &e[0]);
 	done(&failed, &b);
 	done(&next, &c);
 	done(&retry, &b2);
