@@ -168,6 +168,17 @@ stack_suite_tenants() {
 	stack_ctl key revoke "${TALLY_KEY_REVOKED%%.*}" >/dev/null
 }
 
+# stack_bench_tenant: the data directory make bench's steps write to:
+# tenant "bench" and a live key of it in KEY, with no rate limit (the
+# per-key token bucket, 10,000/s by default, would cap the steps).
+stack_bench_tenant() {
+	stack_conf
+	echo "rate_limit = 0" >> "$DIR/tally.conf"
+	stack_ctl init >/dev/null
+	stack_ctl tenant add bench >/dev/null
+	KEY=$(stack_ctl key create --tenant bench --env live)
+}
+
 stack_start_tallyd() {
 	rm -f "$DIR/run/tallyd.sock"
 	# Run as root, tallyd becomes STACK_USER after binding its socket,

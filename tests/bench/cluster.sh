@@ -158,12 +158,7 @@ measure() {
 }
 
 # --- 1. one tallyd behind nginx -----------------------------------------
-stack_conf
-# The per-key token bucket (10,000/s by default) would cap the steps.
-echo "rate_limit = 0" >> "$DIR/tally.conf"
-stack_ctl init >/dev/null
-stack_ctl tenant add bench >/dev/null
-KEY=$(stack_ctl key create --tenant bench --env live)
+stack_bench_tenant
 stack_start_tallyd
 APORT=$(stack_free_port)
 stack_start_nginx "$APORT" "$(stack_free_port)"

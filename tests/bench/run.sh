@@ -138,12 +138,7 @@ stack_kill "$APACHE_PID"
 DIR=$BASE
 
 # --- Tally: a tenant, a key, no rate limit ------------------------------
-stack_conf
-# The per-key token bucket (10,000/s by default) would cap the steps.
-echo "rate_limit = 0" >> "$DIR/tally.conf"
-stack_ctl init >/dev/null
-stack_ctl tenant add bench >/dev/null
-KEY=$(stack_ctl key create --tenant bench --env live)
+stack_bench_tenant
 stack_start_tallyd
 PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
 stack_start_nginx "$PORT" "$TLS_PORT"

@@ -32,11 +32,7 @@ DIR=$BASE
 source "$REPO/tools/stack.sh"
 trap 'stack_stop; rm -rf "$BASE"' EXIT
 
-stack_conf
-echo "rate_limit = 0" >> "$DIR/tally.conf"
-stack_ctl init >/dev/null
-stack_ctl tenant add bench >/dev/null
-KEY=$(stack_ctl key create --tenant bench --env live)
+stack_bench_tenant
 stack_start_tallyd
 PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
 stack_start_nginx "$PORT" "$TLS_PORT"
