@@ -210,10 +210,8 @@ ledger_slot(struct store_txn *t, const struct ledger_rec *rec,
 			return r;
 		rec->log->known = 1;
 	}
-	slot->log_index = rec->log->size;
-	r = store_customer_get(t, rec->who->tenant, rec->who->env,
-	    rec->item->in.customer_id, &slot->cust);
-	return r == STORE_NOTFOUND ? STORE_OK : r;
+	return store_delta_slot_at(t, rec->who->tenant, rec->who->env,
+	    rec->item->in.customer_id, rec->log->size, slot);
 }
 
 /*

@@ -177,15 +177,27 @@ delta_unpack(const void *val, size_t vlen, struct store_delta *d,
 }
 
 int
-store_delta_slot(struct store_txn *t, const char *tenant, enum store_env env,
-    const char *customer_id, struct store_slot *slot)
+store_delta_slot_at(struct store_txn *t, const char *tenant,
+    enum store_env env, const char *customer_id, uint64_t log_size,
+    struct store_slot *slot)
 {
 	int	rc;
 
-	if ((rc = store_log_size(t, &slot->log_index)) != STORE_OK)
-		return rc;
+	slot->log_index = log_size;
 	rc = store_customer_get(t, tenant, env, customer_id, &slot->cust);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+int
+store_delta_slot(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, struct store_slot *slot)
+{
+	uint64_t	size;
+	int		rc;
+
+	if ((rc = store_log_size(t, &size)) != STORE_OK)
+		return rc;
+	return store_delta_slot_at(t, tenant, env, customer_id, size, slot);
 }
 
 int

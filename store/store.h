@@ -445,6 +445,10 @@ struct store_slot {
 };
 int	store_delta_slot(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, struct store_slot *);
+/* The same, for a caller that knows the log's size (a group commit). */
+int	store_delta_slot_at(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id, uint64_t log_size,
+	    struct store_slot *);
 /* Calls fn for each customer of tenant+env, by customerId, until non-zero. */
 typedef int	(*store_customer_fn)(const char *customer_id,
 		    const struct store_customer *, void *arg);
