@@ -16,12 +16,15 @@ stack_log() { printf '%s\n' "$*" >&2; }
 # counted in their $passed and $failed; a failure is named and the run
 # goes on.
 stack_check() {
+	local start=$SECONDS
 	if "${@:2}"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
 		echo "FAIL: $1" >&2
 	fi
+	# Where make test's minutes go: any check of 20 s or more says so.
+	[ $((SECONDS - start)) -lt 20 ] || echo "   ($((SECONDS - start)) s: $1)"
 }
 
 # A loopback TCP port nobody listens on, below the kernel's ephemeral
