@@ -202,18 +202,22 @@ cluster_master() {
 # cluster_live_master: the node that answers /readyz through nginx as a
 # master that leads (a master answers 200 only while the group
 # acknowledges its claims; a replica's answer names no master of its
-# own): its name.  Asked a dozen times, as nginx spreads the requests.
-cluster_live_master() {
-	local body name
-	for _ in $(seq 12); do
-		body=$(curl -sf --max-time 5 "$CLUSTER_URL/readyz") || continue
-		case $body in *'"role":"master"'*) ;; *) continue ;; esac
-		for name in "${CLUSTER_NODES[@]}"; do
-			case $body in *"\"node\":\"$(cluster_addr "$name")\""*)
-				echo "$name"
-				return 0 ;;
-			esac
-		done
+# own): its name.  Asked again for up to SECONDS (30), as nginx spreads
+# the requests and an election may be under way: a dozen tries at once
+# all missed on a loaded machine, just after a failover.
+cluster_live_master() {	# cluster_live_master [SECONDS]
+	local body name end=$((SECONDS + ${1:-30}))
+	while [ "$SECONDS" -lt "$end" ]; do
+		if body=$(curl -sf --max-time 5 "$CLUSTER_URL/readyz") &&
+		    [[ $body == *'"role":"master"'* ]]; then
+			for name in "${CLUSTER_NODES[@]}"; do
+				case $body in *"\"node\":\"$(cluster_addr "$name")\""*)
+					echo "$name"
+					return 0 ;;
+				esac
+			done
+		fi
+		sleep 0.1
 	done
 	return 1
 }
@@ -245,10 +249,7 @@ cluster_start() {
 	done
 	cluster_start_nginx || return 1
 	CLUSTER_URL=http://127.0.0.1:$PORT
-	for _ in $(seq 120); do
-		cluster_live_master >/dev/null && return 0
-		sleep 0.5
-	done
+	cluster_live_master 60 >/dev/null && return 0
 	stack_log "cluster: no master within 60 s (logs: $CLUSTER_DIR/n*/tallyd.log)"
 	return 1
 }

@@ -46,15 +46,21 @@ stack_start_apache_cgi "$PORT" "$TLS"
 URL=http://127.0.0.1:$PORT
 export TALLY_CACERT=$DIR/tls/cert.pem
 
-# The tallyd processes Apache runs now: children of its CGI daemon
-# (zombies, whose exe is gone, are not running).
+# The tallyd processes run as CGI for this test now: those whose
+# environment names its tally.conf (Apache's SetEnv, or the FastCGI
+# parameter nginx hands fcgiwrap).  Not by parentage: e2e runs other
+# tests' tallyd beside this one, and a walk down from Apache's PID found
+# no process at all in some runs on some machines, though the client's
+# requests went on being answered.  mapfile reads the environment
+# without a fork.  Zombies, whose environment is gone, do not count.
 cgi_pids() {
-	local pid child
-	for pid in $(pgrep -P "$APACHE_PID"); do
-		for child in $(pgrep -P "$pid"); do
-			[ "$(readlink "/proc/$child/exe" 2>/dev/null)" != \
-				"$BIN/tallyd" ] || echo "$child"
-		done
+	local pid environ
+	for pid in $(pgrep -x tallyd); do
+		mapfile -t -d '' environ < "/proc/$pid/environ" 2>/dev/null ||
+			continue
+		case " ${environ[*]} " in
+		*" TALLY_CONFIG=$DIR/tally.conf "*) echo "$pid" ;;
+		esac
 	done
 }
 
@@ -105,7 +111,12 @@ while [ "$kills" -lt 10 ] && [ "$SECONDS" -lt "$end" ]; do
 	sleep "0.0$((RANDOM % 10))"
 	# shellcheck disable=SC2046	# one word per process
 	pids=$(cgi_pids)
-	[ -n "$pids" ] || continue
+	if [ -z "$pids" ]; then
+		# What the walks miss, if they keep missing: said below.
+		[ "$kills" -gt 0 ] || ps -eo pid,ppid,user,stat,args --forest \
+			> "$DIR/ps.none" 2>&1
+		continue
+	fi
 	kill -KILL $(shuf -n 1 -e $pids) 2>/dev/null && kills=$((kills + 1))
 done
 sleep 1
@@ -115,6 +126,7 @@ writer=
 cat "$DIR/writer.out"
 echo "cgi: $kills CGI processes killed; $(wc -l < "$DIR/acks") deltas acknowledged"
 stack_check "processes were killed mid-stream" test "$kills" -ge 10
+[ "$kills" -ge 10 ] || { echo "cgi: the processes when a walk found none:"; cat "$DIR/ps.none"; }
 stack_ctl tick >/dev/null
 stack_ctl export --tenant crash | grep -v cust_idem > "$DIR/export"
 stack_check "the store holds exactly what was acknowledged" \
