@@ -15,8 +15,9 @@
  * entry's "request" value) until its nested transaction commits, and an
  * undone request leaves no trace, not even the entries it read first,
  * whose locks went with its transaction.  What a request does in the
- * group's own transaction is the group's at once.  Only point reads and writes of the cached databases pass
- * here; nothing walks them with a cursor inside a group.
+ * group's own transaction is the group's at once.  Only point reads and
+ * writes of the cached databases pass here; nothing walks them with a
+ * cursor inside a group.
  */
 #include <sys/queue.h>
 

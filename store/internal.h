@@ -158,11 +158,12 @@ int	store_kv_last_key(struct store_txn *, enum store_db, void *key,
 	    size_t size, size_t *klen);
 /*
  * Puts each of the n keys with an empty value (a key already there is
- * written again, with its log record), through one cursor that tries the page of its last put
- * before it descends the tree (DB_CURSOR_BULK): keys given in the
- * tree's order (memcmp's, a prefix first) that fall on one leaf page
- * pay one page for all of them, not a root-to-leaf descent each.  Not
- * through the group's cache: for databases it does not hold.
+ * written again, with its log record), through one cursor that tries
+ * the page of its last put before it descends the tree
+ * (DB_CURSOR_BULK): keys given in the tree's order (memcmp's, a prefix
+ * first) that fall on one leaf page pay one page for all of them, not a
+ * root-to-leaf descent each.  Not through the group's cache: for
+ * databases it does not hold.
  */
 struct store_kv_key {
 	const void	*key;
