@@ -90,7 +90,7 @@ indexer_start(struct indexer **out, struct store *st)
 	int		 rc;
 
 	*out = NULL;
-	if ((rc = store_search_start(st)) != STORE_OK)
+	if ((rc = store_search_build(st)) != STORE_OK)
 		return rc;
 	if ((ix = calloc(1, sizeof(*ix))) == NULL)
 		return STORE_NOMEM;

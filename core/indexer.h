@@ -21,9 +21,9 @@
 struct indexer;
 
 /*
- * Records the position if the directory has none yet (store_search_start),
- * which must precede the ledger's first append, and starts the thread.
- * Returns a store code; *out is stopped and freed with indexer_stop.
+ * Builds the index if it is not (store_search_build), and starts the
+ * thread.  Returns a store code; *out is stopped and freed with
+ * indexer_stop.
  */
 int	indexer_start(struct indexer **out, struct store *);
 void	indexer_stop(struct indexer *);

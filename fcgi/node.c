@@ -43,7 +43,7 @@ node_writers_start(struct node *n)
 		log_error("tallyd: %s", err);
 		return -1;
 	}
-	/* Before the ledger's first append (store_search_start). */
+	/* A new master's index may be unbuilt (store_search_build). */
 	if ((rc = indexer_start(&n->indexer, app->store)) != STORE_OK) {
 		log_error("tallyd: cannot start the search indexer: %s",
 		    store_strerror(rc));

@@ -48,6 +48,7 @@ struct store {
 	DB	*db[STORE_DB_COUNT];
 	int	 envlock;		/* STORE_ENV_LOCK's fd, or -1 */
 	int	 panicked;		/* atomic: store_panic_note */
+	int	 recovered;		/* the open ran recovery */
 	void	(*panic_fn)(void *);
 	void	*panic_arg;
 	struct store_repl *repl;	/* NULL: not in a group */
@@ -181,11 +182,6 @@ size_t	store_customer_key(uint8_t *buf, size_t size, const char *tenant,
 /* "tenant\0env\0": the prefix of everything of one tenant+env. */
 size_t	store_tenant_key(uint8_t *buf, size_t size, const char *tenant,
 	    enum store_env env);
-/*
- * Indexes the customers of a data directory made before the index, and
- * records the indexer's position (store_search_start).
- */
-int	store_search_build(struct store *);
 /* Keeps every per-customer total current as d is appended after prev. */
 int	store_customer_append(struct store_txn *,
 	    const struct store_customer *prev, const struct store_delta *d,

@@ -22,22 +22,24 @@
  * writer's time.  The indexer (core/indexer.c, store_search_index) adds
  * the customers first seen in the log from its position on, a step's
  * entries sorted into the tree's order (struct search_batch), and moves
- * the position in the same transaction, so a crash loses or repeats
- * nothing.  A search reads the position, then the
- * customers first seen in the log from there (the tail: what the
- * indexer lags, its interval's deltas when it keeps up), then the index,
- * and merges the two by customerId: a customer recorded a moment ago is
- * found.
+ * the position in the same transaction, so a step is all or nothing.  A
+ * search reads the position, then the customers first seen in the log
+ * from there (the tail: what the indexer lags, its interval's deltas
+ * when it keeps up), then the index, and merges the two by customerId:
+ * a customer recorded a moment ago is found.
  *
  * The position is a key of the index itself that no tenant's key can
  * be (tenants are never empty), so that a search reads no page of the
- * meta database, which every checkpoint write-locks.  Absent, as in a
- * directory made before the indexer (whose ledger indexed every new
- * customer itself), it means the whole log: a writer records it before
- * its ledger appends a delta (store_search_start).
+ * meta database, which every checkpoint write-locks.  It also says the
+ * index is built: absent, the index covers nothing yet, and a search
+ * reads the whole log as its tail.
  *
- * A data directory made before the index has none: store_open builds it
- * (store_search_build), and marks it built, before it returns.
+ * Alone, the index is search.db, which has no log records and is
+ * removed after a recovery (store.c, store_search_unlogged); in a group
+ * it is custgrams.db, logged.  Either way, one missing (a directory
+ * made before the index, one recovered, a group's new master) is built
+ * from the customers (store_search_build) before anything is indexed:
+ * by store_open, and by the indexer as it starts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +52,7 @@
 #define GKEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
 #define BUILD_CHUNK	10000	/* customers indexed per transaction */
 
-static const char	built_key[] = "custgrams.built";
-/* In custgrams.db: the log indexes below it are indexed. */
+/* In the index: the log indexes below it are indexed. */
 static const char	position_key[] = "\0search.position";
 #define POSITION_KLEN	(sizeof(position_key) - 1)
 
@@ -384,7 +385,11 @@ store_search_position(struct store_txn *t, uint64_t *covered)
 
 	rc = store_kv_get_u64(t, STORE_DB_CUSTGRAMS, position_key,
 	    POSITION_KLEN, covered);
-	return rc == STORE_NOTFOUND ? store_log_size(t, covered) : rc;
+	if (rc == STORE_NOTFOUND) {
+		*covered = 0;
+		return STORE_OK;
+	}
+	return rc;
 }
 
 struct search_pending {
@@ -558,11 +563,12 @@ store_search_index(struct store_txn *t, uint64_t most, uint64_t *covered,
 	    POSITION_KLEN, *covered, 0);
 }
 
-/* Building the index of a data directory made before it, chunk by chunk. */
+/* Building the index from the customers, chunk by chunk. */
 
 struct search_build {
 	struct store_txn	*t;
 	struct search_batch	 batch;
+	uint64_t		 from;			/* log size at start */
 	uint8_t			 resume[GKEY_MAX];	/* last indexed */
 	size_t			 rlen;
 	uint8_t			 last[GKEY_MAX];	/* in this chunk */
@@ -599,11 +605,39 @@ search_build_one(const void *key, size_t klen, const void *val, size_t vlen,
 	    (enum store_env)(env[0] - '0'), env + 2);
 }
 
+/* Whether the index records a position, and so is built (*built). */
+static int
+search_built(struct store_txn *t, int *built)
+{
+	uint64_t	covered;
+	int		rc;
+
+	rc = store_kv_get_u64(t, STORE_DB_CUSTGRAMS, position_key,
+	    POSITION_KLEN, &covered);
+	*built = rc == STORE_OK;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+static int
+search_built_txn(struct store_txn *t, void *arg)
+{
+	return search_built(t, arg);
+}
+
+/*
+ * One chunk.  The position it ends with is the log's size when the
+ * first began: every customer of the log below it was in the
+ * customers then, and so is walked; one first seen since, or by
+ * another process building at once, is the indexer's to add again
+ * (adding an entry twice leaves one).  Put only if still absent, so a
+ * position the indexer of a process that built first has moved on is
+ * kept.
+ */
 static int
 search_build_txn(struct store_txn *t, void *arg)
 {
 	struct search_build	*sb = arg;
-	int			 rc;
+	int			 rc, built;
 
 	sb->t = t;
 	sb->done = 0;
@@ -611,6 +645,8 @@ search_build_txn(struct store_txn *t, void *arg)
 	sb->llen = 0;
 	/* What an attempt the store retries (a deadlock) left. */
 	sb->batch.used = sb->batch.n = 0;
+	if (sb->rlen == 0 && (rc = store_log_size(t, &sb->from)) != STORE_OK)
+		return rc;
 	rc = store_kv_each(t, STORE_DB_CUSTOMERS, sb->rlen ? sb->resume : NULL,
 	    sb->rlen, search_build_one, sb);
 	if (rc == STORE_STOP) {
@@ -619,67 +655,11 @@ search_build_txn(struct store_txn *t, void *arg)
 	}
 	if (rc == STORE_OK)
 		rc = search_batch_put(t, &sb->batch);
-	if (rc == STORE_OK && !sb->more)
-		rc = store_kv_put_u64(t, STORE_DB_META, built_key,
-		    sizeof(built_key) - 1, 1, 0);
-	return rc;
-}
-
-/* Whether a record of a number is at key (*has). */
-static int
-search_has(struct store_txn *t, enum store_db db, const char *key,
-    size_t klen, int *has)
-{
-	uint64_t	v;
-	int		rc;
-
-	rc = store_kv_get_u64(t, db, key, klen, &v);
-	*has = rc == STORE_OK;
-	return rc == STORE_NOTFOUND ? STORE_OK : rc;
-}
-
-static int
-search_built_txn(struct store_txn *t, void *arg)
-{
-	return search_has(t, STORE_DB_META, built_key, sizeof(built_key) - 1,
-	    arg);
-}
-
-/* Whether the directory records the indexer's position. */
-static int
-search_positioned_txn(struct store_txn *t, void *arg)
-{
-	return search_has(t, STORE_DB_CUSTGRAMS, position_key, POSITION_KLEN,
-	    arg);
-}
-
-/* Records what its absence means, the whole log, if still absent. */
-static int
-search_start_txn(struct store_txn *t, void *arg)
-{
-	uint64_t	covered;
-	int		rc;
-
-	(void)arg;
-	rc = store_kv_get_u64(t, STORE_DB_CUSTGRAMS, position_key,
-	    POSITION_KLEN, &covered);
-	if (rc != STORE_NOTFOUND)
-		return rc;
-	if ((rc = store_log_size(t, &covered)) != STORE_OK)
+	if (rc != STORE_OK || sb->more ||
+	    (rc = search_built(t, &built)) != STORE_OK || built)
 		return rc;
 	return store_kv_put_u64(t, STORE_DB_CUSTGRAMS, position_key,
-	    POSITION_KLEN, covered, 0);
-}
-
-int
-store_search_start(struct store *st)
-{
-	int	rc, positioned = 0;
-
-	if ((rc = store_read(st, search_positioned_txn, &positioned)) !=
-	    STORE_OK || positioned)
-		return rc;
-	return store_write(st, search_start_txn, NULL);
+	    POSITION_KLEN, sb->from, 0);
 }
 
 int
@@ -688,10 +668,9 @@ store_search_build(struct store *st)
 	struct search_build	*sb;
 	int			 rc, built = 0;
 
-	if ((rc = store_read(st, search_built_txn, &built)) != STORE_OK)
+	if ((rc = store_read(st, search_built_txn, &built)) != STORE_OK ||
+	    built)
 		return rc;
-	if (built)
-		return store_search_start(st);
 	if ((sb = calloc(1, sizeof(*sb))) == NULL)
 		return STORE_NOMEM;
 	do {
@@ -702,5 +681,5 @@ store_search_build(struct store *st)
 	} while (sb->more);
 	search_batch_free(&sb->batch);
 	free(sb);
-	return rc == STORE_OK ? store_search_start(st) : rc;
+	return rc;
 }

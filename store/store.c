@@ -20,6 +20,7 @@
 #define STORE_ENV_LOCK	"env.lock"	/* see store_env_lock */
 #define STORE_BOOT_ID	"/proc/sys/kernel/random/boot_id"
 #define STORE_BOOT_LEN	36		/* a UUID, as the kernel writes it */
+#define STORE_SEARCH_FILE "search.db"	/* see store_search_unlogged */
 
 static const char *const store_files[STORE_DB_COUNT] = {
 	"tenants.db",
@@ -222,6 +223,29 @@ store_page_size(int which)
 	}
 }
 
+/*
+ * The customer search index (search.c) is made from the log, and a store
+ * of its own keeps it out of the log: search.db, written without log
+ * records (DB_TXN_NOT_DURABLE).  Their puts, checksums and the log's
+ * lock, shared with the writer, were 40% of the indexer's time under a
+ * load of new customers.  Recovery cannot mend a file it has no records
+ * of, so after any recovery search.db is removed (store_env_made) and
+ * made again from the customers (store_search_build).  In a group only
+ * the log reaches the replicas: there it stays custgrams.db, logged.
+ */
+static int
+store_search_unlogged(const struct store *st, int which)
+{
+	return which == STORE_DB_CUSTGRAMS && st->repl == NULL;
+}
+
+static const char *
+store_file(const struct store *st, int which)
+{
+	return store_search_unlogged(st, which) ? STORE_SEARCH_FILE :
+	    store_files[which];
+}
+
 /* A replica opens what the master made: create is for the master. */
 int
 store_open_dbs(struct store *st, int create)
@@ -234,11 +258,14 @@ store_open_dbs(struct store *st, int create)
 		if (store_page_size(i) != 0 && (rc = st->db[i]->set_pagesize(
 		    st->db[i], store_page_size(i))) != 0)
 			return store_rc(rc);
-		rc = st->db[i]->open(st->db[i], NULL, store_files[i], NULL,
+		if (store_search_unlogged(st, i) && (rc = st->db[i]->set_flags(
+		    st->db[i], DB_TXN_NOT_DURABLE)) != 0)
+			return store_rc(rc);
+		rc = st->db[i]->open(st->db[i], NULL, store_file(st, i), NULL,
 		    DB_BTREE, (create ? DB_CREATE : 0) | DB_AUTO_COMMIT |
 		    DB_THREAD, 0600);
 		if (rc != 0) {
-			log_error("store: open %s: %s", store_files[i],
+			log_error("store: open %s: %s", store_file(st, i),
 			    db_strerror(rc));
 			return store_rc(rc);
 		}
@@ -290,6 +317,17 @@ store_env_lock(struct store *st, const char *dir, int how)
 	return STORE_OK;
 }
 
+/* Berkeley DB's word, during an open, that it recovers the environment. */
+static void
+store_feedback(DB_ENV *env, int opcode, int percent)
+{
+	struct store	*st = env->app_private;
+
+	(void)percent;
+	if (opcode == DB_RECOVER)
+		st->recovered = 1;
+}
+
 /*
  * A handle on the environment in dir, as every Tally process sets it up;
  * under STORE_ENV_LOCK (store_env_open).
@@ -307,6 +345,7 @@ store_env_create(struct store *st, const char *dir, int cache_mb)
 	st->env->app_private = st;
 	st->env->set_errcall(st->env, store_errcall);
 	st->env->set_event_notify(st->env, store_event);
+	st->env->set_feedback(st->env, store_feedback);
 	st->env->set_cachesize(st->env, 0, (u_int32_t)cache_mb << 20, 1);
 	st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
 	/*
@@ -420,6 +459,35 @@ store_boot_check(struct store *st, const char *dir, const char *boot,
 	return STORE_OK;
 }
 
+/*
+ * After the environment is made or joined, and before any database is
+ * opened: search.db has no log records (store_search_unlogged), so a
+ * recovery, which undid or redid every other file up to the log's end,
+ * left it as the pages on disk were: a half-written step, or a page of
+ * one step and its sibling of another.  It goes, to be made again.  A
+ * group's node has no use for it.  Under STORE_ENV_LOCK, exclusive:
+ * after a recovery, no live process has the file open in this region.
+ */
+static int
+store_env_made(struct store *st, const char *dir)
+{
+	char	path[1024];
+
+	if (st->repl == NULL && !st->recovered)
+		return STORE_OK;
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_SEARCH_FILE);
+	if (unlink(path) == 0) {
+		if (st->repl == NULL)
+			log_info("store: %s: recovered; the customer search "
+			    "index is made again", dir);
+		return STORE_OK;
+	}
+	if (errno == ENOENT)
+		return STORE_OK;
+	log_error("store: %s: %s", path, strerror(errno));
+	return STORE_IO;
+}
+
 static int
 store_env_open(struct store *st, const char *dir, int cache_mb)
 {
@@ -431,6 +499,7 @@ store_env_open(struct store *st, const char *dir, int cache_mb)
 		return rc;
 	if ((rc = store_boot_check(st, dir, boot, &new_boot)) == STORE_OK &&
 	    (rc = store_env_create_repl(st, dir, cache_mb)) == STORE_OK &&
+	    (rc = store_env_made(st, dir)) == STORE_OK &&
 	    new_boot && pwrite(st->envlock, boot, STORE_BOOT_LEN, 0) !=
 	    STORE_BOOT_LEN) {
 		log_error("store: %s/%s: %s", dir, STORE_ENV_LOCK,
@@ -495,6 +564,13 @@ store_env_renew(struct store *st, const char *dir, int cache_mb)
 
 	if ((rc = store_env_lock(st, dir, LOCK_EX)) != STORE_OK)
 		return rc;
+	/*
+	 * A process that left without a flush (store_leave) left changed
+	 * pages in the cache only, and no recovery follows a remove: they
+	 * are written first.  For search.db, which has no log to be
+	 * recovered from, they are the only copy.
+	 */
+	(void)st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
 	st->env->close(st->env, 0);
 	st->env = NULL;
 	if ((rc = db_env_create(&env, 0)) == 0) {
@@ -508,7 +584,8 @@ store_env_renew(struct store *st, const char *dir, int cache_mb)
 			    "with no other process using the data directory "
 			    "(%s)", dir, cache_mb, db_strerror(rc));
 	}
-	rc = store_env_create(st, dir, cache_mb);
+	if ((rc = store_env_create(st, dir, cache_mb)) == STORE_OK)
+		rc = store_env_made(st, dir);
 	(void)flock(st->envlock, LOCK_UN);
 	return rc;
 }
@@ -653,8 +730,37 @@ store_migrate(struct store *st, const char *dir)
 }
 
 /*
+ * Alone, the logged index of a directory made before search.db, or by a
+ * node of a group, is removed: search.db is built in its place, and a
+ * group, should the directory join one again, builds its own afresh
+ * rather than trust one that missed every customer made meanwhile.
+ */
+static int
+store_drop_logged_search(struct store *st, const char *dir)
+{
+	char		path[1024];
+	struct stat	sb;
+	int		rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir,
+	    store_files[STORE_DB_CUSTGRAMS]);
+	if (st->repl != NULL || stat(path, &sb) < 0)
+		return STORE_OK;
+	rc = st->env->dbremove(st->env, NULL, store_files[STORE_DB_CUSTGRAMS],
+	    NULL, DB_AUTO_COMMIT);
+	if (rc != 0) {
+		log_error("store: remove %s: %s", path, db_strerror(rc));
+		return store_rc(rc);
+	}
+	log_info("store: %s: the customer search index moves to %s", dir,
+	    STORE_SEARCH_FILE);
+	return STORE_OK;
+}
+
+/*
  * The databases, and for a process that may write them, what the
- * format asks for (a migration, the search index of an older directory).
+ * format asks for (a migration, the search index of an older directory
+ * or of one recovered).
  */
 int
 store_open_finish(struct store *st, const char *dir, int writer)
@@ -663,7 +769,8 @@ store_open_finish(struct store *st, const char *dir, int writer)
 
 	if ((rc = store_open_dbs(st, writer)) != STORE_OK || !writer)
 		return rc;
-	if ((rc = store_migrate(st, dir)) != STORE_OK)
+	if ((rc = store_migrate(st, dir)) != STORE_OK ||
+	    (rc = store_drop_logged_search(st, dir)) != STORE_OK)
 		return rc;
 	return store_search_build(st);
 }

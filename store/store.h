@@ -481,8 +481,7 @@ size_t	store_search_grams(const char *s, char grams[][STORE_SEARCH_GRAM]);
 /*
  * The index is written behind the log (core/indexer.c): it holds the
  * customers whose first delta's logIndex is below its position.
- * store_search_position: that position (a directory that records none
- * was indexed by its ledger: the log's size).
+ * store_search_position: that position (0 while the index is not built).
  */
 int	store_search_position(struct store_txn *, uint64_t *covered);
 /*
@@ -501,11 +500,11 @@ int	store_search_pending(struct store_txn *, const char *tenant,
 int	store_search_index(struct store_txn *, uint64_t most,
 	    uint64_t *covered, uint64_t *size);
 /*
- * Records the position where the directory has none, once, before a
- * writer that leaves indexing to the indexer first appends (the store
- * does it when a writer opens it; a replica does it on becoming master).
+ * Builds the index from the customers where it has no position (is not
+ * built), and records one: the store does it when a writer opens it, the
+ * indexer as it starts (a replica become master).
  */
-int	store_search_start(struct store *);
+int	store_search_build(struct store *);
 /* For the audit: how many of the customer's trigrams the index lacks. */
 int	store_search_missing(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, size_t *missing);

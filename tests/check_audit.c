@@ -7,6 +7,8 @@
  * same for checkpoints (core/audit_checkpoints.c): made over that store
  * with checkpoint_make, then one record or index entry altered.
  */
+#include <sys/wait.h>
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1560,27 +1562,27 @@ START_TEST(big_search_index)
 	big_search_all();
 	ck_assert_int_eq(audit(&res), 0);
 
-	/* Lost: no index, no mark; store_open builds it again. */
-	raw_open(&r, "custgrams.db");
+	/* Lost, position and all: store_open builds it again. */
+	raw_open(&r, "search.db");
 	ck_assert_int_eq(r.db->truncate(r.db, r.txn, &gone, 0), 0);
 	ck_assert_uint_gt(gone, 200);
 	ck_assert_int_eq(r.txn->commit(r.txn, 0), 0);
 	r.db->close(r.db, 0);
 	r.env->close(r.env, 0);
-	raw_del("meta.db", "custgrams.built", strlen("custgrams.built"));
+	ck_assert_int_eq(store_open(&st, dir, 8, 0), STORE_OK);
 	big_search_all();
 	ck_assert_int_eq(audit(&res), 0);
 
 	/* One entry gone: that customer is missed, and the audit says so. */
 	klen = ckey(key, "acme", STORE_ENV_LIVE, "") - 1;
 	memcpy(key + klen, "g-4big-42", 9);
-	raw_del("custgrams.db", key, klen + 9);
+	raw_del("search.db", key, klen + 9);
 	audit_finds("customer acme/live/big-42: the search index lacks 1 of "
 	    "its trigrams, so searches miss it");
 	/* A stray one, naming a customer without that trigram. */
-	raw_put("custgrams.db", key, klen + 9, "", 0);
+	raw_put("search.db", key, klen + 9, "", 0);
 	memcpy(key + klen, "zzzbig-42", 9);
-	raw_put("custgrams.db", key, klen + 9, "", 0);
+	raw_put("search.db", key, klen + 9, "", 0);
 	snprintf(line, sizeof(line), "search index: trigram \"zzz\" names "
 	    "acme/live/big-42, whose id has no such trigram");
 	audit_finds(line);
@@ -1588,11 +1590,11 @@ START_TEST(big_search_index)
 	 * One gone and one naming no customer: as many entries as the
 	 * customers call for, so only the sums differ; both are named.
 	 */
-	raw_del("custgrams.db", key, klen + 9);
+	raw_del("search.db", key, klen + 9);
 	memcpy(key + klen, "g-4big-42", 9);
-	raw_del("custgrams.db", key, klen + 9);
+	raw_del("search.db", key, klen + 9);
 	memcpy(key + klen, "ghoghost-1", 10);
-	raw_put("custgrams.db", key, klen + 10, "", 0);
+	raw_put("search.db", key, klen + 10, "", 0);
 	audit_finds_n(2, "customer acme/live/big-42: the search index lacks 1 "
 	    "of its trigrams, so searches miss it", "search index: trigram "
 	    "\"gho\" names acme/live/ghost-1, which is no customer");
@@ -1643,11 +1645,11 @@ START_TEST(big_search_position)
 	/* Opened again (raw_del closes and opens it): the same position. */
 	klen = ckey(key, "acme", STORE_ENV_LIVE, "") - 1;
 	memcpy(key + klen, "g-0big-03", 9);
-	raw_del("custgrams.db", key, klen + 9);
+	raw_del("search.db", key, klen + 9);
 	ck_assert_uint_eq(big_position(), before);
 	audit_finds("customer acme/live/big-03: the search index lacks 1 of "
 	    "its trigrams, so searches miss it");
-	raw_put("custgrams.db", key, klen + 9, "", 0);
+	raw_put("search.db", key, klen + 9, "", 0);
 	ck_assert_int_eq(audit(&res), 0);
 	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
 	ck_assert_uint_eq(big_position(), ndeltas);
@@ -1668,8 +1670,52 @@ START_TEST(big_search_overlap)
 
 	big_customers(0, BIG, "2026-01-05T00:00:00Z");
 	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
-	raw_put("custgrams.db", "\0search.position", 16, back, sizeof(back));
+	raw_put("search.db", "\0search.position", 16, back, sizeof(back));
 	ck_assert_uint_eq(big_position(), 0);
+	ck_assert_int_gt(big_search_all(), 5);
+	ck_assert_int_eq(audit(&res), 0);
+}
+END_TEST
+
+/*
+ * search.db has no log records, so recovery cannot mend it: a store
+ * opened after a process died inside the environment (a child that
+ * records new customers and leaves without closing) builds it again from
+ * the customers, and its position is the log's end, where the one left
+ * behind was at the child's start.  A store closed and opened again
+ * keeps its index, and the position with it.
+ */
+START_TEST(big_search_recovered)
+{
+	struct audit_result	 res;
+	uint64_t		 indexed;
+	pid_t			 pid;
+	int			 status;
+
+	big_customers(0, 20, "2026-01-05T00:00:00Z");
+	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
+	indexed = big_position();
+	big_customers(20, 30, "2026-01-05T00:00:00Z");
+	store_close(st);
+	ck_assert_int_eq(store_open(&st, dir, 8, 0), STORE_OK);
+	ck_assert_uint_eq(big_position(), indexed);
+
+	store_close(st);
+	st = NULL;
+	if ((pid = fork()) == 0) {
+		if (store_open(&st, dir, 8, 0) != STORE_OK)
+			_exit(1);
+		big_customers(30, BIG, "2026-01-06T00:00:00Z");
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ndeltas += BIG - 30;
+
+	ck_assert_int_eq(store_open(&st, dir, 8, 0), STORE_OK);
+	ck_assert_uint_gt(ndeltas, indexed);
+	ck_assert_uint_eq(big_position(), ndeltas);
 	ck_assert_int_gt(big_search_all(), 5);
 	ck_assert_int_eq(audit(&res), 0);
 }
@@ -1733,6 +1779,7 @@ audit_suite(void)
 	tcase_add_test(tc, big_search_index);
 	tcase_add_test(tc, big_search_position);
 	tcase_add_test(tc, big_search_overlap);
+	tcase_add_test(tc, big_search_recovered);
 	suite_add_tcase(s, tc);
 	return s;
 }
