@@ -87,11 +87,8 @@ int
 indexer_start(struct indexer **out, struct store *st)
 {
 	struct indexer	*ix;
-	int		 rc;
 
 	*out = NULL;
-	if ((rc = store_search_build(st)) != STORE_OK)
-		return rc;
 	if ((ix = calloc(1, sizeof(*ix))) == NULL)
 		return STORE_NOMEM;
 	ix->store = st;

@@ -21,9 +21,8 @@
 struct indexer;
 
 /*
- * Builds the index if it is not (store_search_build), and starts the
- * thread.  Returns a store code; *out is stopped and freed with
- * indexer_stop.
+ * Starts the thread.  Returns a store code; *out is stopped and freed
+ * with indexer_stop.
  */
 int	indexer_start(struct indexer **out, struct store *);
 void	indexer_stop(struct indexer *);

@@ -43,7 +43,6 @@ node_writers_start(struct node *n)
 		log_error("tallyd: %s", err);
 		return -1;
 	}
-	/* A new master's index may be unbuilt (store_search_build). */
 	if ((rc = indexer_start(&n->indexer, app->store)) != STORE_OK) {
 		log_error("tallyd: cannot start the search indexer: %s",
 		    store_strerror(rc));

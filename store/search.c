@@ -30,16 +30,15 @@
  *
  * The position is a key of the index itself that no tenant's key can
  * be (tenants are never empty), so that a search reads no page of the
- * meta database, which every checkpoint write-locks.  It also says the
- * index is built: absent, the index covers nothing yet, and a search
- * reads the whole log as its tail.
+ * meta database, which every checkpoint write-locks.  Absent, the index
+ * covers nothing yet: a search reads the whole log as its tail, and the
+ * indexer starts from the log's first delta.  So an index that is
+ * missing (a directory made before it, one recovered, a group's first
+ * master) is built by the indexer's usual steps, while tallyd serves.
  *
  * Alone, the index is search.db, which has no log records and is
  * removed after a recovery (store.c, store_search_unlogged); in a group
- * it is custgrams.db, logged.  Either way, one missing (a directory
- * made before the index, one recovered, a group's new master) is built
- * from the customers (store_search_build) before anything is indexed:
- * by store_open, and by the indexer as it starts.
+ * it is custgrams.db, logged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +49,6 @@
 
 #define GRAM		STORE_SEARCH_GRAM
 #define GKEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
-#define BUILD_CHUNK	10000	/* customers indexed per transaction */
 
 /* In the index: the log indexes below it are indexed. */
 static const char	position_key[] = "\0search.position";
@@ -561,125 +559,4 @@ store_search_index(struct store_txn *t, uint64_t most, uint64_t *covered,
 	*covered = ss.to;
 	return store_kv_put_u64(t, STORE_DB_CUSTGRAMS, position_key,
 	    POSITION_KLEN, *covered, 0);
-}
-
-/* Building the index from the customers, chunk by chunk. */
-
-struct search_build {
-	struct store_txn	*t;
-	struct search_batch	 batch;
-	uint64_t		 from;			/* log size at start */
-	uint8_t			 resume[GKEY_MAX];	/* last indexed */
-	size_t			 rlen;
-	uint8_t			 last[GKEY_MAX];	/* in this chunk */
-	size_t			 llen;
-	size_t			 done;			/* in this chunk */
-	int			 more;
-};
-
-static int
-search_build_one(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
-{
-	struct search_build	*sb = arg;
-	const char		*tenant = key, *env;
-	size_t			 tl;
-
-	(void)val;
-	(void)vlen;
-	if (sb->rlen == klen && memcmp(key, sb->resume, klen) == 0)
-		return STORE_OK;
-	if (sb->done == BUILD_CHUNK)
-		return STORE_STOP;	/* this chunk is full */
-	/* "tenant\0env\0id\0" (store_customer_key). */
-	if (klen > GKEY_MAX || ((const char *)key)[klen - 1] != '\0' ||
-	    (tl = strnlen(tenant, klen)) + 4 > klen)
-		return STORE_CORRUPT;
-	env = tenant + tl + 1;
-	if (env[1] != '\0' || (env[0] != '0' && env[0] != '1'))
-		return STORE_CORRUPT;
-	memcpy(sb->last, key, klen);
-	sb->llen = klen;
-	sb->done++;
-	return search_batch_add(sb->t, &sb->batch, tenant,
-	    (enum store_env)(env[0] - '0'), env + 2);
-}
-
-/* Whether the index records a position, and so is built (*built). */
-static int
-search_built(struct store_txn *t, int *built)
-{
-	uint64_t	covered;
-	int		rc;
-
-	rc = store_kv_get_u64(t, STORE_DB_CUSTGRAMS, position_key,
-	    POSITION_KLEN, &covered);
-	*built = rc == STORE_OK;
-	return rc == STORE_NOTFOUND ? STORE_OK : rc;
-}
-
-static int
-search_built_txn(struct store_txn *t, void *arg)
-{
-	return search_built(t, arg);
-}
-
-/*
- * One chunk.  The position it ends with is the log's size when the
- * first began: every customer of the log below it was in the
- * customers then, and so is walked; one first seen since, or by
- * another process building at once, is the indexer's to add again
- * (adding an entry twice leaves one).  Put only if still absent, so a
- * position the indexer of a process that built first has moved on is
- * kept.
- */
-static int
-search_build_txn(struct store_txn *t, void *arg)
-{
-	struct search_build	*sb = arg;
-	int			 rc, built;
-
-	sb->t = t;
-	sb->done = 0;
-	sb->more = 0;
-	sb->llen = 0;
-	/* What an attempt the store retries (a deadlock) left. */
-	sb->batch.used = sb->batch.n = 0;
-	if (sb->rlen == 0 && (rc = store_log_size(t, &sb->from)) != STORE_OK)
-		return rc;
-	rc = store_kv_each(t, STORE_DB_CUSTOMERS, sb->rlen ? sb->resume : NULL,
-	    sb->rlen, search_build_one, sb);
-	if (rc == STORE_STOP) {
-		sb->more = 1;
-		rc = STORE_OK;
-	}
-	if (rc == STORE_OK)
-		rc = search_batch_put(t, &sb->batch);
-	if (rc != STORE_OK || sb->more ||
-	    (rc = search_built(t, &built)) != STORE_OK || built)
-		return rc;
-	return store_kv_put_u64(t, STORE_DB_CUSTGRAMS, position_key,
-	    POSITION_KLEN, sb->from, 0);
-}
-
-int
-store_search_build(struct store *st)
-{
-	struct search_build	*sb;
-	int			 rc, built = 0;
-
-	if ((rc = store_read(st, search_built_txn, &built)) != STORE_OK ||
-	    built)
-		return rc;
-	if ((sb = calloc(1, sizeof(*sb))) == NULL)
-		return STORE_NOMEM;
-	do {
-		if ((rc = store_write(st, search_build_txn, sb)) != STORE_OK)
-			break;
-		memcpy(sb->resume, sb->last, sb->llen);
-		sb->rlen = sb->llen;
-	} while (sb->more);
-	search_batch_free(&sb->batch);
-	free(sb);
-	return rc;
 }

@@ -230,7 +230,7 @@ store_page_size(int which)
  * lock, shared with the writer, were 40% of the indexer's time under a
  * load of new customers.  Recovery cannot mend a file it has no records
  * of, so after any recovery search.db is removed (store_env_made) and
- * made again from the customers (store_search_build).  In a group only
+ * made again by the indexer (core/indexer.c).  In a group only
  * the log reaches the replicas: there it stays custgrams.db, logged.
  */
 static int
@@ -731,9 +731,10 @@ store_migrate(struct store *st, const char *dir)
 
 /*
  * Alone, the logged index of a directory made before search.db, or by a
- * node of a group, is removed: search.db is built in its place, and a
- * group, should the directory join one again, builds its own afresh
- * rather than trust one that missed every customer made meanwhile.
+ * node of a group, is removed: the indexer builds search.db in its
+ * place, and a group, should the directory join one again, builds its
+ * own afresh rather than trust one that missed every customer made
+ * meanwhile.
  */
 static int
 store_drop_logged_search(struct store *st, const char *dir)
@@ -759,8 +760,7 @@ store_drop_logged_search(struct store *st, const char *dir)
 
 /*
  * The databases, and for a process that may write them, what the
- * format asks for (a migration, the search index of an older directory
- * or of one recovered).
+ * format asks for (a migration, the search index's file).
  */
 int
 store_open_finish(struct store *st, const char *dir, int writer)
@@ -769,10 +769,9 @@ store_open_finish(struct store *st, const char *dir, int writer)
 
 	if ((rc = store_open_dbs(st, writer)) != STORE_OK || !writer)
 		return rc;
-	if ((rc = store_migrate(st, dir)) != STORE_OK ||
-	    (rc = store_drop_logged_search(st, dir)) != STORE_OK)
+	if ((rc = store_migrate(st, dir)) != STORE_OK)
 		return rc;
-	return store_search_build(st);
+	return store_drop_logged_search(st, dir);
 }
 
 static int

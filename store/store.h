@@ -481,7 +481,7 @@ size_t	store_search_grams(const char *s, char grams[][STORE_SEARCH_GRAM]);
 /*
  * The index is written behind the log (core/indexer.c): it holds the
  * customers whose first delta's logIndex is below its position.
- * store_search_position: that position (0 while the index is not built).
+ * store_search_position: that position (0 where none is recorded).
  */
 int	store_search_position(struct store_txn *, uint64_t *covered);
 /*
@@ -499,12 +499,6 @@ int	store_search_pending(struct store_txn *, const char *tenant,
  */
 int	store_search_index(struct store_txn *, uint64_t most,
 	    uint64_t *covered, uint64_t *size);
-/*
- * Builds the index from the customers where it has no position (is not
- * built), and records one: the store does it when a writer opens it, the
- * indexer as it starts (a replica become master).
- */
-int	store_search_build(struct store *);
 /* For the audit: how many of the customer's trigrams the index lacks. */
 int	store_search_missing(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, size_t *missing);
