@@ -38,6 +38,9 @@ enum store_db {
 	STORE_DB_COUNT
 };
 
+/* The customer search index, alone (store.c, store_search_unlogged). */
+#define STORE_SEARCH_FILE	"search.db"
+
 struct store_repl;
 
 /* The store's own codes (store.h): an environment open's EINVAL. */

@@ -20,7 +20,6 @@
 #define STORE_ENV_LOCK	"env.lock"	/* see store_env_lock */
 #define STORE_BOOT_ID	"/proc/sys/kernel/random/boot_id"
 #define STORE_BOOT_LEN	36		/* a UUID, as the kernel writes it */
-#define STORE_SEARCH_FILE "search.db"	/* see store_search_unlogged */
 
 static const char *const store_files[STORE_DB_COUNT] = {
 	"tenants.db",
