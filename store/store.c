@@ -229,8 +229,8 @@ store_page_size(int which)
  * lock, shared with the writer, were 40% of the indexer's time under a
  * load of new customers.  Recovery cannot mend a file it has no records
  * of, so after any recovery search.db is removed (store_env_made) and
- * made again by the indexer (core/indexer.c).  In a group only
- * the log reaches the replicas: there it stays custgrams.db, logged.
+ * made again by the indexer (core/indexer.c).  In a group only the log
+ * reaches the replicas: there it stays custgrams.db, logged.
  */
 static int
 store_search_unlogged(const struct store *st, int which)
@@ -707,6 +707,45 @@ store_drop_nodes(struct store *st)
 	    DB_FREE_SPACE, NULL)));
 }
 
+/*
+ * 3 -> 4, and at every open alone after: the customer search index is
+ * search.db, unlogged (store_search_unlogged), and its position alone
+ * says what it covers.  A logged custgrams.db left by format 3, or by a
+ * group the directory was a node of, goes: should the directory join a
+ * group again, it would claim customers made since were indexed.  In the
+ * transaction that records format 4, so that a release before, which
+ * would take an empty custgrams.db for a built one, never opens the
+ * directory without it.
+ */
+static int
+store_logged_search(const char *dir)
+{
+	char		path[1024];
+	struct stat	sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir,
+	    store_files[STORE_DB_CUSTGRAMS]);
+	return stat(path, &sb) == 0;
+}
+
+static int
+store_unlog_search_txn(struct store_txn *t, void *arg)
+{
+	struct store_migration	*m = arg;
+	int			 rc;
+
+	if ((rc = store_format_read(t, &m->format)) != STORE_OK)
+		return rc;
+	if (store_logged_search(m->dir) && (rc = t->st->env->dbremove(
+	    t->st->env, t->txn, store_files[STORE_DB_CUSTGRAMS], NULL, 0)) !=
+	    0) {
+		log_error("store: %s: remove %s: %s", m->dir,
+		    store_files[STORE_DB_CUSTGRAMS], db_strerror(rc));
+		return store_rc(rc);
+	}
+	return m->format < 4 ? store_format_write(t, m, 4) : STORE_OK;
+}
+
 /* Brings an older directory to STORE_FORMAT, or refuses a newer one. */
 static int
 store_migrate(struct store *st, const char *dir)
@@ -725,41 +764,15 @@ store_migrate(struct store *st, const char *dir)
 		m.tree.level = m.tree.next_level;
 		m.tree.index = m.tree.next_index;
 	}
-	return store_drop_nodes(st);
-}
-
-/*
- * Alone, the logged index of a directory made before search.db, or by a
- * node of a group, is removed: the indexer builds search.db in its
- * place, and a group, should the directory join one again, builds its
- * own afresh rather than trust one that missed every customer made
- * meanwhile.
- */
-static int
-store_drop_logged_search(struct store *st, const char *dir)
-{
-	char		path[1024];
-	struct stat	sb;
-	int		rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir,
-	    store_files[STORE_DB_CUSTGRAMS]);
-	if (st->repl != NULL || stat(path, &sb) < 0)
-		return STORE_OK;
-	rc = st->env->dbremove(st->env, NULL, store_files[STORE_DB_CUSTGRAMS],
-	    NULL, DB_AUTO_COMMIT);
-	if (rc != 0) {
-		log_error("store: remove %s: %s", path, db_strerror(rc));
-		return store_rc(rc);
-	}
-	log_info("store: %s: the customer search index moves to %s", dir,
-	    STORE_SEARCH_FILE);
-	return STORE_OK;
+	if ((rc = store_drop_nodes(st)) != STORE_OK ||
+	    (m.format >= 4 && !store_logged_search(dir)))
+		return rc;
+	return store_write(st, store_unlog_search_txn, &m);
 }
 
 /*
  * The databases, and for a process that may write them, what the
- * format asks for (a migration, the search index's file).
+ * format asks for (a migration).
  */
 int
 store_open_finish(struct store *st, const char *dir, int writer)
@@ -768,9 +781,7 @@ store_open_finish(struct store *st, const char *dir, int writer)
 
 	if ((rc = store_open_dbs(st, writer)) != STORE_OK || !writer)
 		return rc;
-	if ((rc = store_migrate(st, dir)) != STORE_OK)
-		return rc;
-	return store_drop_logged_search(st, dir);
+	return store_migrate(st, dir);
 }
 
 static int

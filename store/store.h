@@ -71,11 +71,13 @@ enum store_rc {
  * The format of the data directory this code writes, recorded in it.
  * 1: no record (up to the release of 2026-12-05, 44d0664); 2: the
  * Shared Record's databases (shares.db, sharecust.db) and the record;
- * 3: the tree as tiles (tiles.db), tree.db's nodes emptied.
+ * 3: the tree as tiles (tiles.db), tree.db's nodes emptied; 4: the
+ * customer search index unlogged (search.db), custgrams.db removed, its
+ * position what says it is built.
  * Raise it with each change an older tallyd could misread, and teach
  * store_migrate the step.
  */
-#define STORE_FORMAT	3
+#define STORE_FORMAT	4
 
 /*
  * Opens (and with STORE_CREATE, creates) the environment in dir, running

@@ -297,8 +297,10 @@ status=0
 timeout 20 "$BIN/tallyd" -c "$DIR/tally.conf" 2>/dev/null || status=$?
 stack_check "tallyd exits 78 (EX_CONFIG: no restart heals it), got $status" \
 	test "$status" = 78
+known=$(sed -n 's/^#define STORE_FORMAT[[:space:]]*\([0-9]*\)$/\1/p' \
+	"$REPO/store/store.h")
 stack_check "tallyd says why" grep -q \
-	'in data format 99, written by a newer Tally; this one knows formats up to 3' \
+	"in data format 99, written by a newer Tally; this one knows formats up to $known and will" \
 	"$DIR/logs/tally.log"
 stack_check "tallyctl refuses it too" refused_newer
 stack_check "the directory still says format 99" \
