@@ -708,21 +708,24 @@ store_drop_nodes(struct store *st)
 }
 
 /*
- * 3 -> 4, and at every open alone after: the customer search index is
- * search.db, unlogged (store_search_unlogged), and its position alone
+ * 3 -> 4, and at every open alone after: alone, the customer search index
+ * is search.db, unlogged (store_search_unlogged), and its position alone
  * says what it covers.  A logged custgrams.db left by format 3, or by a
  * group the directory was a node of, goes: should the directory join a
  * group again, it would claim customers made since were indexed.  In the
  * transaction that records format 4, so that a release before, which
  * would take an empty custgrams.db for a built one, never opens the
- * directory without it.
+ * directory without it.  A group's master keeps custgrams.db, its index
+ * (open, so a remove would wait on itself).
  */
 static int
-store_logged_search(const char *dir)
+store_logged_search_left(const struct store *st, const char *dir)
 {
 	char		path[1024];
 	struct stat	sb;
 
+	if (!store_search_unlogged(st, STORE_DB_CUSTGRAMS))
+		return 0;
 	snprintf(path, sizeof(path), "%s/%s", dir,
 	    store_files[STORE_DB_CUSTGRAMS]);
 	return stat(path, &sb) == 0;
@@ -736,9 +739,9 @@ store_unlog_search_txn(struct store_txn *t, void *arg)
 
 	if ((rc = store_format_read(t, &m->format)) != STORE_OK)
 		return rc;
-	if (store_logged_search(m->dir) && (rc = t->st->env->dbremove(
-	    t->st->env, t->txn, store_files[STORE_DB_CUSTGRAMS], NULL, 0)) !=
-	    0) {
+	if (store_logged_search_left(t->st, m->dir) &&
+	    (rc = t->st->env->dbremove(t->st->env, t->txn,
+	    store_files[STORE_DB_CUSTGRAMS], NULL, 0)) != 0) {
 		log_error("store: %s: remove %s: %s", m->dir,
 		    store_files[STORE_DB_CUSTGRAMS], db_strerror(rc));
 		return store_rc(rc);
@@ -765,7 +768,7 @@ store_migrate(struct store *st, const char *dir)
 		m.tree.index = m.tree.next_index;
 	}
 	if ((rc = store_drop_nodes(st)) != STORE_OK ||
-	    (m.format >= 4 && !store_logged_search(dir)))
+	    (m.format >= 4 && !store_logged_search_left(st, dir)))
 		return rc;
 	return store_write(st, store_unlog_search_txn, &m);
 }
