@@ -6,12 +6,6 @@
  * recovery replays the copied log over them up to its end, which makes
  * them one moment again.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "../common/log.h"
 #include "internal.h"
 
 /*
@@ -37,30 +31,11 @@ store_backup_recover(const char *target)
 	return store_rc(rc);
 }
 
-/*
- * The copy's search.db, copied page by page while the indexer wrote it,
- * has no log records to be made one moment again (store.c,
- * store_search_unlogged): it is left out, and the indexer of the copy,
- * once restored, builds its own.
- */
-static int
-store_backup_unindexed(const char *target)
-{
-	char	path[1024];
-
-	snprintf(path, sizeof(path), "%s/%s", target, STORE_SEARCH_FILE);
-	if (unlink(path) < 0 && errno != ENOENT) {
-		log_error("store: %s: %s", path, strerror(errno));
-		return STORE_IO;
-	}
-	return STORE_OK;
-}
-
 int
 store_backup(struct store *st, const char *target)
 {
 	DB_ENV	*env = st->env;
-	int	 rc;
+	int	 rc, removed;
 
 	/*
 	 * Recovery of the copy needs the log from the sync below on, but a
@@ -77,7 +52,13 @@ store_backup(struct store *st, const char *target)
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	if (rc != 0)
 		return store_rc(rc);
-	if ((rc = store_backup_unindexed(target)) != STORE_OK)
+	/*
+	 * The copy's search.db, copied page by page while the indexer
+	 * wrote it, has no log records to be made one moment again
+	 * (store.c, store_search_unlogged): it is left out, and the
+	 * indexer of the copy, once restored, builds its own.
+	 */
+	if ((rc = store_search_remove(target, &removed)) != STORE_OK)
 		return rc;
 	return store_backup_recover(target);
 }

@@ -40,6 +40,8 @@ enum store_db {
 
 /* The customer search index, alone (store.c, store_search_unlogged). */
 #define STORE_SEARCH_FILE	"search.db"
+/* Removes dir's search.db, if there is one (*removed: whether it was). */
+int	store_search_remove(const char *dir, int *removed);
 
 struct store_repl;
 

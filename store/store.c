@@ -238,6 +238,19 @@ store_search_unlogged(const struct store *st, int which)
 	return which == STORE_DB_CUSTGRAMS && st->repl == NULL;
 }
 
+int
+store_search_remove(const char *dir, int *removed)
+{
+	char	path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_SEARCH_FILE);
+	*removed = unlink(path) == 0;
+	if (*removed || errno == ENOENT)
+		return STORE_OK;
+	log_error("store: %s: %s", path, strerror(errno));
+	return STORE_IO;
+}
+
 static const char *
 store_file(const struct store *st, int which)
 {
@@ -470,21 +483,15 @@ store_boot_check(struct store *st, const char *dir, const char *boot,
 static int
 store_env_made(struct store *st, const char *dir)
 {
-	char	path[1024];
+	int	rc, removed;
 
 	if (st->repl == NULL && !st->recovered)
 		return STORE_OK;
-	snprintf(path, sizeof(path), "%s/%s", dir, STORE_SEARCH_FILE);
-	if (unlink(path) == 0) {
-		if (st->repl == NULL)
-			log_info("store: %s: recovered; the customer search "
-			    "index is made again", dir);
-		return STORE_OK;
-	}
-	if (errno == ENOENT)
-		return STORE_OK;
-	log_error("store: %s: %s", path, strerror(errno));
-	return STORE_IO;
+	if ((rc = store_search_remove(dir, &removed)) == STORE_OK &&
+	    removed && st->repl == NULL)
+		log_info("store: %s: recovered; the customer search index is "
+		    "made again", dir);
+	return rc;
 }
 
 static int
