@@ -18,9 +18,10 @@
  * The index is written behind the log (core/indexer.h): the customers
  * first seen from its position on are not in it yet, and lack nothing.
  * The first pass takes their entries out of the customers' sum; the
- * second asks, of a customer that lacks entries, where its first delta
- * is.  While tallyd records, new customers and the indexer's progress
- * make the sums differ, and the second pass, exact at each read, runs.
+ * second skips them, and looks each other customer up in the block of
+ * each of its trigrams that its first delta's place names.  While tallyd
+ * records, new customers and the indexer's progress make the sums
+ * differ, and the second pass, exact at each read, runs.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,8 +46,11 @@ struct search_walk {
 	int		 named;		/* looking up, to name problems */
 	struct search_sum sum;
 	int		 more;
-	int		 skip;		/* the resume point was checked */
+	int		 skip;		/* resuming: after the customer */
+					/* last checked, at the block */
+					/* not yet read */
 	char		 gram[GRAM + 1];
+	uint64_t	 to;		/* of the block of gram */
 	char		 id[STORE_CUSTOMER_MAX + 1];
 };
 
@@ -86,34 +90,15 @@ audit_search_expect(struct search_sum *sum, const char *id)
 		audit_search_count(sum, grams[i], id);
 }
 
-/*
- * Whether the customer is first seen at or past the index's position,
- * so not indexed yet: a customer without its first position is not (the
- * customers' pass names that).
- */
-static int
-audit_search_pending(struct search_walk *w, const char *id, int *pending)
-{
-	struct store_custpos	p;
-	int			rc;
-
-	*pending = 0;
-	rc = store_custpos_get(w->t, w->tenant, w->env, id, 1, &p);
-	if (rc == STORE_NOTFOUND)
-		return STORE_OK;
-	if (rc == STORE_OK)
-		*pending = p.log_index >= w->covered;
-	return rc;
-}
-
 static int
 audit_search_customer(const char *id, const struct store_customer *c,
     void *arg)
 {
 	struct search_walk	*w = arg;
+	struct store_custpos	 first;
 	char			 name[AUDIT_NAME];
 	size_t			 missing;
-	int			 rc, pending;
+	int			 rc;
 
 	(void)c;
 	if (w->skip && strcmp(id, w->id) == 0)
@@ -130,12 +115,20 @@ audit_search_customer(const char *id, const struct store_customer *c,
 		audit_search_expect(&w->sum, id);
 		return STORE_OK;
 	}
-	if ((rc = store_search_missing(w->t, w->tenant, w->env, id,
-	    &missing)) != STORE_OK ||
-	    (missing > 0 && (rc = audit_search_pending(w, id, &pending)) !=
-	    STORE_OK))
+	/*
+	 * Its first delta says which block of each trigram holds it; one
+	 * past the index's position is not indexed yet, and one without a
+	 * first position is named by the customers' pass.
+	 */
+	rc = store_custpos_get(w->t, w->tenant, w->env, id, 1, &first);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK || first.log_index >= w->covered)
 		return rc;
-	if (missing > 0 && !pending) {
+	if ((rc = store_search_missing(w->t, w->tenant, w->env, id,
+	    first.log_index, &missing)) != STORE_OK)
+		return rc;
+	if (missing > 0) {
 		audit_name(name, w->tenant, w->env, id);
 		audit_problem(w->a, "customer %s: the search index lacks %zu "
 		    "of its trigrams, so searches miss it", name, missing);
@@ -143,25 +136,30 @@ audit_search_customer(const char *id, const struct store_customer *c,
 	return STORE_OK;
 }
 
+/*
+ * A read ends between blocks, AUDIT_CHUNK entries or more into it (a
+ * block is read whole), and the next starts at the block it ended
+ * before.
+ */
 static int
-audit_search_entry(const char *gram, const char *id, void *arg)
+audit_search_entry(const char *gram, uint64_t to, const char *id,
+    void *arg)
 {
 	struct search_walk	*w = arg;
 	struct store_customer	 c;
 	char			 name[AUDIT_NAME], g[GRAM + 1];
-	int			 rc, i, lower = 1;
+	int			 rc, i, lower = 1, block;
 
 	memcpy(g, gram, GRAM);
 	g[GRAM] = '\0';
-	if (w->skip && strcmp(g, w->gram) == 0 && strcmp(id, w->id) == 0)
-		return STORE_OK;
-	if (w->seen == AUDIT_CHUNK) {
+	block = strcmp(g, w->gram) != 0 || to != w->to;
+	memcpy(w->gram, g, sizeof(w->gram));
+	w->to = to;
+	if (w->seen >= AUDIT_CHUNK && block) {
 		w->more = 1;
 		return STORE_STOP;
 	}
 	w->seen++;
-	memcpy(w->gram, g, sizeof(w->gram));
-	snprintf(w->id, sizeof(w->id), "%s", id);
 	if (!w->named) {
 		/* Its own id says whether the trigram belongs: no lookup. */
 		for (i = 0; i < GRAM; i++)
@@ -217,19 +215,19 @@ audit_search_entries_read(struct store_txn *t, void *arg)
 {
 	struct search_walk	*w = arg;
 	struct search_sum	 sum = w->sum;
-	char			 gram[GRAM + 1], id[STORE_CUSTOMER_MAX + 1];
+	char			 gram[GRAM + 1];
+	uint64_t		 to = w->to;
 	int			 rc;
 
 	w->t = t;
 	w->seen = 0;
 	w->more = 0;
 	memcpy(gram, w->gram, sizeof(gram));
-	memcpy(id, w->id, sizeof(id));
 	rc = store_search_each_from(t, w->tenant, w->env,
-	    w->skip ? gram : NULL, id, audit_search_entry, w);
+	    w->skip ? gram : NULL, to, audit_search_entry, w);
 	if (rc != STORE_OK && rc != STORE_STOP) {
 		memcpy(w->gram, gram, sizeof(gram));
-		memcpy(w->id, id, sizeof(id));
+		w->to = to;
 		w->sum = sum;
 	}
 	return rc == STORE_STOP ? STORE_OK : rc;

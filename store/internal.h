@@ -31,7 +31,7 @@ enum store_db {
 	STORE_DB_EVENTS,	/* eventId -> webhook event and its delivery */
 	STORE_DB_EVDUE,		/* nextAttempt, eventId: events to deliver */
 	STORE_DB_EVLIST,	/* tenant, env, ~createdAt, eventId */
-	STORE_DB_CUSTGRAMS,	/* tenant, env, trigram, customer: search */
+	STORE_DB_CUSTGRAMS,	/* tenant, env, trigram, step: customers */
 	STORE_DB_SHARES,	/* link handle -> share (SPEC 8) */
 	STORE_DB_SHARECUST,	/* tenant, env, customer -> live handle */
 	STORE_DB_TILES,		/* tile level, index -> its hashes */
@@ -163,20 +163,19 @@ int	store_kv_less(struct store_txn *, enum store_db, const void *key,
 int	store_kv_last_key(struct store_txn *, enum store_db, void *key,
 	    size_t size, size_t *klen);
 /*
- * Puts each of the n keys with an empty value (a key already there is
- * written again, with its log record), through one cursor that tries
- * the page of its last put before it descends the tree
- * (DB_CURSOR_BULK): keys given in the tree's order (memcmp's, a prefix
- * first) that fall on one leaf page pay one page for all of them, not a
- * root-to-leaf descent each.  Not through the group's cache: for
+ * Puts the records next yields, until it returns STORE_STOP (*key and
+ * *val stay valid until its next call; any other code ends the puts and
+ * is returned), through one cursor that tries the page of its last put
+ * before it descends the tree (DB_CURSOR_BULK): records given in the
+ * tree's order (memcmp's, a prefix first) that fall on one leaf page pay
+ * one page for all of them, not a root-to-leaf descent each.  A key
+ * already there takes the new value.  Not through the group's cache: for
  * databases it does not hold.
  */
-struct store_kv_key {
-	const void	*key;
-	size_t		 len;
-};
-int	store_kv_put_keys(struct store_txn *, enum store_db,
-	    const struct store_kv_key *keys, size_t n);
+typedef int	(*store_kv_next_fn)(const void **key, size_t *klen,
+		    const void **val, size_t *vlen, void *arg);
+int	store_kv_put_each(struct store_txn *, enum store_db,
+	    store_kv_next_fn next, void *arg);
 
 /*
  * "tenant\0env\0customer\0": a customer's key, and the prefix of its

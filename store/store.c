@@ -756,6 +756,32 @@ store_unlog_search_txn(struct store_txn *t, void *arg)
 	return m->format < 4 ? store_format_write(t, m, 4) : STORE_OK;
 }
 
+/*
+ * 4 -> 5: the index's records are blocks, one a trigram and indexer step
+ * (search.c), no longer one a trigram and customer.  Format 4's entries
+ * go, with the position, in the transaction that records 5 (truncate,
+ * not a remove: a group's master has its index open), and the indexer
+ * builds the index again from the log's start.
+ */
+static int
+store_search_blocks_txn(struct store_txn *t, void *arg)
+{
+	struct store_migration	*m = arg;
+	DB			*db = t->st->db[STORE_DB_CUSTGRAMS];
+	u_int32_t		 count;
+	int			 rc;
+
+	if ((rc = store_format_read(t, &m->format)) != STORE_OK ||
+	    m->format >= 5)
+		return rc;
+	if ((rc = db->truncate(db, t->txn, &count, 0)) != 0) {
+		log_error("store: %s: empty the search index: %s", m->dir,
+		    db_strerror(rc));
+		return store_rc(rc);
+	}
+	return store_format_write(t, m, 5);
+}
+
 /* Brings an older directory to STORE_FORMAT, or refuses a newer one. */
 static int
 store_migrate(struct store *st, const char *dir)
@@ -774,10 +800,13 @@ store_migrate(struct store *st, const char *dir)
 		m.tree.level = m.tree.next_level;
 		m.tree.index = m.tree.next_index;
 	}
-	if ((rc = store_drop_nodes(st)) != STORE_OK ||
-	    (m.format >= 4 && !store_logged_search_left(st, dir)))
+	if ((rc = store_drop_nodes(st)) != STORE_OK)
 		return rc;
-	return store_write(st, store_unlog_search_txn, &m);
+	if ((m.format < 4 || store_logged_search_left(st, dir)) &&
+	    (rc = store_write(st, store_unlog_search_txn, &m)) != STORE_OK)
+		return rc;
+	return m.format < 5 ? store_write(st, store_search_blocks_txn, &m) :
+	    STORE_OK;
 }
 
 /*
@@ -1403,23 +1432,28 @@ store_kv_last_key(struct store_txn *t, enum store_db which, void *key,
 }
 
 int
-store_kv_put_keys(struct store_txn *t, enum store_db which,
-    const struct store_kv_key *keys, size_t n)
+store_kv_put_each(struct store_txn *t, enum store_db which,
+    store_kv_next_fn next, void *arg)
 {
-	DB	*db = t->st->db[which];
-	DBC	*cur = NULL;
-	DBT	 k, v;
-	size_t	 i;
-	int	 rc = STORE_OK, dbrc;
+	DB		*db = t->st->db[which];
+	DBC		*cur = NULL;
+	DBT		 k, v;
+	const void	*key, *val;
+	size_t		 klen, vlen;
+	int		 rc, dbrc;
 
 	if ((dbrc = db->cursor(db, t->txn, &cur, DB_CURSOR_BULK)) != 0)
 		return store_rc(dbrc);
-	store_dbt(&v, "", 0);
-	for (i = 0; i < n && rc == STORE_OK; i++) {
-		store_dbt(&k, keys[i].key, keys[i].len);
+	while ((rc = next(&key, &klen, &val, &vlen, arg)) == STORE_OK) {
+		store_dbt(&k, key, klen);
+		store_dbt(&v, val, vlen);
 		/* Without duplicates, DB_KEYLAST writes a key's value again. */
-		rc = store_rc(cur->put(cur, &k, &v, DB_KEYLAST));
+		if ((rc = store_rc(cur->put(cur, &k, &v, DB_KEYLAST))) !=
+		    STORE_OK)
+			break;
 	}
+	if (rc == STORE_STOP)
+		rc = STORE_OK;
 	if ((dbrc = cur->close(cur)) != 0 && rc == STORE_OK)
 		rc = store_rc(dbrc);
 	return rc;

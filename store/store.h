@@ -73,11 +73,12 @@ enum store_rc {
  * Shared Record's databases (shares.db, sharecust.db) and the record;
  * 3: the tree as tiles (tiles.db), tree.db's nodes emptied; 4: the
  * customer search index unlogged (search.db), custgrams.db removed, its
- * position what says it is built.
+ * position what says it is built; 5: the index's records a block of
+ * customers per trigram and step, the index of format 4 emptied.
  * Raise it with each change an older tallyd could misread, and teach
  * store_migrate the step.
  */
-#define STORE_FORMAT	4
+#define STORE_FORMAT	5
 
 /*
  * Opens (and with STORE_CREATE, creates) the environment in dir, running
@@ -501,18 +502,24 @@ int	store_search_pending(struct store_txn *, const char *tenant,
  */
 int	store_search_index(struct store_txn *, uint64_t most,
 	    uint64_t *covered, uint64_t *size);
-/* For the audit: how many of the customer's trigrams the index lacks. */
+/*
+ * For the audit: how many of the customer's trigrams lack it in the
+ * index, the customer being first seen at logIndex first (below the
+ * index's position).
+ */
 int	store_search_missing(struct store_txn *, const char *tenant,
-	    enum store_env, const char *customer_id, size_t *missing);
+	    enum store_env, const char *customer_id, uint64_t first,
+	    size_t *missing);
 /*
  * For the audit: every index entry of tenant+env (gram: 3 bytes, not
- * terminated), by trigram and id, from (from_gram, from_id) inclusive
+ * terminated), by trigram, then block (to: the position of the step that
+ * wrote it), then id; from the block (from_gram, from_to) inclusive
  * (from_gram NULL: the first), until fn returns non-zero.
  */
-typedef int	(*store_search_entry_fn)(const char *gram,
+typedef int	(*store_search_entry_fn)(const char *gram, uint64_t to,
 		    const char *customer_id, void *arg);
 int	store_search_each_from(struct store_txn *, const char *tenant,
-	    enum store_env, const char *from_gram, const char *from_id,
+	    enum store_env, const char *from_gram, uint64_t from_to,
 	    store_search_entry_fn, void *arg);
 
 /* One delta's place in its customer's sequence. */

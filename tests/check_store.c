@@ -989,11 +989,11 @@ START_TEST(group_cache_month_rollover)
 END_TEST
 
 /*
- * The search index's steps (store_search_index) put each batch of
- * entries sorted, through one cursor (store_kv_put_keys): the index
- * must hold exactly the entries of each customer first seen in the log,
- * one key per distinct lower-cased trigram, as entries put one by one
- * did, whatever the steps' sizes, however the batch is cut.
+ * The search index's steps (store_search_index) put a block of ids per
+ * trigram and step, through one cursor (store_kv_put_each): read as
+ * entries ("tenant\0env\0gram" and an id each), the index must hold
+ * exactly those of each customer first seen in the log, one per distinct
+ * lower-cased trigram, whatever the steps' sizes.
  */
 #define SX_KEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
 
@@ -1065,16 +1065,36 @@ sx_expect(struct sx_keys *s, const char *tenant, enum store_env env,
 	}
 }
 
+/* Each block, checked to be one, as the entries it holds. */
 static int
 sx_entry(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	(void)val;
+	const uint8_t	*k = key, *tenant_end, *env_end;
+	const char	*id, *prev = NULL, *end = (const char *)val + vlen;
+	uint8_t		 entry[SX_KEY_MAX];
+	size_t		 glen, ilen;
+
 	/* The position's key, "\0search.position", is no tenant's. */
-	if (klen > 0 && *(const uint8_t *)key == '\0')
+	if (klen > 0 && *k == '\0')
 		return STORE_OK;
-	ck_assert_uint_eq(vlen, 0);
-	sx_add(arg, key, klen);
+	/* "tenant\0env\0gram" and the step's position, 8 bytes. */
+	ck_assert_ptr_nonnull(tenant_end = memchr(k, '\0', klen));
+	ck_assert_ptr_nonnull(env_end = memchr(tenant_end + 1, '\0',
+	    klen - (size_t)(tenant_end + 1 - k)));
+	glen = (size_t)(env_end + 1 - k) + 3;
+	ck_assert_uint_eq(klen, glen + 8);
+	ck_assert_uint_gt(vlen, 0);
+	ck_assert_int_eq(end[-1], '\0');
+	memcpy(entry, k, glen);
+	for (id = val; id < end; prev = id, id += ilen + 1) {
+		ilen = strlen(id);
+		ck_assert_uint_gt(ilen, 0);
+		if (prev != NULL)
+			ck_assert_int_lt(strcmp(prev, id), 0);
+		memcpy(entry + glen, id, ilen);
+		sx_add(arg, entry, glen + ilen);
+	}
 	return STORE_OK;
 }
 
@@ -1084,7 +1104,7 @@ sx_walk_txn(struct store_txn *t, void *arg)
 	return store_kv_each(t, STORE_DB_CUSTGRAMS, NULL, 0, sx_entry, arg);
 }
 
-/* The index holds exactly want's keys (sorted). */
+/* The index holds exactly want's entries (sorted), each once or more. */
 static void
 sx_check(const struct sx_keys *want)
 {
@@ -1092,6 +1112,7 @@ sx_check(const struct sx_keys *want)
 	size_t		i;
 
 	ck_assert_int_eq(store_read(st, sx_walk_txn, &got), STORE_OK);
+	sx_sort(&got);
 	ck_assert_uint_eq(got.n, want->n);
 	for (i = 0; i < got.n; i++)
 		ck_assert_msg(sx_cmp(&got.k[i], &want->k[i]) == 0,
@@ -1185,8 +1206,8 @@ sx_rewind_txn(struct store_txn *t, void *arg)
  * envs), ids that are prefixes of others, with a trigram twice, with
  * none, and later deltas of customers already seen; indexed in steps of
  * one delta, of seven, of all; a step that aborts adds nothing; the
- * position moved back to the start, every customer indexed again
- * changes nothing.
+ * position moved back to the start, every customer indexed again adds
+ * blocks of entries already there: the entries are the same.
  */
 START_TEST(search_steps_index_exact_entries)
 {
@@ -1256,10 +1277,10 @@ START_TEST(search_steps_index_exact_entries)
 END_TEST
 
 /*
- * Customers of 128-character ids, ~126 trigrams each: one step's
- * entries are more than a batch holds, and are put a part at a time.
+ * Customers of 128-character ids, ~126 trigrams each, in one step:
+ * ~12,600 entries, nearly as many blocks of one id.
  */
-START_TEST(search_step_larger_than_a_batch)
+START_TEST(search_step_of_long_ids)
 {
 	static const char	 alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	struct sx_keys		 want = { NULL, 0, 0 };
@@ -1276,7 +1297,6 @@ START_TEST(search_step_larger_than_a_batch)
 		sx_append(&want, "acme", STORE_ENV_LIVE, id);
 	}
 	sx_sort(&want);
-	/* About 1.7 MB of keys. */
 	ck_assert_uint_gt(want.n, 100 * 120);
 	sx_index(1000);
 	sx_check(&want);
@@ -1284,34 +1304,204 @@ START_TEST(search_step_larger_than_a_batch)
 }
 END_TEST
 
-static const struct store_kv_key	sx_first[] = {
-	{ "b", 1 }, { "ab", 2 }, { "a", 1 }, { "c", 1 }, { "a", 1 },
+/* The index's records as they are, the position left out. */
+struct sx_record {
+	uint8_t	key[64];
+	char	val[64];
+	size_t	klen, vlen;
 };
-static const struct store_kv_key	sx_second[] = { { "d", 1 }, { "a", 1 } };
+
+struct sx_records {
+	struct sx_record	r[16];
+	size_t			n;
+};
 
 static int
-sx_put_keys_txn(struct store_txn *t, void *arg)
+sx_record(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
 {
-	(void)arg;
-	if (store_kv_put_keys(t, STORE_DB_CUSTGRAMS, sx_first, 5) !=
-	    STORE_OK)
-		return STORE_IO;
-	return store_kv_put_keys(t, STORE_DB_CUSTGRAMS, sx_second, 2);
+	struct sx_records	*rs = arg;
+	struct sx_record	*r = &rs->r[rs->n];
+
+	if (klen > 0 && *(const uint8_t *)key == '\0')
+		return STORE_OK;
+	ck_assert_uint_lt(rs->n, 16);
+	ck_assert_uint_le(klen, sizeof(r->key));
+	ck_assert_uint_le(vlen, sizeof(r->val));
+	memcpy(r->key, key, r->klen = klen);
+	memcpy(r->val, val, r->vlen = vlen);
+	rs->n++;
+	return STORE_OK;
 }
 
-/* Keys in any order, twice, or already there: each is there once. */
-START_TEST(kv_put_keys_is_a_set)
+static int
+sx_records_txn(struct store_txn *t, void *arg)
 {
-	struct sx_keys	want = { NULL, 0, 0 };
+	((struct sx_records *)arg)->n = 0;
+	return store_kv_each(t, STORE_DB_CUSTGRAMS, NULL, 0, sx_record, arg);
+}
 
-	sx_add(&want, "a", 1);
-	sx_add(&want, "ab", 2);
-	sx_add(&want, "b", 1);
-	sx_add(&want, "c", 1);
-	sx_add(&want, "d", 1);
-	ck_assert_int_eq(store_write(st, sx_put_keys_txn, NULL), STORE_OK);
-	sx_check(&want);
-	free(want.k);
+/* The index caught up, then its n records. */
+static void
+sx_index_records(struct sx_records *rs, size_t n)
+{
+	sx_index(1000);
+	ck_assert_int_eq(store_read(st, sx_records_txn, rs), STORE_OK);
+	ck_assert_uint_eq(rs->n, n);
+}
+
+/* The record is the block of acme (live) and gram, of step to, of ids. */
+static void
+sx_is_block(const struct sx_record *r, const char *gram, uint64_t to,
+    const char *ids, size_t len)
+{
+	uint8_t	key[64];
+	size_t	plen;
+
+	ck_assert_uint_gt(plen = store_tenant_key(key, sizeof(key), "acme",
+	    STORE_ENV_LIVE), 0);
+	memcpy(key + plen, gram, 3);
+	be64_put(key + plen + 3, to);
+	ck_assert_uint_eq(r->klen, plen + 3 + 8);
+	ck_assert_mem_eq(r->key, key, r->klen);
+	ck_assert_uint_eq(r->vlen, len);
+	ck_assert_mem_eq(r->val, ids, len);
+}
+
+/*
+ * The layout: a step writes one block per distinct trigram of its new
+ * customers, keyed by the position it moves to, the ids in strcmp order;
+ * a customer seen again adds nothing; a later step, blocks of its own.
+ */
+START_TEST(search_step_writes_a_block_a_trigram)
+{
+	static const char *const	 first[] = {
+		"acme-2", "Acme-1", "acme-2", "xy"
+	};
+	struct sx_delta			 x = { "acme", STORE_ENV_LIVE, NULL };
+	struct sx_records		 rs;
+	size_t				 i;
+
+	for (i = 0; i < 4; i++) {
+		x.customer = first[i];
+		ck_assert_int_eq(store_write(st, sx_append_txn, &x), STORE_OK);
+	}
+	sx_index_records(&rs, 5);
+	sx_is_block(&rs.r[0], "acm", 4, "Acme-1\0acme-2", 14);
+	sx_is_block(&rs.r[1], "cme", 4, "Acme-1\0acme-2", 14);
+	sx_is_block(&rs.r[2], "e-1", 4, "Acme-1", 7);
+	sx_is_block(&rs.r[3], "e-2", 4, "acme-2", 7);
+	sx_is_block(&rs.r[4], "me-", 4, "Acme-1\0acme-2", 14);
+
+	x.customer = "acme-3";
+	ck_assert_int_eq(store_write(st, sx_append_txn, &x), STORE_OK);
+	sx_index_records(&rs, 9);
+	sx_is_block(&rs.r[1], "acm", 5, "acme-3", 7);
+	sx_is_block(&rs.r[6], "e-3", 5, "acme-3", 7);
+}
+END_TEST
+
+/* store_kv_put_each: records in any order, a key twice, one there. */
+static const char *const	sx_put_first[] = { "b", "ab", "a", "c", "a" };
+static const char *const	sx_put_second[] = { "d", "a" };
+
+struct sx_puts {
+	const char *const	*keys;
+	size_t			 n, next;
+	char			 val[8];
+};
+
+static int
+sx_put_next(const void **key, size_t *klen, const void **val, size_t *vlen,
+    void *arg)
+{
+	struct sx_puts	*p = arg;
+
+	if (p->next == p->n)
+		return STORE_STOP;
+	*key = p->keys[p->next];
+	*klen = strlen(p->keys[p->next]);
+	snprintf(p->val, sizeof(p->val), "v%zu", p->next++);
+	*val = p->val;
+	*vlen = strlen(p->val);
+	return STORE_OK;
+}
+
+static int
+sx_put_each_txn(struct store_txn *t, void *arg)
+{
+	struct sx_puts	first = { sx_put_first, 5, 0, "" };
+	struct sx_puts	second = { sx_put_second, 2, 0, "" };
+	int		rc;
+
+	(void)arg;
+	if ((rc = store_kv_put_each(t, STORE_DB_CUSTGRAMS, sx_put_next,
+	    &first)) != STORE_OK)
+		return rc;
+	return store_kv_put_each(t, STORE_DB_CUSTGRAMS, sx_put_next, &second);
+}
+
+/* Each key is there once, with the value it was last put with. */
+START_TEST(kv_put_each_keeps_the_last_value)
+{
+	static const char *const	keys[] = { "a", "ab", "b", "c", "d" };
+	static const char *const	vals[] = { "v1", "v1", "v0", "v3", "v0" };
+	struct sx_records		rs;
+	size_t				i;
+
+	ck_assert_int_eq(store_write(st, sx_put_each_txn, NULL), STORE_OK);
+	ck_assert_int_eq(store_read(st, sx_records_txn, &rs), STORE_OK);
+	ck_assert_uint_eq(rs.n, 5);
+	for (i = 0; i < 5; i++) {
+		ck_assert_uint_eq(rs.r[i].klen, strlen(keys[i]));
+		ck_assert_mem_eq(rs.r[i].key, keys[i], rs.r[i].klen);
+		ck_assert_uint_eq(rs.r[i].vlen, 2);
+		ck_assert_mem_eq(rs.r[i].val, vals[i], 2);
+	}
+}
+END_TEST
+
+/* Format 4's index: an entry a trigram and customer, and its position. */
+static int
+sx_format4_txn(struct store_txn *t, void *arg)
+{
+	uint8_t	key[64];
+	size_t	plen;
+	int	rc;
+
+	(void)arg;
+	plen = store_tenant_key(key, sizeof(key), "acme", STORE_ENV_LIVE);
+	memcpy(key + plen, "acmacme-1", 9);
+	if ((rc = store_kv_put(t, STORE_DB_CUSTGRAMS, key, plen + 9, "", 0,
+	    0)) != STORE_OK ||
+	    (rc = store_kv_put_u64(t, STORE_DB_CUSTGRAMS, "\0search.position",
+	    16, 1, 0)) != STORE_OK)
+		return rc;
+	return store_kv_put_u64(t, STORE_DB_META, "format", 6, 4, 0);
+}
+
+/*
+ * 4 -> 5: the index of format 4, whose records no block reader can read,
+ * is emptied at the first open, position and all, with format 5; the
+ * indexer then builds it again from the log's start.
+ */
+START_TEST(format_4_search_index_emptied)
+{
+	struct sx_delta		x = { "acme", STORE_ENV_LIVE, "acme-1" };
+	struct sx_records	rs;
+	uint64_t		format;
+
+	ck_assert_int_eq(store_write(st, sx_append_txn, &x), STORE_OK);
+	ck_assert_int_eq(store_write(st, sx_format4_txn, NULL), STORE_OK);
+	store_close(st);
+	ck_assert_int_eq(store_open(&st, dir, 4, 0), STORE_OK);
+	ck_assert_int_eq(store_read(st, format_read, &format), STORE_OK);
+	ck_assert_int_eq(format, 5);
+	ck_assert_uint_eq(sx_position(), 0);
+	ck_assert_int_eq(store_read(st, sx_records_txn, &rs), STORE_OK);
+	ck_assert_uint_eq(rs.n, 0);
+	sx_index_records(&rs, 4);
+	sx_is_block(&rs.r[0], "acm", 1, "acme-1", 7);
 }
 END_TEST
 
@@ -1623,8 +1813,10 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, search_steps_index_exact_entries);
-	tcase_add_test(tc, search_step_larger_than_a_batch);
-	tcase_add_test(tc, kv_put_keys_is_a_set);
+	tcase_add_test(tc, search_step_of_long_ids);
+	tcase_add_test(tc, search_step_writes_a_block_a_trigram);
+	tcase_add_test(tc, kv_put_each_keeps_the_last_value);
+	tcase_add_test(tc, format_4_search_index_emptied);
 	suite_add_tcase(s, tc);
 	/* Runs of deltas and positions read in bulk. */
 	tc = tcase_create("run");

@@ -2,8 +2,9 @@
  * make bench, big tenants (issue 18.3): builds a tenant of N customers,
  * one delta each, through the ledger's own batch path (ledger_submit,
  * batches of BATCH from THREADS submitters, as POST /balance/delta/batch
- * records them, without HTTP), signs heads over them, then measures, in
- * process, on libtally:
+ * records them, without HTTP), signs heads over them, indexes them for
+ * search (indexer_catch_up, timed), then measures, in process, on
+ * libtally:
  *
  *   checkpoint-all of the month (checkpoint_make, the real signer), and
  *   the same again (every customer's checkpoint found unchanged);
@@ -27,6 +28,7 @@
 
 #include "../../common/timefmt.h"
 #include "../../core/checkpoint.h"
+#include "../../core/indexer.h"
 #include "../../core/integrator.h"
 #include "../../core/ledger.h"
 #include "../../core/tlog.h"
@@ -253,6 +255,11 @@ main(int argc, char **argv)
 		if ((rc = integrator_step(ig, &size)) != STORE_OK)
 			die("integrator_step", rc);
 	printf("integrate_s %.1f\n", now_s() - t0);
+	/* As tallyd's indexer thread does behind the writes. */
+	t0 = now_s();
+	if ((rc = indexer_catch_up(st)) != STORE_OK)
+		die("indexer_catch_up", rc);
+	printf("index_s %.1f\n", now_s() - t0);
 	/* As tallyd does now and then: the log files behind it go. */
 	if ((rc = store_sync(st)) != STORE_OK)
 		die("store_sync", rc);
