@@ -93,6 +93,12 @@ int	store_repl_after_commit(struct store_txn *, const DB_TXN_TOKEN *);
 int	store_open_dbs(struct store *, int create);
 int	store_open_finish(struct store *, const char *dir, int writer);
 
+/*
+ * The bytes of ids found (and their pointers) a search holds at most
+ * before it walks the tenant instead (search.c); tests lower it.
+ */
+extern size_t	store_search_held;
+
 /* Berkeley DB's result translated once, here, into the store's own. */
 int	store_rc(int dbrc);
 /* Berkeley DB's error messages, into Tally's log. */

@@ -21,17 +21,18 @@
  * indexer's puts were ~40% of all CPU under a load of new customers.  A
  * step of 2,048 such customers now writes ~1,300 blocks.
  *
- * A needle of three or more characters is found by walking the blocks of
- * the trigram of its with the fewest (Berkeley DB's estimate, a descent
- * of the tree) and matching each id in them for real; the ids found, and
- * those of the tail (the customers first seen in the log from the
- * position on, what the indexer lags: its interval's deltas when it
- * keeps up), are then sorted, so a customer recorded a moment ago is
- * found, and the caller sees ids in customerId order, each once.  Held
- * ids take memory: a search that finds more than SEARCH_HELD bytes of
- * them walks the tenant's customers instead, as a needle of one or two
- * characters does (it names no trigram, and matches most customers of
- * any tenant anyway).  Such a search walks most of the tenant either way.
+ * A needle of three or more characters is found by walking the blocks
+ * of one of its trigrams, the one with the fewest (Berkeley DB's
+ * estimate, a descent of the tree), and matching each id in them for
+ * real.  The ids found, with those of the tail (the customers first seen
+ * in the log from the position on, what the indexer lags: its interval's
+ * deltas when it keeps up), are then sorted: a customer recorded a moment
+ * ago is found, and the caller sees ids in customerId order, each once.
+ * Held ids take memory (4 MiB at most, store_search_held): a search that
+ * finds more walks the tenant's customers instead, as a needle of one or
+ * two characters does (it names no trigram, and matches most customers
+ * of any tenant anyway).  Such a search reads most of the tenant either
+ * way.
  *
  * The position is a key of the index itself that no tenant's key can
  * be (tenants are never empty), so that a search reads no page of the
@@ -62,8 +63,7 @@
 static const char	position_key[] = "\0search.position";
 #define POSITION_KLEN	(sizeof(position_key) - 1)
 
-/* A search holds at most this many bytes of ids found (and pointers). */
-#define SEARCH_HELD	(4 * 1024 * 1024)
+size_t	store_search_held = 4 * 1024 * 1024;
 
 /* The search found more than it holds: it walks the tenant instead. */
 enum { SEARCH_TOO_MANY = STORE_USER - 2 };
@@ -308,7 +308,7 @@ search_found_add(const char *id, void *arg)
 	if (!store_search_match(id, f->needle))
 		return STORE_OK;
 	/* Each id is held, then pointed at to be sorted. */
-	if (f->used + len + (f->n + 1) * sizeof(char *) > SEARCH_HELD)
+	if (f->used + len + (f->n + 1) * sizeof(char *) > store_search_held)
 		return SEARCH_TOO_MANY;
 	if (grow(&f->ids, &f->cap, f->used + len, 1) < 0)
 		return STORE_NOMEM;

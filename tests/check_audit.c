@@ -29,6 +29,7 @@
 #include "../core/tlog.h"
 #include "../crypto/hash.h"
 #include "../crypto/merkle.h"
+#include "../store/internal.h"	/* store_search_held */
 #include "check.h"
 
 static char		 dir[256];
@@ -1735,6 +1736,27 @@ START_TEST(big_search_overlap)
 END_TEST
 
 /*
+ * A search that finds more than it holds walks the tenant instead, and
+ * answers the same: here one that holds 64 bytes of ids (about three),
+ * from the index, from the tail, and from both.
+ */
+START_TEST(big_search_held)
+{
+	size_t	held = store_search_held;
+
+	store_search_held = 64;
+	big_customers(0, 30, "2026-01-05T00:00:00Z");
+	ck_assert_int_gt(big_search_all(), 5);
+	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
+	big_customers(30, BIG, "2026-01-06T00:00:00Z");
+	ck_assert_int_gt(big_search_all(), 5);
+	ck_assert_int_eq(indexer_catch_up(st), STORE_OK);
+	ck_assert_int_gt(big_search_all(), 5);
+	store_search_held = held;
+}
+END_TEST
+
+/*
  * search.db has no log records, so recovery cannot mend it: a store
  * opened after a process died inside the environment (a child that
  * records new customers and leaves without closing) starts a new one,
@@ -1841,6 +1863,7 @@ audit_suite(void)
 	tcase_add_test(tc, big_search_index);
 	tcase_add_test(tc, big_search_position);
 	tcase_add_test(tc, big_search_overlap);
+	tcase_add_test(tc, big_search_held);
 	tcase_add_test(tc, big_search_recovered);
 	suite_add_tcase(s, tc);
 	return s;
