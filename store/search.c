@@ -145,12 +145,23 @@ search_block_each(const void *val, size_t vlen, store_search_fn fn,
 	return STORE_OK;
 }
 
+/*
+ * Whether a block holds id: its ids rise, so the walk stops at the first
+ * not below id.  STORE_CORRUPT if it is no block.
+ */
 static int
-search_block_is(const char *id, void *arg)
+search_block_find(const char *block, size_t vlen, const char *id,
+    int *holds)
 {
-	const char *const	*want = arg;
+	const char	*p = block, *end = block + vlen;
+	int		 c = -1;
 
-	return strcmp(id, *want) == 0 ? STORE_STOP : STORE_OK;
+	if (vlen == 0 || end[-1] != '\0')
+		return STORE_CORRUPT;
+	for (; p < end && (c = strcmp(p, id)) < 0; p += strlen(p) + 1)
+		;
+	*holds = c == 0;
+	return STORE_OK;
 }
 
 /*
@@ -172,12 +183,8 @@ search_block_holds(struct store_txn *t, uint8_t key[BLOCK_KEY_MAX],
 	    &v, &vlen);
 	if (rc != STORE_OK)
 		return rc == STORE_NOTFOUND ? STORE_OK : rc;
-	if (klen == glen + 8 && memcmp(k, key, glen) == 0 &&
-	    (rc = search_block_each(v, vlen, search_block_is, &id)) ==
-	    STORE_STOP) {
-		*holds = 1;
-		rc = STORE_OK;
-	}
+	if (klen == glen + 8 && memcmp(k, key, glen) == 0)
+		rc = search_block_find(v, vlen, id, holds);
 	free(k);
 	free(v);
 	return rc;
