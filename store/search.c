@@ -653,7 +653,8 @@ store_search_index(struct store_txn *t, uint64_t most, uint64_t *covered,
 		goto out;
 	if ((rc = search_step_entries(&ss)) != STORE_OK)
 		goto out;
-	qsort(ss.entries, ss.n, sizeof(*ss.entries), step_entry_cmp);
+	if (ss.n > 1)		/* qsort's array may not be NULL */
+		qsort(ss.entries, ss.n, sizeof(*ss.entries), step_entry_cmp);
 	if ((rc = store_kv_put_each(t, STORE_DB_CUSTGRAMS, search_step_block,
 	    &ss)) != STORE_OK)
 		goto out;
