@@ -56,6 +56,27 @@ def wait_js(driver, expr, timeout=TIMEOUT):
     return WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return " + expr))
 
 
+def wait_downloads(driver, where, names, timeout=TIMEOUT):
+    """Waits until Chromium has saved every one of names in the directory
+    where: each there, none still in progress (.crdownload), and each of a
+    size that holds between two looks 0.2 s apart.  Chromium may name a
+    file before its bytes are in it: a test read one empty once."""
+    def sizes():
+        have = set(os.listdir(where))
+        if not set(names) <= have or any(n.endswith(".crdownload") for n in have):
+            return None
+        return [os.path.getsize(os.path.join(where, n)) for n in names]
+
+    def settled(_):
+        before = sizes()
+        if before is None or 0 in before:
+            return False
+        time.sleep(0.2)
+        return sizes() == before
+
+    WebDriverWait(driver, timeout).until(settled)
+
+
 def wait_ready(driver, view=None, timeout=TIMEOUT):
     """Waits for the page to have drawn a view (main[data-ready]) and for
     every check it started to end (no .loading left)."""

@@ -325,7 +325,7 @@ def downloads(d, front, base):
         d.find_element(By.XPATH, "//button[normalize-space()='%s']" % label).click()
     checkpoint = json.loads(shared(base, "/periods")[2])["data"]["periods"][2]["checkpoint"]["checkpointId"]
     csv, receipt = "%s-2026-10.csv" % CUSTOMER, "%s-2026-10-%s.json" % (CUSTOMER, checkpoint)
-    H.WebDriverWait(d, H.TIMEOUT).until(lambda _: {csv, receipt} <= set(os.listdir(where)))
+    H.wait_downloads(d, where, [csv, receipt])
     got = open(os.path.join(where, csv), "rb").read()
     H.eq(got, shared(base, "/export.csv?period=2026-10")[2], "the CSV against the server's export")
     if ("," + BIG + ",").encode() not in got:

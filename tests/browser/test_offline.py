@@ -359,7 +359,7 @@ def downloads(d, base):
     for label in ("Download CSV", "Download the receipt"):
         d.find_element(By.XPATH, "//button[normalize-space()='%s']" % label).click()
     want = {"customer_acme-2026-02.csv", "customer_acme-2026-02-chk_00000000000000000000000000000001.json"}
-    H.WebDriverWait(d, H.TIMEOUT).until(lambda _: want <= set(os.listdir(where)))
+    H.wait_downloads(d, where, sorted(want))
     csv = open(os.path.join(where, "customer_acme-2026-02.csv"), encoding="utf-8").read().splitlines()
     H.eq(csv[0], "sequenceNumber,createdAt,delta,reason,referenceId,recordId,state", "CSV header")
     H.eq(len(csv), 6, "CSV lines")
