@@ -46,9 +46,8 @@ struct search_walk {
 	int		 named;		/* looking up, to name problems */
 	struct search_sum sum;
 	int		 more;
-	int		 skip;		/* resuming: after the customer */
-					/* last checked, at the block */
-					/* not yet read */
+	/* Resuming: after the customer checked last, at the block unread. */
+	int		 skip;
 	char		 gram[GRAM + 1];
 	uint64_t	 to;		/* of the block of gram */
 	char		 id[STORE_CUSTOMER_MAX + 1];

@@ -277,7 +277,7 @@ store_search_each_from(struct store_txn *t, const char *tenant,
 	    start, slen + 8, search_block_entries, &bw);
 }
 
-/* The share of the index's records in gram's blocks (Berkeley DB's estimate). */
+/* The share of the index's records that are gram's blocks (an estimate). */
 static int
 search_share(struct store_txn *t, const uint8_t *gkey, size_t glen,
     double *share)

@@ -1445,7 +1445,9 @@ sx_put_each_txn(struct store_txn *t, void *arg)
 START_TEST(kv_put_each_keeps_the_last_value)
 {
 	static const char *const	keys[] = { "a", "ab", "b", "c", "d" };
-	static const char *const	vals[] = { "v1", "v1", "v0", "v3", "v0" };
+	static const char *const	vals[] = {
+		"v1", "v1", "v0", "v3", "v0"
+	};
 	struct sx_records		rs;
 	size_t				i;
 
