@@ -56,8 +56,8 @@
 #include "pack.h"
 
 #define GRAM		STORE_SEARCH_GRAM
-#define GKEY_MAX	(STORE_TENANT_MAX + STORE_CUSTOMER_MAX + 8)
-#define BLOCK_KEY_MAX	(STORE_TENANT_MAX + 8 + GRAM + 8)
+#define PREFIX_MAX	(STORE_TENANT_MAX + 8)	/* "tenant\0env\0" */
+#define BLOCK_KEY_MAX	(PREFIX_MAX + GRAM + 8)
 
 /* In the index: the log indexes below it are indexed. */
 static const char	position_key[] = "\0search.position";
@@ -113,8 +113,7 @@ search_gram_key(uint8_t key[BLOCK_KEY_MAX], const char *tenant,
 {
 	size_t	plen;
 
-	if ((plen = store_tenant_key(key, BLOCK_KEY_MAX - GRAM - 8, tenant,
-	    env)) == 0)
+	if ((plen = store_tenant_key(key, PREFIX_MAX, tenant, env)) == 0)
 		return 0;
 	memcpy(key + plen, gram, GRAM);
 	return plen + GRAM;
@@ -500,7 +499,7 @@ store_customer_search(struct store_txn *t, const char *tenant,
 
 /* A customer first seen in the step's deltas. */
 struct step_customer {
-	uint8_t	prefix[STORE_TENANT_MAX + 8];	/* "tenant\0env\0" */
+	uint8_t	prefix[PREFIX_MAX];	/* "tenant\0env\0" */
 	size_t	plen;
 	char	id[STORE_CUSTOMER_MAX + 1];
 };

@@ -342,6 +342,12 @@ raw_put(const char *file, const void *key, size_t klen, const void *val,
 	raw_close(&r);
 }
 
+static int
+raw_id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 /*
  * The search index's block of acme/live's gram written by the step that
  * moved its position to to (store/search.c) edited: del taken out of
@@ -356,7 +362,7 @@ raw_block_edit(const char *gram, uint64_t to, const char *del,
 	uint8_t		 key[80];
 	char		 ids[32][STORE_CUSTOMER_MAX + 1], val[1024];
 	const char	*p;
-	size_t		 klen, n = 0, i, j, len = 0;
+	size_t		 klen, n = 0, i, len = 0;
 	int		 rc;
 
 	klen = ckey(key, "acme", STORE_ENV_LIVE, "") - 1;
@@ -377,12 +383,8 @@ raw_block_edit(const char *gram, uint64_t to, const char *del,
 	free(v.data);
 	if (add != NULL)
 		snprintf(ids[n++], sizeof(ids[0]), "%s", add);
-	for (i = 1; i < n; i++)		/* sorted, as the indexer writes */
-		for (j = i; j > 0 && strcmp(ids[j - 1], ids[j]) > 0; j--) {
-			memcpy(val, ids[j], sizeof(ids[0]));
-			memcpy(ids[j], ids[j - 1], sizeof(ids[0]));
-			memcpy(ids[j - 1], val, sizeof(ids[0]));
-		}
+	/* Sorted, as the indexer writes them. */
+	qsort(ids, n, sizeof(ids[0]), raw_id_cmp);
 	for (i = 0; i < n; i++) {
 		ck_assert_uint_lt(len + strlen(ids[i]) + 1, sizeof(val));
 		memcpy(val + len, ids[i], strlen(ids[i]) + 1);
