@@ -6,6 +6,7 @@
 # Inputs: REPO (checkout), BIN (build directory), DIR (state directory).
 
 STACK_PIDS=()
+stack_failed_checks=()
 # Whom tallyd and tallyctl become when started as root: tally.conf's
 # `user`, which stack_conf leaves at its default.
 STACK_USER=tally
@@ -21,6 +22,7 @@ stack_check() {
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
+		stack_failed_checks+=("$1")
 		echo "FAIL: $1" >&2
 	fi
 	# Where make test's minutes go: any check of 20 s or more says so.
@@ -53,8 +55,19 @@ stack_finish() {
 		rm -rf "$DIR"
 	else
 		[ "${failed:-0}" -eq 0 ] || stack_log_tails "$1"
+		stack_failed_list "$1"
 		echo "$1: state kept in $DIR" >&2
 	fi
+}
+
+# stack_failed_list NAME: the checks that failed, said again after the
+# log tails: a CI excerpt shows a run's last lines, and the FAIL lines
+# themselves were scrolled away by the tails.
+stack_failed_list() {
+	local check
+	for check in "${stack_failed_checks[@]}"; do
+		echo "$1: failed: $check" >&2
+	done
 }
 
 # stack_log_tails NAME: the last warnings and errors of each server's log

@@ -40,6 +40,7 @@ finish() {
 			DIR=$CLUSTER_DIR/$name stack_log_tails "cluster-apache $name"
 		done
 		stack_log_tails cluster-apache
+		stack_failed_list cluster-apache
 	fi
 	cluster_stop
 	if [ "$1" -eq 0 ] && [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then

@@ -41,6 +41,7 @@ finish() {
 			DIR=$CLUSTER_DIR/$name stack_log_tails "cluster $name"
 		done
 		stack_log_tails cluster
+		stack_failed_list cluster
 	fi
 	cluster_stop
 	if [ "$1" -eq 0 ] && [ -z "${KEEP:-}" ]; then
