@@ -45,8 +45,11 @@ int	store_search_remove(const char *dir, int *removed);
 
 struct store_repl;
 
-/* The store's own codes (store.h): an environment open's EINVAL. */
-enum { STORE_INVAL = STORE_STOP + 1 };
+/*
+ * The store's own codes (store.h): an environment open's EINVAL; an open
+ * of the databases too early in a group's forming, to be tried again.
+ */
+enum { STORE_INVAL = STORE_STOP + 1, STORE_EARLY };
 
 struct store {
 	DB_ENV	*env;
@@ -91,6 +94,8 @@ int	store_repl_writable(struct store *);
 void	store_repl_before_commit(struct store_txn *, DB_TXN_TOKEN *);
 int	store_repl_after_commit(struct store_txn *, const DB_TXN_TOKEN *);
 int	store_open_dbs(struct store *, int create);
+/* Closes the databases open (a failed open's too); the environment stays. */
+void	store_close_dbs(struct store *, u_int32_t flags);
 int	store_open_finish(struct store *, const char *dir, int writer);
 
 /*

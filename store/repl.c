@@ -40,6 +40,9 @@
 #define STORE_REPL_CLAIM_MS	STORE_REPL_CLAIM_INTERVAL_MS
 /* How long tallyctl waits for the group to acknowledge its change. */
 #define STORE_REPL_CONFIRM_MS	5000
+/* store_repl_start's opens while the group forms: 60 s at most. */
+#define STORE_REPL_OPEN_WAIT_MS	100
+#define STORE_REPL_OPEN_TRIES	600
 /* Lease grants may be 2% late: Berkeley DB's clock skew allowance. */
 #define STORE_REPL_SKEW_FAST	102
 #define STORE_REPL_SKEW_SLOW	100
@@ -361,7 +364,7 @@ int
 store_repl_start(struct store *st, const char *dir)
 {
 	struct store_repl	*r = st->repl;
-	int			 held, rc;
+	int			 held, rc, tries;
 
 	if ((held = store_repl_lock(r, dir, LOCK_EX)) != 0) {
 		if (held > 0)
@@ -378,14 +381,36 @@ store_repl_start(struct store *st, const char *dir)
 	if ((rc = store_repl_start_manager(st)) !=
 	    STORE_OK)
 		return rc;
-	/* A master, or a replica that has every committed change. */
-	pthread_mutex_lock(&r->lock);
-	while (r->role != STORE_ROLE_MASTER &&
-	    !(r->role == STORE_ROLE_REPLICA && r->startup_done))
-		pthread_cond_wait(&r->changed, &r->lock);
-	pthread_mutex_unlock(&r->lock);
-	return store_open_finish(st, dir,
-	    store_role(st) == STORE_ROLE_MASTER);
+	/*
+	 * A master, or a replica that has every committed change; then the
+	 * databases, as that role opens them.  A group forming answers
+	 * STORE_EARLY for seconds (store_open_dbs): each try waits for a
+	 * role again, since the master may have changed meanwhile.  Leaving
+	 * instead, for a restart, took a majority away from the others'
+	 * opens in turn, and a forming group of three went on so for minutes.
+	 */
+	for (tries = 0;; tries++) {
+		pthread_mutex_lock(&r->lock);
+		while (r->role != STORE_ROLE_MASTER &&
+		    !(r->role == STORE_ROLE_REPLICA && r->startup_done))
+			pthread_cond_wait(&r->changed, &r->lock);
+		pthread_mutex_unlock(&r->lock);
+		rc = store_open_finish(st, dir,
+		    store_role(st) == STORE_ROLE_MASTER);
+		if (rc != STORE_EARLY)
+			return rc;
+		store_close_dbs(st, 0);
+		if (tries == 0)
+			log_info("store: the group is forming: its databases "
+			    "are opened again until they can be");
+		if (tries == STORE_REPL_OPEN_TRIES) {
+			log_error("store: the group's databases could not be "
+			    "opened within %d s", STORE_REPL_OPEN_TRIES *
+			    STORE_REPL_OPEN_WAIT_MS / 1000);
+			return STORE_IO;
+		}
+		usleep(STORE_REPL_OPEN_WAIT_MS * 1000);
+	}
 }
 
 enum store_role

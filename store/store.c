@@ -258,6 +258,21 @@ store_file(const struct store *st, int which)
 	    store_files[which];
 }
 
+/*
+ * What a group still forming answers an open (store_repl_start tries
+ * again): the master's reads fail until a majority grants it leases, a
+ * replica caught up with the log can be ahead of the master's creating a
+ * database, and either may meet the other's handle locks.
+ */
+static int
+store_open_early(const struct store *st, int dbrc, int create)
+{
+	if (st->repl == NULL)
+		return 0;
+	return dbrc == DB_REP_LEASE_EXPIRED || dbrc == DB_REP_LOCKOUT ||
+	    dbrc == DB_LOCK_DEADLOCK || (dbrc == ENOENT && !create);
+}
+
 /* A replica opens what the master made: create is for the master. */
 int
 store_open_dbs(struct store *st, int create)
@@ -276,6 +291,8 @@ store_open_dbs(struct store *st, int create)
 		rc = st->db[i]->open(st->db[i], NULL, store_file(st, i), NULL,
 		    DB_BTREE, (create ? DB_CREATE : 0) | DB_AUTO_COMMIT |
 		    DB_THREAD, 0600);
+		if (rc != 0 && store_open_early(st, rc, create))
+			return STORE_EARLY;
 		if (rc != 0) {
 			log_error("store: open %s: %s", store_file(st, i),
 			    db_strerror(rc));
@@ -283,6 +300,18 @@ store_open_dbs(struct store *st, int create)
 		}
 	}
 	return STORE_OK;
+}
+
+void
+store_close_dbs(struct store *st, u_int32_t flags)
+{
+	int	i;
+
+	for (i = 0; i < STORE_DB_COUNT; i++)
+		if (st->db[i] != NULL) {
+			st->db[i]->close(st->db[i], flags);
+			st->db[i] = NULL;
+		}
 }
 
 /*
@@ -858,8 +887,12 @@ store_open_with(struct store **out, const char *dir, int cache_mb,
 		rc = store_open_finish(st, dir, 1);
 	else if (!(flags & STORE_SERVE) &&
 	    (rc = store_repl_probe(st, dir)) == STORE_OK &&
-	    !(flags & STORE_ENV_ONLY))
-		rc = store_open_finish(st, dir, 0);
+	    !(flags & STORE_ENV_ONLY) &&
+	    (rc = store_open_finish(st, dir, 0)) == STORE_EARLY) {
+		log_error("store: %s: the group is still forming: a database "
+		    "is not there, or not readable, yet", dir);
+		rc = STORE_IO;
+	}
 	if (rc != STORE_OK)
 		goto err;
 	*out = st;
@@ -894,13 +927,9 @@ store_open_repl(struct store **out, const char *dir, int cache_mb,
 static void
 store_close_with(struct store *st, u_int32_t flags)
 {
-	int	i;
-
 	if (st == NULL)
 		return;
-	for (i = 0; i < STORE_DB_COUNT; i++)
-		if (st->db[i] != NULL)
-			st->db[i]->close(st->db[i], flags);
+	store_close_dbs(st, flags);
 	if (st->env != NULL) {
 		store_repl_close(st);
 		/* Shared: see store_env_lock.  Closing the fd lets go. */
