@@ -724,6 +724,7 @@ store_repl_status(struct store *st, struct store_repl_status *out)
 		return STORE_IO;
 	master = sp->st_master;
 	out->generation = sp->st_gen;
+	out->caught_up = sp->st_startup_complete != 0;
 	free(sp);
 	memset(&d, 0, sizeof(d));
 	if (st->env->log_cursor(st->env, &c, 0) == 0) {

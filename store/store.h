@@ -178,6 +178,11 @@ struct store_repl_status {
 	char		 self[STORE_ADDR_MAX + 1];
 	char		 master[STORE_ADDR_MAX + 1];	/* "" unknown */
 	uint32_t	 generation;			/* elections won */
+	/*
+	 * A replica: it has synced with its current master (Berkeley DB's
+	 * startup done), no longer copying its log or databases.
+	 */
+	int		 caught_up;
 	uint32_t	 lsn_file, lsn_offset;		/* log's end here */
 	struct store_repl_peer peers[STORE_REPL_PEERS];
 	int		 npeers;

@@ -338,13 +338,17 @@ cluster_kill() {
 	kill -KILL $(pgrep -P "$pid") "$pid" 2>/dev/null || true
 }
 
-# cluster_follows NAME: the node is a replica of a known master (the
-# first two lines of its tallyctl repl status say so).
+# cluster_follows NAME: the node is a replica of a known master, and
+# has caught up with it (its tallyctl repl status says so).  A replica
+# still copying the master's log acknowledges nothing: a test that
+# killed the master then left one node that could, no majority, and its
+# failover lasted as long as the copy (30 s and more).
 cluster_follows() {
 	local status
 	status=$(cluster_ctl "$1" repl status 2>/dev/null) || return 1
 	[ "${status%% *}" = replica ] &&
-		! grep -q '^master: unknown' <<< "$status"
+		! grep -q '^master: unknown' <<< "$status" &&
+		grep -q '^caught up: yes' <<< "$status"
 }
 
 # cluster_partition NAME, cluster_heal NAME: the node's link to the

@@ -40,6 +40,9 @@ ctl_repl_status(struct store *st)
 	    rs.generation);
 	printf("master: %s\n", rs.master[0] != '\0' ? rs.master : "unknown");
 	printf("log: %u/%u\n", rs.lsn_file, rs.lsn_offset);
+	if (rs.role == STORE_ROLE_REPLICA)
+		printf("caught up: %s\n", rs.caught_up ? "yes" : "no (still "
+		    "copying the master's log or databases)");
 	/* What this node would serve: equal on every node once caught up. */
 	if (store_attach(st) == STORE_OK &&
 	    store_read(st, ctl_repl_head, &head) == STORE_OK) {
