@@ -351,6 +351,16 @@ cluster_follows() {
 		grep -q '^caught up: yes' <<< "$status"
 }
 
+# cluster_back NAME: a node killed is in the group again, as a replica
+# caught up or as the master: a group that lost another node meanwhile
+# (a master's leases expired) may elect it as soon as it is back.
+cluster_back() {
+	local status
+	cluster_follows "$1" && return 0
+	status=$(cluster_ctl "$1" repl status 2>/dev/null) || return 1
+	[ "${status%% *}" = master ]
+}
+
 # cluster_partition NAME, cluster_heal NAME: the node's link to the
 # others down, up again.  Its tallyd runs on; nginx still reaches it.
 cluster_partition() { ip link set "tally-v${1#n}" down; }

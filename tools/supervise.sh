@@ -6,11 +6,11 @@
 # crash, or a store panic (tallyd then exits 75 so that a restart runs
 # recovery: README, "Operating notes").  Each restart is logged on
 # stderr and waits a little longer while tallyd keeps dying young
-# (1 s, 2 s, 4 s ... 30 s; 1 s again once it served for a minute), so
-# that a tallyd that cannot start does not spin.  SIGTERM to the
-# supervisor stops tallyd and then the supervisor: its PID is in
-# STACK_PIDS, so stack_stop does that.  tallyd's current PID is in
-# $DIR/run/tallyd.pid.
+# (1 s, 2 s, 4 s ... 30 s; 1 s again once it served for a minute, or
+# after a SIGKILL), so that a tallyd that cannot start does not spin.
+# SIGTERM to the supervisor stops tallyd and then the supervisor: its
+# PID is in STACK_PIDS, so stack_stop does that.  tallyd's current PID
+# is in $DIR/run/tallyd.pid.
 
 SUPERVISE_DELAY_MAX=30	# seconds between restarts, at most
 SUPERVISE_HEALTHY=60	# seconds of service that reset the delay
@@ -34,7 +34,12 @@ supervise_loop() {
 			status=$?
 		done
 		[ -z "$stop" ] || break
-		[ $((SECONDS - started)) -lt "$SUPERVISE_HEALTHY" ] || delay=1
+		# Killed by SIGKILL (an operator, the OOM killer, a test's
+		# kill -9) says nothing of whether tallyd can start: the
+		# delay starts over.  The cluster test kills a master every
+		# ~20 s, and its nodes waited up to 30 s to come back.
+		[ $((SECONDS - started)) -lt "$SUPERVISE_HEALTHY" ] &&
+			[ "$status" -ne 137 ] || delay=1
 		stack_log "run: tallyd (pid $TALLYD_PID) exited with status" \
 			"$status after $((SECONDS - started)) s; starting it" \
 			"again in $delay s"

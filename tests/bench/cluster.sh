@@ -234,12 +234,12 @@ for cycle in $(seq "$CYCLES"); do
 		break
 	fi
 	failovers+=($(($(cluster_now_ms) - start)))
-	if ! cluster_until 60 cluster_follows "$master"; then
-		broke "$master not back as a replica within 60 s of kill $cycle"
+	if ! cluster_until 60 cluster_back "$master"; then
+		broke "$master not back in the group within 60 s of kill $cycle"
 		break
 	fi
 	rejoins+=($(($(cluster_now_ms) - start)))
-	say "   kill $cycle ($master): writes again after ${failovers[-1]} ms, back as a replica after ${rejoins[-1]} ms"
+	say "   kill $cycle ($master): writes again after ${failovers[-1]} ms, back in the group after ${rejoins[-1]} ms"
 done
 kill "$writer" 2>/dev/null || true
 wait "$writer" 2>/dev/null || true
