@@ -57,6 +57,7 @@ struct store {
 	int	 envlock;		/* STORE_ENV_LOCK's fd, or -1 */
 	int	 panicked;		/* atomic: store_panic_note */
 	int	 recovered;		/* the open ran recovery */
+	int	 joining;		/* store_env_create_repl's first open */
 	void	(*panic_fn)(void *);
 	void	*panic_arg;
 	struct store_repl *repl;	/* NULL: not in a group */

@@ -101,7 +101,8 @@ store_rc(int dbrc)
 void
 store_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
-	(void)env;
+	const struct store	*st = env->app_private;
+
 	(void)prefix;
 	/*
 	 * A master sending a new replica the databases tries every file
@@ -109,6 +110,9 @@ store_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 	 */
 	if (strstr(msg, "fop_read_meta") != NULL &&
 	    strstr(msg, ".lock: unexpected file type") != NULL)
+		return;
+	/* Expected, and said as such: store_env_create_repl. */
+	if (st != NULL && st->joining && strstr(msg, "BDB1540") != NULL)
 		return;
 	log_error("store: %s", msg);
 }
@@ -418,6 +422,8 @@ store_env_create(struct store *st, const char *dir, int cache_mb)
 	    DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD |
 	    DB_RECOVER | DB_REGISTER | (st->repl != NULL ? DB_INIT_REP : 0),
 	    0600);
+	if (rc == EINVAL && st->joining)
+		return STORE_INVAL;
 	if (rc != 0) {
 		log_error("store: open environment %s: %s", dir,
 		    db_strerror(rc));
@@ -430,7 +436,9 @@ store_env_create(struct store *st, const char *dir, int cache_mb)
  * The first start of a node of a group finds the regions that tallyctl
  * made while it set the node up, without replication: Berkeley DB
  * refuses to join them with it (EINVAL), so they are made again, as
- * store_env_renew does, if nobody has them open.
+ * store_env_renew does, if nobody has them open.  That first refusal is
+ * expected, and not logged as an error (st->joining); the second open's
+ * is.
  */
 static int
 store_env_create_repl(struct store *st, const char *dir, int cache_mb)
@@ -438,8 +446,10 @@ store_env_create_repl(struct store *st, const char *dir, int cache_mb)
 	DB_ENV	*env = NULL;
 	int	 rc;
 
-	if ((rc = store_env_create(st, dir, cache_mb)) != STORE_INVAL ||
-	    st->repl == NULL)
+	st->joining = st->repl != NULL;
+	rc = store_env_create(st, dir, cache_mb);
+	st->joining = 0;
+	if (rc != STORE_INVAL || st->repl == NULL)
 		return rc == STORE_INVAL ? STORE_IO : rc;
 	st->env->close(st->env, 0);
 	st->env = NULL;
