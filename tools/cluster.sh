@@ -346,19 +346,25 @@ cluster_kill() {
 cluster_follows() {
 	local status
 	status=$(cluster_ctl "$1" repl status 2>/dev/null) || return 1
-	[ "${status%% *}" = replica ] &&
-		! grep -q '^master: unknown' <<< "$status" &&
-		grep -q '^caught up: yes' <<< "$status"
+	cluster_status_follows "$status"
+}
+
+# cluster_status_follows STATUS: what cluster_follows asks of a node's
+# tallyctl repl status.
+cluster_status_follows() {
+	[ "${1%% *}" = replica ] &&
+		! grep -q '^master: unknown' <<< "$1" &&
+		grep -q '^caught up: yes' <<< "$1"
 }
 
 # cluster_back NAME: a node killed is in the group again, as a replica
 # caught up or as the master: a group that lost another node meanwhile
-# (a master's leases expired) may elect it as soon as it is back.
+# (a master's leases expired) may elect it as soon as it is back.  One
+# repl status a try, as cluster_follows.
 cluster_back() {
 	local status
-	cluster_follows "$1" && return 0
 	status=$(cluster_ctl "$1" repl status 2>/dev/null) || return 1
-	[ "${status%% *}" = master ]
+	cluster_status_follows "$status" || [ "${status%% *}" = master ]
 }
 
 # cluster_partition NAME, cluster_heal NAME: the node's link to the
