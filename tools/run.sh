@@ -26,6 +26,16 @@ if [ "$(id -u)" -eq 0 ] && [ -d "$DIR/db" ] &&
 fi
 stack_ctl init >/dev/null  # idempotent: makes the signing key once
 stack_ctl tenant list | grep -q '^demo ' || stack_ctl tenant add demo >/dev/null
+# make cluster left its own key here (tools/cluster.sh): make run's
+# comes back, or, if it never had one, one is made.
+if [ -s "$DIR/cluster/demo.key" ] &&
+	cmp -s "$DIR/demo.key" "$DIR/cluster/demo.key"; then
+	if [ -s "$DIR/demo.key.run" ]; then
+		mv "$DIR/demo.key.run" "$DIR/demo.key"
+	else
+		rm -f "$DIR/demo.key"
+	fi
+fi
 if [ ! -s "$DIR/demo.key" ]; then
 	(umask 077 && stack_ctl key create --tenant demo --env live \
 		> "$DIR/demo.key.new")
