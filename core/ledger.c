@@ -461,14 +461,31 @@ ledger_dedup_header(struct store_txn *t, const struct ledger_request *req,
 	return ledger_dedup_find(t, dk, fingerprint);
 }
 
-/* The item's referenceId (tenant + env + customer), looked up. */
+/*
+ * The item's referenceId (tenant + env + customer), looked up.  Only a
+ * delta recorded binds a referenceId (ledger_record), in the transaction
+ * that makes its customer: a customer not yet recorded has none bound,
+ * and its first delta skips the search of the dedup records, a page
+ * rarely in the cache.  The customer's record, read here, is read again
+ * by ledger_slot from the group's cache.
+ */
 static int
 ledger_dedup_reference(struct store_txn *t, const struct principal *who,
     const struct ledger_item *it, struct ledger_dedup *dk)
 {
+	struct store_customer	c;
+	int			r;
+
 	dk->field = "referenceId";
 	dk->klen = ledger_key(dk->key, sizeof(dk->key), 'R', who->tenant,
 	    who->env, it->in.customer_id, it->in.reference_id);
+	dk->bound = LEDGER_FREE;
+	r = store_customer_get(t, who->tenant, who->env, it->in.customer_id,
+	    &c);
+	if (r == STORE_NOTFOUND && dk->klen > 0)
+		return STORE_OK;
+	if (r != STORE_OK && r != STORE_NOTFOUND)
+		return r;
 	return ledger_dedup_find(t, dk, it->in.fingerprint);
 }
 
