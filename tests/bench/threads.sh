@@ -37,14 +37,18 @@ stack_start_tallyd
 PORT=$(stack_free_port) TLS_PORT=$(stack_free_port)
 stack_start_nginx "$PORT" "$TLS_PORT"
 
-# "name ticks" for each of tallyd's threads, summed by name.
+# "name ticks waits" for each of tallyd's threads, summed by name: its
+# CPU in clock ticks, and how often it gave the CPU up to wait (its
+# voluntary context switches: a park in accept, on a lock or a commit).
 thread_ticks() {
 	local t
 	for t in /proc/"$TALLYD_PID"/task/*; do
-		printf '%s %s\n' "$(tr ' ' _ < "$t/comm")" \
-			"$(awk '{ print $14 + $15 }' "$t/stat")"
-	done | awk '{ n[$1] += $2 } END { for (k in n) print k, n[k] }' |
-		sort
+		printf '%s %s %s\n' "$(tr ' ' _ < "$t/comm")" \
+			"$(awk '{ print $14 + $15 }' "$t/stat")" \
+			"$(awk '/^voluntary_ctxt_switches/ { print $2 }' \
+			"$t/status")"
+	done | awk '{ n[$1] += $2; w[$1] += $3 }
+		END { for (k in n) print k, n[k], w[k] }' | sort
 }
 
 # Until tallyd uses under 3% of a core over a second.
@@ -75,7 +79,10 @@ for step in "$@"; do
 	echo "$step: $deltas deltas, $(sed -n 's/^BENCH //p' \
 		"$BASE/$step.wrk" | jq -c '{rps, p99Ms, non2xx}')"
 	join "$BASE/before" "$BASE/after" | awk -v d="$deltas" -v hz="$HZ" '
-		{ us = ($3 - $2) / hz * 1e6 / d; all += us
-		  printf "  %-18s %7.1f µs/delta\n", $1, us }
-		END { printf "  %-18s %7.1f µs/delta\n", "all", all }'
+		{ us = ($4 - $2) / hz * 1e6 / d; all += us
+		  w = ($5 - $3) / d; waits += w
+		  printf "  %-18s %7.1f µs/delta %7.3f waits/delta\n",
+		      $1, us, w }
+		END { printf "  %-18s %7.1f µs/delta %7.3f waits/delta\n",
+		      "all", all, waits }'
 done
