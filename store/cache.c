@@ -26,7 +26,7 @@
 
 #include "internal.h"
 
-#define CACHE_VAL_MAX	64	/* the largest aggregate record, packed */
+#define CACHE_VAL_MAX	104	/* the largest aggregate record, packed */
 #define CACHE_BUCKETS	4096	/* a group's keys: up to three per delta */
 
 struct cache_entry {

@@ -1,10 +1,11 @@
 /*
  * Per-customer totals, kept in the transaction that appends each delta:
- * the running totals, the position and prefix sum of every delta in its
- * customer's sequence, per-month totals, and each tenant's monthly usage
- * against its quota.  Readers combine them so that no answer needs a
- * walk over a customer's history.
+ * the running totals with the latest month's, the position and prefix
+ * sum of every delta in its customer's sequence, the months before the
+ * latest, and each tenant's monthly usage against its quota.  Readers
+ * combine them so that no answer needs a walk over a customer's history.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,9 @@
 #include "internal.h"
 #include "pack.h"
 
-#define CUSTOMER_VERSION	1
+/* A customer's record: its totals (1); with its latest month (2). */
+#define CUSTOMER_VERSION_TOTALS	1
+#define CUSTOMER_VERSION	2
 #define CUSTPOS_VERSION		1
 #define MONTH_VERSION		1
 
@@ -42,20 +45,38 @@ store_tenant_key(uint8_t *buf, size_t size, const char *tenant,
 	return klen == 0 ? 0 : klen - 1;
 }
 
+/*
+ * The totals, then in a record of version 2 the latest month: its
+ * number, then its fields as a month record holds them.
+ */
 static int
 customer_decode(const void *val, size_t vlen, void *out)
 {
 	struct store_customer	*c = out;
 	struct unpack		 u;
+	uint64_t		 month = 0;
+	uint8_t			 version;
 
 	unpack_init(&u, val, vlen);
-	if (unpack_u8(&u) != CUSTOMER_VERSION)
+	version = unpack_u8(&u);
+	if (version != CUSTOMER_VERSION_TOTALS && version != CUSTOMER_VERSION)
 		u.err = 1;
 	c->last_seq = unpack_u64(&u);
 	c->count = unpack_u64(&u);
 	c->sum = unpack_i128(&u);
 	c->first_ms = (int64_t)unpack_u64(&u);
 	c->last_ms = (int64_t)unpack_u64(&u);
+	memset(&c->latest, 0, sizeof(c->latest));
+	if (version == CUSTOMER_VERSION) {
+		month = unpack_u64(&u);
+		c->latest.first_seq = unpack_u64(&u);
+		c->latest.last_seq = unpack_u64(&u);
+		c->latest.count = unpack_u64(&u);
+		c->latest.sum = unpack_i128(&u);
+		if (month > INT_MAX || c->latest.count == 0)
+			u.err = 1;
+	}
+	c->latest_month = (int)month;
 	return u.err || u.left ? STORE_CORRUPT : STORE_OK;
 }
 
@@ -259,23 +280,40 @@ month_key(uint8_t key[CKEY_MAX + 4], const char *tenant, enum store_env env,
 	return klen + 4;
 }
 
+/*
+ * A month's totals: the customer's latest, kept in its record, or one
+ * before it, in months.db.  (months.db may also hold the latest month
+ * as a record written before format 6 left it: stale, never read.)
+ */
 int
 store_month_get(struct store_txn *t, const char *tenant, enum store_env env,
     const char *customer_id, int month, struct store_month *m)
 {
-	uint8_t	key[CKEY_MAX + 4];
-	size_t	klen;
+	struct store_customer	c;
+	uint8_t			key[CKEY_MAX + 4];
+	size_t			klen;
+	int			rc;
 
 	memset(m, 0, sizeof(*m));
+	if ((rc = store_customer_get(t, tenant, env, customer_id, &c)) !=
+	    STORE_OK)
+		return rc;
+	if (c.latest.count > 0 && month >= c.latest_month) {
+		if (month > c.latest_month)
+			return STORE_NOTFOUND;
+		*m = c.latest;
+		return STORE_OK;
+	}
 	if ((klen = month_key(key, tenant, env, customer_id, month)) == 0)
 		return STORE_NOTFOUND;
 	return record_get(t, STORE_DB_MONTHS, key, klen, month_decode, m);
 }
 
 struct month_each {
-	size_t		 plen;		/* of the customer's key */
-	store_month_fn	 fn;
-	void		*arg;
+	size_t			 plen;		/* of the customer's key */
+	const struct store_customer *c;
+	store_month_fn		 fn;
+	void			*arg;
 };
 
 static int
@@ -284,30 +322,42 @@ month_each_record(const void *key, size_t klen, const void *val,
 {
 	struct month_each	*me = arg;
 	struct store_month	 m;
-	int			 rc;
+	int			 month, rc;
 
 	if (klen != me->plen + 4)
 		return STORE_CORRUPT;
+	month = (int)be32_get((const uint8_t *)key + me->plen);
+	if (me->c->latest.count > 0 && month == me->c->latest_month)
+		return STORE_OK;		/* stale: the record has it */
 	if ((rc = month_decode(val, vlen, &m)) != STORE_OK)
 		return rc;
-	return me->fn((int)be32_get((const uint8_t *)key + me->plen), &m,
-	    me->arg);
+	return me->fn(month, &m, me->arg);
 }
 
+/* The months in months.db, then the latest, from the customer's record. */
 int
 store_month_each(struct store_txn *t, const char *tenant, enum store_env env,
     const char *customer_id, store_month_fn fn, void *arg)
 {
+	struct store_customer	c;
 	struct month_each	me;
 	uint8_t			prefix[CKEY_MAX];
+	int			rc;
 
+	me.c = &c;
 	me.fn = fn;
 	me.arg = arg;
 	if ((me.plen = store_customer_key(prefix, sizeof(prefix),
 	    tenant, env, customer_id)) == 0)
 		return STORE_OK;
-	return store_kv_each_prefix(t, STORE_DB_MONTHS, prefix, me.plen,
+	rc = store_customer_get(t, tenant, env, customer_id, &c);
+	if (rc != STORE_OK)
+		return rc == STORE_NOTFOUND ? STORE_OK : rc;
+	rc = store_kv_each_prefix(t, STORE_DB_MONTHS, prefix, me.plen,
 	    NULL, 0, month_each_record, &me);
+	if (rc == STORE_OK && c.latest.count > 0)
+		rc = fn(c.latest_month, &c.latest, arg);
+	return rc;
 }
 
 static size_t
@@ -389,6 +439,11 @@ customer_put(struct store_txn *t, const uint8_t *key, size_t klen,
 	pack_i128(&pk, c->sum);
 	pack_u64(&pk, (uint64_t)c->first_ms);
 	pack_u64(&pk, (uint64_t)c->last_ms);
+	pack_u64(&pk, (uint64_t)c->latest_month);
+	pack_u64(&pk, c->latest.first_seq);
+	pack_u64(&pk, c->latest.last_seq);
+	pack_u64(&pk, c->latest.count);
+	pack_i128(&pk, c->latest.sum);
 	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_CUSTOMERS, key,
 	    klen, pk.buf, pk.len, 0);
 	pack_free(&pk);
@@ -413,42 +468,70 @@ custpos_add(struct store_txn *t, uint8_t *ckey, size_t klen, uint64_t seq,
 	return rc;
 }
 
+/* A month before the customer's latest, into months.db, for good. */
 static int
-month_add(struct store_txn *t, const struct store_delta *d, __int128 amount)
+month_put(struct store_txn *t, const struct store_delta *d, int month,
+    const struct store_month *m)
 {
-	struct store_month	m;
-	struct pack		pk = { 0 };
-	uint8_t			key[CKEY_MAX + 4];
-	size_t			klen;
-	int			rc;
+	struct pack	pk = { 0 };
+	uint8_t		key[CKEY_MAX + 4];
+	size_t		klen;
+	int		rc;
 
 	if ((klen = month_key(key, d->tenant, d->env, d->customer_id,
-	    timefmt_month(d->created_ms))) == 0)
+	    month)) == 0)
 		return STORE_CORRUPT;
-	memset(&m, 0, sizeof(m));
-	/*
-	 * A customer's first delta: it has no month yet (only its deltas
-	 * make them), so there is nothing to read, and a group of new
-	 * customers saves a search of the months per delta.
-	 */
-	rc = d->seq == 1 ? STORE_NOTFOUND : record_get(t, STORE_DB_MONTHS,
-	    key, klen, month_decode, &m);
-	if (rc == STORE_NOTFOUND)
-		m.first_seq = d->seq;
-	else if (rc != STORE_OK)
-		return rc;
-	m.last_seq = d->seq;
-	m.count++;
-	m.sum += amount;
 	pack_u8(&pk, MONTH_VERSION);
-	pack_u64(&pk, m.first_seq);
-	pack_u64(&pk, m.last_seq);
-	pack_u64(&pk, m.count);
-	pack_i128(&pk, m.sum);
+	pack_u64(&pk, m->first_seq);
+	pack_u64(&pk, m->last_seq);
+	pack_u64(&pk, m->count);
+	pack_i128(&pk, m->sum);
 	rc = pk.err ? STORE_NOMEM : store_kv_put(t, STORE_DB_MONTHS, key,
 	    klen, pk.buf, pk.len, 0);
 	pack_free(&pk);
 	return rc;
+}
+
+/*
+ * Counts d in its month, the customer's latest, in c (its record as it
+ * was before d).  A delta of a later month first moves the month before
+ * to months.db, for good: a delta writes no month record of its own,
+ * and a new customer's first touches one random page less.
+ */
+static int
+customer_month_add(struct store_txn *t, struct store_customer *c,
+    const struct store_delta *d, __int128 amount)
+{
+	struct store_month	before = c->latest, so_far;
+	int			month = timefmt_month(d->created_ms), rc;
+
+	if (before.count == 0 || c->latest_month != month) {
+		memset(&c->latest, 0, sizeof(c->latest));
+		c->latest.first_seq = d->seq;
+		rc = STORE_OK;
+		if (before.count > 0)
+			rc = month_put(t, d, c->latest_month, &before);
+		else if (d->seq > 1) {
+			/*
+			 * A record written before format 6 keeps no month:
+			 * its months.db record of d's month, if it has one,
+			 * is that month so far, and stays there, stale.
+			 */
+			rc = store_month_get(t, d->tenant, d->env,
+			    d->customer_id, month, &so_far);
+			if (rc == STORE_OK)
+				c->latest = so_far;
+			else if (rc == STORE_NOTFOUND)
+				rc = STORE_OK;
+		}
+		if (rc != STORE_OK)
+			return rc;
+		c->latest_month = month;
+	}
+	c->latest.last_seq = d->seq;
+	c->latest.count++;
+	c->latest.sum += amount;
+	return STORE_OK;
 }
 
 static int
@@ -484,6 +567,8 @@ store_customer_append(struct store_txn *t, const struct store_customer *prev,
 	/* Seq order must stay time order: readers search by time. */
 	if (d->seq != c.last_seq + 1 || d->created_ms < c.last_ms)
 		return STORE_CORRUPT;
+	if ((rc = customer_month_add(t, &c, d, amount)) != STORE_OK)
+		return rc;
 	c.last_seq = d->seq;
 	c.count++;
 	c.sum += amount;
@@ -496,8 +581,7 @@ store_customer_append(struct store_txn *t, const struct store_customer *prev,
 	p.log_index = d->log_index;
 	p.created_ms = d->created_ms;
 	p.sum = c.sum;
-	if ((rc = custpos_add(t, key, klen, d->seq, &p)) != STORE_OK ||
-	    (rc = month_add(t, d, amount)) != STORE_OK)
+	if ((rc = custpos_add(t, key, klen, d->seq, &p)) != STORE_OK)
 		return rc;
 	return usage_add(t, d);
 }

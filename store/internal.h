@@ -12,14 +12,16 @@ enum store_db {
 	STORE_DB_META,		/* counters: the log's size */
 	STORE_DB_DELTAS,	/* logIndex -> delta */
 	STORE_DB_RECORDS,	/* recordId -> logIndex */
-	STORE_DB_CUSTOMERS,	/* tenant, env, customer -> running totals */
+	STORE_DB_CUSTOMERS,	/* tenant, env, customer -> running totals,
+				   the latest month's too */
 	STORE_DB_CUSTLOG,	/* tenant, env, customer, seq -> position */
 	STORE_DB_IDEMPOTENCY,	/* dedup key -> the original answer */
 	STORE_DB_TREE,		/* format 2's tree nodes: empty from 3 on */
 	STORE_DB_LEAVES,	/* leaf hash -> logIndex */
 	STORE_DB_STH,		/* tree size -> signed tree head */
 	STORE_DB_SIGNKEYS,	/* keyId -> signing key (public half) */
-	STORE_DB_MONTHS,	/* tenant, env, customer, month -> totals */
+	STORE_DB_MONTHS,	/* tenant, env, customer, month -> totals,
+				   of the months before the latest */
 	STORE_DB_USAGE,		/* tenant, env, month -> deltas recorded */
 	STORE_DB_QUOTAS,	/* tenant, env -> deltas allowed per month */
 	STORE_DB_CHECKPOINTS,	/* checkpointId -> checkpoint */

@@ -821,6 +821,25 @@ store_search_blocks_txn(struct store_txn *t, void *arg)
 	return store_format_write(t, m, 5);
 }
 
+/*
+ * 5 -> 6: a customer's record keeps its latest month (customers.c).  A
+ * record written before reads as it is and becomes the new one at its
+ * customer's next delta, so there is nothing to convert: the format is
+ * recorded for a release before, which would take the new records for
+ * corrupt, to refuse the directory.
+ */
+static int
+store_latest_month_txn(struct store_txn *t, void *arg)
+{
+	struct store_migration	*m = arg;
+	int			 rc;
+
+	if ((rc = store_format_read(t, &m->format)) != STORE_OK ||
+	    m->format >= 6)
+		return rc;
+	return store_format_write(t, m, 6);
+}
+
 /* Brings an older directory to STORE_FORMAT, or refuses a newer one. */
 static int
 store_migrate(struct store *st, const char *dir)
@@ -844,7 +863,10 @@ store_migrate(struct store *st, const char *dir)
 	if ((m.format < 4 || store_logged_search_left(st, dir)) &&
 	    (rc = store_write(st, store_unlog_search_txn, &m)) != STORE_OK)
 		return rc;
-	return m.format < 5 ? store_write(st, store_search_blocks_txn, &m) :
+	if (m.format < 5 &&
+	    (rc = store_write(st, store_search_blocks_txn, &m)) != STORE_OK)
+		return rc;
+	return m.format < 6 ? store_write(st, store_latest_month_txn, &m) :
 	    STORE_OK;
 }
 

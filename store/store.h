@@ -74,11 +74,12 @@ enum store_rc {
  * 3: the tree as tiles (tiles.db), tree.db's nodes emptied; 4: the
  * customer search index unlogged (search.db), custgrams.db removed, its
  * position what says it is built; 5: the index's records a block of
- * customers per trigram and step, the index of format 4 emptied.
- * Raise it with each change an older tallyd could misread, and teach
- * store_migrate the step.
+ * customers per trigram and step, the index of format 4 emptied; 6: a
+ * customer's record keeps its latest month (a record of 5 reads as it
+ * is).  Raise it with each change an older tallyd could misread, and
+ * teach store_migrate the step.
  */
-#define STORE_FORMAT	5
+#define STORE_FORMAT	6
 
 /*
  * Opens (and with STORE_CREATE, creates) the environment in dir, running
@@ -433,11 +434,26 @@ int	store_delta_heads(struct store_txn *, uint64_t from,
  * reader subtracts what is not yet verified.  A customer's deltas are in
  * log order and never go back in time, so seq order is time order.
  */
+/* One customer's deltas in one UTC month (timefmt_month numbering). */
+struct store_month {
+	uint64_t	first_seq, last_seq;	/* a contiguous run */
+	uint64_t	count;
+	__int128	sum;
+};
+
 struct store_customer {
 	uint64_t	last_seq;
 	uint64_t	count;
 	__int128	sum;		/* nano-units */
 	int64_t		first_ms, last_ms;
+	/*
+	 * The customer's latest month, kept in its record from data format
+	 * 6 on (months.db holds the months before it): 0 in a record written
+	 * before, whose months are all in months.db.  Read through
+	 * store_month_get and store_month_each, which combine the two.
+	 */
+	int			latest_month;
+	struct store_month	latest;
 };
 /* STORE_NOTFOUND (and a zeroed *c) for a customer with no delta yet. */
 int	store_customer_get(struct store_txn *, const char *tenant,
@@ -545,12 +561,6 @@ int	store_custpos_range(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, uint64_t first, size_t n,
 	    struct store_custpos *out);
 
-/* One customer's deltas in one UTC month (timefmt_month numbering). */
-struct store_month {
-	uint64_t	first_seq, last_seq;	/* a contiguous run */
-	uint64_t	count;
-	__int128	sum;
-};
 /* STORE_NOTFOUND (and a zeroed *m) for a month with no delta. */
 int	store_month_get(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, int month,

@@ -42,6 +42,9 @@ static uint64_t		 ndeltas;
 #define CUST_SUM_LO	25		/* the low half of the 128-bit sum */
 #define CUST_FIRST_MS	33
 #define CUST_LAST_MS	41
+#define CUST_LATEST	49		/* the latest month: its number */
+#define CUST_LATEST_COUNT 73
+#define CUST_V1_LEN	49		/* a record of format 5: totals only */
 #define POS_LOG_INDEX	1
 #define POS_CREATED_MS	9
 #define POS_SUM_LO	25
@@ -325,6 +328,25 @@ raw_del(const char *file, const void *key, size_t klen)
 	dbt(&k, key, klen);
 	ck_assert_int_eq(r.db->del(r.db, r.txn, &k, 0), 0);
 	raw_close(&r);
+}
+
+/* The record at key into buf; returns its size. */
+static size_t
+raw_get(const char *file, const void *key, size_t klen, void *buf,
+    size_t size)
+{
+	struct raw	r;
+	DBT		k, v;
+
+	raw_open(&r, file);
+	dbt(&k, key, klen);
+	memset(&v, 0, sizeof(v));
+	v.data = buf;
+	v.ulen = (u_int32_t)size;
+	v.flags = DB_DBT_USERMEM;
+	ck_assert_int_eq(r.db->get(r.db, r.txn, &k, &v, 0), 0);
+	raw_close(&r);
+	return v.size;
 }
 
 /* Writes val at key (a record no append made). */
@@ -685,10 +707,10 @@ START_TEST(month_missing)
 {
 	uint8_t	key[256];
 
-	raw_del("months.db", key, monthkey(key, "acme", STORE_ENV_TEST, "c1",
-	    "2026-01"));
-	audit_finds("customer acme/test/c1 month 2026-01: no month record; "
-	    "expected seqs 1..1, count 1, sum 2");
+	raw_del("months.db", key, monthkey(key, "acme", STORE_ENV_LIVE, "c1",
+	    "2025-11"));
+	audit_finds("customer acme/live/c1 month 2025-11: no month record; "
+	    "expected seqs 1..2, count 2, sum 1.25");
 }
 END_TEST
 
@@ -697,10 +719,109 @@ START_TEST(month_extra)
 	uint8_t	key[256], to[256];
 
 	raw_copy("months.db", key, monthkey(key, "beta", STORE_ENV_LIVE, "x",
-	    "2026-01"), to, monthkey(to, "beta", STORE_ENV_LIVE, "x",
+	    "2025-11"), to, monthkey(to, "beta", STORE_ENV_LIVE, "x",
 	    "2019-06"));
 	audit_finds("customer beta/live/x month 2019-06: a month record, but "
 	    "no delta that month");
+}
+END_TEST
+
+/* The latest month is the customer record's, checked as any other. */
+START_TEST(month_latest)
+{
+	uint8_t	key[256];
+	size_t	klen = ckey(key, "acme", STORE_ENV_LIVE, "c1");
+
+	raw_bump("customers.db", key, klen, CUST_LATEST_COUNT, 1);
+	audit_finds("customer acme/live/c1 month 2026-01: stored seqs 4..4, "
+	    "count 2, sum 0.000000001; expected seqs 4..4, count 1, sum "
+	    "0.000000001");
+	raw_bump("customers.db", key, klen, CUST_LATEST_COUNT, -1);
+	/* Named a month too early: 2026-01 missing, 2025-12 stored twice. */
+	raw_bump("customers.db", key, klen, CUST_LATEST, -1);
+	ck_assert_int_eq(audit(&(struct audit_result){ 0 }), 2);
+}
+END_TEST
+
+struct month_read {
+	const char		*tenant;
+	enum store_env		 env;
+	const char		*customer;
+	int			 month;
+	struct store_month	 m;
+};
+
+static int
+month_read_txn(struct store_txn *t, void *arg)
+{
+	struct month_read	*r = arg;
+
+	return store_month_get(t, r->tenant, r->env, r->customer, r->month,
+	    &r->m);
+}
+
+/* acme/live/c1's month record of mon as the store has it. */
+static void
+month_is(const char *mon, uint64_t first, uint64_t last, uint64_t count)
+{
+	struct month_read	m = { "acme", STORE_ENV_LIVE, "c1", 0, { 0 } };
+
+	ck_assert_int_eq(timefmt_parse_period(mon, &m.month), 0);
+	ck_assert_int_eq(store_read(st, month_read_txn, &m), STORE_OK);
+	ck_assert_uint_eq(m.m.first_seq, first);
+	ck_assert_uint_eq(m.m.last_seq, last);
+	ck_assert_uint_eq(m.m.count, count);
+}
+
+/*
+ * A customer record of format 5 (its totals only, every month in
+ * months.db) reads as it is, and is carried on: a delta of the month it
+ * has in months.db counts on from that record, which stays behind,
+ * stale, never read; a delta of a later month moves the month into
+ * months.db, up to date.  The audit finds nothing wrong at each step.
+ */
+START_TEST(month_format5_record)
+{
+	static const struct delta_in same = { "acme", STORE_ENV_LIVE, "c1",
+	    "1", "2026-01-25T00:00:00Z" };
+	static const struct delta_in later = { "acme", STORE_ENV_LIVE, "c1",
+	    "2", "2026-02-01T00:00:00Z" };
+	uint8_t		key[256], mkey[256], rec[128], month[64];
+	size_t		klen = ckey(key, "acme", STORE_ENV_LIVE, "c1");
+	size_t		mlen = monthkey(mkey, "acme", STORE_ENV_LIVE, "c1",
+			    "2026-01");
+
+	/* As format 5 had it: c1's totals, and 2026-01 (seq 4) a record. */
+	ck_assert_uint_eq(raw_get("customers.db", key, klen, rec,
+	    sizeof(rec)), 97);
+	rec[0] = 1;
+	/* version, first_seq, last_seq, count, sum: the record's tail. */
+	month[0] = 1;
+	memcpy(month + 1, rec + CUST_LATEST + 8, 40);
+	raw_put("customers.db", key, klen, rec, CUST_V1_LEN);
+	raw_put("months.db", mkey, mlen, month, 41);
+	ck_assert_int_eq(audit(&(struct audit_result){ 0 }), 0);
+	month_is("2026-01", 4, 4, 1);
+
+	ck_assert_int_eq(store_write(st, append_txn, (void *)&same),
+	    STORE_OK);
+	ndeltas++;
+	ck_assert_int_eq(audit(&(struct audit_result){ 0 }), 0);
+	month_is("2026-01", 4, 5, 2);
+	/* The stale record, left as it was. */
+	ck_assert_uint_eq(raw_get("months.db", mkey, mlen, rec, sizeof(rec)),
+	    41);
+	ck_assert_int_eq(memcmp(rec, month, 41), 0);
+
+	ck_assert_int_eq(store_write(st, append_txn, (void *)&later),
+	    STORE_OK);
+	ndeltas++;
+	ck_assert_int_eq(audit(&(struct audit_result){ 0 }), 0);
+	month_is("2026-01", 4, 5, 2);
+	month_is("2026-02", 6, 6, 1);
+	ck_assert_uint_eq(raw_get("months.db", mkey, mlen, rec, sizeof(rec)),
+	    41);
+	ck_assert_int_ne(memcmp(rec, month, 41), 0);
 }
 END_TEST
 
@@ -1830,6 +1951,8 @@ audit_suite(void)
 	tcase_add_test(tc, month_fields);
 	tcase_add_test(tc, month_missing);
 	tcase_add_test(tc, month_extra);
+	tcase_add_test(tc, month_latest);
+	tcase_add_test(tc, month_format5_record);
 	tcase_add_test(tc, usage_counter);
 	tcase_add_test(tc, tenant_missing);
 	tcase_add_test(tc, undecodable);

@@ -1498,7 +1498,7 @@ START_TEST(format_4_search_index_emptied)
 	store_close(st);
 	ck_assert_int_eq(store_open(&st, dir, 4, 0), STORE_OK);
 	ck_assert_int_eq(store_read(st, format_read, &format), STORE_OK);
-	ck_assert_int_eq(format, 5);
+	ck_assert_int_eq(format, STORE_FORMAT);
 	ck_assert_uint_eq(sx_position(), 0);
 	ck_assert_int_eq(store_read(st, sx_records_txn, &rs), STORE_OK);
 	ck_assert_uint_eq(rs.n, 0);

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Data format 2 -> 3 -> 4 -> 5 (issue 22): a data directory the last format 2
+# Data format 2 -> 3 -> 4 -> 5 -> 6 (issue 22): a data directory the last format 2
 # release wrote (tests/fixtures/v2-datadir.tar.gz, made by
 # tests/fixtures/make-v2.sh: 600 deltas, one node record per subtree)
 # is migrated into tiles as it is first opened, its logged search index
-# (custgrams.db) replaced by search.db (of blocks, format 5), and then:
+# (custgrams.db) replaced by search.db (of blocks, format 5), format 6
+# recorded (customers' records keep their latest month, written anew at
+# each customer's next delta), and then:
 #   - tallyctl verify passes on the new layout, leaf by leaf and tile by
 #     tile, and tree.db is left empty;
 #   - every root and proof the old release answered (the fixture's
 #     expected/) is answered byte for byte the same;
 #   - the independent client (tiles_client.py) recomputes the root from
 #     tiles alone and proves the old head's tree a prefix;
-#   - the log grows on the tiles: 100 deltas more, signed, verified.
+#   - the log grows on the tiles: 100 deltas more, signed, verified (its
+#     customers' records rewritten, and their months checked by verify).
 # Prints "migrate3: N passed, M failed".
 set -euo pipefail
 
@@ -46,7 +49,7 @@ stack_conf
 tar -C "$DIR" -xzf "$REPO/tests/fixtures/v2-datadir.tar.gz"
 [ "$(id -u)" -ne 0 ] || chown -R "$STACK_USER" "$DIR/db"
 
-echo "== format 2 -> 5: tallyctl verify opens and migrates it"
+echo "== format 2 -> 6: tallyctl verify opens and migrates it"
 TREE_BYTES=$(stat -c %s "$DIR/db/tree.db")
 stack_check "the fixture has format 2's 1196 node records" \
 	test "$(records_left tree.db)" = 1196
@@ -54,7 +57,7 @@ stack_check "the fixture is in format 2" test "$(format)" = ' \00\00\00\00\00\00
 stack_ctl verify > "$DIR/verify.out" 2> "$DIR/verify.err" || true
 stack_check "verify passes on the tiles: 600 leaves" \
 	grep -q '^verify: 600 leaves' "$DIR/verify.out"
-stack_check "it records format 5" test "$(format)" = ' \00\00\00\00\00\00\00\05'
+stack_check "it records format 6" test "$(format)" = ' \00\00\00\00\00\00\00\06'
 stack_check "its logged search index is gone (search.db instead)" \
 	test ! -e "$DIR/db/custgrams.db" -a -e "$DIR/db/search.db"
 stack_check "tree.db is empty" test "$(records_left tree.db)" = 0
