@@ -337,8 +337,8 @@ audit_cust_stored(struct store_txn *t, void *arg)
 		c->closed = 0;
 		return AUDIT_AGAIN;
 	}
-	rc = store_month_each(t, c->tenant, c->env, c->id, audit_cust_month,
-	    &c->stored);
+	rc = store_month_each(t, c->tenant, c->env, c->id, &c->rec,
+	    audit_cust_month, &c->stored);
 	if (rc == STORE_CORRUPT)
 		c->stored_corrupt = 1;
 	else if (rc != STORE_OK)

@@ -353,15 +353,14 @@ checkpoint_lock_listed(const char *customer, const struct store_customer *sc,
 	struct store_month	 m;
 	int			 rc;
 
-	(void)sc;
 	if (strcmp(customer, ch->resume) == 0)
 		return STORE_OK;
 	if (ch->walked == (ch->job->chunk ? ch->job->chunk : CHECKPOINT_CHUNK) ||
 	    ch->covered >= (ch->job->chunk_deltas ? ch->job->chunk_deltas :
 	    CHECKPOINT_CHUNK_DELTAS))
 		return STOP_CHUNK_FULL;
-	rc = store_month_get(ch->t, ch->job->tenant, ch->job->env, customer,
-	    ch->job->month, &m);
+	rc = store_month_of(ch->t, ch->job->tenant, ch->job->env, customer,
+	    sc, ch->job->month, &m);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
 	rc = checkpoint_lock_customer(ch->t, ch->job, ch->tg, customer,

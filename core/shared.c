@@ -131,7 +131,7 @@ shared_periods(struct store_txn *t, const struct share *sh, int current,
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
 	if ((rc = store_month_each(t, sh->tenant, sh->env, sh->customer_id,
-	    shared_month_seen, &w)) != STORE_OK)
+	    &c, shared_month_seen, &w)) != STORE_OK)
 		return rc;
 	return store_checkpoint_each(t, sh->tenant, sh->env, sh->customer_id,
 	    shared_checkpoint_seen, &w);

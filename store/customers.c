@@ -286,27 +286,37 @@ month_key(uint8_t key[CKEY_MAX + 4], const char *tenant, enum store_env env,
  * as a record written before format 6 left it: stale, never read.)
  */
 int
+store_month_of(struct store_txn *t, const char *tenant, enum store_env env,
+    const char *customer_id, const struct store_customer *c, int month,
+    struct store_month *m)
+{
+	uint8_t	key[CKEY_MAX + 4];
+	size_t	klen;
+
+	memset(m, 0, sizeof(*m));
+	if (c->latest.count > 0 && month >= c->latest_month) {
+		if (month > c->latest_month)
+			return STORE_NOTFOUND;
+		*m = c->latest;
+		return STORE_OK;
+	}
+	if ((klen = month_key(key, tenant, env, customer_id, month)) == 0)
+		return STORE_NOTFOUND;
+	return record_get(t, STORE_DB_MONTHS, key, klen, month_decode, m);
+}
+
+int
 store_month_get(struct store_txn *t, const char *tenant, enum store_env env,
     const char *customer_id, int month, struct store_month *m)
 {
 	struct store_customer	c;
-	uint8_t			key[CKEY_MAX + 4];
-	size_t			klen;
 	int			rc;
 
 	memset(m, 0, sizeof(*m));
 	if ((rc = store_customer_get(t, tenant, env, customer_id, &c)) !=
 	    STORE_OK)
 		return rc;
-	if (c.latest.count > 0 && month >= c.latest_month) {
-		if (month > c.latest_month)
-			return STORE_NOTFOUND;
-		*m = c.latest;
-		return STORE_OK;
-	}
-	if ((klen = month_key(key, tenant, env, customer_id, month)) == 0)
-		return STORE_NOTFOUND;
-	return record_get(t, STORE_DB_MONTHS, key, klen, month_decode, m);
+	return store_month_of(t, tenant, env, customer_id, &c, month, m);
 }
 
 struct month_each {
@@ -337,26 +347,23 @@ month_each_record(const void *key, size_t klen, const void *val,
 /* The months in months.db, then the latest, from the customer's record. */
 int
 store_month_each(struct store_txn *t, const char *tenant, enum store_env env,
-    const char *customer_id, store_month_fn fn, void *arg)
+    const char *customer_id, const struct store_customer *c,
+    store_month_fn fn, void *arg)
 {
-	struct store_customer	c;
 	struct month_each	me;
 	uint8_t			prefix[CKEY_MAX];
 	int			rc;
 
-	me.c = &c;
+	me.c = c;
 	me.fn = fn;
 	me.arg = arg;
 	if ((me.plen = store_customer_key(prefix, sizeof(prefix),
 	    tenant, env, customer_id)) == 0)
 		return STORE_OK;
-	rc = store_customer_get(t, tenant, env, customer_id, &c);
-	if (rc != STORE_OK)
-		return rc == STORE_NOTFOUND ? STORE_OK : rc;
 	rc = store_kv_each_prefix(t, STORE_DB_MONTHS, prefix, me.plen,
 	    NULL, 0, month_each_record, &me);
-	if (rc == STORE_OK && c.latest.count > 0)
-		rc = fn(c.latest_month, &c.latest, arg);
+	if (rc == STORE_OK && c->latest.count > 0)
+		rc = fn(c->latest_month, &c->latest, arg);
 	return rc;
 }
 

@@ -565,12 +565,19 @@ int	store_custpos_range(struct store_txn *, const char *tenant,
 int	store_month_get(struct store_txn *, const char *tenant,
 	    enum store_env, const char *customer_id, int month,
 	    struct store_month *m);
-/* Calls fn for each of the customer's months, in order, until non-zero. */
+/* The same, for a caller holding the customer's record c, read in t. */
+int	store_month_of(struct store_txn *, const char *tenant,
+	    enum store_env, const char *customer_id,
+	    const struct store_customer *c, int month, struct store_month *m);
+/*
+ * Calls fn for each of the months of the customer whose record is c
+ * (read in the same transaction), in order, until fn returns non-zero.
+ */
 typedef int	(*store_month_fn)(int month, const struct store_month *,
 		    void *arg);
 int	store_month_each(struct store_txn *, const char *tenant,
-	    enum store_env, const char *customer_id, store_month_fn,
-	    void *arg);
+	    enum store_env, const char *customer_id,
+	    const struct store_customer *c, store_month_fn, void *arg);
 
 /* Deltas a tenant recorded in a month, and its monthly quota. */
 int	store_usage_get(struct store_txn *, const char *tenant,

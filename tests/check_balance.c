@@ -1925,9 +1925,14 @@ static int
 months_txn(struct store_txn *t, void *arg)
 {
 	struct months_call	*mc = arg;
+	struct store_customer	 c;
+	int			 rc;
 
 	mc->seen.n = 0;
-	return store_month_each(t, mc->tenant, mc->env, mc->customer,
+	rc = store_customer_get(t, mc->tenant, mc->env, mc->customer, &c);
+	if (rc != STORE_OK)
+		return rc == STORE_NOTFOUND ? STORE_OK : rc;
+	return store_month_each(t, mc->tenant, mc->env, mc->customer, &c,
 	    month_seen, &mc->seen);
 }
 
