@@ -524,8 +524,8 @@ customer_month_add(struct store_txn *t, struct store_customer *c,
 			 * its months.db record of d's month, if it has one,
 			 * is that month so far, and stays there, stale.
 			 */
-			rc = store_month_get(t, d->tenant, d->env,
-			    d->customer_id, month, &so_far);
+			rc = store_month_of(t, d->tenant, d->env,
+			    d->customer_id, c, month, &so_far);
 			if (rc == STORE_OK)
 				c->latest = so_far;
 			else if (rc == STORE_NOTFOUND)

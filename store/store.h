@@ -429,11 +429,6 @@ typedef int	(*store_delta_head_fn)(const struct store_delta_head *,
 int	store_delta_heads(struct store_txn *, uint64_t from,
 	    store_delta_head_fn, void *arg);
 
-/*
- * Per-customer totals, all of recorded deltas (verified or not): the
- * reader subtracts what is not yet verified.  A customer's deltas are in
- * log order and never go back in time, so seq order is time order.
- */
 /* One customer's deltas in one UTC month (timefmt_month numbering). */
 struct store_month {
 	uint64_t	first_seq, last_seq;	/* a contiguous run */
@@ -441,6 +436,11 @@ struct store_month {
 	__int128	sum;
 };
 
+/*
+ * Per-customer totals, all of recorded deltas (verified or not): the
+ * reader subtracts what is not yet verified.  A customer's deltas are in
+ * log order and never go back in time, so seq order is time order.
+ */
 struct store_customer {
 	uint64_t	last_seq;
 	uint64_t	count;
