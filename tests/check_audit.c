@@ -425,18 +425,10 @@ static void
 raw_copy(const char *file, const void *from, size_t flen, const void *to,
     size_t tlen)
 {
-	struct raw	r;
-	DBT		k, v;
+	uint8_t	val[4096];
 
-	raw_open(&r, file);
-	dbt(&k, from, flen);
-	memset(&v, 0, sizeof(v));
-	v.flags = DB_DBT_MALLOC;
-	ck_assert_int_eq(r.db->get(r.db, r.txn, &k, &v, 0), 0);
-	dbt(&k, to, tlen);
-	ck_assert_int_eq(r.db->put(r.db, r.txn, &k, &v, 0), 0);
-	free(v.data);
-	raw_close(&r);
+	raw_put(file, to, tlen, val, raw_get(file, from, flen, val,
+	    sizeof(val)));
 }
 
 START_TEST(totals_hold)
