@@ -33,6 +33,18 @@ struct audit_tile {
 	merkle_hash	hash[STORE_TILE_MAX];	/* and a full one's nodes */
 };
 
+/*
+ * The pairs (leaf hash, log index) of some leaves, as one number: the
+ * sum, mod 2^256, of each pair's SHA-256, and their count.  The leaf
+ * hash index must hold exactly the tree's leaves: the sums of both sides
+ * check it in one pass over each, in any order, in memory that does not
+ * grow with the log.
+ */
+struct audit_leafsum {
+	uint64_t	count;
+	uint64_t	sum[4];
+};
+
 struct audit_logpass {
 	struct audit		*a;
 	struct audit_result	*res;
@@ -42,6 +54,8 @@ struct audit_logpass {
 	uint64_t		 log_size, tree_size;
 	/* The tree rebuilt from recomputed leaf hashes. */
 	struct merkle_edge	 edge, saved;
+	/* The tree's leaves, as read; and the index's, at the end. */
+	struct audit_leafsum	 leaves, leaves_saved, index;
 	uint64_t		 chunk_end;
 	struct sbuf		 leaf;
 	/* Each tile read once: its hashes, as the tree of tree_size has. */
@@ -161,13 +175,37 @@ audit_node(void *arg, unsigned level, uint64_t index, const merkle_hash hash)
 }
 
 static int
+audit_leafsum_add(struct audit_leafsum *s, const uint8_t hash[HASH_LEN],
+    uint64_t index)
+{
+	uint8_t			pair[HASH_LEN + 8], h[HASH_LEN];
+	uint64_t		limb, carry = 0;
+	unsigned __int128	v;
+	int			i, j;
+
+	memcpy(pair, hash, HASH_LEN);
+	for (i = 0; i < 8; i++)
+		pair[HASH_LEN + i] = (uint8_t)(index >> (56 - 8 * i));
+	if (hash_sha256(pair, sizeof(pair), h) < 0)
+		return STORE_NOMEM;
+	for (i = 0; i < 4; i++) {
+		for (limb = 0, j = 0; j < 8; j++)
+			limb = limb << 8 | h[8 * i + j];
+		v = (unsigned __int128)s->sum[i] + limb + carry;
+		s->sum[i] = (uint64_t)v;
+		carry = (uint64_t)(v >> 64);
+	}
+	s->count++;
+	return STORE_OK;
+}
+
+static int
 audit_leaf_hashes(struct audit_logpass *x, const struct store_delta *d,
     merkle_hash leaf)
 {
 	uint8_t			 content[HASH_LEN];
 	const uint8_t		*stored;
 	unsigned long long	 i = d->log_index;
-	uint64_t		 found;
 	int			 rc;
 
 	x->leaf.len = 0;
@@ -188,11 +226,8 @@ audit_leaf_hashes(struct audit_logpass *x, const struct store_delta *d,
 		    "leaf data", i);
 	if (d->log_index >= x->tree_size)
 		return STORE_OK;
-	rc = store_leaf_find(x->txn, leaf, &found);
-	if (rc == STORE_NOTFOUND || (rc == STORE_OK && found != i))
-		audit_problem(x->a, "leaf %llu: its hash does not lead to it",
-		    i);
-	else if (rc != STORE_OK)
+	if ((rc = audit_leafsum_add(&x->leaves, leaf, d->log_index)) !=
+	    STORE_OK)
 		return rc;
 	/*
 	 * The tree goes on from the leaf hash it committed to, so that one
@@ -342,6 +377,7 @@ audit_chunk(struct store_txn *t, void *arg)
 
 	x->txn = t;
 	x->edge = x->saved;
+	x->leaves = x->leaves_saved;
 	audit_usage_forget(x->usage);
 	rc = store_delta_each(t, x->edge.size, audit_delta, x);
 	if (rc == STORE_OK || rc == STORE_STOP) {
@@ -351,11 +387,51 @@ audit_chunk(struct store_txn *t, void *arg)
 			return AUDIT_HOLE;
 		}
 		x->saved = x->edge;
+		x->leaves_saved = x->leaves;
 		return STORE_OK;
 	}
 	if (rc == STORE_CONFLICT)
 		*x->res = before;	/* it will be read again */
 	return rc;
+}
+
+static int
+audit_index_entry(const struct store_leaf *l, void *arg)
+{
+	struct audit_logpass	*x = arg;
+
+	if (l->index >= x->tree_size)
+		return STORE_OK;	/* integrated since the audit began */
+	return audit_leafsum_add(&x->index, l->hash, l->index);
+}
+
+/*
+ * The leaf hash index against the leaves of the tree the audit read: a
+ * lookup by any of their hashes must lead to the leaf, and to no other.
+ * Entries of leaves integrated since the audit began are left out.
+ */
+static int
+audit_leaf_index(struct store_txn *t, void *arg)
+{
+	struct audit_logpass	*x = arg;
+	int			 rc;
+
+	memset(&x->index, 0, sizeof(x->index));
+	rc = store_leaf_each(t, audit_index_entry, x);
+	if (rc == STORE_CORRUPT) {
+		audit_problem(x->a, "the leaf hash index does not decode, or "
+		    "is out of its order");
+		return STORE_OK;
+	} else if (rc != STORE_OK)
+		return rc;
+	if (x->index.count != x->leaves.count)
+		audit_problem(x->a, "the leaf hash index holds %llu of the "
+		    "tree's %llu leaves", (unsigned long long)x->index.count,
+		    (unsigned long long)x->leaves.count);
+	else if (memcmp(x->index.sum, x->leaves.sum, sizeof(x->index.sum)))
+		audit_problem(x->a, "the leaf hash index holds a leaf hash or "
+		    "log index that is not the tree's");
+	return STORE_OK;
 }
 
 /* The empty tree's head, if one was signed, and heads past the log. */
@@ -414,8 +490,9 @@ audit_log(struct audit *a, struct audit_result *res,
 	x->usage = usage;
 	x->log_size = log_size;
 	x->tree_size = tree_size;
-	if ((rc = audit_read_with(a, audit_ends, x)) == STORE_OK)
-		rc = audit_log_walk(x);
+	if ((rc = audit_read_with(a, audit_ends, x)) == STORE_OK &&
+	    (rc = audit_log_walk(x)) == STORE_OK)
+		rc = audit_read_with(a, audit_leaf_index, x);
 	/* After a hole (told) the log cannot be counted, but the rest can. */
 	*whole = rc == STORE_OK;
 	if (rc == AUDIT_HOLE)

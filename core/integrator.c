@@ -47,19 +47,13 @@ struct integrator {
 	struct merkle_edge	 edge;
 };
 
-/* A leaf to index by its hash. */
-struct step_leaf {
-	merkle_hash	hash;
-	uint64_t	index;
-};
-
 /* What one step's transaction works on; reset at every (re)try. */
 struct step {
 	struct integrator	*ig;
 	struct store_txn	*txn;
 	struct merkle_edge	 edge;
 	struct tiles_writer	*tiles;
-	struct step_leaf	*leaves;	/* the step's, to index */
+	struct store_leaf	*leaves;	/* the step's, to index */
 	size_t			 nleaves, leaves_cap;
 	uint64_t		 from, to;
 	struct store_sth	 head;
@@ -138,34 +132,6 @@ integrator_node(void *arg, unsigned level, uint64_t index,
 		s->leaves[s->nleaves++].index = index;
 	}
 	return tiles_writer_node(s->tiles, level, index, hash);
-}
-
-static int
-integrator_leaf_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct step_leaf *)a)->hash,
-	    ((const struct step_leaf *)b)->hash, MERKLE_HASH_LEN);
-}
-
-/*
- * The step's leaves indexed in hash order: the index's keys are random,
- * and in order each of its pages is met once a step, one after another,
- * not once a leaf.
- */
-static int
-integrator_index(struct step *s)
-{
-	size_t	i;
-	int	rc;
-
-	if (s->nleaves > 1)	/* qsort's array may not be NULL */
-		qsort(s->leaves, s->nleaves, sizeof(*s->leaves),
-		    integrator_leaf_cmp);
-	for (i = 0; i < s->nleaves; i++)
-		if ((rc = store_leaf_put(s->txn, s->leaves[i].hash,
-		    s->leaves[i].index)) != STORE_OK)
-			return rc;
-	return STORE_OK;
 }
 
 static int
@@ -294,7 +260,7 @@ integrator_txn(struct store_txn *t, void *arg)
 	if (s->edge.size != s->to)
 		return STORE_CORRUPT;
 	if ((rc = tiles_writer_flush(s->tiles)) != STORE_OK ||
-	    (rc = integrator_index(s)) != STORE_OK ||
+	    (rc = store_leaf_add(t, s->leaves, s->nleaves)) != STORE_OK ||
 	    (rc = integrator_sign(s)) != STORE_OK)
 		return rc;
 	return integrator_events(s);

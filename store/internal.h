@@ -17,7 +17,7 @@ enum store_db {
 	STORE_DB_CUSTLOG,	/* tenant, env, customer, seq -> position */
 	STORE_DB_IDEMPOTENCY,	/* dedup key -> the original answer */
 	STORE_DB_TREE,		/* format 2's tree nodes: empty from 3 on */
-	STORE_DB_LEAVES,	/* leaf hash -> logIndex */
+	STORE_DB_LEAVES,	/* leaf hash -> logIndex, to format 6 */
 	STORE_DB_STH,		/* tree size -> signed tree head */
 	STORE_DB_SIGNKEYS,	/* keyId -> signing key (public half) */
 	STORE_DB_MONTHS,	/* tenant, env, customer, month -> totals,
@@ -37,6 +37,7 @@ enum store_db {
 	STORE_DB_SHARES,	/* link handle -> share (SPEC 8) */
 	STORE_DB_SHARECUST,	/* tenant, env, customer -> live handle */
 	STORE_DB_TILES,		/* tile level, index -> its hashes */
+	STORE_DB_LEAFRUNS,	/* run, first hash -> hashes, logIndexes */
 	STORE_DB_COUNT
 };
 
@@ -166,6 +167,9 @@ int	store_kv_each_prefix(struct store_txn *, enum store_db,
  * *k and *v are malloc'd and owned by the caller on STORE_OK.
  */
 int	store_kv_seek(struct store_txn *, enum store_db, const void *key,
+	    size_t klen, void **k, size_t *klen_out, void **v, size_t *vlen);
+/* The record with the greatest key <= key, as store_kv_seek gives it. */
+int	store_kv_floor(struct store_txn *, enum store_db, const void *key,
 	    size_t klen, void **k, size_t *klen_out, void **v, size_t *vlen);
 /*
  * The estimated share (0 to 1) of the records whose key is less than key,

@@ -50,6 +50,7 @@ static const char *const store_files[STORE_DB_COUNT] = {
 	"shares.db",
 	"sharecust.db",
 	"tiles.db",
+	"leafruns.db",
 };
 
 const char *
@@ -220,6 +221,7 @@ store_page_size(int which)
 	case STORE_DB_MONTHS:
 	case STORE_DB_CUSTGRAMS:
 	case STORE_DB_TILES:
+	case STORE_DB_LEAFRUNS:
 		return 16384;
 	default:
 		return 0;	/* the file system's block size */
@@ -840,6 +842,25 @@ store_latest_month_txn(struct store_txn *t, void *arg)
 	return store_format_write(t, m, 6);
 }
 
+/*
+ * 6 -> 7: the leaf hash index is sorted runs (leaves.c), from the next
+ * leaf integrated on.  leaves.db keeps the leaves before, read as it is:
+ * nothing to convert.  The format is recorded for a release before, which
+ * would index new leaves in leaves.db alone and miss those in the runs,
+ * to refuse the directory.
+ */
+static int
+store_leaf_runs_txn(struct store_txn *t, void *arg)
+{
+	struct store_migration	*m = arg;
+	int			 rc;
+
+	if ((rc = store_format_read(t, &m->format)) != STORE_OK ||
+	    m->format >= 7)
+		return rc;
+	return store_format_write(t, m, 7);
+}
+
 /* Brings an older directory to STORE_FORMAT, or refuses a newer one. */
 static int
 store_migrate(struct store *st, const char *dir)
@@ -866,7 +887,10 @@ store_migrate(struct store *st, const char *dir)
 	if (m.format < 5 &&
 	    (rc = store_write(st, store_search_blocks_txn, &m)) != STORE_OK)
 		return rc;
-	return m.format < 6 ? store_write(st, store_latest_month_txn, &m) :
+	if (m.format < 6 &&
+	    (rc = store_write(st, store_latest_month_txn, &m)) != STORE_OK)
+		return rc;
+	return m.format < 7 ? store_write(st, store_leaf_runs_txn, &m) :
 	    STORE_OK;
 }
 
@@ -1418,9 +1442,14 @@ store_kv_each_prefix(struct store_txn *t, enum store_db which,
 	return rc == PREFIX_PAST ? STORE_OK : rc;
 }
 
-int
-store_kv_seek(struct store_txn *t, enum store_db which, const void *key,
-    size_t klen, void **kout, size_t *klen_out, void **vout, size_t *vlen)
+/*
+ * What a cursor finds for key: with floor, the record with the greatest
+ * key <= key; else the least key >= key, or with key NULL the last.
+ */
+static int
+store_kv_find(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, int floor, void **kout, size_t *klen_out, void **vout,
+    size_t *vlen)
 {
 	DB	*db = t->st->db[which];
 	DBC	*cur = NULL;
@@ -1435,8 +1464,14 @@ store_kv_seek(struct store_txn *t, enum store_db which, const void *key,
 	k.flags = v.flags = DB_DBT_REALLOC;
 	if (key != NULL && (rc = store_dbt_copy(&k, key, klen)) != STORE_OK)
 		goto out;
-	rc = store_rc(cur->get(cur, &k, &v, (key ? DB_SET_RANGE : DB_LAST) |
-	    t->read_flags));
+	dbrc = cur->get(cur, &k, &v, (key ? DB_SET_RANGE : DB_LAST) |
+	    t->read_flags);
+	if (floor && dbrc == DB_NOTFOUND)
+		dbrc = cur->get(cur, &k, &v, DB_LAST | t->read_flags);
+	else if (floor && dbrc == 0 && (k.size != klen ||
+	    memcmp(k.data, key, klen) != 0))
+		dbrc = cur->get(cur, &k, &v, DB_PREV | t->read_flags);
+	rc = store_rc(dbrc);
 out:
 	cur->close(cur);
 	if (rc != STORE_OK) {
@@ -1449,6 +1484,22 @@ out:
 	*vout = v.data;
 	*vlen = v.size;
 	return STORE_OK;
+}
+
+int
+store_kv_seek(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, void **kout, size_t *klen_out, void **vout, size_t *vlen)
+{
+	return store_kv_find(t, which, key, klen, 0, kout, klen_out, vout,
+	    vlen);
+}
+
+int
+store_kv_floor(struct store_txn *t, enum store_db which, const void *key,
+    size_t klen, void **kout, size_t *klen_out, void **vout, size_t *vlen)
+{
+	return store_kv_find(t, which, key, klen, 1, kout, klen_out, vout,
+	    vlen);
 }
 
 int

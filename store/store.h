@@ -79,7 +79,7 @@ enum store_rc {
  * is).  Raise it with each change an older tallyd could misread, and
  * teach store_migrate the step.
  */
-#define STORE_FORMAT	6
+#define STORE_FORMAT	7
 
 /*
  * Opens (and with STORE_CREATE, creates) the environment in dir, running
@@ -635,11 +635,29 @@ int	store_tile_get(struct store_txn *, unsigned level, uint64_t index,
 /* The whole of tile (level, index), its n hashes into out. */
 int	store_tile_read(struct store_txn *, unsigned level, uint64_t index,
 	    uint8_t out[STORE_TILE_MAX * STORE_HASH_LEN], unsigned *n);
-/* STORE_EXISTS if the leaf hash is indexed already. */
-int	store_leaf_put(struct store_txn *, const uint8_t hash[STORE_HASH_LEN],
-	    uint64_t log_index);
+/*
+ * The leaf hash index (leaves.c): each leaf's hash and log index, added
+ * a step of the integrator at a time, in its transaction.
+ */
+struct store_leaf {
+	uint8_t		hash[STORE_HASH_LEN];
+	uint64_t	index;
+};
+/* By hash, then index: qsort's order. */
+int	store_leaf_cmp(const void *, const void *);
+/* Indexes a step's n leaves (and sorts them, in place). */
+int	store_leaf_add(struct store_txn *, struct store_leaf *leaves,
+	    size_t n);
 int	store_leaf_find(struct store_txn *,
 	    const uint8_t hash[STORE_HASH_LEN], uint64_t *log_index);
+/*
+ * Every entry of the index, each once, in no order that means anything;
+ * STORE_CORRUPT if the index does not decode or is out of its order (a
+ * lookup could miss an entry).  A non-zero result of fn stops the walk
+ * and is returned.
+ */
+typedef int	(*store_leaf_fn)(const struct store_leaf *, void *);
+int	store_leaf_each(struct store_txn *, store_leaf_fn, void *);
 
 #define STORE_NOTE_MAX		2048
 #define STORE_KEYID_MAX		8	/* hex of a 32-bit C2SP key ID */

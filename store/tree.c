@@ -224,22 +224,6 @@ store_tree_drop(struct store_txn *t, unsigned *dropped)
 	return rc;
 }
 
-int
-store_leaf_put(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
-    uint64_t log_index)
-{
-	return store_kv_put_u64(t, STORE_DB_LEAVES, hash, STORE_HASH_LEN,
-	    log_index, 1);
-}
-
-int
-store_leaf_find(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
-    uint64_t *log_index)
-{
-	return store_kv_get_u64(t, STORE_DB_LEAVES, hash, STORE_HASH_LEN,
-	    log_index);
-}
-
 static int
 sth_unpack(const void *key, size_t klen, const void *val, size_t vlen,
     struct store_sth *h)

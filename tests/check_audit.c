@@ -452,15 +452,31 @@ START_TEST(totals_hold)
 END_TEST
 
 /* The ledger's own deltas, with heads signed over them, hold too. */
-START_TEST(ledger_totals_hold)
+/* The log's deltas in the tree, under a head; returns its size. */
+static uint64_t
+integrate(void)
 {
 	struct store_signkey	 k;
+	struct integrator	*ig;
+	char			 err[256];
+	uint64_t		 size;
+
+	ck_assert_msg(tlog_key_generate(st, dir, "tally.test/log",
+	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == TLOG_KEY_OK, "%s",
+	    err);
+	ck_assert_msg(integrator_open(&ig, st, dir, "tally.test/log", err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
+	integrator_close(ig);
+	return size;
+}
+
+START_TEST(ledger_totals_hold)
+{
 	struct ledger		*led;
 	struct principal	 who;
-	struct integrator	*ig;
 	struct audit_result	 res;
-	char			 json[128], err[256];
-	uint64_t		 size;
+	char			 json[128];
 	int			 i;
 
 	ck_assert_int_eq(ledger_open(&led, st), STORE_OK);
@@ -473,18 +489,76 @@ START_TEST(ledger_totals_hold)
 		ck_assert_int_eq(unit_emit(led, &who, json), STORE_OK);
 	}
 	ledger_close(led);
-	ck_assert_msg(tlog_key_generate(st, dir, "tally.test/log",
-	    SIGKEY_ECDSA_P256, 0, &k, err, sizeof(err)) == TLOG_KEY_OK, "%s",
-	    err);
-	ck_assert_msg(integrator_open(&ig, st, dir, "tally.test/log", err,
-	    sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(integrator_step(ig, &size), STORE_OK);
-	integrator_close(ig);
+	ck_assert_uint_eq(integrate(), NDELTAS + 12);
 	ck_assert_int_eq(audit(&res), 0);
 	ck_assert_int_eq(res.leaves, NDELTAS + 12);
 	ck_assert_int_eq(res.positions, NDELTAS + 12);
 	/* c1 and c2 are old customers with new deltas; c0 and c3 new. */
 	ck_assert_int_eq(res.customers, 6);
+}
+END_TEST
+
+
+/* The first record of file: its key and value into the buffers. */
+static void
+raw_first(const char *file, uint8_t *key, size_t *klen, uint8_t *val,
+    size_t *vlen)
+{
+	struct raw	 r;
+	DBC		*c;
+	DBT		 k, v;
+
+	raw_open(&r, file);
+	ck_assert_int_eq(r.db->cursor(r.db, r.txn, &c, 0), 0);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = key;
+	k.ulen = 64;
+	v.data = val;
+	v.ulen = 4096;
+	k.flags = v.flags = DB_DBT_USERMEM;
+	ck_assert_int_eq(c->get(c, &k, &v, DB_FIRST), 0);
+	*klen = k.size;
+	*vlen = v.size;
+	c->close(c);
+	raw_close(&r);
+}
+
+/*
+ * The leaf hash index against the tree's leaves: an entry's index
+ * changed, a run out of its order, an entry too many.  Each leaf's is
+ * 32 bytes of hash and 8 of index, in hash order (store/leaves.c).
+ */
+START_TEST(leaf_index)
+{
+	struct audit_result	res;
+	uint8_t			key[64], val[4096], was[4096], tmp[40];
+	char			want[128];
+	size_t			klen, vlen;
+
+	ck_assert_uint_eq(integrate(), NDELTAS);
+	ck_assert_int_eq(audit(&res), 0);
+	raw_first("leafruns.db", key, &klen, val, &vlen);
+	ck_assert_uint_eq(vlen, NDELTAS * sizeof(tmp));
+	memcpy(was, val, vlen);
+	val[39] ^= 1;
+	raw_put("leafruns.db", key, klen, val, vlen);
+	audit_finds("the leaf hash index holds a leaf hash or log index "
+	    "that is not the tree's");
+	memcpy(val, was, vlen);
+	memcpy(tmp, val + 40, 40);
+	memcpy(val + 40, val + 80, 40);
+	memcpy(val + 80, tmp, 40);
+	raw_put("leafruns.db", key, klen, val, vlen);
+	audit_finds("the leaf hash index does not decode, or is out of its "
+	    "order");
+	raw_put("leafruns.db", key, klen, was, vlen);
+	ck_assert_int_eq(audit(&res), 0);
+	/* The first leaf again, in format 6's leaves.db. */
+	raw_put("leaves.db", was, 32, was + 32, 8);
+	snprintf(want, sizeof(want), "the leaf hash index holds %zu of the "
+	    "tree's %zu leaves", NDELTAS + 1, NDELTAS);
+	audit_finds(want);
 }
 END_TEST
 
@@ -1945,6 +2019,7 @@ audit_suite(void)
 	tcase_add_test(tc, month_extra);
 	tcase_add_test(tc, month_latest);
 	tcase_add_test(tc, month_format5_record);
+	tcase_add_test(tc, leaf_index);
 	tcase_add_test(tc, usage_counter);
 	tcase_add_test(tc, tenant_missing);
 	tcase_add_test(tc, undecodable);

@@ -294,7 +294,8 @@ START_TEST(log_databases_on_16k_pages)
 	static const enum store_db log_dbs[] = {
 		STORE_DB_DELTAS, STORE_DB_RECORDS, STORE_DB_CUSTOMERS,
 		STORE_DB_CUSTLOG, STORE_DB_IDEMPOTENCY, STORE_DB_LEAVES,
-		STORE_DB_MONTHS, STORE_DB_CUSTGRAMS, STORE_DB_TILES
+		STORE_DB_MONTHS, STORE_DB_CUSTGRAMS, STORE_DB_TILES,
+		STORE_DB_LEAFRUNS
 	};
 	u_int32_t	page;
 	size_t		i;
@@ -1784,6 +1785,277 @@ START_TEST(custpos_range_bulk)
 }
 END_TEST
 
+/*
+ * The leaf hash index (store/leaves.c): leaf i's hash made from i, so
+ * that any leaf's can be made again.
+ */
+static void
+leaf_of(struct store_leaf *l, uint64_t i)
+{
+	uint64_t	x = i * 0x9e3779b97f4a7c15ULL + 1;
+	size_t		k;
+
+	for (k = 0; k < STORE_HASH_LEN; k++) {
+		x ^= x >> 31;
+		x *= 0xbf58476d1ce4e5b9ULL;
+		l->hash[k] = (uint8_t)(x >> 56);
+	}
+	l->index = i;
+}
+
+struct leaf_step {
+	uint64_t	from, n;
+};
+
+static int
+leaf_step_txn(struct store_txn *t, void *arg)
+{
+	struct leaf_step	*ls = arg;
+	struct store_leaf	*l;
+	uint64_t		 i;
+	int			 rc;
+
+	ck_assert_ptr_nonnull(l = calloc(ls->n + 1, sizeof(*l)));
+	for (i = 0; i < ls->n; i++)
+		leaf_of(&l[i], ls->from + i);
+	rc = store_leaf_add(t, l, ls->n);
+	free(l);
+	return rc;
+}
+
+struct leaf_lookup {
+	uint8_t		hash[STORE_HASH_LEN];
+	uint64_t	index;
+};
+
+static int
+leaf_find_txn(struct store_txn *t, void *arg)
+{
+	struct leaf_lookup	*lk = arg;
+
+	return store_leaf_find(t, lk->hash, &lk->index);
+}
+
+/* Leaf i is found at i. */
+static void
+leaf_found(uint64_t i)
+{
+	struct leaf_lookup	lk;
+	struct store_leaf	l;
+
+	leaf_of(&l, i);
+	memcpy(lk.hash, l.hash, sizeof(lk.hash));
+	lk.index = UINT64_MAX;
+	ck_assert_int_eq(store_read(st, leaf_find_txn, &lk), STORE_OK);
+	ck_assert_uint_eq(lk.index, i);
+}
+
+static void
+leaf_not_found(uint64_t i)
+{
+	struct leaf_lookup	lk;
+	struct store_leaf	l;
+
+	leaf_of(&l, i);
+	memcpy(lk.hash, l.hash, sizeof(lk.hash));
+	ck_assert_int_eq(store_read(st, leaf_find_txn, &lk), STORE_NOTFOUND);
+}
+
+/* What store_leaf_each gives: each leaf below n once, with its hash. */
+struct leaf_seen {
+	uint8_t		*seen;
+	uint64_t	 n, count;
+};
+
+static int
+leaf_seen_one(const struct store_leaf *l, void *arg)
+{
+	struct leaf_seen	*ls = arg;
+	struct store_leaf	 want;
+
+	ck_assert_uint_lt(l->index, ls->n);
+	ck_assert(!ls->seen[l->index]);
+	leaf_of(&want, l->index);
+	ck_assert_mem_eq(l->hash, want.hash, STORE_HASH_LEN);
+	ls->seen[l->index] = 1;
+	ls->count++;
+	return STORE_OK;
+}
+
+static int
+leaf_each_txn(struct store_txn *t, void *arg)
+{
+	return store_leaf_each(t, leaf_seen_one, arg);
+}
+
+static void
+leaf_each_holds(uint64_t n)
+{
+	struct leaf_seen	ls = { NULL, n, 0 };
+
+	ck_assert_ptr_nonnull(ls.seen = calloc(n + 1, 1));
+	ck_assert_int_eq(store_read(st, leaf_each_txn, &ls), STORE_OK);
+	ck_assert_uint_eq(ls.count, n);
+	free(ls.seen);
+}
+
+static int
+count_block(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	uint64_t	*entries = arg;
+
+	(void)key;
+	(void)klen;
+	(void)val;
+	*entries += vlen / (STORE_HASH_LEN + 8);
+	return STORE_OK;
+}
+
+static int
+leafruns_entries_txn(struct store_txn *t, void *arg)
+{
+	*(uint64_t *)arg = 0;
+	return store_kv_each(t, STORE_DB_LEAFRUNS, NULL, 0, count_block, arg);
+}
+
+/*
+ * Steps of 1 to 997 leaves, 60,000 in all: level 0 runs merged into
+ * level 1, and those into level 2, a piece a step.  Every leaf is found
+ * at its index after every step, and none yet to come; the walk gives
+ * each once; the runs merged are deleted.
+ */
+START_TEST(leaf_index_through_merges)
+{
+	struct leaf_step	ls = { 0, 0 };
+	uint64_t		total = 60000, stored, i, step = 0;
+
+	while (ls.from < total) {
+		ls.n = (step * 7919) % 997 + 1;
+		if (ls.n > total - ls.from)
+			ls.n = total - ls.from;
+		ck_assert_int_eq(store_write(st, leaf_step_txn, &ls),
+		    STORE_OK);
+		ls.from += ls.n;
+		step++;
+		for (i = 0; i < ls.from; i += ls.from / 37 + 1)
+			leaf_found(i);
+		leaf_found(ls.from - 1);
+		leaf_not_found(ls.from);
+	}
+	for (i = 0; i < total; i++)
+		leaf_found(i);
+	leaf_not_found(total);
+	leaf_each_holds(total);
+	/* What is merged goes: all that is left is under 2x the leaves. */
+	ck_assert_int_eq(store_read(st, leafruns_entries_txn, &stored),
+	    STORE_OK);
+	ck_assert_uint_ge(stored, total);
+	ck_assert_uint_lt(stored, 2 * total);
+	/* Steps of one leaf merge and delete all that is left. */
+	for (i = 0; i < 64; i++) {
+		ls.n = 1;
+		ck_assert_int_eq(store_write(st, leaf_step_txn, &ls),
+		    STORE_OK);
+		ls.from++;
+	}
+	ck_assert_int_eq(store_read(st, leafruns_entries_txn, &stored),
+	    STORE_OK);
+	ck_assert_uint_eq(stored, ls.from);
+	leaf_each_holds(ls.from);
+	leaf_found(ls.from - 1);
+}
+END_TEST
+
+/* A step undone leaves the index as it was. */
+static int
+leaf_step_undone_txn(struct store_txn *t, void *arg)
+{
+	int	rc;
+
+	if ((rc = leaf_step_txn(t, arg)) != STORE_OK)
+		return rc;
+	return STORE_USER;
+}
+
+START_TEST(leaf_index_step_undone)
+{
+	struct leaf_step	ls = { 0, 500 };
+
+	ck_assert_int_eq(store_write(st, leaf_step_txn, &ls), STORE_OK);
+	ls.from = 500;
+	ck_assert_int_eq(store_write(st, leaf_step_undone_txn, &ls),
+	    STORE_USER);
+	leaf_found(499);
+	leaf_not_found(500);
+	leaf_each_holds(500);
+	ck_assert_int_eq(store_write(st, leaf_step_txn, &ls), STORE_OK);
+	leaf_found(999);
+	leaf_each_holds(1000);
+}
+END_TEST
+
+static int
+legacy_leaf_txn(struct store_txn *t, void *arg)
+{
+	struct store_leaf	l;
+
+	leaf_of(&l, *(uint64_t *)arg);
+	return store_kv_put_u64(t, STORE_DB_LEAVES, l.hash, STORE_HASH_LEN,
+	    l.index, 1);
+}
+
+/* Format 6's leaves.db, kept by an upgraded directory, is read too. */
+START_TEST(leaf_index_reads_format_6)
+{
+	struct leaf_step	ls = { 3, 2000 };
+	uint64_t		i;
+
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(store_write(st, legacy_leaf_txn, &i),
+		    STORE_OK);
+	ck_assert_int_eq(store_write(st, leaf_step_txn, &ls), STORE_OK);
+	for (i = 0; i < 2003; i++)
+		leaf_found(i);
+	leaf_each_holds(2003);
+}
+END_TEST
+
+/* A run out of its order is told: a lookup could miss its entries. */
+static int
+leaf_disorder_txn(struct store_txn *t, void *arg)
+{
+	uint8_t	*key = NULL, *val = NULL, tmp[STORE_HASH_LEN + 8];
+	size_t	 klen, vlen;
+	int	 rc;
+
+	(void)arg;
+	if ((rc = store_kv_seek(t, STORE_DB_LEAFRUNS, NULL, 0,
+	    (void **)&key, &klen, (void **)&val, &vlen)) != STORE_OK)
+		return rc;
+	ck_assert_uint_ge(vlen, 3 * sizeof(tmp));
+	memcpy(tmp, val + sizeof(tmp), sizeof(tmp));
+	memcpy(val + sizeof(tmp), val + 2 * sizeof(tmp), sizeof(tmp));
+	memcpy(val + 2 * sizeof(tmp), tmp, sizeof(tmp));
+	rc = store_kv_put(t, STORE_DB_LEAFRUNS, key, klen, val, vlen, 0);
+	free(key);
+	free(val);
+	return rc;
+}
+
+START_TEST(leaf_index_disorder_found)
+{
+	struct leaf_seen	ls = { NULL, 100, 0 };
+	struct leaf_step	step = { 0, 100 };
+
+	ck_assert_int_eq(store_write(st, leaf_step_txn, &step), STORE_OK);
+	ck_assert_int_eq(store_write(st, leaf_disorder_txn, NULL), STORE_OK);
+	ck_assert_ptr_nonnull(ls.seen = calloc(100, 1));
+	ck_assert_int_eq(store_read(st, leaf_each_txn, &ls), STORE_CORRUPT);
+	free(ls.seen);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -1819,6 +2091,15 @@ store_suite(void)
 	tcase_add_test(tc, search_step_writes_a_block_a_trigram);
 	tcase_add_test(tc, kv_put_each_keeps_the_last_value);
 	tcase_add_test(tc, format_4_search_index_emptied);
+	suite_add_tcase(s, tc);
+	/* The leaf hash index as sorted runs. */
+	tc = tcase_create("leaves");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, leaf_index_through_merges);
+	tcase_add_test(tc, leaf_index_step_undone);
+	tcase_add_test(tc, leaf_index_reads_format_6);
+	tcase_add_test(tc, leaf_index_disorder_found);
 	suite_add_tcase(s, tc);
 	/* Runs of deltas and positions read in bulk. */
 	tc = tcase_create("run");

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Data format 2 -> 3 -> 4 -> 5 -> 6 (issue 22): a data directory the last format 2
+# Data format 2 -> 3 -> 4 -> 5 -> 6 -> 7 (issue 22): a data directory the last format 2
 # release wrote (tests/fixtures/v2-datadir.tar.gz, made by
 # tests/fixtures/make-v2.sh: 600 deltas, one node record per subtree)
 # is migrated into tiles as it is first opened, its logged search index
 # (custgrams.db) replaced by search.db (of blocks, format 5), format 6
 # recorded (customers' records keep their latest month, written anew at
-# each customer's next delta), and then:
+# each customer's next delta), format 7 (the leaf hash index in sorted
+# runs, leaves.db kept for the leaves before), and then:
 #   - tallyctl verify passes on the new layout, leaf by leaf and tile by
 #     tile, and tree.db is left empty;
 #   - every root and proof the old release answered (the fixture's
@@ -13,7 +14,8 @@
 #   - the independent client (tiles_client.py) recomputes the root from
 #     tiles alone and proves the old head's tree a prefix;
 #   - the log grows on the tiles: 100 deltas more, signed, verified (its
-#     customers' records rewritten, and their months checked by verify).
+#     customers' records rewritten, and their months checked by verify),
+#     a new leaf and an old one proved by their hashes.
 # Prints "migrate3: N passed, M failed".
 set -euo pipefail
 
@@ -49,7 +51,7 @@ stack_conf
 tar -C "$DIR" -xzf "$REPO/tests/fixtures/v2-datadir.tar.gz"
 [ "$(id -u)" -ne 0 ] || chown -R "$STACK_USER" "$DIR/db"
 
-echo "== format 2 -> 6: tallyctl verify opens and migrates it"
+echo "== format 2 -> 7: tallyctl verify opens and migrates it"
 TREE_BYTES=$(stat -c %s "$DIR/db/tree.db")
 stack_check "the fixture has format 2's 1196 node records" \
 	test "$(records_left tree.db)" = 1196
@@ -57,7 +59,7 @@ stack_check "the fixture is in format 2" test "$(format)" = ' \00\00\00\00\00\00
 stack_ctl verify > "$DIR/verify.out" 2> "$DIR/verify.err" || true
 stack_check "verify passes on the tiles: 600 leaves" \
 	grep -q '^verify: 600 leaves' "$DIR/verify.out"
-stack_check "it records format 6" test "$(format)" = ' \00\00\00\00\00\00\00\06'
+stack_check "it records format 7" test "$(format)" = ' \00\00\00\00\00\00\00\07'
 stack_check "its logged search index is gone (search.db instead)" \
 	test ! -e "$DIR/db/custgrams.db" -a -e "$DIR/db/search.db"
 stack_check "tree.db is empty" test "$(records_left tree.db)" = 0
@@ -104,6 +106,18 @@ stack_check "the client: 700 from tiles, the 600 tree a prefix" python3 \
 	"${RECORDS[@]}"
 stack_check "verify passes: 700 leaves" grep -q '^verify: 700 leaves' \
 	<(stack_ctl verify 2>/dev/null)
+# leafIndex of the proof asked by the leafHash of the proof of leaf $1.
+by_hash() {
+	local hash
+	hash=$(curl -s "$API/log/proof/inclusion?index=$1&treeSize=700" |
+		jq -r .data.leafHash)
+	curl -s "$API/log/proof/inclusion?leafHash=$hash&treeSize=700" |
+		jq -r .data.leafIndex
+}
+stack_check "leaf 650 proved by its hash (the leaf runs)" \
+	test "$(by_hash 650)" = 650
+stack_check "leaf 299 proved by its hash (leaves.db, from before format 7)" \
+	test "$(by_hash 299)" = 299
 
 echo "migrate3: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
