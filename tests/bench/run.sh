@@ -72,7 +72,7 @@ wrk_run() {
 		perf_pid=$!
 	esac
 	c0=$(cpu_s)
-	env "$@" wrk -t2 -c"$CONNS" -d"${SECS}s" --latency \
+	env "$@" wrk -t"$((CONNS < 2 ? 1 : 2))" -c"$CONNS" -d"${SECS}s" --latency \
 		--timeout "${WRK_TIMEOUT:-2s}" \
 		-s "$LUA/$script" "$url" > "$BASE/$name.wrk" 2>&1 || true
 	[ -z "$perf_pid" ] || wait "$perf_pid" || true
@@ -160,6 +160,13 @@ wrk_run batch "$URL" batch.lua BENCH_KEY="$KEY" BENCH_RUN=b
 say "== 3c. batch: 1000 deltas per request (8 connections, ${SECS}s)"
 CONNS=8 wrk_run batch1000 "$URL" batch.lua BENCH_KEY="$KEY" BENCH_RUN=k \
 	BENCH_PER=1000
+
+# The same batch alone: its answer time with no other in flight, what
+# 3c's figure is against the eight batches queued before it (a reference:
+# 3c carries the target).
+say "== 3d. batch: 1000 deltas per request (1 connection, ${SECS}s)"
+CONNS=1 wrk_run batch1000-alone "$URL" batch.lua BENCH_KEY="$KEY" \
+	BENCH_RUN=a BENCH_PER=1000
 
 say "== 4. derive: load $SMALL and $BIG deltas of two customers (batches of 100, 8 connections)"
 "$BIN/tests/bench/load" "$API" "$KEY" bench-small "$SMALL" 100 8 \
@@ -305,6 +312,7 @@ jq -n -L "$LUA" \
 	--slurpfile emitcgi "$BASE/emit-cgi.json" \
 	--slurpfile batch "$BASE/batch.json" \
 	--slurpfile batchk "$BASE/batch1000.json" \
+	--slurpfile batcha "$BASE/batch1000-alone.json" \
 	--slurpfile verify "$BASE/verify.json" \
 	--slurpfile d1k "$BASE/derive-1k.json" \
 	--slurpfile d1kp "$BASE/derive-1k-period.json" \
@@ -356,6 +364,7 @@ jq -n -L "$LUA" \
 	         goals: [{field: "rate", min: 60000}]},
 	    row("3c"; "batch, 1000 deltas/request, 8 conns"; "deltas/s"; $batchk[0]; 1000)
 	      + {target: "p99 ≤ 50 ms", goals: [{field: "p99Ms", max: 50}]},
+	    row("3d"; "reference: batch, 1000 deltas/request, 1 conn"; "deltas/s"; $batcha[0]; 1000),
 	    {step: "3b", what: "load \($big) deltas of one customer, batch 100, 8 conns",
 	     unit: "deltas/s", rate: $load[0].deltasPerSec, p50Ms: null,
 	     p99Ms: null, ratio: r($load[0].deltasPerSec / $c),
