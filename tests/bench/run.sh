@@ -163,10 +163,12 @@ CONNS=8 wrk_run batch1000 "$URL" batch.lua BENCH_KEY="$KEY" BENCH_RUN=k \
 
 # The same batch alone: its answer time with no other in flight, what
 # 3c's figure is against the eight batches queued before it (a reference:
-# 3c carries the target).
+# 3c carries the target).  The indexer and the integrator still work off
+# 3c's deltas meanwhile, and a rare batch has waited seconds: a longer
+# timeout puts such a wait in the figures rather than failing the run.
 say "== 3d. batch: 1000 deltas per request (1 connection, ${SECS}s)"
-CONNS=1 wrk_run batch1000-alone "$URL" batch.lua BENCH_KEY="$KEY" \
-	BENCH_RUN=a BENCH_PER=1000
+WRK_TIMEOUT=10s CONNS=1 wrk_run batch1000-alone "$URL" batch.lua \
+	BENCH_KEY="$KEY" BENCH_RUN=a BENCH_PER=1000
 
 say "== 4. derive: load $SMALL and $BIG deltas of two customers (batches of 100, 8 connections)"
 "$BIN/tests/bench/load" "$API" "$KEY" bench-small "$SMALL" 100 8 \
