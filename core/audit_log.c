@@ -226,8 +226,14 @@ audit_leaf_hashes(struct audit_logpass *x, const struct store_delta *d,
 		    "leaf data", i);
 	if (d->log_index >= x->tree_size)
 		return STORE_OK;
-	if ((rc = audit_leafsum_add(&x->leaves, leaf, d->log_index)) !=
-	    STORE_OK)
+	/*
+	 * The index is checked against the leafHash the delta records, the
+	 * one the integrator indexed and a client asks a proof by: a leaf
+	 * or a tile altered since is told once, here, not again as the
+	 * index's.
+	 */
+	if ((rc = audit_leafsum_add(&x->leaves, d->leaf_hash,
+	    d->log_index)) != STORE_OK)
 		return rc;
 	/*
 	 * The tree goes on from the leaf hash it committed to, so that one
