@@ -12,8 +12,8 @@
  * level has RUN_FANOUT runs they are merged into one run of the next
  * level, a piece at each step, and the runs merged are deleted after.
  * A leaf is written once a level, always in order and many to a record;
- * a lookup searches each live run (a few tens), then leaves.db, which a
- * directory made before format 7 keeps as it was, read only.
+ * a lookup searches leaves.db, which a directory made before format 7
+ * keeps as it was, read only, then each live run (a few tens).
  *
  * leafruns.db holds the runs' blocks, keyed by the run (its first leaf's
  * index, its level) and the block's first hash.  Which runs are live,
